@@ -1,0 +1,57 @@
+#include "crypto/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace chipledger {
+
+struct Sha256::Ctx {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+};
+
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
+  // Allocation or init failure means the process cannot hash at all.
+  if (!ctx_->md || EVP_DigestInit_ex(ctx_->md.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
+  }
+}
+
+Sha256::~Sha256() = default;
+
+Sha256& Sha256::update(ByteView data) {
+  EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size());
+  return *this;
+}
+
+Hash Sha256::finish() {
+  Hash out{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_->md.get(), out.data(), &len);
+  return out;
+}
+
+Hash sha256(ByteView data) {
+  Hash out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+Result<Hash> hash_from_bytes(ByteView data) {
+  if (data.size() != 32) {
+    return Result<Hash>::error("a SHA-256 hash is 32 bytes, got " + std::to_string(data.size()));
+  }
+  Hash h{};
+  std::memcpy(h.data(), data.data(), 32);
+  return h;
+}
+
+Result<Hash> hash_from_hex(std::string_view text) {
+  auto bytes = hex_decode(text);
+  if (!bytes) return bytes.status();
+  return hash_from_bytes(*bytes);
+}
+
+}  // namespace chipledger

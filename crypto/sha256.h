@@ -1,0 +1,37 @@
+// SHA-256 through OpenSSL's EVP interface.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "crypto/bytes.h"
+
+namespace chipledger {
+
+using Hash = std::array<uint8_t, 32>;
+
+Hash sha256(ByteView data);
+inline Hash sha256(std::string_view data) { return sha256(as_bytes(data)); }
+
+// Incremental hashing: update() any number of times, then finish() once.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  Sha256& update(ByteView data);
+  Sha256& update(std::string_view data) { return update(as_bytes(data)); }
+  Hash finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
+inline std::string hex_encode(const Hash& h) { return hex_encode(ByteView(h)); }
+Result<Hash> hash_from_hex(std::string_view text);
+Result<Hash> hash_from_bytes(ByteView data);
+
+}  // namespace chipledger

@@ -1,0 +1,68 @@
+// The ledger's storage seam: a small ordered key-value interface with column
+// families and atomic write batches. Two implementations: RocksDB on disk
+// (rocks_store.h) and memory (memory_store.h, for unit tests and simulation).
+// Guarantees: a WriteBatch is applied entirely or not at all; with sync=true
+// it is durable when write() returns ok. Reads may run concurrently with a
+// write and see either all of a batch or none of it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/result.h"
+
+namespace chipledger {
+
+enum class Column : uint8_t {
+  meta = 0,         // ledger metadata (log size, genesis, ...)
+  events = 1,       // log index -> signed transaction bytes (the log's leaves)
+  serials = 2,      // serial -> current serial record
+  serial_index = 3, // serial || log index -> "" (per-serial history)
+  tree = 4,         // level || index -> hash of a complete Merkle subtree
+  checkpoints = 5,  // log size -> signed checkpoint note
+  txids = 6,        // transaction id -> log index (replay protection)
+};
+constexpr int kColumnCount = 7;
+std::string_view column_name(Column c);
+
+class WriteBatch {
+ public:
+  struct Op {
+    Column column;
+    std::string key;
+    std::string value;
+  };
+  void put(Column column, std::string key, std::string value) {
+    ops_.push_back({column, std::move(key), std::move(value)});
+  }
+  const std::vector<Op>& ops() const { return ops_; }
+  bool empty() const { return ops_.empty(); }
+  size_t size() const { return ops_.size(); }
+  void clear() { ops_.clear(); }
+
+ private:
+  std::vector<Op> ops_;
+};
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  // nullopt when the key is absent; a failed Result only on an I/O error.
+  virtual Result<std::optional<std::string>> get(Column column, std::string_view key) const = 0;
+  virtual Status write(const WriteBatch& batch, bool sync) = 0;
+  // Calls fn(key, value) for keys starting with `prefix` in ascending byte
+  // order, while fn returns true.
+  virtual Status scan(Column column, std::string_view prefix,
+                      const std::function<bool(std::string_view key, std::string_view value)>& fn)
+      const = 0;
+};
+
+// Big-endian fixed-width integer keys so byte order equals numeric order.
+std::string encode_u64_key(uint64_t v);
+Result<uint64_t> decode_u64_key(std::string_view key);
+
+}  // namespace chipledger

@@ -1,0 +1,25 @@
+// An in-memory KvStore: same contract as the RocksDB store, no durability.
+// Thread-safe. For unit tests and deterministic simulation.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <shared_mutex>
+
+#include "ledger/kv_store.h"
+
+namespace chipledger {
+
+class MemoryStore final : public KvStore {
+ public:
+  Result<std::optional<std::string>> get(Column column, std::string_view key) const override;
+  Status write(const WriteBatch& batch, bool sync) override;
+  Status scan(Column column, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::string, std::less<>> columns_[kColumnCount];
+};
+
+}  // namespace chipledger

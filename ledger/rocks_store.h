@@ -1,0 +1,30 @@
+// KvStore on RocksDB: one column family per Column, a WriteBatch is one
+// rocksdb::WriteBatch, sync=true sets WriteOptions::sync. RocksDB headers
+// stay inside rocks_store.cc.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ledger/kv_store.h"
+
+namespace chipledger {
+
+class RocksStore final : public KvStore {
+ public:
+  // Opens (creating if missing) the database in directory `path`.
+  static Result<std::unique_ptr<RocksStore>> open(const std::string& path);
+  ~RocksStore() override;
+
+  Result<std::optional<std::string>> get(Column column, std::string_view key) const override;
+  Status write(const WriteBatch& batch, bool sync) override;
+  Status scan(Column column, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+
+ private:
+  struct Impl;
+  explicit RocksStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chipledger

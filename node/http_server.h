@@ -1,0 +1,39 @@
+// An HTTP/1.1 server on Boost.Beast over Boost.Asio: keep-alive connections,
+// a pool of io threads, a limit on the request body (413 with a JSON reason
+// past it), 400 with a JSON reason for requests that do not parse. Each
+// request goes to the handler, which may answer later from another thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "crypto/result.h"
+#include "node/http_types.h"
+
+namespace chipledger {
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: pick a free port (see HttpServer::port())
+  size_t max_body_bytes = 1 << 20;
+  int threads = 2;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens; does not serve until start().
+  static Result<std::unique_ptr<HttpServer>> bind(const HttpServerOptions& options,
+                                                  HttpHandler handler);
+  ~HttpServer();  // stops and joins
+  uint16_t port() const;
+  void start();  // serves on background threads
+  void stop();   // closes the listener and connections, joins threads
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chipledger

@@ -1,0 +1,26 @@
+// Plain HTTP request/response values shared by the server and the API
+// router, so handlers are tested without sockets and Beast stays in .cc files.
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace chipledger {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path with query, e.g. "/v1/chips/SN1/history?size=3"
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// Handlers answer through `respond`, from any thread, exactly once.
+using Responder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest, Responder)>;
+
+}  // namespace chipledger
