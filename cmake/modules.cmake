@@ -1,21 +1,31 @@
 # One helper adds a module's library, one a program, one a test binary.
 # A module is every .cc directly under its folder; a test binary is every .cc
-# under tests/<name>/. Adding a file needs no CMake change.
+# under tests/<name>/. Adding a file needs no CMake change (re-run cmake only
+# when a folder goes from empty to non-empty).
 
 function(chipledger_module name)
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${name}/*.cc)
+  if(NOT srcs)
+    return()
+  endif()
   add_library(chipledger_${name} STATIC ${srcs})
   target_include_directories(chipledger_${name} PUBLIC ${CMAKE_SOURCE_DIR})
   target_link_libraries(chipledger_${name} PUBLIC ${ARGN})
 endfunction()
 
 function(chipledger_program name main)
+  if(NOT EXISTS ${CMAKE_SOURCE_DIR}/${main})
+    return()
+  endif()
   add_executable(${name} ${main})
   target_link_libraries(${name} PRIVATE ${ARGN})
 endfunction()
 
 function(chipledger_test name)
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/${name}/*.cc)
+  if(NOT srcs)
+    return()
+  endif()
   add_executable(${name}_tests ${srcs})
   target_link_libraries(${name}_tests PRIVATE chipledger_catch_main ${ARGN})
   target_include_directories(${name}_tests PRIVATE ${CMAKE_SOURCE_DIR})
