@@ -1,0 +1,45 @@
+#include "ledger/kv_store.h"
+
+namespace chipledger {
+
+std::string_view column_name(Column c) {
+  switch (c) {
+    case Column::meta:
+      return "meta";
+    case Column::events:
+      return "events";
+    case Column::serials:
+      return "serials";
+    case Column::serial_index:
+      return "serial_index";
+    case Column::tree:
+      return "tree";
+    case Column::checkpoints:
+      return "checkpoints";
+    case Column::txids:
+      return "txids";
+  }
+  return "unknown";
+}
+
+std::string encode_u64_key(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+Result<uint64_t> decode_u64_key(std::string_view key) {
+  if (key.size() != 8) {
+    return Result<uint64_t>::error("u64 key must be 8 bytes, got " + std::to_string(key.size()));
+  }
+  uint64_t v = 0;
+  for (char c : key) {
+    v = (v << 8) | static_cast<uint8_t>(c);
+  }
+  return v;
+}
+
+}  // namespace chipledger

@@ -1,0 +1,51 @@
+#include "ledger/memory_store.h"
+
+#include <mutex>
+
+namespace chipledger {
+
+namespace {
+size_t index_of(Column c) { return static_cast<size_t>(c); }
+bool valid(Column c) { return index_of(c) < static_cast<size_t>(kColumnCount); }
+Status bad_column(Column c, std::string_view op) {
+  return Status::error(std::string(op) + ": unknown column " + std::to_string(index_of(c)));
+}
+}  // namespace
+
+Result<std::optional<std::string>> MemoryStore::get(Column column, std::string_view key) const {
+  if (!valid(column)) return bad_column(column, "memory store get");
+  std::shared_lock lock(mu_);
+  const auto& m = columns_[index_of(column)];
+  auto it = m.find(key);
+  if (it == m.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+Status MemoryStore::write(const WriteBatch& batch, bool /*sync*/) {
+  // Validate first so a bad batch changes nothing (all or nothing).
+  for (const auto& op : batch.ops()) {
+    if (!valid(op.column)) return bad_column(op.column, "memory store write");
+  }
+  std::unique_lock lock(mu_);
+  for (const auto& op : batch.ops()) {
+    columns_[index_of(op.column)].insert_or_assign(op.key, op.value);
+  }
+  return Status::ok();
+}
+
+Status MemoryStore::scan(Column column, std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  if (!valid(column)) return bad_column(column, "memory store scan");
+  // Holds the shared lock during the callbacks: fn must not write to this
+  // store (it would deadlock), matching a RocksDB iterator's snapshot view.
+  std::shared_lock lock(mu_);
+  const auto& m = columns_[index_of(column)];
+  for (auto it = m.lower_bound(prefix); it != m.end(); ++it) {
+    std::string_view k = it->first;
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!fn(k, it->second)) break;
+  }
+  return Status::ok();
+}
+
+}  // namespace chipledger
