@@ -1,0 +1,73 @@
+// The consortium trust file: the ledger's id, its members (roles, country,
+// public keys), the nodes and their checkpoint keys, the checkpoint quorum
+// and the policy. Loaded once at genesis; what every node and client trusts.
+// Format: docs/consortium.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "crypto/result.h"
+
+namespace chipledger {
+
+enum class Role { manufacturer, distributor, operator_, regulator, auditor };
+std::string_view role_name(Role r);
+Result<Role> role_from_name(std::string_view name);
+
+struct Member {
+  std::string id;
+  std::string name;  // display name of the organisation
+  std::set<Role> roles;
+  std::string country;  // ISO 3166-1 alpha-2
+  std::vector<PublicKey> keys;
+
+  bool has_role(Role r) const { return roles.count(r) != 0; }
+  // Manufacturers, distributors and operators may hold custody of chips.
+  bool can_hold_custody() const;
+  const PublicKey* key(const Hash& key_id) const;
+};
+
+struct NodeInfo {
+  std::string id;      // also the signer name in checkpoint notes
+  std::string member;  // the organisation that runs it
+  PublicKey key;       // Ed25519 checkpoint signing key
+};
+
+struct Policy {
+  uint64_t max_clock_skew_ms = 10 * 60 * 1000;  // |tx time - block time| allowed
+};
+
+class Consortium {
+ public:
+  static Result<Consortium> from_json(std::string_view text);
+  static Result<Consortium> load_file(const std::string& path);
+  std::string to_json() const;
+
+  const std::string& ledger_id() const { return ledger_id_; }
+  const Member* member(std::string_view id) const;
+  const std::map<std::string, Member, std::less<>>& members() const { return members_; }
+  const std::vector<NodeInfo>& nodes() const { return nodes_; }
+  const NodeInfo* node(std::string_view id) const;
+  uint32_t quorum() const { return quorum_; }
+  const Policy& policy() const { return policy_; }
+
+  // Building a consortium (for `chipledger-node init`); each checks its input.
+  static Result<Consortium> create(std::string ledger_id, uint32_t quorum, Policy policy);
+  Status add_member(Member m);
+  Status add_node(NodeInfo n);
+
+ private:
+  std::string ledger_id_;
+  std::map<std::string, Member, std::less<>> members_;
+  std::vector<NodeInfo> nodes_;
+  uint32_t quorum_ = 1;
+  Policy policy_;
+};
+
+}  // namespace chipledger

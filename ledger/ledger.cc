@@ -1,0 +1,197 @@
+#include "ledger/ledger.h"
+
+#include <map>
+
+namespace chipledger {
+namespace {
+
+constexpr std::string_view kLedgerIdKey = "ledger_id";
+
+std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
+
+// The state a block sees: committed records overlaid with the block's own
+// earlier effects.
+class BlockState final : public StateView {
+ public:
+  explicit BlockState(const KvStore& store) : store_(store) {}
+
+  Result<std::optional<SerialRecord>> serial(std::string_view serial) const override {
+    auto it = records_.find(serial);
+    if (it != records_.end()) return std::optional<SerialRecord>(it->second);
+    auto raw = store_.get(Column::serials, serial);
+    if (!raw) return raw.status();
+    if (!raw->has_value()) return std::optional<SerialRecord>();
+    auto rec = SerialRecord::decode(**raw);
+    if (!rec) return rec.status().context("stored record of serial " + std::string(serial));
+    return std::optional<SerialRecord>(std::move(*rec));
+  }
+
+  Result<std::optional<uint64_t>> find_txid(const Hash& txid) const override {
+    auto it = txids_.find(txid);
+    if (it != txids_.end()) return std::optional<uint64_t>(it->second);
+    auto raw = store_.get(Column::txids, key_of(txid));
+    if (!raw) return raw.status();
+    if (!raw->has_value()) return std::optional<uint64_t>();
+    auto index = decode_u64_key(**raw);
+    if (!index) return index.status();
+    return std::optional<uint64_t>(*index);
+  }
+
+  void record(const Hash& txid, uint64_t index, SerialUpdates updates) {
+    txids_[txid] = index;
+    for (auto& [serial, rec] : updates) records_[serial] = std::move(rec);
+  }
+
+  void write_records(WriteBatch& batch) const {
+    for (const auto& [serial, rec] : records_) batch.put(Column::serials, serial, rec.encode());
+  }
+
+ private:
+  const KvStore& store_;
+  std::map<std::string, SerialRecord, std::less<>> records_;
+  std::map<Hash, uint64_t> txids_;
+};
+
+Status check_genesis(KvStore& store, const std::string& ledger_id) {
+  auto stored = store.get(Column::meta, kLedgerIdKey);
+  if (!stored) return stored.status();
+  if (stored->has_value()) {
+    if (**stored != ledger_id) {
+      return Status::error("this data folder holds ledger '" + **stored +
+                           "', but the consortium file is for '" + ledger_id + "'");
+    }
+    return Status::ok();
+  }
+  WriteBatch batch;
+  batch.put(Column::meta, std::string(kLedgerIdKey), ledger_id);
+  return store.write(batch, true);
+}
+
+}  // namespace
+
+std::string serial_index_key(std::string_view serial, uint64_t index) {
+  std::string key(serial);
+  key.push_back('\0');
+  key += encode_u64_key(index);
+  return key;
+}
+
+Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log)
+    : store_(std::move(store)), consortium_(std::move(consortium)), log_(std::move(log)) {
+  committed_size_ = log_.size();
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
+                                             Consortium consortium) {
+  CL_TRY(check_genesis(*store, consortium.ledger_id()));
+  auto log = MerkleLog::open(*store);
+  if (!log) return log.status().context("opening the Merkle log");
+  return std::unique_ptr<Ledger>(new Ledger(std::move(store), std::move(consortium),
+                                            std::move(*log)));
+}
+
+Status Ledger::check_arrival(const SignedTransaction& tx) const {
+  return check_signature(consortium_, tx);
+}
+
+Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
+                                                   uint64_t block_time_ms) {
+  std::lock_guard lock(write_mu_);
+  if (failed_) {
+    return Result<std::vector<TxOutcome>>::error("the ledger stopped after a storage failure");
+  }
+  BlockState state(*store_);
+  WriteBatch batch;
+  std::vector<TxOutcome> outcomes;
+  outcomes.reserve(txs.size());
+  for (auto& p : txs) {
+    TxOutcome out;
+    out.txid = p.tx.txid;
+    Status sig = p.signature_checked ? Status::ok() : check_signature(consortium_, p.tx);
+    uint64_t index = log_.size();
+    auto updates = sig.is_ok() ? apply_rules(consortium_, state, p.tx, block_time_ms, index)
+                               : Result<SerialUpdates>(sig);
+    if (!updates) {
+      out.reason = updates.reason();
+      outcomes.push_back(std::move(out));
+      continue;
+    }
+    Bytes wire = p.tx.wire();
+    log_.append(merkle::leaf_hash(wire), batch);
+    batch.put(Column::events, encode_u64_key(index), std::string(wire.begin(), wire.end()));
+    batch.put(Column::txids, key_of(p.tx.txid), encode_u64_key(index));
+    for (const auto& [serial, rec] : *updates) {
+      batch.put(Column::serial_index, serial_index_key(serial, index), "");
+    }
+    state.record(p.tx.txid, index, std::move(*updates));
+    out.accepted = true;
+    out.index = index;
+    outcomes.push_back(std::move(out));
+  }
+  if (batch.empty()) return outcomes;
+  state.write_records(batch);
+  Status written = store_->write(batch, /*sync=*/true);
+  if (!written.is_ok()) {
+    failed_ = true;  // the in-memory log is ahead of the store: stop
+    return written.context("writing the block");
+  }
+  committed_size_ = log_.size();
+  return outcomes;
+}
+
+Result<Hash> Ledger::root_at(uint64_t size) const {
+  if (size > this->size()) return Result<Hash>::error("the log has only " + std::to_string(this->size()) + " entries");
+  return MerkleLog::root_at(*store_, size);
+}
+
+Result<std::optional<SerialRecord>> Ledger::serial(std::string_view serial) const {
+  BlockState view(*store_);
+  return view.serial(serial);
+}
+
+Result<std::vector<uint64_t>> Ledger::history(std::string_view serial, uint64_t size) const {
+  std::string prefix(serial);
+  prefix.push_back('\0');
+  std::vector<uint64_t> out;
+  Status st = Status::ok();
+  CL_TRY(store_->scan(Column::serial_index, prefix, [&](std::string_view key, std::string_view) {
+    auto index = decode_u64_key(key.substr(prefix.size()));
+    if (!index) {
+      st = index.status();
+      return false;
+    }
+    if (*index >= size) return false;
+    out.push_back(*index);
+    return true;
+  }));
+  CL_TRY(st);
+  return out;
+}
+
+Result<Bytes> Ledger::event(uint64_t index) const {
+  if (index >= size()) return Result<Bytes>::error("no event at index " + std::to_string(index));
+  auto raw = store_->get(Column::events, encode_u64_key(index));
+  if (!raw) return raw.status();
+  if (!raw->has_value()) {
+    return Result<Bytes>::error("event " + std::to_string(index) + " is missing from storage");
+  }
+  return Bytes((*raw)->begin(), (*raw)->end());
+}
+
+Result<std::vector<Hash>> Ledger::inclusion_proof(uint64_t index, uint64_t size) const {
+  if (size > this->size()) {
+    return Result<std::vector<Hash>>::error("the log has only " + std::to_string(this->size()) +
+                                            " entries");
+  }
+  return MerkleLog::inclusion_proof(*store_, index, size);
+}
+
+Result<std::vector<Hash>> Ledger::consistency_proof(uint64_t size1, uint64_t size2) const {
+  if (size2 > size()) {
+    return Result<std::vector<Hash>>::error("the log has only " + std::to_string(size()) +
+                                            " entries");
+  }
+  return MerkleLog::consistency_proof(*store_, size1, size2);
+}
+
+}  // namespace chipledger

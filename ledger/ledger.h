@@ -1,0 +1,75 @@
+// The ledger: custody rules + Merkle log + storage. apply_block() applies a
+// block of signed transactions in order, each accepted or refused with a
+// reason, and commits all its effects (log leaves, tree nodes, serial
+// records, indexes, size) in one WriteBatch synced once: after a crash a
+// block is either wholly there or not at all. Reads are thread-safe and see
+// committed blocks only. A failed storage write stops the ledger (fail-stop):
+// every later write is refused and the process should restart from disk.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "ledger/consortium.h"
+#include "ledger/custody_rules.h"
+#include "ledger/kv_store.h"
+#include "ledger/merkle_log.h"
+#include "ledger/serial_record.h"
+#include "ledger/transaction.h"
+
+namespace chipledger {
+
+struct PendingTx {
+  SignedTransaction tx;
+  bool signature_checked = false;  // set only by this node's own check_signature
+};
+
+struct TxOutcome {
+  bool accepted = false;
+  uint64_t index = 0;  // log index, when accepted
+  Hash txid{};
+  std::string reason;  // why it was refused
+};
+
+class Ledger {
+ public:
+  static Result<std::unique_ptr<Ledger>> open(std::unique_ptr<KvStore> store,
+                                              Consortium consortium);
+
+  const Consortium& consortium() const { return consortium_; }
+
+  // Checks the signature of a transaction arriving at this node; a
+  // PendingTx built after an ok check is not checked again.
+  Status check_arrival(const SignedTransaction& tx) const;
+
+  Result<std::vector<TxOutcome>> apply_block(std::vector<PendingTx> txs, uint64_t block_time_ms);
+
+  // Committed reads.
+  uint64_t size() const { return committed_size_.load(); }
+  Result<Hash> root_at(uint64_t size) const;
+  Result<std::optional<SerialRecord>> serial(std::string_view serial) const;
+  // Log indices of the serial's events below `size`, oldest first.
+  Result<std::vector<uint64_t>> history(std::string_view serial, uint64_t size) const;
+  Result<Bytes> event(uint64_t index) const;  // the signed transaction (leaf)
+  Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
+  Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
+
+ private:
+  Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log);
+
+  std::unique_ptr<KvStore> store_;
+  Consortium consortium_;
+  std::mutex write_mu_;
+  MerkleLog log_;  // guarded by write_mu_
+  bool failed_ = false;
+  std::atomic<uint64_t> committed_size_{0};
+};
+
+// Storage keys (docs/storage.md).
+std::string serial_index_key(std::string_view serial, uint64_t index);
+
+}  // namespace chipledger
