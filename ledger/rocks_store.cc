@@ -1,0 +1,220 @@
+#include "ledger/rocks_store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <array>
+
+namespace chipledger {
+
+namespace {
+
+// Memory budgets. The ledger is write-heavy (append-only log plus a few index
+// rows per transaction) with point lookups and short prefix scans; these are
+// deliberately modest so a node fits on a small machine.
+constexpr size_t kBlockCacheBytes = 32u << 20;    // shared by every column family
+constexpr size_t kWriteBufferBytes = 16u << 20;   // one memtable of one family
+constexpr size_t kAllMemtablesBytes = 64u << 20;  // cap on all memtables together
+constexpr int kBackgroundThreads = 2;             // flush + compaction
+
+rocksdb::DBOptions db_options() {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  // Two background threads: one flush and one compaction can run at once, so
+  // a long compaction does not block memtable flushes (and thus writers).
+  o.IncreaseParallelism(kBackgroundThreads);
+  // Seven families with their own memtables: cap their sum so memory stays
+  // bounded; the largest memtable is flushed when the cap is reached.
+  o.db_write_buffer_size = kAllMemtablesBytes;
+  // The default, stated because the ledger relies on it: after a crash the
+  // WAL is replayed up to the last complete record, so a torn final batch is
+  // dropped whole and every synced batch is kept.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Keep the human-readable info LOG from growing without bound.
+  o.keep_log_file_num = 5;
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions column_options(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  // Level compaction (RocksDB's default, stated explicitly): bounded space and
+  // read amplification, which suits lookups of old log entries and records.
+  o.compaction_style = rocksdb::kCompactionStyleLevel;
+  // Size levels from the last level up: keeps space amplification near 1.1x
+  // for a store that only grows.
+  o.level_compaction_dynamic_level_bytes = true;
+  o.write_buffer_size = kWriteBufferBytes;
+
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;  // one cache for all families, not one per family
+  // ~10 bits per key (~1% false positives): a get() for an absent key (txid
+  // replay checks, unknown serials) usually skips reading data blocks.
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.whole_key_filtering = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+
+std::string quoted_column(Column c) { return "column '" + std::string(column_name(c)) + "'"; }
+
+// The smallest key greater than every key starting with `prefix`, or "" when
+// there is none (empty prefix, or a prefix of only 0xff bytes).
+std::string prefix_successor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xff) s.pop_back();
+  if (!s.empty()) s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
+  return s;
+}
+
+rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+struct RocksStore::Impl {
+  std::string path;
+  std::unique_ptr<rocksdb::DB> db;
+  // Every family the database was opened with (RocksDB requires all of them),
+  // including "default" and any we do not know about.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::array<rocksdb::ColumnFamilyHandle*, kColumnCount> columns{};
+
+  ~Impl() {
+    if (!db) return;
+    for (auto* h : handles) {
+      // Destroying a handle only fails for a null handle; nothing to do then.
+      (void)db->DestroyColumnFamilyHandle(h);
+    }
+    // Close() waits for background work. Its status cannot be reported from a
+    // destructor; every acknowledged write is already in the WAL.
+    (void)db->Close();
+  }
+
+  Result<rocksdb::ColumnFamilyHandle*> handle(Column c, std::string_view op) const {
+    auto i = static_cast<size_t>(c);
+    if (i >= columns.size() || columns[i] == nullptr) {
+      return Result<rocksdb::ColumnFamilyHandle*>::error(
+          "rocksdb at " + path + ": " + std::string(op) + ": unknown column " + std::to_string(i));
+    }
+    return columns[i];
+  }
+
+  Status fail(const rocksdb::Status& s, const std::string& what) const {
+    return Status::error(s.ToString()).context("rocksdb at " + path + ": " + what);
+  }
+};
+
+RocksStore::RocksStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksStore::~RocksStore() = default;
+
+Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& path) {
+  const rocksdb::DBOptions dbo = db_options();
+  const rocksdb::ColumnFamilyOptions cfo = column_options(rocksdb::NewLRUCache(kBlockCacheBytes));
+
+  // An existing database must be opened with every family it has. Listing
+  // fails when there is no database yet; Open() reports any real problem.
+  std::vector<std::string> existing;
+  (void)rocksdb::DB::ListColumnFamilies(dbo, path, &existing);
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cfo);
+  for (int i = 0; i < kColumnCount; ++i) {
+    descriptors.emplace_back(std::string(column_name(static_cast<Column>(i))), cfo);
+  }
+  for (const auto& name : existing) {
+    bool known = std::any_of(descriptors.begin(), descriptors.end(),
+                             [&](const auto& d) { return d.name == name; });
+    if (!known) descriptors.emplace_back(name, cfo);
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(dbo, path, descriptors, &impl->handles, &raw);
+  if (!s.ok()) {
+    std::string hint;
+    // RocksDB holds an exclusive lock on <path>/LOCK while a database is open,
+    // in this process or another.
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      hint = " (is the database already open by another store or process?)";
+    }
+    return Status::error(s.ToString() + hint).context("opening rocksdb at " + path);
+  }
+  impl->db.reset(raw);
+  // Open() returns handles in descriptor order: default, then our columns.
+  for (int i = 0; i < kColumnCount; ++i) {
+    impl->columns[static_cast<size_t>(i)] = impl->handles[static_cast<size_t>(i) + 1];
+  }
+  return std::unique_ptr<RocksStore>(new RocksStore(std::move(impl)));
+}
+
+Result<std::optional<std::string>> RocksStore::get(Column column, std::string_view key) const {
+  auto h = impl_->handle(column, "get");
+  CL_TRY(h);
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), *h, slice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return impl_->fail(s, "get in " + quoted_column(column));
+  return std::optional<std::string>(value.ToString());
+}
+
+Status RocksStore::write(const WriteBatch& batch, bool sync) {
+  rocksdb::WriteBatch wb;
+  std::string columns;  // for error context: which families the batch touched
+  bool touched[kColumnCount] = {};
+  for (const auto& op : batch.ops()) {
+    auto h = impl_->handle(op.column, "write");
+    CL_TRY(h);
+    rocksdb::Status s = wb.Put(*h, slice(op.key), slice(op.value));
+    if (!s.ok()) return impl_->fail(s, "adding a put to a batch for " + quoted_column(op.column));
+    auto i = static_cast<size_t>(op.column);
+    if (!touched[i]) {
+      touched[i] = true;
+      if (!columns.empty()) columns += ",";
+      columns += column_name(op.column);
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  rocksdb::Status s = impl_->db->Write(wo, &wb);
+  if (!s.ok()) {
+    return impl_->fail(s, "write of a batch of " + std::to_string(batch.size()) +
+                              " puts (columns " + columns + ", sync=" + (sync ? "true" : "false") +
+                              ")");
+  }
+  return Status::ok();
+}
+
+Status RocksStore::scan(Column column, std::string_view prefix,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  auto h = impl_->handle(column, "scan");
+  CL_TRY(h);
+  // The iterator reads from an implicit snapshot, so a scan sees each batch
+  // entirely or not at all. The upper bound lets RocksDB stop at the end of
+  // the prefix without visiting later keys.
+  const std::string upper = prefix_successor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, *h));
+  for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
+    std::string_view k = view(it->key());
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!fn(k, view(it->value()))) break;
+  }
+  if (!it->status().ok()) {
+    return impl_->fail(it->status(), "scan of " + quoted_column(column) + " with a prefix of " +
+                                         std::to_string(prefix.size()) + " bytes");
+  }
+  return Status::ok();
+}
+
+}  // namespace chipledger
