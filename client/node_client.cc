@@ -1,0 +1,110 @@
+#include "client/node_client.h"
+
+#include <nlohmann/json.hpp>
+
+namespace chipledger {
+namespace {
+
+using nlohmann::json;
+
+Result<json> parse_body(const HttpReply& reply, const std::string& what) {
+  json j = json::parse(reply.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Result<json>::error("the node's answer to " + what + " is not a JSON object (HTTP " +
+                               std::to_string(reply.status) + ")");
+  }
+  return j;
+}
+
+Status http_error(const HttpReply& reply, const std::string& what) {
+  json j = json::parse(reply.body, nullptr, false);
+  std::string reason = (!j.is_discarded() && j.is_object() && j.contains("error") &&
+                        j["error"].is_string())
+                           ? j["error"].get<std::string>()
+                           : reply.body.substr(0, 200);
+  return Status::error(what + ": HTTP " + std::to_string(reply.status) + ": " + reason);
+}
+
+}  // namespace
+
+std::string percent_encode_serial(std::string_view serial) {
+  std::string out;
+  for (char c : serial) {
+    if (c == '/' || c == ':' || c == '%') {
+      static const char* hex = "0123456789ABCDEF";
+      out += '%';
+      out += hex[(c >> 4) & 15];
+      out += hex[c & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url) {
+  auto http = HttpClient::connect_to(url);
+  if (!http) return http.status();
+  return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), url));
+}
+
+Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
+  json body{{"tx", base64_encode(tx.wire())}};
+  auto reply = http_->post("/v1/transactions", body.dump());
+  if (!reply) return reply.status();
+  if (reply->status != 200 && reply->status != 422) return http_error(*reply, "submit");
+  auto j = parse_body(*reply, "submit");
+  if (!j) return j.status();
+  SubmitResult r;
+  r.accepted = j->value("accepted", false);
+  r.index = j->value("index", uint64_t{0});
+  r.txid = j->value("txid", std::string());
+  r.error = j->value("error", std::string());
+  return r;
+}
+
+Result<json> NodeClient::get_json(const std::string& target) {
+  auto reply = http_->get(target);
+  if (!reply) return reply.status();
+  if (reply->status != 200) return http_error(*reply, "GET " + target);
+  return parse_body(*reply, "GET " + target);
+}
+
+Result<std::optional<json>> NodeClient::get_optional(const std::string& target) {
+  auto reply = http_->get(target);
+  if (!reply) return reply.status();
+  if (reply->status == 404) return std::optional<json>();
+  if (reply->status != 200) return http_error(*reply, "GET " + target);
+  auto j = parse_body(*reply, "GET " + target);
+  if (!j) return j.status();
+  return std::optional<json>(std::move(*j));
+}
+
+Result<std::string> NodeClient::ledger_id() {
+  auto j = get_json("/v1/health");
+  if (!j) return j.status();
+  if (!j->contains("ledger_id") || !(*j)["ledger_id"].is_string()) {
+    return Result<std::string>::error("the node's health answer has no ledger_id");
+  }
+  return (*j)["ledger_id"].get<std::string>();
+}
+
+Result<std::optional<json>> NodeClient::chip(const std::string& serial) {
+  return get_optional("/v1/chips/" + percent_encode_serial(serial));
+}
+
+Result<std::optional<json>> NodeClient::history(const std::string& serial,
+                                                std::optional<uint64_t> size) {
+  std::string target = "/v1/chips/" + percent_encode_serial(serial) + "/history";
+  if (size) target += "?size=" + std::to_string(*size);
+  return get_optional(target);
+}
+
+Result<std::string> NodeClient::checkpoint() {
+  auto reply = http_->get("/v1/checkpoint");
+  if (!reply) return reply.status();
+  if (reply->status != 200) return http_error(*reply, "GET /v1/checkpoint");
+  return reply->body;
+}
+
+}  // namespace chipledger

@@ -1,0 +1,45 @@
+// Typed calls to a node's HTTP/JSON API (docs/api.md) for the CLI and tests.
+// Answers are parsed, never trusted: verification is custody_verifier's job.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+
+#include "client/http_client.h"
+#include "ledger/transaction.h"
+
+namespace chipledger {
+
+struct SubmitResult {
+  bool accepted = false;
+  uint64_t index = 0;
+  std::string txid;
+  std::string error;  // the node's reason when refused
+};
+
+class NodeClient {
+ public:
+  static Result<std::unique_ptr<NodeClient>> connect_to(const std::string& url);
+
+  Result<SubmitResult> submit(const SignedTransaction& tx);
+  Result<std::string> ledger_id();
+  // nullopt when the node says the serial is not registered (404).
+  Result<std::optional<nlohmann::json>> chip(const std::string& serial);
+  Result<std::optional<nlohmann::json>> history(const std::string& serial,
+                                                std::optional<uint64_t> size);
+  Result<std::string> checkpoint();
+  Result<nlohmann::json> get_json(const std::string& target);
+
+ private:
+  explicit NodeClient(std::unique_ptr<HttpClient> http, std::string url)
+      : http_(std::move(http)), url_(std::move(url)) {}
+  Result<std::optional<nlohmann::json>> get_optional(const std::string& target);
+  std::unique_ptr<HttpClient> http_;
+  std::string url_;
+};
+
+std::string percent_encode_serial(std::string_view serial);
+
+}  // namespace chipledger

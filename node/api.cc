@@ -1,0 +1,231 @@
+#include "node/api.h"
+
+#include <charconv>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "ledger/transaction_json.h"
+
+namespace chipledger {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse json_ok(const json& j, int status = 200) {
+  return HttpResponse{status, "application/json", j.dump()};
+}
+
+json hashes(const std::vector<Hash>& hs) {
+  json out = json::array();
+  for (const auto& h : hs) out.push_back(hex_encode(h));
+  return out;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view q) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < q.size()) {
+    size_t amp = q.find('&', start);
+    if (amp == std::string_view::npos) amp = q.size();
+    auto kv = q.substr(start, amp - start);
+    size_t eq = kv.find('=');
+    if (eq != std::string_view::npos) out[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
+    start = amp + 1;
+  }
+  return out;
+}
+
+Result<uint64_t> query_u64(const std::map<std::string, std::string>& q, const std::string& key,
+                           std::optional<uint64_t> fallback) {
+  auto it = q.find(key);
+  if (it == q.end()) {
+    if (fallback) return *fallback;
+    return Result<uint64_t>::error("query parameter '" + key + "' is missing");
+  }
+  uint64_t v = 0;
+  const std::string& s = it->second;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) {
+    return Result<uint64_t>::error("query parameter '" + key + "' must be a whole number");
+  }
+  return v;
+}
+
+}  // namespace
+
+HttpResponse json_error(int status, const std::string& message) {
+  return json_ok(json{{"error", message}}, status);
+}
+
+Result<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) {
+      return Result<std::string>::error("truncated percent-escape in the path");
+    }
+    auto byte = hex_decode(s.substr(i + 1, 2));
+    if (!byte) return Result<std::string>::error("bad percent-escape in the path");
+    out.push_back(static_cast<char>((*byte)[0]));
+    i += 2;
+  }
+  return out;
+}
+
+void Api::handle(HttpRequest req, Responder respond) {
+  std::string_view target = req.target;
+  size_t qmark = target.find('?');
+  std::string_view path = target.substr(0, qmark);
+  std::string query = qmark == std::string_view::npos ? "" : std::string(target.substr(qmark + 1));
+  auto parts = split_path(path);
+  bool get = req.method == "GET";
+  auto method_not_allowed = [&] { respond(json_error(405, "method not allowed for " + std::string(path))); };
+
+  if (parts.size() < 2 || parts[0] != "v1") {
+    return respond(json_error(404, "no such endpoint: " + std::string(path)));
+  }
+  const std::string& what = parts[1];
+  if (what == "transactions" && parts.size() == 2) {
+    if (req.method != "POST") return method_not_allowed();
+    return submit(req, std::move(respond));
+  }
+  bool known = (parts.size() == 2 && (what == "health" || what == "checkpoint" ||
+                                       what == "members")) ||
+               (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
+               (what == "proofs" && parts.size() == 3 && parts[2] == "consistency");
+  if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
+  if (!get) return method_not_allowed();
+  if (what == "health") return respond(health());
+  if (what == "checkpoint") return respond(checkpoint());
+  if (what == "members") return respond(members());
+  if (what == "proofs") return respond(consistency(query));
+  auto serial = percent_decode(parts[2]);
+  if (!serial) return respond(json_error(400, serial.reason()));
+  if (auto st = check_serial(*serial); !st) return respond(json_error(400, st.reason()));
+  respond(parts.size() == 3 ? chip(*serial) : history(*serial, query));
+}
+
+void Api::submit(const HttpRequest& req, Responder respond) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return respond(json_error(400, "the request body is not valid JSON"));
+  if (!body.is_object() || !body.contains("tx") || !body["tx"].is_string()) {
+    return respond(json_error(400, "expected {\"tx\": \"<base64 signed transaction>\"}"));
+  }
+  auto wire = base64_decode(body["tx"].get<std::string>());
+  if (!wire) return respond(json_error(400, "field tx: " + wire.reason()));
+  auto stx = SignedTransaction::decode(*wire);
+  if (!stx) return respond(json_error(400, "malformed transaction: " + stx.reason()));
+  std::string txid = hex_encode(stx->txid);
+  if (auto sig = ledger_.check_arrival(*stx); !sig) {
+    return respond(json_ok(json{{"accepted", false}, {"txid", txid}, {"error", sig.reason()}}, 422));
+  }
+  sequencer_.submit(PendingTx{std::move(*stx), true},
+                    [respond = std::move(respond), txid](Result<TxOutcome> outcome) {
+                      if (!outcome) return respond(json_error(503, outcome.reason()));
+                      if (!outcome->accepted) {
+                        return respond(json_ok(
+                            json{{"accepted", false}, {"txid", txid}, {"error", outcome->reason}},
+                            422));
+                      }
+                      respond(json_ok(
+                          json{{"accepted", true}, {"index", outcome->index}, {"txid", txid}}));
+                    });
+}
+
+HttpResponse Api::chip(const std::string& serial) const {
+  auto rec = ledger_.serial(serial);
+  if (!rec) return json_error(500, rec.reason());
+  if (!rec->has_value()) return json_error(404, "serial " + serial + " is not registered");
+  return json_ok(serial_record_view(serial, **rec));
+}
+
+HttpResponse Api::history(const std::string& serial, const std::string& query) const {
+  auto q = parse_query(query);
+  auto size = query_u64(q, "size", checkpoints_.latest_size());
+  if (!size) return json_error(400, size.reason());
+  if (*size > ledger_.size()) {
+    return json_error(400, "size " + std::to_string(*size) + " is beyond the log's " +
+                               std::to_string(ledger_.size()) + " entries");
+  }
+  auto indices = ledger_.history(serial, *size);
+  if (!indices) return json_error(500, indices.reason());
+  if (indices->empty()) return json_error(404, "serial " + serial + " has no events in the first " + std::to_string(*size) + " log entries");
+  auto root = ledger_.root_at(*size);
+  if (!root) return json_error(500, root.reason());
+  json events = json::array();
+  for (uint64_t index : *indices) {
+    auto wire = ledger_.event(index);
+    if (!wire) return json_error(500, wire.reason());
+    auto stx = SignedTransaction::decode(*wire);
+    if (!stx) return json_error(500, "stored event " + std::to_string(index) + ": " + stx.reason());
+    auto proof = ledger_.inclusion_proof(index, *size);
+    if (!proof) return json_error(500, proof.reason());
+    events.push_back({{"index", index},
+                      {"txid", hex_encode(stx->txid)},
+                      {"tx", base64_encode(*wire)},
+                      {"event", transaction_view(stx->tx)},
+                      {"proof", hashes(*proof)}});
+  }
+  return json_ok(json{{"serial", serial}, {"size", *size}, {"root", hex_encode(*root)}, {"events", events}});
+}
+
+HttpResponse Api::consistency(const std::string& query) const {
+  auto q = parse_query(query);
+  auto from = query_u64(q, "from", std::nullopt);
+  if (!from) return json_error(400, from.reason());
+  auto to = query_u64(q, "to", std::nullopt);
+  if (!to) return json_error(400, to.reason());
+  if (*from > *to || *to > ledger_.size()) {
+    return json_error(400, "need 0 <= from <= to <= " + std::to_string(ledger_.size()));
+  }
+  auto proof = ledger_.consistency_proof(*from, *to);
+  if (!proof) return json_error(400, proof.reason());
+  return json_ok(json{{"from", *from}, {"to", *to}, {"proof", hashes(*proof)}});
+}
+
+HttpResponse Api::health() const {
+  return json_ok(json{{"status", "ok"},
+                      {"ledger_id", ledger_.consortium().ledger_id()},
+                      {"node_id", node_id_},
+                      {"size", ledger_.size()}});
+}
+
+HttpResponse Api::members() const {
+  const Consortium& c = ledger_.consortium();
+  json members = json::array();
+  for (const auto& [id, m] : c.members()) {
+    json roles = json::array();
+    for (Role r : m.roles) roles.push_back(role_name(r));
+    json keys = json::array();
+    for (const auto& k : m.keys) keys.push_back(hex_encode(k.key_id()));
+    members.push_back({{"id", id}, {"name", m.name}, {"roles", roles}, {"country", m.country}, {"key_ids", keys}});
+  }
+  json nodes = json::array();
+  for (const auto& n : c.nodes()) {
+    nodes.push_back({{"id", n.id}, {"member", n.member}, {"key_id", hex_encode(n.key.key_id())}});
+  }
+  return json_ok(json{{"ledger_id", c.ledger_id()}, {"quorum", c.quorum()}, {"members", members}, {"nodes", nodes}});
+}
+
+HttpResponse Api::checkpoint() const {
+  std::string note = checkpoints_.latest();
+  if (note.empty()) return json_error(503, "no checkpoint signed yet");
+  return HttpResponse{200, "text/plain; charset=utf-8", note};
+}
+
+}  // namespace chipledger

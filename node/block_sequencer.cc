@@ -1,0 +1,81 @@
+#include "node/block_sequencer.h"
+
+namespace chipledger {
+
+BlockSequencer::BlockSequencer(Ledger& ledger, Clock clock, Options options,
+                               std::function<void()> after_block)
+    : ledger_(ledger),
+      clock_(std::move(clock)),
+      options_(options),
+      after_block_(std::move(after_block)) {}
+
+BlockSequencer::~BlockSequencer() { stop(); }
+
+void BlockSequencer::start() { thread_ = std::thread([this] { run(); }); }
+
+void BlockSequencer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool BlockSequencer::failed() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+void BlockSequencer::submit(PendingTx tx, Callback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && !failed_) {
+      queue_.push_back(Item{std::move(tx), std::move(done)});
+      if (queue_.size() == 1 || queue_.size() >= options_.max_transactions) cv_.notify_all();
+      return;
+    }
+  }
+  done(Status::error(failed_ ? "the node stopped accepting writes after a storage failure"
+                             : "the node is shutting down"));
+}
+
+void BlockSequencer::run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping with nothing left
+    // Gather: close the block after max_wait or when it is full.
+    auto deadline = std::chrono::steady_clock::now() + options_.max_wait;
+    cv_.wait_until(lock, deadline, [&] {
+      return stopping_ || queue_.size() >= options_.max_transactions;
+    });
+    std::deque<Item> block;
+    size_t n = std::min(queue_.size(), options_.max_transactions);
+    block.insert(block.end(), std::make_move_iterator(queue_.begin()),
+                 std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
+    lock.unlock();
+    apply(std::move(block));
+    lock.lock();
+  }
+}
+
+void BlockSequencer::apply(std::deque<Item> items) {
+  std::vector<PendingTx> txs;
+  txs.reserve(items.size());
+  for (auto& item : items) txs.push_back(std::move(item.tx));
+  auto outcomes = ledger_.apply_block(std::move(txs), clock_());
+  if (!outcomes) {
+    {
+      std::lock_guard lock(mu_);
+      failed_ = true;
+    }
+    for (auto& item : items) item.done(outcomes.status());
+    return;
+  }
+  if (after_block_) after_block_();
+  for (size_t i = 0; i < items.size(); ++i) items[i].done((*outcomes)[i]);
+}
+
+}  // namespace chipledger

@@ -1,0 +1,63 @@
+// Gathers submitted transactions into blocks and applies each block to the
+// ledger on one thread: a block closes after max_wait or max_transactions,
+// is applied in one synced write, then after_block runs (the checkpoint is
+// re-signed) and only then is each submitter answered, so an acknowledged
+// transaction is durable and covered by the latest checkpoint.
+// The clock is passed in (Unix milliseconds) so tests can drive time.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "ledger/ledger.h"
+
+namespace chipledger {
+
+class BlockSequencer {
+ public:
+  using Clock = std::function<uint64_t()>;
+  using Callback = std::function<void(Result<TxOutcome>)>;
+
+  struct Options {
+    std::chrono::milliseconds max_wait{2};
+    size_t max_transactions = 2000;
+  };
+
+  BlockSequencer(Ledger& ledger, Clock clock, Options options,
+                 std::function<void()> after_block);
+  ~BlockSequencer();  // stop()
+  BlockSequencer(const BlockSequencer&) = delete;
+  BlockSequencer& operator=(const BlockSequencer&) = delete;
+
+  void start();
+  // Applies what is queued, answers it, then joins the thread.
+  void stop();
+  void submit(PendingTx tx, Callback done);
+  bool failed() const;
+
+ private:
+  struct Item {
+    PendingTx tx;
+    Callback done;
+  };
+  void run();
+  void apply(std::deque<Item> items);
+
+  Ledger& ledger_;
+  Clock clock_;
+  Options options_;
+  std::function<void()> after_block_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  bool failed_ = false;
+  std::thread thread_;
+};
+
+}  // namespace chipledger

@@ -1,0 +1,410 @@
+#include "node/http_server.h"
+
+#include <array>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace chipledger {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kReadTimeout = std::chrono::seconds(30);
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+// After an error answer that closes the connection, unread request bytes are
+// drained for a while so that closing does not reset the connection before
+// the client has read the answer.
+constexpr auto kLingerTimeout = std::chrono::seconds(5);
+constexpr size_t kMaxLingerBytes = 8u << 20;
+constexpr uint32_t kHeaderLimit = 64u << 10;
+// How long stop() lets cancelled operations finish on its own thread.
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
+
+std::string json_error(const std::string& reason) {
+  return nlohmann::json{{"error", reason}}.dump();
+}
+
+bool is_parse_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
+class Session;
+
+// State shared by the server, its sessions and every pending Responder. A
+// session keeps the Core (and so the io_context its socket belongs to) alive,
+// so a Responder may outlive the HttpServer: after stop() it does nothing.
+struct Core : std::enable_shared_from_this<Core> {
+  Core(size_t max_body, HttpHandler h) : handler(std::move(h)), max_body_bytes(max_body) {}
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::steady_timer accept_retry{ioc};
+  HttpHandler handler;  // reset by stop() after the io threads joined
+  const size_t max_body_bytes;
+
+  std::atomic<bool> stopping{false};  // read lock-free by io handlers
+  std::mutex mu;
+  bool stopped = false;  // guarded by mu; once set, nothing is posted any more
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
+};
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<Core> core, tcp::socket socket)
+      : core_(std::move(core)), stream_(std::move(socket)), strand_(stream_.get_executor()) {}
+
+  ~Session() {
+    std::lock_guard lock(core_->mu);
+    core_->sessions.erase(this);
+  }
+
+  void start() {
+    asio::dispatch(strand_, [self = shared_from_this()] { self->read_header(); });
+  }
+
+  // Called from any thread by the request's Responder.
+  void post_response(HttpResponse response) {
+    std::lock_guard lock(core_->mu);
+    if (core_->stopped) return;
+    asio::post(strand_, [self = shared_from_this(), r = std::move(response)]() mutable {
+      self->write_response(std::move(r));
+    });
+  }
+
+  // Only from stop(), after the io threads have joined.
+  void force_close() { close(); }
+
+ private:
+  void read_header() {
+    if (core_->stopping) return;
+    parser_.emplace();
+    parser_->body_limit(core_->max_body_bytes);
+    parser_->header_limit(kHeaderLimit);
+    stream_.expires_after(kReadTimeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, size_t) {
+    if (core_->stopping) return;
+    if (ec) return on_read_error(ec);
+    const auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      // Tell clients such as curl to send the body now instead of waiting.
+      continue_.emplace(http::status::continue_, req.version());
+      stream_.expires_after(kWriteTimeout);
+      http::async_write(stream_, *continue_,
+                        beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+      return;
+    }
+    read_body();
+  }
+
+  void on_continue(beast::error_code ec, size_t) {
+    continue_.reset();
+    if (core_->stopping) return;
+    if (ec) return close();
+    read_body();
+  }
+
+  void read_body() {
+    stream_.expires_after(kReadTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read_error(const beast::error_code& ec) {
+    if (ec == http::error::body_limit) {
+      return send_error(413,
+                        "request body over " + std::to_string(core_->max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return send_error(431, "request header over " + std::to_string(kHeaderLimit) + " bytes");
+    }
+    if (is_parse_error(ec)) return send_error(400, "malformed HTTP request: " + ec.message());
+    close();  // end of stream, timeout, reset: nobody to answer
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (core_->stopping) return;
+    if (ec) return on_read_error(ec);
+
+    auto req = parser_->release();
+    parser_.reset();
+    keep_alive_ = req.keep_alive();
+    version_ = req.version();
+    HttpRequest request{std::string(req.method_string()), std::string(req.target()),
+                        std::move(req.body())};
+    // The handler may take its time (a submission is answered once its block
+    // is applied): no timeout while the answer is pending.
+    stream_.expires_never();
+
+    auto pending = std::make_shared<Pending>(shared_from_this());
+    Responder respond = [pending](HttpResponse r) { pending->answer(std::move(r)); };
+    try {
+      core_->handler(std::move(request), std::move(respond));
+    } catch (const std::exception& e) {
+      pending->answer(HttpResponse{500, "application/json",
+                                   json_error(std::string("internal error: ") + e.what())});
+    } catch (...) {
+      pending->answer(HttpResponse{500, "application/json", json_error("internal error")});
+    }
+  }
+
+  // Answers the request once; answers 500 if every copy of the Responder was
+  // dropped without an answer, so the connection is not left hanging.
+  struct Pending {
+    explicit Pending(std::shared_ptr<Session> s) : session(std::move(s)) {}
+    ~Pending() {
+      if (!answered.load()) {
+        session->post_response(
+            HttpResponse{500, "application/json", json_error("the request was not answered")});
+      }
+    }
+    void answer(HttpResponse r) {
+      if (answered.exchange(true)) return;  // exactly once
+      session->post_response(std::move(r));
+    }
+    std::shared_ptr<Session> session;
+    std::atomic<bool> answered{false};
+  };
+
+  void write_response(HttpResponse r) {
+    if (core_->stopping) return;
+    res_.emplace();
+    res_->version(version_);
+    res_->result(r.status >= 100 && r.status <= 999 ? static_cast<unsigned>(r.status) : 500u);
+    res_->set(http::field::server, "chipledger");
+    if (!r.content_type.empty()) res_->set(http::field::content_type, r.content_type);
+    res_->keep_alive(keep_alive_);
+    res_->body() = std::move(r.body);
+    res_->prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+  }
+
+  void send_error(int status, const std::string& reason) {
+    parser_.reset();
+    keep_alive_ = false;
+    version_ = 11;
+    write_response(HttpResponse{status, "application/json", json_error(reason)});
+  }
+
+  void on_write(beast::error_code ec, size_t) {
+    if (core_->stopping) return;
+    if (ec) return close();
+    const bool eof = res_->need_eof();
+    res_.reset();
+    if (eof) return linger_close();
+    read_header();
+  }
+
+  void linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTimeout);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(asio::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (self->core_->stopping) return;
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxLingerBytes) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  // Declared first: destroyed last, after the stream that needs its io_context.
+  std::shared_ptr<Core> core_;
+  beast::tcp_stream stream_;
+  const asio::any_io_executor strand_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  std::optional<http::response<http::string_body>> res_;
+  bool keep_alive_ = true;
+  unsigned version_ = 11;
+  std::array<char, 16 * 1024> scratch_{};
+  size_t drained_ = 0;
+};
+
+void do_accept(Core* core) {
+  core->acceptor.async_accept(
+      asio::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
+        if (core->stopping || ec == asio::error::operation_aborted) return;
+        if (ec) {
+          // Out of descriptors and the like: try again a little later.
+          core->accept_retry.expires_after(std::chrono::milliseconds(50));
+          core->accept_retry.async_wait([core](beast::error_code wait_ec) {
+            if (!wait_ec && !core->stopping) do_accept(core);
+          });
+          return;
+        }
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        // Declared before the lock: a last release of `session` never runs under mu.
+        auto session = std::make_shared<Session>(core->shared_from_this(), std::move(socket));
+        {
+          std::lock_guard lock(core->mu);
+          if (core->stopped) return;
+          core->sessions.emplace(session.get(), session);
+        }
+        session->start();
+        do_accept(core);
+      });
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  std::shared_ptr<Core> core;
+  uint16_t port = 0;
+  int threads = 1;
+  std::mutex mu;  // serializes start() and stop()
+  bool started = false;
+  bool stopped = false;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> workers;
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::bind(const HttpServerOptions& options,
+                                                     HttpHandler handler) {
+  if (!handler) return Result<std::unique_ptr<HttpServer>>::error("http server: no handler");
+  auto core = std::make_shared<Core>(options.max_body_bytes, std::move(handler));
+  const std::string where = options.address + ":" + std::to_string(options.port);
+
+  beast::error_code ec;
+  tcp::endpoint endpoint;
+  const auto ip = asio::ip::make_address(options.address, ec);
+  if (!ec) {
+    endpoint = tcp::endpoint(ip, options.port);
+  } else {  // a host name such as "localhost"
+    tcp::resolver resolver(core->ioc);
+    ec = {};
+    auto results = resolver.resolve(options.address, std::to_string(options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (!ec && results.empty()) ec = asio::error::host_not_found;
+    if (ec) {
+      return Result<std::unique_ptr<HttpServer>>::error("cannot listen on " + where + ": " +
+                                                        ec.message());
+    }
+    endpoint = results.begin()->endpoint();
+  }
+
+  auto& acceptor = core->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Result<std::unique_ptr<HttpServer>>::error("cannot listen on " + where + ": " +
+                                                      ec.message());
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->port = acceptor.local_endpoint(ec).port();
+  if (ec) {
+    return Result<std::unique_ptr<HttpServer>>::error("cannot listen on " + where + ": " +
+                                                      ec.message());
+  }
+  impl->threads = options.threads > 0 ? options.threads : 1;
+  impl->core = std::move(core);
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+
+void HttpServer::start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started || impl_->stopped) return;
+  impl_->started = true;
+  Core* core = impl_->core.get();
+  impl_->work.emplace(core->ioc.get_executor());
+  do_accept(core);
+  for (int i = 0; i < impl_->threads; ++i) {
+    impl_->workers.emplace_back([core] {
+      for (;;) {
+        try {
+          core->ioc.run();
+          return;
+        } catch (...) {
+          // A throwing completion handler must not take the server down.
+        }
+      }
+    });
+  }
+}
+
+void HttpServer::stop() {
+  if (!impl_) return;
+  std::lock_guard lock(impl_->mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  Core& core = *impl_->core;
+  {
+    std::lock_guard core_lock(core.mu);
+    core.stopped = true;  // Responders post nothing from now on
+    core.stopping = true;
+  }
+  impl_->work.reset();
+  core.ioc.stop();
+  for (auto& t : impl_->workers) t.join();
+  impl_->workers.clear();
+
+  // No io thread runs any more: close everything from here.
+  beast::error_code ignored;
+  core.acceptor.close(ignored);
+  core.accept_retry.cancel();
+  std::vector<std::shared_ptr<Session>> open;
+  {
+    std::lock_guard core_lock(core.mu);
+    for (auto& [ptr, weak] : core.sessions) {
+      if (auto s = weak.lock()) open.push_back(std::move(s));
+    }
+  }
+  for (auto& s : open) s->force_close();
+  open.clear();  // outside core.mu: a session's destructor takes it
+
+  // Run the cancelled operations' handlers (they see `stopping` and return) so
+  // they release their sessions; sessions still held by Responders die with them.
+  core.ioc.restart();
+  core.ioc.run_for(kDrainTimeout);
+  core.handler = nullptr;
+}
+
+}  // namespace chipledger
