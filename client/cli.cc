@@ -213,7 +213,8 @@ int cmd_keygen(const std::string& out, const std::string& alg) {
   auto algorithm = need(algorithm_from_name(alg));
   auto key = need(PrivateKey::generate(algorithm));
   if (auto st = key.save_file(out); !st) throw CliError{st.reason()};
-  std::cout << "wrote " << algorithm_name(algorithm) << " private key to " << out << " (mode 0600)\n"
+  std::cout << "wrote " << algorithm_name(algorithm) << " private key to " << out
+            << " (mode 0600)\n"
             << "key id: " << hex_encode(key.public_key().key_id()) << "\n"
             << key.public_key().pem();
   return 0;
@@ -234,12 +235,13 @@ int cmd_status(const Common& c, const std::string& serial) {
   std::cout << "serial       " << serial << "\n"
             << "status       " << s["status"].get<std::string>() << "\n"
             << "holder       " << s["holder"].get<std::string>() << "\n";
-  if (!s["pending_to"].is_null()) std::cout << "in transit to " << s["pending_to"].get<std::string>() << "\n";
+  if (!s["pending_to"].is_null())
+    std::cout << "in transit to " << s["pending_to"].get<std::string>() << "\n";
   std::cout << "model        " << s["model"].get<std::string>() << "\n"
             << "manufacturer " << s["manufacturer"].get<std::string>() << "\n"
             << "events       " << s["events"].get<uint64_t>() << " (latest at log index "
-            << s["last_index"].get<uint64_t>() << ", " << format_time(s["last_time_ms"].get<uint64_t>())
-            << ")\n";
+            << s["last_index"].get<uint64_t>() << ", "
+            << format_time(s["last_time_ms"].get<uint64_t>()) << ")\n";
   return 0;
 }
 
@@ -258,8 +260,9 @@ int cmd_history(const Common& c, const std::string& serial) {
   for (const auto& e : (*history)["events"]) {
     const json& ev = e["event"];
     std::cout << std::setw(8) << e["index"].get<uint64_t>() << "  " << std::setw(9) << std::left
-              << ev["type"].get<std::string>() << std::right << "  by " << ev["author"].get<std::string>()
-              << "  " << format_time(ev["time_ms"].get<uint64_t>());
+              << ev["type"].get<std::string>() << std::right << "  by "
+              << ev["author"].get<std::string>() << "  "
+              << format_time(ev["time_ms"].get<uint64_t>());
     if (ev.contains("to")) std::cout << "  to " << ev["to"].get<std::string>();
     std::cout << "\n";
   }

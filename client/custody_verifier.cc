@@ -49,7 +49,8 @@ Status replay(Custody& c, const Transaction& tx, const std::string& serial, cons
               const Hash& txid) {
   if (tx.type == TxType::register_chips) {
     if (c.registered) return Status::error("registered twice");
-    if (!author.has_role(Role::manufacturer)) return Status::error("registered by a non-manufacturer");
+    if (!author.has_role(Role::manufacturer))
+      return Status::error("registered by a non-manufacturer");
     c = Custody{true, author.id, "", txid};
     return Status::ok();
   }
@@ -57,7 +58,8 @@ Status replay(Custody& c, const Transaction& tx, const std::string& serial, cons
   auto prev = prev_of(tx, serial);
   if (!prev || *prev != c.last) return Status::error("the prev chain is broken");
   if (tx.type == TxType::transfer) {
-    if (!c.pending_to.empty() || author.id != c.holder) return Status::error("transfer not by the holder");
+    if (!c.pending_to.empty() || author.id != c.holder)
+      return Status::error("transfer not by the holder");
     c.pending_to = tx.to;
   } else {
     if (author.id != c.pending_to) return Status::error("accept/reject not by the recipient");
@@ -148,16 +150,25 @@ int VerifyReport::exit_code() const { return ok() ? 0 : finding_exit_code(findin
 json VerifyReport::to_json() const {
   json f = json::array();
   for (const auto& [finding, reason] : findings) {
-    f.push_back({{"finding", finding_name(finding)}, {"reason", reason}, {"exit_code", finding_exit_code(finding)}});
+    f.push_back({{"finding", finding_name(finding)},
+                 {"reason", reason},
+                 {"exit_code", finding_exit_code(finding)}});
   }
   json chain_rows = json::array();
   for (const auto& r : chain) {
-    chain_rows.push_back({{"index", r.index}, {"event", r.event}, {"member", r.member},
-                          {"role", r.role}, {"country", r.country}, {"time_ms", r.time_ms}});
+    chain_rows.push_back({{"index", r.index},
+                          {"event", r.event},
+                          {"member", r.member},
+                          {"role", r.role},
+                          {"country", r.country},
+                          {"time_ms", r.time_ms}});
   }
-  return json{{"serial", serial},         {"verdict", verdict()},
-              {"findings", f},            {"holder", holder},
-              {"status", status},         {"chain", chain_rows},
+  return json{{"serial", serial},
+              {"verdict", verdict()},
+              {"findings", f},
+              {"holder", holder},
+              {"status", status},
+              {"chain", chain_rows},
               {"checkpoint", {{"size", checkpoint_size}, {"signers", checkpoint_signers}}}};
 }
 
@@ -189,7 +200,8 @@ VerifyReport verify_custody(const Consortium& consortium, const std::string& ser
   uint64_t last_index = 0;
   for (const auto& e : h["events"]) {
     Status st = check_event(consortium, *cp, serial, e, custody, report.chain);
-    if (st && !report.chain.empty() && report.chain.size() > 1 && report.chain.back().index <= last_index) {
+    if (st && !report.chain.empty() && report.chain.size() > 1 &&
+        report.chain.back().index <= last_index) {
       st = Status::error("history events are not in log order");
     }
     if (!st) {
@@ -205,9 +217,9 @@ VerifyReport verify_custody(const Consortium& consortium, const std::string& ser
   report.holder = custody.holder;
   report.status = custody.pending_to.empty() ? "held" : "in-transit";
   if (!custody.pending_to.empty()) {
-    report.findings.emplace_back(Finding::in_transit, "in transit from " + custody.holder +
-                                                          " to " + custody.pending_to +
-                                                          ", not yet accepted");
+    report.findings.emplace_back(
+        Finding::in_transit,
+        "in transit from " + custody.holder + " to " + custody.pending_to + ", not yet accepted");
   }
   return report;
 }

@@ -18,10 +18,10 @@ Result<json> parse_body(const HttpReply& reply, const std::string& what) {
 
 Status http_error(const HttpReply& reply, const std::string& what) {
   json j = json::parse(reply.body, nullptr, false);
-  std::string reason = (!j.is_discarded() && j.is_object() && j.contains("error") &&
-                        j["error"].is_string())
-                           ? j["error"].get<std::string>()
-                           : reply.body.substr(0, 200);
+  std::string reason =
+      (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string())
+          ? j["error"].get<std::string>()
+          : reply.body.substr(0, 200);
   return Status::error(what + ": HTTP " + std::to_string(reply.status) + ": " + reason);
 }
 

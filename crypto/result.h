@@ -34,7 +34,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).is_ok());
   }
@@ -48,6 +48,7 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<T>(std::move(v_)); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
@@ -73,8 +74,8 @@ Status to_status(const Result<T>& r) {
 
 // Returns the failed Status from the enclosing function when `expr` (a Status
 // or a Result) failed. The enclosing function returns Status or Result<U>.
-#define CL_TRY(expr)                                          \
-  do {                                                        \
+#define CL_TRY(expr)                                            \
+  do {                                                          \
     ::chipledger::Status cl_s_ = ::chipledger::to_status(expr); \
-    if (!cl_s_.is_ok()) return cl_s_;                         \
+    if (!cl_s_.is_ok()) return cl_s_;                           \
   } while (0)

@@ -68,8 +68,7 @@ Result<std::string> sign_checkpoint(const Checkpoint& cp, const std::string& nod
   return format_note(SignedNote{text, {std::move(*sig)}});
 }
 
-Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium,
-                                             std::string_view note) {
+Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::string_view note) {
   auto parsed = parse_note(note);
   if (!parsed) return parsed.status().context("checkpoint note");
   auto cp = Checkpoint::parse(parsed->text);

@@ -36,7 +36,6 @@ struct VerifiedCheckpoint {
 // Parses a signed checkpoint note and checks it against the consortium:
 // origin is the ledger id and at least `quorum` distinct nodes signed it.
 // Signatures by unknown names are ignored, as signed-note specifies.
-Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium,
-                                             std::string_view note);
+Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::string_view note);
 
 }  // namespace chipledger

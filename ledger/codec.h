@@ -22,7 +22,7 @@ class Writer {
   Writer& hash(const Hash& h);  // 32 raw bytes, no length
   Writer& bytes(ByteView b);    // u32 length || bytes
   Writer& str(std::string_view s) { return bytes(as_bytes(s)); }
-  Writer& raw(ByteView b);      // no length prefix
+  Writer& raw(ByteView b);  // no length prefix
   const Bytes& data() const { return out_; }
   Bytes take() { return std::move(out_); }
 

@@ -51,8 +51,7 @@ Result<SerialUpdates> apply_register(const Ctx& c) {
     auto existing = c.state.serial(item.serial);
     if (!existing) return existing.status();
     if (existing->has_value()) {
-      return Result<SerialUpdates>::error("serial " + item.serial +
-                                          " is already registered (by " +
+      return Result<SerialUpdates>::error("serial " + item.serial + " is already registered (by " +
                                           (*existing)->manufacturer + ")");
     }
     if (!item.device_key.empty()) {
@@ -78,9 +77,9 @@ Result<SerialRecord> load_current(const Ctx& c, const SerialRef& ref) {
   }
   const SerialRecord& r = **rec;
   if (r.last_event != ref.prev) {
-    return Result<SerialRecord>::error(
-        "stale prev for serial " + ref.serial + ": its latest event is " +
-        short_hash(r.last_event) + "…, the transaction names " + short_hash(ref.prev) + "…");
+    return Result<SerialRecord>::error("stale prev for serial " + ref.serial +
+                                       ": its latest event is " + short_hash(r.last_event) +
+                                       "…, the transaction names " + short_hash(ref.prev) + "…");
   }
   return r;
 }
@@ -156,8 +155,7 @@ Status check_signature(const Consortium& consortium, const SignedTransaction& st
   if (!author) return Status::error("unknown member '" + tx.author + "'");
   const PublicKey* key = author->key(tx.key_id);
   if (!key) {
-    return Status::error("key " + short_hash(tx.key_id) + "… is not a key of member " +
-                         author->id);
+    return Status::error("key " + short_hash(tx.key_id) + "… is not a key of member " + author->id);
   }
   if (!key->verify(signing_input(stx.body), stx.signature)) {
     return Status::error("the signature does not verify with " + author->id + "'s key " +
@@ -174,8 +172,8 @@ Result<SerialUpdates> apply_rules(const Consortium& consortium, const StateView&
   auto seen = state.find_txid(stx.txid);
   if (!seen) return seen.status();
   if (seen->has_value()) {
-    return Result<SerialUpdates>::error("replay: this transaction is already in the ledger at index " +
-                                        std::to_string(**seen));
+    return Result<SerialUpdates>::error(
+        "replay: this transaction is already in the ledger at index " + std::to_string(**seen));
   }
   CL_TRY(check_time(consortium.policy(), stx.tx.time_ms, block_time_ms));
   Ctx c{consortium, state, stx, *author, log_index};

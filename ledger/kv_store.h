@@ -18,13 +18,13 @@
 namespace chipledger {
 
 enum class Column : uint8_t {
-  meta = 0,         // ledger metadata (log size, genesis, ...)
-  events = 1,       // log index -> signed transaction bytes (the log's leaves)
-  serials = 2,      // serial -> current serial record
-  serial_index = 3, // serial || log index -> "" (per-serial history)
-  tree = 4,         // level || index -> hash of a complete Merkle subtree
-  checkpoints = 5,  // log size -> signed checkpoint note
-  txids = 6,        // transaction id -> log index (replay protection)
+  meta = 0,          // ledger metadata (log size, genesis, ...)
+  events = 1,        // log index -> signed transaction bytes (the log's leaves)
+  serials = 2,       // serial -> current serial record
+  serial_index = 3,  // serial || log index -> "" (per-serial history)
+  tree = 4,          // level || index -> hash of a complete Merkle subtree
+  checkpoints = 5,   // log size -> signed checkpoint note
+  txids = 6,         // transaction id -> log index (replay protection)
 };
 constexpr int kColumnCount = 7;
 std::string_view column_name(Column c);
@@ -56,9 +56,9 @@ class KvStore {
   virtual Status write(const WriteBatch& batch, bool sync) = 0;
   // Calls fn(key, value) for keys starting with `prefix` in ascending byte
   // order, while fn returns true.
-  virtual Status scan(Column column, std::string_view prefix,
-                      const std::function<bool(std::string_view key, std::string_view value)>& fn)
-      const = 0;
+  virtual Status scan(
+      Column column, std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
 };
 
 // Big-endian fixed-width integer keys so byte order equals numeric order.

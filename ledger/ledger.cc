@@ -86,8 +86,8 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
   CL_TRY(check_genesis(*store, consortium.ledger_id()));
   auto log = MerkleLog::open(*store);
   if (!log) return log.status().context("opening the Merkle log");
-  return std::unique_ptr<Ledger>(new Ledger(std::move(store), std::move(consortium),
-                                            std::move(*log)));
+  return std::unique_ptr<Ledger>(
+      new Ledger(std::move(store), std::move(consortium), std::move(*log)));
 }
 
 Status Ledger::check_arrival(const SignedTransaction& tx) const {
@@ -140,7 +140,8 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
 }
 
 Result<Hash> Ledger::root_at(uint64_t size) const {
-  if (size > this->size()) return Result<Hash>::error("the log has only " + std::to_string(this->size()) + " entries");
+  if (size > this->size())
+    return Result<Hash>::error("the log has only " + std::to_string(this->size()) + " entries");
   return MerkleLog::root_at(*store_, size);
 }
 

@@ -21,8 +21,8 @@ struct SerialRecord {
   std::string manufacturer;
   std::string model;
   std::string eccn;
-  Hash last_event{};        // txid of the latest event
-  uint64_t last_index = 0;  // its log index
+  Hash last_event{};          // txid of the latest event
+  uint64_t last_index = 0;    // its log index
   uint64_t last_time_ms = 0;  // its signed time
   uint64_t events = 0;        // number of events so far
 

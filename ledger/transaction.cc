@@ -19,8 +19,8 @@ constexpr std::string_view kSigningDomain{"chipledger-tx-v1\0", 17};
 constexpr std::string_view kTxidDomain{"chipledger-txid-v1\0", 19};
 
 bool serial_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '/' || c == '-';
 }
 
 bool member_char(char c) {

@@ -94,7 +94,9 @@ void Api::handle(HttpRequest req, Responder respond) {
   std::string query = qmark == std::string_view::npos ? "" : std::string(target.substr(qmark + 1));
   auto parts = split_path(path);
   bool get = req.method == "GET";
-  auto method_not_allowed = [&] { respond(json_error(405, "method not allowed for " + std::string(path))); };
+  auto method_not_allowed = [&] {
+    respond(json_error(405, "method not allowed for " + std::string(path)));
+  };
 
   if (parts.size() < 2 || parts[0] != "v1") {
     return respond(json_error(404, "no such endpoint: " + std::string(path)));
@@ -104,10 +106,10 @@ void Api::handle(HttpRequest req, Responder respond) {
     if (req.method != "POST") return method_not_allowed();
     return submit(req, std::move(respond));
   }
-  bool known = (parts.size() == 2 && (what == "health" || what == "checkpoint" ||
-                                       what == "members")) ||
-               (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
-               (what == "proofs" && parts.size() == 3 && parts[2] == "consistency");
+  bool known =
+      (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
+      (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
+      (what == "proofs" && parts.size() == 3 && parts[2] == "consistency");
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
@@ -132,19 +134,18 @@ void Api::submit(const HttpRequest& req, Responder respond) {
   if (!stx) return respond(json_error(400, "malformed transaction: " + stx.reason()));
   std::string txid = hex_encode(stx->txid);
   if (auto sig = ledger_.check_arrival(*stx); !sig) {
-    return respond(json_ok(json{{"accepted", false}, {"txid", txid}, {"error", sig.reason()}}, 422));
+    return respond(
+        json_ok(json{{"accepted", false}, {"txid", txid}, {"error", sig.reason()}}, 422));
   }
-  sequencer_.submit(PendingTx{std::move(*stx), true},
-                    [respond = std::move(respond), txid](Result<TxOutcome> outcome) {
-                      if (!outcome) return respond(json_error(503, outcome.reason()));
-                      if (!outcome->accepted) {
-                        return respond(json_ok(
-                            json{{"accepted", false}, {"txid", txid}, {"error", outcome->reason}},
-                            422));
-                      }
-                      respond(json_ok(
-                          json{{"accepted", true}, {"index", outcome->index}, {"txid", txid}}));
-                    });
+  sequencer_.submit(PendingTx{std::move(*stx), true}, [respond = std::move(respond),
+                                                       txid](Result<TxOutcome> outcome) {
+    if (!outcome) return respond(json_error(503, outcome.reason()));
+    if (!outcome->accepted) {
+      return respond(
+          json_ok(json{{"accepted", false}, {"txid", txid}, {"error", outcome->reason}}, 422));
+    }
+    respond(json_ok(json{{"accepted", true}, {"index", outcome->index}, {"txid", txid}}));
+  });
 }
 
 HttpResponse Api::chip(const std::string& serial) const {
@@ -164,7 +165,9 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
   }
   auto indices = ledger_.history(serial, *size);
   if (!indices) return json_error(500, indices.reason());
-  if (indices->empty()) return json_error(404, "serial " + serial + " has no events in the first " + std::to_string(*size) + " log entries");
+  if (indices->empty())
+    return json_error(404, "serial " + serial + " has no events in the first " +
+                               std::to_string(*size) + " log entries");
   auto root = ledger_.root_at(*size);
   if (!root) return json_error(500, root.reason());
   json events = json::array();
@@ -181,7 +184,8 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
                       {"event", transaction_view(stx->tx)},
                       {"proof", hashes(*proof)}});
   }
-  return json_ok(json{{"serial", serial}, {"size", *size}, {"root", hex_encode(*root)}, {"events", events}});
+  return json_ok(
+      json{{"serial", serial}, {"size", *size}, {"root", hex_encode(*root)}, {"events", events}});
 }
 
 HttpResponse Api::consistency(const std::string& query) const {
@@ -213,13 +217,20 @@ HttpResponse Api::members() const {
     for (Role r : m.roles) roles.push_back(role_name(r));
     json keys = json::array();
     for (const auto& k : m.keys) keys.push_back(hex_encode(k.key_id()));
-    members.push_back({{"id", id}, {"name", m.name}, {"roles", roles}, {"country", m.country}, {"key_ids", keys}});
+    members.push_back({{"id", id},
+                       {"name", m.name},
+                       {"roles", roles},
+                       {"country", m.country},
+                       {"key_ids", keys}});
   }
   json nodes = json::array();
   for (const auto& n : c.nodes()) {
     nodes.push_back({{"id", n.id}, {"member", n.member}, {"key_id", hex_encode(n.key.key_id())}});
   }
-  return json_ok(json{{"ledger_id", c.ledger_id()}, {"quorum", c.quorum()}, {"members", members}, {"nodes", nodes}});
+  return json_ok(json{{"ledger_id", c.ledger_id()},
+                      {"quorum", c.quorum()},
+                      {"members", members},
+                      {"nodes", nodes}});
 }
 
 HttpResponse Api::checkpoint() const {

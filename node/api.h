@@ -16,7 +16,9 @@ class Api {
  public:
   Api(const Ledger& ledger, BlockSequencer& sequencer, const CheckpointPublisher& checkpoints,
       std::string node_id)
-      : ledger_(ledger), sequencer_(sequencer), checkpoints_(checkpoints),
+      : ledger_(ledger),
+        sequencer_(sequencer),
+        checkpoints_(checkpoints),
         node_id_(std::move(node_id)) {}
 
   void handle(HttpRequest request, Responder respond);

@@ -11,7 +11,9 @@ BlockSequencer::BlockSequencer(Ledger& ledger, Clock clock, Options options,
 
 BlockSequencer::~BlockSequencer() { stop(); }
 
-void BlockSequencer::start() { thread_ = std::thread([this] { run(); }); }
+void BlockSequencer::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void BlockSequencer::stop() {
   {
@@ -47,9 +49,8 @@ void BlockSequencer::run() {
     if (queue_.empty()) return;  // stopping with nothing left
     // Gather: close the block after max_wait or when it is full.
     auto deadline = std::chrono::steady_clock::now() + options_.max_wait;
-    cv_.wait_until(lock, deadline, [&] {
-      return stopping_ || queue_.size() >= options_.max_transactions;
-    });
+    cv_.wait_until(lock, deadline,
+                   [&] { return stopping_ || queue_.size() >= options_.max_transactions; });
     std::deque<Item> block;
     size_t n = std::min(queue_.size(), options_.max_transactions);
     block.insert(block.end(), std::make_move_iterator(queue_.begin()),

@@ -28,8 +28,7 @@ class BlockSequencer {
     size_t max_transactions = 2000;
   };
 
-  BlockSequencer(Ledger& ledger, Clock clock, Options options,
-                 std::function<void()> after_block);
+  BlockSequencer(Ledger& ledger, Clock clock, Options options, std::function<void()> after_block);
   ~BlockSequencer();  // stop()
   BlockSequencer(const BlockSequencer&) = delete;
   BlockSequencer& operator=(const BlockSequencer&) = delete;

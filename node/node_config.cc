@@ -1,8 +1,8 @@
 #include "node/node_config.h"
 
+#include <toml++/toml.h>
 #include <filesystem>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace chipledger {
 namespace {
@@ -62,15 +62,15 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   c.key_file = resolve(base, *key);
   c.data_dir = resolve(base, *data);
   c.consortium_file = resolve(base, *consortium);
-  CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c)
-             .context(path));
+  CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c).context(path));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
   c.block_max_wait_ms = t["blocks"]["max_wait_ms"].value_or(2);
   c.block_max_transactions = t["blocks"]["max_transactions"].value_or<int64_t>(2000);
   if (c.http_threads < 1 || c.block_max_wait_ms < 0 || c.block_max_transactions < 1 ||
       c.max_body_bytes < 1024) {
-    return Result<NodeConfig>::error(path + ": [api] threads, [blocks] and max_body_bytes must be positive");
+    return Result<NodeConfig>::error(
+        path + ": [api] threads, [blocks] and max_body_bytes must be positive");
   }
   return c;
 }

@@ -18,7 +18,7 @@ struct NodeConfig {
   uint16_t listen_port = 7800;
   size_t max_body_bytes = 16 << 20;
   int http_threads = 2;
-  int block_max_wait_ms = 2;       // how long the block builder gathers
+  int block_max_wait_ms = 2;  // how long the block builder gathers
   size_t block_max_transactions = 2000;
 
   static Result<NodeConfig> load_file(const std::string& path);

@@ -39,9 +39,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config)
   auto key = PrivateKey::load_file(config.key_file);
   if (!key) return key.status().context("node key");
   if (key->public_key().der() != me->key.der()) {
-    return Result<std::unique_ptr<NodeService>>::error(
-        "the node key " + config.key_file + " is not the key the consortium lists for " +
-        config.node_id);
+    return Result<std::unique_ptr<NodeService>>::error("the node key " + config.key_file +
+                                                       " is not the key the consortium lists for " +
+                                                       config.node_id);
   }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -61,13 +61,14 @@ Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config)
       BlockSequencer::Options{std::chrono::milliseconds(config.block_max_wait_ms),
                               config.block_max_transactions},
       [cps] { (void)cps->refresh(); });
-  parts->api = std::make_unique<Api>(*parts->ledger, *parts->sequencer, *parts->checkpoints,
-                                     config.node_id);
+  parts->api =
+      std::make_unique<Api>(*parts->ledger, *parts->sequencer, *parts->checkpoints, config.node_id);
   Api* api = parts->api.get();
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
-  auto server = HttpServer::bind(
-      http, [api](HttpRequest req, Responder respond) { api->handle(std::move(req), std::move(respond)); });
+  auto server = HttpServer::bind(http, [api](HttpRequest req, Responder respond) {
+    api->handle(std::move(req), std::move(respond));
+  });
   if (!server) return server.status();
   parts->server = std::move(*server);
   return std::unique_ptr<NodeService>(new NodeService(std::move(parts)));

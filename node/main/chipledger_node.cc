@@ -20,7 +20,8 @@ int run_init(const std::string& dir, uint16_t port, const std::string& ledger_id
   std::cout << "wrote a dev consortium for ledger " << dev->ledger_id << "\n"
             << "  trust file:  " << dev->consortium_file << "\n"
             << "  node config: " << dev->node_config_file << "\n"
-            << "  member keys: " << dir << "/keys/{maker,distributor,datacenter,regulator,auditor}.pem\n"
+            << "  member keys: " << dir
+            << "/keys/{maker,distributor,datacenter,regulator,auditor}.pem\n"
             << "run it with: chipledger-node --config " << dev->node_config_file << "\n";
   return 0;
 }

@@ -1,0 +1,15 @@
+// Readable JSON views of transactions and serial records (docs/api.md). A
+// view only: signatures cover the canonical bytes, never this JSON.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ledger/serial_record.h"
+#include "ledger/transaction.h"
+
+namespace chipledger {
+
+nlohmann::json transaction_view(const Transaction& tx);
+nlohmann::json serial_record_view(std::string_view serial, const SerialRecord& rec);
+
+}  // namespace chipledger
