@@ -9,6 +9,9 @@ packages=(
   libraft-dev libuv1-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev
 )
 
+# Extra packages may be named on the command line (scripts/fuzz.sh adds clang).
+packages+=("$@")
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
