@@ -195,4 +195,18 @@ Result<std::vector<Hash>> Ledger::consistency_proof(uint64_t size1, uint64_t siz
   return MerkleLog::consistency_proof(*store_, size1, size2);
 }
 
+Status Ledger::save_checkpoint(uint64_t size, const std::string& note) {
+  WriteBatch batch;
+  batch.put(Column::checkpoints, encode_u64_key(size), note);
+  return store_->write(batch, /*sync=*/false);
+}
+
+Result<std::optional<std::string>> Ledger::checkpoint_at(uint64_t size) const {
+  return store_->get(Column::checkpoints, encode_u64_key(size));
+}
+
+Result<std::optional<std::string>> Ledger::latest_checkpoint() const {
+  return checkpoint_at(size());
+}
+
 }  // namespace chipledger

@@ -58,6 +58,12 @@ class Ledger {
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
 
+  // Signed checkpoint notes kept by log size (Column::checkpoints). Written
+  // without a sync: a lost one is simply signed again.
+  Status save_checkpoint(uint64_t size, const std::string& note);
+  Result<std::optional<std::string>> checkpoint_at(uint64_t size) const;
+  Result<std::optional<std::string>> latest_checkpoint() const;
+
  private:
   Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log);
 

@@ -113,7 +113,7 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
-  if (what == "checkpoint") return respond(checkpoint());
+  if (what == "checkpoint") return respond(checkpoint(query));
   if (what == "members") return respond(members());
   if (what == "proofs") return respond(consistency(query));
   auto serial = percent_decode(parts[2]);
@@ -233,7 +233,18 @@ HttpResponse Api::members() const {
                       {"nodes", nodes}});
 }
 
-HttpResponse Api::checkpoint() const {
+HttpResponse Api::checkpoint(const std::string& query) const {
+  auto q = parse_query(query);
+  if (q.count("size")) {
+    auto size = query_u64(q, "size", std::nullopt);
+    if (!size) return json_error(400, size.reason());
+    auto stored = ledger_.checkpoint_at(*size);
+    if (!stored) return json_error(500, stored.reason());
+    if (!stored->has_value()) {
+      return json_error(404, "this node kept no checkpoint at size " + std::to_string(*size));
+    }
+    return HttpResponse{200, "text/plain; charset=utf-8", **stored};
+  }
   std::string note = checkpoints_.latest();
   if (note.empty()) return json_error(503, "no checkpoint signed yet");
   return HttpResponse{200, "text/plain; charset=utf-8", note};

@@ -30,7 +30,7 @@ class Api {
   HttpResponse consistency(const std::string& query) const;
   HttpResponse health() const;
   HttpResponse members() const;
-  HttpResponse checkpoint() const;
+  HttpResponse checkpoint(const std::string& query) const;
 
   const Ledger& ledger_;
   BlockSequencer& sequencer_;

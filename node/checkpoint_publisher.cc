@@ -11,6 +11,7 @@ Status CheckpointPublisher::refresh() {
   Checkpoint cp{ledger_.consortium().ledger_id(), size, *root, {}};
   auto note = sign_checkpoint(cp, node_id_, key_);
   if (!note) return note.status().context("signing the checkpoint");
+  CL_TRY(ledger_.save_checkpoint(size, *note).context("saving the checkpoint"));
   std::lock_guard lock(mu_);
   if (size >= size_ || note_.empty()) {
     note_ = std::move(*note);

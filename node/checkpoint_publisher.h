@@ -1,6 +1,7 @@
 // Keeps this node's latest signed checkpoint: after each block, refresh()
 // signs (ledger id, size, root) with the node's Ed25519 key as a C2SP
-// signed note. latest() is safe from any thread.
+// signed note and keeps it in the ledger's checkpoint column. latest() is
+// safe from any thread.
 #pragma once
 
 #include <mutex>
@@ -13,7 +14,7 @@ namespace chipledger {
 
 class CheckpointPublisher {
  public:
-  CheckpointPublisher(const Ledger& ledger, std::string node_id, PrivateKey key)
+  CheckpointPublisher(Ledger& ledger, std::string node_id, PrivateKey key)
       : ledger_(ledger), node_id_(std::move(node_id)), key_(std::move(key)) {}
 
   Status refresh();
@@ -21,7 +22,7 @@ class CheckpointPublisher {
   uint64_t latest_size() const;
 
  private:
-  const Ledger& ledger_;
+  Ledger& ledger_;
   std::string node_id_;
   PrivateKey key_;
   mutable std::mutex mu_;
