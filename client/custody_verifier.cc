@@ -12,6 +12,11 @@ namespace {
 
 using nlohmann::json;
 
+// A JSON number that is a non-negative integer (parsed or built in code).
+bool is_whole(const json& j) {
+  return j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0);
+}
+
 // The custody state the chain implies, replayed event by event.
 struct Custody {
   bool registered = false;
@@ -89,7 +94,7 @@ Status check_event(const Consortium& consortium, const VerifiedCheckpoint& cp,
                    const std::string& serial, const json& e, Custody& custody,
                    std::vector<ChainRow>& rows) {
   if (!e.is_object() || !e.contains("tx") || !e["tx"].is_string() || !e.contains("index") ||
-      !e["index"].is_number_unsigned()) {
+      !is_whole(e["index"])) {
     return Status::error("a history entry lacks tx or index");
   }
   uint64_t index = e["index"].get<uint64_t>();
@@ -190,8 +195,9 @@ VerifyReport verify_custody(const Consortium& consortium, const std::string& ser
     return report;
   }
   const json& h = *history;
-  if (!h.is_object() || h.value("size", uint64_t{0}) != cp->checkpoint.size ||
-      !h.contains("events") || !h["events"].is_array()) {
+  bool well_formed = h.is_object() && h.contains("size") && is_whole(h["size"]) &&
+                     h.contains("events") && h["events"].is_array();
+  if (!well_formed || h["size"].get<uint64_t>() != cp->checkpoint.size) {
     report.findings.emplace_back(Finding::proof_failure,
                                  "the history answer does not match the checkpoint's size");
     return report;

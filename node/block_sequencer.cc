@@ -21,7 +21,17 @@ void BlockSequencer::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    return;
+  }
+  // Never started: nothing will apply what is queued, so say so.
+  std::deque<Item> left;
+  {
+    std::lock_guard lock(mu_);
+    left.swap(queue_);
+  }
+  for (auto& item : left) item.done(Status::error("the node is shutting down"));
 }
 
 bool BlockSequencer::failed() const {
@@ -30,16 +40,18 @@ bool BlockSequencer::failed() const {
 }
 
 void BlockSequencer::submit(PendingTx tx, Callback done) {
+  bool failed = false;
   {
     std::lock_guard lock(mu_);
+    failed = failed_;
     if (!stopping_ && !failed_) {
       queue_.push_back(Item{std::move(tx), std::move(done)});
       if (queue_.size() == 1 || queue_.size() >= options_.max_transactions) cv_.notify_all();
       return;
     }
   }
-  done(Status::error(failed_ ? "the node stopped accepting writes after a storage failure"
-                             : "the node is shutting down"));
+  done(Status::error(failed ? "the node stopped accepting writes after a storage failure"
+                            : "the node is shutting down"));
 }
 
 void BlockSequencer::run() {
