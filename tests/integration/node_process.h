@@ -1,0 +1,125 @@
+// Integration-test fixture: real chipledger-node and chipledger processes.
+// NodeProcess writes a dev consortium into a fresh temp folder (`init --port
+// 0`), runs the node as a child with its stdout/stderr captured through
+// pipes, and waits (with deadlines) for its "listening on" line and for
+// GET /v1/health. run_process() runs any program and captures its exit code,
+// stdout and stderr. Nothing here mocks a chipledger component.
+//
+// Failures inside the fixture throw std::runtime_error with the node's
+// output, which Catch reports. When a test fails, its temp folder is kept and
+// its path printed; otherwise it is removed (CHIPLEDGER_INTEG_KEEP=1 keeps it).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/http_client.h"
+
+namespace chipledger::integ {
+
+using namespace std::chrono_literals;
+
+inline constexpr const char* kNodeBin = CHIPLEDGER_NODE_BIN;
+inline constexpr const char* kCliBin = CHIPLEDGER_CLI_BIN;
+
+// True when an assertion of the running test case failed (or an exception is
+// unwinding): the fixture then keeps its folder and prints where it is.
+bool current_test_failed();
+
+struct ProcessResult {
+  int exit_code = -1;  // the exit status, or 128 + signal number
+  std::string out;
+  std::string err;
+  bool timed_out = false;
+  std::string describe() const;  // command line, exit code and output, for INFO
+  std::string command;
+};
+
+// Runs argv[0] (an absolute path) with argv, stdin from /dev/null, and waits
+// at most `timeout` (then SIGKILLs it and sets timed_out).
+ProcessResult run_process(const std::vector<std::string>& argv,
+                          std::chrono::milliseconds timeout = 120s);
+
+// A fresh folder under the system temp folder, removed by the destructor
+// unless the running test failed (then kept and printed).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "chipledger-integ-");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class NodeProcess {
+ public:
+  // Makes the temp folder and runs `chipledger-node init --dir D --port 0`.
+  // Does not start the node.
+  NodeProcess();
+  ~NodeProcess();
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  // Spawns the node and returns once it printed "listening on" and answers
+  // GET /v1/health; throws with the node's output if it does not in time.
+  void start(std::chrono::milliseconds deadline = 60s);
+  // SIGTERM, then waits for the exit; returns the exit code (SIGKILLs and
+  // throws when it does not exit in time).
+  int stop(std::chrono::milliseconds deadline = 60s);
+  // SIGKILL, then waits for the exit.
+  void kill9();
+  // stop() if running, then start() on the same data. The port changes.
+  void restart();
+  bool running() const { return pid_ > 0; }
+
+  uint16_t port() const { return port_; }
+  std::string url() const;
+  const std::string& dir() const { return dir_.path(); }  // the init folder
+  std::string key_file(const std::string& member) const;  // DIR/keys/M.pem
+  std::string trust_file() const;                         // DIR/consortium.json
+  // Everything the node printed on stdout and stderr, across all runs.
+  std::string output() const;
+
+  // Runs the CLI as `chipledger --node URL args...`.
+  ProcessResult cli(const std::vector<std::string>& args,
+                    std::chrono::milliseconds timeout = 120s) const;
+
+  // A client for the current URL (made again after a restart).
+  HttpClient& http();
+  std::unique_ptr<HttpClient> new_http(std::chrono::milliseconds timeout = 30s) const;
+  // GET target, which must answer 200 with JSON (throws otherwise).
+  nlohmann::json get_json(const std::string& target);
+  uint64_t log_size();  // GET /v1/health "size"
+  std::string ledger_id();
+
+ private:
+  void reader_loop(int out_fd, int err_fd);
+  int wait_exit(std::chrono::milliseconds deadline);  // reaps pid_, joins the reader
+  [[noreturn]] void fail(const std::string& what);
+
+  TempDir dir_;
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::unique_ptr<HttpClient> http_;
+  std::thread reader_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::string run_stdout_;  // this run's stdout
+  std::string all_output_;  // every run's stdout and stderr
+  bool output_closed_ = false;
+};
+
+}  // namespace chipledger::integ
