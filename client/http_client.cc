@@ -127,14 +127,18 @@ struct HttpClient::Impl {
   // One request/response on the current connection.
   beast::error_code exchange(http::request<http::string_body>& req, HttpReply& reply) {
     stream.expires_after(timeout);
-    beast::error_code ec =
+    beast::error_code write_ec =
         run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
-    if (ec) return ec;
+    // A server may answer early and close while we still write (413 for an
+    // oversized body): the answer is then already in our receive buffer, so
+    // read it before reporting the write error.
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBody);
     parser.header_limit(kMaxResponseHeader);
-    ec = run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
-    if (ec) return ec;
+    beast::error_code ec =
+        run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    if (ec) return write_ec ? write_ec : ec;
+    if (write_ec) close();
     auto res = parser.release();
     reply.status = static_cast<int>(res.result_int());
     reply.body = std::move(res.body());

@@ -19,9 +19,8 @@ struct HttpReply {
 class HttpClient {
  public:
   // base_url like "http://127.0.0.1:7800"; refuses anything else with a reason.
-  static Result<std::unique_ptr<HttpClient>> connect_to(const std::string& base_url,
-                                                        std::chrono::milliseconds timeout =
-                                                            std::chrono::seconds(30));
+  static Result<std::unique_ptr<HttpClient>> connect_to(
+      const std::string& base_url, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~HttpClient();
   // A failed Result means no HTTP answer (connection refused, timeout, ...);
   // HTTP error statuses come back as a reply.
