@@ -6,6 +6,7 @@ namespace chipledger {
 namespace {
 
 constexpr std::string_view kLedgerIdKey = "ledger_id";
+constexpr std::string_view kAppliedEntryKey = "applied_entry";  // u64 key encoding
 
 std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 
@@ -86,8 +87,18 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
   CL_TRY(check_genesis(*store, consortium.ledger_id()));
   auto log = MerkleLog::open(*store);
   if (!log) return log.status().context("opening the Merkle log");
-  return std::unique_ptr<Ledger>(
-      new Ledger(std::move(store), std::move(consortium), std::move(*log)));
+  auto entry = store->get(Column::meta, kAppliedEntryKey);
+  if (!entry) return entry.status();
+  uint64_t applied = 0;
+  if (entry->has_value()) {
+    auto v = decode_u64_key(**entry);
+    if (!v) return v.status().context("stored applied entry");
+    applied = *v;
+  }
+  auto ledger =
+      std::unique_ptr<Ledger>(new Ledger(std::move(store), std::move(consortium), std::move(*log)));
+  ledger->applied_entry_ = applied;
+  return ledger;
 }
 
 Status Ledger::check_arrival(const SignedTransaction& tx) const {
@@ -95,10 +106,16 @@ Status Ledger::check_arrival(const SignedTransaction& tx) const {
 }
 
 Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
-                                                   uint64_t block_time_ms) {
+                                                   uint64_t block_time_ms,
+                                                   std::optional<uint64_t> entry) {
   std::lock_guard lock(write_mu_);
   if (failed_) {
     return Result<std::vector<TxOutcome>>::error("the ledger stopped after a storage failure");
+  }
+  if (entry && *entry <= applied_entry_.load()) {
+    return Result<std::vector<TxOutcome>>::error("entry " + std::to_string(*entry) +
+                                                 " is at or below the last applied entry " +
+                                                 std::to_string(applied_entry_.load()));
   }
   BlockState state(*store_);
   WriteBatch batch;
@@ -128,6 +145,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     out.index = index;
     outcomes.push_back(std::move(out));
   }
+  if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
   state.write_records(batch);
   Status written = store_->write(batch, /*sync=*/true);
@@ -136,6 +154,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     return written.context("writing the block");
   }
   committed_size_ = log_.size();
+  if (entry) applied_entry_ = *entry;
   return outcomes;
 }
 
