@@ -8,11 +8,6 @@
 // Every wait is on a condition with a deadline.
 #include "node/raft_replicator.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -20,7 +15,6 @@
 #include <functional>
 #include <future>
 #include <iostream>
-#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -28,6 +22,7 @@
 
 #include "ledger/rocks_store.h"
 #include "node/block_sequencer.h"
+#include "tests/node/raft_helpers.h"
 #include "tests/node/test_consortium.h"
 
 namespace chipledger {
@@ -37,44 +32,6 @@ using namespace std::chrono_literals;
 using namespace chipledger::testing;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("chipledger-raft-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::random_device()()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-// A loopback port that was free a moment ago (the kernel's pick).
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// Polls `pred` until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = 20s) {
-  auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
 
 // One node: a RocksDB ledger, its Replicator and a sequencer feeding it.
 struct Node {
