@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "ledger/block.h"
+#include "node/raft_entry.h"
 
 // libraft 0.15's headers have no extern "C" of their own.
 extern "C" {
@@ -59,47 +59,6 @@ struct Waiter {
   }
 };
 
-// The Raft entry around a block. libraft 0.15 needs every entry's length
-// to be a multiple of 8 bytes (its segment writer asserts it and its
-// decoders of segments and AppendEntries messages skip padding that its
-// encoders do not write; raft.h does not say so): an entry is
-//   u64 block length || block || zero bytes up to a multiple of 8.
-constexpr size_t kFrameHeader = 8;
-
-size_t padded(size_t n) { return (n + 7) / 8 * 8; }
-
-// Frames `block` into a raft_malloc'ed buffer (libraft frees it).
-struct raft_buffer frame_entry(const Bytes& block) {
-  struct raft_buffer buf {};
-  buf.len = padded(kFrameHeader + block.size());
-  buf.base = raft_calloc(1, buf.len);
-  if (buf.base == nullptr) return buf;
-  auto* p = static_cast<uint8_t*>(buf.base);
-  uint64_t n = block.size();
-  for (int i = 7; i >= 0; --i, n >>= 8) p[i] = static_cast<uint8_t>(n);
-  if (!block.empty()) std::memcpy(p + kFrameHeader, block.data(), block.size());
-  return buf;
-}
-
-// The block inside an entry; refuses a bad length or non-zero padding.
-Result<ByteView> unframe_entry(const struct raft_buffer& buf) {
-  const auto* p = static_cast<const uint8_t*>(buf.base);
-  if (buf.len < kFrameHeader || buf.len % 8 != 0) {
-    return Result<ByteView>::error("an entry of " + std::to_string(buf.len) +
-                                   " bytes is not a framed block");
-  }
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n = n << 8 | p[i];
-  if (n > buf.len - kFrameHeader || padded(kFrameHeader + n) != buf.len) {
-    return Result<ByteView>::error("the entry's block length " + std::to_string(n) +
-                                   " does not match its " + std::to_string(buf.len) + " bytes");
-  }
-  for (size_t i = kFrameHeader + n; i < buf.len; ++i) {
-    if (p[i] != 0) return Result<ByteView>::error("the entry's padding is not zero");
-  }
-  return ByteView(p + kFrameHeader, n);
-}
-
 RaftRole role_of(int state) {
   switch (state) {
     case RAFT_FOLLOWER:
@@ -128,8 +87,7 @@ struct Replicator::Impl {
   struct Entry {
     struct raft_apply req;
     Impl* impl = nullptr;
-    Block block;
-    std::vector<bool> checked;   // signature checked on arrival at this node
+    ProposedBlock proposal;
     const void* base = nullptr;  // the entry's buffer, as handed to raft_apply
     size_t len = 0;
     std::vector<TxOutcome> outcomes;
@@ -210,8 +168,6 @@ struct Replicator::Impl {
     // libraft applies committed entries in order and advances last_applied
     // after each: the entry being applied is the next index.
     raft_index index = raft_last_applied(&raft) + 1;
-    if (index <= ledger.applied_entry()) return 0;  // replayed after a restart: applied already
-
     // The block this node proposed (same index, same buffer) is used as it
     // is, with the arrival checks; anything else is decoded and checked.
     Entry* mine = nullptr;
@@ -219,35 +175,18 @@ struct Replicator::Impl {
         it != proposed.end() && it->second->base == buf->base && it->second->len == buf->len) {
       mine = it->second;
     }
-    std::vector<PendingTx> txs;
-    uint64_t time_ms = 0;
-    if (mine) {
-      time_ms = mine->block.time_ms;
-      txs.reserve(mine->block.txs.size());
-      for (size_t i = 0; i < mine->block.txs.size(); ++i) {
-        txs.push_back(PendingTx{std::move(mine->block.txs[i]), mine->checked[i]});
-      }
-    } else {
-      auto framed = unframe_entry(*buf);
-      auto block = framed ? decode_block(*framed) : Result<Block>(framed.status());
-      if (!block) {
-        fail("entry " + std::to_string(index) + " is not a block this node can read (" +
-             block.reason() + ")");
-        return RAFT_MALFORMED;
-      }
-      time_ms = block->time_ms;
-      txs.reserve(block->txs.size());
-      for (auto& tx : block->txs) txs.push_back(PendingTx{std::move(tx), false});
-    }
-    auto outcomes = ledger.apply_block(std::move(txs), time_ms, index);
+    auto outcomes = chipledger::apply_entry(
+        ledger, index, ByteView(static_cast<const uint8_t*>(buf->base), buf->len),
+        mine ? &mine->proposal : nullptr);
     if (!outcomes) {
-      fail("applying entry " + std::to_string(index) + ": " + outcomes.reason());
+      fail(outcomes.reason());
       if (mine) mine->waiter->complete(outcomes.status());
       return RAFT_IOERR;
     }
+    if (!outcomes->has_value()) return 0;  // replayed after a restart: applied already
     if (after_apply) after_apply();
     if (mine) {
-      mine->outcomes = std::move(*outcomes);
+      mine->outcomes = std::move(**outcomes);
       mine->applied = true;
       *result = mine;
     }
@@ -519,18 +458,22 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
   auto* e = new Impl::Entry{};
   e->impl = impl_.get();
   e->waiter = std::make_shared<Waiter>();
-  e->block.time_ms = block_time_ms;
-  e->block.txs.reserve(txs.size());
-  e->checked.reserve(txs.size());
+  e->proposal.block.time_ms = block_time_ms;
+  e->proposal.block.txs.reserve(txs.size());
+  e->proposal.checked.reserve(txs.size());
   for (auto& p : txs) {
-    e->checked.push_back(p.signature_checked);
-    e->block.txs.push_back(std::move(p.tx));
+    e->proposal.checked.push_back(p.signature_checked);
+    e->proposal.block.txs.push_back(std::move(p.tx));
   }
-  struct raft_buffer buf = frame_entry(encode_block(e->block));
+  Bytes entry = encode_proposal(e->proposal);
+  struct raft_buffer buf;
+  buf.len = entry.size();
+  buf.base = raft_malloc(buf.len);
   if (buf.base == nullptr) {
     delete e;
     return R::error("out of memory for a Raft entry");
   }
+  std::memcpy(buf.base, entry.data(), entry.size());
   std::shared_ptr<Waiter> waiter = e->waiter;
   Impl* m = impl_.get();
   if (!m->post([m, e, buf] { m->propose(e, buf); })) {

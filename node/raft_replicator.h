@@ -12,7 +12,8 @@
 // checkpoint is re-signed). Transactions whose signature this node checked
 // on arrival are not checked again; those that arrive through the log are.
 // After a restart libraft replays committed entries: those at or below the
-// ledger's applied_entry() are skipped.
+// ledger's applied_entry() are skipped. The apply step itself and the entry
+// framing are node/raft_entry.h, shared with the simulation tests.
 //
 // A single node is a one-voter cluster: the same code path. The Raft log and
 // metadata live in `dir` (data_dir/raft); the state stays in RocksDB.
