@@ -1,0 +1,45 @@
+// Small measurement helpers for chipledger-bench: a wall clock, latency
+// percentiles, and what the machine and a process look like while measuring
+// (load average, resident size), so every figure carries its conditions.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace chipledger::bench {
+
+using SteadyClock = std::chrono::steady_clock;
+
+inline double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+uint64_t unix_ms();
+
+// Latencies in microseconds -> p50 / p99 / max / mean in milliseconds.
+struct LatencySummary {
+  size_t samples = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0, mean_ms = 0;
+  nlohmann::json to_json() const;
+};
+LatencySummary summarize(std::vector<uint64_t> latencies_us);
+
+// The 1, 5 and 15 minute load averages (/proc/loadavg); empty when unreadable.
+std::vector<double> load_average();
+
+// VmRSS and VmHWM of a process in KiB (/proc/PID/status).
+struct ProcessMemory {
+  uint64_t rss_kib = 0;
+  uint64_t peak_rss_kib = 0;
+};
+std::optional<ProcessMemory> process_memory(pid_t pid);
+
+unsigned cpu_count();
+
+}  // namespace chipledger::bench
