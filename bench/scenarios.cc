@@ -212,9 +212,11 @@ Result<json> run_transfers(const Target& target, const Members& m, const Signatu
 
   // 1. As fast as the node answers.
   DriveOptions full{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
+  CpuMeter cpu(target.pid);
   DriveResult max = drive(o.count, full, [&](size_t i, HttpClient& http) {
     return post_transaction(http, transfers->bodies[i]);
   });
+  json cpu_max = cpu.finish(max.ok, "tx");
   double tps = per_s(max.ok, max.seconds);
   // 2. Paced at half that throughput: the latency a lightly loaded node gives.
   DriveResult half;
@@ -227,6 +229,7 @@ Result<json> run_transfers(const Target& target, const Members& m, const Signatu
   }
 
   json j = figures("transfers", o, max, tps, "tx/s", tps, limit);
+  j["cpu"] = cpu_max;
   j["what"] = "single-serial transfers, one Ed25519 signature each, durable (synced per block)";
   j["setup"] = {{"seconds", setup_s},
                 {"what", "registered " + std::to_string(o.count) + " serials in transactions of " +
@@ -261,15 +264,18 @@ Result<json> run_register(const Target& target, const Members& m, const Signatur
   for (const auto& b : regs->bodies) bytes += b.size();
 
   DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(300)};
+  CpuMeter cpu(target.pid);
   DriveResult r = drive(regs->bodies.size(), opts, [&](size_t i, HttpClient& http) {
     return post_transaction(http, regs->bodies[i]);
   });
+  json cpu_used = cpu.finish(std::min(o.count, r.ok * o.batch), "serial");
   size_t serials = std::min(o.count, r.ok * o.batch);
   if (r.ok != regs->bodies.size()) serials = 0;  // which ones failed is not tracked: claim none
   double sps = per_s(serials, r.seconds);
   double tps = per_s(r.ok, r.seconds);
   json j = figures("register", o, r, sps, "serials/s", tps, limit);
   j["what"] = "bulk register: " + std::to_string(o.batch) + " serials per transaction";
+  j["cpu"] = cpu_used;
   j["batch"] = o.batch;
   j["transactions"] = regs->bodies.size();
   j["tx_per_s"] = tps;
@@ -321,6 +327,7 @@ Result<json> run_verify(const Target& target, const Members& m, const SignatureL
   // event's signature, inclusion proof and prev link, the custody rules).
   std::atomic<uint64_t> signatures{0};
   DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
+  CpuMeter cpu(target.pid);
   DriveResult r = drive(o.count, opts, [&](size_t i, HttpClient& http) -> RequestResult {
     const std::string& serial = picks[i];
     auto note = http.get("/v1/checkpoint");
@@ -345,12 +352,14 @@ Result<json> run_verify(const Target& target, const Members& m, const SignatureL
     }
     return {Outcome::ok, {}};
   });
+  json cpu_used = cpu.finish(r.ok, "serial");
   double sps = per_s(r.ok, r.seconds);
   double sig_ps = per_s(signatures.load(), r.seconds);
   json j = figures("verify", o, r, sps, "serials/s", sig_ps, limit);
   j["what"] =
       "verify random serials: GET checkpoint + history, client-side verify_custody "
       "(checkpoint quorum, every event's signature, inclusion proof, prev chain, rules)";
+  j["cpu"] = cpu_used;
   j["pool"] = pool;
   j["batch"] = o.batch;
   j["events_per_serial"] = 3;

@@ -1,6 +1,7 @@
 #include "bench/stats.h"
 
 #include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,50 @@ unsigned cpu_count() {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   if (n > 0) return static_cast<unsigned>(n);
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::optional<double> process_cpu_seconds(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return std::nullopt;
+  // Fields after the command name (which may hold spaces, so skip past its ')').
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double own_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+
+CpuMeter::CpuMeter(pid_t node_pid)
+    : node_pid_(node_pid),
+      node_start_(process_cpu_seconds(node_pid)),
+      client_start_(own_cpu_seconds()) {}
+
+nlohmann::json CpuMeter::finish(size_t units, const std::string& unit) const {
+  double client = own_cpu_seconds() - client_start_;
+  auto per = [&](double seconds) {
+    return units > 0 ? seconds * 1e6 / static_cast<double>(units) : 0.0;
+  };
+  nlohmann::json j{{"client_seconds", client}, {"client_us_per_" + unit, per(client)}};
+  auto node_end = process_cpu_seconds(node_pid_);
+  if (node_start_ && node_end) {
+    j["node_seconds"] = *node_end - *node_start_;
+    j["node_us_per_" + unit] = per(*node_end - *node_start_);
+  }
+  return j;
 }
 
 }  // namespace chipledger::bench

@@ -42,4 +42,23 @@ std::optional<ProcessMemory> process_memory(pid_t pid);
 
 unsigned cpu_count();
 
+// CPU time (user + system, seconds) a process has used: /proc/PID/stat for
+// another process, getrusage for this one. CPU time per request is steadier
+// than wall-clock throughput on a machine others are using.
+std::optional<double> process_cpu_seconds(pid_t pid);
+double own_cpu_seconds();
+
+// CPU used by the node (when its pid is known) and by this client over a span.
+class CpuMeter {
+ public:
+  explicit CpuMeter(pid_t node_pid);
+  // {"node_seconds","client_seconds", and per unit of work in microseconds}.
+  nlohmann::json finish(size_t units, const std::string& unit) const;
+
+ private:
+  pid_t node_pid_;
+  std::optional<double> node_start_;
+  double client_start_;
+};
+
 }  // namespace chipledger::bench

@@ -46,7 +46,7 @@ ScenarioOptions defaults(const std::string& scenario, bool smoke) {
   ScenarioOptions o;
   if (scenario == "transfers") {
     o.count = smoke ? 200 : 20000;
-    o.concurrency = smoke ? 4 : 32;
+    o.concurrency = smoke ? 4 : 64;
   } else if (scenario == "register") {
     o.count = smoke ? 2000 : 1000000;
     o.batch = smoke ? 500 : 10000;
@@ -94,6 +94,12 @@ void print_scenario(const json& s, const SignatureLimit& limit) {
             << limit.cores << " cores = " << fixed(limit.per_core * limit.cores, 0)
             << "/s; signatures " << fixed(s["signatures_per_s"].get<double>(), 0) << "/s; ratio "
             << fixed(s["ratio"].get<double>(), 3) << "\n";
+  if (s.contains("cpu")) {
+    std::cout << "  cpu during the run:";
+    for (const auto& [k, v] : s["cpu"].items())
+      std::cout << " " << k << " " << fixed(v.get<double>(), 2);
+    std::cout << "\n";
+  }
   if (s.contains("half_rate")) {
     const json& h = s["half_rate"];
     std::cout << "  at half that rate (" << fixed(h["rate_target"].get<double>(), 0)
