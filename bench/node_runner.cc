@@ -85,9 +85,8 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
                                                       std::strerror(errno));
   }
   std::unique_ptr<NodeRunner> runner(new NodeRunner(node_bin, buf.data(), keep));
-  std::string net = runner->dir_ + "/net";
-  std::string log = runner->dir_ + "/init.log";
-  auto pid = spawn({node_bin, "init", "--dir", net, "--port", "0"}, log);
+  std::string log = runner->root_ + "/init.log";
+  auto pid = spawn({node_bin, "init", "--dir", runner->dir_, "--port", "0"}, log);
   if (!pid) return pid.status();
   int code = wait_exit(*pid, 60s);
   if (code != 0) {
@@ -98,19 +97,17 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
     return Result<std::unique_ptr<NodeRunner>>::error(
         node_bin + " init failed (exit " + std::to_string(code) + "): " + read_file(log));
   }
-  runner->dir_ = net;
   return runner;
 }
 
 NodeRunner::~NodeRunner() {
   stop();
-  fs::path root = fs::path(dir_).parent_path();
   if (keep_) {
-    std::cerr << "chipledger-bench: kept the node folder " << root.string() << "\n";
+    std::cerr << "chipledger-bench: kept the node folder " << root_ << "\n";
     return;
   }
   std::error_code ec;
-  fs::remove_all(root, ec);
+  fs::remove_all(root_, ec);
 }
 
 std::string NodeRunner::log_tail(size_t bytes) const {

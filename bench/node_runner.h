@@ -35,10 +35,11 @@ class NodeRunner {
   std::string log_tail(size_t bytes = 4000) const;
 
  private:
-  NodeRunner(std::string node_bin, std::string dir, bool keep)
-      : node_bin_(std::move(node_bin)), dir_(std::move(dir)), keep_(keep) {}
+  NodeRunner(std::string node_bin, std::string root, bool keep)
+      : node_bin_(std::move(node_bin)), root_(root), dir_(root + "/net"), keep_(keep) {}
   std::string node_bin_;
-  std::string dir_;
+  std::string root_;  // the temp folder this runner made (and removes)
+  std::string dir_;   // root_/net: what `init` writes
   bool keep_ = false;
   pid_t pid_ = -1;
   std::string url_;
