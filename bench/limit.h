@@ -1,0 +1,33 @@
+// The machine's own limit beside every result: how many signatures of the
+// algorithm the ledger uses (Ed25519) this machine verifies per second,
+// measured in the same run through the project's crypto (PublicKey::verify,
+// OpenSSL 3 EVP), on one thread and on every core at once.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "crypto/result.h"
+
+namespace chipledger::bench {
+
+struct SignatureLimit {
+  std::string algorithm = "ed25519";
+  unsigned cores = 1;
+  double per_core = 0;   // verifications per second on one thread
+  double all_cores = 0;  // verifications per second with one thread per core
+  double seconds_each = 0;
+  size_t message_bytes = 0;
+
+  // What a result needing `signatures_per_s` verifications per second is of
+  // the machine's limit: signatures_per_s / (per_core * cores).
+  double ratio(double signatures_per_s) const;
+  nlohmann::json to_json() const;
+};
+
+// Verifies a signature over a typical transfer's signing input for `each`
+// on one thread, then for `each` on `cores` threads.
+Result<SignatureLimit> measure_signature_limit(std::chrono::milliseconds each, unsigned cores);
+
+}  // namespace chipledger::bench

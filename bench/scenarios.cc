@@ -1,0 +1,383 @@
+#include "bench/scenarios.h"
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "bench/driver.h"
+#include "bench/stats.h"
+#include "client/custody_verifier.h"
+#include "ledger/checkpoint.h"
+#include "ledger/transaction.h"
+
+namespace chipledger::bench {
+namespace {
+
+using nlohmann::json;
+
+Result<PrivateKey> member_key(const std::string& dir, const std::string& member) {
+  auto key = PrivateKey::load_file(dir + "/keys/" + member + ".pem");
+  if (!key) return key.status().context("key of " + member);
+  return key;
+}
+
+// Runs fn(i) for i in [0, n) on `threads` threads; the first failure wins.
+Status parallel_for(size_t n, unsigned threads, const std::function<Status(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  Status first = Status::ok();
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < std::max(1u, threads); ++t) {
+    pool.emplace_back([&] {
+      for (size_t i = next++; i < n; i = next++) {
+        Status st = fn(i);
+        if (!st) {
+          std::lock_guard lock(mu);
+          if (first) first = st;
+          next = n;
+        }
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  return first;
+}
+
+std::string serial_name(const std::string& tag, size_t i) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%010zu", i);
+  return tag + "-" + buf;
+}
+
+Transaction base_tx(TxType type, const Consortium& c, const std::string& author,
+                    const PrivateKey& key, uint64_t time_ms) {
+  Transaction tx;
+  tx.type = type;
+  tx.ledger_id = c.ledger_id();
+  tx.author = author;
+  tx.key_id = key.public_key().key_id();
+  tx.time_ms = time_ms;
+  return tx;
+}
+
+// {"tx":"<base64 of the signed transaction>"}: the body POST /v1/transactions takes.
+std::string submit_body(const SignedTransaction& stx) {
+  return "{\"tx\":\"" + base64_encode(stx.wire()) + "\"}";
+}
+
+// Register transactions of `batch` serials each for serials [0, count) of `tag`.
+struct Registrations {
+  std::vector<std::string> bodies;
+  std::vector<Hash> txids;  // serial i was registered by txids[i / batch]
+};
+Result<Registrations> prepare_registrations(const Members& m, const std::string& tag, size_t count,
+                                            size_t batch, unsigned threads) {
+  size_t n = (count + batch - 1) / batch;
+  Registrations r;
+  r.bodies.resize(n);
+  r.txids.resize(n);
+  uint64_t now = unix_ms();
+  CL_TRY(parallel_for(n, threads, [&](size_t t) -> Status {
+    Transaction tx = base_tx(TxType::register_chips, m.consortium, "maker", m.maker, now);
+    tx.model = "H100-SXM5";
+    tx.eccn = "3A090";
+    tx.fab_site = "fab-18-tainan";
+    tx.country = "TW";
+    size_t end = std::min(count, (t + 1) * batch);
+    tx.registrations.reserve(end - t * batch);
+    for (size_t i = t * batch; i < end; ++i) tx.registrations.push_back({serial_name(tag, i), {}});
+    auto stx = sign_transaction(tx, m.maker);
+    if (!stx) return stx.status().context("signing a register transaction");
+    r.bodies[t] = submit_body(*stx);
+    r.txids[t] = stx->txid;
+    return Status::ok();
+  }));
+  return r;
+}
+
+// One single-serial transfer (maker -> distributor) or accept (by the
+// distributor) per serial, each naming the serial's latest event as prev.
+struct Moves {
+  std::vector<std::string> bodies;
+  std::vector<Hash> txids;
+};
+Result<Moves> prepare_moves(const Members& m, TxType type, const std::string& tag, size_t count,
+                            const std::function<Hash(size_t)>& prev, unsigned threads) {
+  Moves out;
+  out.bodies.resize(count);
+  out.txids.resize(count);
+  uint64_t now = unix_ms();
+  bool transfer = type == TxType::transfer;
+  const PrivateKey& key = transfer ? m.maker : m.distributor;
+  CL_TRY(parallel_for(count, threads, [&](size_t i) -> Status {
+    Transaction tx = base_tx(type, m.consortium, transfer ? "maker" : "distributor", key, now);
+    if (transfer) {
+      tx.to = "distributor";
+      tx.ship_to_country = "SG";
+    }
+    tx.refs.push_back({serial_name(tag, i), prev(i)});
+    auto stx = sign_transaction(tx, key);
+    if (!stx) return stx.status().context("signing");
+    out.bodies[i] = submit_body(*stx);
+    out.txids[i] = stx->txid;
+    return Status::ok();
+  }));
+  return out;
+}
+
+// Submits prepared bodies (setup, not measured); fails unless every one is accepted.
+Result<DriveResult> submit_all(const Target& target, const std::vector<std::string>& bodies,
+                               unsigned concurrency, const std::string& what,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  DriveOptions o{target.url, concurrency, std::nullopt, timeout};
+  DriveResult r = drive(bodies.size(), o, [&](size_t i, HttpClient& http) {
+    return post_transaction(http, bodies[i]);
+  });
+  if (r.ok != bodies.size()) {
+    return Result<DriveResult>::error(what + ": " + std::to_string(r.ok) + " of " +
+                                      std::to_string(bodies.size()) +
+                                      " accepted; first problem: " + r.first_problem);
+  }
+  return r;
+}
+
+json node_memory(const Target& target) {
+  if (target.pid <= 0) return nullptr;
+  auto mem = process_memory(target.pid);
+  if (!mem) return nullptr;
+  return {{"rss_kib", mem->rss_kib}, {"peak_rss_kib", mem->peak_rss_kib}};
+}
+
+json drive_json(const DriveResult& r) {
+  json j{{"ok", r.ok},
+         {"refused", r.refused},
+         {"failed", r.failed},
+         {"seconds", r.seconds},
+         {"latency_ms", summarize(r.latencies_us).to_json()}};
+  if (!r.first_problem.empty()) j["first_problem"] = r.first_problem;
+  return j;
+}
+
+// The fields every scenario reports.
+json figures(const std::string& name, const ScenarioOptions& o, const DriveResult& r, double value,
+             const std::string& unit, double signatures_per_s, const SignatureLimit& limit) {
+  json j = drive_json(r);
+  j["scenario"] = name;
+  j["count"] = o.count;
+  j["concurrency"] = o.concurrency;
+  j["result"] = {{"value", value}, {"unit", unit}};
+  j["signatures_per_s"] = signatures_per_s;
+  j["limit_per_core"] = limit.per_core;
+  j["cores"] = limit.cores;
+  j["ratio"] = limit.ratio(signatures_per_s);
+  return j;
+}
+
+double per_s(size_t n, double seconds) {
+  return seconds > 0 ? static_cast<double>(n) / seconds : 0;
+}
+
+}  // namespace
+
+Result<Members> load_members(const std::string& dir) {
+  auto consortium = Consortium::load_file(dir + "/consortium.json");
+  if (!consortium) return consortium.status();
+  auto maker = member_key(dir, "maker");
+  if (!maker) return maker.status();
+  auto distributor = member_key(dir, "distributor");
+  if (!distributor) return distributor.status();
+  return Members{std::move(*consortium), std::move(*maker), std::move(*distributor)};
+}
+
+Result<json> run_transfers(const Target& target, const Members& m, const SignatureLimit& limit,
+                           const ScenarioOptions& o) {
+  // Setup: register the serials in bulk, then sign one transfer per serial
+  // and one accept per transfer (the accepts drive the half-rate phase).
+  auto setup_start = SteadyClock::now();
+  const size_t batch = 10000;
+  auto regs = prepare_registrations(m, o.tag, o.count, batch, o.prep_threads);
+  if (!regs) return regs.status();
+  CL_TRY(submit_all(target, regs->bodies, 2, "registering the serials"));
+  auto transfers = prepare_moves(
+      m, TxType::transfer, o.tag, o.count, [&](size_t i) { return regs->txids[i / batch]; },
+      o.prep_threads);
+  if (!transfers) return transfers.status();
+  auto accepts = prepare_moves(
+      m, TxType::accept, o.tag, o.count, [&](size_t i) { return transfers->txids[i]; },
+      o.prep_threads);
+  if (!accepts) return accepts.status();
+  double setup_s = seconds_since(setup_start);
+
+  // 1. As fast as the node answers.
+  DriveOptions full{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
+  CpuMeter cpu(target.pid);
+  DriveResult max = drive(o.count, full, [&](size_t i, HttpClient& http) {
+    return post_transaction(http, transfers->bodies[i]);
+  });
+  json cpu_max = cpu.finish(max.ok, "tx");
+  double tps = per_s(max.ok, max.seconds);
+  // 2. Paced at half that throughput: the latency a lightly loaded node gives.
+  DriveResult half;
+  double half_rate = tps / 2;
+  if (max.ok == o.count && half_rate > 0) {
+    DriveOptions paced{target.url, o.concurrency, half_rate, std::chrono::seconds(30)};
+    half = drive(o.count, paced, [&](size_t i, HttpClient& http) {
+      return post_transaction(http, accepts->bodies[i]);
+    });
+  }
+
+  json j = figures("transfers", o, max, tps, "tx/s", tps, limit);
+  j["cpu"] = cpu_max;
+  j["what"] = "single-serial transfers, one Ed25519 signature each, durable (synced per block)";
+  j["setup"] = {{"seconds", setup_s},
+                {"what", "registered " + std::to_string(o.count) + " serials in transactions of " +
+                             std::to_string(batch) + "; signed " + std::to_string(o.count) +
+                             " transfers and as many accepts"}};
+  json h = drive_json(half);
+  h["rate_target"] = half_rate;
+  h["rate_achieved"] = per_s(half.ok, half.seconds);
+  h["what"] =
+      "accepts of those transfers, paced at half the measured transfer throughput; "
+      "latency from each request's scheduled send time";
+  j["half_rate"] = h;
+  double p99 = summarize(half.latencies_us).p99_ms;
+  j["targets"] =
+      json::array({{{"what", "transfers >= 50% of the signature-verification limit (all cores)"},
+                    {"value", limit.ratio(tps)},
+                    {"met", limit.ratio(tps) >= 0.5}},
+                   {{"what", "p99 submit latency at half the maximum throughput < 50 ms"},
+                    {"value", p99},
+                    {"met", half.ok == o.count && p99 < 50}}});
+  j["node_memory"] = node_memory(target);
+  return j;
+}
+
+Result<json> run_register(const Target& target, const Members& m, const SignatureLimit& limit,
+                          const ScenarioOptions& o) {
+  auto setup_start = SteadyClock::now();
+  auto regs = prepare_registrations(m, o.tag, o.count, o.batch, o.prep_threads);
+  if (!regs) return regs.status();
+  double setup_s = seconds_since(setup_start);
+  size_t bytes = 0;
+  for (const auto& b : regs->bodies) bytes += b.size();
+
+  DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(300)};
+  CpuMeter cpu(target.pid);
+  DriveResult r = drive(regs->bodies.size(), opts, [&](size_t i, HttpClient& http) {
+    return post_transaction(http, regs->bodies[i]);
+  });
+  json cpu_used = cpu.finish(std::min(o.count, r.ok * o.batch), "serial");
+  size_t serials = std::min(o.count, r.ok * o.batch);
+  if (r.ok != regs->bodies.size()) serials = 0;  // which ones failed is not tracked: claim none
+  double sps = per_s(serials, r.seconds);
+  double tps = per_s(r.ok, r.seconds);
+  json j = figures("register", o, r, sps, "serials/s", tps, limit);
+  j["what"] = "bulk register: " + std::to_string(o.batch) + " serials per transaction";
+  j["cpu"] = cpu_used;
+  j["batch"] = o.batch;
+  j["transactions"] = regs->bodies.size();
+  j["tx_per_s"] = tps;
+  j["request_bytes"] = bytes;
+  j["setup"] = {{"seconds", setup_s}, {"what", "built and signed the register transactions"}};
+  // Target scaled to the count: 1,000,000 serials in under 60 s.
+  double seconds_per_million = serials > 0 ? r.seconds * 1e6 / static_cast<double>(serials) : 0;
+  j["seconds_per_million_serials"] = seconds_per_million;
+  j["targets"] = json::array({{{"what", "bulk register 1,000,000 serials < 60 s"},
+                               {"value", seconds_per_million},
+                               {"met", serials > 0 && seconds_per_million < 60},
+                               {"measured_serials", serials}}});
+  j["node_memory"] = node_memory(target);
+  // The memory target applies once the node holds 10 M serials (this run's alone).
+  if (serials >= 10000000 && !j["node_memory"].is_null()) {
+    double peak_mib = j["node_memory"]["peak_rss_kib"].get<double>() / 1024;
+    j["targets"].push_back({{"what", "node resident size < 1 GiB with 10,000,000 serials (MiB)"},
+                            {"value", peak_mib},
+                            {"met", peak_mib < 1024}});
+  }
+  return j;
+}
+
+Result<json> run_verify(const Target& target, const Members& m, const SignatureLimit& limit,
+                        const ScenarioOptions& o) {
+  // Setup: a pool of serials registered in transactions of `batch`, each
+  // then transferred to the distributor and accepted: 3 events per serial.
+  auto setup_start = SteadyClock::now();
+  size_t pool = std::max<size_t>(1, o.pool);
+  auto regs = prepare_registrations(m, o.tag, pool, o.batch, o.prep_threads);
+  if (!regs) return regs.status();
+  CL_TRY(submit_all(target, regs->bodies, 2, "registering the pool"));
+  auto transfers = prepare_moves(
+      m, TxType::transfer, o.tag, pool, [&](size_t i) { return regs->txids[i / o.batch]; },
+      o.prep_threads);
+  if (!transfers) return transfers.status();
+  CL_TRY(submit_all(target, transfers->bodies, 16, "transferring the pool"));
+  auto accepts = prepare_moves(
+      m, TxType::accept, o.tag, pool, [&](size_t i) { return transfers->txids[i]; },
+      o.prep_threads);
+  if (!accepts) return accepts.status();
+  CL_TRY(submit_all(target, accepts->bodies, 16, "accepting the pool"));
+  // Random picks, fixed before the clock starts (splitmix64: reproducible).
+  std::vector<std::string> picks(o.count);
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  for (auto& p : picks) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    p = serial_name(o.tag, (z ^ (z >> 31)) % pool);
+  }
+  double setup_s = seconds_since(setup_start);
+
+  // What `chipledger verify` does per serial: the latest checkpoint, the
+  // history at its size, then verify_custody (checkpoint signatures, every
+  // event's signature, inclusion proof and prev link, the custody rules).
+  std::atomic<uint64_t> signatures{0};
+  DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
+  CpuMeter cpu(target.pid);
+  DriveResult r = drive(o.count, opts, [&](size_t i, HttpClient& http) -> RequestResult {
+    const std::string& serial = picks[i];
+    auto note = http.get("/v1/checkpoint");
+    if (!note || note->status != 200) {
+      return {Outcome::failed, "GET /v1/checkpoint: " + (note ? note->body : note.reason())};
+    }
+    auto cp = Checkpoint::parse(note->body.substr(0, note->body.find("\n\n") + 1));
+    if (!cp) return {Outcome::failed, "checkpoint: " + cp.reason()};
+    auto hist = http.get("/v1/chips/" + serial + "/history?size=" + std::to_string(cp->size));
+    if (!hist || hist->status != 200) {
+      return {Outcome::failed, "GET history of " + serial + ": " +
+                                   (hist ? hist->body.substr(0, 300) : hist.reason())};
+    }
+    auto history = json::parse(hist->body, nullptr, false);
+    if (history.is_discarded()) return {Outcome::failed, "history of " + serial + " is not JSON"};
+    VerifyReport report = verify_custody(m.consortium, serial, note->body, history);
+    signatures += report.checkpoint_signers.size() + report.chain.size();
+    if (!report.ok() || report.chain.size() != 3) {
+      return {Outcome::refused,
+              serial + ": verdict " + report.verdict() +
+                  (report.findings.empty() ? "" : " " + report.findings[0].second)};
+    }
+    return {Outcome::ok, {}};
+  });
+  json cpu_used = cpu.finish(r.ok, "serial");
+  double sps = per_s(r.ok, r.seconds);
+  double sig_ps = per_s(signatures.load(), r.seconds);
+  json j = figures("verify", o, r, sps, "serials/s", sig_ps, limit);
+  j["what"] =
+      "verify random serials: GET checkpoint + history, client-side verify_custody "
+      "(checkpoint quorum, every event's signature, inclusion proof, prev chain, rules)";
+  j["cpu"] = cpu_used;
+  j["pool"] = pool;
+  j["batch"] = o.batch;
+  j["events_per_serial"] = 3;
+  j["setup"] = {{"seconds", setup_s},
+                {"what", "registered " + std::to_string(pool) + " serials in transactions of " +
+                             std::to_string(o.batch) + ", then a transfer and an accept of each"}};
+  j["targets"] = json::array({{{"what", "verify >= 5,000 serials/s, proofs checked by the client"},
+                               {"value", sps},
+                               {"met", r.ok == o.count && sps >= 5000}}});
+  j["node_memory"] = node_memory(target);
+  return j;
+}
+
+}  // namespace chipledger::bench
