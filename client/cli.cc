@@ -305,7 +305,7 @@ int cmd_verify(const Common& c, const std::string& serial, const std::string& tr
   auto size = Checkpoint::parse(note.substr(0, note.find("\n\n") + 1));
   std::optional<json> history;
   if (size) history = need(node->history(serial, size->size));
-  VerifyReport report = verify_custody(consortium, serial, note, history);
+  VerifyReport report = verify_custody(consortium, serial, note, history, now_ms());
   if (c.json_out) {
     std::cout << report.to_json().dump(2) << "\n";
   } else {

@@ -23,6 +23,8 @@ namespace {
 
 using json = nlohmann::json;
 using namespace chipledger::testing;
+// The verifier's clock in these tests (attestation age, time in transit).
+constexpr uint64_t kVerifyNow = 1790000000000;
 
 // GET /v1/chips/SERIAL/history?size=S as node/api.cc answers it.
 std::optional<json> history_json(const Ledger& ledger, const std::string& serial, uint64_t size) {
@@ -96,7 +98,7 @@ struct World {
   }
   VerifyReport verify(const std::string& serial, const std::string& note,
                       const std::optional<json>& history) const {
-    return verify_custody(tc->consortium, serial, note, history);
+    return verify_custody(tc->consortium, serial, note, history, kVerifyNow);
   }
 };
 
