@@ -291,8 +291,9 @@ Status Apply::check_export_license(const std::vector<std::string>& serials, cons
   return Status::ok();
 }
 
-// accept (custody passes to the recipient) or reject (custody returns, and
-// any license quantity the transfer used is given back).
+// accept (custody passes to the recipient) or reject (custody returns to the
+// sender; license quantity a rejected transfer used stays used: a license
+// counts shipments authorised, and the regulator can issue another).
 Status Apply::do_answer(bool accept) {
   const char* verb = accept ? "accept" : "reject";
   for (const auto& ref : tx_.refs) {

@@ -109,17 +109,26 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
   Transaction license = base;
   license.type = TxType::license;
   license.author = "regulator";
-  license.license = {"L-2026-001", "distributor", "cloud-east", "H100-SXM5", "", 100, "AE",
-                     1800000000000};
+  license.license = {"L-2026-001", "distributor", "cloud-east", "H100-SXM5",
+                     "",           100,           "AE",         1800000000000};
 
   Transaction licensed = transfer;
   licensed.license_id = "L-2026-001";
   licensed.ship_to_country = "AE";
-  return {{"register", reg},          {"transfer", transfer},   {"accept", accept},
-          {"reject", reject},         {"install", install},     {"attest", attest},
-          {"pack", pack},             {"unpack", unpack},       {"decommission", decommission},
-          {"flag", flag},             {"clear", clear},         {"report", report},
-          {"license", license},       {"licensed transfer", licensed}};
+  return {{"register", reg},
+          {"transfer", transfer},
+          {"accept", accept},
+          {"reject", reject},
+          {"install", install},
+          {"attest", attest},
+          {"pack", pack},
+          {"unpack", unpack},
+          {"decommission", decommission},
+          {"flag", flag},
+          {"clear", clear},
+          {"report", report},
+          {"license", license},
+          {"licensed transfer", licensed}};
 }
 
 json vector_json(const std::string& name, const Transaction& tx) {
