@@ -87,7 +87,7 @@ TEST_CASE("an operator holding a chip installs it; others may not", "[rules][ins
 }
 
 TEST_CASE("a chip attests with its device key over a recent checkpoint", "[rules][attest]") {
-  for (auto alg : {KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ed25519}) {
+  for (auto alg : {KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ecdsa_p384, KeyAlgorithm::ed25519}) {
     AttestWorld w(2, alg);
     w.deliver_and_install("CHIP0");
     w.ok(w.attestation("CHIP0", {"CHIP0"}));
