@@ -494,16 +494,19 @@ Status Apply::do_flag(bool flag) {
   for (const auto& ref : tx_.refs) {
     auto rec = named(ref);
     if (!rec) return rec.status();
-    SerialRecord& r = **rec;
+    const SerialRecord& r = **rec;
     if (!flag && !r.flagged && r.open_reports == 0) {
       return Status::error("serial " + ref.serial + " has no flag or report to clear");
     }
-    r.flagged = flag;
-    r.flag_reason = flag ? tx_.reason : "";
-    if (!flag) {
-      r.open_reports = 0;
-      r.report_kind.clear();
-    }
+    // A flag or clear of a unit applies to every chip packed in it.
+    CL_TRY(for_unit(ref.serial, [&](SerialRecord& s) {
+      s.flagged = flag;
+      s.flag_reason = flag ? tx_.reason : "";
+      if (!flag) {
+        s.open_reports = 0;
+        s.report_kind.clear();
+      }
+    }));
   }
   return Status::ok();
 }
@@ -512,8 +515,11 @@ Status Apply::do_report() {
   for (const auto& ref : tx_.refs) {
     auto rec = named(ref);
     if (!rec) return rec.status();
-    (*rec)->open_reports += 1;
-    (*rec)->report_kind = tx_.kind;
+    // A report of a unit is a report of every chip packed in it.
+    CL_TRY(for_unit(ref.serial, [&](SerialRecord& s) {
+      s.open_reports += 1;
+      s.report_kind = tx_.kind;
+    }));
   }
   return Status::ok();
 }
