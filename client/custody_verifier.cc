@@ -90,8 +90,9 @@ struct ChipState {
   bool installed = false;
   std::string site;
   std::string parent;
-  Hash last{};       // the latest event that changed this serial
-  Hash unit_last{};  // the latest event of its unit, while packed
+  std::vector<std::string> children;  // for a unit: the chips packed in it
+  Hash last{};                        // the latest event that changed this serial
+  Hash unit_last{};                   // the latest event of its unit, while packed
   Bytes device_key;
   uint64_t last_attest_ms = 0;
   bool flagged = false;
@@ -190,6 +191,18 @@ Status Replay::transfer(const Transaction& tx, const Member& author, std::string
 
 Status Replay::attest(const Transaction& tx) {
   CL_TRY(rule(s_.installed && s_.site == tx.site, "attestation away from the install site"));
+  if (!s_.children.empty()) {
+    // A unit attests through its chips. Their device keys are in their own
+    // registrations, not in the unit's history: each chip's own verify
+    // checks its signature; here every chip must at least have signed.
+    for (const auto& chip : s_.children) {
+      bool signed_by_chip = false;
+      for (const auto& cs : tx.chip_signatures) signed_by_chip |= cs.serial == chip;
+      CL_TRY(rule(signed_by_chip, "the unit's attestation has no signature of chip " + chip));
+    }
+    s_.last_attest_ms = tx.time_ms;
+    return Status::ok();
+  }
   CL_TRY(rule(!s_.device_key.empty(), "attestation of a chip without a device key"));
   const ChipSignature* sig = nullptr;
   for (const auto& cs : tx.chip_signatures) {
@@ -256,14 +269,18 @@ Status Replay::effect(const SignedTransaction& stx, const Member& author, bool v
           "chip attests at " + tx.site + " (checkpoint " + std::to_string(tx.checkpoint_size) + ")";
       break;
     case TxType::pack:
-      CL_TRY(rule(tx.unit == serial_ || (s_.holder == author.id && s_.pending_to.empty()),
+      CL_TRY(rule((tx.unit == serial_ && is_zero(tx.unit_prev)) ||
+                      (s_.holder == author.id && s_.pending_to.empty()),
                   "pack not by the holder"));
-      if (tx.unit == serial_ && is_zero(tx.unit_prev)) {
-        s_.registered = true;
-        s_.holder = s_.manufacturer = author.id;
-        s_.model = tx.model;
-        s_.origin = s_.location = author.country;
-      } else if (tx.unit != serial_) {
+      if (tx.unit == serial_) {
+        if (is_zero(tx.unit_prev)) {
+          s_.registered = true;
+          s_.holder = s_.manufacturer = author.id;
+          s_.model = tx.model;
+          s_.origin = s_.location = author.country;
+        }
+        for (const auto& r : tx.refs) s_.children.push_back(r.serial);
+      } else {
         s_.parent = tx.unit;
         s_.unit_last = stx.txid;
       }
@@ -274,6 +291,7 @@ Status Replay::effect(const SignedTransaction& stx, const Member& author, bool v
       CL_TRY(rule(s_.holder == author.id, "unpack not by the holder"));
       text = via_unit ? "unpack from " + s_.parent : "unpack";
       if (via_unit) s_.parent.clear();
+      if (!via_unit) s_.children.clear();
       prefix.clear();
       break;
     case TxType::decommission:
@@ -316,6 +334,7 @@ Status Replay::apply(const SignedTransaction& stx, ChainRow& row) {
   auto serials = tx.serials();
   bool direct = contains(serials, serial_);
   if (tx.type == TxType::license) {
+    CL_TRY(rule(author.has_role(Role::regulator), "a license not issued by a regulator"));
     licenses_[tx.license.id] = tx.license;
     row.event = "license " + tx.license.id + ": " + tx.license.exporter + " -> " +
                 tx.license.recipient + ", " + std::to_string(tx.license.quantity) + " x " +
@@ -374,6 +393,8 @@ void judge(const Consortium& c, const Replay& replay, uint64_t now_ms, VerifyRep
   r.location = s.location;
   r.site = s.site;
   r.unit = s.parent;
+  r.children = s.children;
+  r.model = s.model;
   r.last_attest_ms = s.last_attest_ms;
   if (s.flagged) add(r, Finding::flagged, "flagged by the regulator: " + s.flag_reason);
   if (s.open_reports > 0) {
@@ -384,7 +405,7 @@ void judge(const Consortium& c, const Replay& replay, uint64_t now_ms, VerifyRep
   auto unlicensed_in = [&](const std::string& country) {
     return p.is_restricted(country) && !s.licensed_countries.count(country);
   };
-  if (!s.pending_to.empty() && unlicensed_in(s.pending_dest)) {
+  if (!s.pending_to.empty() && s.pending_license.empty() && unlicensed_in(s.pending_dest)) {
     add(r, Finding::restricted_destination, "bound for " + s.pending_dest + " without a license");
   } else if (s.pending_to.empty() && unlicensed_in(s.location)) {
     add(r, Finding::restricted_destination, "located in " + s.location + " without a license");
@@ -461,6 +482,8 @@ json VerifyReport::to_json() const {
               {"location", location},
               {"site", site},
               {"unit", unit},
+              {"children", children},
+              {"model", model},
               {"in_transit_for_ms", in_transit_for_ms},
               {"last_attest_ms", last_attest_ms},
               {"chain", chain_rows},

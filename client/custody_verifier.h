@@ -55,10 +55,12 @@ struct VerifyReport {
   std::vector<std::string> checkpoint_signers;
   uint64_t checkpoint_size = 0;
   std::string holder;
-  std::string status;    // "held", "in-transit", "decommissioned"
-  std::string location;  // last known country
-  std::string site;      // install site, if installed
-  std::string unit;      // the unit it is packed in, if any
+  std::string status;                 // "held", "in-transit", "decommissioned"
+  std::string location;               // last known country
+  std::string site;                   // install site, if installed
+  std::string unit;                   // the unit it is packed in, if any
+  std::vector<std::string> children;  // for a unit: the chips packed in it
+  std::string model;
   uint64_t in_transit_for_ms = 0;
   uint64_t last_attest_ms = 0;
 
