@@ -61,7 +61,14 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string hours(uint64_t ms) { return std::to_string(ms / 3600000) + " h"; }
+// "340 h", "5 h 12 min", "12 min", "40 s".
+std::string hours(uint64_t ms) {
+  uint64_t s = ms / 1000, h = s / 3600, m = s % 3600 / 60;
+  if (h >= 24 || (h > 0 && m == 0)) return std::to_string(h) + " h";
+  if (h > 0) return std::to_string(h) + " h " + std::to_string(m) + " min";
+  if (m > 0) return std::to_string(m) + " min";
+  return std::to_string(s) + " s";
+}
 
 std::string first_role(const Member& m) {
   return m.roles.empty() ? "" : std::string(role_name(*m.roles.begin()));
@@ -402,8 +409,10 @@ void judge(const Consortium& c, const Replay& replay, uint64_t now_ms, VerifyRep
         std::to_string(s.open_reports) + " open report(s), latest: " + s.report_kind);
   }
   for (const auto& u : replay.unlicensed()) add(r, Finding::unlicensed_export, u);
+  // Only controlled chips need a license to be in a restricted destination.
+  bool controlled = p.is_controlled(s.model, s.eccn);
   auto unlicensed_in = [&](const std::string& country) {
-    return p.is_restricted(country) && !s.licensed_countries.count(country);
+    return controlled && p.is_restricted(country) && !s.licensed_countries.count(country);
   };
   if (!s.pending_to.empty() && s.pending_license.empty() && unlicensed_in(s.pending_dest)) {
     add(r, Finding::restricted_destination, "bound for " + s.pending_dest + " without a license");
