@@ -53,6 +53,21 @@ Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
   json body{{"tx", base64_encode(tx.wire())}};
   auto reply = http_->post("/v1/transactions", body.dump());
   if (!reply) return reply.status();
+  if (reply->status == 421) {
+    // A follower names the Raft leader: submit there once, and keep talking
+    // to the leader afterwards.
+    json j = json::parse(reply->body, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("leader") && j["leader"].is_string() &&
+        j["leader"].get<std::string>() != url_) {
+      std::string leader = j["leader"].get<std::string>();
+      auto http = HttpClient::connect_to(leader);
+      if (!http) return http.status().context("connecting to the leader " + leader);
+      http_ = std::move(*http);
+      url_ = leader;
+      reply = http_->post("/v1/transactions", body.dump());
+      if (!reply) return reply.status().context("submitting to the leader " + leader);
+    }
+  }
   if (reply->status != 200 && reply->status != 422) return http_error(*reply, "submit");
   auto j = parse_body(*reply, "submit");
   if (!j) return j.status();

@@ -6,6 +6,7 @@ namespace chipledger {
 namespace {
 
 constexpr std::string_view kLedgerIdKey = "ledger_id";
+constexpr std::string_view kAppliedEntryKey = "applied_entry";  // u64 key encoding
 constexpr std::string_view kBlockTimePrefix = "block_time/";
 
 std::string block_time_key(uint64_t size) {
@@ -123,8 +124,18 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
   CL_TRY(check_genesis(*store, consortium.ledger_id()));
   auto log = MerkleLog::open(*store);
   if (!log) return log.status().context("opening the Merkle log");
-  return std::unique_ptr<Ledger>(
-      new Ledger(std::move(store), std::move(consortium), std::move(*log)));
+  auto entry = store->get(Column::meta, kAppliedEntryKey);
+  if (!entry) return entry.status();
+  uint64_t applied = 0;
+  if (entry->has_value()) {
+    auto v = decode_u64_key(**entry);
+    if (!v) return v.status().context("stored applied entry");
+    applied = *v;
+  }
+  auto ledger =
+      std::unique_ptr<Ledger>(new Ledger(std::move(store), std::move(consortium), std::move(*log)));
+  ledger->applied_entry_ = applied;
+  return ledger;
 }
 
 Status Ledger::check_arrival(const SignedTransaction& tx) const {
@@ -132,12 +143,19 @@ Status Ledger::check_arrival(const SignedTransaction& tx) const {
 }
 
 Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
-                                                   uint64_t block_time_ms) {
+                                                   uint64_t block_time_ms,
+                                                   std::optional<uint64_t> entry) {
   std::lock_guard lock(write_mu_);
   if (failed_) {
     return Result<std::vector<TxOutcome>>::error("the ledger stopped after a storage failure");
   }
-  BlockState state(*store_, log_.size());
+  if (entry && *entry <= applied_entry_.load()) {
+    return Result<std::vector<TxOutcome>>::error("entry " + std::to_string(*entry) +
+                                                 " is at or below the last applied entry " +
+                                                 std::to_string(applied_entry_.load()));
+  }
+  const uint64_t size_before = log_.size();
+  BlockState state(*store_, size_before);
   WriteBatch batch;
   std::vector<TxOutcome> outcomes;
   outcomes.reserve(txs.size());
@@ -168,15 +186,20 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     out.index = index;
     outcomes.push_back(std::move(out));
   }
+  if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
   state.write(batch);
-  batch.put(Column::meta, block_time_key(log_.size()), encode_u64_key(block_time_ms));
+  // The time of the checkpoint this block ends (attestations name it).
+  if (log_.size() > size_before) {
+    batch.put(Column::meta, block_time_key(log_.size()), encode_u64_key(block_time_ms));
+  }
   Status written = store_->write(batch, /*sync=*/true);
   if (!written.is_ok()) {
     failed_ = true;  // the in-memory log is ahead of the store: stop
     return written.context("writing the block");
   }
   committed_size_ = log_.size();
+  if (entry) applied_entry_ = *entry;
   return outcomes;
 }
 

@@ -46,7 +46,14 @@ class Ledger {
   // PendingTx built after an ok check is not checked again.
   Status check_arrival(const SignedTransaction& tx) const;
 
-  Result<std::vector<TxOutcome>> apply_block(std::vector<PendingTx> txs, uint64_t block_time_ms);
+  // With `entry` (replication: the Raft log index of the block), also records
+  // it as the last applied entry in the block's own write, even when every
+  // transaction is refused; an entry at or below applied_entry() is refused
+  // and changes nothing. After a restart, entries at or below it are skipped.
+  Result<std::vector<TxOutcome>> apply_block(std::vector<PendingTx> txs, uint64_t block_time_ms,
+                                             std::optional<uint64_t> entry = std::nullopt);
+  // The last replication entry applied (0: none).
+  uint64_t applied_entry() const { return applied_entry_.load(); }
 
   // Committed reads.
   uint64_t size() const { return committed_size_.load(); }
@@ -74,6 +81,7 @@ class Ledger {
   MerkleLog log_;  // guarded by write_mu_
   bool failed_ = false;
   std::atomic<uint64_t> committed_size_{0};
+  std::atomic<uint64_t> applied_entry_{0};
 };
 
 // Storage keys (docs/storage.md).

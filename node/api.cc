@@ -128,7 +128,24 @@ void Api::handle(HttpRequest req, Responder respond) {
   respond(parts.size() == 3 ? chip(*serial) : history(*serial, query));
 }
 
+std::optional<HttpResponse> Api::not_leader() const {
+  if (!replica_) return std::nullopt;
+  ReplicaView v = replica_();
+  if (v.leader) return std::nullopt;
+  if (v.leader_api_url) {
+    return json_ok(json{{"error", "this node is a Raft " + v.role + "; submit to the leader"},
+                        {"leader", *v.leader_api_url}},
+                   421);
+  }
+  return json_ok(json{{"error",
+                       "no Raft leader is known yet (an election is under way?); retry "
+                       "shortly"},
+                      {"leader", nullptr}},
+                 503);
+}
+
 void Api::submit(const HttpRequest& req, Responder respond) {
+  if (auto redirect = not_leader()) return respond(std::move(*redirect));
   json body = json::parse(req.body, nullptr, false);
   if (body.is_discarded()) return respond(json_error(400, "the request body is not valid JSON"));
   if (!body.is_object() || !body.contains("tx") || !body["tx"].is_string()) {
@@ -143,9 +160,13 @@ void Api::submit(const HttpRequest& req, Responder respond) {
     return respond(
         json_ok(json{{"accepted", false}, {"txid", txid}, {"error", sig.reason()}}, 422));
   }
-  sequencer_.submit(PendingTx{std::move(*stx), true}, [respond = std::move(respond),
+  sequencer_.submit(PendingTx{std::move(*stx), true}, [this, respond = std::move(respond),
                                                        txid](Result<TxOutcome> outcome) {
-    if (!outcome) return respond(json_error(503, outcome.reason()));
+    if (!outcome) {
+      // Leadership may have moved while the block was on its way.
+      if (auto redirect = not_leader()) return respond(std::move(*redirect));
+      return respond(json_error(503, outcome.reason()));
+    }
     if (!outcome->accepted) {
       return respond(
           json_ok(json{{"accepted", false}, {"txid", txid}, {"error", outcome->reason}}, 422));
@@ -217,10 +238,19 @@ HttpResponse Api::consistency(const std::string& query) const {
 }
 
 HttpResponse Api::health() const {
-  return json_ok(json{{"status", "ok"},
-                      {"ledger_id", ledger_.consortium().ledger_id()},
-                      {"node_id", node_id_},
-                      {"size", ledger_.size()}});
+  json j{{"status", "ok"},
+         {"ledger_id", ledger_.consortium().ledger_id()},
+         {"node_id", node_id_},
+         {"size", ledger_.size()}};
+  if (replica_) {
+    ReplicaView v = replica_();
+    j["raft"] = json{{"id", v.raft_id},
+                     {"role", v.role},
+                     {"term", v.term},
+                     {"last_applied", v.last_applied},
+                     {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
+  }
+  return json_ok(j);
 }
 
 HttpResponse Api::members() const {

@@ -3,6 +3,8 @@
 // Knows nothing of sockets; node/http_server.h carries its requests.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "ledger/ledger.h"
@@ -12,14 +14,26 @@
 
 namespace chipledger {
 
+// What the API tells about replication (from node/raft_replicator.h,
+// without its headers).
+struct ReplicaView {
+  uint64_t raft_id = 0;
+  std::string role;  // "leader", "follower", "candidate", "unavailable"
+  bool leader = false;
+  std::optional<std::string> leader_api_url;  // the known leader's API URL (this node's too)
+  uint64_t term = 0;
+  uint64_t last_applied = 0;
+};
+
 class Api {
  public:
   Api(const Ledger& ledger, BlockSequencer& sequencer, const CheckpointPublisher& checkpoints,
-      std::string node_id)
+      std::string node_id, std::function<ReplicaView()> replica = {})
       : ledger_(ledger),
         sequencer_(sequencer),
         checkpoints_(checkpoints),
-        node_id_(std::move(node_id)) {}
+        node_id_(std::move(node_id)),
+        replica_(std::move(replica)) {}
 
   void handle(HttpRequest request, Responder respond);
 
@@ -36,7 +50,12 @@ class Api {
   const Ledger& ledger_;
   BlockSequencer& sequencer_;
   const CheckpointPublisher& checkpoints_;
+  // A follower's answer to a submission: 421 with the leader's API URL, or
+  // 503 while no leader is known; nullopt on the leader.
+  std::optional<HttpResponse> not_leader() const;
+
   std::string node_id_;
+  std::function<ReplicaView()> replica_;
 };
 
 // Small helpers shared with tests.

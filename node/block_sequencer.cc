@@ -4,7 +4,17 @@ namespace chipledger {
 
 BlockSequencer::BlockSequencer(Ledger& ledger, Clock clock, Options options,
                                std::function<void()> after_block)
-    : ledger_(ledger),
+    : BlockSequencer(
+          [&ledger](std::vector<PendingTx> txs, uint64_t time_ms) {
+            return ledger.apply_block(std::move(txs), time_ms);
+          },
+          std::move(clock), options, std::move(after_block)) {
+  stop_on_sink_error_ = true;
+}
+
+BlockSequencer::BlockSequencer(BlockSink sink, Clock clock, Options options,
+                               std::function<void()> after_block)
+    : sink_(std::move(sink)),
       clock_(std::move(clock)),
       options_(options),
       after_block_(std::move(after_block)) {}
@@ -78,9 +88,9 @@ void BlockSequencer::apply(std::deque<Item> items) {
   std::vector<PendingTx> txs;
   txs.reserve(items.size());
   for (auto& item : items) txs.push_back(std::move(item.tx));
-  auto outcomes = ledger_.apply_block(std::move(txs), clock_());
+  auto outcomes = sink_(std::move(txs), clock_());
   if (!outcomes) {
-    {
+    if (stop_on_sink_error_) {
       std::lock_guard lock(mu_);
       failed_ = true;
     }

@@ -150,6 +150,13 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   config.data_dir = "data";
   config.consortium_file = "consortium.json";
   config.listen_port = options.port;
+  // A one-node Raft cluster. With a fixed API port, Raft listens 100 above
+  // it (room to grow the cluster later); with port 0 the kernel picks one,
+  // which only a cluster of one can use.
+  config.raft_id = 1;
+  config.raft_listen =
+      "127.0.0.1:" +
+      std::to_string(options.port != 0 && options.port <= 65435 ? options.port + 100 : 0);
   fs::path config_file = dir / "node.toml";
   CL_TRY(write_text(config_file, config.to_toml()));
   out.node_config_file = config_file.string();

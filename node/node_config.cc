@@ -38,6 +38,107 @@ Status parse_listen(const std::string& listen, NodeConfig& c) {
   return Status::ok();
 }
 
+// "a.b.c.d:port" with a dotted-quad IPv4 address: what libraft 0.15 parses.
+Result<uint16_t> check_raft_address(const std::string& address, const std::string& what) {
+  auto colon = address.rfind(':');
+  int parts = 0;
+  bool ok = colon != std::string::npos;
+  if (ok) {
+    std::string host = address.substr(0, colon);
+    size_t start = 0;
+    while (ok && start <= host.size()) {
+      size_t dot = host.find('.', start);
+      if (dot == std::string::npos) dot = host.size();
+      std::string part = host.substr(start, dot - start);
+      ok = !part.empty() && part.size() <= 3 &&
+           part.find_first_not_of("0123456789") == std::string::npos && std::stoi(part) <= 255;
+      ++parts;
+      start = dot + 1;
+    }
+    ok = ok && parts == 4;
+  }
+  std::string port = ok ? address.substr(colon + 1) : "";
+  ok = ok && !port.empty() && port.size() <= 5 &&
+       port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) <= 65535;
+  if (!ok) {
+    return Result<uint16_t>::error(
+        what + " must be an IPv4 address and port like 127.0.0.1:7900, not '" + address + "'");
+  }
+  return static_cast<uint16_t>(std::stoi(port));
+}
+
+Status parse_raft(const toml::table& t, NodeConfig& c) {
+  const toml::node_view<const toml::node> raft = t["raft"];
+  if (!raft) return Status::ok();
+  if (!raft.is_table()) return Status::error("[raft] must be a table");
+  auto id = raft["id"].value<int64_t>();
+  if (raft["id"] && (!id || *id < 1)) return Status::error("[raft] id must be a whole number >= 1");
+  if (id) c.raft_id = static_cast<uint64_t>(*id);
+  if (raft["listen"]) {
+    auto listen = raft["listen"].value<std::string>();
+    if (!listen) return Status::error("[raft] listen must be a string");
+    c.raft_listen = *listen;
+  }
+  auto listen_port = check_raft_address(c.raft_listen, "[raft] listen");
+  if (!listen_port) return listen_port.status();
+  c.raft_election_timeout_ms = raft["election_timeout_ms"].value_or(c.raft_election_timeout_ms);
+  c.raft_heartbeat_timeout_ms = raft["heartbeat_timeout_ms"].value_or(c.raft_heartbeat_timeout_ms);
+  if (c.raft_heartbeat_timeout_ms < 1 ||
+      c.raft_heartbeat_timeout_ms >= c.raft_election_timeout_ms) {
+    return Status::error(
+        "[raft] heartbeat_timeout_ms must be positive and below election_timeout_ms");
+  }
+  if (raft["peers"]) {
+    const toml::array* peers = raft["peers"].as_array();
+    if (!peers) return Status::error("[raft] peers must be an array of tables ([[raft.peers]])");
+    for (size_t i = 0; i < peers->size(); ++i) {
+      std::string what = "[raft] peers[" + std::to_string(i) + "]";
+      const toml::table* p = peers->get(i)->as_table();
+      if (!p) return Status::error(what + " must be a table with id, address and api");
+      RaftPeerConfig peer;
+      auto pid = (*p)["id"].value<int64_t>();
+      auto address = (*p)["address"].value<std::string>();
+      auto api = (*p)["api"].value<std::string>();
+      if (!pid || *pid < 1) return Status::error(what + ".id must be a whole number >= 1");
+      if (!address) return Status::error(what + ".address is missing (a string)");
+      if (!api || api->rfind("http://", 0) != 0) {
+        return Status::error(what + ".api must be the peer's API URL (http://HOST:PORT)");
+      }
+      peer.id = static_cast<uint64_t>(*pid);
+      peer.address = *address;
+      peer.api_url = *api;
+      auto port = check_raft_address(peer.address, what + ".address");
+      if (!port) return port.status();
+      for (const auto& other : c.raft_peers) {
+        if (other.id == peer.id || other.address == peer.address) {
+          return Status::error(what + " repeats the id or address of another peer");
+        }
+      }
+      c.raft_peers.push_back(std::move(peer));
+    }
+  }
+  if (!c.raft_peers.empty()) {
+    bool self = false;
+    for (const auto& p : c.raft_peers) {
+      if (p.id == c.raft_id) {
+        self = true;
+        if (p.address != c.raft_listen) {
+          return Status::error("[raft] peers lists this node (id " + std::to_string(p.id) +
+                               ") at " + p.address + ", but [raft] listen is " + c.raft_listen);
+        }
+      }
+    }
+    if (!self) {
+      return Status::error("[raft] peers does not list this node's id " +
+                           std::to_string(c.raft_id));
+    }
+  }
+  if (*listen_port == 0 && c.raft_peers.size() > 1) {
+    return Status::error("[raft] listen needs a fixed port in a cluster of several nodes");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
@@ -72,6 +173,7 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
     return Result<NodeConfig>::error(
         path + ": [api] threads, [blocks] and max_body_bytes must be positive");
   }
+  CL_TRY(parse_raft(t, c).context(path));
   return c;
 }
 
@@ -87,6 +189,19 @@ std::string NodeConfig::to_toml() const {
       {"blocks", toml::table{{"max_wait_ms", block_max_wait_ms},
                              {"max_transactions", static_cast<int64_t>(block_max_transactions)}}},
   };
+  toml::table raft{{"id", static_cast<int64_t>(raft_id)},
+                   {"listen", raft_listen},
+                   {"election_timeout_ms", raft_election_timeout_ms},
+                   {"heartbeat_timeout_ms", raft_heartbeat_timeout_ms}};
+  if (!raft_peers.empty()) {
+    toml::array peers;
+    for (const auto& p : raft_peers) {
+      peers.push_back(toml::table{
+          {"id", static_cast<int64_t>(p.id)}, {"address", p.address}, {"api", p.api_url}});
+    }
+    raft.insert("peers", std::move(peers));
+  }
+  t.insert("raft", std::move(raft));
   std::ostringstream os;
   os << t << "\n";
   return os.str();

@@ -4,10 +4,18 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "crypto/result.h"
 
 namespace chipledger {
+
+// One member of the Raft cluster ([[raft.peers]]).
+struct RaftPeerConfig {
+  uint64_t id = 0;
+  std::string address;  // Raft TCP address, IPv4 "a.b.c.d:port"
+  std::string api_url;  // its HTTP API, e.g. "http://127.0.0.1:7800" (where followers send clients)
+};
 
 struct NodeConfig {
   std::string node_id;
@@ -20,6 +28,12 @@ struct NodeConfig {
   int http_threads = 2;
   int block_max_wait_ms = 2;  // how long the block builder gathers
   size_t block_max_transactions = 2000;
+  // [raft]: replication. Without the section: a one-node cluster.
+  uint64_t raft_id = 1;
+  std::string raft_listen = "127.0.0.1:0";  // port 0 only for a one-node cluster
+  std::vector<RaftPeerConfig> raft_peers;   // the initial cluster; empty: this node alone
+  int raft_election_timeout_ms = 1000;
+  int raft_heartbeat_timeout_ms = 100;
 
   static Result<NodeConfig> load_file(const std::string& path);
   std::string to_toml() const;

@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "ledger/rocks_store.h"
 #include "node/api.h"
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
 #include "node/http_server.h"
+#include "node/raft_replicator.h"
 
 namespace chipledger {
 namespace {
@@ -23,7 +25,10 @@ uint64_t system_clock_ms() {
 struct NodeService::Parts {
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<CheckpointPublisher> checkpoints;
+  std::unique_ptr<Replicator> replicator;
   std::unique_ptr<BlockSequencer> sequencer;
+  std::map<uint64_t, std::string> api_urls;  // Raft id -> API URL
+  std::string own_api_url;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
 };
@@ -56,21 +61,59 @@ Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config)
       std::make_unique<CheckpointPublisher>(*parts->ledger, config.node_id, std::move(*key));
   CL_TRY(parts->checkpoints->refresh());
   CheckpointPublisher* cps = parts->checkpoints.get();
-  parts->sequencer = std::make_unique<BlockSequencer>(
-      *parts->ledger, system_clock_ms,
-      BlockSequencer::Options{std::chrono::milliseconds(config.block_max_wait_ms),
-                              config.block_max_transactions},
-      [cps] { (void)cps->refresh(); });
-  parts->api =
-      std::make_unique<Api>(*parts->ledger, *parts->sequencer, *parts->checkpoints, config.node_id);
-  Api* api = parts->api.get();
+
+  // Bind first: a port of 0 becomes known before anyone asks for the URL.
+  Parts* p = parts.get();
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
-  auto server = HttpServer::bind(http, [api](HttpRequest req, Responder respond) {
-    api->handle(std::move(req), std::move(respond));
+  auto server = HttpServer::bind(http, [p](HttpRequest req, Responder respond) {
+    p->api->handle(std::move(req), std::move(respond));
   });
   if (!server) return server.status();
   parts->server = std::move(*server);
+  parts->own_api_url =
+      "http://" + config.listen_address + ":" + std::to_string(parts->server->port());
+
+  // Replication: every block goes through the Raft log, also on a single
+  // node (a one-voter cluster). Every node re-signs its checkpoint after
+  // applying a block, before the leader answers its submitters.
+  ReplicatorOptions raft;
+  raft.id = config.raft_id;
+  raft.address = config.raft_listen;
+  raft.dir = config.data_dir + "/raft";
+  raft.election_timeout_ms = static_cast<unsigned>(config.raft_election_timeout_ms);
+  raft.heartbeat_timeout_ms = static_cast<unsigned>(config.raft_heartbeat_timeout_ms);
+  for (const auto& peer : config.raft_peers) {
+    raft.cluster.push_back(RaftPeer{peer.id, peer.address});
+    parts->api_urls[peer.id] = peer.api_url;
+  }
+  parts->api_urls.emplace(config.raft_id, parts->own_api_url);  // unless the peers name it
+  auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
+  if (!replicator) return replicator.status().context("replication");
+  parts->replicator = std::move(*replicator);
+  Replicator* rep = parts->replicator.get();
+  parts->sequencer = std::make_unique<BlockSequencer>(
+      [rep](std::vector<PendingTx> txs, uint64_t time_ms) {
+        return rep->apply(std::move(txs), time_ms);
+      },
+      system_clock_ms,
+      BlockSequencer::Options{std::chrono::milliseconds(config.block_max_wait_ms),
+                              config.block_max_transactions},
+      nullptr);
+  parts->api = std::make_unique<Api>(
+      *parts->ledger, *parts->sequencer, *parts->checkpoints, config.node_id, [p] {
+        RaftStatus s = p->replicator->status();
+        ReplicaView v;
+        v.raft_id = p->replicator->id();
+        v.role = std::string(raft_role_name(s.role));
+        v.leader = s.role == RaftRole::leader;
+        v.term = s.term;
+        v.last_applied = s.last_applied;
+        if (auto it = p->api_urls.find(s.leader_id); s.leader_id != 0 && it != p->api_urls.end()) {
+          v.leader_api_url = it->second;
+        }
+        return v;
+      });
   return std::unique_ptr<NodeService>(new NodeService(std::move(parts)));
 }
 
@@ -87,11 +130,14 @@ Status NodeService::start() {
 void NodeService::stop() {
   if (!parts_) return;
   parts_->sequencer->stop();  // answers every queued submission first
+  parts_->replicator->stop();
   parts_->server->stop();
 }
 
 uint16_t NodeService::port() const { return parts_->server->port(); }
 
-bool NodeService::failed() const { return parts_->sequencer->failed(); }
+bool NodeService::failed() const {
+  return parts_->sequencer->failed() || parts_->replicator->failed();
+}
 
 }  // namespace chipledger

@@ -1,0 +1,504 @@
+#include "node/raft_replicator.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <climits>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "node/raft_entry.h"
+
+// libraft 0.15's headers have no extern "C" of their own.
+extern "C" {
+#include <raft.h>
+#include <raft/uv.h>
+}
+
+namespace chipledger {
+
+std::string_view raft_role_name(RaftRole r) {
+  switch (r) {
+    case RaftRole::follower:
+      return "follower";
+    case RaftRole::candidate:
+      return "candidate";
+    case RaftRole::leader:
+      return "leader";
+    case RaftRole::unavailable:
+      break;
+  }
+  return "unavailable";
+}
+
+namespace {
+
+constexpr uint64_t kStatusPeriodMs = 5;
+using Barrier = struct raft_barrier;
+
+// One apply() call's answer, shared between the waiting sequencer thread and
+// the Raft thread; the first completion wins, later ones are ignored.
+struct Waiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<std::vector<TxOutcome>>> result;
+
+  void complete(Result<std::vector<TxOutcome>> r) {
+    {
+      std::lock_guard lock(mu);
+      if (result) return;
+      result.emplace(std::move(r));
+    }
+    cv.notify_all();
+  }
+};
+
+RaftRole role_of(int state) {
+  switch (state) {
+    case RAFT_FOLLOWER:
+      return RaftRole::follower;
+    case RAFT_CANDIDATE:
+      return RaftRole::candidate;
+    case RAFT_LEADER:
+      return RaftRole::leader;
+    default:
+      return RaftRole::unavailable;
+  }
+}
+
+std::string raft_error(int rv, const char* what, const char* detail) {
+  std::string s = std::string(what) + ": " + raft_strerror(rv);
+  if (detail && *detail) s += std::string(" (") + detail + ")";
+  return s;
+}
+
+}  // namespace
+
+struct Replicator::Impl {
+  // A block this node proposed as leader: alive from raft_apply until
+  // libraft calls its callback (applied, or failed on leadership loss or
+  // close), which libraft does exactly once per accepted request.
+  struct Entry {
+    struct raft_apply req;
+    Impl* impl = nullptr;
+    ProposedBlock proposal;
+    const void* base = nullptr;  // the entry's buffer, as handed to raft_apply
+    size_t len = 0;
+    std::vector<TxOutcome> outcomes;
+    bool applied = false;
+    std::shared_ptr<Waiter> waiter;
+  };
+
+  Impl(Ledger& l, ReplicatorOptions o, std::function<void()> a)
+      : ledger(l), options(std::move(o)), after_apply(std::move(a)) {}
+
+  Ledger& ledger;
+  ReplicatorOptions options;
+  std::function<void()> after_apply;
+
+  // libuv and libraft state: touched only on the Raft thread once it runs.
+  uv_loop_t loop{};
+  uv_async_t wakeup{};
+  uv_timer_t status_timer{};
+  struct raft_uv_transport transport {};
+  struct raft_io io {};
+  struct raft_fsm fsm {};
+  struct raft raft {};
+  std::map<raft_index, Entry*> proposed;  // by Raft index
+  RaftRole last_role = RaftRole::unavailable;
+  bool timer_open = false;
+  bool logged_failure = false;
+
+  std::thread thread;
+
+  // Work posted to the Raft thread.
+  std::mutex task_mu;
+  std::deque<std::function<void()>> tasks;
+  bool accepting = false;  // the wakeup handle is open
+
+  mutable std::mutex status_mu;
+  RaftStatus status;
+  std::atomic<bool> failed{false};
+  bool stopped = false;
+
+  // --- cross-thread --------------------------------------------------------
+
+  bool post(std::function<void()> task) {
+    std::lock_guard lock(task_mu);
+    if (!accepting) return false;
+    tasks.push_back(std::move(task));
+    uv_async_send(&wakeup);
+    return true;
+  }
+
+  static void on_wakeup(uv_async_t* handle) {
+    auto* self = static_cast<Impl*>(handle->data);
+    std::deque<std::function<void()>> todo;
+    {
+      std::lock_guard lock(self->task_mu);
+      todo.swap(self->tasks);
+    }
+    for (auto& t : todo) t();
+  }
+
+  // --- the FSM ---------------------------------------------------------------
+
+  void fail(const std::string& reason) {
+    failed = true;
+    if (!logged_failure) {
+      logged_failure = true;
+      std::cerr << "chipledger-node: raft " << options.id << ": " << reason
+                << "; this node stops applying the log" << std::endl;
+    }
+  }
+
+  static int fsm_apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result) {
+    return static_cast<Impl*>(fsm->data)->apply_entry(buf, result);
+  }
+
+  int apply_entry(const struct raft_buffer* buf, void** result) {
+    *result = nullptr;
+    if (failed) return RAFT_IOERR;
+    // libraft applies committed entries in order and advances last_applied
+    // after each: the entry being applied is the next index.
+    raft_index index = raft_last_applied(&raft) + 1;
+    // The block this node proposed (same index, same buffer) is used as it
+    // is, with the arrival checks; anything else is decoded and checked.
+    Entry* mine = nullptr;
+    if (auto it = proposed.find(index);
+        it != proposed.end() && it->second->base == buf->base && it->second->len == buf->len) {
+      mine = it->second;
+    }
+    auto outcomes = chipledger::apply_entry(
+        ledger, index, ByteView(static_cast<const uint8_t*>(buf->base), buf->len),
+        mine ? &mine->proposal : nullptr);
+    if (!outcomes) {
+      fail(outcomes.reason());
+      if (mine) mine->waiter->complete(outcomes.status());
+      return RAFT_IOERR;
+    }
+    if (!outcomes->has_value()) return 0;  // replayed after a restart: applied already
+    if (after_apply) after_apply();
+    if (mine) {
+      mine->outcomes = std::move(**outcomes);
+      mine->applied = true;
+      *result = mine;
+    }
+    std::lock_guard lock(status_mu);
+    status.last_applied = index;
+    return 0;
+  }
+
+  // Snapshots are not taken yet (the threshold is out of reach): these only
+  // say so if libraft ever asks.
+  static int fsm_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*) {
+    return RAFT_NOTFOUND;
+  }
+  static int fsm_restore(struct raft_fsm* fsm, struct raft_buffer*) {
+    static_cast<Impl*>(fsm->data)->fail("a Raft snapshot arrived, but snapshots are not supported");
+    return RAFT_NOTFOUND;
+  }
+
+  // --- proposing -------------------------------------------------------------
+
+  static void on_applied(struct raft_apply* req, int status, void* result) {
+    auto* e = static_cast<Entry*>(req->data);
+    Impl* self = e->impl;
+    if (auto it = self->proposed.find(req->index); it != self->proposed.end() && it->second == e) {
+      self->proposed.erase(it);
+    }
+    if (status == 0 && result == e && e->applied) {
+      e->waiter->complete(std::move(e->outcomes));
+    } else if (status == 0) {
+      e->waiter->complete(Status::error("the block's entry " + std::to_string(req->index) +
+                                        " was committed but not applied here"));
+    } else {
+      e->waiter->complete(Status::error(
+          raft_error(status, "replication", nullptr) +
+          ": the block may still be committed under the next leader; resubmitting is safe "
+          "(a transaction already in the ledger is refused as a replay)"));
+    }
+    delete e;
+  }
+
+  // On the Raft thread.
+  void propose(Entry* e, struct raft_buffer buf) {
+    if (raft_state(&raft) != RAFT_LEADER) {
+      raft_free(buf.base);
+      e->waiter->complete(Status::error("this node is not the Raft leader"));
+      delete e;
+      return;
+    }
+    e->req.data = e;
+    e->base = buf.base;
+    e->len = buf.len;
+    int rv = raft_apply(&raft, &e->req, &buf, 1, on_applied);
+    if (rv != 0) {
+      raft_free(buf.base);
+      e->waiter->complete(Status::error(raft_error(rv, "raft_apply", raft_errmsg(&raft))));
+      delete e;
+      return;
+    }
+    proposed[e->req.index] = e;
+  }
+
+  // --- status ------------------------------------------------------------------
+
+  static void on_barrier(struct raft_barrier* req, int) { delete req; }
+
+  static void on_status_timer(uv_timer_t* timer) {
+    static_cast<Impl*>(timer->data)->refresh_status();
+  }
+
+  void refresh_status() {
+    RaftStatus s;
+    s.role = role_of(raft_state(&raft));
+    raft_id leader = 0;
+    const char* address = nullptr;
+    raft_leader(&raft, &leader, &address);
+    s.leader_id = leader;
+    s.term = raft.current_term;
+    s.last_applied = raft_last_applied(&raft);
+    if (s.role == RaftRole::leader && last_role != RaftRole::leader) {
+      // A new leader commits entries of earlier terms only together with
+      // one of its own term: a barrier gets every node applying them now.
+      auto* b = new Barrier{};
+      if (::raft_barrier(&raft, b, on_barrier) != 0) delete b;
+    }
+    last_role = s.role;
+    std::lock_guard lock(status_mu);
+    status = s;
+  }
+
+  // --- shutdown ----------------------------------------------------------------
+
+  static void on_raft_closed(struct raft* r) {
+    auto* self = static_cast<Impl*>(r->data);
+    raft_uv_close(&self->io);
+    raft_uv_tcp_close(&self->transport);
+  }
+
+  // On the Raft thread: closes every handle; uv_run returns afterwards.
+  void close_all() {
+    {
+      std::lock_guard lock(task_mu);
+      accepting = false;
+    }
+    on_wakeup(&wakeup);  // run what was posted: proposals fail (not leader)
+    if (timer_open) {
+      timer_open = false;
+      uv_timer_stop(&status_timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(&status_timer), nullptr);
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&wakeup), nullptr);
+    raft_close(&raft, on_raft_closed);
+    std::lock_guard lock(status_mu);
+    status.role = RaftRole::unavailable;
+    status.leader_id = 0;
+  }
+};
+
+Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, ReplicatorOptions options,
+                                                      std::function<void()> after_apply) {
+  using R = Result<std::unique_ptr<Replicator>>;
+  if (options.id == 0) return R::error("the Raft id must be greater than 0");
+  if (options.heartbeat_timeout_ms == 0 ||
+      options.heartbeat_timeout_ms >= options.election_timeout_ms) {
+    return R::error("the Raft heartbeat timeout must be positive and below the election timeout");
+  }
+  if (options.cluster.empty()) options.cluster.push_back(RaftPeer{options.id, options.address});
+  bool listed = false;
+  for (const auto& p : options.cluster) {
+    if (p.id == options.id) {
+      listed = true;
+      if (p.address != options.address) {
+        return R::error("the Raft cluster lists id " + std::to_string(p.id) + " at " + p.address +
+                        ", but this node listens on " + options.address);
+      }
+    }
+  }
+  if (!listed) {
+    return R::error("this node's Raft id " + std::to_string(options.id) + " is not in the cluster");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options.dir, ec);
+  if (ec) return R::error("cannot create the Raft folder " + options.dir + ": " + ec.message());
+
+  // libuv writes to peers' sockets with write(2): a peer that went away
+  // would kill the process with SIGPIPE unless it is ignored.
+  struct sigaction old {};
+  if (sigaction(SIGPIPE, nullptr, &old) == 0 && old.sa_handler == SIG_DFL) {
+    signal(SIGPIPE, SIG_IGN);
+  }
+
+  auto impl = std::make_unique<Impl>(ledger, std::move(options), std::move(after_apply));
+  Impl& m = *impl;
+  const ReplicatorOptions& o = m.options;
+  int rv = uv_loop_init(&m.loop);
+  if (rv != 0) return R::error(std::string("uv_loop_init: ") + uv_strerror(rv));
+
+  // Everything below runs on this thread until the Raft thread starts.
+  auto fail_before_raft = [&](std::string reason) {
+    uv_run(&m.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&m.loop);
+    return R::error(std::move(reason));
+  };
+  m.wakeup.data = &m;
+  rv = uv_async_init(&m.loop, &m.wakeup, Impl::on_wakeup);
+  if (rv != 0) return fail_before_raft(std::string("uv_async_init: ") + uv_strerror(rv));
+  m.accepting = true;
+  auto close_wakeup = [&] {
+    m.accepting = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&m.wakeup), nullptr);
+  };
+  rv = raft_uv_tcp_init(&m.transport, &m.loop);
+  if (rv != 0) {
+    close_wakeup();
+    return fail_before_raft(raft_error(rv, "raft_uv_tcp_init", m.transport.errmsg));
+  }
+  rv = raft_uv_init(&m.io, &m.loop, o.dir.c_str(), &m.transport);
+  if (rv != 0) {
+    std::string reason = raft_error(rv, "raft_uv_init", m.io.errmsg);
+    raft_uv_tcp_close(&m.transport);
+    close_wakeup();
+    return fail_before_raft(reason);
+  }
+  raft_uv_set_connect_retry_delay(&m.io, 200);
+  m.fsm.version = 1;
+  m.fsm.data = &m;
+  m.fsm.apply = Impl::fsm_apply;
+  m.fsm.snapshot = Impl::fsm_snapshot;
+  m.fsm.restore = Impl::fsm_restore;
+  rv = raft_init(&m.raft, &m.io, &m.fsm, o.id, o.address.c_str());
+  if (rv != 0) {
+    std::string reason = raft_error(rv, "raft_init", raft_errmsg(&m.raft));
+    raft_uv_close(&m.io);
+    raft_uv_tcp_close(&m.transport);
+    close_wakeup();
+    return fail_before_raft(reason);
+  }
+  m.raft.data = &m;
+  raft_set_election_timeout(&m.raft, o.election_timeout_ms);
+  raft_set_heartbeat_timeout(&m.raft, o.heartbeat_timeout_ms);
+  raft_set_pre_vote(&m.raft, true);
+  raft_set_snapshot_threshold(&m.raft, UINT_MAX);  // no snapshots yet (issue 4)
+
+  // A fresh folder starts from the configured cluster; a used one keeps
+  // the configuration in its log.
+  struct raft_configuration conf;
+  raft_configuration_init(&conf);
+  rv = 0;
+  for (const auto& p : o.cluster) {
+    rv = raft_configuration_add(&conf, p.id, p.address.c_str(), RAFT_VOTER);
+    if (rv != 0) break;
+  }
+  std::string problem;
+  if (rv != 0) {
+    problem = raft_error(rv, "the Raft cluster", nullptr);
+  } else {
+    rv = raft_bootstrap(&m.raft, &conf);
+    if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) {
+      problem = raft_error(rv, "raft_bootstrap", raft_errmsg(&m.raft));
+    }
+  }
+  raft_configuration_close(&conf);
+  if (problem.empty()) {
+    rv = raft_start(&m.raft);
+    if (rv != 0) problem = raft_error(rv, "raft_start", raft_errmsg(&m.raft));
+  }
+  if (problem.empty() && m.failed) problem = "replaying the Raft log failed (see above)";
+  if (problem.empty()) {
+    m.status_timer.data = &m;
+    rv = uv_timer_init(&m.loop, &m.status_timer);
+    if (rv == 0) {
+      m.timer_open = true;
+      rv = uv_timer_start(&m.status_timer, Impl::on_status_timer, 0, kStatusPeriodMs);
+    }
+    if (rv != 0) problem = std::string("uv_timer: ") + uv_strerror(rv);
+  }
+  if (!problem.empty()) {
+    m.close_all();
+    uv_run(&m.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&m.loop);
+    return R::error(problem);
+  }
+  m.refresh_status();
+  m.thread = std::thread([&m] { uv_run(&m.loop, UV_RUN_DEFAULT); });
+  return std::unique_ptr<Replicator>(new Replicator(std::move(impl)));
+}
+
+Replicator::Replicator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Replicator::~Replicator() { stop(); }
+
+void Replicator::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  Impl* m = impl_.get();
+  // close_all runs on the Raft thread and itself stops posting.
+  m->post([m] { m->close_all(); });
+  if (m->thread.joinable()) m->thread.join();
+  int rv = uv_loop_close(&m->loop);
+  if (rv != 0) {
+    std::cerr << "chipledger-node: raft " << m->options.id
+              << ": the uv loop did not close: " << uv_strerror(rv) << std::endl;
+  }
+}
+
+Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
+                                                 uint64_t block_time_ms) {
+  using R = Result<std::vector<TxOutcome>>;
+  if (impl_->failed) return R::error("this node stopped applying the Raft log after a failure");
+  auto* e = new Impl::Entry{};
+  e->impl = impl_.get();
+  e->waiter = std::make_shared<Waiter>();
+  e->proposal.block.time_ms = block_time_ms;
+  e->proposal.block.txs.reserve(txs.size());
+  e->proposal.checked.reserve(txs.size());
+  for (auto& p : txs) {
+    e->proposal.checked.push_back(p.signature_checked);
+    e->proposal.block.txs.push_back(std::move(p.tx));
+  }
+  Bytes entry = encode_proposal(e->proposal);
+  struct raft_buffer buf;
+  buf.len = entry.size();
+  buf.base = raft_malloc(buf.len);
+  if (buf.base == nullptr) {
+    delete e;
+    return R::error("out of memory for a Raft entry");
+  }
+  std::memcpy(buf.base, entry.data(), entry.size());
+  std::shared_ptr<Waiter> waiter = e->waiter;
+  Impl* m = impl_.get();
+  if (!m->post([m, e, buf] { m->propose(e, buf); })) {
+    raft_free(buf.base);
+    delete e;
+    return R::error("replication is stopped");
+  }
+  std::unique_lock lock(waiter->mu);
+  if (!waiter->cv.wait_for(lock, m->options.apply_timeout,
+                           [&] { return waiter->result.has_value(); })) {
+    return R::error("no outcome from replication within " +
+                    std::to_string(m->options.apply_timeout.count()) +
+                    " ms; the block may still be committed; resubmitting is safe "
+                    "(a transaction already in the ledger is refused as a replay)");
+  }
+  return std::move(*waiter->result);
+}
+
+RaftStatus Replicator::status() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->status;
+}
+
+uint64_t Replicator::id() const { return impl_->options.id; }
+
+bool Replicator::failed() const { return impl_->failed; }
+
+}  // namespace chipledger

@@ -1,0 +1,98 @@
+// Replication through libraft (Debian's libraft-dev, the C Raft library) with
+// its libuv disk I/O and TCP transport. The Replicator owns one Raft server
+// and runs its uv loop on a thread of its own; every callback of libraft
+// (the FSM apply included) runs on that thread.
+//
+// Leader: apply() (the BlockSequencer's sink) encodes the block
+// (ledger/block.h) as one Raft entry, hands it to raft_apply and waits until
+// the entry is committed and applied on this node, then returns the
+// outcomes. Every node, leader or follower, applies committed entries in log
+// order in the FSM: decode the block, Ledger::apply_block with the entry's
+// Raft index (stored in the same RocksDB write), then after_apply (the
+// checkpoint is re-signed). Transactions whose signature this node checked
+// on arrival are not checked again; those that arrive through the log are.
+// After a restart libraft replays committed entries: those at or below the
+// ledger's applied_entry() are skipped. The apply step itself and the entry
+// framing are node/raft_entry.h, shared with the simulation tests.
+//
+// A single node is a one-voter cluster: the same code path. The Raft log and
+// metadata live in `dir` (data_dir/raft); the state stays in RocksDB.
+// libraft, libuv and their headers stay inside raft_replicator.cc.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/result.h"
+#include "ledger/ledger.h"
+
+namespace chipledger {
+
+struct RaftPeer {
+  uint64_t id = 0;      // Raft server id, > 0, unique in the cluster
+  std::string address;  // Raft TCP address, IPv4 "a.b.c.d:port" (what libraft 0.15 parses)
+};
+
+struct ReplicatorOptions {
+  uint64_t id = 1;
+  std::string address = "127.0.0.1:0";  // port 0 only for a one-node cluster
+  // The cluster a fresh node bootstraps with (every voter, this node
+  // included); ignored once the Raft folder holds state. Empty: this node alone.
+  std::vector<RaftPeer> cluster;
+  std::string dir;  // the Raft folder (created if missing)
+  unsigned election_timeout_ms = 1000;
+  unsigned heartbeat_timeout_ms = 100;
+  // The longest apply() waits for its entry before answering "outcome
+  // unknown" (a resubmission is safe: a replay is refused by its id).
+  std::chrono::milliseconds apply_timeout{30000};
+};
+
+enum class RaftRole { unavailable, follower, candidate, leader };
+std::string_view raft_role_name(RaftRole r);
+
+struct RaftStatus {
+  RaftRole role = RaftRole::unavailable;
+  uint64_t leader_id = 0;  // 0: no leader known
+  uint64_t term = 0;
+  uint64_t last_applied = 0;  // the last Raft index this node applied
+};
+
+class Replicator {
+ public:
+  // Starts the Raft server (bootstrapping a fresh folder), replays what the
+  // ledger has not applied yet, and serves until stop(). `after_apply` runs
+  // on the Raft thread after each block is written.
+  static Result<std::unique_ptr<Replicator>> start(Ledger& ledger, ReplicatorOptions options,
+                                                   std::function<void()> after_apply);
+  ~Replicator();  // stop()
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  // Closes the Raft server and joins its thread. Waiting apply() calls fail.
+  void stop();
+
+  // The BlockSequencer sink: replicates one block and waits until its entry
+  // is applied here. Fails (nothing applied by this call) when this node is
+  // not the leader; fails with an unknown outcome when leadership is lost
+  // after the entry was appended (it may still commit under the next leader).
+  Result<std::vector<TxOutcome>> apply(std::vector<PendingTx> txs, uint64_t block_time_ms);
+
+  // A copy refreshed on the Raft thread every few milliseconds.
+  RaftStatus status() const;
+  uint64_t id() const;
+  // The FSM could not apply a committed entry (a storage failure or an
+  // entry that does not decode): this node stopped applying.
+  bool failed() const;
+
+ private:
+  struct Impl;
+  explicit Replicator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chipledger

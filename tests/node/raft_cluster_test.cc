@@ -1,0 +1,281 @@
+// The [raft] section of node.toml, and three whole NodeServices (RocksDB,
+// Raft, HTTP API) in process on loopback ports: a follower answers a
+// submission with 421 and the leader's API URL, the CLI's NodeClient
+// retries at the leader, every node serves the same log and signs its own
+// checkpoint, and `chipledger-node init` still gives a working one-node
+// config.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/http_client.h"
+#include "client/node_client.h"
+#include "ledger/checkpoint.h"
+#include "node/dev_consortium.h"
+#include "node/node_config.h"
+#include "node/node_service.h"
+#include "tests/node/raft_helpers.h"
+#include "tests/node/test_consortium.h"
+
+namespace chipledger {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace chipledger::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+void write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  REQUIRE(out.good());
+}
+
+const char* kBase = R"([node]
+id = "node-1"
+key = "keys/node-1.pem"
+data_dir = "data"
+consortium = "consortium.json"
+)";
+
+Result<NodeConfig> load_with(const TempDir& dir, const std::string& extra) {
+  fs::path file = dir.path / "node.toml";
+  write_file(file, std::string(kBase) + extra);
+  return NodeConfig::load_file(file.string());
+}
+
+const char* kThreePeers = R"(
+[[raft.peers]]
+id = 1
+address = "127.0.0.1:7901"
+api = "http://127.0.0.1:7801"
+
+[[raft.peers]]
+id = 2
+address = "127.0.0.1:7902"
+api = "http://127.0.0.1:7802"
+
+[[raft.peers]]
+id = 3
+address = "127.0.0.1:7903"
+api = "http://127.0.0.1:7803"
+)";
+
+}  // namespace
+
+TEST_CASE("node.toml without [raft] is a one-node cluster", "[raft][config]") {
+  TempDir dir;
+  auto c = must(load_with(dir, ""));
+  CHECK(c.raft_id == 1);
+  CHECK(c.raft_listen == "127.0.0.1:0");
+  CHECK(c.raft_peers.empty());
+  CHECK(c.raft_election_timeout_ms == 1000);
+  CHECK(c.raft_heartbeat_timeout_ms == 100);
+}
+
+TEST_CASE("[raft] names this node, its address, timeouts and the peers", "[raft][config]") {
+  TempDir dir;
+  auto c = must(load_with(dir, std::string(R"(
+[raft]
+id = 2
+listen = "127.0.0.1:7902"
+election_timeout_ms = 500
+heartbeat_timeout_ms = 50
+)") + kThreePeers));
+  CHECK(c.raft_id == 2);
+  CHECK(c.raft_listen == "127.0.0.1:7902");
+  CHECK(c.raft_election_timeout_ms == 500);
+  CHECK(c.raft_heartbeat_timeout_ms == 50);
+  REQUIRE(c.raft_peers.size() == 3);
+  CHECK(c.raft_peers[2].id == 3);
+  CHECK(c.raft_peers[2].address == "127.0.0.1:7903");
+  CHECK(c.raft_peers[2].api_url == "http://127.0.0.1:7803");
+
+  // to_toml writes what load_file reads back.
+  write_file(dir.path / "again.toml", c.to_toml());
+  auto again = must(NodeConfig::load_file((dir.path / "again.toml").string()));
+  CHECK(again.raft_id == 2);
+  CHECK(again.raft_listen == c.raft_listen);
+  CHECK(again.raft_election_timeout_ms == 500);
+  REQUIRE(again.raft_peers.size() == 3);
+  CHECK(again.raft_peers[1].api_url == "http://127.0.0.1:7802");
+}
+
+TEST_CASE("[raft] mistakes are refused with a reason", "[raft][config]") {
+  TempDir dir;
+  struct Case {
+    std::string toml;
+    std::string reason;
+  };
+  std::vector<Case> cases = {
+      {"[raft]\nid = 0\n", "id must be"},
+      {"[raft]\nlisten = \"localhost:7900\"\n", "IPv4 address and port"},
+      {"[raft]\nlisten = \"127.0.0.1\"\n", "IPv4 address and port"},
+      {"[raft]\nlisten = \"127.0.0.1:70000\"\n", "IPv4 address and port"},
+      {"[raft]\nelection_timeout_ms = 100\nheartbeat_timeout_ms = 100\n", "heartbeat"},
+      {std::string("[raft]\nid = 4\nlisten = \"127.0.0.1:7904\"\n") + kThreePeers,
+       "does not list this node"},
+      {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7999\"\n") + kThreePeers,
+       "but [raft] listen is"},
+      {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:0\"\n") +
+           "[[raft.peers]]\nid = 1\naddress = \"127.0.0.1:0\"\napi = \"http://a:1\"\n"
+           "[[raft.peers]]\nid = 2\naddress = \"127.0.0.1:7902\"\napi = \"http://b:1\"\n",
+       "fixed port"},
+      {"[raft]\nlisten = \"127.0.0.1:7901\"\n[[raft.peers]]\nid = 1\naddress = "
+       "\"127.0.0.1:7901\"\napi = \"ftp://x\"\n",
+       "API URL"},
+      {"[raft]\nlisten = \"127.0.0.1:7901\"\n[[raft.peers]]\nid = 1\naddress = "
+       "\"127.0.0.1:7901\"\napi = \"http://x:1\"\n[[raft.peers]]\nid = 1\naddress = "
+       "\"127.0.0.1:7902\"\napi = \"http://y:1\"\n",
+       "repeats"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.toml);
+    auto r = load_with(dir, c.toml);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.reason(), Catch::Contains(c.reason));
+  }
+}
+
+TEST_CASE("init writes a one-node [raft] config that starts and takes submissions",
+          "[raft][config]") {
+  TempDir dir;
+  auto dev = must(write_dev_consortium({(dir.path / "net").string(), "", 0, ""}));
+  auto config = must(NodeConfig::load_file(dev.node_config_file));
+  CHECK(config.raft_id == 1);
+  CHECK(config.raft_listen == "127.0.0.1:0");
+  auto node = must(NodeService::open(config));
+  must_ok(node->start());
+  auto client = must(NodeClient::connect_to("http://127.0.0.1:" + std::to_string(node->port())));
+  auto health = must(client->get_json("/v1/health"));
+  CHECK(health["raft"]["role"] == "leader");
+  CHECK(health["raft"]["id"] == 1);
+  CHECK(fs::exists(dir.path / "net" / "data" / "raft"));
+
+  // With a fixed API port, Raft listens 100 above it.
+  auto fixed = must(write_dev_consortium({(dir.path / "net2").string(), "", 17800, ""}));
+  CHECK(must(NodeConfig::load_file(fixed.node_config_file)).raft_listen == "127.0.0.1:17900");
+  node->stop();
+}
+
+namespace {
+
+// Three NodeServices of one consortium, each with its own folder and ports.
+struct ServiceCluster {
+  TempDir tmp{"chipledger-raft-cluster-"};
+  std::unique_ptr<TestConsortium> tc = make_consortium("raft-cluster", 1, 3);
+  std::vector<NodeConfig> configs;
+  std::vector<std::unique_ptr<NodeService>> nodes;
+
+  ServiceCluster() {
+    write_file(tmp.path / "consortium.json", tc->consortium.to_json());
+    std::vector<RaftPeerConfig> peers;
+    for (size_t i = 0; i < 3; ++i) {
+      uint16_t api = free_port();
+      peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(free_port()),
+                                     "http://127.0.0.1:" + std::to_string(api)});
+      NodeConfig c;
+      c.node_id = tc->node_id(i);
+      c.key_file = (tmp.path / (c.node_id + ".pem")).string();
+      must_ok(tc->node_key(i).save_file(c.key_file));
+      c.data_dir = (tmp.path / c.node_id).string();
+      c.consortium_file = (tmp.path / "consortium.json").string();
+      c.listen_port = api;
+      c.raft_id = i + 1;
+      c.raft_listen = peers.back().address;
+      c.raft_election_timeout_ms = 400;
+      c.raft_heartbeat_timeout_ms = 40;
+      configs.push_back(c);
+    }
+    for (auto& c : configs) c.raft_peers = peers;
+    for (auto& c : configs) {
+      nodes.push_back(must(NodeService::open(c)));
+      must_ok(nodes.back()->start());
+    }
+  }
+  ~ServiceCluster() {
+    for (auto& n : nodes) n->stop();
+  }
+
+  std::string url(size_t i) const { return configs[i].raft_peers[i].api_url; }
+
+  json health(size_t i) {
+    auto client = must(NodeClient::connect_to(url(i)));
+    return must(client->get_json("/v1/health"));
+  }
+
+  // The index of the node every node names as leader.
+  std::optional<size_t> leader() {
+    std::optional<size_t> found;
+    std::string leader_url;
+    for (size_t i = 0; i < 3; ++i) {
+      json h = health(i);
+      if (!h["raft"]["leader"].is_string()) return std::nullopt;
+      if (!leader_url.empty() && h["raft"]["leader"] != leader_url) return std::nullopt;
+      leader_url = h["raft"]["leader"];
+      if (h["raft"]["role"] == "leader") found = i;
+    }
+    if (found && url(*found) != leader_url) return std::nullopt;
+    return found;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "three node services: a follower redirects, the client retries at the leader, every "
+    "node serves the same log",
+    "[raft][cluster]") {
+  ServiceCluster c;
+  std::optional<size_t> leader;
+  REQUIRE(eventually([&] { return (leader = c.leader()).has_value(); }));
+  size_t follower = (*leader + 1) % 3;
+
+  SignedTransaction tx = register_tx(*c.tc, {"SN-A"}, now_ms());
+  // A plain POST to a follower: 421 with the leader's API URL.
+  auto http = must(HttpClient::connect_to(c.url(follower)));
+  json body{{"tx", base64_encode(tx.wire())}};
+  auto reply = must(http->post("/v1/transactions", body.dump()));
+  CHECK(reply.status == 421);
+  json j = json::parse(reply.body);
+  CHECK(j["leader"] == c.url(*leader));
+  CHECK(j["error"].get<std::string>().find("follower") != std::string::npos);
+
+  // The CLI's client follows it once and gets the answer from the leader.
+  auto client = must(NodeClient::connect_to(c.url(follower)));
+  auto first = must(client->submit(tx));
+  CHECK(first.accepted);
+  CHECK(first.index == 0);
+  auto second = must(client->submit(register_tx(*c.tc, {"SN-B"}, now_ms())));
+  CHECK(second.accepted);
+  CHECK(second.index == 1);
+
+  // Every node applies both and re-signs its own checkpoint over the same root.
+  std::optional<Hash> root;
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("node " << i);
+    REQUIRE(eventually([&] { return c.health(i)["size"] == 2; }));
+    auto node = must(NodeClient::connect_to(c.url(i)));
+    REQUIRE(eventually([&] {
+      auto note = node->checkpoint();
+      if (!note) return false;
+      auto v = verify_checkpoint(c.tc->consortium, *note);
+      return v && v->checkpoint.size == 2;
+    }));
+    auto verified = must(verify_checkpoint(c.tc->consortium, must(node->checkpoint())));
+    CHECK(verified.checkpoint.size == 2);
+    REQUIRE(verified.signers.size() == 1);
+    CHECK(verified.signers[0] == c.tc->node_id(i));
+    if (root) CHECK(verified.checkpoint.root == *root);
+    root = verified.checkpoint.root;
+    // Reads work on every node.
+    auto chip = must(node->chip("SN-B"));
+    CHECK(chip.has_value());
+  }
+}
+
+}  // namespace chipledger
