@@ -1,7 +1,8 @@
 // Checks a serial's evidence as fetched from any node, trusting only the
 // consortium file: the checkpoint's quorum of node signatures, every event's
 // author signature, its inclusion proof against the checkpoint root, the
-// serial's prev chain, and who-may-do-what along the chain. Pure: no network.
+// serial's prev chain (and its unit's, while packed), and the custody rules
+// along the chain. Pure: no network; the verifier's clock is passed in.
 // The verdict is "ok" or names every finding (docs/verdicts.md).
 #pragma once
 
@@ -15,13 +16,32 @@
 
 namespace chipledger {
 
-enum class Finding { proof_failure, not_registered, in_transit };
-std::string_view finding_name(Finding f);  // "proof-failure", ...
-int finding_exit_code(Finding f);          // documented in README.md
+// In order of severity: a report's exit code is its most severe finding's.
+enum class Finding {
+  proof_failure,
+  not_registered,
+  flagged,
+  reported,
+  unlicensed_export,
+  restricted_destination,
+  decommissioned,
+  in_transit,
+  not_installed,
+  never_attested,
+  stale_attestation,
+};
+inline constexpr Finding kAllFindings[] = {
+    Finding::proof_failure,  Finding::not_registered,    Finding::flagged,
+    Finding::reported,       Finding::unlicensed_export, Finding::restricted_destination,
+    Finding::decommissioned, Finding::in_transit,        Finding::not_installed,
+    Finding::never_attested, Finding::stale_attestation};
+std::string_view finding_name(Finding f);     // "proof-failure", ...
+int finding_exit_code(Finding f);             // documented in README.md
+std::string_view finding_meaning(Finding f);  // one plain-language line
 
 struct ChainRow {
   uint64_t index = 0;
-  std::string event;  // "register", "transfer -> distributor", ...
+  std::string event;  // "register H100", "transfer -> distributor (export to SG)", ...
   std::string member;
   std::string role;
   std::string country;
@@ -30,23 +50,31 @@ struct ChainRow {
 
 struct VerifyReport {
   std::string serial;
-  std::vector<std::pair<Finding, std::string>> findings;  // with the reason
+  std::vector<std::pair<Finding, std::string>> findings;  // most severe first, with reasons
   std::vector<ChainRow> chain;
   std::vector<std::string> checkpoint_signers;
   uint64_t checkpoint_size = 0;
   std::string holder;
-  std::string status;  // "held" or "in-transit"
+  std::string status;                 // "held", "in-transit", "decommissioned"
+  std::string location;               // last known country
+  std::string site;                   // install site, if installed
+  std::string unit;                   // the unit it is packed in, if any
+  std::vector<std::string> children;  // for a unit: the chips packed in it
+  std::string model;
+  uint64_t in_transit_for_ms = 0;
+  uint64_t last_attest_ms = 0;
 
   bool ok() const { return findings.empty(); }
-  std::string verdict() const;  // "ok" or the first finding's name
+  std::string verdict() const;  // "ok" or the most severe finding's name
   int exit_code() const;        // 0 for ok
   nlohmann::json to_json() const;
 };
 
 // `history` is the node's answer to GET /v1/chips/SERIAL/history?size=N with
 // N the checkpoint's size, or nullopt when the node had no events for it.
+// `now_ms` is the verifier's clock (attestation age, time in transit).
 VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
                             const std::string& checkpoint_note,
-                            const std::optional<nlohmann::json>& history);
+                            const std::optional<nlohmann::json>& history, uint64_t now_ms);
 
 }  // namespace chipledger

@@ -1,5 +1,6 @@
 #include "client/node_client.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace chipledger {
@@ -113,6 +114,22 @@ Result<std::optional<json>> NodeClient::history(const std::string& serial,
   std::string target = "/v1/chips/" + percent_encode_serial(serial) + "/history";
   if (size) target += "?size=" + std::to_string(*size);
   return get_optional(target);
+}
+
+Result<std::optional<json>> NodeClient::license(const std::string& id) {
+  std::string escaped;
+  for (char c : id) {
+    bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+    if (plain) {
+      escaped += c;
+    } else {
+      static const char* hex = "0123456789ABCDEF";
+      escaped += '%';
+      escaped += hex[(static_cast<unsigned char>(c) >> 4) & 15];
+      escaped += hex[c & 15];
+    }
+  }
+  return get_optional("/v1/licenses/" + escaped);
 }
 
 Result<std::string> NodeClient::checkpoint() {

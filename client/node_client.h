@@ -29,6 +29,8 @@ class NodeClient {
   Result<std::optional<nlohmann::json>> chip(const std::string& serial);
   Result<std::optional<nlohmann::json>> history(const std::string& serial,
                                                 std::optional<uint64_t> size);
+  // GET /v1/licenses/ID; nullopt when the ledger has no such license.
+  Result<std::optional<nlohmann::json>> license(const std::string& id);
   Result<std::string> checkpoint();
   Result<nlohmann::json> get_json(const std::string& target);
 

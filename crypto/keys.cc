@@ -70,16 +70,18 @@ Result<KeyAlgorithm> classify(const EVP_PKEY* key) {
     if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                        &len) != 1) {
       ERR_clear_error();
-      return Result<KeyAlgorithm>::error("EC key has no named curve; only P-256 is supported");
+      return Result<KeyAlgorithm>::error(
+          "EC key has no named curve; only P-256 and P-384 are supported");
     }
     if (OBJ_txt2nid(group) == NID_X9_62_prime256v1) return KeyAlgorithm::ecdsa_p256;
+    if (OBJ_txt2nid(group) == NID_secp384r1) return KeyAlgorithm::ecdsa_p384;
     return Result<KeyAlgorithm>::error("unsupported EC curve " + std::string(group) +
-                                       "; only P-256 is supported");
+                                       "; only P-256 and P-384 are supported");
   }
   const char* type = EVP_PKEY_get0_type_name(key);
   return Result<KeyAlgorithm>::error(std::string("unsupported key type ") +
                                      (type ? type : "(unknown)") +
-                                     "; only ed25519 and ecdsa-p256 are supported");
+                                     "; only ed25519, ecdsa-p256 and ecdsa-p384 are supported");
 }
 
 // SubjectPublicKeyInfo DER of `key` (public part only, for private keys too).
@@ -105,7 +107,15 @@ Result<PublicKey> public_half(const EVP_PKEY* key) {
 int no_passphrase(char*, int, int, void*) { return -1; }
 
 const EVP_MD* digest_for(KeyAlgorithm alg) {
-  return alg == KeyAlgorithm::ed25519 ? nullptr : EVP_sha256();
+  switch (alg) {
+    case KeyAlgorithm::ed25519:
+      return nullptr;
+    case KeyAlgorithm::ecdsa_p256:
+      return EVP_sha256();
+    case KeyAlgorithm::ecdsa_p384:
+      return EVP_sha384();
+  }
+  return nullptr;
 }
 
 Result<std::string> pkcs8_pem(const EVP_PKEY* key) {
@@ -155,14 +165,23 @@ Status write_new_private_file(const std::string& path, std::string_view text) {
 }  // namespace
 
 std::string_view algorithm_name(KeyAlgorithm alg) {
-  return alg == KeyAlgorithm::ed25519 ? "ed25519" : "ecdsa-p256";
+  switch (alg) {
+    case KeyAlgorithm::ed25519:
+      return "ed25519";
+    case KeyAlgorithm::ecdsa_p256:
+      return "ecdsa-p256";
+    case KeyAlgorithm::ecdsa_p384:
+      return "ecdsa-p384";
+  }
+  return "unknown";
 }
 
 Result<KeyAlgorithm> algorithm_from_name(std::string_view name) {
-  if (name == "ed25519") return KeyAlgorithm::ed25519;
-  if (name == "ecdsa-p256") return KeyAlgorithm::ecdsa_p256;
+  for (auto alg : {KeyAlgorithm::ed25519, KeyAlgorithm::ecdsa_p256, KeyAlgorithm::ecdsa_p384}) {
+    if (algorithm_name(alg) == name) return alg;
+  }
   return Result<KeyAlgorithm>::error("unknown key algorithm \"" + std::string(name) +
-                                     "\" (want ed25519 or ecdsa-p256)");
+                                     "\" (want ed25519, ecdsa-p256 or ecdsa-p384)");
 }
 
 // ---- PublicKey ----
@@ -225,8 +244,10 @@ bool PublicKey::verify(ByteView message, ByteView signature) const {
 // ---- PrivateKey ----
 
 Result<PrivateKey> PrivateKey::generate(KeyAlgorithm alg) {
-  auto key = own(alg == KeyAlgorithm::ed25519 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
-                                              : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  auto key = own(alg == KeyAlgorithm::ed25519
+                     ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
+                     : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC",
+                                         alg == KeyAlgorithm::ecdsa_p256 ? "P-256" : "P-384"));
   if (!key) return Result<PrivateKey>::error(openssl_reason("key generation failed"));
   auto pub = public_half(key.get());
   if (!pub) return pub.status();

@@ -1,4 +1,4 @@
-// Signing keys: Ed25519 and ECDSA P-256 through OpenSSL 3's EVP API.
+// Signing keys: Ed25519 and ECDSA P-256 / P-384 through OpenSSL 3's EVP API.
 // The OpenSSL object lives behind RAII inside these classes; no raw
 // EVP_PKEY* crosses a function boundary. Errors from OpenSSL come back as a
 // reason string. Keys made with `openssl genpkey` load as they are.
@@ -16,9 +16,11 @@ struct evp_pkey_st;  // OpenSSL's EVP_PKEY
 
 namespace chipledger {
 
-enum class KeyAlgorithm { ed25519, ecdsa_p256 };
+// Ed25519 and P-256 for members; P-384 too for chips' device keys, as real
+// accelerators carry.
+enum class KeyAlgorithm { ed25519, ecdsa_p256, ecdsa_p384 };
 
-std::string_view algorithm_name(KeyAlgorithm alg);  // "ed25519", "ecdsa-p256"
+std::string_view algorithm_name(KeyAlgorithm alg);  // "ed25519", "ecdsa-p256", "ecdsa-p384"
 Result<KeyAlgorithm> algorithm_from_name(std::string_view name);
 
 namespace detail {

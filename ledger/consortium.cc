@@ -71,18 +71,54 @@ Result<NodeInfo> node_from_json(const json& j) {
   return NodeInfo{*id, *member, std::move(*key)};
 }
 
+Status read_u64_scaled(const json& j, const char* field, uint64_t scale, uint64_t& out) {
+  if (!j.contains(field)) return Status::ok();
+  const auto& v = j[field];
+  if (!v.is_number_unsigned() || v.get<uint64_t>() == 0) {
+    return Status::error(std::string("policy: ") + field + " must be a positive integer");
+  }
+  out = v.get<uint64_t>() * scale;
+  return Status::ok();
+}
+
+Status read_set(const json& j, const char* field, bool countries,
+                std::set<std::string, std::less<>>& out) {
+  if (!j.contains(field)) return Status::ok();
+  if (!j[field].is_array())
+    return Status::error(std::string("policy: ") + field + " must be a list");
+  for (const auto& v : j[field]) {
+    if (!v.is_string()) return Status::error(std::string("policy: ") + field + " lists strings");
+    std::string s = v.get<std::string>();
+    if (countries) CL_TRY(check_country(s).context(std::string("policy: ") + field));
+    out.insert(std::move(s));
+  }
+  return Status::ok();
+}
+
 Result<Policy> policy_from_json(const json& j) {
   Policy p;
   if (j.is_null()) return p;
   if (!j.is_object()) return Result<Policy>::error("'policy' must be a JSON object");
-  if (j.contains("max_clock_skew_seconds")) {
-    const auto& v = j["max_clock_skew_seconds"];
-    if (!v.is_number_unsigned()) {
-      return Result<Policy>::error("policy: max_clock_skew_seconds must be a positive integer");
-    }
-    p.max_clock_skew_ms = v.get<uint64_t>() * 1000;
-  }
+  CL_TRY(read_u64_scaled(j, "max_clock_skew_seconds", 1000, p.max_clock_skew_ms));
+  CL_TRY(read_u64_scaled(j, "attestation_root_window_seconds", 1000, p.attestation_root_window_ms));
+  CL_TRY(read_u64_scaled(j, "max_attestation_age_hours", 3600 * 1000, p.max_attestation_age_ms));
+  CL_TRY(read_u64_scaled(j, "max_transit_hours", 3600 * 1000, p.max_transit_ms));
+  CL_TRY(read_set(j, "controlled_eccns", false, p.controlled_eccns));
+  CL_TRY(read_set(j, "controlled_models", false, p.controlled_models));
+  CL_TRY(read_set(j, "restricted_destinations", true, p.restricted_destinations));
+  CL_TRY(read_set(j, "permitted_install_countries", true, p.permitted_install_countries));
   return p;
+}
+
+json policy_to_json(const Policy& p) {
+  return json{{"max_clock_skew_seconds", p.max_clock_skew_ms / 1000},
+              {"attestation_root_window_seconds", p.attestation_root_window_ms / 1000},
+              {"max_attestation_age_hours", p.max_attestation_age_ms / 3600000},
+              {"max_transit_hours", p.max_transit_ms / 3600000},
+              {"controlled_eccns", p.controlled_eccns},
+              {"controlled_models", p.controlled_models},
+              {"restricted_destinations", p.restricted_destinations},
+              {"permitted_install_countries", p.permitted_install_countries}};
 }
 
 Result<Consortium> parse(const json& j) {
@@ -210,7 +246,7 @@ std::string Consortium::to_json() const {
   json j;
   j["ledger_id"] = ledger_id_;
   j["quorum"] = quorum_;
-  j["policy"] = {{"max_clock_skew_seconds", policy_.max_clock_skew_ms / 1000}};
+  j["policy"] = policy_to_json(policy_);
   j["members"] = json::array();
   for (const auto& [id, m] : members_) {
     json roles = json::array();

@@ -39,8 +39,25 @@ struct NodeInfo {
   PublicKey key;       // Ed25519 checkpoint signing key
 };
 
+// The consortium's export-control and verification policy (docs/consortium.md).
 struct Policy {
-  uint64_t max_clock_skew_ms = 10 * 60 * 1000;  // |tx time - block time| allowed
+  uint64_t max_clock_skew_ms = 10 * 60 * 1000;                 // |tx time - block time| allowed
+  std::set<std::string, std::less<>> controlled_eccns;         // e.g. 3A090, 4A090
+  std::set<std::string, std::less<>> controlled_models;        // e.g. H100-SXM5
+  std::set<std::string, std::less<>> restricted_destinations;  // countries needing a license
+  // Countries where an install counts as permitted; empty: any country that
+  // is not a restricted destination (or is licensed for the chip).
+  std::set<std::string, std::less<>> permitted_install_countries;
+  uint64_t attestation_root_window_ms = 60 * 60 * 1000;       // how recent an attested root must be
+  uint64_t max_attestation_age_ms = 7 * 24 * 3600 * 1000ull;  // verdict: attestation freshness
+  uint64_t max_transit_ms = 14 * 24 * 3600 * 1000ull;         // verdict: overdue in transit
+
+  bool is_controlled(std::string_view model, std::string_view eccn) const {
+    return controlled_models.count(model) || (!eccn.empty() && controlled_eccns.count(eccn));
+  }
+  bool is_restricted(std::string_view country) const {
+    return restricted_destinations.count(country) != 0;
+  }
 };
 
 class Consortium {

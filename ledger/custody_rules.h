@@ -1,9 +1,9 @@
 // The custody rules: a pure, deterministic function from (consortium, the
-// current state, one signed transaction, the block's time) to either the new
-// records of the serials it touches or a refusal with a reason a person
+// current state, one signed transaction, the block's time) to either the
+// effects of the transaction or a refusal with a reason a person
 // understands. No I/O, clocks or threads: every node replays it identically.
 // Signatures are checked by check_signature, separately, so a node verifies
-// each transaction's signature exactly once.
+// each transaction's signature exactly once. Rules: docs/rules.md.
 #pragma once
 
 #include <cstdint>
@@ -13,31 +13,53 @@
 #include <vector>
 
 #include "ledger/consortium.h"
+#include "ledger/license_record.h"
 #include "ledger/serial_record.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
 
-// What the rules read: serial records and the set of applied transactions.
+// A checkpoint the ledger published: its root and the time of its block.
+struct CheckpointRef {
+  Hash root{};
+  uint64_t time_ms = 0;
+};
+
+// What the rules read.
 class StateView {
  public:
   virtual ~StateView() = default;
   virtual Result<std::optional<SerialRecord>> serial(std::string_view serial) const = 0;
   // The log index of an applied transaction with this id, if any.
   virtual Result<std::optional<uint64_t>> find_txid(const Hash& txid) const = 0;
+  virtual Result<std::optional<LicenseRecord>> license(std::string_view id) const = 0;
+  // The checkpoint at a log size that ended a committed block, if any.
+  virtual Result<std::optional<CheckpointRef>> checkpoint(uint64_t size) const = 0;
 };
 
-using SerialUpdates = std::vector<std::pair<std::string, SerialRecord>>;
+// What an accepted transaction changes.
+struct Effects {
+  // The new record of every serial it affects (named, or packed in a named unit).
+  std::vector<std::pair<std::string, SerialRecord>> serials;
+  std::vector<LicenseRecord> licenses;  // new or updated licenses
+  // Earlier events to list in a serial's history as well: (serial, log index)
+  // of the license a transfer used.
+  std::vector<std::pair<std::string, uint64_t>> related;
+};
 
 // The author, key and signature: ok when `tx` is signed by a key of its
 // author listed in the consortium, for this ledger.
 Status check_signature(const Consortium& consortium, const SignedTransaction& tx);
 
-// Applies every rule; on success returns the new record of each serial the
-// transaction touches (the transaction is all-or-nothing). `log_index` is the
+// Applies every rule; the transaction is all-or-nothing. `log_index` is the
 // index the transaction will get if accepted.
-Result<SerialUpdates> apply_rules(const Consortium& consortium, const StateView& state,
-                                  const SignedTransaction& tx, uint64_t block_time_ms,
-                                  uint64_t log_index);
+Result<Effects> apply_rules(const Consortium& consortium, const StateView& state,
+                            const SignedTransaction& tx, uint64_t block_time_ms,
+                            uint64_t log_index);
+
+// "export", "re-export" or "in-country" for a transfer shipping to `ship_to`
+// of a chip last located in `location` and registered in `origin`.
+std::string_view transfer_kind(std::string_view origin, std::string_view location,
+                               std::string_view ship_to);
 
 }  // namespace chipledger

@@ -18,6 +18,8 @@ std::string_view column_name(Column c) {
       return "checkpoints";
     case Column::txids:
       return "txids";
+    case Column::licenses:
+      return "licenses";
   }
   return "unknown";
 }

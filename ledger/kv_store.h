@@ -25,8 +25,9 @@ enum class Column : uint8_t {
   tree = 4,          // level || index -> hash of a complete Merkle subtree
   checkpoints = 5,   // log size -> signed checkpoint note
   txids = 6,         // transaction id -> log index (replay protection)
+  licenses = 7,      // license id -> license record
 };
-constexpr int kColumnCount = 7;
+constexpr int kColumnCount = 8;
 std::string_view column_name(Column c);
 
 class WriteBatch {

@@ -7,6 +7,11 @@ namespace {
 
 constexpr std::string_view kLedgerIdKey = "ledger_id";
 constexpr std::string_view kAppliedEntryKey = "applied_entry";  // u64 key encoding
+constexpr std::string_view kBlockTimePrefix = "block_time/";
+
+std::string block_time_key(uint64_t size) {
+  return std::string(kBlockTimePrefix) + encode_u64_key(size);
+}
 
 std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 
@@ -14,7 +19,8 @@ std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 // earlier effects.
 class BlockState final : public StateView {
  public:
-  explicit BlockState(const KvStore& store) : store_(store) {}
+  BlockState(const KvStore& store, uint64_t committed_size)
+      : store_(store), committed_size_(committed_size) {}
 
   Result<std::optional<SerialRecord>> serial(std::string_view serial) const override {
     auto it = records_.find(serial);
@@ -38,19 +44,50 @@ class BlockState final : public StateView {
     return std::optional<uint64_t>(*index);
   }
 
-  void record(const Hash& txid, uint64_t index, SerialUpdates updates) {
-    txids_[txid] = index;
-    for (auto& [serial, rec] : updates) records_[serial] = std::move(rec);
+  Result<std::optional<LicenseRecord>> license(std::string_view id) const override {
+    auto it = licenses_.find(id);
+    if (it != licenses_.end()) return std::optional<LicenseRecord>(it->second);
+    auto raw = store_.get(Column::licenses, id);
+    if (!raw) return raw.status();
+    if (!raw->has_value()) return std::optional<LicenseRecord>();
+    auto rec = LicenseRecord::decode(**raw);
+    if (!rec) return rec.status().context("stored license " + std::string(id));
+    return std::optional<LicenseRecord>(std::move(*rec));
   }
 
-  void write_records(WriteBatch& batch) const {
+  // Checkpoints of committed blocks only: a block cannot attest to itself.
+  Result<std::optional<CheckpointRef>> checkpoint(uint64_t size) const override {
+    if (size == 0 || size > committed_size_) return std::optional<CheckpointRef>();
+    auto time = store_.get(Column::meta, block_time_key(size));
+    if (!time) return time.status();
+    if (!time->has_value()) return std::optional<CheckpointRef>();
+    auto ms = decode_u64_key(**time);
+    if (!ms) return ms.status();
+    auto root = MerkleLog::root_at(store_, size);
+    if (!root) return root.status();
+    return std::optional<CheckpointRef>(CheckpointRef{*root, *ms});
+  }
+
+  void record(const Hash& txid, uint64_t index, Effects effects) {
+    txids_[txid] = index;
+    for (auto& [serial, rec] : effects.serials) records_[serial] = std::move(rec);
+    for (auto& lic : effects.licenses) {
+      std::string id = lic.terms.id;
+      licenses_[id] = std::move(lic);
+    }
+  }
+
+  void write(WriteBatch& batch) const {
     for (const auto& [serial, rec] : records_) batch.put(Column::serials, serial, rec.encode());
+    for (const auto& [id, lic] : licenses_) batch.put(Column::licenses, id, lic.encode());
   }
 
  private:
   const KvStore& store_;
   std::map<std::string, SerialRecord, std::less<>> records_;
   std::map<Hash, uint64_t> txids_;
+  std::map<std::string, LicenseRecord, std::less<>> licenses_;
+  uint64_t committed_size_;
 };
 
 Status check_genesis(KvStore& store, const std::string& ledger_id) {
@@ -117,7 +154,8 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
                                                  " is at or below the last applied entry " +
                                                  std::to_string(applied_entry_.load()));
   }
-  BlockState state(*store_);
+  const uint64_t size_before = log_.size();
+  BlockState state(*store_, size_before);
   WriteBatch batch;
   std::vector<TxOutcome> outcomes;
   outcomes.reserve(txs.size());
@@ -126,10 +164,10 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     out.txid = p.tx.txid;
     Status sig = p.signature_checked ? Status::ok() : check_signature(consortium_, p.tx);
     uint64_t index = log_.size();
-    auto updates = sig.is_ok() ? apply_rules(consortium_, state, p.tx, block_time_ms, index)
-                               : Result<SerialUpdates>(sig);
-    if (!updates) {
-      out.reason = updates.reason();
+    auto effects = sig.is_ok() ? apply_rules(consortium_, state, p.tx, block_time_ms, index)
+                               : Result<Effects>(sig);
+    if (!effects) {
+      out.reason = effects.reason();
       outcomes.push_back(std::move(out));
       continue;
     }
@@ -137,17 +175,24 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     log_.append(merkle::leaf_hash(wire), batch);
     batch.put(Column::events, encode_u64_key(index), std::string(wire.begin(), wire.end()));
     batch.put(Column::txids, key_of(p.tx.txid), encode_u64_key(index));
-    for (const auto& [serial, rec] : *updates) {
+    for (const auto& [serial, rec] : effects->serials) {
       batch.put(Column::serial_index, serial_index_key(serial, index), "");
     }
-    state.record(p.tx.txid, index, std::move(*updates));
+    for (const auto& [serial, related] : effects->related) {
+      batch.put(Column::serial_index, serial_index_key(serial, related), "");
+    }
+    state.record(p.tx.txid, index, std::move(*effects));
     out.accepted = true;
     out.index = index;
     outcomes.push_back(std::move(out));
   }
   if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
-  state.write_records(batch);
+  state.write(batch);
+  // The time of the checkpoint this block ends (attestations name it).
+  if (log_.size() > size_before) {
+    batch.put(Column::meta, block_time_key(log_.size()), encode_u64_key(block_time_ms));
+  }
   Status written = store_->write(batch, /*sync=*/true);
   if (!written.is_ok()) {
     failed_ = true;  // the in-memory log is ahead of the store: stop
@@ -165,7 +210,7 @@ Result<Hash> Ledger::root_at(uint64_t size) const {
 }
 
 Result<std::optional<SerialRecord>> Ledger::serial(std::string_view serial) const {
-  BlockState view(*store_);
+  BlockState view(*store_, size());
   return view.serial(serial);
 }
 
@@ -226,6 +271,14 @@ Result<std::optional<std::string>> Ledger::checkpoint_at(uint64_t size) const {
 
 Result<std::optional<std::string>> Ledger::latest_checkpoint() const {
   return checkpoint_at(size());
+}
+
+}  // namespace chipledger
+
+namespace chipledger {
+
+Result<std::optional<LicenseRecord>> Ledger::license(std::string_view id) const {
+  return BlockState(*store_, size()).license(id);
 }
 
 }  // namespace chipledger

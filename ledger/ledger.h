@@ -59,6 +59,7 @@ class Ledger {
   uint64_t size() const { return committed_size_.load(); }
   Result<Hash> root_at(uint64_t size) const;
   Result<std::optional<SerialRecord>> serial(std::string_view serial) const;
+  Result<std::optional<LicenseRecord>> license(std::string_view id) const;
   // Log indices of the serial's events below `size`, oldest first.
   Result<std::vector<uint64_t>> history(std::string_view serial, uint64_t size) const;
   Result<Bytes> event(uint64_t index) const;  // the signed transaction (leaf)

@@ -8,15 +8,16 @@
 namespace chipledger {
 namespace {
 
-constexpr std::array<std::pair<TxType, std::string_view>, 4> kTypeNames{{
-    {TxType::register_chips, "register"},
-    {TxType::transfer, "transfer"},
-    {TxType::accept, "accept"},
-    {TxType::reject, "reject"},
-}};
+constexpr std::array<std::string_view, kMaxTxType + 1> kTypeNames{
+    "",     "register", "transfer",     "accept", "reject", "install", "attest",
+    "pack", "unpack",   "decommission", "flag",   "clear",  "report",  "license"};
 
 constexpr std::string_view kSigningDomain{"chipledger-tx-v1\0", 17};
 constexpr std::string_view kTxidDomain{"chipledger-txid-v1\0", 19};
+constexpr std::string_view kAttestDomain{"chipledger-attest-v1\0", 21};
+
+const std::set<std::string_view> kReportKinds{"diverted", "tampered", "lost", "stolen"};
+const std::set<std::string_view> kDecommissionKinds{"destroyed", "recycled"};
 
 bool serial_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -41,9 +42,171 @@ Status check_text(std::string_view value, const char* what, bool required) {
   return Status::ok();
 }
 
-Status check_items(const Transaction& tx) {
+Status check_kind(std::string_view kind, const std::set<std::string_view>& allowed,
+                  const char* what) {
+  if (allowed.count(kind)) return Status::ok();
+  std::string list;
+  for (auto k : allowed) list += (list.empty() ? "" : ", ") + std::string(k);
+  return Status::error(std::string(what) + " '" + std::string(kind) + "' is not one of " + list);
+}
+
+// The field groups each type carries (docs/encoding.md), visited in order
+// by the encoder and the decoder alike so the two cannot disagree.
+// Tx is Transaction (decoding) or const Transaction (encoding).
+template <typename V, typename Tx>
+Status visit_fields(V& v, Tx& tx) {
+  switch (tx.type) {
+    case TxType::register_chips:
+      CL_TRY(v.str("model", tx.model));
+      CL_TRY(v.str("eccn", tx.eccn));
+      CL_TRY(v.str("fab site", tx.fab_site));
+      CL_TRY(v.str("country", tx.country));
+      return v.registrations(tx.registrations);
+    case TxType::transfer:
+      CL_TRY(v.str("recipient", tx.to));
+      CL_TRY(v.str("ship-to country", tx.ship_to_country));
+      CL_TRY(v.str("license id", tx.license_id));
+      return v.refs(tx.refs);
+    case TxType::accept:
+    case TxType::unpack:
+      return v.refs(tx.refs);
+    case TxType::reject:
+    case TxType::flag:
+    case TxType::clear:
+      CL_TRY(v.str("reason", tx.reason));
+      return v.refs(tx.refs);
+    case TxType::install:
+      CL_TRY(v.str("site", tx.site));
+      CL_TRY(v.str("country", tx.country));
+      return v.refs(tx.refs);
+    case TxType::attest:
+      CL_TRY(v.str("site", tx.site));
+      CL_TRY(v.u64("checkpoint size", tx.checkpoint_size));
+      CL_TRY(v.hash("checkpoint root", tx.checkpoint_root));
+      CL_TRY(v.refs(tx.refs));
+      return v.chip_signatures(tx.chip_signatures);
+    case TxType::pack:
+      CL_TRY(v.str("unit", tx.unit));
+      CL_TRY(v.hash("unit prev", tx.unit_prev));
+      CL_TRY(v.str("unit model", tx.model));
+      return v.refs(tx.refs);
+    case TxType::decommission:
+    case TxType::report:
+      CL_TRY(v.str("kind", tx.kind));
+      CL_TRY(v.str("reason", tx.reason));
+      return v.refs(tx.refs);
+    case TxType::license:
+      CL_TRY(v.str("license id", tx.license.id));
+      CL_TRY(v.str("exporter", tx.license.exporter));
+      CL_TRY(v.str("recipient", tx.license.recipient));
+      CL_TRY(v.str("model", tx.license.model));
+      CL_TRY(v.str("eccn", tx.license.eccn));
+      CL_TRY(v.u64("quantity", tx.license.quantity));
+      CL_TRY(v.str("destination", tx.license.destination));
+      return v.u64("expiry", tx.license.expiry_ms);
+  }
+  return Status::error("unknown transaction type");
+}
+
+struct EncodeVisitor {
+  Writer& w;
+  Status str(const char*, const std::string& s) {
+    w.str(s);
+    return Status::ok();
+  }
+  Status u64(const char*, uint64_t v) {
+    w.u64(v);
+    return Status::ok();
+  }
+  Status hash(const char*, const Hash& h) {
+    w.hash(h);
+    return Status::ok();
+  }
+  Status registrations(const std::vector<RegisterItem>& items) {
+    w.u32(static_cast<uint32_t>(items.size()));
+    for (const auto& i : items) w.str(i.serial).bytes(i.device_key);
+    return Status::ok();
+  }
+  Status refs(const std::vector<SerialRef>& refs) {
+    w.u32(static_cast<uint32_t>(refs.size()));
+    for (const auto& r : refs) w.str(r.serial).hash(r.prev);
+    return Status::ok();
+  }
+  Status chip_signatures(const std::vector<ChipSignature>& sigs) {
+    w.u32(static_cast<uint32_t>(sigs.size()));
+    for (const auto& s : sigs) w.str(s.serial).bytes(s.signature);
+    return Status::ok();
+  }
+};
+
+struct DecodeVisitor {
+  Reader& r;
+  Status str(const char* what, std::string& out) {
+    auto s = r.str(what, kMaxFieldBytes);
+    if (!s) return s.status();
+    out = std::move(*s);
+    return Status::ok();
+  }
+  Status u64(const char* what, uint64_t& out) {
+    auto v = r.u64(what);
+    if (!v) return v.status();
+    out = *v;
+    return Status::ok();
+  }
+  Status hash(const char* what, Hash& out) {
+    auto h = r.hash(what);
+    if (!h) return h.status();
+    out = *h;
+    return Status::ok();
+  }
+  Status bytes(const char* what, size_t max, Bytes& out) {
+    auto b = r.bytes(what, max);
+    if (!b) return b.status();
+    out = std::move(*b);
+    return Status::ok();
+  }
+  template <typename T, typename F>
+  Status list(std::vector<T>& out, F read_one) {
+    auto n = r.count("serial list", kMaxSerialsPerTx);
+    if (!n) return n.status();
+    out.resize(*n);
+    for (auto& item : out) CL_TRY(read_one(item));
+    return Status::ok();
+  }
+  Status registrations(std::vector<RegisterItem>& items) {
+    return list(items, [&](RegisterItem& i) {
+      CL_TRY(str("serial", i.serial));
+      return bytes("device key", kMaxDeviceKeyBytes, i.device_key);
+    });
+  }
+  Status refs(std::vector<SerialRef>& refs) {
+    return list(refs, [&](SerialRef& ref) {
+      CL_TRY(str("serial", ref.serial));
+      return hash("prev hash", ref.prev);
+    });
+  }
+  Status chip_signatures(std::vector<ChipSignature>& sigs) {
+    return list(sigs, [&](ChipSignature& s) {
+      CL_TRY(str("serial", s.serial));
+      return bytes("chip signature", kMaxSignatureBytes, s.signature);
+    });
+  }
+};
+
+Status check_serials(const Transaction& tx) {
   auto serials = tx.serials();
-  if (serials.empty()) return Status::error("the transaction names no serial");
+  if (tx.type == TxType::license) {
+    return serials.empty() ? Status::ok() : Status::error("a license names no serials");
+  }
+  if (tx.type != TxType::register_chips && !tx.registrations.empty()) {
+    return Status::error(std::string(tx_type_name(tx.type)) + " takes no registrations");
+  }
+  if (tx.type == TxType::register_chips && !tx.refs.empty()) {
+    return Status::error("register takes no prev references");
+  }
+  if (tx.refs.empty() && tx.registrations.empty()) {
+    return Status::error("the transaction names no serial");
+  }
   if (serials.size() > kMaxSerialsPerTx) {
     return Status::error("the transaction names " + std::to_string(serials.size()) +
                          " serials, over the limit of " + std::to_string(kMaxSerialsPerTx));
@@ -53,129 +216,111 @@ Status check_items(const Transaction& tx) {
     CL_TRY(check_serial(s).context("serial '" + s + "'"));
     if (!seen.insert(s).second) return Status::error("serial " + s + " appears twice");
   }
-  for (const auto& r : tx.registrations) {
-    if (r.device_key.size() > kMaxDeviceKeyBytes) {
-      return Status::error("device key of " + r.serial + " is over " +
-                           std::to_string(kMaxDeviceKeyBytes) + " bytes");
+  return Status::ok();
+}
+
+Status check_license_terms(const LicenseTerms& l) {
+  CL_TRY(check_text(l.id, "license id", true));
+  CL_TRY(check_member_id(l.exporter).context("exporter"));
+  CL_TRY(check_member_id(l.recipient).context("recipient"));
+  CL_TRY(check_text(l.model, "model", false));
+  CL_TRY(check_text(l.eccn, "eccn", false));
+  if (l.model.empty() && l.eccn.empty()) {
+    return Status::error("a license covers a model or an export classification (eccn)");
+  }
+  if (l.quantity == 0) return Status::error("a license's quantity must be at least 1");
+  return check_country(l.destination).context("destination");
+}
+
+Status check_attest(const Transaction& tx) {
+  CL_TRY(check_text(tx.site, "site", true));
+  if (tx.chip_signatures.empty()) return Status::error("an attestation carries chip signatures");
+  std::set<std::string_view> seen;
+  for (const auto& s : tx.chip_signatures) {
+    CL_TRY(check_serial(s.serial).context("chip signature"));
+    if (!seen.insert(s.serial).second) {
+      return Status::error("two chip signatures for serial " + s.serial);
     }
   }
   return Status::ok();
 }
 
-Status check_transaction(const Transaction& tx) {
-  CL_TRY(check_text(tx.ledger_id, "ledger id", true));
-  CL_TRY(check_member_id(tx.author).context("author"));
-  bool is_register = tx.type == TxType::register_chips;
-  if (is_register && !tx.refs.empty()) return Status::error("register takes no prev references");
-  if (!is_register && !tx.registrations.empty()) {
-    return Status::error(std::string(tx_type_name(tx.type)) + " takes no registrations");
-  }
+Status check_type_fields(const Transaction& tx) {
   switch (tx.type) {
     case TxType::register_chips:
       CL_TRY(check_text(tx.model, "model", true));
       CL_TRY(check_text(tx.eccn, "export classification (eccn)", false));
       CL_TRY(check_text(tx.fab_site, "fab site", true));
-      CL_TRY(check_country(tx.country).context("country"));
-      break;
+      return check_country(tx.country).context("country");
     case TxType::transfer:
       CL_TRY(check_member_id(tx.to).context("recipient"));
-      CL_TRY(check_country(tx.ship_to_country).context("ship-to country"));
-      break;
+      CL_TRY(check_text(tx.license_id, "license id", false));
+      return check_country(tx.ship_to_country).context("ship-to country");
+    case TxType::install:
+      CL_TRY(check_text(tx.site, "site", true));
+      return check_country(tx.country).context("country");
+    case TxType::attest:
+      return check_attest(tx);
+    case TxType::pack:
+      CL_TRY(check_serial(tx.unit).context("unit"));
+      if (is_zero(tx.unit_prev)) return check_text(tx.model, "unit model", true);
+      return check_text(tx.model, "unit model", false);
+    case TxType::decommission:
+      CL_TRY(check_kind(tx.kind, kDecommissionKinds, "decommission kind"));
+      return check_text(tx.reason, "reason", false);
+    case TxType::report:
+      CL_TRY(check_kind(tx.kind, kReportKinds, "report kind"));
+      return check_text(tx.reason, "reason", true);
+    case TxType::flag:
+    case TxType::clear:
+      return check_text(tx.reason, "reason", true);
     case TxType::reject:
-      CL_TRY(check_text(tx.reason, "reason", false));
-      break;
+      return check_text(tx.reason, "reason", false);
+    case TxType::license:
+      return check_license_terms(tx.license);
     case TxType::accept:
-      break;
-  }
-  return check_items(tx);
-}
-
-void write_refs(Writer& w, const std::vector<SerialRef>& refs) {
-  w.u32(static_cast<uint32_t>(refs.size()));
-  for (const auto& r : refs) w.str(r.serial).hash(r.prev);
-}
-
-Status read_refs(Reader& r, std::vector<SerialRef>& refs) {
-  auto n = r.count("serial list", kMaxSerialsPerTx);
-  if (!n) return n.status();
-  refs.resize(*n);
-  for (auto& ref : refs) {
-    auto serial = r.str("serial", kMaxFieldBytes);
-    if (!serial) return serial.status();
-    auto prev = r.hash("prev hash");
-    if (!prev) return prev.status();
-    ref.serial = std::move(*serial);
-    ref.prev = *prev;
-  }
-  return Status::ok();
-}
-
-Status read_registrations(Reader& r, std::vector<RegisterItem>& items) {
-  auto n = r.count("serial list", kMaxSerialsPerTx);
-  if (!n) return n.status();
-  items.resize(*n);
-  for (auto& item : items) {
-    auto serial = r.str("serial", kMaxFieldBytes);
-    if (!serial) return serial.status();
-    auto key = r.bytes("device key", kMaxDeviceKeyBytes);
-    if (!key) return key.status();
-    item.serial = std::move(*serial);
-    item.device_key = std::move(*key);
-  }
-  return Status::ok();
-}
-
-// Reads one string field into `out`.
-Status read_str(Reader& r, const char* what, std::string& out) {
-  auto s = r.str(what, kMaxFieldBytes);
-  if (!s) return s.status();
-  out = std::move(*s);
-  return Status::ok();
-}
-
-Status read_type_fields(Reader& r, Transaction& tx) {
-  switch (tx.type) {
-    case TxType::register_chips:
-      CL_TRY(read_str(r, "model", tx.model));
-      CL_TRY(read_str(r, "eccn", tx.eccn));
-      CL_TRY(read_str(r, "fab site", tx.fab_site));
-      CL_TRY(read_str(r, "country", tx.country));
-      return read_registrations(r, tx.registrations);
-    case TxType::transfer:
-      CL_TRY(read_str(r, "recipient", tx.to));
-      CL_TRY(read_str(r, "ship-to country", tx.ship_to_country));
-      return read_refs(r, tx.refs);
-    case TxType::reject:
-      CL_TRY(read_str(r, "reason", tx.reason));
-      return read_refs(r, tx.refs);
-    case TxType::accept:
-      return read_refs(r, tx.refs);
+    case TxType::unpack:
+      return Status::ok();
   }
   return Status::error("unknown transaction type");
+}
+
+Status check_transaction(const Transaction& tx) {
+  CL_TRY(check_text(tx.ledger_id, "ledger id", true));
+  CL_TRY(check_member_id(tx.author).context("author"));
+  CL_TRY(check_type_fields(tx));
+  return check_serials(tx);
 }
 
 }  // namespace
 
 std::string_view tx_type_name(TxType t) {
-  for (const auto& [type, name] : kTypeNames) {
-    if (type == t) return name;
-  }
-  return "unknown";
+  auto i = static_cast<size_t>(t);
+  return i >= 1 && i < kTypeNames.size() ? kTypeNames[i] : "unknown";
 }
 
 Result<TxType> tx_type_from_name(std::string_view name) {
-  for (const auto& [type, n] : kTypeNames) {
-    if (n == name) return type;
+  for (size_t i = 1; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<TxType>(i);
   }
   return Result<TxType>::error("unknown transaction type '" + std::string(name) + "'");
 }
 
 std::vector<std::string> Transaction::serials() const {
   std::vector<std::string> out;
-  out.reserve(registrations.size() + refs.size());
+  out.reserve(registrations.size() + refs.size() + 1);
+  if (type == TxType::pack) out.push_back(unit);
   for (const auto& r : registrations) out.push_back(r.serial);
   for (const auto& r : refs) out.push_back(r.serial);
   return out;
+}
+
+Bytes attestation_message(std::string_view ledger_id, std::string_view serial,
+                          std::string_view site, uint64_t checkpoint_size, const Hash& root) {
+  Writer w;
+  w.raw(as_bytes(kAttestDomain)).str(ledger_id).str(serial).str(site).u64(checkpoint_size);
+  w.hash(root);
+  return w.take();
 }
 
 Status check_serial(std::string_view serial) {
@@ -214,24 +359,8 @@ Result<Bytes> encode_body(const Transaction& tx) {
   Writer w;
   w.u8(kTxVersion).u8(static_cast<uint8_t>(tx.type));
   w.str(tx.ledger_id).str(tx.author).hash(tx.key_id).u64(tx.time_ms);
-  switch (tx.type) {
-    case TxType::register_chips:
-      w.str(tx.model).str(tx.eccn).str(tx.fab_site).str(tx.country);
-      w.u32(static_cast<uint32_t>(tx.registrations.size()));
-      for (const auto& item : tx.registrations) w.str(item.serial).bytes(item.device_key);
-      break;
-    case TxType::transfer:
-      w.str(tx.to).str(tx.ship_to_country);
-      write_refs(w, tx.refs);
-      break;
-    case TxType::reject:
-      w.str(tx.reason);
-      write_refs(w, tx.refs);
-      break;
-    case TxType::accept:
-      write_refs(w, tx.refs);
-      break;
-  }
+  EncodeVisitor v{w};
+  CL_TRY(visit_fields(v, tx));
   return w.take();
 }
 
@@ -245,20 +374,17 @@ Result<Transaction> decode_body(ByteView body) {
   }
   auto type = r.u8("type");
   if (!type) return type.status();
-  if (*type < 1 || *type > 4) {
+  if (*type < 1 || *type > kMaxTxType) {
     return Result<Transaction>::error("unknown transaction type " + std::to_string(*type));
   }
   Transaction tx;
   tx.type = static_cast<TxType>(*type);
-  CL_TRY(read_str(r, "ledger id", tx.ledger_id));
-  CL_TRY(read_str(r, "author", tx.author));
-  auto key_id = r.hash("key id");
-  if (!key_id) return key_id.status();
-  tx.key_id = *key_id;
-  auto time = r.u64("time");
-  if (!time) return time.status();
-  tx.time_ms = *time;
-  CL_TRY(read_type_fields(r, tx));
+  DecodeVisitor v{r};
+  CL_TRY(v.str("ledger id", tx.ledger_id));
+  CL_TRY(v.str("author", tx.author));
+  CL_TRY(v.hash("key id", tx.key_id));
+  CL_TRY(v.u64("time", tx.time_ms));
+  CL_TRY(visit_fields(v, tx));
   CL_TRY(r.expect_end("the transaction body"));
   CL_TRY(check_transaction(tx));
   return tx;

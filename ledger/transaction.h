@@ -22,7 +22,17 @@ enum class TxType : uint8_t {
   transfer = 2,
   accept = 3,
   reject = 4,
+  install = 5,
+  attest = 6,
+  pack = 7,
+  unpack = 8,
+  decommission = 9,
+  flag = 10,
+  clear = 11,
+  report = 12,
+  license = 13,
 };
+inline constexpr uint8_t kMaxTxType = 13;
 std::string_view tx_type_name(TxType t);  // "register", "transfer", ...
 Result<TxType> tx_type_from_name(std::string_view name);
 
@@ -42,25 +52,64 @@ struct SerialRef {
   Hash prev{};  // txid of this serial's previous event
 };
 
+// An attestation's per-chip signature by the chip's device key over
+// attestation_message(...).
+struct ChipSignature {
+  std::string serial;
+  Bytes signature;
+};
+
+// What a regulator's export license authorises.
+struct LicenseTerms {
+  std::string id;  // the license number, unique in the ledger
+  std::string exporter;
+  std::string recipient;
+  std::string model;  // covers chips of this model...
+  std::string eccn;   // ...or of this export classification (at least one is set)
+  uint64_t quantity = 0;
+  std::string destination;  // country
+  uint64_t expiry_ms = 0;
+  bool operator==(const LicenseTerms&) const = default;
+};
+
 struct Transaction {
   TxType type = TxType::register_chips;
   std::string ledger_id;  // binds the transaction to one ledger
   std::string author;     // member id
   Hash key_id{};          // which of the author's keys signed
   uint64_t time_ms = 0;   // the author's clock, Unix milliseconds
-  // register
+  // register (model also names a unit declared by pack)
   std::string model, eccn, fab_site, country;
   std::vector<RegisterItem> registrations;
   // transfer
-  std::string to, ship_to_country;
-  // reject
+  std::string to, ship_to_country, license_id;
+  // install (site, country) and attest (site)
+  std::string site;
+  // attest: the checkpoint the chips signed, and their signatures
+  uint64_t checkpoint_size = 0;
+  Hash checkpoint_root{};
+  std::vector<ChipSignature> chip_signatures;
+  // pack: the unit (a board or server) the chips in refs go into; unit_prev
+  // is the unit's latest event, or all zero to declare a new unit
+  std::string unit;
+  Hash unit_prev{};
+  // report (diverted, tampered, lost, stolen), decommission (destroyed, recycled)
+  std::string kind;
+  // reject, decommission, flag, clear, report
   std::string reason;
-  // transfer, accept, reject
+  // license
+  LicenseTerms license;
+  // every type but register and license
   std::vector<SerialRef> refs;
 
-  // The serials this transaction touches, in order.
+  // The serials this transaction names, in order (a pack's unit first).
   std::vector<std::string> serials() const;
 };
+
+// What a chip's device key signs in an attestation: domain-separated
+// (ledger id, serial, site, checkpoint size, checkpoint root).
+Bytes attestation_message(std::string_view ledger_id, std::string_view serial,
+                          std::string_view site, uint64_t checkpoint_size, const Hash& root);
 
 // Canonical body bytes; refuses what decode would refuse.
 Result<Bytes> encode_body(const Transaction& tx);
@@ -87,5 +136,6 @@ Result<SignedTransaction> sign_transaction(const Transaction& tx, const PrivateK
 Status check_serial(std::string_view serial);    // 1-64 of [A-Za-z0-9._:/-]
 Status check_member_id(std::string_view id);     // 1-64 of [a-z0-9._-]
 Status check_country(std::string_view country);  // ISO 3166-1 alpha-2, upper case
+inline bool is_zero(const Hash& h) { return h == Hash{}; }
 
 }  // namespace chipledger

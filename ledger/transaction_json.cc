@@ -6,9 +6,9 @@ namespace chipledger {
 
 using nlohmann::json;
 
-json transaction_view(const Transaction& tx) {
-  json j{{"type", tx_type_name(tx.type)},   {"ledger_id", tx.ledger_id}, {"author", tx.author},
-         {"key_id", hex_encode(tx.key_id)}, {"time_ms", tx.time_ms},     {"serials", tx.serials()}};
+namespace {
+
+void add_type_fields(json& j, const Transaction& tx) {
   switch (tx.type) {
     case TxType::register_chips: {
       j.update({{"model", tx.model},
@@ -20,21 +20,66 @@ json transaction_view(const Transaction& tx) {
         if (!r.device_key.empty()) keys[r.serial] = hex_encode(r.device_key);
       }
       if (!keys.empty()) j["device_keys"] = keys;
-      break;
+      return;
     }
     case TxType::transfer:
       j.update({{"to", tx.to}, {"ship_to_country", tx.ship_to_country}});
-      break;
+      if (!tx.license_id.empty()) j["license_id"] = tx.license_id;
+      return;
+    case TxType::install:
+      j.update({{"site", tx.site}, {"country", tx.country}});
+      return;
+    case TxType::attest: {
+      j.update({{"site", tx.site},
+                {"checkpoint_size", tx.checkpoint_size},
+                {"checkpoint_root", hex_encode(tx.checkpoint_root)}});
+      json sigs = json::object();
+      for (const auto& s : tx.chip_signatures) sigs[s.serial] = hex_encode(s.signature);
+      j["chip_signatures"] = sigs;
+      return;
+    }
+    case TxType::pack:
+      j.update({{"unit", tx.unit}, {"unit_prev", hex_encode(tx.unit_prev)}});
+      if (!tx.model.empty()) j["unit_model"] = tx.model;
+      return;
+    case TxType::decommission:
+    case TxType::report:
+      j.update({{"kind", tx.kind}, {"reason", tx.reason}});
+      return;
     case TxType::reject:
+    case TxType::flag:
+    case TxType::clear:
       j["reason"] = tx.reason;
-      break;
+      return;
+    case TxType::license:
+      j["license"] = {{"id", tx.license.id},
+                      {"exporter", tx.license.exporter},
+                      {"recipient", tx.license.recipient},
+                      {"model", tx.license.model},
+                      {"eccn", tx.license.eccn},
+                      {"quantity", tx.license.quantity},
+                      {"destination", tx.license.destination},
+                      {"expiry_ms", tx.license.expiry_ms}};
+      return;
     case TxType::accept:
-      break;
+    case TxType::unpack:
+      return;
   }
+}
+
+json nullable(const std::string& s) { return s.empty() ? json() : json(s); }
+
+}  // namespace
+
+json transaction_view(const Transaction& tx) {
+  json j{{"type", tx_type_name(tx.type)},   {"ledger_id", tx.ledger_id}, {"author", tx.author},
+         {"key_id", hex_encode(tx.key_id)}, {"time_ms", tx.time_ms},     {"serials", tx.serials()}};
+  add_type_fields(j, tx);
   if (!tx.refs.empty()) {
     json refs = json::array();
-    for (const auto& r : tx.refs)
+    for (const auto& r : tx.refs) {
       refs.push_back({{"serial", r.serial}, {"prev", hex_encode(r.prev)}});
+    }
     j["refs"] = refs;
   }
   return j;
@@ -44,14 +89,45 @@ json serial_record_view(std::string_view serial, const SerialRecord& rec) {
   return json{{"serial", serial},
               {"status", custody_status_name(rec.status)},
               {"holder", rec.holder},
-              {"pending_to", rec.pending_to.empty() ? json() : json(rec.pending_to)},
+              {"pending_to", nullable(rec.pending_to)},
+              {"pending_ship_to", nullable(rec.pending_ship_to)},
+              {"pending_license", nullable(rec.pending_license)},
+              {"pending_kind", nullable(rec.pending_kind)},
+              {"transit_since_ms", rec.transit_since_ms},
               {"manufacturer", rec.manufacturer},
               {"model", rec.model},
               {"eccn", rec.eccn},
+              {"origin_country", rec.origin_country},
+              {"location_country", rec.location_country},
+              {"installed", rec.installed},
+              {"site", nullable(rec.site)},
+              {"parent", nullable(rec.parent)},
+              {"children", rec.children},
+              {"has_device_key", !rec.device_key.empty()},
+              {"last_attest_ms", rec.last_attest_ms},
+              {"flagged", rec.flagged},
+              {"flag_reason", nullable(rec.flag_reason)},
+              {"open_reports", rec.open_reports},
+              {"report_kind", nullable(rec.report_kind)},
               {"last_event", hex_encode(rec.last_event)},
               {"last_index", rec.last_index},
               {"last_time_ms", rec.last_time_ms},
               {"events", rec.events}};
+}
+
+json license_view(const LicenseRecord& lic) {
+  return json{{"id", lic.terms.id},
+              {"issuer", lic.issuer},
+              {"exporter", lic.terms.exporter},
+              {"recipient", lic.terms.recipient},
+              {"model", lic.terms.model},
+              {"eccn", lic.terms.eccn},
+              {"quantity", lic.terms.quantity},
+              {"used", lic.used},
+              {"remaining", lic.remaining()},
+              {"destination", lic.terms.destination},
+              {"expiry_ms", lic.terms.expiry_ms},
+              {"index", lic.index}};
 }
 
 }  // namespace chipledger

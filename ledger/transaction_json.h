@@ -4,6 +4,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "ledger/license_record.h"
 #include "ledger/serial_record.h"
 #include "ledger/transaction.h"
 
@@ -11,5 +12,6 @@ namespace chipledger {
 
 nlohmann::json transaction_view(const Transaction& tx);
 nlohmann::json serial_record_view(std::string_view serial, const SerialRecord& rec);
+nlohmann::json license_view(const LicenseRecord& lic);
 
 }  // namespace chipledger

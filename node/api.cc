@@ -109,13 +109,19 @@ void Api::handle(HttpRequest req, Responder respond) {
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
       (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
-      (what == "proofs" && parts.size() == 3 && parts[2] == "consistency");
+      (what == "proofs" && parts.size() == 3 && parts[2] == "consistency") ||
+      (what == "licenses" && parts.size() == 3);
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
   if (what == "checkpoint") return respond(checkpoint(query));
   if (what == "members") return respond(members());
   if (what == "proofs") return respond(consistency(query));
+  if (what == "licenses") {
+    auto id = percent_decode(parts[2]);
+    if (!id) return respond(json_error(400, id.reason()));
+    return respond(license(*id));
+  }
   auto serial = percent_decode(parts[2]);
   if (!serial) return respond(json_error(400, serial.reason()));
   if (auto st = check_serial(*serial); !st) return respond(json_error(400, st.reason()));
@@ -174,6 +180,14 @@ HttpResponse Api::chip(const std::string& serial) const {
   if (!rec) return json_error(500, rec.reason());
   if (!rec->has_value()) return json_error(404, "serial " + serial + " is not registered");
   return json_ok(serial_record_view(serial, **rec));
+}
+
+HttpResponse Api::license(const std::string& id) const {
+  if (id.empty() || id.size() > kMaxFieldBytes) return json_error(400, "bad license id");
+  auto lic = ledger_.license(id);
+  if (!lic) return json_error(500, lic.reason());
+  if (!lic->has_value()) return json_error(404, "license " + id + " is not on the ledger");
+  return json_ok(license_view(**lic));
 }
 
 HttpResponse Api::history(const std::string& serial, const std::string& query) const {

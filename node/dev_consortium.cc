@@ -4,31 +4,31 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "crypto/keys.h"
 #include "ledger/consortium.h"
+#include "ledger/transaction.h"
 #include "node/node_config.h"
 
 namespace chipledger {
 namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
-struct DevMember {
-  const char* id;
-  const char* name;
-  Role role;
-  const char* country;
-};
-
-constexpr DevMember kMembers[] = {
-    {"maker", "Maker Semiconductor (fab)", Role::manufacturer, "TW"},
-    {"distributor", "Distributor Logistics", Role::distributor, "SG"},
-    {"datacenter", "Datacenter Operator", Role::operator_, "US"},
-    {"regulator", "Export Control Agency", Role::regulator, "US"},
-    {"auditor", "Independent Auditor", Role::auditor, "DE"},
-};
-constexpr const char* kNodeId = "node-maker";
+// The consortium `init` writes without a template: one member per role.
+const char* const kDefaultTemplate = R"json({
+  "members": [
+    {"id": "maker", "name": "Maker Semiconductor (fab)", "roles": ["manufacturer"], "country": "TW"},
+    {"id": "distributor", "name": "Distributor Logistics", "roles": ["distributor"], "country": "SG"},
+    {"id": "datacenter", "name": "Datacenter Operator", "roles": ["operator"], "country": "US"},
+    {"id": "regulator", "name": "Export Control Agency", "roles": ["regulator"], "country": "US"},
+    {"id": "auditor", "name": "Independent Auditor", "roles": ["auditor"], "country": "DE"}
+  ],
+  "node": {"id": "node-maker", "member": "maker"}
+})json";
 
 Result<PublicKey> new_key_file(const fs::path& path) {
   auto key = PrivateKey::generate(KeyAlgorithm::ed25519);
@@ -51,9 +51,56 @@ std::string random_suffix() {
   return hex_encode(ByteView(bytes, sizeof bytes));
 }
 
+Result<json> load_template(const std::string& file) {
+  if (file.empty()) return json::parse(kDefaultTemplate);
+  std::ifstream in(file);
+  if (!in) return Result<json>::error("cannot read template " + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json t = json::parse(ss.str(), nullptr, false);
+  if (t.is_discarded() || !t.is_object()) {
+    return Result<json>::error("template " + file + " is not a JSON object");
+  }
+  return t;
+}
+
+// Checks the template's shape; what Consortium::from_json checks (ids,
+// roles, countries, policy) it leaves to it.
+Status check_template(const json& t) {
+  if (!t.contains("members") || !t["members"].is_array() || t["members"].empty()) {
+    return Status::error("'members' must be a non-empty list");
+  }
+  for (const auto& m : t["members"]) {
+    if (!m.is_object() || !m.contains("id") || !m["id"].is_string()) {
+      return Status::error("every member needs an 'id'");
+    }
+    std::string id = m["id"].get<std::string>();
+    CL_TRY(check_member_id(id).context("member"));
+    if (m.contains("keys")) {
+      return Status::error("member " + id +
+                           " lists keys; a template carries none, init generates them");
+    }
+  }
+  if (t.contains("nodes")) return Status::error("give the node as 'node' {id, member}; no keys");
+  if (t.contains("node") && !t["node"].is_object()) {
+    return Status::error("'node' must be an object {\"id\": ..., \"member\": ...}");
+  }
+  if (t.contains("ledger_id") && !t["ledger_id"].is_string()) {
+    return Status::error("'ledger_id' must be a string");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) {
+  auto tmpl = load_template(options.template_file);
+  if (!tmpl) return tmpl.status();
+  json t = std::move(*tmpl);
+  std::string where =
+      options.template_file.empty() ? "built-in template" : "template " + options.template_file;
+  if (auto st = check_template(t); !st) return st.context(where);
+
   fs::path dir = fs::absolute(options.dir);
   fs::path consortium_file = dir / "consortium.json";
   if (fs::exists(consortium_file)) {
@@ -65,23 +112,41 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   if (ec) return Result<DevConsortium>::error("cannot create " + (dir / "keys").string());
   fs::permissions(dir / "keys", fs::perms::owner_all, ec);
 
-  std::string ledger_id =
-      options.ledger_id.empty() ? "chipledger.dev/dev-" + random_suffix() : options.ledger_id;
-  auto consortium = Consortium::create(ledger_id, 1, Policy{});
-  if (!consortium) return consortium.status();
-  for (const auto& m : kMembers) {
-    auto key = new_key_file(dir / "keys" / (std::string(m.id) + ".pem"));
-    if (!key) return key.status().context("member " + std::string(m.id));
-    CL_TRY(consortium->add_member(Member{m.id, m.name, {m.role}, m.country, {*key}}));
+  DevConsortium out;
+  out.ledger_id = !options.ledger_id.empty() ? options.ledger_id
+                  : t.contains("ledger_id")  ? t["ledger_id"].get<std::string>()
+                                             : "chipledger.dev/dev-" + random_suffix();
+  json node = t.value("node", json::object());
+  std::string first_member = t["members"][0]["id"].get<std::string>();
+  out.node_id = node.value("id", "node-" + first_member);
+  std::string node_member = node.value("member", first_member);
+
+  // The trust file: the template with fresh public keys filled in.
+  json c{{"ledger_id", out.ledger_id},
+         {"quorum", t.value("quorum", 1u)},
+         {"policy", t.value("policy", json::object())},
+         {"members", json::array()}};
+  for (json m : t["members"]) {
+    std::string id = m["id"].get<std::string>();
+    auto key = new_key_file(dir / "keys" / (id + ".pem"));
+    if (!key) return key.status().context("member " + id);
+    m["keys"] = json::array({key->pem()});
+    c["members"].push_back(std::move(m));
+    out.members.push_back(id);
   }
-  auto node_key = new_key_file(dir / "keys" / (std::string(kNodeId) + ".pem"));
+  CL_TRY(check_member_id(out.node_id).context("node"));
+  auto node_key = new_key_file(dir / "keys" / (out.node_id + ".pem"));
   if (!node_key) return node_key.status().context("node key");
-  CL_TRY(consortium->add_node(NodeInfo{kNodeId, "maker", *node_key}));
+  c["nodes"] =
+      json::array({{{"id", out.node_id}, {"member", node_member}, {"key", node_key->pem()}}});
+  auto consortium = Consortium::from_json(c.dump());
+  if (!consortium) return consortium.status().context(where);
   CL_TRY(write_text(consortium_file, consortium->to_json()));
+  out.consortium_file = consortium_file.string();
 
   NodeConfig config;
-  config.node_id = kNodeId;
-  config.key_file = "keys/" + std::string(kNodeId) + ".pem";
+  config.node_id = out.node_id;
+  config.key_file = "keys/" + out.node_id + ".pem";
   config.data_dir = "data";
   config.consortium_file = "consortium.json";
   config.listen_port = options.port;
@@ -94,7 +159,8 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
       std::to_string(options.port != 0 && options.port <= 65435 ? options.port + 100 : 0);
   fs::path config_file = dir / "node.toml";
   CL_TRY(write_text(config_file, config.to_toml()));
-  return DevConsortium{consortium_file.string(), config_file.string(), ledger_id};
+  out.node_config_file = config_file.string();
+  return out;
 }
 
 }  // namespace chipledger

@@ -1,26 +1,70 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults: builds everything, creates a dev
-# consortium in demo-data/, starts one chipledger-node, walks chips from the
-# manufacturer through a distributor to a datacenter with the chipledger CLI
-# and ends with `chipledger verify` printing the verified custody chain.
+# The main job on embedded defaults: builds everything, creates the demo
+# consortium of config/demo-consortium.json in demo-data/, starts one
+# chipledger-node and plays the custody story of 1,000 chips with the
+# chipledger CLI:
+#   lot 1  distributor -> server integrator, packed 8 per server -> US datacenter:
+#          installed, attested by the chips themselves            -> verdict ok
+#   lot 2  toward a cloud in a restricted destination (AE): refused without
+#          a license; the regulator licenses it; installed, attested -> ok
+#   lot 3  accepted by a broker who never passes it on; flagged    -> flagged
+# and ends with a verdict table of a few serials of each lot.
+# CHIPLEDGER_BIN=DIR uses programs already built in DIR instead of building.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh release chipledger chipledger-node >/dev/null
+root=$PWD
+if [ -n "${CHIPLEDGER_BIN:-}" ]; then
+  bin=$(cd "$CHIPLEDGER_BIN" && pwd)
+else
+  scripts/build.sh release chipledger chipledger-node >/dev/null
+  bin=$root/build
+fi
 
-bin=$PWD/build
-data=$PWD/demo-data
+data=$root/demo-data
 rm -rf "$data"
+started=$(date +%s)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
+say() { printf '   %s\n' "$*"; }
+show() { # prints a command line, quoting arguments with spaces
+  printf '$'
+  for arg in "$@"; do
+    case $arg in *[[:space:]]*) printf ' "%s"' "$arg" ;; *) printf ' %s' "$arg" ;; esac
+  done
+  printf '\n'
+}
+run() { show "$@"; "$@"; }
+# A command the ledger must refuse: shows the reason and the exit status.
+refused() {
+  show "$@"
+  local status=0
+  "$@" || status=$?
+  [ "$status" -ne 0 ] || { echo "(unexpectedly accepted)"; exit 1; }
+  echo "(exit $status — refused, nothing changed)"
+}
+cl() { "$bin/chipledger" "$@"; }
+serials() { # serials PREFIX FIRST LAST -> --serial PREFIX0001 ...
+  for i in $(seq "$2" "$3"); do printf -- '--serial %s%04d ' "$1" "$i"; done
+}
+lot_csv() { # lot_csv FILE FIRST LAST
+  { echo serial; for i in $(seq "$2" "$3"); do printf 'GPU-%04d\n' "$i"; done; } >"$1"
+}
 
-step "1. a dev consortium: one member per role, fresh keys, a node config"
-"$bin/chipledger-node" init --dir "$data" --port 0
+step "1. the consortium: members, roles, countries and export policy from config/demo-consortium.json"
+"$bin/chipledger-node" init --dir "$data" --port 0 --template config/demo-consortium.json
 cd "$data"
+say "members (id, role, country):"
+sed -n 's/.*"id": "\([a-z-]*\)".*"roles": \["\([a-z]*\)"\].*"country": "\([A-Z]*\)".*/\1 \2 \3/p' \
+  "$root/config/demo-consortium.json" | while read -r id role country; do
+  printf '     %-12s %-13s %s\n' "$id" "$role" "$country"
+done
+say "policy: H100-SXM5 and ECCNs 3A090/4A090 are controlled; AE, CN, HK and RU are restricted"
+say "destinations (shipping there needs an export license); attestations must be under 168 h old"
 
 step "2. start one chipledger-node (RocksDB in demo-data/data)"
 "$bin/chipledger-node" --config node.toml >node.log 2>&1 &
 node_pid=$!
 trap 'kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true' EXIT
+url=
 for _ in $(seq 1 100); do
   url=$(grep -o 'http://[0-9.]*:[0-9]*' node.log 2>/dev/null | head -1 || true)
   [ -n "$url" ] && break
@@ -30,28 +74,90 @@ done
 [ -n "$url" ] || { echo "the node did not start"; cat node.log; exit 1; }
 export CHIPLEDGER_NODE=$url
 cat node.log
-cl() { "$bin/chipledger" "$@"; }
 
-step "3. the manufacturer registers three chips"
-run cl register --as maker --key keys/maker.pem --model H100-SXM5 --eccn 3A090 \
-  --fab-site "Fab 18, Tainan" --country TW --serial GPU-0001 --serial GPU-0002 --serial GPU-0003
+step "3. the fab makes 1,000 H100s; each chip carries its own device key (simulated here)"
+run cl devkeys --count 1000 --prefix GPU- --start 1 --out chips
+say "chips/GPU-0001.pem stays inside the chip (its secure element); the public key goes on the ledger:"
+sed -n '1,3p' chips/devices.csv | cut -c1-90 | sed 's/^/     /'
 
-step "4. maker ships GPU-0001 and GPU-0002 to the distributor, who accepts"
-run cl transfer --as maker --key keys/maker.pem --to distributor --ship-to SG \
-  --serial GPU-0001 --serial GPU-0002
-run cl accept --as distributor --key keys/distributor.pem --serial GPU-0001 --serial GPU-0002
+step "4. the manufacturer registers all 1,000, with their device keys, in one bulk call"
+run cl register --as maker --key keys/maker.pem --csv chips/devices.csv \
+  --model H100-SXM5 --eccn 3A090 --fab-site "Fab 18, Tainan" --country TW
 
-step "5. the distributor ships GPU-0001 to the datacenter, who accepts"
-run cl transfer --as distributor --key keys/distributor.pem --to datacenter --ship-to US \
-  --serial GPU-0001
-run cl accept --as datacenter --key keys/datacenter.pem --serial GPU-0001
+step "5. maker exports the 1,000 to the distributor in Singapore, who accepts"
+run cl transfer --as maker --key keys/maker.pem --to distributor --ship-to SG --csv chips/devices.csv
+run cl accept --as distributor --key keys/distributor.pem --csv chips/devices.csv
 
-step "6. the ledger refuses what breaks a rule (here: the distributor no longer holds GPU-0001)"
-run cl transfer --as distributor --key keys/distributor.pem --to maker --ship-to TW \
-  --serial GPU-0001 || echo "(exit $? — refused, nothing changed)"
-
-step "7. current state, as the node reports it"
-run cl status GPU-0001
-
-step "8. an agency verifies GPU-0001 against the consortium trust file alone"
+step "6. LOT 1 (GPU-0001..0064): to a US server integrator, into servers, to a US datacenter"
+lot_csv lot1.csv 1 64
+run cl transfer --as distributor --key keys/distributor.pem --to integrator --ship-to US --csv lot1.csv
+run cl accept --as integrator --key keys/integrator.pem --csv lot1.csv
+say "the integrator builds 8 servers of 8 GPUs (each server is a unit on the ledger):"
+for s in $(seq 1 8); do
+  first=$(( (s - 1) * 8 + 1 ))
+  # shellcheck disable=SC2046
+  run cl pack --as integrator --key keys/integrator.pem --unit "SRV-$(printf %04d "$s")" \
+    --unit-model HGX-H100-8GPU $(serials GPU- "$first" $((first + 7)))
+done
+# shellcheck disable=SC2046
+servers=$(serials SRV- 1 8)
+say "it ships the servers (not loose chips) to the datacenter, which accepts and installs them:"
+# shellcheck disable=SC2086
+run cl transfer --as integrator --key keys/integrator.pem --to datacenter --ship-to US $servers
+# shellcheck disable=SC2086
+run cl accept --as datacenter --key keys/datacenter.pem $servers
+# shellcheck disable=SC2086
+run cl install --as datacenter --key keys/datacenter.pem --site ashburn-dc2 --country US $servers
+say "each GPU signs the ledger's latest verified checkpoint with its own key; the datacenter countersigns:"
+# shellcheck disable=SC2086
+run cl attest --as datacenter --key keys/datacenter.pem --site ashburn-dc2 --chip-keys chips \
+  --trust consortium.json $servers
 run cl verify GPU-0001 --trust consortium.json
+
+step "7. LOT 2 (GPU-0101..0132): to a cloud operator in the UAE, a restricted destination"
+lot_csv lot2.csv 101 132
+refused cl transfer --as distributor --key keys/distributor.pem --to cloud-east --ship-to AE \
+  --csv lot2.csv
+say "the regulator issues an export license for exactly this shipment:"
+run cl license --as regulator --key keys/regulator.pem --id EXP-2026-0042 \
+  --exporter distributor --recipient cloud-east --model H100-SXM5 --quantity 32 \
+  --destination AE --expires-in-days 90
+run cl transfer --as distributor --key keys/distributor.pem --to cloud-east --ship-to AE \
+  --license EXP-2026-0042 --csv lot2.csv
+run cl license-status EXP-2026-0042
+run cl accept --as cloud-east --key keys/cloud-east.pem --csv lot2.csv
+run cl install --as cloud-east --key keys/cloud-east.pem --site abu-dhabi-1 --country AE --csv lot2.csv
+run cl attest --as cloud-east --key keys/cloud-east.pem --site abu-dhabi-1 --chip-keys chips \
+  --trust consortium.json --csv lot2.csv
+run cl verify GPU-0101 --trust consortium.json
+
+step "8. LOT 3 (GPU-0201..0300): accepted by a broker in Malaysia who never passes it on"
+lot_csv lot3.csv 201 300
+run cl transfer --as distributor --key keys/distributor.pem --to broker --ship-to MY --csv lot3.csv
+run cl accept --as broker --key keys/broker.pem --csv lot3.csv
+say "no onward shipment, no installation, no attestation; the regulator flags the lot:"
+run cl flag --as regulator --key keys/regulator.pem --csv lot3.csv \
+  --reason "held by broker since delivery, no onward shipment or installation: suspected diversion"
+say "a flagged chip cannot move:"
+refused cl transfer --as broker --key keys/broker.pem --to distributor --ship-to SG \
+  --serial GPU-0201
+run cl status GPU-0201
+
+step "9. the verdicts: a few serials of each lot, verified against the trust file alone"
+cat >sample.csv <<'EOF'
+serial
+GPU-0001
+GPU-0036
+GPU-0064
+SRV-0001
+GPU-0101
+GPU-0132
+GPU-0201
+GPU-0300
+GPU-0999
+EOF
+say "(GPU-0999 never left the distributor's warehouse)"
+run cl verify --csv sample.csv --trust consortium.json ||
+  echo "(exit $? — the batch's most severe finding)"
+echo
+echo "demo done in $(( $(date +%s) - started )) s; its data (keys, trust file, chips, node log) is in demo-data/"

@@ -1,5 +1,6 @@
-// chipledger-node: `init --dir DIR` writes a dev consortium; `--config FILE`
-// runs a node until SIGINT/SIGTERM. Exceptions stop at this edge.
+// chipledger-node: `init --dir DIR [--template FILE]` writes a dev
+// consortium; `--config FILE` runs a node until SIGINT/SIGTERM. Exceptions
+// stop at this edge.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -11,17 +12,18 @@
 
 namespace {
 
-int run_init(const std::string& dir, uint16_t port, const std::string& ledger_id) {
-  auto dev = chipledger::write_dev_consortium({dir, ledger_id, port});
+int run_init(const chipledger::DevConsortiumOptions& options) {
+  auto dev = chipledger::write_dev_consortium(options);
   if (!dev) {
     std::cerr << "chipledger-node init: " << dev.reason() << "\n";
     return 1;
   }
+  std::string members;
+  for (const auto& m : dev->members) members += (members.empty() ? "" : ",") + m;
   std::cout << "wrote a dev consortium for ledger " << dev->ledger_id << "\n"
             << "  trust file:  " << dev->consortium_file << "\n"
-            << "  node config: " << dev->node_config_file << "\n"
-            << "  member keys: " << dir
-            << "/keys/{maker,distributor,datacenter,regulator,auditor}.pem\n"
+            << "  node config: " << dev->node_config_file << " (node " << dev->node_id << ")\n"
+            << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
             << "run it with: chipledger-node --config " << dev->node_config_file << "\n";
   return 0;
 }
@@ -64,18 +66,20 @@ int main(int argc, char** argv) {
   std::string config_file;
   app.add_option("--config", config_file, "node config file (node.toml)");
   auto* init = app.add_subcommand("init", "write a development consortium into a folder");
-  std::string dir;
-  uint16_t port = 7800;
-  std::string ledger_id;
-  init->add_option("--dir", dir, "folder to write into")->required();
-  init->add_option("--port", port, "API port the node config will use")->default_val(7800);
-  init->add_option("--ledger-id", ledger_id, "ledger id (default: chipledger.dev/dev-RANDOM)");
+  chipledger::DevConsortiumOptions options;
+  init->add_option("--dir", options.dir, "folder to write into")->required();
+  init->add_option("--port", options.port, "API port the node config will use")->default_val(7800);
+  init->add_option("--ledger-id", options.ledger_id,
+                   "ledger id (default: the template's, else chipledger.dev/dev-RANDOM)");
+  init->add_option("--template", options.template_file,
+                   "consortium template (JSON: members without keys, policy; see "
+                   "config/demo-consortium.json)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*init) return run_init(dir, port, ledger_id);
+  if (*init) return run_init(options);
   if (config_file.empty()) {
     std::cerr << "chipledger-node: give --config FILE to run a node, or `init --dir DIR`\n";
     return 2;

@@ -2,6 +2,8 @@
 // MemoryStore, blocks applied directly, a checkpoint signed with the node
 // keys, and the history JSON built exactly as node/api.cc builds it. Each
 // way of tampering with the evidence must give proof-failure (exit 10).
+// Chains that check but end with chips held and not installed name
+// not-installed; tests/client/verdicts_test.cc produces every other verdict.
 #include "client/custody_verifier.h"
 
 #include <algorithm>
@@ -13,46 +15,15 @@
 #include <utility>
 #include <vector>
 
-#include "crypto/signed_note.h"
-#include "ledger/checkpoint.h"
-#include "ledger/transaction_json.h"
-#include "tests/node/test_consortium.h"
+#include "tests/client/evidence.h"
 
 namespace chipledger {
 namespace {
 
 using json = nlohmann::json;
 using namespace chipledger::testing;
-
-// GET /v1/chips/SERIAL/history?size=S as node/api.cc answers it.
-std::optional<json> history_json(const Ledger& ledger, const std::string& serial, uint64_t size) {
-  auto indices = must(ledger.history(serial, size));
-  if (indices.empty()) return std::nullopt;  // the node's 404
-  auto root = must(ledger.root_at(size));
-  json events = json::array();
-  for (uint64_t index : indices) {
-    Bytes wire = must(ledger.event(index));
-    auto stx = must(SignedTransaction::decode(wire));
-    json proof = json::array();
-    for (const auto& h : must(ledger.inclusion_proof(index, size))) proof.push_back(hex_encode(h));
-    events.push_back({{"index", index},
-                      {"txid", hex_encode(stx.txid)},
-                      {"tx", base64_encode(wire)},
-                      {"event", transaction_view(stx.tx)},
-                      {"proof", proof}});
-  }
-  return json{{"serial", serial}, {"size", size}, {"root", hex_encode(root)}, {"events", events}};
-}
-
-// A signed note over `cp` with one signature per (name, key).
-std::string note_for(const Checkpoint& cp,
-                     const std::vector<std::pair<std::string, const PrivateKey*>>& signers) {
-  SignedNote note{cp.text(), {}};
-  for (const auto& [name, key] : signers) {
-    note.signatures.push_back(must(sign_note(note.text, name, *key)));
-  }
-  return format_note(note);
-}
+// The verifier's clock in these tests (attestation age, time in transit).
+constexpr uint64_t kVerifyNow = 1790000000000;
 
 // A ledger with these events (log index: what):
 //   0 maker registers SN1 SN2 SN3     3 maker transfers SN2 -> op
@@ -96,7 +67,7 @@ struct World {
   }
   VerifyReport verify(const std::string& serial, const std::string& note,
                       const std::optional<json>& history) const {
-    return verify_custody(tc->consortium, serial, note, history);
+    return verify_custody(tc->consortium, serial, note, history, kVerifyNow);
   }
 };
 
@@ -120,17 +91,21 @@ std::string flip_hex(std::string h, size_t at = 0) {
   return h;
 }
 
-TEST_CASE("a complete register -> transfer -> accept chain verifies", "[verifier]") {
+TEST_CASE("a complete register -> transfer -> accept chain checks; held: not-installed",
+          "[verifier]") {
   World w;
   json h = w.history("SN1");
   REQUIRE(h["events"].size() == 3);
   VerifyReport r = w.verify("SN1", w.note(), h);
-  INFO((r.findings.empty() ? "" : r.findings.front().second));
-  REQUIRE(r.ok());
-  REQUIRE(r.verdict() == "ok");
-  REQUIRE(r.exit_code() == 0);
+  INFO(describe(r));
+  REQUIRE(finding_names(r) == std::vector<std::string>{"not-installed"});
+  REQUIRE_THAT(r.findings[0].second, Catch::Contains("held by dist, not installed"));
+  REQUIRE(r.verdict() == "not-installed");
+  REQUIRE(r.exit_code() == 17);
   REQUIRE(r.holder == "dist");
   REQUIRE(r.status == "held");
+  REQUIRE(r.location == "NL");
+  REQUIRE(r.model == "H100");
   REQUIRE(r.checkpoint_size == 7);
   REQUIRE(r.checkpoint_signers == std::vector<std::string>{"node-1"});
   REQUIRE(r.chain.size() == 3);
@@ -146,9 +121,12 @@ TEST_CASE("a complete register -> transfer -> accept chain verifies", "[verifier
   REQUIRE(r.chain[2].role == "distributor");
 
   json j = r.to_json();
-  REQUIRE(j["verdict"] == "ok");
-  REQUIRE(j["findings"].is_array());
-  REQUIRE(j["findings"].empty());
+  REQUIRE(j["verdict"] == "not-installed");
+  REQUIRE(j["exit_code"] == 17);
+  REQUIRE(j["findings"].size() == 1);
+  REQUIRE(j["findings"][0]["finding"] == "not-installed");
+  REQUIRE(j["findings"][0]["exit_code"] == 17);
+  REQUIRE(j["findings"][0]["meaning"] == std::string(finding_meaning(Finding::not_installed)));
   REQUIRE(j["serial"] == "SN1");
   REQUIRE(j["holder"] == "dist");
   REQUIRE(j["status"] == "held");
@@ -157,17 +135,19 @@ TEST_CASE("a complete register -> transfer -> accept chain verifies", "[verifier
 
   // The node's own "root" field is not trusted, so changing it changes nothing.
   h["root"] = std::string(64, '0');
-  REQUIRE(w.verify("SN1", w.note(), h).ok());
+  REQUIRE(w.verify("SN1", w.note(), h).verdict() == "not-installed");
 }
 
 TEST_CASE("a transfer answered by a reject leaves the sender holding it", "[verifier]") {
   World w;
   VerifyReport r = w.verify("SN3", w.note(), w.history("SN3"));
-  REQUIRE(r.ok());
-  REQUIRE(r.exit_code() == 0);
+  INFO(describe(r));
+  REQUIRE(finding_names(r) == std::vector<std::string>{"not-installed"});
   REQUIRE(r.holder == "maker");
   REQUIRE(r.status == "held");
+  REQUIRE(r.location == "TW");
   REQUIRE(r.chain.size() == 3);
+  REQUIRE_THAT(r.chain[2].event, Catch::Contains("reject"));
 }
 
 TEST_CASE("no events: not-registered, exit 11", "[verifier]") {
@@ -197,26 +177,39 @@ TEST_CASE("no events: not-registered, exit 11", "[verifier]") {
   proof_failure(w.verify("NOPE", "not a note", std::nullopt));
 }
 
-TEST_CASE("a transfer not yet accepted: in-transit, exit 12", "[verifier]") {
+TEST_CASE("a transfer not accepted for over max_transit_hours: in-transit, exit 12", "[verifier]") {
   World w;
+  // SN2 went in transit at kT0 + 2; kVerifyNow is years later.
   VerifyReport r = w.verify("SN2", w.note(), w.history("SN2"));
-  REQUIRE(r.findings.size() == 1);
-  REQUIRE(r.findings[0].first == Finding::in_transit);
-  REQUIRE_THAT(r.findings[0].second, Catch::Contains("op"));
+  INFO(describe(r));
+  REQUIRE(finding_names(r) == std::vector<std::string>{"in-transit", "not-installed"});
+  REQUIRE_THAT(r.findings[0].second, Catch::Contains("to op"));
+  REQUIRE_THAT(r.findings[0].second, Catch::Contains("over the policy's 336 h"));
   REQUIRE(r.verdict() == "in-transit");
   REQUIRE(r.exit_code() == 12);
   REQUIRE(r.status == "in-transit");
   REQUIRE(r.holder == "maker");
+  REQUIRE(r.in_transit_for_ms == kVerifyNow - (kT0 + 2));
   REQUIRE(r.chain.size() == 2);
   json j = r.to_json();
   REQUIRE(j["verdict"] == "in-transit");
   REQUIRE(j["findings"][0]["exit_code"] == 12);
   REQUIRE(j["status"] == "in-transit");
+  REQUIRE(j["in_transit_for_ms"] == kVerifyNow - (kT0 + 2));
 
   // SN1 at an older checkpoint (size 3) was in transit too.
   Checkpoint cp3 = w.checkpoint_at(3);
   auto h3 = history_json(*w.ledger, "SN1", 3);
   REQUIRE(w.verify("SN1", w.note(cp3), h3).exit_code() == 12);
+
+  // A transit shorter than the policy's limit is reported with its
+  // duration, not as a finding: the chip is simply not installed yet.
+  VerifyReport recent = verify_custody(w.tc->consortium, "SN2", w.note(), w.history("SN2"),
+                                       kT0 + 2 + 5 * 3600 * 1000);
+  INFO(describe(recent));
+  REQUIRE(finding_names(recent) == std::vector<std::string>{"not-installed"});
+  REQUIRE(recent.in_transit_for_ms == 5 * 3600 * 1000);
+  REQUIRE_THAT(recent.findings[0].second, Catch::Contains("in transit to op for 5 h"));
 }
 
 TEST_CASE("tampered checkpoints are proof failures", "[verifier]") {
@@ -287,8 +280,7 @@ TEST_CASE("the quorum counts distinct consortium nodes", "[verifier]") {
   }
   SECTION("two distinct nodes meet the quorum") {
     VerifyReport r = w.verify("SN1", note_for(w.cp, {n2, {"node-9", &rogue}, n1}), h);
-    INFO((r.findings.empty() ? "" : r.findings.front().second));
-    REQUIRE(r.ok());
+    require_evidence_checks(r);
     REQUIRE(r.checkpoint_signers == std::vector<std::string>{"node-1", "node-2"});
   }
 }
@@ -297,7 +289,7 @@ TEST_CASE("tampered events are proof failures", "[verifier]") {
   World w;
   const std::string note = w.note();
   json h = w.history("SN1");
-  REQUIRE(w.verify("SN1", note, h).ok());
+  require_evidence_checks(w.verify("SN1", note, h));
 
   SECTION("tx bytes altered (the signature no longer verifies)") {
     Bytes wire = must(base64_decode(h["events"][1]["tx"].get<std::string>()));

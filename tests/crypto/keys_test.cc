@@ -54,7 +54,8 @@ Bytes unhex(std::string_view hex) {
   return *r;
 }
 
-const KeyAlgorithm kBoth[] = {KeyAlgorithm::ed25519, KeyAlgorithm::ecdsa_p256};
+const KeyAlgorithm kBoth[] = {KeyAlgorithm::ed25519, KeyAlgorithm::ecdsa_p256,
+                              KeyAlgorithm::ecdsa_p384};
 
 }  // namespace
 
@@ -66,6 +67,7 @@ TEST_CASE("algorithm names round trip", "[keys]") {
   }
   CHECK(algorithm_name(KeyAlgorithm::ed25519) == "ed25519");
   CHECK(algorithm_name(KeyAlgorithm::ecdsa_p256) == "ecdsa-p256");
+  CHECK(algorithm_name(KeyAlgorithm::ecdsa_p384) == "ecdsa-p384");
   CHECK_FALSE(algorithm_from_name("rsa"));
   CHECK_FALSE(algorithm_from_name("ED25519"));
   CHECK_FALSE(algorithm_from_name(""));
@@ -293,6 +295,8 @@ TEST_CASE("keys made by the openssl CLI load and interoperate", "[keys][openssl]
       {"ed25519", "openssl genpkey -algorithm ed25519", KeyAlgorithm::ed25519},
       {"p256", "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256",
        KeyAlgorithm::ecdsa_p256},
+      {"p384", "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384",
+       KeyAlgorithm::ecdsa_p384},
   };
   for (const Case& c : cases) {
     DYNAMIC_SECTION(c.name) {
@@ -312,6 +316,7 @@ TEST_CASE("keys made by the openssl CLI load and interoperate", "[keys][openssl]
       CHECK(cli_pub->pem() == read_text(pub_path));
 
       // We sign, openssl verifies.
+      std::string digest = c.alg == KeyAlgorithm::ecdsa_p384 ? "-sha384" : "-sha256";
       Bytes msg = to_bytes("chip custody handoff #7\n");
       std::string msg_path = dir.file("msg");
       std::string sig_path = dir.file(std::string(c.name) + ".sig");
@@ -322,17 +327,17 @@ TEST_CASE("keys made by the openssl CLI load and interoperate", "[keys][openssl]
       std::string verify = c.alg == KeyAlgorithm::ed25519
                                ? "openssl pkeyutl -verify -pubin -inkey " + pub_path +
                                      " -rawin -in " + msg_path + " -sigfile " + sig_path
-                               : "openssl dgst -sha256 -verify " + pub_path + " -signature " +
-                                     sig_path + " " + msg_path;
+                               : "openssl dgst " + digest + " -verify " + pub_path +
+                                     " -signature " + sig_path + " " + msg_path;
       CHECK(run(verify + " >/dev/null"));
 
       // openssl signs, we verify.
       std::string cli_sig_path = dir.file(std::string(c.name) + ".clisig");
-      std::string sign =
-          c.alg == KeyAlgorithm::ed25519
-              ? "openssl pkeyutl -sign -inkey " + key_path + " -rawin -in " + msg_path + " -out " +
-                    cli_sig_path
-              : "openssl dgst -sha256 -sign " + key_path + " -out " + cli_sig_path + " " + msg_path;
+      std::string sign = c.alg == KeyAlgorithm::ed25519
+                             ? "openssl pkeyutl -sign -inkey " + key_path + " -rawin -in " +
+                                   msg_path + " -out " + cli_sig_path
+                             : "openssl dgst " + digest + " -sign " + key_path + " -out " +
+                                   cli_sig_path + " " + msg_path;
       REQUIRE(run(sign));
       Bytes cli_sig = to_bytes(read_text(cli_sig_path));
       CHECK(key->public_key().verify(msg, cli_sig));
@@ -368,7 +373,7 @@ TEST_CASE("other key types are refused with a clear reason", "[keys][openssl]") 
   };
   const Case cases[] = {
       {"rsa", "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024", "RSA"},
-      {"p384", "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384", "secp384r1"},
+      {"p521", "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-521", "secp521r1"},
       {"secp256k1", "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1",
        "secp256k1"},
       {"ed448", "openssl genpkey -algorithm ed448", "ED448"},

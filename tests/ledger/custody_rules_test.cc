@@ -2,56 +2,12 @@
 // a reason; driven through Ledger::apply_block over a MemoryStore.
 #include <catch2/catch.hpp>
 
-#include "ledger/memory_store.h"
-#include "tests/ledger/ledger_fixture.h"
+#include "tests/ledger/rules_world.h"
 
 using namespace chipledger;
 using namespace chipledger::testing;
 
-namespace {
-
-struct World {
-  TestConsortium tc = TestConsortium::make();
-  std::unique_ptr<Ledger> ledger =
-      std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
-
-  TxOutcome apply(const SignedTransaction& stx, uint64_t now = kNow) {
-    auto out = ledger->apply_block({PendingTx{stx, false}}, now);
-    REQUIRE(out);
-    REQUIRE(out->size() == 1);
-    return (*out)[0];
-  }
-  TxOutcome apply(const Transaction& t) { return apply(tc.sign(t)); }
-
-  Hash last(const std::string& serial) {
-    auto rec = ledger->serial(serial);
-    REQUIRE(rec);
-    REQUIRE(rec->has_value());
-    return (*rec)->last_event;
-  }
-  SerialRecord record(const std::string& serial) { return **ledger->serial(serial); }
-
-  Transaction move(const std::string& author, TxType type, const std::string& serial) {
-    Transaction t = tc.tx(author, type);
-    t.refs = {{serial, last(serial)}};
-    return t;
-  }
-  Transaction transfer(const std::string& author, const std::string& serial,
-                       const std::string& to) {
-    Transaction t = move(author, TxType::transfer, serial);
-    t.to = to;
-    t.ship_to_country = "SG";
-    return t;
-  }
-};
-
-void require_refused(const TxOutcome& out, const std::string& reason_part) {
-  INFO("reason: " << out.reason);
-  REQUIRE_FALSE(out.accepted);
-  REQUIRE_THAT(out.reason, Catch::Contains(reason_part));
-}
-
-}  // namespace
+using World = RulesWorld;
 
 TEST_CASE("a manufacturer registers serials; others may not", "[rules]") {
   World w;

@@ -19,8 +19,18 @@ struct TestConsortium {
   std::map<std::string, PrivateKey> keys;
   PrivateKey node_key;
 
-  static TestConsortium make(uint32_t quorum = 1) {
-    auto c = Consortium::create("chipledger.test/ledger", quorum, Policy{});
+  // The export policy the rules tests use: H100 / 3A090 are controlled, AE
+  // and CN are restricted destinations.
+  static Policy test_policy() {
+    Policy p;
+    p.controlled_models = {"H100"};
+    p.controlled_eccns = {"3A090"};
+    p.restricted_destinations = {"AE", "CN"};
+    return p;
+  }
+
+  static TestConsortium make(uint32_t quorum = 1, Policy policy = test_policy()) {
+    auto c = Consortium::create("chipledger.test/ledger", quorum, policy);
     std::map<std::string, PrivateKey> keys;
     struct M {
       const char* id;
@@ -32,6 +42,7 @@ struct TestConsortium {
                          {"maker2", Role::manufacturer, "KR", KeyAlgorithm::ecdsa_p256},
                          {"dist", Role::distributor, "SG", KeyAlgorithm::ecdsa_p256},
                          {"dc", Role::operator_, "US", KeyAlgorithm::ed25519},
+                         {"east", Role::operator_, "AE", KeyAlgorithm::ed25519},
                          {"reg", Role::regulator, "US", KeyAlgorithm::ed25519},
                          {"aud", Role::auditor, "DE", KeyAlgorithm::ed25519}};
     for (const auto& m : members) {

@@ -59,7 +59,76 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
   reject.type = TxType::reject;
   reject.reason = "damaged in transit";
   reject.refs = {{"a/b:c.d_e-f", h(0x44)}};
-  return {{"register", reg}, {"transfer", transfer}, {"accept", accept}, {"reject", reject}};
+  Transaction install = base;
+  install.type = TxType::install;
+  install.author = "datacenter";
+  install.site = "DC-Ashburn-1";
+  install.country = "US";
+  install.refs = {{"SN-0001", h(0x55)}};
+
+  Transaction attest = install;
+  attest.type = TxType::attest;
+  attest.country.clear();
+  attest.checkpoint_size = 42;
+  attest.checkpoint_root = h(0x66);
+  attest.chip_signatures = {{"SN-0001", Bytes(64, 0x77)}};
+
+  Transaction pack = base;
+  pack.type = TxType::pack;
+  pack.author = "integrator";
+  pack.unit = "SRV-0001";
+  pack.model = "HGX 8-GPU server";
+  pack.refs = {{"SN-0001", h(0x88)}, {"SN-0002", h(0x99)}};
+
+  Transaction unpack = base;
+  unpack.type = TxType::unpack;
+  unpack.refs = {{"SRV-0001", h(0xaa)}};
+
+  Transaction decommission = base;
+  decommission.type = TxType::decommission;
+  decommission.kind = "destroyed";
+  decommission.reason = "shredded, certificate 77";
+  decommission.refs = {{"SN-0001", h(0xbb)}};
+
+  Transaction flag = base;
+  flag.type = TxType::flag;
+  flag.author = "regulator";
+  flag.reason = "held without onward sale";
+  flag.refs = {{"SN-0003", h(0xcc)}};
+
+  Transaction clear = flag;
+  clear.type = TxType::clear;
+  clear.reason = "explained";
+
+  Transaction report = base;
+  report.type = TxType::report;
+  report.kind = "stolen";
+  report.reason = "truck hijacked";
+  report.refs = {{"SN-0003", h(0xdd)}};
+
+  Transaction license = base;
+  license.type = TxType::license;
+  license.author = "regulator";
+  license.license = {"L-2026-001", "distributor", "cloud-east", "H100-SXM5",
+                     "",           100,           "AE",         1800000000000};
+
+  Transaction licensed = transfer;
+  licensed.license_id = "L-2026-001";
+  licensed.ship_to_country = "AE";
+  return {{"register", reg},
+          {"transfer", transfer},
+          {"accept", accept},
+          {"reject", reject},
+          {"install", install},
+          {"attest", attest},
+          {"pack", pack},
+          {"unpack", unpack},
+          {"decommission", decommission},
+          {"flag", flag},
+          {"clear", clear},
+          {"report", report},
+          {"license", license},
+          {"licensed transfer", licensed}};
 }
 
 json vector_json(const std::string& name, const Transaction& tx) {

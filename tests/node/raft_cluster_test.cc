@@ -144,7 +144,7 @@ TEST_CASE("[raft] mistakes are refused with a reason", "[raft][config]") {
 TEST_CASE("init writes a one-node [raft] config that starts and takes submissions",
           "[raft][config]") {
   TempDir dir;
-  auto dev = must(write_dev_consortium({(dir.path / "net").string(), "", 0}));
+  auto dev = must(write_dev_consortium({(dir.path / "net").string(), "", 0, ""}));
   auto config = must(NodeConfig::load_file(dev.node_config_file));
   CHECK(config.raft_id == 1);
   CHECK(config.raft_listen == "127.0.0.1:0");
@@ -157,7 +157,7 @@ TEST_CASE("init writes a one-node [raft] config that starts and takes submission
   CHECK(fs::exists(dir.path / "net" / "data" / "raft"));
 
   // With a fixed API port, Raft listens 100 above it.
-  auto fixed = must(write_dev_consortium({(dir.path / "net2").string(), "", 17800}));
+  auto fixed = must(write_dev_consortium({(dir.path / "net2").string(), "", 17800, ""}));
   CHECK(must(NodeConfig::load_file(fixed.node_config_file)).raft_listen == "127.0.0.1:17900");
   node->stop();
 }

@@ -1,0 +1,137 @@
+// Keys, and the chips' side: keygen (a member's key), devkeys (simulated
+// chips with their own device keys) and attest (each chip signs a verified
+// checkpoint with its device key, as its secure element would; the holder
+// countersigns).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "client/cli_common.h"
+#include "ledger/checkpoint.h"
+#include "ledger/consortium.h"
+
+namespace chipledger::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// DIR/SERIAL.pem, with '/', ':' and '%' escaped as in URLs.
+fs::path chip_key_path(const std::string& dir, const std::string& serial) {
+  return fs::path(dir) / (percent_encode_serial(serial) + ".pem");
+}
+
+std::string numbered_serial(const std::string& prefix, uint64_t n, int digits) {
+  std::string num = std::to_string(n);
+  if (static_cast<int>(num.size()) < digits) num.insert(0, digits - num.size(), '0');
+  return prefix + num;
+}
+
+// The chips an attestation of `serial` covers: the chips packed in it (a
+// unit), or the serial itself.
+std::vector<std::string> covered_chips(NodeClient& node, const std::string& serial) {
+  auto state = need(node.chip(serial));
+  if (!state) throw CliError{"serial " + serial + " is not registered", kExitRefused};
+  std::vector<std::string> chips;
+  if (state->contains("children") && (*state)["children"].is_array()) {
+    for (const auto& c : (*state)["children"]) {
+      if (c.is_string()) chips.push_back(c.get<std::string>());
+    }
+  }
+  if (chips.empty()) chips.push_back(serial);
+  return chips;
+}
+
+}  // namespace
+
+int cmd_keygen(const Args& a) {
+  auto algorithm = need(algorithm_from_name(a.algorithm.empty() ? "ed25519" : a.algorithm));
+  auto key = need(PrivateKey::generate(algorithm));
+  need_ok(key.save_file(a.out));
+  std::cout << "wrote " << algorithm_name(algorithm) << " private key to " << a.out
+            << " (mode 0600)\n"
+            << "key id: " << hex_encode(key.public_key().key_id()) << "\n"
+            << key.public_key().pem();
+  return 0;
+}
+
+int cmd_devkeys(const Args& a) {
+  if (a.count == 0 || a.count > kMaxSerialsPerTx) {
+    throw CliError{"--count must be 1.." + std::to_string(kMaxSerialsPerTx)};
+  }
+  if (a.digits < 1 || a.digits > 18) throw CliError{"--digits must be 1..18"};
+  auto algorithm = need(algorithm_from_name(a.algorithm.empty() ? "ecdsa-p256" : a.algorithm));
+  std::error_code ec;
+  fs::create_directories(a.out, ec);
+  if (ec) throw CliError{"cannot create " + a.out + ": " + ec.message()};
+  fs::path csv_path = fs::path(a.out) / "devices.csv";
+  std::ofstream csv(csv_path, std::ios::trunc);
+  if (!csv) throw CliError{"cannot write " + csv_path.string()};
+  csv << "serial,device_public_key_hex_der\n";
+  Progress progress("generating device keys", a.count);
+  std::string first, last;
+  for (uint64_t i = 0; i < a.count; ++i) {
+    std::string serial = numbered_serial(a.prefix, a.start + i, a.digits);
+    need_ok(check_serial(serial), "serial '" + serial + "'");
+    auto key = need(PrivateKey::generate(algorithm));
+    need_ok(key.save_file(chip_key_path(a.out, serial).string()));
+    csv << serial << "," << hex_encode(key.public_key().der()) << "\n";
+    if (i == 0) first = serial;
+    last = serial;
+    progress.advance(1);
+  }
+  csv.close();
+  if (!csv) throw CliError{"cannot write " + csv_path.string()};
+  std::cout << "simulated " << a.count << " chips " << first << " .. " << last << " with "
+            << algorithm_name(algorithm) << " device keys:\n"
+            << "  private keys (the chips' secure elements): " << a.out << "/SERIAL.pem (0600)\n"
+            << "  public keys for registration:              " << csv_path.string() << "\n";
+  return 0;
+}
+
+int cmd_attest(const Args& a) {
+  auto serials = collect_serials(a);
+  if (a.trust.empty()) throw CliError{"give the consortium trust file with --trust FILE"};
+  if (a.chip_keys.empty()) throw CliError{"give the chips' key folder with --chip-keys DIR"};
+  auto consortium = need(Consortium::load_file(a.trust));
+  auto key = author_key(a);
+  auto node = connect(a);
+  // The chips sign only a checkpoint the trust file vouches for.
+  std::string note = need(node->checkpoint());
+  auto cp = need(verify_checkpoint(consortium, note), "the node's checkpoint does not verify");
+  const Checkpoint& checkpoint = cp.checkpoint;
+  std::cout << "checkpoint verified: log size " << checkpoint.size << ", root "
+            << hex_encode(checkpoint.root).substr(0, 16) << "…, signed by";
+  for (const auto& s : cp.signers) std::cout << " " << s;
+  std::cout << "\n";
+
+  Progress progress("attesting", serials.size());
+  size_t chip_count = 0;
+  for (size_t i = 0; i < serials.size(); i += kSerialsPerTx) {
+    Transaction tx = base_tx(a, consortium.ledger_id(), key, TxType::attest);
+    tx.site = a.site;
+    tx.checkpoint_size = checkpoint.size;
+    tx.checkpoint_root = checkpoint.root;
+    for (size_t j = i; j < std::min(serials.size(), i + kSerialsPerTx); ++j) {
+      const std::string& serial = serials[j];
+      tx.refs.push_back({serial, latest_event(*node, serial)});
+      for (const auto& chip : covered_chips(*node, serial)) {
+        fs::path path = chip_key_path(a.chip_keys, chip);
+        auto chip_key = need(PrivateKey::load_file(path.string()), "device key of chip " + chip);
+        Bytes msg =
+            attestation_message(tx.ledger_id, chip, a.site, checkpoint.size, checkpoint.root);
+        tx.chip_signatures.push_back({chip, need(chip_key.sign(msg), "chip " + chip)});
+      }
+    }
+    if (!submit(*node, tx, key, false)) return kExitRefused;
+    chip_count += tx.chip_signatures.size();
+    progress.advance(tx.refs.size());
+  }
+  std::cout << chip_count << " chip" << (chip_count == 1 ? "" : "s") << " signed checkpoint "
+            << checkpoint.size << " at site " << a.site << " with their own device keys\n";
+  return 0;
+}
+
+}  // namespace chipledger::cli

@@ -1,0 +1,191 @@
+#include "client/cli_common.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+
+namespace chipledger::cli {
+
+using nlohmann::json;
+
+void need_ok(const Status& st, const std::string& what) {
+  if (!st) throw CliError{what.empty() ? st.reason() : what + ": " + st.reason()};
+}
+
+uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::string format_time(uint64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::ostringstream os;
+  os << std::put_time(&tm, "%Y-%m-%d %H:%M:%S") << "Z";
+  return os.str();
+}
+
+std::string format_duration(uint64_t ms) {
+  uint64_t s = ms / 1000;
+  uint64_t d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+  if (d > 0) return std::to_string(d) + " d " + std::to_string(h) + " h";
+  if (h > 0) return std::to_string(h) + " h " + std::to_string(m) + " min";
+  if (m > 0) return std::to_string(m) + " min " + std::to_string(s % 60) + " s";
+  return std::to_string(s) + " s";
+}
+
+bool stderr_is_tty() { return isatty(STDERR_FILENO) != 0; }
+
+std::unique_ptr<NodeClient> connect(const Args& a) {
+  std::string url = a.node;
+  if (url.empty()) {
+    const char* env = std::getenv("CHIPLEDGER_NODE");
+    url = env && *env ? env : "http://127.0.0.1:7800";
+  }
+  return need(NodeClient::connect_to(url));
+}
+
+PrivateKey author_key(const Args& a) {
+  if (a.as.empty() || a.key_file.empty()) {
+    throw CliError{"give the author with --as MEMBER --key FILE"};
+  }
+  return need(PrivateKey::load_file(a.key_file), "author key");
+}
+
+Transaction base_tx(const Args& a, const std::string& ledger_id, const PrivateKey& key,
+                    TxType type) {
+  Transaction tx;
+  tx.type = type;
+  tx.ledger_id = ledger_id;
+  tx.author = a.as;
+  tx.key_id = key.public_key().key_id();
+  tx.time_ms = now_ms();
+  return tx;
+}
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  size_t start = 0;
+  while (true) {
+    size_t comma = line.find(',', start);
+    std::string cell = line.substr(start, comma == std::string::npos ? comma : comma - start);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\t')) cell.pop_back();
+    size_t first = cell.find_first_not_of(" \t");
+    cells.push_back(first == std::string::npos ? "" : cell.substr(first));
+    if (comma == std::string::npos) return cells;
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+std::vector<CsvRow> read_serials_csv(const std::string& path, bool device_keys) {
+  std::ifstream in(path);
+  if (!in) throw CliError{"cannot read " + path};
+  std::vector<CsvRow> out;
+  std::string line;
+  size_t lineno = 0;
+  std::optional<size_t> key_column;
+  bool header = false;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    auto cells = split_csv_line(line);
+    const std::string& first = cells[0];
+    if (first.empty() || first[0] == '#') continue;
+    std::string where = path + " line " + std::to_string(lineno);
+    if (out.empty() && !header && first == "serial") {
+      header = true;
+      for (size_t i = 1; i < cells.size(); ++i) {
+        if (cells[i].rfind("device", 0) == 0) key_column = i;
+      }
+      continue;
+    }
+    if (!header && !key_column && cells.size() >= 2) key_column = 1;
+    if (auto st = check_serial(first); !st) throw CliError{where + ": " + st.reason()};
+    CsvRow row{first, {}};
+    if (device_keys && key_column && *key_column < cells.size() && !cells[*key_column].empty()) {
+      auto der = hex_decode(cells[*key_column]);
+      if (!der) throw CliError{where + ": device key: " + der.reason()};
+      if (auto key = PublicKey::from_der(*der); !key) {
+        throw CliError{where + ": device key: " + key.reason()};
+      }
+      row.device_key = std::move(*der);
+    }
+    out.push_back(std::move(row));
+  }
+  if (out.empty()) throw CliError{path + " lists no serial"};
+  return out;
+}
+
+std::vector<std::string> collect_serials(const Args& a) {
+  if (!a.csv.empty() && !a.serials.empty()) throw CliError{"give --serial or --csv, not both"};
+  if (!a.csv.empty()) {
+    std::vector<std::string> out;
+    for (auto& row : read_serials_csv(a.csv, false)) out.push_back(std::move(row.serial));
+    return out;
+  }
+  if (a.serials.empty()) throw CliError{"give --serial SERIAL (one or more) or --csv FILE"};
+  for (const auto& s : a.serials) {
+    if (auto st = check_serial(s); !st) throw CliError{"serial '" + s + "': " + st.reason()};
+  }
+  return a.serials;
+}
+
+Hash latest_event(NodeClient& node, const std::string& serial) {
+  auto state = need(node.chip(serial));
+  if (!state) throw CliError{"serial " + serial + " is not registered", kExitRefused};
+  const json& s = *state;
+  if (!s.contains("last_event") || !s["last_event"].is_string()) {
+    throw CliError{"the node's state of " + serial + " has no last_event"};
+  }
+  return need(hash_from_hex(s["last_event"].get<std::string>()), "last_event of " + serial);
+}
+
+bool submit(NodeClient& node, const Transaction& tx, const PrivateKey& key, bool quiet) {
+  auto stx = need(sign_transaction(tx, key));
+  auto r = need(node.submit(stx));
+  if (!r.accepted) {
+    std::cerr << "refused: " << r.error << "\n";
+    return false;
+  }
+  if (!quiet) {
+    size_t n = tx.serials().size();
+    std::cout << tx_type_name(tx.type) << " accepted at log index " << r.index;
+    if (tx.type == TxType::license) {
+      std::cout << " (license " << tx.license.id;
+    } else {
+      std::cout << " (" << n << " serial" << (n == 1 ? "" : "s");
+    }
+    std::cout << ", txid " << r.txid.substr(0, 16) << "…)\n";
+  }
+  return true;
+}
+
+Progress::Progress(std::string what, size_t total)
+    : what_(std::move(what)), total_(total), tty_(stderr_is_tty()) {}
+
+Progress::~Progress() {
+  if (tty_ && done_ > 0) std::cerr << "\n";
+}
+
+void Progress::advance(size_t n) {
+  done_ += n;
+  if (!tty_ || total_ == 0) return;
+  std::cerr << "\r" << what_ << " " << done_ << "/" << total_ << " (" << (100 * done_ / total_)
+            << "%)" << std::flush;
+}
+
+}  // namespace chipledger::cli

@@ -1,0 +1,123 @@
+// What the `chipledger` commands share: the parsed arguments, errors that
+// stop a command with an exit code, node access, author keys, serial lists
+// (--serial / --csv), submission and a progress display. Internal to the
+// CLI (client/cli*.cc); exceptions of type CliError stop at run_cli.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "client/node_client.h"
+#include "crypto/keys.h"
+#include "ledger/transaction.h"
+
+namespace chipledger::cli {
+
+inline constexpr int kExitError = 1;
+inline constexpr int kExitRefused = 2;
+inline constexpr size_t kSerialsPerTx = 1000;
+
+// Every option of every command; each command reads the ones it declares.
+struct Args {
+  // global and author
+  std::string node, as, key_file;
+  bool json_out = false;
+  // serials
+  std::vector<std::string> serials;
+  std::string csv;
+  std::string serial;  // the positional SERIAL of status, history, verify
+  // register
+  std::string model, eccn, fab_site, country;
+  // transfer (and reject, decommission, flag, clear, report)
+  std::string to, ship_to, license, reason, kind;
+  // install, attest
+  std::string site, chip_keys, trust;
+  // pack
+  std::string unit, unit_model;
+  // license
+  std::string license_id, exporter, recipient, destination, expires;
+  uint64_t quantity = 0;
+  int64_t expires_in_days = -1;
+  // keygen, devkeys
+  std::string out, algorithm;
+  uint64_t count = 0, start = 1;
+  std::string prefix = "GPU-";
+  int digits = 4;
+  // verify --csv
+  bool list = false;
+};
+
+struct CliError {
+  std::string message;
+  int code = kExitError;
+};
+
+template <typename T>
+T need(Result<T> r, const std::string& what = "") {
+  if (!r) throw CliError{what.empty() ? r.reason() : what + ": " + r.reason()};
+  return std::move(r).value();
+}
+void need_ok(const Status& st, const std::string& what = "");
+
+uint64_t now_ms();
+std::string format_time(uint64_t ms);      // "2026-11-23 13:35:20Z"
+std::string format_duration(uint64_t ms);  // "3 d 4 h", "2 h 5 min", "40 s"
+bool stderr_is_tty();
+
+std::unique_ptr<NodeClient> connect(const Args& a);
+PrivateKey author_key(const Args& a);
+Transaction base_tx(const Args& a, const std::string& ledger_id, const PrivateKey& key,
+                    TxType type);
+
+// One line of a serials CSV: the first column, and (with device_keys) the
+// chip's device public key, hex of its DER. A header line (first cell
+// "serial") names the columns: the one whose name starts with "device"
+// holds device keys; without a header, the second column does. Blank lines
+// and lines starting with # are skipped.
+struct CsvRow {
+  std::string serial;
+  Bytes device_key;
+};
+std::vector<CsvRow> read_serials_csv(const std::string& path, bool device_keys);
+// --serial S... or --csv FILE (first column), checked.
+std::vector<std::string> collect_serials(const Args& a);
+
+// The latest event of a registered serial, as the node reports it (the
+// `prev` the next event must name); throws CliError(kExitRefused) when the
+// node does not know the serial.
+Hash latest_event(NodeClient& node, const std::string& serial);
+
+// Signs and submits one transaction; prints the outcome unless quiet and
+// the ledger's reason when refused (returns false).
+bool submit(NodeClient& node, const Transaction& tx, const PrivateKey& key, bool quiet);
+
+class Progress {
+ public:
+  Progress(std::string what, size_t total);
+  ~Progress();
+  void advance(size_t n);
+
+ private:
+  std::string what_;
+  size_t total_;
+  size_t done_ = 0;
+  bool tty_;
+};
+
+// The commands (client/cli_*.cc); each returns the exit code.
+int cmd_keygen(const Args& a);
+int cmd_devkeys(const Args& a);
+int cmd_register(const Args& a);
+int cmd_serial_event(const Args& a, TxType type);  // transfer, accept, reject, install, ...
+int cmd_pack(const Args& a);
+int cmd_license(const Args& a);
+int cmd_attest(const Args& a);
+int cmd_status(const Args& a);
+int cmd_history(const Args& a);
+int cmd_license_show(const Args& a);
+int cmd_verify(const Args& a);
+
+}  // namespace chipledger::cli

@@ -1,0 +1,329 @@
+// Commands that read: status, history, license-status (the node's view,
+// not verified) and verify (one serial, or a batch from a CSV), which trusts
+// only the consortium trust file.
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "client/cli_common.h"
+#include "client/custody_verifier.h"
+#include "ledger/checkpoint.h"
+#include "ledger/consortium.h"
+
+namespace chipledger::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string str(const json& j, const char* field) {
+  return j.contains(field) && j[field].is_string() ? j[field].get<std::string>() : "";
+}
+uint64_t num(const json& j, const char* field) {
+  return j.contains(field) && j[field].is_number_unsigned() ? j[field].get<uint64_t>() : 0;
+}
+
+std::string ago(uint64_t ms) {
+  uint64_t now = now_ms();
+  return now > ms ? format_duration(now - ms) + " ago" : "just now";
+}
+
+std::string join(const std::vector<std::string>& v, size_t max) {
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < max; ++i) out += (i ? " " : "") + v[i];
+  if (v.size() > max) out += " … (" + std::to_string(v.size()) + " in all)";
+  return out;
+}
+
+void row(const std::string& label, const std::string& value) {
+  std::cout << std::left << std::setw(13) << label << std::right << value << "\n";
+}
+
+void print_report(const VerifyReport& r) {
+  std::cout << "custody chain of " << r.serial << (r.model.empty() ? "" : " (" + r.model + ")")
+            << "\n";
+  size_t width = 44;
+  for (const auto& c : r.chain) width = std::max(width, c.event.size() + 2);
+  std::cout << std::left << std::setw(8) << "index" << std::setw(static_cast<int>(width)) << "event"
+            << std::setw(13) << "member" << std::setw(14) << "role" << std::setw(9) << "country"
+            << "time (UTC)\n";
+  for (const auto& c : r.chain) {
+    std::cout << std::left << std::setw(8) << c.index << std::setw(static_cast<int>(width))
+              << c.event << std::setw(13) << c.member << std::setw(14) << c.role << std::setw(9)
+              << c.country << format_time(c.time_ms) << "\n";
+  }
+  std::cout << std::right;
+  if (!r.checkpoint_signers.empty()) {
+    std::cout << "checkpoint: log size " << r.checkpoint_size << ", signed by "
+              << join(r.checkpoint_signers, 16) << "\n";
+  }
+  if (!r.holder.empty()) {
+    std::cout << "state: "
+              << (r.status == "held"         ? "held by "
+                  : r.status == "in-transit" ? "in transit, sent by "
+                                             : r.status + ", last held by ")
+              << r.holder;
+    if (!r.location.empty()) std::cout << " in " << r.location;
+    if (!r.site.empty()) std::cout << ", installed at " << r.site;
+    if (!r.unit.empty()) std::cout << ", packed in " << r.unit;
+    if (!r.children.empty()) std::cout << ", holds " << r.children.size() << " packed chips";
+    std::cout << "\n";
+    if (r.status == "in-transit") {
+      std::cout << "in transit for " << format_duration(r.in_transit_for_ms) << "\n";
+    }
+    std::cout << "latest chip attestation: "
+              << (r.last_attest_ms
+                      ? format_time(r.last_attest_ms) + " (" + ago(r.last_attest_ms) + ")"
+                      : std::string("never"))
+              << "\n";
+  }
+  for (const auto& [finding, reason] : r.findings) {
+    std::cout << "finding " << finding_name(finding) << " (exit " << finding_exit_code(finding)
+              << "): " << reason << "\n"
+              << "    " << finding_meaning(finding) << "\n";
+  }
+  if (r.ok()) {
+    std::cout << "verdict: ok — " << r.chain.size() << " events, every signature, prev link and "
+              << "inclusion proof checks; held by " << r.holder << ", installed at " << r.site
+              << " in " << r.location << ", attested " << ago(r.last_attest_ms) << "\n";
+  } else {
+    std::cout << "verdict: " << r.verdict() << "\n";
+  }
+}
+
+// One checkpoint for every serial, one connection.
+struct Verifier {
+  const Consortium& consortium;
+  NodeClient& node;
+  std::string note;
+  std::optional<VerifiedCheckpoint> cp;
+
+  VerifyReport verify(const std::string& serial) {
+    std::optional<json> history;
+    if (cp) history = need(node.history(serial, cp->checkpoint.size));
+    return verify_custody(consortium, serial, note, history, now_ms());
+  }
+};
+
+// One line of the batch table: the most telling detail of a report.
+std::string detail(const VerifyReport& r) {
+  if (!r.ok()) return r.findings.front().second;
+  return "installed at " + r.site + ", attested " + ago(r.last_attest_ms);
+}
+
+int verify_batch(const Args& a, Verifier& v) {
+  auto serials = collect_serials(a);
+  std::vector<VerifyReport> reports;
+  reports.reserve(serials.size());
+  {
+    Progress progress("verifying", serials.size());
+    for (const auto& s : serials) {
+      reports.push_back(v.verify(s));
+      progress.advance(1);
+    }
+  }
+  // Counts per verdict, most severe first (ok last); the batch's exit code
+  // is its most severe finding's.
+  std::map<int, std::pair<std::string, std::vector<std::string>>> by_verdict;  // rank -> ...
+  std::optional<Finding> worst;
+  for (const auto& r : reports) {
+    int rank = r.ok() ? 1000 : static_cast<int>(r.findings.front().first);
+    if (!r.ok() && (!worst || r.findings.front().first < *worst)) worst = r.findings.front().first;
+    auto& [name, list] = by_verdict[rank];
+    name = r.verdict();
+    list.push_back(r.serial);
+  }
+  int exit_code = worst ? finding_exit_code(*worst) : 0;
+  if (a.json_out) {
+    json counts = json::object();
+    for (const auto& [rank, v2] : by_verdict) counts[v2.first] = v2.second.size();
+    json results = json::array();
+    for (const auto& r : reports) {
+      json f = json::array();
+      for (const auto& [finding, reason] : r.findings) {
+        f.push_back({{"finding", finding_name(finding)},
+                     {"reason", reason},
+                     {"exit_code", finding_exit_code(finding)}});
+      }
+      results.push_back({{"serial", r.serial},
+                         {"verdict", r.verdict()},
+                         {"exit_code", r.exit_code()},
+                         {"holder", r.holder},
+                         {"status", r.status},
+                         {"location", r.location},
+                         {"site", r.site},
+                         {"unit", r.unit},
+                         {"last_attest_ms", r.last_attest_ms},
+                         {"findings", f}});
+    }
+    json out{{"total", reports.size()},
+             {"verdict", worst ? std::string(finding_name(*worst)) : "ok"},
+             {"exit_code", exit_code},
+             {"counts", counts},
+             {"results", results}};
+    if (v.cp) {
+      out["checkpoint"] = {{"size", v.cp->checkpoint.size}, {"signers", v.cp->signers}};
+    }
+    std::cout << out.dump(2) << "\n";
+    return exit_code;
+  }
+  if (v.cp) {
+    std::cout << "verified " << reports.size() << " serial" << (reports.size() == 1 ? "" : "s")
+              << " against checkpoint " << v.cp->checkpoint.size << " (signed by "
+              << join(v.cp->signers, 16) << ")\n";
+  }
+  constexpr size_t kListMax = 50;
+  if (a.list || reports.size() <= kListMax) {
+    size_t sw = 8;
+    for (const auto& r : reports) sw = std::max(sw, r.serial.size() + 2);
+    std::cout << std::left << std::setw(static_cast<int>(sw)) << "serial" << std::setw(24)
+              << "verdict" << std::setw(13) << "holder" << std::setw(9) << "country"
+              << "detail\n";
+    for (const auto& r : reports) {
+      std::cout << std::setw(static_cast<int>(sw)) << r.serial << std::setw(24) << r.verdict()
+                << std::setw(13) << r.holder << std::setw(9) << r.location << detail(r) << "\n";
+    }
+    std::cout << std::right << "\n";
+  }
+  std::cout << std::left << std::setw(24) << "verdict" << std::setw(8) << "count" << std::setw(6)
+            << "exit"
+            << "serials\n";
+  for (const auto& [rank, v2] : by_verdict) {
+    const auto& [name, list] = v2;
+    int code = rank == 1000 ? 0 : finding_exit_code(static_cast<Finding>(rank));
+    std::cout << std::setw(24) << name << std::setw(8) << list.size();
+    if (rank == 1000) {
+      std::cout << code << "\n";
+    } else {
+      std::cout << std::setw(6) << code << join(list, 5) << "\n";
+    }
+  }
+  std::cout << std::right << "exit status " << exit_code << " ("
+            << (worst ? std::string(finding_name(*worst)) : "all ok") << ")\n";
+  return exit_code;
+}
+
+}  // namespace
+
+int cmd_status(const Args& a) {
+  auto node = connect(a);
+  auto state = need(node->chip(a.serial));
+  if (!state) {
+    std::cerr << "serial " << a.serial << " is not registered\n";
+    return finding_exit_code(Finding::not_registered);
+  }
+  if (a.json_out) {
+    std::cout << state->dump(2) << "\n";
+    return 0;
+  }
+  const json& s = *state;
+  std::string model = str(s, "model");
+  if (!str(s, "eccn").empty()) model += " (" + str(s, "eccn") + ")";
+  row("serial", a.serial + "  (the node's view, not verified; `chipledger verify` proves it)");
+  row("model", model + ", by " + str(s, "manufacturer") + " in " + str(s, "origin_country"));
+  row("status", str(s, "status"));
+  row("holder", str(s, "holder"));
+  if (!str(s, "pending_to").empty()) {
+    std::string t = str(s, "pending_to") + ", ship to " + str(s, "pending_ship_to") + " (" +
+                    str(s, "pending_kind");
+    if (!str(s, "pending_license").empty()) t += ", license " + str(s, "pending_license");
+    t += "), since " + format_time(num(s, "transit_since_ms"));
+    row("in transit to", t);
+  }
+  row("location", str(s, "location_country"));
+  bool installed = s.value("installed", false);
+  row("installed", installed ? "yes, at site " + str(s, "site") : "no");
+  if (!str(s, "parent").empty()) row("packed in", str(s, "parent"));
+  if (s.contains("children") && s["children"].is_array() && !s["children"].empty()) {
+    std::vector<std::string> kids;
+    for (const auto& c : s["children"]) kids.push_back(c.get<std::string>());
+    row("unit of", std::to_string(kids.size()) + " chips: " + join(kids, 8));
+  }
+  row("device key", s.value("has_device_key", false) ? "yes" : "no");
+  uint64_t attested = num(s, "last_attest_ms");
+  row("attested", attested ? format_time(attested) + " (" + ago(attested) + ")" : "never");
+  row("flagged", s.value("flagged", false) ? "yes: " + str(s, "flag_reason") : "no");
+  uint64_t reports = num(s, "open_reports");
+  row("reports", reports ? std::to_string(reports) + " open (latest: " + str(s, "report_kind") + ")"
+                         : "none open");
+  row("events", std::to_string(num(s, "events")) + " (latest at log index " +
+                    std::to_string(num(s, "last_index")) + ", " +
+                    format_time(num(s, "last_time_ms")) + ")");
+  return 0;
+}
+
+int cmd_history(const Args& a) {
+  auto node = connect(a);
+  auto history = need(node->history(a.serial, std::nullopt));
+  if (!history) {
+    std::cerr << "serial " << a.serial << " has no events\n";
+    return finding_exit_code(Finding::not_registered);
+  }
+  if (a.json_out) {
+    std::cout << history->dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "history of " << a.serial << " (unverified; use `chipledger verify` for proof)\n";
+  for (const auto& e : (*history)["events"]) {
+    const json& ev = e["event"];
+    std::cout << std::setw(8) << num(e, "index") << "  " << std::setw(12) << std::left
+              << str(ev, "type") << std::right << "  by " << std::setw(12) << std::left
+              << str(ev, "author") << std::right << "  " << format_time(num(ev, "time_ms"));
+    if (ev.contains("to")) std::cout << "  to " << str(ev, "to");
+    if (ev.contains("unit")) std::cout << "  unit " << str(ev, "unit");
+    if (ev.contains("site")) std::cout << "  site " << str(ev, "site");
+    if (ev.contains("license_id")) std::cout << "  license " << str(ev, "license_id");
+    if (ev.contains("license")) std::cout << "  license " << str(ev["license"], "id");
+    if (ev.contains("reason") && !str(ev, "reason").empty()) {
+      std::cout << "  (" << str(ev, "reason") << ")";
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int cmd_license_show(const Args& a) {
+  auto node = connect(a);
+  auto lic = need(node->license(a.license_id));
+  if (!lic) {
+    std::cerr << "license " << a.license_id << " is not on the ledger\n";
+    return kExitError;
+  }
+  if (a.json_out) {
+    std::cout << lic->dump(2) << "\n";
+    return 0;
+  }
+  const json& l = *lic;
+  std::string covers = str(l, "model").empty() ? "ECCN " + str(l, "eccn") : str(l, "model");
+  row("license", str(l, "id") + " (issued by " + str(l, "issuer") + " at log index " +
+                     std::to_string(num(l, "index")) + ")");
+  row("authorises", str(l, "exporter") + " -> " + str(l, "recipient") + " in " +
+                        str(l, "destination") + ": " + std::to_string(num(l, "quantity")) + " x " +
+                        covers);
+  row("used",
+      std::to_string(num(l, "used")) + ", " + std::to_string(num(l, "remaining")) + " left");
+  uint64_t expiry = num(l, "expiry_ms");
+  row("expires", format_time(expiry) + (expiry <= now_ms() ? " (expired)" : ""));
+  return 0;
+}
+
+int cmd_verify(const Args& a) {
+  if (a.trust.empty()) throw CliError{"give the consortium trust file with --trust FILE"};
+  bool batch = !a.csv.empty() || a.serials.size() > 1;
+  if (!batch && a.serials.empty()) throw CliError{"give a SERIAL, several, or --csv FILE"};
+  auto consortium = need(Consortium::load_file(a.trust));
+  auto node = connect(a);
+  Verifier v{consortium, *node, need(node->checkpoint()), std::nullopt};
+  if (auto cp = verify_checkpoint(consortium, v.note)) v.cp = std::move(*cp);
+  if (batch) return verify_batch(a, v);
+  VerifyReport report = v.verify(a.serials.front());
+  if (a.json_out) {
+    std::cout << report.to_json().dump(2) << "\n";
+  } else {
+    print_report(report);
+  }
+  return report.exit_code();
+}
+
+}  // namespace chipledger::cli

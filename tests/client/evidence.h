@@ -1,0 +1,75 @@
+// Test helper (header-only): the evidence a node serves, built in-process
+// from a Ledger exactly as node/api.cc builds it (the history JSON), and
+// checkpoint notes signed with chosen keys.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/custody_verifier.h"
+#include "crypto/signed_note.h"
+#include "ledger/checkpoint.h"
+#include "ledger/transaction_json.h"
+#include "tests/node/test_consortium.h"
+
+namespace chipledger::testing {
+
+// GET /v1/chips/SERIAL/history?size=S as node/api.cc answers it (nullopt:
+// the node's 404).
+inline std::optional<nlohmann::json> history_json(const Ledger& ledger, const std::string& serial,
+                                                  uint64_t size) {
+  using nlohmann::json;
+  auto indices = must(ledger.history(serial, size));
+  if (indices.empty()) return std::nullopt;
+  auto root = must(ledger.root_at(size));
+  json events = json::array();
+  for (uint64_t index : indices) {
+    Bytes wire = must(ledger.event(index));
+    auto stx = must(SignedTransaction::decode(wire));
+    json proof = json::array();
+    for (const auto& h : must(ledger.inclusion_proof(index, size))) proof.push_back(hex_encode(h));
+    events.push_back({{"index", index},
+                      {"txid", hex_encode(stx.txid)},
+                      {"tx", base64_encode(wire)},
+                      {"event", transaction_view(stx.tx)},
+                      {"proof", proof}});
+  }
+  return json{{"serial", serial}, {"size", size}, {"root", hex_encode(root)}, {"events", events}};
+}
+
+// A signed note over `cp` with one signature per (name, key).
+inline std::string note_for(const Checkpoint& cp,
+                            const std::vector<std::pair<std::string, const PrivateKey*>>& signers) {
+  SignedNote note{cp.text(), {}};
+  for (const auto& [name, key] : signers) {
+    note.signatures.push_back(must(sign_note(note.text, name, *key)));
+  }
+  return format_note(note);
+}
+
+// The names of a report's findings, most severe first.
+inline std::vector<std::string> finding_names(const VerifyReport& r) {
+  std::vector<std::string> out;
+  for (const auto& [f, reason] : r.findings) out.emplace_back(finding_name(f));
+  return out;
+}
+
+// Every finding with its reason, for INFO.
+inline std::string describe(const VerifyReport& r) {
+  std::string out = "verdict " + r.verdict();
+  for (const auto& [f, reason] : r.findings) {
+    out += "\n  " + std::string(finding_name(f)) + ": " + reason;
+  }
+  return out;
+}
+
+// The evidence checks: no proof-failure (whatever else the verdict says).
+inline void require_evidence_checks(const VerifyReport& r) {
+  INFO(describe(r));
+  for (const auto& [f, reason] : r.findings) REQUIRE(f != Finding::proof_failure);
+}
+
+}  // namespace chipledger::testing
