@@ -225,11 +225,11 @@ int cmd_status(const Args& a) {
   row("status", str(s, "status"));
   row("holder", str(s, "holder"));
   if (!str(s, "pending_to").empty()) {
-    std::string t = str(s, "pending_to") + ", ship to " + str(s, "pending_ship_to") + " (" +
+    std::string t = "to " + str(s, "pending_to") + ", ship to " + str(s, "pending_ship_to") + " (" +
                     str(s, "pending_kind");
     if (!str(s, "pending_license").empty()) t += ", license " + str(s, "pending_license");
     t += "), since " + format_time(num(s, "transit_since_ms"));
-    row("in transit to", t);
+    row("in transit", t);
   }
   row("location", str(s, "location_country"));
   bool installed = s.value("installed", false);
