@@ -86,7 +86,9 @@ void print_report(const VerifyReport& r) {
   if (r.ok()) {
     std::cout << "verdict: ok — " << r.chain.size() << " events, every signature, prev link and "
               << "inclusion proof checks; held by " << r.holder << ", installed at " << r.site
-              << " in " << r.location << ", attested " << ago(r.last_attest_ms) << "\n";
+              << " in " << r.location << ", attested " << ago(r.last_attest_ms)
+              << (r.licenses.empty() ? "" : ", exported under license " + join(r.licenses, 4))
+              << "\n";
   } else {
     std::cout << "verdict: " << r.verdict() << "\n";
   }
@@ -158,7 +160,9 @@ struct Verifier {
 // One line of the batch table: the most telling detail of a report.
 std::string detail(const VerifyReport& r) {
   if (!r.ok()) return r.findings.front().second;
-  return "installed at " + r.site + ", attested " + ago(r.last_attest_ms);
+  std::string out = "installed at " + r.site + ", attested " + ago(r.last_attest_ms);
+  if (!r.licenses.empty()) out += ", exported under license " + join(r.licenses, 4);
+  return out;
 }
 
 int verify_batch(const Args& a, Verifier& v) {

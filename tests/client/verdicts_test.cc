@@ -274,6 +274,7 @@ TEST_CASE("ok: a licensed export to a restricted destination", "[verifier][verdi
   VerifyReport r = s.verify("GPU-1", s.t + kHour);
   require_findings(r, {}, 0);
   CHECK(r.location == "AE");
+  CHECK(r.licenses == std::vector<std::string>{"LIC-AE-1"});
   bool license_in_chain = false;
   for (const auto& row : r.chain) license_in_chain |= row.event.rfind("license LIC-AE-1", 0) == 0;
   CHECK(license_in_chain);

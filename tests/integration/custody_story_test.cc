@@ -241,6 +241,7 @@ TEST_CASE("story: an export to a restricted destination is refused, then license
   auto report = s.verify("GPU-0003", 0);
   CHECK(report["verdict"] == "ok");
   CHECK(report["location"] == "AE");
+  CHECK(report["licenses"] == json::array({"EXP-1"}));
   bool license_listed = false;
   for (const auto& row : report["chain"]) {
     license_listed |= row["event"].get<std::string>().rfind("license EXP-1", 0) == 0;
