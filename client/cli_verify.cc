@@ -43,15 +43,24 @@ void row(const std::string& label, const std::string& value) {
 void print_report(const VerifyReport& r) {
   std::cout << "custody chain of " << r.serial << (r.model.empty() ? "" : " (" + r.model + ")")
             << "\n";
+  // The event column fits the longest event, up to kMaxEvent characters
+  // (longer ones, e.g. a flag's reason, are cut; --json has them whole).
+  constexpr size_t kMaxEvent = 76;
   size_t width = 44;
-  for (const auto& c : r.chain) width = std::max(width, c.event.size() + 2);
+  for (const auto& c : r.chain) width = std::max(width, std::min(c.event.size(), kMaxEvent) + 2);
+  auto cut = [&](const std::string& e) {
+    if (e.size() <= kMaxEvent) return e;
+    size_t n = kMaxEvent - 3;
+    while (n > 0 && (static_cast<unsigned char>(e[n]) & 0xC0) == 0x80) --n;  // whole UTF-8 only
+    return e.substr(0, n) + "...";
+  };
   std::cout << std::left << std::setw(8) << "index" << std::setw(static_cast<int>(width)) << "event"
             << std::setw(13) << "member" << std::setw(14) << "role" << std::setw(9) << "country"
             << "time (UTC)\n";
   for (const auto& c : r.chain) {
     std::cout << std::left << std::setw(8) << c.index << std::setw(static_cast<int>(width))
-              << c.event << std::setw(13) << c.member << std::setw(14) << c.role << std::setw(9)
-              << c.country << format_time(c.time_ms) << "\n";
+              << cut(c.event) << std::setw(13) << c.member << std::setw(14) << c.role
+              << std::setw(9) << c.country << format_time(c.time_ms) << "\n";
   }
   std::cout << std::right;
   if (!r.checkpoint_signers.empty()) {
