@@ -89,7 +89,7 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-TEST_CASE("story: devkeys simulates chips; register --csv carries their device keys",
+TEST_CASE("story: devkeys simulates chips, register --csv carries their device keys",
           "[integration][story]") {
   Story s("");  // the default dev consortium
   auto dk = s.ok({"devkeys", "--count", "5", "--prefix", "T-", "--start", "7", "--out", s.chips,
@@ -249,7 +249,7 @@ TEST_CASE("story: an export to a restricted destination is refused, then license
   CHECK(license_listed);
 }
 
-TEST_CASE("story: a lot the regulator flags: verify exits 13, the lot cannot move; verify --csv",
+TEST_CASE("story: a lot the regulator flags (verify exits 13, the lot cannot move), verify --csv",
           "[integration][story]") {
   Story s;
   s.make_chips("GPU-", 6);

@@ -780,7 +780,7 @@ TEST_CASE("histories: many serials at one size, each shared event once", "[api]"
   error_of(node.get("/v1/histories"), 405);
 }
 
-TEST_CASE("licenses: GET /v1/licenses/ID shows terms and use; 404 when unknown", "[api]") {
+TEST_CASE("licenses: GET /v1/licenses/ID shows terms and use, 404 when unknown", "[api]") {
   TestNode node;
   const auto& tc = node.tc();
   Transaction lic = base_tx(tc, TxType::license, "reg", kT0);
