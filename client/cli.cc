@@ -90,7 +90,6 @@ int run_cli(int argc, char** argv) {
       event("report", "report serials diverted, tampered with, lost or stolen", TxType::report);
   report->add_option("--kind", a.kind, "diverted, tampered, lost or stolen")->required();
   report->add_option("--reason", a.reason, "what is known")->required();
-  event("unpack", "release the chips packed in units you hold", TxType::unpack);
 
   auto* pack = command("pack", "pack chips you hold into a unit (a board or server)",
                        [&] { return cmd_pack(a); });
@@ -98,6 +97,7 @@ int run_cli(int argc, char** argv) {
   serials(pack);
   pack->add_option("--unit", a.unit, "the unit's serial")->required();
   pack->add_option("--unit-model", a.unit_model, "the model of a new unit (declares it)");
+  event("unpack", "release the chips packed in units you hold", TxType::unpack);
 
   auto* license =
       command("license", "issue an export license (regulator)", [&] { return cmd_license(a); });

@@ -29,19 +29,29 @@ std::string numbered_serial(const std::string& prefix, uint64_t n, int digits) {
   return prefix + num;
 }
 
-// The chips an attestation of `serial` covers: the chips packed in it (a
-// unit), or the serial itself.
-std::vector<std::string> covered_chips(NodeClient& node, const std::string& serial) {
+// What an attestation of `serial` names: its latest event, and the chips
+// it covers (the chips packed in it, for a unit, or the serial itself).
+struct Attested {
+  Hash prev{};
+  std::vector<std::string> chips;
+};
+
+Attested attested(NodeClient& node, const std::string& serial) {
   auto state = need(node.chip(serial));
   if (!state) throw CliError{"serial " + serial + " is not registered", kExitRefused};
-  std::vector<std::string> chips;
-  if (state->contains("children") && (*state)["children"].is_array()) {
-    for (const auto& c : (*state)["children"]) {
-      if (c.is_string()) chips.push_back(c.get<std::string>());
+  Attested out;
+  const json& s = *state;
+  if (!s.contains("last_event") || !s["last_event"].is_string()) {
+    throw CliError{"the node's state of " + serial + " has no last_event"};
+  }
+  out.prev = need(hash_from_hex(s["last_event"].get<std::string>()), "last_event of " + serial);
+  if (s.contains("children") && s["children"].is_array()) {
+    for (const auto& c : s["children"]) {
+      if (c.is_string()) out.chips.push_back(c.get<std::string>());
     }
   }
-  if (chips.empty()) chips.push_back(serial);
-  return chips;
+  if (out.chips.empty()) out.chips.push_back(serial);
+  return out;
 }
 
 }  // namespace
@@ -116,8 +126,9 @@ int cmd_attest(const Args& a) {
     tx.checkpoint_root = checkpoint.root;
     for (size_t j = i; j < std::min(serials.size(), i + kSerialsPerTx); ++j) {
       const std::string& serial = serials[j];
-      tx.refs.push_back({serial, latest_event(*node, serial)});
-      for (const auto& chip : covered_chips(*node, serial)) {
+      Attested what = attested(*node, serial);
+      tx.refs.push_back({serial, what.prev});
+      for (const auto& chip : what.chips) {
         fs::path path = chip_key_path(a.chip_keys, chip);
         auto chip_key = need(PrivateKey::load_file(path.string()), "device key of chip " + chip);
         Bytes msg =

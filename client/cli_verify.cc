@@ -43,15 +43,24 @@ void row(const std::string& label, const std::string& value) {
 void print_report(const VerifyReport& r) {
   std::cout << "custody chain of " << r.serial << (r.model.empty() ? "" : " (" + r.model + ")")
             << "\n";
+  // The event column fits the longest event, up to kMaxEvent characters
+  // (longer ones, e.g. a flag's reason, are cut; --json has them whole).
+  constexpr size_t kMaxEvent = 76;
   size_t width = 44;
-  for (const auto& c : r.chain) width = std::max(width, c.event.size() + 2);
+  for (const auto& c : r.chain) width = std::max(width, std::min(c.event.size(), kMaxEvent) + 2);
+  auto cut = [&](const std::string& e) {
+    if (e.size() <= kMaxEvent) return e;
+    size_t n = kMaxEvent - 3;
+    while (n > 0 && (static_cast<unsigned char>(e[n]) & 0xC0) == 0x80) --n;  // whole UTF-8 only
+    return e.substr(0, n) + "...";
+  };
   std::cout << std::left << std::setw(8) << "index" << std::setw(static_cast<int>(width)) << "event"
             << std::setw(13) << "member" << std::setw(14) << "role" << std::setw(9) << "country"
             << "time (UTC)\n";
   for (const auto& c : r.chain) {
     std::cout << std::left << std::setw(8) << c.index << std::setw(static_cast<int>(width))
-              << c.event << std::setw(13) << c.member << std::setw(14) << c.role << std::setw(9)
-              << c.country << format_time(c.time_ms) << "\n";
+              << cut(c.event) << std::setw(13) << c.member << std::setw(14) << c.role
+              << std::setw(9) << c.country << format_time(c.time_ms) << "\n";
   }
   std::cout << std::right;
   if (!r.checkpoint_signers.empty()) {
@@ -86,7 +95,9 @@ void print_report(const VerifyReport& r) {
   if (r.ok()) {
     std::cout << "verdict: ok — " << r.chain.size() << " events, every signature, prev link and "
               << "inclusion proof checks; held by " << r.holder << ", installed at " << r.site
-              << " in " << r.location << ", attested " << ago(r.last_attest_ms) << "\n";
+              << " in " << r.location << ", attested " << ago(r.last_attest_ms)
+              << (r.licenses.empty() ? "" : ", exported under license " + join(r.licenses, 4))
+              << "\n";
   } else {
     std::cout << "verdict: " << r.verdict() << "\n";
   }
@@ -104,24 +115,71 @@ struct Verifier {
     if (cp) history = need(node.history(serial, cp->checkpoint.size));
     return verify_custody(consortium, serial, note, history, now_ms());
   }
+
+  // A batch: the histories of up to kHistoriesPerRequest serials per
+  // request, each shared event fetched once; every serial verified alone.
+  std::vector<VerifyReport> verify_all(const std::vector<std::string>& serials,
+                                       Progress& progress) {
+    constexpr size_t kHistoriesPerRequest = 200;
+    std::vector<VerifyReport> reports;
+    reports.reserve(serials.size());
+    for (size_t i = 0; i < serials.size(); i += kHistoriesPerRequest) {
+      std::vector<std::string> chunk(
+          serials.begin() + static_cast<long>(i),
+          serials.begin() + static_cast<long>(std::min(serials.size(), i + kHistoriesPerRequest)));
+      json batch;
+      if (cp) batch = need(node.histories(chunk, cp->checkpoint.size));
+      for (const auto& serial : chunk) {
+        std::optional<json> history;
+        if (cp) history = history_of(batch, serial);
+        reports.push_back(verify_custody(consortium, serial, note, history, now_ms()));
+        progress.advance(1);
+      }
+    }
+    return reports;
+  }
+
+  // One serial's history in GET /v1/chips/S/history's shape, from a
+  // POST /v1/histories answer (unverified: verify_custody judges it).
+  static std::optional<json> history_of(const json& batch, const std::string& serial) {
+    const json* indices = nullptr;
+    if (batch.contains("histories") && batch["histories"].is_object() &&
+        batch["histories"].contains(serial)) {
+      indices = &batch["histories"][serial];
+    }
+    if (!indices) throw CliError{"the node's answer lacks serial " + serial};
+    if (indices->is_null()) return std::nullopt;  // no events: not registered
+    json events = json::array();
+    const json none = json::object();
+    const json& all =
+        batch.contains("events") && batch["events"].is_object() ? batch["events"] : none;
+    if (indices->is_array()) {
+      for (const auto& index : *indices) {
+        json e = index.is_number_unsigned() && all.contains(std::to_string(index.get<uint64_t>()))
+                     ? all[std::to_string(index.get<uint64_t>())]
+                     : json::object();
+        if (e.is_object()) e["index"] = index;
+        events.push_back(std::move(e));
+      }
+    }
+    return json{{"serial", serial}, {"size", batch.value("size", json())}, {"events", events}};
+  }
 };
 
 // One line of the batch table: the most telling detail of a report.
 std::string detail(const VerifyReport& r) {
   if (!r.ok()) return r.findings.front().second;
-  return "installed at " + r.site + ", attested " + ago(r.last_attest_ms);
+  std::string out = "installed at " + r.site + ", attested " + ago(r.last_attest_ms);
+  if (!r.licenses.empty()) out += ", exported under license " + join(r.licenses, 4);
+  return out;
 }
 
 int verify_batch(const Args& a, Verifier& v) {
   auto serials = collect_serials(a);
   std::vector<VerifyReport> reports;
-  reports.reserve(serials.size());
   {
     Progress progress("verifying", serials.size());
-    for (const auto& s : serials) {
-      reports.push_back(v.verify(s));
-      progress.advance(1);
-    }
+    reports = v.verify_all(serials, progress);
   }
   // Counts per verdict, most severe first (ok last); the batch's exit code
   // is its most severe finding's.
@@ -225,11 +283,11 @@ int cmd_status(const Args& a) {
   row("status", str(s, "status"));
   row("holder", str(s, "holder"));
   if (!str(s, "pending_to").empty()) {
-    std::string t = str(s, "pending_to") + ", ship to " + str(s, "pending_ship_to") + " (" +
+    std::string t = "to " + str(s, "pending_to") + ", ship to " + str(s, "pending_ship_to") + " (" +
                     str(s, "pending_kind");
     if (!str(s, "pending_license").empty()) t += ", license " + str(s, "pending_license");
     t += "), since " + format_time(num(s, "transit_since_ms"));
-    row("in transit to", t);
+    row("in transit", t);
   }
   row("location", str(s, "location_country"));
   bool installed = s.value("installed", false);

@@ -107,6 +107,7 @@ struct ChipState {
   uint32_t open_reports = 0;
   std::string report_kind;
   std::set<std::string> licensed_countries;  // entered under an export license
+  std::vector<std::string> licenses;         // the licenses of its accepted shipments
 };
 
 class Replay {
@@ -252,7 +253,10 @@ Status Replay::effect(const SignedTransaction& stx, const Member& author, bool v
         CL_TRY(rule(!s_.flagged, "a flagged serial was accepted"));
         s_.holder = author.id;
         s_.location = s_.pending_ship_to;
-        if (!s_.pending_license.empty()) s_.licensed_countries.insert(s_.pending_dest);
+        if (!s_.pending_license.empty()) {
+          s_.licensed_countries.insert(s_.pending_dest);
+          s_.licenses.push_back(s_.pending_license);
+        }
       }
       s_.pending_to.clear();
       s_.pending_license.clear();
@@ -402,6 +406,7 @@ void judge(const Consortium& c, const Replay& replay, uint64_t now_ms, VerifyRep
   r.unit = s.parent;
   r.children = s.children;
   r.model = s.model;
+  r.licenses = s.licenses;
   r.last_attest_ms = s.last_attest_ms;
   if (s.flagged) add(r, Finding::flagged, "flagged by the regulator: " + s.flag_reason);
   if (s.open_reports > 0) {
@@ -493,6 +498,7 @@ json VerifyReport::to_json() const {
               {"unit", unit},
               {"children", children},
               {"model", model},
+              {"licenses", licenses},
               {"in_transit_for_ms", in_transit_for_ms},
               {"last_attest_ms", last_attest_ms},
               {"chain", chain_rows},

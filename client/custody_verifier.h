@@ -61,6 +61,7 @@ struct VerifyReport {
   std::string unit;                   // the unit it is packed in, if any
   std::vector<std::string> children;  // for a unit: the chips packed in it
   std::string model;
+  std::vector<std::string> licenses;  // export licenses its accepted shipments went under
   uint64_t in_transit_for_ms = 0;
   uint64_t last_attest_ms = 0;
 

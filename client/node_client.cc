@@ -116,6 +116,14 @@ Result<std::optional<json>> NodeClient::history(const std::string& serial,
   return get_optional(target);
 }
 
+Result<json> NodeClient::histories(const std::vector<std::string>& serials, uint64_t size) {
+  json body{{"serials", serials}, {"size", size}};
+  auto reply = http_->post("/v1/histories", body.dump());
+  if (!reply) return reply.status();
+  if (reply->status != 200) return http_error(*reply, "POST /v1/histories");
+  return parse_body(*reply, "POST /v1/histories");
+}
+
 Result<std::optional<json>> NodeClient::license(const std::string& id) {
   std::string escaped;
   for (char c : id) {

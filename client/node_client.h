@@ -6,6 +6,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "client/http_client.h"
 #include "ledger/transaction.h"
@@ -29,6 +30,9 @@ class NodeClient {
   Result<std::optional<nlohmann::json>> chip(const std::string& serial);
   Result<std::optional<nlohmann::json>> history(const std::string& serial,
                                                 std::optional<uint64_t> size);
+  // POST /v1/histories: many serials' event indices at log size `size`,
+  // each event (tx, txid, proof) once (docs/api.md).
+  Result<nlohmann::json> histories(const std::vector<std::string>& serials, uint64_t size);
   // GET /v1/licenses/ID; nullopt when the ledger has no such license.
   Result<std::optional<nlohmann::json>> license(const std::string& id);
   Result<std::string> checkpoint();

@@ -11,6 +11,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr size_t kMaxHistoriesPerRequest = 1000;
+
 HttpResponse json_ok(const json& j, int status = 200) {
   return HttpResponse{status, "application/json", j.dump()};
 }
@@ -105,6 +107,10 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (what == "transactions" && parts.size() == 2) {
     if (req.method != "POST") return method_not_allowed();
     return submit(req, std::move(respond));
+  }
+  if (what == "histories" && parts.size() == 2) {
+    if (req.method != "POST") return method_not_allowed();
+    return respond(histories(req.body));
   }
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
@@ -221,6 +227,56 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
   }
   return json_ok(
       json{{"serial", serial}, {"size", *size}, {"root", hex_encode(*root)}, {"events", events}});
+}
+
+// Many serials' histories at one size, each event (signed transaction and
+// inclusion proof) once however many of the serials it names: what a batch
+// verifier needs, without the readable views.
+HttpResponse Api::histories(const std::string& body) const {
+  json req = json::parse(body, nullptr, false);
+  if (req.is_discarded() || !req.is_object() || !req.contains("serials") ||
+      !req["serials"].is_array()) {
+    return json_error(400, "expected {\"serials\": [\"SERIAL\", ...], \"size\": S}");
+  }
+  if (req["serials"].size() > kMaxHistoriesPerRequest) {
+    return json_error(
+        400, "at most " + std::to_string(kMaxHistoriesPerRequest) + " serials per request");
+  }
+  uint64_t size = checkpoints_.latest_size();
+  if (req.contains("size")) {
+    if (!req["size"].is_number_unsigned()) return json_error(400, "size must be a whole number");
+    size = req["size"].get<uint64_t>();
+  }
+  if (size > ledger_.size()) {
+    return json_error(400, "size " + std::to_string(size) + " is beyond the log's " +
+                               std::to_string(ledger_.size()) + " entries");
+  }
+  json histories = json::object();
+  json events = json::object();
+  for (const auto& s : req["serials"]) {
+    if (!s.is_string()) return json_error(400, "serials are strings");
+    const std::string serial = s.get<std::string>();
+    if (auto st = check_serial(serial); !st) return json_error(400, st.reason());
+    auto indices = ledger_.history(serial, size);
+    if (!indices) return json_error(500, indices.reason());
+    histories[serial] = indices->empty() ? json() : json(*indices);
+    for (uint64_t index : *indices) {
+      std::string key = std::to_string(index);
+      if (events.contains(key)) continue;
+      auto wire = ledger_.event(index);
+      if (!wire) return json_error(500, wire.reason());
+      auto stx = SignedTransaction::decode(*wire);
+      if (!stx) return json_error(500, "stored event " + key + ": " + stx.reason());
+      auto proof = ledger_.inclusion_proof(index, size);
+      if (!proof) return json_error(500, proof.reason());
+      events[key] = {
+          {"txid", hex_encode(stx->txid)}, {"tx", base64_encode(*wire)}, {"proof", hashes(*proof)}};
+    }
+  }
+  auto root = ledger_.root_at(size);
+  if (!root) return json_error(500, root.reason());
+  return json_ok(json{
+      {"size", size}, {"root", hex_encode(*root)}, {"histories", histories}, {"events", events}});
 }
 
 HttpResponse Api::consistency(const std::string& query) const {

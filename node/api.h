@@ -42,6 +42,7 @@ class Api {
   HttpResponse chip(const std::string& serial) const;
   HttpResponse license(const std::string& id) const;
   HttpResponse history(const std::string& serial, const std::string& query) const;
+  HttpResponse histories(const std::string& body) const;
   HttpResponse consistency(const std::string& query) const;
   HttpResponse health() const;
   HttpResponse members() const;

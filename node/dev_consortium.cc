@@ -30,13 +30,6 @@ const char* const kDefaultTemplate = R"json({
   "node": {"id": "node-maker", "member": "maker"}
 })json";
 
-Result<PublicKey> new_key_file(const fs::path& path) {
-  auto key = PrivateKey::generate(KeyAlgorithm::ed25519);
-  if (!key) return key.status();
-  CL_TRY(key->save_file(path.string()));
-  return key->public_key();
-}
-
 Status write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
@@ -82,8 +75,14 @@ Status check_template(const json& t) {
     }
   }
   if (t.contains("nodes")) return Status::error("give the node as 'node' {id, member}; no keys");
-  if (t.contains("node") && !t["node"].is_object()) {
-    return Status::error("'node' must be an object {\"id\": ..., \"member\": ...}");
+  if (t.contains("node")) {
+    const json& n = t["node"];
+    bool ok = n.is_object() && (!n.contains("id") || n["id"].is_string()) &&
+              (!n.contains("member") || n["member"].is_string());
+    if (!ok) return Status::error("'node' must be an object {\"id\": ..., \"member\": ...}");
+  }
+  if (t.contains("quorum") && !t["quorum"].is_number_unsigned()) {
+    return Status::error("'quorum' must be a whole number");
   }
   if (t.contains("ledger_id") && !t["ledger_id"].is_string()) {
     return Status::error("'ledger_id' must be a string");
@@ -107,10 +106,6 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     return Result<DevConsortium>::error(consortium_file.string() +
                                         " exists already; init refuses to overwrite it");
   }
-  std::error_code ec;
-  fs::create_directories(dir / "keys", ec);
-  if (ec) return Result<DevConsortium>::error("cannot create " + (dir / "keys").string());
-  fs::permissions(dir / "keys", fs::perms::owner_all, ec);
 
   DevConsortium out;
   out.ledger_id = !options.ledger_id.empty() ? options.ledger_id
@@ -120,27 +115,39 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   std::string first_member = t["members"][0]["id"].get<std::string>();
   out.node_id = node.value("id", "node-" + first_member);
   std::string node_member = node.value("member", first_member);
+  CL_TRY(check_member_id(out.node_id).context(where + ": node"));
 
-  // The trust file: the template with fresh public keys filled in.
+  // Fresh keys, and the trust file: the template with their public halves
+  // filled in. Checked whole before anything is written.
+  std::vector<std::pair<std::string, PrivateKey>> keys;
   json c{{"ledger_id", out.ledger_id},
-         {"quorum", t.value("quorum", 1u)},
+         {"quorum", t.value("quorum", json(1))},
          {"policy", t.value("policy", json::object())},
          {"members", json::array()}};
   for (json m : t["members"]) {
     std::string id = m["id"].get<std::string>();
-    auto key = new_key_file(dir / "keys" / (id + ".pem"));
+    auto key = PrivateKey::generate(KeyAlgorithm::ed25519);
     if (!key) return key.status().context("member " + id);
-    m["keys"] = json::array({key->pem()});
+    m["keys"] = json::array({key->public_key().pem()});
     c["members"].push_back(std::move(m));
     out.members.push_back(id);
+    keys.emplace_back(id, std::move(*key));
   }
-  CL_TRY(check_member_id(out.node_id).context("node"));
-  auto node_key = new_key_file(dir / "keys" / (out.node_id + ".pem"));
+  auto node_key = PrivateKey::generate(KeyAlgorithm::ed25519);
   if (!node_key) return node_key.status().context("node key");
-  c["nodes"] =
-      json::array({{{"id", out.node_id}, {"member", node_member}, {"key", node_key->pem()}}});
+  c["nodes"] = json::array(
+      {{{"id", out.node_id}, {"member", node_member}, {"key", node_key->public_key().pem()}}});
+  keys.emplace_back(out.node_id, std::move(*node_key));
   auto consortium = Consortium::from_json(c.dump());
   if (!consortium) return consortium.status().context(where);
+
+  std::error_code ec;
+  fs::create_directories(dir / "keys", ec);
+  if (ec) return Result<DevConsortium>::error("cannot create " + (dir / "keys").string());
+  fs::permissions(dir / "keys", fs::perms::owner_all, ec);
+  for (const auto& [id, key] : keys) {
+    CL_TRY(key.save_file((dir / "keys" / (id + ".pem")).string()).context("key of " + id));
+  }
   CL_TRY(write_text(consortium_file, consortium->to_json()));
   out.consortium_file = consortium_file.string();
 

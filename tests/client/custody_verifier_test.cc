@@ -91,7 +91,7 @@ std::string flip_hex(std::string h, size_t at = 0) {
   return h;
 }
 
-TEST_CASE("a complete register -> transfer -> accept chain checks; held: not-installed",
+TEST_CASE("a complete register -> transfer -> accept chain checks, held: not-installed",
           "[verifier]") {
   World w;
   json h = w.history("SN1");

@@ -274,6 +274,7 @@ TEST_CASE("ok: a licensed export to a restricted destination", "[verifier][verdi
   VerifyReport r = s.verify("GPU-1", s.t + kHour);
   require_findings(r, {}, 0);
   CHECK(r.location == "AE");
+  CHECK(r.licenses == std::vector<std::string>{"LIC-AE-1"});
   bool license_in_chain = false;
   for (const auto& row : r.chain) license_in_chain |= row.event.rfind("license LIC-AE-1", 0) == 0;
   CHECK(license_in_chain);
@@ -311,7 +312,7 @@ TEST_CASE("in-transit (12): shipped and not accepted for longer than max_transit
              Catch::Contains("in transit from maker to dist for 337 h, over the policy's 336 h"));
 }
 
-TEST_CASE("flagged (13): the regulator flagged it; it cannot move", "[verifier][verdict]") {
+TEST_CASE("flagged (13): the regulator flagged it, it cannot move", "[verifier][verdict]") {
   Story s;
   s.register_chips({"GPU-1"});
   s.deliver_installed_attested("GPU-1");
@@ -348,7 +349,7 @@ TEST_CASE("flagged (13): a flag on a server flags every chip packed in it",
   CHECK(r.chain.back().event == "via SRV-1: flag: tampered seal");
 }
 
-TEST_CASE("reported (14): a member reported it stolen; open until cleared", "[verifier][verdict]") {
+TEST_CASE("reported (14): a member reported it stolen, open until cleared", "[verifier][verdict]") {
   Story s;
   s.register_chips({"GPU-1"});
   s.deliver_installed_attested("GPU-1");
@@ -445,7 +446,7 @@ TEST_CASE("stale-attestation (18): the latest attestation is older than the poli
   require_findings(s.verify("GPU-1", s.t + kHour), {}, 0);
 }
 
-TEST_CASE("decommissioned (20): destroyed; nothing may follow", "[verifier][verdict]") {
+TEST_CASE("decommissioned (20): destroyed, nothing may follow", "[verifier][verdict]") {
   Story s;
   s.register_chips({"GPU-1"});
   s.deliver_installed_attested("GPU-1");

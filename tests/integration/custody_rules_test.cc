@@ -131,9 +131,10 @@ TEST_CASE("custody rules: every violation is refused with its reason", "[integra
   CHECK(state["pending_to"].is_null());
   auto verify = t.node.cli({"verify", s, "--trust", t.node.trust_file(), "--json"});
   INFO(verify.describe());
-  REQUIRE(verify.exit_code == 0);
+  REQUIRE(verify.exit_code == 17);  // the chain checks; held by its maker, not installed
   auto report = nlohmann::json::parse(verify.out);
-  CHECK(report["verdict"] == "ok");
+  CHECK(report["verdict"] == "not-installed");
+  CHECK(report["findings"].size() == 1);
   CHECK(report["holder"] == "maker");
   CHECK(report["chain"].size() == 3);
   // After the reject the recipient has nothing to accept; the holder may ship again.

@@ -240,8 +240,10 @@ TempDir::~TempDir() {
 
 // ---- NodeProcess ----------------------------------------------------------
 
-NodeProcess::NodeProcess() {
-  auto init = run_process({kNodeBin, "init", "--dir", dir(), "--port", "0"}, 60s);
+NodeProcess::NodeProcess(const std::string& template_file) {
+  std::vector<std::string> argv = {kNodeBin, "init", "--dir", dir(), "--port", "0"};
+  if (!template_file.empty()) argv.insert(argv.end(), {"--template", template_file});
+  auto init = run_process(argv, 60s);
   if (init.exit_code != 0) {
     throw std::runtime_error("chipledger-node init failed in " + dir() + "\n" + init.describe());
   }

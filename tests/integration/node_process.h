@@ -30,6 +30,10 @@ using namespace std::chrono_literals;
 
 inline constexpr const char* kNodeBin = CHIPLEDGER_NODE_BIN;
 inline constexpr const char* kCliBin = CHIPLEDGER_CLI_BIN;
+// The demo consortium: members maker, distributor, integrator, datacenter,
+// cloud-east (AE), broker, regulator, auditor; H100-SXM5 / 3A090 / 4A090
+// controlled; AE, CN, HK, RU restricted.
+inline constexpr const char* kDemoTemplate = CHIPLEDGER_SOURCE_DIR "/config/demo-consortium.json";
 
 // True when an assertion of the running test case failed (or an exception is
 // unwinding): the fixture then keeps its folder and prints where it is.
@@ -65,9 +69,9 @@ class TempDir {
 
 class NodeProcess {
  public:
-  // Makes the temp folder and runs `chipledger-node init --dir D --port 0`.
-  // Does not start the node.
-  NodeProcess();
+  // Makes the temp folder and runs `chipledger-node init --dir D --port 0`
+  // (with `--template FILE` when given). Does not start the node.
+  explicit NodeProcess(const std::string& template_file = "");
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;

@@ -729,5 +729,81 @@ TEST_CASE("concurrent submissions through the API each get one answer", "[api]")
   REQUIRE(node.checkpoint().checkpoint.size == kN);
 }
 
+TEST_CASE("histories: many serials at one size, each shared event once", "[api]") {
+  TestNode node;
+  const auto& tc = node.tc();
+  auto reg = register_tx(tc, {"SN1", "SN2", "SN3"});
+  node.submit_ok(reg);
+  auto xfer = transfer_tx(tc, "maker", "SN1", reg.txid, "dist");
+  node.submit_ok(xfer);
+  node.submit_ok(register_tx(tc, {"OTHER"}));
+  VerifiedCheckpoint cp = node.checkpoint();
+  REQUIRE(cp.checkpoint.size == 3);
+
+  HttpResponse r =
+      node.call("POST", "/v1/histories", json{{"serials", {"SN1", "SN2", "NOPE"}}}.dump());
+  json b = body_of(r);
+  REQUIRE(r.status == 200);
+  REQUIRE(b["size"] == 3);
+  REQUIRE(b["root"] == hex_encode(cp.checkpoint.root));
+  REQUIRE(b["histories"]["SN1"] == json::array({0, 1}));
+  REQUIRE(b["histories"]["SN2"] == json::array({0}));
+  REQUIRE(b["histories"]["NOPE"].is_null());
+  REQUIRE(b["events"].size() == 2);  // the register once, though both serials name it
+  for (const auto& [index, e] : b["events"].items()) {
+    Bytes wire = must(base64_decode(e["tx"].get<std::string>()));
+    REQUIRE(e["txid"] == hex_encode(must(SignedTransaction::decode(wire)).txid));
+    Status st = merkle::verify_inclusion(std::stoull(index), 3, merkle::leaf_hash(wire),
+                                         proof_of(e["proof"]), cp.checkpoint.root);
+    INFO(st.reason());
+    REQUIRE(st.is_ok());
+  }
+  REQUIRE(b["events"]["1"]["txid"] == hex_encode(xfer.txid));
+
+  // At an older size: proofs for that size, later events left out.
+  json old =
+      body_of(node.call("POST", "/v1/histories", json{{"serials", {"SN1"}}, {"size", 1}}.dump()));
+  REQUIRE(old["size"] == 1);
+  REQUIRE(old["histories"]["SN1"] == json::array({0}));
+
+  error_of(node.call("POST", "/v1/histories", "not json"), 400);
+  error_of(node.call("POST", "/v1/histories", json{{"serial", "SN1"}}.dump()), 400);
+  error_of(node.call("POST", "/v1/histories", json{{"serials", {"bad serial"}}}.dump()), 400);
+  error_of(node.call("POST", "/v1/histories", json{{"serials", {1}}}.dump()), 400);
+  REQUIRE_THAT(
+      error_of(node.call("POST", "/v1/histories", json{{"serials", {"SN1"}}, {"size", 9}}.dump()),
+               400),
+      Catch::Contains("beyond the log"));
+  std::vector<std::string> many(1001, "SN1");
+  REQUIRE_THAT(error_of(node.call("POST", "/v1/histories", json{{"serials", many}}.dump()), 400),
+               Catch::Contains("at most 1000 serials"));
+  error_of(node.get("/v1/histories"), 405);
+}
+
+TEST_CASE("licenses: GET /v1/licenses/ID shows terms and use, 404 when unknown", "[api]") {
+  TestNode node;
+  const auto& tc = node.tc();
+  Transaction lic = base_tx(tc, TxType::license, "reg", kT0);
+  lic.license = {"EXP-2026-1", "maker", "dist", "H100", "", 5, "AE", kT0 + 86400000};
+  uint64_t index = node.submit_ok(sign(tc, lic));
+
+  json l = body_of(node.get("/v1/licenses/EXP-2026-1"));
+  REQUIRE(l["id"] == "EXP-2026-1");
+  REQUIRE(l["issuer"] == "reg");
+  REQUIRE(l["exporter"] == "maker");
+  REQUIRE(l["recipient"] == "dist");
+  REQUIRE(l["model"] == "H100");
+  REQUIRE(l["quantity"] == 5);
+  REQUIRE(l["used"] == 0);
+  REQUIRE(l["remaining"] == 5);
+  REQUIRE(l["destination"] == "AE");
+  REQUIRE(l["expiry_ms"] == kT0 + 86400000);
+  REQUIRE(l["index"] == index);
+
+  REQUIRE_THAT(error_of(node.get("/v1/licenses/NOPE"), 404), Catch::Contains("NOPE"));
+  error_of(node.call("POST", "/v1/licenses/EXP-2026-1"), 405);
+  error_of(node.get("/v1/licenses/EXP-2026-1/x"), 404);
+}
+
 }  // namespace
 }  // namespace chipledger
