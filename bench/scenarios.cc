@@ -350,9 +350,14 @@ Result<json> run_verify(const Target& target, const Members& m, const SignatureL
     }
     auto history = json::parse(hist->body, nullptr, false);
     if (history.is_discarded()) return {Outcome::failed, "history of " + serial + " is not JSON"};
-    VerifyReport report = verify_custody(m.consortium, serial, note->body, history);
+    VerifyReport report = verify_custody(m.consortium, serial, note->body, history, unix_ms());
     signatures += report.checkpoint_signers.size() + report.chain.size();
-    if (!report.ok() || report.chain.size() != 3) {
+    // The chips were only registered and handed over, never installed: the
+    // evidence must check (every signature, proof and rule), and the verdict
+    // is then not-installed, not ok.
+    bool evidence_checks =
+        !report.findings.empty() && report.findings.front().first == Finding::not_installed;
+    if (!evidence_checks || report.chain.size() != 3) {
       return {Outcome::refused,
               serial + ": verdict " + report.verdict() +
                   (report.findings.empty() ? "" : " " + report.findings[0].second)};
