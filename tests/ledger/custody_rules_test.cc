@@ -9,7 +9,7 @@ using namespace chipledger::testing;
 
 using World = RulesWorld;
 
-TEST_CASE("a manufacturer registers serials; others may not", "[rules]") {
+TEST_CASE("a manufacturer registers serials, others may not", "[rules]") {
   World w;
   auto ok = w.apply(w.tc.register_tx("maker", {"SN1", "SN2"}));
   REQUIRE(ok.accepted);
@@ -42,7 +42,7 @@ TEST_CASE("a register may carry device keys, which must parse", "[rules]") {
   require_refused(w.apply(t), "device key of serial SN2");
 }
 
-TEST_CASE("the holder transfers; the recipient accepts; custody passes", "[rules]") {
+TEST_CASE("the holder transfers, the recipient accepts, custody passes", "[rules]") {
   World w;
   REQUIRE(w.apply(w.tc.register_tx("maker", {"SN1"})).accepted);
   REQUIRE(w.apply(w.transfer("maker", "SN1", "dist")).accepted);

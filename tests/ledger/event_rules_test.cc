@@ -66,7 +66,7 @@ Transaction license_tx(const TestConsortium& tc, const std::string& id, uint64_t
 
 }  // namespace
 
-TEST_CASE("an operator holding a chip installs it; others may not", "[rules][install]") {
+TEST_CASE("an operator holding a chip installs it, others may not", "[rules][install]") {
   AttestWorld w(1);
   w.hand_over("maker", "CHIP0", "dc", "US");
   Transaction inst = w.move("dc", TxType::install, "CHIP0");
@@ -227,7 +227,7 @@ TEST_CASE("decommissioning is terminal", "[rules][decommission]") {
   require_refused(w.apply(f), "was decommissioned; nothing may follow");
 }
 
-TEST_CASE("a regulator flags and clears; a flagged serial cannot move", "[rules][flag]") {
+TEST_CASE("a regulator flags and clears, a flagged serial cannot move", "[rules][flag]") {
   RulesWorld w;
   w.ok(w.tc.register_tx("maker", {"SN1", "SN2"}));
   Transaction f = w.move("dist", TxType::flag, "SN1");
@@ -256,7 +256,7 @@ TEST_CASE("a regulator flags and clears; a flagged serial cannot move", "[rules]
   require_refused(w.apply(nothing), "serial SN1 has no flag or report to clear");
 }
 
-TEST_CASE("any member reports a serial; the regulator clears the report", "[rules][report]") {
+TEST_CASE("any member reports a serial, the regulator clears the report", "[rules][report]") {
   RulesWorld w;
   w.ok(w.tc.register_tx("maker", {"SN1"}));
   Transaction r = w.move("aud", TxType::report, "SN1");
@@ -380,4 +380,33 @@ TEST_CASE("the ledger tells export, re-export and in-country transfer apart", "[
   w.hand_over("maker", "SN1", "dist", "SG");
   w.ok(w.transfer("dist", "SN1", "dc", "US"));
   CHECK(w.record("SN1").pending_kind == "re-export");
+}
+
+TEST_CASE("a flag or report of a unit applies to every chip inside it", "[rules][flag][pack]") {
+  AttestWorld w(2);
+  Transaction pack = w.tc.tx("maker", TxType::pack);
+  pack.unit = "SRV1";
+  pack.model = "server";
+  pack.refs = {{"CHIP0", w.last("CHIP0")}, {"CHIP1", w.last("CHIP1")}};
+  w.ok(pack);
+  Transaction f = w.move("reg", TxType::flag, "SRV1");
+  f.reason = "inspection";
+  w.ok(f);
+  CHECK(w.record("CHIP0").flagged);
+  CHECK(w.record("CHIP1").flag_reason == "inspection");
+  // The chips' histories list the flag, and they share the unit's latest event.
+  CHECK(w.record("CHIP1").last_event == w.record("SRV1").last_event);
+  require_refused(w.apply(w.transfer("maker", "SRV1", "dist", "SG")),
+                  "is flagged by the regulator");
+  Transaction r = w.move("aud", TxType::report, "SRV1");
+  r.kind = "tampered";
+  r.reason = "seal broken";
+  w.ok(r);
+  CHECK(w.record("CHIP0").open_reports == 1);
+  Transaction c = w.move("reg", TxType::clear, "SRV1");
+  c.reason = "resealed";
+  w.ok(c);
+  CHECK_FALSE(w.record("CHIP0").flagged);
+  CHECK(w.record("CHIP0").open_reports == 0);
+  w.ok(w.transfer("maker", "SRV1", "dist", "SG"));
 }
