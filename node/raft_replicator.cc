@@ -413,6 +413,14 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
     if (rv != 0) problem = raft_error(rv, "raft_start", raft_errmsg(&m.raft));
   }
   if (problem.empty() && m.failed) problem = "replaying the Raft log failed (see above)";
+  // The ledger names the last entry it applied; a Raft log that ends before
+  // it was replaced or lost, and new entries would be taken for old ones.
+  if (problem.empty() && ledger.applied_entry() > raft_last_index(&m.raft)) {
+    problem = "the ledger has applied Raft entry " + std::to_string(ledger.applied_entry()) +
+              " but the Raft log in " + o.dir + " ends at entry " +
+              std::to_string(raft_last_index(&m.raft)) +
+              ": the Raft folder was lost or replaced; refusing to start";
+  }
   if (problem.empty()) {
     m.status_timer.data = &m;
     rv = uv_timer_init(&m.loop, &m.status_timer);

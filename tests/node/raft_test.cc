@@ -200,6 +200,14 @@ TEST_CASE(
   CHECK(d.accepted);
   CHECK(d.index == 2);
   CHECK(n.ledger->applied_entry() > applied);
+
+  // A lost Raft folder under a ledger that applied entries: refuse to start
+  // (new entries would be taken for applied ones).
+  n.stop();
+  fs::remove_all(n.dir / "raft");
+  Status lost = n.start(c.tc->consortium, c.peers);
+  REQUIRE_FALSE(lost);
+  CHECK_THAT(lost.reason(), Catch::Contains("Raft folder was lost or replaced"));
 }
 
 TEST_CASE(
