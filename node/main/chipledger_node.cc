@@ -1,6 +1,6 @@
-// chipledger-node: `init --dir DIR [--template FILE]` writes a dev
-// consortium; `--config FILE` runs a node until SIGINT/SIGTERM. Exceptions
-// stop at this edge.
+// chipledger-node: `init --dir DIR [--nodes N] [--template FILE]` writes a
+// dev consortium (N > 1: a local cluster); `--config FILE` runs a node until SIGINT/SIGTERM.
+// Exceptions stop at this edge.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -21,10 +21,21 @@ int run_init(const chipledger::DevConsortiumOptions& options) {
   std::string members;
   for (const auto& m : dev->members) members += (members.empty() ? "" : ",") + m;
   std::cout << "wrote a dev consortium for ledger " << dev->ledger_id << "\n"
-            << "  trust file:  " << dev->consortium_file << "\n"
-            << "  node config: " << dev->node_config_file << " (node " << dev->node_id << ")\n"
-            << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
-            << "run it with: chipledger-node --config " << dev->node_config_file << "\n";
+            << "  trust file:  " << dev->consortium_file << "\n";
+  if (dev->nodes.size() == 1) {
+    std::cout << "  node config: " << dev->node_config_file << " (node " << dev->node_id << ")\n"
+              << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
+              << "run it with: chipledger-node --config " << dev->node_config_file << "\n";
+    return 0;
+  }
+  std::cout << "  " << dev->nodes.size() << " nodes, checkpoint quorum " << dev->quorum << ":\n";
+  for (const auto& n : dev->nodes) {
+    std::cout << "    " << n.id << " (" << n.member << "): " << n.config_file << ", API "
+              << n.api_url << "\n";
+  }
+  std::cout << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
+            << "run each with: chipledger-node --config FILE (or scripts/cluster.sh start "
+            << options.dir << ")\n";
   return 0;
 }
 
@@ -71,6 +82,11 @@ int main(int argc, char** argv) {
   init->add_option("--port", options.port, "API port the node config will use")->default_val(7800);
   init->add_option("--ledger-id", options.ledger_id,
                    "ledger id (default: the template's, else chipledger.dev/dev-RANDOM)");
+  init->add_option("--nodes", options.nodes,
+                   "nodes (one per organisation); more than 1: a local cluster, one config "
+                   "DIR/node-I.toml per node")
+      ->default_val(1)
+      ->check(CLI::Range(1, 9));
   init->add_option("--template", options.template_file,
                    "consortium template (JSON: members without keys, policy; see "
                    "config/demo-consortium.json)");
