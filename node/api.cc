@@ -1,6 +1,8 @@
 #include "node/api.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +12,10 @@ namespace chipledger {
 namespace {
 
 using nlohmann::json;
+
+// How long GET /v1/checkpoint waits, by default, for the peers' signatures
+// on the log this node applied.
+constexpr uint64_t kCheckpointWaitMs = 1000;
 
 HttpResponse json_ok(const json& j, int status = 200) {
   return HttpResponse{status, "application/json", j.dump()};
@@ -106,6 +112,10 @@ void Api::handle(HttpRequest req, Responder respond) {
     if (req.method != "POST") return method_not_allowed();
     return submit(req, std::move(respond));
   }
+  if (what == "checkpoint" && parts.size() == 3 && parts[2] == "signatures") {
+    if (req.method != "POST") return method_not_allowed();
+    return respond(add_signatures(req));
+  }
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
       (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
@@ -114,7 +124,7 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
-  if (what == "checkpoint") return respond(checkpoint(query));
+  if (what == "checkpoint") return checkpoint(query, std::move(respond));
   if (what == "members") return respond(members());
   if (what == "proofs") return respond(consistency(query));
   if (what == "licenses") {
@@ -250,6 +260,22 @@ HttpResponse Api::health() const {
                      {"last_applied", v.last_applied},
                      {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
   }
+  // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
+  auto view = [](const ServedCheckpoint& cp) {
+    return json{{"size", cp.size},
+                {"root", hex_encode(cp.root)},
+                {"signers", cp.signers},
+                {"quorum", cp.quorum}};
+  };
+  ServedCheckpoint served = checkpoints_.served();
+  if (!served.note.empty()) {
+    j["checkpoint"] = view(served);
+    j["newest_checkpoint"] = view(checkpoints_.newest());
+  }
+  if (checkpoints_.failed()) {
+    j["status"] = "stopped";
+    j["error"] = checkpoints_.failure();
+  }
   return json_ok(j);
 }
 
@@ -277,21 +303,55 @@ HttpResponse Api::members() const {
                       {"nodes", nodes}});
 }
 
-HttpResponse Api::checkpoint(const std::string& query) const {
+void Api::checkpoint(const std::string& query, Responder respond) const {
   auto q = parse_query(query);
   if (q.count("size")) {
     auto size = query_u64(q, "size", std::nullopt);
-    if (!size) return json_error(400, size.reason());
+    if (!size) return respond(json_error(400, size.reason()));
     auto stored = ledger_.checkpoint_at(*size);
-    if (!stored) return json_error(500, stored.reason());
+    if (!stored) return respond(json_error(500, stored.reason()));
     if (!stored->has_value()) {
-      return json_error(404, "this node kept no checkpoint at size " + std::to_string(*size));
+      return respond(
+          json_error(404, "this node kept no checkpoint at size " + std::to_string(*size)));
     }
-    return HttpResponse{200, "text/plain; charset=utf-8", **stored};
+    return respond(HttpResponse{200, "text/plain; charset=utf-8", **stored});
   }
-  std::string note = checkpoints_.latest();
-  if (note.empty()) return json_error(503, "no checkpoint signed yet");
-  return HttpResponse{200, "text/plain; charset=utf-8", note};
+  auto wait_ms = query_u64(q, "wait_ms", kCheckpointWaitMs);
+  if (!wait_ms) return respond(json_error(400, wait_ms.reason()));
+  // The newest checkpoint a quorum signed. When the log this node applied
+  // is ahead of it, the answer waits (at most wait_ms) for the peers'
+  // signatures on it, so a client gets a checkpoint covering what it just
+  // wrote; then, or while no checkpoint has a quorum, the newest one that
+  // has, else the newest one, flagged (a client refuses it: too few
+  // signatures). The callback holds only the publisher, never the Api.
+  CheckpointPublisher* cps = &checkpoints_;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(std::min<uint64_t>(*wait_ms, 10000));
+  cps->when_cosigned(ledger_.size(), deadline, [cps, respond = std::move(respond)] {
+    ServedCheckpoint cp = cps->served();
+    if (cp.note.empty()) return respond(json_error(503, "no checkpoint signed yet"));
+    HttpResponse r{200, "text/plain; charset=utf-8", cp.note};
+    r.headers = {{"Chipledger-Checkpoint-Quorum", cp.quorum ? "met" : "not-met"},
+                 {"Chipledger-Checkpoint-Signers", std::to_string(cp.signers.size())}};
+    respond(std::move(r));
+  });
+}
+
+HttpResponse Api::add_signatures(const HttpRequest& req) {
+  CosignOutcome o = checkpoints_.add_signatures(req.body);
+  using Kind = CosignOutcome::Kind;
+  switch (o.kind) {
+    case Kind::kept:
+    case Kind::pending:
+      return json_ok(json{{"size", o.size},
+                          {"kept", o.kind == Kind::kept ? "kept" : "pending"},
+                          {"signers", o.signers}});
+    case Kind::conflict:
+      return json_error(409, o.reason);
+    case Kind::refused:
+      break;
+  }
+  return json_error(o.reason.find("stopped signing") != std::string::npos ? 503 : 403, o.reason);
 }
 
 }  // namespace chipledger

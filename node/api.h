@@ -27,7 +27,7 @@ struct ReplicaView {
 
 class Api {
  public:
-  Api(const Ledger& ledger, BlockSequencer& sequencer, const CheckpointPublisher& checkpoints,
+  Api(const Ledger& ledger, BlockSequencer& sequencer, CheckpointPublisher& checkpoints,
       std::string node_id, std::function<ReplicaView()> replica = {})
       : ledger_(ledger),
         sequencer_(sequencer),
@@ -45,11 +45,12 @@ class Api {
   HttpResponse consistency(const std::string& query) const;
   HttpResponse health() const;
   HttpResponse members() const;
-  HttpResponse checkpoint(const std::string& query) const;
+  void checkpoint(const std::string& query, Responder respond) const;
+  HttpResponse add_signatures(const HttpRequest& request);
 
   const Ledger& ledger_;
   BlockSequencer& sequencer_;
-  const CheckpointPublisher& checkpoints_;
+  CheckpointPublisher& checkpoints_;
   // A follower's answer to a submission: 421 with the leader's API URL, or
   // 503 while no leader is known; nullopt on the leader.
   std::optional<HttpResponse> not_leader() const;

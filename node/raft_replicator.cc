@@ -40,6 +40,13 @@ std::string_view raft_role_name(RaftRole r) {
 namespace {
 
 constexpr uint64_t kStatusPeriodMs = 5;
+// A follower learns that an entry is committed only from the leader's next
+// message (the next entry, or a heartbeat up to heartbeat_timeout later).
+// When no other block follows this soon after one of the leader's blocks is
+// applied, the leader appends a barrier, whose replication tells the
+// followers at once: they apply and cosign the block's checkpoint within
+// milliseconds rather than a heartbeat later.
+constexpr uint64_t kCommitNoticeMs = 3;
 using Barrier = struct raft_barrier;
 
 // One apply() call's answer, shared between the waiting sequencer thread and
@@ -106,6 +113,7 @@ struct Replicator::Impl {
   uv_loop_t loop{};
   uv_async_t wakeup{};
   uv_timer_t status_timer{};
+  uv_timer_t notice_timer{};
   struct raft_uv_transport transport {};
   struct raft_io io {};
   struct raft_fsm fsm {};
@@ -113,6 +121,8 @@ struct Replicator::Impl {
   std::map<raft_index, Entry*> proposed;  // by Raft index
   RaftRole last_role = RaftRole::unavailable;
   bool timer_open = false;
+  uint64_t proposals = 0;            // blocks proposed so far
+  uint64_t proposals_at_notice = 0;  // ... when the commit notice was scheduled
   bool logged_failure = false;
 
   std::thread thread;
@@ -214,6 +224,7 @@ struct Replicator::Impl {
       self->proposed.erase(it);
     }
     if (status == 0 && result == e && e->applied) {
+      self->schedule_commit_notice();
       e->waiter->complete(std::move(e->outcomes));
     } else if (status == 0) {
       e->waiter->complete(Status::error("the block's entry " + std::to_string(req->index) +
@@ -246,6 +257,23 @@ struct Replicator::Impl {
       return;
     }
     proposed[e->req.index] = e;
+    ++proposals;
+  }
+
+  void schedule_commit_notice() {
+    if (!timer_open) return;
+    proposals_at_notice = proposals;
+    uv_timer_start(&notice_timer, on_commit_notice, kCommitNoticeMs, 0);
+  }
+
+  static void on_commit_notice(uv_timer_t* timer) {
+    auto* self = static_cast<Impl*>(timer->data);
+    if (raft_state(&self->raft) != RAFT_LEADER || !self->proposed.empty() ||
+        self->proposals != self->proposals_at_notice) {
+      return;  // the next block's entry carries the news
+    }
+    auto* b = new Barrier{};
+    if (::raft_barrier(&self->raft, b, on_barrier) != 0) delete b;
   }
 
   // --- status ------------------------------------------------------------------
@@ -295,6 +323,8 @@ struct Replicator::Impl {
       timer_open = false;
       uv_timer_stop(&status_timer);
       uv_close(reinterpret_cast<uv_handle_t*>(&status_timer), nullptr);
+      uv_timer_stop(&notice_timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(&notice_timer), nullptr);
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&wakeup), nullptr);
     raft_close(&raft, on_raft_closed);
@@ -423,7 +453,12 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   }
   if (problem.empty()) {
     m.status_timer.data = &m;
+    m.notice_timer.data = &m;
     rv = uv_timer_init(&m.loop, &m.status_timer);
+    if (rv == 0) {
+      rv = uv_timer_init(&m.loop, &m.notice_timer);
+      if (rv != 0) uv_close(reinterpret_cast<uv_handle_t*>(&m.status_timer), nullptr);
+    }
     if (rv == 0) {
       m.timer_open = true;
       rv = uv_timer_start(&m.status_timer, Impl::on_status_timer, 0, kStatusPeriodMs);
