@@ -254,11 +254,13 @@ HttpResponse Api::health() const {
          {"size", ledger_.size()}};
   if (replica_) {
     ReplicaView v = replica_();
-    j["raft"] = json{{"id", v.raft_id},
-                     {"role", v.role},
-                     {"term", v.term},
-                     {"last_applied", v.last_applied},
-                     {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
+    j["raft"] =
+        json{{"id", v.raft_id},
+             {"role", v.role},
+             {"term", v.term},
+             {"last_applied", v.last_applied},
+             {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
+             {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
   }
   // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
   auto view = [](const ServedCheckpoint& cp) {

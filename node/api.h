@@ -23,6 +23,8 @@ struct ReplicaView {
   std::optional<std::string> leader_api_url;  // the known leader's API URL (this node's too)
   uint64_t term = 0;
   uint64_t last_applied = 0;
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_restored = 0;
 };
 
 class Api {

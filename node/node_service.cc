@@ -94,6 +94,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   raft.dir = config.data_dir + "/raft";
   raft.election_timeout_ms = static_cast<unsigned>(config.raft_election_timeout_ms);
   raft.heartbeat_timeout_ms = static_cast<unsigned>(config.raft_heartbeat_timeout_ms);
+  raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);
+  raft.snapshot_trailing = static_cast<unsigned>(config.raft_snapshot_trailing);
   std::vector<std::string> cosigners;  // the other nodes' APIs
   for (const auto& peer : config.raft_peers) {
     raft.cluster.push_back(RaftPeer{peer.id, peer.address});
@@ -124,6 +126,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         v.leader = s.role == RaftRole::leader;
         v.term = s.term;
         v.last_applied = s.last_applied;
+        v.snapshots_taken = s.snapshots_taken;
+        v.snapshots_restored = s.snapshots_restored;
         if (auto it = p->api_urls.find(s.leader_id); s.leader_id != 0 && it != p->api_urls.end()) {
           v.leader_api_url = it->second;
         }

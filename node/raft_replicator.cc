@@ -66,6 +66,11 @@ struct Waiter {
   }
 };
 
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
 RaftRole role_of(int state) {
   switch (state) {
     case RAFT_FOLLOWER:
@@ -205,14 +210,60 @@ struct Replicator::Impl {
     return 0;
   }
 
-  // Snapshots are not taken yet (the threshold is out of reach): these only
-  // say so if libraft ever asks.
-  static int fsm_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*) {
-    return RAFT_NOTFOUND;
+  // The whole ledger state, framed like an entry (8-byte multiple).
+  static int fsm_snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
+    auto* self = static_cast<Impl*>(fsm->data);
+    if (self->failed) return RAFT_IOERR;
+    auto started = std::chrono::steady_clock::now();
+    auto state = self->ledger.snapshot();
+    if (!state) {
+      std::cerr << "chipledger-node: raft " << self->options.id
+                << ": taking a snapshot: " << state.reason() << std::endl;
+      return RAFT_IOERR;
+    }
+    Bytes framed = frame_entry(*state);
+    auto* array = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
+    void* base = raft_malloc(framed.size());
+    if (array == nullptr || base == nullptr) {
+      raft_free(array);
+      raft_free(base);
+      return RAFT_NOMEM;
+    }
+    std::memcpy(base, framed.data(), framed.size());
+    array[0].base = base;
+    array[0].len = framed.size();
+    *bufs = array;
+    *n_bufs = 1;
+    std::cerr << "chipledger-node: raft " << self->options.id << ": snapshot at entry "
+              << raft_last_applied(&self->raft) << " (log size " << self->ledger.size()
+              << "): " << framed.size() << " bytes in " << ms_since(started) << " ms" << std::endl;
+    std::lock_guard lock(self->status_mu);
+    ++self->status.snapshots_taken;
+    return 0;
   }
-  static int fsm_restore(struct raft_fsm* fsm, struct raft_buffer*) {
-    static_cast<Impl*>(fsm->data)->fail("a Raft snapshot arrived, but snapshots are not supported");
-    return RAFT_NOTFOUND;
+
+  // On success the buffer is ours to free.
+  static int fsm_restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
+    auto* self = static_cast<Impl*>(fsm->data);
+    if (self->failed) return RAFT_IOERR;
+    auto started = std::chrono::steady_clock::now();
+    auto state = unframe_entry(ByteView(static_cast<const uint8_t*>(buf->base), buf->len));
+    Result<bool> restored = state ? self->ledger.restore(*state) : Result<bool>(state.status());
+    if (!restored) {
+      self->fail("restoring a Raft snapshot: " + restored.reason());
+      return RAFT_IOERR;
+    }
+    size_t bytes = buf->len;
+    raft_free(buf->base);
+    if (*restored) {
+      std::cerr << "chipledger-node: raft " << self->options.id << ": restored a snapshot of "
+                << bytes << " bytes (log size " << self->ledger.size() << ") in "
+                << ms_since(started) << " ms" << std::endl;
+      if (self->after_apply) self->after_apply();
+      std::lock_guard lock(self->status_mu);
+      ++self->status.snapshots_restored;
+    }
+    return 0;
   }
 
   // --- proposing -------------------------------------------------------------
@@ -301,6 +352,8 @@ struct Replicator::Impl {
     }
     last_role = s.role;
     std::lock_guard lock(status_mu);
+    s.snapshots_taken = status.snapshots_taken;
+    s.snapshots_restored = status.snapshots_restored;
     status = s;
   }
 
@@ -417,7 +470,8 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   raft_set_election_timeout(&m.raft, o.election_timeout_ms);
   raft_set_heartbeat_timeout(&m.raft, o.heartbeat_timeout_ms);
   raft_set_pre_vote(&m.raft, true);
-  raft_set_snapshot_threshold(&m.raft, UINT_MAX);  // no snapshots yet (issue 4)
+  raft_set_snapshot_threshold(&m.raft, o.snapshot_threshold);
+  raft_set_snapshot_trailing(&m.raft, o.snapshot_trailing);
 
   // A fresh folder starts from the configured cluster; a used one keeps
   // the configuration in its log.

@@ -12,8 +12,14 @@
 // checkpoint is re-signed). Transactions whose signature this node checked
 // on arrival are not checked again; those that arrive through the log are.
 // After a restart libraft replays committed entries: those at or below the
-// ledger's applied_entry() are skipped. The apply step itself and the entry
-// framing are node/raft_entry.h, shared with the simulation tests.
+// ledger's applied_entry() are skipped.
+// Snapshots: every snapshot_threshold entries the FSM hands libraft the
+// ledger's whole state (Ledger::snapshot, on the Raft thread; libraft writes
+// it to the Raft folder and compacts the log to snapshot_trailing entries).
+// A follower further behind receives the snapshot and restores it
+// (Ledger::restore, which checks it extends its own log); at start libraft
+// restores the newest local snapshot, which the ledger has already. The apply step itself and the
+// entry framing are node/raft_entry.h, shared with the simulation tests.
 //
 // A single node is a one-voter cluster: the same code path. The Raft log and
 // metadata live in `dir` (data_dir/raft); the state stays in RocksDB.
@@ -47,6 +53,11 @@ struct ReplicatorOptions {
   std::string dir;  // the Raft folder (created if missing)
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_timeout_ms = 100;
+  // A snapshot of the ledger's state is taken every `snapshot_threshold`
+  // applied entries; the Raft log keeps `snapshot_trailing` entries before
+  // it. A node further behind than that catches up from the snapshot.
+  unsigned snapshot_threshold = 8192;
+  unsigned snapshot_trailing = 4096;
   // The longest apply() waits for its entry before answering "outcome
   // unknown" (a resubmission is safe: a replay is refused by its id).
   std::chrono::milliseconds apply_timeout{30000};
@@ -59,7 +70,9 @@ struct RaftStatus {
   RaftRole role = RaftRole::unavailable;
   uint64_t leader_id = 0;  // 0: no leader known
   uint64_t term = 0;
-  uint64_t last_applied = 0;  // the last Raft index this node applied
+  uint64_t last_applied = 0;        // the last Raft index this node applied
+  uint64_t snapshots_taken = 0;     // by this process
+  uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
 };
 
 class Replicator {

@@ -75,6 +75,8 @@ TEST_CASE("node.toml without [raft] is a one-node cluster", "[raft][config]") {
   CHECK(c.raft_peers.empty());
   CHECK(c.raft_election_timeout_ms == 1000);
   CHECK(c.raft_heartbeat_timeout_ms == 100);
+  CHECK(c.raft_snapshot_threshold == 8192);
+  CHECK(c.raft_snapshot_trailing == 4096);
 }
 
 TEST_CASE("[raft] names this node, its address, timeouts and the peers", "[raft][config]") {
@@ -85,11 +87,15 @@ id = 2
 listen = "127.0.0.1:7902"
 election_timeout_ms = 500
 heartbeat_timeout_ms = 50
+snapshot_threshold = 1000
+snapshot_trailing = 500
 )") + kThreePeers));
   CHECK(c.raft_id == 2);
   CHECK(c.raft_listen == "127.0.0.1:7902");
   CHECK(c.raft_election_timeout_ms == 500);
   CHECK(c.raft_heartbeat_timeout_ms == 50);
+  CHECK(c.raft_snapshot_threshold == 1000);
+  CHECK(c.raft_snapshot_trailing == 500);
   REQUIRE(c.raft_peers.size() == 3);
   CHECK(c.raft_peers[2].id == 3);
   CHECK(c.raft_peers[2].address == "127.0.0.1:7903");
@@ -101,6 +107,8 @@ heartbeat_timeout_ms = 50
   CHECK(again.raft_id == 2);
   CHECK(again.raft_listen == c.raft_listen);
   CHECK(again.raft_election_timeout_ms == 500);
+  CHECK(again.raft_snapshot_threshold == 1000);
+  CHECK(again.raft_snapshot_trailing == 500);
   REQUIRE(again.raft_peers.size() == 3);
   CHECK(again.raft_peers[1].api_url == "http://127.0.0.1:7802");
 }
@@ -117,6 +125,8 @@ TEST_CASE("[raft] mistakes are refused with a reason", "[raft][config]") {
       {"[raft]\nlisten = \"127.0.0.1\"\n", "IPv4 address and port"},
       {"[raft]\nlisten = \"127.0.0.1:70000\"\n", "IPv4 address and port"},
       {"[raft]\nelection_timeout_ms = 100\nheartbeat_timeout_ms = 100\n", "heartbeat"},
+      {"[raft]\nsnapshot_threshold = 10\n", "snapshot_threshold and snapshot_trailing"},
+      {"[raft]\nsnapshot_trailing = 0\n", "snapshot_threshold and snapshot_trailing"},
       {std::string("[raft]\nid = 4\nlisten = \"127.0.0.1:7904\"\n") + kThreePeers,
        "does not list this node"},
       {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7999\"\n") + kThreePeers,
