@@ -139,6 +139,25 @@ std::string LocalCluster::log(size_t i) const {
   return read_file(dir() + "/node-" + std::to_string(i + 1) + ".log");
 }
 
+void LocalCluster::set_raft_option(const std::string& key, int64_t value) {
+  for (size_t i = 0; i < size(); ++i) {
+    std::string file = dir() + "/node-" + std::to_string(i + 1) + ".toml";
+    std::istringstream in(read_file(file));
+    std::string out, line, section;
+    bool done = false;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line[0] == '[') section = line;
+      if (section == "[raft]" && line.rfind(key + " = ", 0) == 0) {
+        line = key + " = " + std::to_string(value);
+        done = true;
+      }
+      out += line + "\n";
+    }
+    if (!done) throw std::runtime_error(file + " has no [raft] " + key);
+    std::ofstream(file, std::ios::trunc) << out;
+  }
+}
+
 void LocalCluster::fail(size_t i, const std::string& what) {
   throw std::runtime_error("node-" + std::to_string(i + 1) + " in " + dir() + ": " + what +
                            "\nits log:\n" + tail(log(i)));

@@ -32,6 +32,9 @@ class LocalCluster {
   LocalCluster& operator=(const LocalCluster&) = delete;
 
   size_t size() const { return urls_.size(); }
+  // Sets `key = value` in every node's [raft] section (before start);
+  // the key must be there already (init writes every [raft] key).
+  void set_raft_option(const std::string& key, int64_t value);
   void start(size_t i, std::chrono::milliseconds deadline = 60s);
   void start_all(std::chrono::milliseconds deadline = 60s);
   int stop(size_t i, std::chrono::milliseconds deadline = 60s);  // exit code
