@@ -6,6 +6,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
 
 namespace chipledger {
@@ -69,7 +70,45 @@ Result<uint64_t> query_u64(const std::map<std::string, std::string>& q, const st
   return v;
 }
 
+json members_view(const std::vector<ReplicaView::Member>& members) {
+  json out = json::array();
+  for (const auto& m : members) {
+    out.push_back({{"id", m.id}, {"address", m.address}, {"role", m.role}});
+  }
+  return out;
+}
+
+constexpr std::string_view kMembershipHeader = "chipledger membership change v1";
+constexpr uint64_t kMembershipWindowMs = 5 * 60 * 1000;
+
+uint64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::vector<std::string> split_words(std::string_view line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= line.size()) {
+    size_t sp = line.find(' ', start);
+    if (sp == std::string_view::npos) sp = line.size();
+    if (sp > start) out.emplace_back(line.substr(start, sp - start));
+    start = sp + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string membership_note_text(const std::string& ledger_id, const MembershipRequest& r,
+                                 uint64_t time_ms) {
+  std::string change = r.op + " " + std::to_string(r.id);
+  if (r.op == "add") change += " " + r.address;
+  if (r.op == "assign") change += " " + r.role;
+  return std::string(kMembershipHeader) + "\n" + ledger_id + "\n" + change + "\n" +
+         std::to_string(time_ms) + "\n";
+}
 
 HttpResponse json_error(int status, const std::string& message) {
   return json_ok(json{{"error", message}}, status);
@@ -111,6 +150,10 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (what == "transactions" && parts.size() == 2) {
     if (req.method != "POST") return method_not_allowed();
     return submit(req, std::move(respond));
+  }
+  if (what == "admin" && parts.size() == 3 && parts[2] == "membership" && membership_) {
+    if (req.method != "POST") return method_not_allowed();
+    return respond(membership(req));
   }
   if (what == "checkpoint" && parts.size() == 3 && parts[2] == "signatures") {
     if (req.method != "POST") return method_not_allowed();
@@ -260,6 +303,7 @@ HttpResponse Api::health() const {
              {"term", v.term},
              {"last_applied", v.last_applied},
              {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
+             {"members", members_view(v.members)},
              {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
   }
   // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
@@ -337,6 +381,69 @@ void Api::checkpoint(const std::string& query, Responder respond) const {
                  {"Chipledger-Checkpoint-Signers", std::to_string(cp.signers.size())}};
     respond(std::move(r));
   });
+}
+
+HttpResponse Api::membership(const HttpRequest& req) {
+  // Signed by a node the consortium lists (its node key), for this ledger,
+  // recently: docs/api.md, "Membership".
+  auto note = parse_note(req.body);
+  if (!note) return json_error(400, "not a signed note: " + note.reason());
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start < note->text.size();) {
+    size_t nl = note->text.find('\n', start);
+    lines.push_back(std::string_view(note->text).substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (lines.size() != 4 || lines[0] != kMembershipHeader) {
+    return json_error(400, "not a membership change note");
+  }
+  const Consortium& c = ledger_.consortium();
+  std::string signer;
+  for (const auto& sig : note->signatures) {
+    const NodeInfo* node = c.node(sig.name);
+    if (node && verify_note_signature(note->text, sig, NoteVerifier{node->id, node->key})) {
+      signer = node->id;
+    }
+  }
+  if (signer.empty()) {
+    return json_error(403, "the change is not signed by a node key the consortium lists");
+  }
+  if (lines[1] != c.ledger_id()) return json_error(403, "the change is for another ledger");
+  uint64_t time_ms = 0;
+  auto [ptr, ec] = std::from_chars(lines[3].data(), lines[3].data() + lines[3].size(), time_ms);
+  uint64_t now = wall_clock_ms();
+  if (ec != std::errc() || ptr != lines[3].data() + lines[3].size() ||
+      (time_ms > now ? time_ms - now : now - time_ms) > kMembershipWindowMs) {
+    return json_error(403, "the change's time is missing or more than 5 minutes from this node's");
+  }
+  auto words = split_words(lines[2]);
+  MembershipRequest r;
+  bool ok = words.size() >= 2;
+  if (ok) {
+    r.op = words[0];
+    auto [p2, ec2] = std::from_chars(words[1].data(), words[1].data() + words[1].size(), r.id);
+    ok = ec2 == std::errc() && p2 == words[1].data() + words[1].size() && r.id > 0;
+    if (r.op == "add" && words.size() == 3) {
+      r.address = words[2];
+    } else if (r.op == "assign" && words.size() == 3) {
+      r.role = words[2];
+    } else if (!(r.op == "remove" && words.size() == 2)) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    return json_error(400, "expected 'add ID ADDRESS', 'assign ID ROLE' or 'remove ID'");
+  }
+  // The text must be exactly what membership_note_text gives for it.
+  if (note->text != membership_note_text(c.ledger_id(), r, time_ms)) {
+    return json_error(400, "not a canonical membership change note");
+  }
+  if (auto redirect = not_leader()) return *redirect;
+  Status done = membership_(r);
+  if (!done) return json_error(409, done.reason());
+  json out{{"done", lines[2]}, {"signed_by", signer}};
+  if (replica_) out["members"] = members_view(replica_().members);
+  return json_ok(out);
 }
 
 HttpResponse Api::add_signatures(const HttpRequest& req) {

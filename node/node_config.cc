@@ -83,6 +83,11 @@ Status parse_raft(const toml::table& t, NodeConfig& c) {
   if (!listen_port) return listen_port.status();
   c.raft_election_timeout_ms = raft["election_timeout_ms"].value_or(c.raft_election_timeout_ms);
   c.raft_heartbeat_timeout_ms = raft["heartbeat_timeout_ms"].value_or(c.raft_heartbeat_timeout_ms);
+  if (raft["join"]) {
+    auto join = raft["join"].value<bool>();
+    if (!join) return Status::error("[raft] join must be true or false");
+    c.raft_join = *join;
+  }
   c.raft_snapshot_threshold = raft["snapshot_threshold"].value_or(c.raft_snapshot_threshold);
   c.raft_snapshot_trailing = raft["snapshot_trailing"].value_or(c.raft_snapshot_trailing);
   // Small windows ran into a libraft 0.15 assertion in the simulation
@@ -204,6 +209,7 @@ std::string NodeConfig::to_toml() const {
                    {"heartbeat_timeout_ms", raft_heartbeat_timeout_ms},
                    {"snapshot_threshold", raft_snapshot_threshold},
                    {"snapshot_trailing", raft_snapshot_trailing}};
+  if (raft_join) raft.insert("join", true);
   if (!raft_peers.empty()) {
     toml::array peers;
     for (const auto& p : raft_peers) {

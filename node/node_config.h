@@ -36,6 +36,9 @@ struct NodeConfig {
   int raft_heartbeat_timeout_ms = 100;
   int64_t raft_snapshot_threshold = 8192;  // entries between state snapshots
   int64_t raft_snapshot_trailing = 4096;   // entries the log keeps before a snapshot
+  // true: this node joins a running cluster (no bootstrap from the peers
+  // list; the leader adds it: `chipledger-node admin add`).
+  bool raft_join = false;
 
   static Result<NodeConfig> load_file(const std::string& path);
   std::string to_toml() const;

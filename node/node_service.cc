@@ -96,6 +96,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   raft.heartbeat_timeout_ms = static_cast<unsigned>(config.raft_heartbeat_timeout_ms);
   raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);
   raft.snapshot_trailing = static_cast<unsigned>(config.raft_snapshot_trailing);
+  raft.bootstrap = !config.raft_join;
   std::vector<std::string> cosigners;  // the other nodes' APIs
   for (const auto& peer : config.raft_peers) {
     raft.cluster.push_back(RaftPeer{peer.id, peer.address});
@@ -128,11 +129,33 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         v.last_applied = s.last_applied;
         v.snapshots_taken = s.snapshots_taken;
         v.snapshots_restored = s.snapshots_restored;
+        for (const auto& mem : s.members) {
+          v.members.push_back(ReplicaView::Member{mem.id, mem.address,
+                                                  std::string(raft_member_role_name(mem.role))});
+        }
         if (auto it = p->api_urls.find(s.leader_id); s.leader_id != 0 && it != p->api_urls.end()) {
           v.leader_api_url = it->second;
         }
         return v;
       });
+  parts->api->set_membership_handler([p](const MembershipRequest& r) -> Status {
+    MembershipChange change;
+    change.id = r.id;
+    change.address = r.address;
+    if (r.op == "add") {
+      change.op = MembershipChange::Op::add;
+    } else if (r.op == "assign") {
+      change.op = MembershipChange::Op::assign;
+      auto role = raft_member_role_from_name(r.role);
+      if (!role) return Status::error("unknown role '" + r.role + "' (voter, standby or spare)");
+      change.role = *role;
+    } else if (r.op == "remove") {
+      change.op = MembershipChange::Op::remove;
+    } else {
+      return Status::error("unknown membership operation '" + r.op + "'");
+    }
+    return p->replicator->change_membership(change, std::chrono::seconds(30));
+  });
   return std::unique_ptr<NodeService>(new NodeService(std::move(parts)));
 }
 

@@ -122,12 +122,23 @@ Result<std::unique_ptr<PeerClient>> PeerClient::make(const std::string& url,
 
 Result<PeerReply> PeerClient::post(const std::string& target, const std::string& body,
                                    const std::string& content_type) {
+  return request(true, target, &body, content_type);
+}
+
+Result<PeerReply> PeerClient::get(const std::string& target) {
+  return request(false, target, nullptr, "");
+}
+
+Result<PeerReply> PeerClient::request(bool post, const std::string& target, const std::string* body,
+                                      const std::string& content_type) {
   Impl& m = *impl_;
-  http::request<http::string_body> req{http::verb::post, target, 11};
+  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
   req.set(http::field::host, m.authority);
   req.set(http::field::user_agent, "chipledger-node");
-  req.set(http::field::content_type, content_type);
-  req.body() = body;
+  if (body) {
+    req.set(http::field::content_type, content_type);
+    req.body() = *body;
+  }
   req.keep_alive(true);
   req.prepare_payload();
   for (int attempt = 0;; ++attempt) {
@@ -142,7 +153,8 @@ Result<PeerReply> PeerClient::post(const std::string& target, const std::string&
     std::string what = ec == beast::error::timeout
                            ? "no answer within " + std::to_string(m.timeout.count()) + " ms"
                            : ec.message();
-    return Result<PeerReply>::error("POST " + m.url + target + ": " + what);
+    return Result<PeerReply>::error(std::string(post ? "POST " : "GET ") + m.url + target + ": " +
+                                    what);
   }
 }
 

@@ -1,6 +1,6 @@
-// A small blocking HTTP/1.1 POST client for node-to-node calls (the
-// checkpoint cosignature exchange), on Boost.Beast, kept alive between
-// requests. The node module's own, so the server does not depend on the
+// A small blocking HTTP/1.1 client for node-to-node calls (the checkpoint
+// cosignature exchange) and `chipledger-node admin`, on Boost.Beast, kept
+// alive between requests. The node module's own, so the server does not depend on the
 // client module; Beast stays in the .cc file.
 #pragma once
 
@@ -30,11 +30,14 @@ class PeerClient {
   // statuses come back as replies.
   Result<PeerReply> post(const std::string& target, const std::string& body,
                          const std::string& content_type);
+  Result<PeerReply> get(const std::string& target);
   const std::string& url() const;
 
  private:
   struct Impl;
   explicit PeerClient(std::unique_ptr<Impl> impl);
+  Result<PeerReply> request(bool post, const std::string& target, const std::string* body,
+                            const std::string& content_type);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -37,6 +37,25 @@ std::string_view raft_role_name(RaftRole r) {
   return "unavailable";
 }
 
+std::string_view raft_member_role_name(RaftMemberRole r) {
+  switch (r) {
+    case RaftMemberRole::standby:
+      return "standby";
+    case RaftMemberRole::spare:
+      return "spare";
+    case RaftMemberRole::voter:
+      break;
+  }
+  return "voter";
+}
+
+std::optional<RaftMemberRole> raft_member_role_from_name(std::string_view name) {
+  if (name == "voter") return RaftMemberRole::voter;
+  if (name == "standby") return RaftMemberRole::standby;
+  if (name == "spare") return RaftMemberRole::spare;
+  return std::nullopt;
+}
+
 namespace {
 
 constexpr uint64_t kStatusPeriodMs = 5;
@@ -69,6 +88,52 @@ struct Waiter {
 long long ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
       .count();
+}
+
+// A membership change's answer, shared like Waiter.
+struct ChangeWaiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  void complete(Status s) {
+    {
+      std::lock_guard lock(mu);
+      if (result) return;
+      result.emplace(std::move(s));
+    }
+    cv.notify_all();
+  }
+};
+
+struct Change {
+  struct raft_change req {};
+  std::shared_ptr<ChangeWaiter> waiter;
+};
+
+void on_change(struct raft_change* req, int status) {
+  auto* c = static_cast<Change*>(req->data);
+  c->waiter->complete(status == 0 ? Status::ok()
+                                  : Status::error(std::string("the membership change failed: ") +
+                                                  raft_strerror(status)));
+  delete c;
+}
+
+int raft_role_code(RaftMemberRole r) {
+  switch (r) {
+    case RaftMemberRole::standby:
+      return RAFT_STANDBY;
+    case RaftMemberRole::spare:
+      return RAFT_SPARE;
+    case RaftMemberRole::voter:
+      break;
+  }
+  return RAFT_VOTER;
+}
+
+RaftMemberRole member_role_of(int code) {
+  if (code == RAFT_STANDBY) return RaftMemberRole::standby;
+  if (code == RAFT_SPARE) return RaftMemberRole::spare;
+  return RaftMemberRole::voter;
 }
 
 RaftRole role_of(int state) {
@@ -344,6 +409,11 @@ struct Replicator::Impl {
     s.leader_id = leader;
     s.term = raft.current_term;
     s.last_applied = raft_last_applied(&raft);
+    for (unsigned i = 0; i < raft.configuration.n; ++i) {
+      const struct raft_server& srv = raft.configuration.servers[i];
+      s.members.push_back(
+          RaftMember{srv.id, srv.address ? srv.address : "", member_role_of(srv.role)});
+    }
     if (s.role == RaftRole::leader && last_role != RaftRole::leader) {
       // A new leader commits entries of earlier terms only together with
       // one of its own term: a barrier gets every node applying them now.
@@ -485,7 +555,7 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   std::string problem;
   if (rv != 0) {
     problem = raft_error(rv, "the Raft cluster", nullptr);
-  } else {
+  } else if (o.bootstrap) {
     rv = raft_bootstrap(&m.raft, &conf);
     if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) {
       problem = raft_error(rv, "raft_bootstrap", raft_errmsg(&m.raft));
@@ -587,6 +657,50 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
                     "(a transaction already in the ledger is refused as a replay)");
   }
   return std::move(*waiter->result);
+}
+
+Status Replicator::change_membership(const MembershipChange& change,
+                                     std::chrono::milliseconds timeout) {
+  if (change.id == 0) return Status::error("a Raft id must be greater than 0");
+  auto* c = new Change{};
+  c->req.data = c;
+  c->waiter = std::make_shared<ChangeWaiter>();
+  std::shared_ptr<ChangeWaiter> waiter = c->waiter;
+  Impl* m = impl_.get();
+  bool posted = m->post([m, c, change] {
+    if (raft_state(&m->raft) != RAFT_LEADER) {
+      c->waiter->complete(Status::error("this node is not the Raft leader"));
+      delete c;
+      return;
+    }
+    int rv = 0;
+    switch (change.op) {
+      case MembershipChange::Op::add:
+        rv = raft_add(&m->raft, &c->req, change.id, change.address.c_str(), on_change);
+        break;
+      case MembershipChange::Op::assign:
+        rv = raft_assign(&m->raft, &c->req, change.id, raft_role_code(change.role), on_change);
+        break;
+      case MembershipChange::Op::remove:
+        rv = raft_remove(&m->raft, &c->req, change.id, on_change);
+        break;
+    }
+    if (rv != 0) {
+      c->waiter->complete(
+          Status::error(raft_error(rv, "the membership change", raft_errmsg(&m->raft))));
+      delete c;
+    }
+  });
+  if (!posted) {
+    delete c;
+    return Status::error("replication is stopped");
+  }
+  std::unique_lock lock(waiter->mu);
+  if (!waiter->cv.wait_for(lock, timeout, [&] { return waiter->result.has_value(); })) {
+    return Status::error("the membership change was not committed within " +
+                         std::to_string(timeout.count()) + " ms (it may still be)");
+  }
+  return *waiter->result;
 }
 
 RaftStatus Replicator::status() const {

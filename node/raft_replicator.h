@@ -44,6 +44,26 @@ struct RaftPeer {
   std::string address;  // Raft TCP address, IPv4 "a.b.c.d:port" (what libraft 0.15 parses)
 };
 
+// Roles in libraft's configuration: a voter counts for the quorum, a
+// standby replicates the log without voting, a spare does neither.
+enum class RaftMemberRole { voter, standby, spare };
+std::string_view raft_member_role_name(RaftMemberRole r);
+std::optional<RaftMemberRole> raft_member_role_from_name(std::string_view name);
+
+struct RaftMember {
+  uint64_t id = 0;
+  std::string address;
+  RaftMemberRole role = RaftMemberRole::voter;
+};
+
+// A membership change (libraft's raft_add, raft_assign, raft_remove).
+struct MembershipChange {
+  enum class Op { add, assign, remove } op = Op::add;
+  uint64_t id = 0;
+  std::string address;                          // add
+  RaftMemberRole role = RaftMemberRole::voter;  // assign
+};
+
 struct ReplicatorOptions {
   uint64_t id = 1;
   std::string address = "127.0.0.1:0";  // port 0 only for a one-node cluster
@@ -61,6 +81,9 @@ struct ReplicatorOptions {
   // The longest apply() waits for its entry before answering "outcome
   // unknown" (a resubmission is safe: a replay is refused by its id).
   std::chrono::milliseconds apply_timeout{30000};
+  // false: a node joining a running cluster; it does not bootstrap and
+  // waits until the leader adds it (MembershipChange::Op::add).
+  bool bootstrap = true;
 };
 
 enum class RaftRole { unavailable, follower, candidate, leader };
@@ -73,6 +96,7 @@ struct RaftStatus {
   uint64_t last_applied = 0;        // the last Raft index this node applied
   uint64_t snapshots_taken = 0;     // by this process
   uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
+  std::vector<RaftMember> members;  // the configuration this node knows
 };
 
 class Replicator {
@@ -94,6 +118,11 @@ class Replicator {
   // not the leader; fails with an unknown outcome when leadership is lost
   // after the entry was appended (it may still commit under the next leader).
   Result<std::vector<TxOutcome>> apply(std::vector<PendingTx> txs, uint64_t block_time_ms);
+
+  // On the leader: changes the cluster's membership and waits (at most
+  // `timeout`) until the new configuration is committed. An added server
+  // joins as a spare; assigning it the voter role first catches it up.
+  Status change_membership(const MembershipChange& change, std::chrono::milliseconds timeout);
 
   // A copy refreshed on the Raft thread every few milliseconds.
   RaftStatus status() const;
