@@ -230,6 +230,13 @@ void LocalCluster::kill9(size_t i) {
   pids_[i] = -1;
 }
 
+std::optional<int> LocalCluster::wait_exit(size_t i, std::chrono::milliseconds deadline) {
+  if (!running(i)) fail(i, "wait_exit() while it is not running");
+  auto code = reap(pids_[i], Clock::now() + deadline);
+  if (code) pids_[i] = -1;
+  return code;
+}
+
 std::optional<nlohmann::json> LocalCluster::get_json(size_t i, const std::string& target) const {
   auto client = HttpClient::connect_to(url(i), 5s);
   if (!client) return std::nullopt;

@@ -39,6 +39,9 @@ class LocalCluster {
   void start_all(std::chrono::milliseconds deadline = 60s);
   int stop(size_t i, std::chrono::milliseconds deadline = 60s);  // exit code
   void kill9(size_t i);
+  // Waits until node i exits on its own; its exit code, or nullopt at the
+  // deadline (it still runs).
+  std::optional<int> wait_exit(size_t i, std::chrono::milliseconds deadline);
   bool running(size_t i) const { return pids_[i] > 0; }
 
   const std::string& url(size_t i) const { return urls_[i]; }

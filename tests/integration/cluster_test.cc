@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "crypto/keys.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
 #include "tests/integration/cluster_process.h"
@@ -322,6 +323,44 @@ TEST_CASE(
             << s.replayed.size() << " settled as replays after a retry, " << lost
             << " acknowledged lost; the killed node caught up to " << all.first << " entries in "
             << catch_up_ms << " ms" << std::endl;
+}
+
+TEST_CASE(
+    "cluster: a node shown its own signature on another root stops (fail-stop); the others go "
+    "on",
+    "[integration][cluster]") {
+  LocalCluster c(3);
+  c.start_all();
+  c.wait_leader();
+  Author maker("maker", c.key_file("maker"));
+  Submitter sub(c, 0);
+  auto first =
+      sub.submit(sign(register_tx(c.ledger_id(), maker, {"FS-1"}), maker), Clock::now() + 60s);
+  REQUIRE(first.kind == Outcome::accepted);
+  // Node 1 (node-maker) signed checkpoint 1; here is its key's signature on
+  // another root at that size, as if its history had been different.
+  auto key = PrivateKey::load_file(c.key_file("node-maker"));
+  REQUIRE(key);
+  Hash other{};
+  other.fill(0x42);
+  auto note = sign_checkpoint(Checkpoint{c.ledger_id(), 1, other, {}}, "node-maker", *key);
+  REQUIRE(note);
+  auto http = HttpClient::connect_to(c.url(0), 10s);
+  REQUIRE(http);
+  auto reply = (*http)->post("/v1/checkpoint/signatures", *note, "text/plain");
+  REQUIRE(reply);
+  CHECK(reply->status == 409);
+  auto code = c.wait_exit(0, 30s);
+  REQUIRE(code.has_value());
+  CHECK(*code == 3);
+  std::string log = c.log(0);
+  CHECK(log.find("FATAL") != std::string::npos);
+  CHECK(log.find("disagrees with a checkpoint it signed") != std::string::npos);
+  // The other two still make a quorum.
+  c.wait_leader(60s);
+  auto after =
+      sub.submit(sign(register_tx(c.ledger_id(), maker, {"FS-2"}), maker), Clock::now() + 60s);
+  CHECK(after.kind == Outcome::accepted);
 }
 
 TEST_CASE(
