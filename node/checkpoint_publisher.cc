@@ -26,7 +26,9 @@ CheckpointPublisher::CheckpointPublisher(Ledger& ledger, std::string node_id, Pr
       on_fatal_(std::move(on_fatal)),
       quorum_(ledger.consortium().quorum()) {}
 
-CheckpointPublisher::~CheckpointPublisher() {
+CheckpointPublisher::~CheckpointPublisher() { close(); }
+
+void CheckpointPublisher::close() {
   {
     std::lock_guard lock(mu_);
     closing_ = true;

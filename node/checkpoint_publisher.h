@@ -61,7 +61,7 @@ class CheckpointPublisher {
 
   CheckpointPublisher(Ledger& ledger, std::string node_id, PrivateKey key,
                       FatalHandler on_fatal = {});
-  ~CheckpointPublisher();  // calls the waiting when_cosigned() callbacks
+  ~CheckpointPublisher();  // close()
   CheckpointPublisher(const CheckpointPublisher&) = delete;
   CheckpointPublisher& operator=(const CheckpointPublisher&) = delete;
 
@@ -93,6 +93,10 @@ class CheckpointPublisher {
   // soon as the peers have cosigned it.
   void when_cosigned(uint64_t size, std::chrono::steady_clock::time_point deadline,
                      std::function<void()> done);
+  // Calls every waiting when_cosigned() callback now (later ones at once)
+  // and joins the thread that runs them: before the HTTP server that
+  // carries their answers goes away.
+  void close();
 
   bool failed() const;
   std::string failure() const;

@@ -175,6 +175,7 @@ void NodeService::stop() {
   parts_->cosign->stop();
   parts_->sequencer->stop();  // answers every queued submission first
   parts_->replicator->stop();
+  parts_->checkpoints->close();  // answers waiting GET /v1/checkpoint while the server is there
   parts_->server->stop();
 }
 
