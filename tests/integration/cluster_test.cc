@@ -216,7 +216,7 @@ size_t missing_on(const LocalCluster& c, size_t i, const std::vector<Ack>& acks,
 }  // namespace
 
 TEST_CASE(
-    "cluster: kill -9 the leader mid-stream; a new leader takes over, no acknowledged "
+    "cluster: kill -9 the leader mid-stream: a new leader takes over, no acknowledged "
     "transaction is lost, the killed node catches up",
     "[integration][cluster]") {
   LocalCluster c(3);
@@ -326,7 +326,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "cluster: a node shown its own signature on another root stops (fail-stop); the others go "
+    "cluster: a node shown its own signature on another root stops (fail-stop), the others go "
     "on",
     "[integration][cluster]") {
   LocalCluster c(3);

@@ -350,8 +350,8 @@ Outcome run_seed(uint32_t seed, unsigned n_servers) {
 }  // namespace
 
 TEST_CASE(
-    "simulation: leader loss, crashes, partitions and message loss over many seeds; after "
-    "healing every server holds the same log and no acknowledged transaction is lost",
+    "simulation: leader loss, crashes, partitions and message loss over many seeds, then "
+    "healing: every server holds the same log, no acknowledged transaction is lost",
     "[raft][sim]") {
   unsigned total_acked = 0;
   uint64_t total_terms = 0;
