@@ -246,7 +246,10 @@ CosignOutcome CheckpointPublisher::add_signatures(std::string_view wire) {
     if (cp->size > own_size) {
       // Ahead of this node's log: compared and merged when it gets there.
       auto [it, fresh] = ahead_.try_emplace(cp->size, incoming);
-      if (!fresh) {
+      if (!fresh && it->second.root != incoming.root && incoming.by_node.count(node_id_)) {
+        // This node's own signature decides when it gets there.
+        it->second = incoming;
+      } else if (!fresh) {
         if (it->second.root != incoming.root) {
           out.kind = Kind::conflict;
           out.reason = "another checkpoint " + std::to_string(cp->size) + " with root " +

@@ -337,8 +337,16 @@ TEST_CASE(
   auto first =
       sub.submit(sign(register_tx(c.ledger_id(), maker, {"FS-1"}), maker), Clock::now() + 60s);
   REQUIRE(first.kind == Outcome::accepted);
-  // Node 1 (node-maker) signed checkpoint 1; here is its key's signature on
-  // another root at that size, as if its history had been different.
+  // Node 1 (node-maker) applies and signs checkpoint 1; here is its key's
+  // signature on another root at that size, as if its history had been
+  // different.
+  auto signed_1 = Clock::now() + 30s;
+  while (true) {
+    auto h = c.get_json(0, "/v1/health");
+    if (h && (*h)["size"] == 1 && (*h)["newest_checkpoint"]["size"] == 1) break;
+    REQUIRE(Clock::now() < signed_1);
+    std::this_thread::sleep_for(10ms);
+  }
   auto key = PrivateKey::load_file(c.key_file("node-maker"));
   REQUIRE(key);
   Hash other{};

@@ -259,6 +259,10 @@ TEST_CASE("cosigning fail-stop: a waiting signature of this node on another root
   apply_all(*other, {register_tx(*t.tc, {"SN-OTHER"})});
   std::string note =
       note_by(t.tc->ledger_id, 1, must(other->root_at(1)), "node-1", t.tc->node_key(0));
+  // A peer's signature on the true root waits there already: this node's
+  // own signature on another root takes its place (it decides).
+  t.apply({register_tx(*t.tc, {"SN-1"})}, {1});
+  REQUIRE(t.cps(0).add_signatures(t.own_note(1)).kind == CosignOutcome::Kind::pending);
   REQUIRE(t.cps(0).add_signatures(note).kind == CosignOutcome::Kind::pending);
   apply_all(*t.nodes[0]->ledger, {register_tx(*t.tc, {"SN-1"})});
   REQUIRE_FALSE(t.cps(0).refresh());
