@@ -66,6 +66,19 @@ class Ledger {
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
 
+  // State snapshots for replication (docs/encoding.md, "Snapshots"): every
+  // column but the node's own checkpoints, with the applied entry, size and
+  // root. snapshot() must not run concurrently with apply_block (the Raft
+  // thread calls both). restore() takes the state of a later point of the
+  // same log: it checks that the snapshot is well formed, for this ledger,
+  // that its tree gives its root and extends this ledger's log (the root
+  // at this ledger's size is unchanged), then writes it in one synced
+  // write (true). A snapshot at or below applied_entry() is only checked
+  // against this ledger and nothing is written (false): a restarted node
+  // already has it.
+  Result<Bytes> snapshot() const;
+  Result<bool> restore(ByteView snapshot);
+
   // Signed checkpoint notes kept by log size (Column::checkpoints). Written
   // without a sync: a lost one is simply signed again.
   Status save_checkpoint(uint64_t size, const std::string& note);
@@ -77,7 +90,7 @@ class Ledger {
 
   std::unique_ptr<KvStore> store_;
   Consortium consortium_;
-  std::mutex write_mu_;
+  mutable std::mutex write_mu_;
   MerkleLog log_;  // guarded by write_mu_
   bool failed_ = false;
   std::atomic<uint64_t> committed_size_{0};

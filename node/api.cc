@@ -1,9 +1,12 @@
 #include "node/api.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
 
 namespace chipledger {
@@ -12,6 +15,9 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxHistoriesPerRequest = 1000;
+// How long GET /v1/checkpoint waits, by default, for the peers' signatures
+// on the log this node applied.
+constexpr uint64_t kCheckpointWaitMs = 1000;
 
 HttpResponse json_ok(const json& j, int status = 200) {
   return HttpResponse{status, "application/json", j.dump()};
@@ -65,7 +71,45 @@ Result<uint64_t> query_u64(const std::map<std::string, std::string>& q, const st
   return v;
 }
 
+json members_view(const std::vector<ReplicaView::Member>& members) {
+  json out = json::array();
+  for (const auto& m : members) {
+    out.push_back({{"id", m.id}, {"address", m.address}, {"role", m.role}});
+  }
+  return out;
+}
+
+constexpr std::string_view kMembershipHeader = "chipledger membership change v1";
+constexpr uint64_t kMembershipWindowMs = 5 * 60 * 1000;
+
+uint64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+std::vector<std::string> split_words(std::string_view line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= line.size()) {
+    size_t sp = line.find(' ', start);
+    if (sp == std::string_view::npos) sp = line.size();
+    if (sp > start) out.emplace_back(line.substr(start, sp - start));
+    start = sp + 1;
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string membership_note_text(const std::string& ledger_id, const MembershipRequest& r,
+                                 uint64_t time_ms) {
+  std::string change = r.op + " " + std::to_string(r.id);
+  if (r.op == "add") change += " " + r.address;
+  if (r.op == "assign") change += " " + r.role;
+  return std::string(kMembershipHeader) + "\n" + ledger_id + "\n" + change + "\n" +
+         std::to_string(time_ms) + "\n";
+}
 
 HttpResponse json_error(int status, const std::string& message) {
   return json_ok(json{{"error", message}}, status);
@@ -112,6 +156,14 @@ void Api::handle(HttpRequest req, Responder respond) {
     if (req.method != "POST") return method_not_allowed();
     return respond(histories(req.body));
   }
+  if (what == "admin" && parts.size() == 3 && parts[2] == "membership" && membership_) {
+    if (req.method != "POST") return method_not_allowed();
+    return respond(membership(req));
+  }
+  if (what == "checkpoint" && parts.size() == 3 && parts[2] == "signatures") {
+    if (req.method != "POST") return method_not_allowed();
+    return respond(add_signatures(req));
+  }
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
       (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
@@ -120,7 +172,7 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
-  if (what == "checkpoint") return respond(checkpoint(query));
+  if (what == "checkpoint") return checkpoint(query, std::move(respond));
   if (what == "members") return respond(members());
   if (what == "proofs") return respond(consistency(query));
   if (what == "licenses") {
@@ -300,11 +352,30 @@ HttpResponse Api::health() const {
          {"size", ledger_.size()}};
   if (replica_) {
     ReplicaView v = replica_();
-    j["raft"] = json{{"id", v.raft_id},
-                     {"role", v.role},
-                     {"term", v.term},
-                     {"last_applied", v.last_applied},
-                     {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
+    j["raft"] =
+        json{{"id", v.raft_id},
+             {"role", v.role},
+             {"term", v.term},
+             {"last_applied", v.last_applied},
+             {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
+             {"members", members_view(v.members)},
+             {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
+  }
+  // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
+  auto view = [](const ServedCheckpoint& cp) {
+    return json{{"size", cp.size},
+                {"root", hex_encode(cp.root)},
+                {"signers", cp.signers},
+                {"quorum", cp.quorum}};
+  };
+  ServedCheckpoint served = checkpoints_.served();
+  if (!served.note.empty()) {
+    j["checkpoint"] = view(served);
+    j["newest_checkpoint"] = view(checkpoints_.newest());
+  }
+  if (checkpoints_.failed()) {
+    j["status"] = "stopped";
+    j["error"] = checkpoints_.failure();
   }
   return json_ok(j);
 }
@@ -333,21 +404,118 @@ HttpResponse Api::members() const {
                       {"nodes", nodes}});
 }
 
-HttpResponse Api::checkpoint(const std::string& query) const {
+void Api::checkpoint(const std::string& query, Responder respond) const {
   auto q = parse_query(query);
   if (q.count("size")) {
     auto size = query_u64(q, "size", std::nullopt);
-    if (!size) return json_error(400, size.reason());
+    if (!size) return respond(json_error(400, size.reason()));
     auto stored = ledger_.checkpoint_at(*size);
-    if (!stored) return json_error(500, stored.reason());
+    if (!stored) return respond(json_error(500, stored.reason()));
     if (!stored->has_value()) {
-      return json_error(404, "this node kept no checkpoint at size " + std::to_string(*size));
+      return respond(
+          json_error(404, "this node kept no checkpoint at size " + std::to_string(*size)));
     }
-    return HttpResponse{200, "text/plain; charset=utf-8", **stored};
+    return respond(HttpResponse{200, "text/plain; charset=utf-8", **stored});
   }
-  std::string note = checkpoints_.latest();
-  if (note.empty()) return json_error(503, "no checkpoint signed yet");
-  return HttpResponse{200, "text/plain; charset=utf-8", note};
+  auto wait_ms = query_u64(q, "wait_ms", kCheckpointWaitMs);
+  if (!wait_ms) return respond(json_error(400, wait_ms.reason()));
+  // The newest checkpoint a quorum signed. When the log this node applied
+  // is ahead of it, the answer waits (at most wait_ms) for the peers'
+  // signatures on it, so a client gets a checkpoint covering what it just
+  // wrote; then, or while no checkpoint has a quorum, the newest one that
+  // has, else the newest one, flagged (a client refuses it: too few
+  // signatures). The callback holds only the publisher, never the Api.
+  CheckpointPublisher* cps = &checkpoints_;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(std::min<uint64_t>(*wait_ms, 10000));
+  cps->when_cosigned(ledger_.size(), deadline, [cps, respond = std::move(respond)] {
+    ServedCheckpoint cp = cps->served();
+    if (cp.note.empty()) return respond(json_error(503, "no checkpoint signed yet"));
+    HttpResponse r{200, "text/plain; charset=utf-8", cp.note};
+    r.headers = {{"Chipledger-Checkpoint-Quorum", cp.quorum ? "met" : "not-met"},
+                 {"Chipledger-Checkpoint-Signers", std::to_string(cp.signers.size())}};
+    respond(std::move(r));
+  });
+}
+
+HttpResponse Api::membership(const HttpRequest& req) {
+  // Signed by a node the consortium lists (its node key), for this ledger,
+  // recently: docs/api.md, "Membership".
+  auto note = parse_note(req.body);
+  if (!note) return json_error(400, "not a signed note: " + note.reason());
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start < note->text.size();) {
+    size_t nl = note->text.find('\n', start);
+    lines.push_back(std::string_view(note->text).substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (lines.size() != 4 || lines[0] != kMembershipHeader) {
+    return json_error(400, "not a membership change note");
+  }
+  const Consortium& c = ledger_.consortium();
+  std::string signer;
+  for (const auto& sig : note->signatures) {
+    const NodeInfo* node = c.node(sig.name);
+    if (node && verify_note_signature(note->text, sig, NoteVerifier{node->id, node->key})) {
+      signer = node->id;
+    }
+  }
+  if (signer.empty()) {
+    return json_error(403, "the change is not signed by a node key the consortium lists");
+  }
+  if (lines[1] != c.ledger_id()) return json_error(403, "the change is for another ledger");
+  uint64_t time_ms = 0;
+  auto [ptr, ec] = std::from_chars(lines[3].data(), lines[3].data() + lines[3].size(), time_ms);
+  uint64_t now = wall_clock_ms();
+  if (ec != std::errc() || ptr != lines[3].data() + lines[3].size() ||
+      (time_ms > now ? time_ms - now : now - time_ms) > kMembershipWindowMs) {
+    return json_error(403, "the change's time is missing or more than 5 minutes from this node's");
+  }
+  auto words = split_words(lines[2]);
+  MembershipRequest r;
+  bool ok = words.size() >= 2;
+  if (ok) {
+    r.op = words[0];
+    auto [p2, ec2] = std::from_chars(words[1].data(), words[1].data() + words[1].size(), r.id);
+    ok = ec2 == std::errc() && p2 == words[1].data() + words[1].size() && r.id > 0;
+    if (r.op == "add" && words.size() == 3) {
+      r.address = words[2];
+    } else if (r.op == "assign" && words.size() == 3) {
+      r.role = words[2];
+    } else if (!(r.op == "remove" && words.size() == 2)) {
+      ok = false;
+    }
+  }
+  if (!ok) {
+    return json_error(400, "expected 'add ID ADDRESS', 'assign ID ROLE' or 'remove ID'");
+  }
+  // The text must be exactly what membership_note_text gives for it.
+  if (note->text != membership_note_text(c.ledger_id(), r, time_ms)) {
+    return json_error(400, "not a canonical membership change note");
+  }
+  if (auto redirect = not_leader()) return *redirect;
+  Status done = membership_(r);
+  if (!done) return json_error(409, done.reason());
+  json out{{"done", lines[2]}, {"signed_by", signer}};
+  if (replica_) out["members"] = members_view(replica_().members);
+  return json_ok(out);
+}
+
+HttpResponse Api::add_signatures(const HttpRequest& req) {
+  CosignOutcome o = checkpoints_.add_signatures(req.body);
+  using Kind = CosignOutcome::Kind;
+  switch (o.kind) {
+    case Kind::kept:
+    case Kind::pending:
+      return json_ok(json{{"size", o.size},
+                          {"kept", o.kind == Kind::kept ? "kept" : "pending"},
+                          {"signers", o.signers}});
+    case Kind::conflict:
+      return json_error(409, o.reason);
+    case Kind::refused:
+      break;
+  }
+  return json_error(o.reason.find("stopped signing") != std::string::npos ? 503 : 403, o.reason);
 }
 
 }  // namespace chipledger

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ledger/ledger.h"
 #include "node/block_sequencer.h"
@@ -23,11 +24,35 @@ struct ReplicaView {
   std::optional<std::string> leader_api_url;  // the known leader's API URL (this node's too)
   uint64_t term = 0;
   uint64_t last_applied = 0;
+  uint64_t snapshots_taken = 0;
+  uint64_t snapshots_restored = 0;
+  struct Member {
+    uint64_t id = 0;
+    std::string address;
+    std::string role;  // voter, standby, spare
+  };
+  std::vector<Member> members;  // the Raft configuration this node knows
 };
+
+// A Raft membership change an administrator asked for (POST
+// /v1/admin/membership): op "add" (id, address), "assign" (id, role) or
+// "remove" (id).
+struct MembershipRequest {
+  std::string op;
+  uint64_t id = 0;
+  std::string address;
+  std::string role;
+};
+using MembershipHandler = std::function<Status(const MembershipRequest&)>;
+
+// The text an administrator signs for a membership change, as a C2SP signed
+// note body (docs/api.md): what `chipledger-node admin` sends.
+std::string membership_note_text(const std::string& ledger_id, const MembershipRequest& r,
+                                 uint64_t time_ms);
 
 class Api {
  public:
-  Api(const Ledger& ledger, BlockSequencer& sequencer, const CheckpointPublisher& checkpoints,
+  Api(const Ledger& ledger, BlockSequencer& sequencer, CheckpointPublisher& checkpoints,
       std::string node_id, std::function<ReplicaView()> replica = {})
       : ledger_(ledger),
         sequencer_(sequencer),
@@ -36,6 +61,9 @@ class Api {
         replica_(std::move(replica)) {}
 
   void handle(HttpRequest request, Responder respond);
+  // Runs a verified membership change (on the leader); without one the
+  // endpoint answers 404.
+  void set_membership_handler(MembershipHandler h) { membership_ = std::move(h); }
 
  private:
   void submit(const HttpRequest& request, Responder respond);
@@ -46,17 +74,20 @@ class Api {
   HttpResponse consistency(const std::string& query) const;
   HttpResponse health() const;
   HttpResponse members() const;
-  HttpResponse checkpoint(const std::string& query) const;
+  void checkpoint(const std::string& query, Responder respond) const;
+  HttpResponse add_signatures(const HttpRequest& request);
+  HttpResponse membership(const HttpRequest& request);
 
   const Ledger& ledger_;
   BlockSequencer& sequencer_;
-  const CheckpointPublisher& checkpoints_;
+  CheckpointPublisher& checkpoints_;
   // A follower's answer to a submission: 421 with the leader's API URL, or
   // 503 while no leader is known; nullopt on the leader.
   std::optional<HttpResponse> not_leader() const;
 
   std::string node_id_;
   std::function<ReplicaView()> replica_;
+  MembershipHandler membership_;
 };
 
 // Small helpers shared with tests.

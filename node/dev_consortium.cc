@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -90,6 +91,61 @@ Status check_template(const json& t) {
   return Status::ok();
 }
 
+bool has_role(const json& member, const std::string& role) {
+  if (!member.contains("roles") || !member["roles"].is_array()) return false;
+  for (const auto& r : member["roles"]) {
+    if (r.is_string() && r.get<std::string>() == role) return true;
+  }
+  return false;
+}
+
+// The organisations that run the nodes, as (node id, member): the
+// template's node (or the first member) first, then for each custody role
+// (manufacturer, distributor, operator) that no chosen member has, the
+// first member with it, then the other members in order.
+Result<std::vector<std::pair<std::string, std::string>>> pick_nodes(const json& t, unsigned n) {
+  using R = Result<std::vector<std::pair<std::string, std::string>>>;
+  const json& members = t["members"];
+  json node = t.value("node", json::object());
+  std::string member = node.value("member", members[0]["id"].get<std::string>());
+  std::vector<std::pair<std::string, std::string>> out{
+      {node.value("id", "node-" + member), member}};
+  std::vector<const json*> chosen;
+  for (const auto& m : members) {
+    if (m["id"] == member) chosen.push_back(&m);
+  }
+  auto take = [&](const json& m) {
+    std::string id = m["id"].get<std::string>();
+    for (const auto& [node_id, owner] : out) {
+      if (owner == id || node_id == "node-" + id) return;
+    }
+    out.emplace_back("node-" + id, id);
+    chosen.push_back(&m);
+  };
+  for (const std::string role : {"manufacturer", "distributor", "operator"}) {
+    bool covered = false;
+    for (const json* c : chosen) covered = covered || has_role(*c, role);
+    for (const auto& m : members) {
+      if (covered || out.size() >= n) break;
+      if (has_role(m, role)) {
+        size_t before = out.size();
+        take(m);
+        covered = out.size() > before;
+      }
+    }
+  }
+  for (const auto& m : members) {
+    if (out.size() >= n) break;
+    take(m);
+  }
+  if (out.size() < n) {
+    return R::error("the template has " + std::to_string(members.size()) + " member(s); " +
+                    std::to_string(n) + " nodes need one member (organisation) each");
+  }
+  out.resize(n);
+  return out;
+}
+
 }  // namespace
 
 Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) {
@@ -99,6 +155,16 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   std::string where =
       options.template_file.empty() ? "built-in template" : "template " + options.template_file;
   if (auto st = check_template(t); !st) return st.context(where);
+  const unsigned n = options.nodes;
+  if (n < 1 || n > 9) return Result<DevConsortium>::error("--nodes must be 1 to 9");
+  if (n > 1 && (options.port == 0 || options.port > 65535 - 100 - (n - 1))) {
+    return Result<DevConsortium>::error(
+        "a cluster of several nodes needs a fixed base port (--port P: APIs on P.., Raft on "
+        "P+100..), not " +
+        std::to_string(options.port));
+  }
+  auto owners = pick_nodes(t, n);
+  if (!owners) return owners.status().context(where);
 
   fs::path dir = fs::absolute(options.dir);
   fs::path consortium_file = dir / "consortium.json";
@@ -106,24 +172,23 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     return Result<DevConsortium>::error(consortium_file.string() +
                                         " exists already; init refuses to overwrite it");
   }
-
   DevConsortium out;
   out.ledger_id = !options.ledger_id.empty() ? options.ledger_id
                   : t.contains("ledger_id")  ? t["ledger_id"].get<std::string>()
                                              : "chipledger.dev/dev-" + random_suffix();
-  json node = t.value("node", json::object());
-  std::string first_member = t["members"][0]["id"].get<std::string>();
-  out.node_id = node.value("id", "node-" + first_member);
-  std::string node_member = node.value("member", first_member);
-  CL_TRY(check_member_id(out.node_id).context(where + ": node"));
+  // Several nodes: at least a majority must cosign a checkpoint, so two
+  // checkpoints that disagree can never both reach the quorum.
+  out.quorum = t.value("quorum", 1u);
+  if (n > 1) out.quorum = std::max(out.quorum, n / 2 + 1);
 
   // Fresh keys, and the trust file: the template with their public halves
   // filled in. Checked whole before anything is written.
   std::vector<std::pair<std::string, PrivateKey>> keys;
   json c{{"ledger_id", out.ledger_id},
-         {"quorum", t.value("quorum", json(1))},
+         {"quorum", out.quorum},
          {"policy", t.value("policy", json::object())},
-         {"members", json::array()}};
+         {"members", json::array()},
+         {"nodes", json::array()}};
   for (json m : t["members"]) {
     std::string id = m["id"].get<std::string>();
     auto key = PrivateKey::generate(KeyAlgorithm::ed25519);
@@ -133,11 +198,14 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     out.members.push_back(id);
     keys.emplace_back(id, std::move(*key));
   }
-  auto node_key = PrivateKey::generate(KeyAlgorithm::ed25519);
-  if (!node_key) return node_key.status().context("node key");
-  c["nodes"] = json::array(
-      {{{"id", out.node_id}, {"member", node_member}, {"key", node_key->public_key().pem()}}});
-  keys.emplace_back(out.node_id, std::move(*node_key));
+  for (const auto& [node_id, member] : *owners) {
+    CL_TRY(check_member_id(node_id).context(where + ": node"));
+    auto node_key = PrivateKey::generate(KeyAlgorithm::ed25519);
+    if (!node_key) return node_key.status().context("node key of " + node_id);
+    c["nodes"].push_back(
+        {{"id", node_id}, {"member", member}, {"key", node_key->public_key().pem()}});
+    keys.emplace_back(node_id, std::move(*node_key));
+  }
   auto consortium = Consortium::from_json(c.dump());
   if (!consortium) return consortium.status().context(where);
 
@@ -151,22 +219,44 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   CL_TRY(write_text(consortium_file, consortium->to_json()));
   out.consortium_file = consortium_file.string();
 
-  NodeConfig config;
-  config.node_id = out.node_id;
-  config.key_file = "keys/" + out.node_id + ".pem";
-  config.data_dir = "data";
-  config.consortium_file = "consortium.json";
-  config.listen_port = options.port;
-  // A one-node Raft cluster. With a fixed API port, Raft listens 100 above
-  // it (room to grow the cluster later); with port 0 the kernel picks one,
-  // which only a cluster of one can use.
-  config.raft_id = 1;
-  config.raft_listen =
-      "127.0.0.1:" +
-      std::to_string(options.port != 0 && options.port <= 65435 ? options.port + 100 : 0);
-  fs::path config_file = dir / "node.toml";
-  CL_TRY(write_text(config_file, config.to_toml()));
-  out.node_config_file = config_file.string();
+  std::vector<RaftPeerConfig> peers;
+  for (unsigned i = 0; i < n && n > 1; ++i) {
+    peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(options.port + 100 + i),
+                                   "http://127.0.0.1:" + std::to_string(options.port + i)});
+  }
+  for (unsigned i = 0; i < n; ++i) {
+    const auto& [node_id, member] = (*owners)[i];
+    NodeConfig config;
+    config.node_id = node_id;
+    config.key_file = "keys/" + node_id + ".pem";
+    config.consortium_file = "consortium.json";
+    config.raft_id = i + 1;
+    fs::path config_file;
+    if (n == 1) {
+      config.data_dir = "data";
+      config.listen_port = options.port;
+      // A one-node Raft cluster. With a fixed API port, Raft listens 100
+      // above it (room to grow the cluster later); with port 0 the kernel
+      // picks one, which only a cluster of one can use.
+      config.raft_listen =
+          "127.0.0.1:" +
+          std::to_string(options.port != 0 && options.port <= 65435 ? options.port + 100 : 0);
+      config_file = dir / "node.toml";
+    } else {
+      std::string name = "node-" + std::to_string(i + 1);
+      config.data_dir = name;
+      config.listen_port = static_cast<uint16_t>(options.port + i);
+      config.raft_listen = peers[i].address;
+      config.raft_peers = peers;
+      config_file = dir / (name + ".toml");
+    }
+    CL_TRY(write_text(config_file, config.to_toml()));
+    out.nodes.push_back(
+        DevConsortium::Node{node_id, member, config_file.string(),
+                            "http://127.0.0.1:" + std::to_string(config.listen_port)});
+  }
+  out.node_id = out.nodes[0].id;
+  out.node_config_file = out.nodes[0].config_file;
   return out;
 }
 

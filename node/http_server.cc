@@ -198,6 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->result(r.status >= 100 && r.status <= 999 ? static_cast<unsigned>(r.status) : 500u);
     res_->set(http::field::server, "chipledger");
     if (!r.content_type.empty()) res_->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res_->set(name, value);
     res_->keep_alive(keep_alive_);
     res_->body() = std::move(r.body);
     res_->prepare_payload();

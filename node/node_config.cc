@@ -83,6 +83,20 @@ Status parse_raft(const toml::table& t, NodeConfig& c) {
   if (!listen_port) return listen_port.status();
   c.raft_election_timeout_ms = raft["election_timeout_ms"].value_or(c.raft_election_timeout_ms);
   c.raft_heartbeat_timeout_ms = raft["heartbeat_timeout_ms"].value_or(c.raft_heartbeat_timeout_ms);
+  if (raft["join"]) {
+    auto join = raft["join"].value<bool>();
+    if (!join) return Status::error("[raft] join must be true or false");
+    c.raft_join = *join;
+  }
+  c.raft_snapshot_threshold = raft["snapshot_threshold"].value_or(c.raft_snapshot_threshold);
+  c.raft_snapshot_trailing = raft["snapshot_trailing"].value_or(c.raft_snapshot_trailing);
+  // Small windows ran into a libraft 0.15 assertion in the simulation
+  // (docs/design-notes.md); real deployments want thousands anyway.
+  if (c.raft_snapshot_threshold < 64 || c.raft_snapshot_threshold > (1 << 30) ||
+      c.raft_snapshot_trailing < 64 || c.raft_snapshot_trailing > (1 << 30)) {
+    return Status::error(
+        "[raft] snapshot_threshold and snapshot_trailing must be 64..2^30 entries");
+  }
   if (c.raft_heartbeat_timeout_ms < 1 ||
       c.raft_heartbeat_timeout_ms >= c.raft_election_timeout_ms) {
     return Status::error(
@@ -192,7 +206,10 @@ std::string NodeConfig::to_toml() const {
   toml::table raft{{"id", static_cast<int64_t>(raft_id)},
                    {"listen", raft_listen},
                    {"election_timeout_ms", raft_election_timeout_ms},
-                   {"heartbeat_timeout_ms", raft_heartbeat_timeout_ms}};
+                   {"heartbeat_timeout_ms", raft_heartbeat_timeout_ms},
+                   {"snapshot_threshold", raft_snapshot_threshold},
+                   {"snapshot_trailing", raft_snapshot_trailing}};
+  if (raft_join) raft.insert("join", true);
   if (!raft_peers.empty()) {
     toml::array peers;
     for (const auto& p : raft_peers) {

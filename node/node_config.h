@@ -34,6 +34,11 @@ struct NodeConfig {
   std::vector<RaftPeerConfig> raft_peers;   // the initial cluster; empty: this node alone
   int raft_election_timeout_ms = 1000;
   int raft_heartbeat_timeout_ms = 100;
+  int64_t raft_snapshot_threshold = 8192;  // entries between state snapshots
+  int64_t raft_snapshot_trailing = 4096;   // entries the log keeps before a snapshot
+  // true: this node joins a running cluster (no bootstrap from the peers
+  // list; the leader adds it: `chipledger-node admin add`).
+  bool raft_join = false;
 
   static Result<NodeConfig> load_file(const std::string& path);
   std::string to_toml() const;

@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <map>
 
 #include "ledger/rocks_store.h"
 #include "node/api.h"
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
+#include "node/cosign_sender.h"
 #include "node/http_server.h"
 #include "node/raft_replicator.h"
 
@@ -29,11 +31,14 @@ struct NodeService::Parts {
   std::unique_ptr<BlockSequencer> sequencer;
   std::map<uint64_t, std::string> api_urls;  // Raft id -> API URL
   std::string own_api_url;
+  std::unique_ptr<CosignSender> cosign;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
+  std::function<void(const std::string&)> on_fatal;
 };
 
-Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config) {
+Result<std::unique_ptr<NodeService>> NodeService::open(
+    const NodeConfig& config, std::function<void(const std::string& reason)> on_fatal) {
   auto consortium = Consortium::load_file(config.consortium_file);
   if (!consortium) return consortium.status();
   const NodeInfo* me = consortium->node(config.node_id);
@@ -57,13 +62,19 @@ Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config)
 
   auto parts = std::make_unique<Parts>();
   parts->ledger = std::move(*ledger);
-  parts->checkpoints =
-      std::make_unique<CheckpointPublisher>(*parts->ledger, config.node_id, std::move(*key));
+  parts->on_fatal = std::move(on_fatal);
+  Parts* p = parts.get();
+  parts->checkpoints = std::make_unique<CheckpointPublisher>(
+      *parts->ledger, config.node_id, std::move(*key),
+      [p, id = config.node_id](const std::string& reason) {
+        std::cerr << "chipledger-node " << id << ": FATAL: " << reason
+                  << "; this node stops (fail-stop) and signs nothing more" << std::endl;
+        if (p->on_fatal) p->on_fatal(reason);
+      });
   CL_TRY(parts->checkpoints->refresh());
   CheckpointPublisher* cps = parts->checkpoints.get();
 
   // Bind first: a port of 0 becomes known before anyone asks for the URL.
-  Parts* p = parts.get();
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
   auto server = HttpServer::bind(http, [p](HttpRequest req, Responder respond) {
@@ -83,10 +94,17 @@ Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config)
   raft.dir = config.data_dir + "/raft";
   raft.election_timeout_ms = static_cast<unsigned>(config.raft_election_timeout_ms);
   raft.heartbeat_timeout_ms = static_cast<unsigned>(config.raft_heartbeat_timeout_ms);
+  raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);
+  raft.snapshot_trailing = static_cast<unsigned>(config.raft_snapshot_trailing);
+  raft.bootstrap = !config.raft_join;
+  std::vector<std::string> cosigners;  // the other nodes' APIs
   for (const auto& peer : config.raft_peers) {
     raft.cluster.push_back(RaftPeer{peer.id, peer.address});
     parts->api_urls[peer.id] = peer.api_url;
+    if (peer.id != config.raft_id) cosigners.push_back(peer.api_url);
   }
+  parts->cosign =
+      std::make_unique<CosignSender>(*cps, std::move(cosigners), CosignSender::Options{});
   parts->api_urls.emplace(config.raft_id, parts->own_api_url);  // unless the peers name it
   auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
   if (!replicator) return replicator.status().context("replication");
@@ -109,11 +127,35 @@ Result<std::unique_ptr<NodeService>> NodeService::open(const NodeConfig& config)
         v.leader = s.role == RaftRole::leader;
         v.term = s.term;
         v.last_applied = s.last_applied;
+        v.snapshots_taken = s.snapshots_taken;
+        v.snapshots_restored = s.snapshots_restored;
+        for (const auto& mem : s.members) {
+          v.members.push_back(ReplicaView::Member{mem.id, mem.address,
+                                                  std::string(raft_member_role_name(mem.role))});
+        }
         if (auto it = p->api_urls.find(s.leader_id); s.leader_id != 0 && it != p->api_urls.end()) {
           v.leader_api_url = it->second;
         }
         return v;
       });
+  parts->api->set_membership_handler([p](const MembershipRequest& r) -> Status {
+    MembershipChange change;
+    change.id = r.id;
+    change.address = r.address;
+    if (r.op == "add") {
+      change.op = MembershipChange::Op::add;
+    } else if (r.op == "assign") {
+      change.op = MembershipChange::Op::assign;
+      auto role = raft_member_role_from_name(r.role);
+      if (!role) return Status::error("unknown role '" + r.role + "' (voter, standby or spare)");
+      change.role = *role;
+    } else if (r.op == "remove") {
+      change.op = MembershipChange::Op::remove;
+    } else {
+      return Status::error("unknown membership operation '" + r.op + "'");
+    }
+    return p->replicator->change_membership(change, std::chrono::seconds(30));
+  });
   return std::unique_ptr<NodeService>(new NodeService(std::move(parts)));
 }
 
@@ -124,20 +166,24 @@ NodeService::~NodeService() { stop(); }
 Status NodeService::start() {
   parts_->sequencer->start();
   parts_->server->start();
+  parts_->cosign->start();
   return Status::ok();
 }
 
 void NodeService::stop() {
   if (!parts_) return;
+  parts_->cosign->stop();
   parts_->sequencer->stop();  // answers every queued submission first
   parts_->replicator->stop();
+  parts_->checkpoints->close();  // answers waiting GET /v1/checkpoint while the server is there
   parts_->server->stop();
 }
 
 uint16_t NodeService::port() const { return parts_->server->port(); }
 
 bool NodeService::failed() const {
-  return parts_->sequencer->failed() || parts_->replicator->failed();
+  return parts_->sequencer->failed() || parts_->replicator->failed() ||
+         parts_->checkpoints->failed();
 }
 
 }  // namespace chipledger

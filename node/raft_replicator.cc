@@ -37,9 +37,35 @@ std::string_view raft_role_name(RaftRole r) {
   return "unavailable";
 }
 
+std::string_view raft_member_role_name(RaftMemberRole r) {
+  switch (r) {
+    case RaftMemberRole::standby:
+      return "standby";
+    case RaftMemberRole::spare:
+      return "spare";
+    case RaftMemberRole::voter:
+      break;
+  }
+  return "voter";
+}
+
+std::optional<RaftMemberRole> raft_member_role_from_name(std::string_view name) {
+  if (name == "voter") return RaftMemberRole::voter;
+  if (name == "standby") return RaftMemberRole::standby;
+  if (name == "spare") return RaftMemberRole::spare;
+  return std::nullopt;
+}
+
 namespace {
 
 constexpr uint64_t kStatusPeriodMs = 5;
+// A follower learns that an entry is committed only from the leader's next
+// message (the next entry, or a heartbeat up to heartbeat_timeout later).
+// When no other block follows this soon after one of the leader's blocks is
+// applied, the leader appends a barrier, whose replication tells the
+// followers at once: they apply and cosign the block's checkpoint within
+// milliseconds rather than a heartbeat later.
+constexpr uint64_t kCommitNoticeMs = 3;
 using Barrier = struct raft_barrier;
 
 // One apply() call's answer, shared between the waiting sequencer thread and
@@ -58,6 +84,57 @@ struct Waiter {
     cv.notify_all();
   }
 };
+
+long long ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+// A membership change's answer, shared like Waiter.
+struct ChangeWaiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> result;
+  void complete(Status s) {
+    {
+      std::lock_guard lock(mu);
+      if (result) return;
+      result.emplace(std::move(s));
+    }
+    cv.notify_all();
+  }
+};
+
+struct Change {
+  struct raft_change req {};
+  std::shared_ptr<ChangeWaiter> waiter;
+};
+
+void on_change(struct raft_change* req, int status) {
+  auto* c = static_cast<Change*>(req->data);
+  c->waiter->complete(status == 0 ? Status::ok()
+                                  : Status::error(std::string("the membership change failed: ") +
+                                                  raft_strerror(status)));
+  delete c;
+}
+
+int raft_role_code(RaftMemberRole r) {
+  switch (r) {
+    case RaftMemberRole::standby:
+      return RAFT_STANDBY;
+    case RaftMemberRole::spare:
+      return RAFT_SPARE;
+    case RaftMemberRole::voter:
+      break;
+  }
+  return RAFT_VOTER;
+}
+
+RaftMemberRole member_role_of(int code) {
+  if (code == RAFT_STANDBY) return RaftMemberRole::standby;
+  if (code == RAFT_SPARE) return RaftMemberRole::spare;
+  return RaftMemberRole::voter;
+}
 
 RaftRole role_of(int state) {
   switch (state) {
@@ -106,6 +183,7 @@ struct Replicator::Impl {
   uv_loop_t loop{};
   uv_async_t wakeup{};
   uv_timer_t status_timer{};
+  uv_timer_t notice_timer{};
   struct raft_uv_transport transport {};
   struct raft_io io {};
   struct raft_fsm fsm {};
@@ -113,6 +191,8 @@ struct Replicator::Impl {
   std::map<raft_index, Entry*> proposed;  // by Raft index
   RaftRole last_role = RaftRole::unavailable;
   bool timer_open = false;
+  uint64_t proposals = 0;            // blocks proposed so far
+  uint64_t proposals_at_notice = 0;  // ... when the commit notice was scheduled
   bool logged_failure = false;
 
   std::thread thread;
@@ -195,14 +275,60 @@ struct Replicator::Impl {
     return 0;
   }
 
-  // Snapshots are not taken yet (the threshold is out of reach): these only
-  // say so if libraft ever asks.
-  static int fsm_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*) {
-    return RAFT_NOTFOUND;
+  // The whole ledger state, framed like an entry (8-byte multiple).
+  static int fsm_snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
+    auto* self = static_cast<Impl*>(fsm->data);
+    if (self->failed) return RAFT_IOERR;
+    auto started = std::chrono::steady_clock::now();
+    auto state = self->ledger.snapshot();
+    if (!state) {
+      std::cerr << "chipledger-node: raft " << self->options.id
+                << ": taking a snapshot: " << state.reason() << std::endl;
+      return RAFT_IOERR;
+    }
+    Bytes framed = frame_entry(*state);
+    auto* array = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
+    void* base = raft_malloc(framed.size());
+    if (array == nullptr || base == nullptr) {
+      raft_free(array);
+      raft_free(base);
+      return RAFT_NOMEM;
+    }
+    std::memcpy(base, framed.data(), framed.size());
+    array[0].base = base;
+    array[0].len = framed.size();
+    *bufs = array;
+    *n_bufs = 1;
+    std::cerr << "chipledger-node: raft " << self->options.id << ": snapshot at entry "
+              << raft_last_applied(&self->raft) << " (log size " << self->ledger.size()
+              << "): " << framed.size() << " bytes in " << ms_since(started) << " ms" << std::endl;
+    std::lock_guard lock(self->status_mu);
+    ++self->status.snapshots_taken;
+    return 0;
   }
-  static int fsm_restore(struct raft_fsm* fsm, struct raft_buffer*) {
-    static_cast<Impl*>(fsm->data)->fail("a Raft snapshot arrived, but snapshots are not supported");
-    return RAFT_NOTFOUND;
+
+  // On success the buffer is ours to free.
+  static int fsm_restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
+    auto* self = static_cast<Impl*>(fsm->data);
+    if (self->failed) return RAFT_IOERR;
+    auto started = std::chrono::steady_clock::now();
+    auto state = unframe_entry(ByteView(static_cast<const uint8_t*>(buf->base), buf->len));
+    Result<bool> restored = state ? self->ledger.restore(*state) : Result<bool>(state.status());
+    if (!restored) {
+      self->fail("restoring a Raft snapshot: " + restored.reason());
+      return RAFT_IOERR;
+    }
+    size_t bytes = buf->len;
+    raft_free(buf->base);
+    if (*restored) {
+      std::cerr << "chipledger-node: raft " << self->options.id << ": restored a snapshot of "
+                << bytes << " bytes (log size " << self->ledger.size() << ") in "
+                << ms_since(started) << " ms" << std::endl;
+      if (self->after_apply) self->after_apply();
+      std::lock_guard lock(self->status_mu);
+      ++self->status.snapshots_restored;
+    }
+    return 0;
   }
 
   // --- proposing -------------------------------------------------------------
@@ -214,6 +340,7 @@ struct Replicator::Impl {
       self->proposed.erase(it);
     }
     if (status == 0 && result == e && e->applied) {
+      self->schedule_commit_notice();
       e->waiter->complete(std::move(e->outcomes));
     } else if (status == 0) {
       e->waiter->complete(Status::error("the block's entry " + std::to_string(req->index) +
@@ -246,6 +373,23 @@ struct Replicator::Impl {
       return;
     }
     proposed[e->req.index] = e;
+    ++proposals;
+  }
+
+  void schedule_commit_notice() {
+    if (!timer_open) return;
+    proposals_at_notice = proposals;
+    uv_timer_start(&notice_timer, on_commit_notice, kCommitNoticeMs, 0);
+  }
+
+  static void on_commit_notice(uv_timer_t* timer) {
+    auto* self = static_cast<Impl*>(timer->data);
+    if (raft_state(&self->raft) != RAFT_LEADER || !self->proposed.empty() ||
+        self->proposals != self->proposals_at_notice) {
+      return;  // the next block's entry carries the news
+    }
+    auto* b = new Barrier{};
+    if (::raft_barrier(&self->raft, b, on_barrier) != 0) delete b;
   }
 
   // --- status ------------------------------------------------------------------
@@ -265,6 +409,11 @@ struct Replicator::Impl {
     s.leader_id = leader;
     s.term = raft.current_term;
     s.last_applied = raft_last_applied(&raft);
+    for (unsigned i = 0; i < raft.configuration.n; ++i) {
+      const struct raft_server& srv = raft.configuration.servers[i];
+      s.members.push_back(
+          RaftMember{srv.id, srv.address ? srv.address : "", member_role_of(srv.role)});
+    }
     if (s.role == RaftRole::leader && last_role != RaftRole::leader) {
       // A new leader commits entries of earlier terms only together with
       // one of its own term: a barrier gets every node applying them now.
@@ -273,6 +422,8 @@ struct Replicator::Impl {
     }
     last_role = s.role;
     std::lock_guard lock(status_mu);
+    s.snapshots_taken = status.snapshots_taken;
+    s.snapshots_restored = status.snapshots_restored;
     status = s;
   }
 
@@ -295,6 +446,8 @@ struct Replicator::Impl {
       timer_open = false;
       uv_timer_stop(&status_timer);
       uv_close(reinterpret_cast<uv_handle_t*>(&status_timer), nullptr);
+      uv_timer_stop(&notice_timer);
+      uv_close(reinterpret_cast<uv_handle_t*>(&notice_timer), nullptr);
     }
     uv_close(reinterpret_cast<uv_handle_t*>(&wakeup), nullptr);
     raft_close(&raft, on_raft_closed);
@@ -387,7 +540,8 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   raft_set_election_timeout(&m.raft, o.election_timeout_ms);
   raft_set_heartbeat_timeout(&m.raft, o.heartbeat_timeout_ms);
   raft_set_pre_vote(&m.raft, true);
-  raft_set_snapshot_threshold(&m.raft, UINT_MAX);  // no snapshots yet (issue 4)
+  raft_set_snapshot_threshold(&m.raft, o.snapshot_threshold);
+  raft_set_snapshot_trailing(&m.raft, o.snapshot_trailing);
 
   // A fresh folder starts from the configured cluster; a used one keeps
   // the configuration in its log.
@@ -401,7 +555,7 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   std::string problem;
   if (rv != 0) {
     problem = raft_error(rv, "the Raft cluster", nullptr);
-  } else {
+  } else if (o.bootstrap) {
     rv = raft_bootstrap(&m.raft, &conf);
     if (rv != 0 && rv != RAFT_CANTBOOTSTRAP) {
       problem = raft_error(rv, "raft_bootstrap", raft_errmsg(&m.raft));
@@ -423,7 +577,12 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   }
   if (problem.empty()) {
     m.status_timer.data = &m;
+    m.notice_timer.data = &m;
     rv = uv_timer_init(&m.loop, &m.status_timer);
+    if (rv == 0) {
+      rv = uv_timer_init(&m.loop, &m.notice_timer);
+      if (rv != 0) uv_close(reinterpret_cast<uv_handle_t*>(&m.status_timer), nullptr);
+    }
     if (rv == 0) {
       m.timer_open = true;
       rv = uv_timer_start(&m.status_timer, Impl::on_status_timer, 0, kStatusPeriodMs);
@@ -498,6 +657,50 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
                     "(a transaction already in the ledger is refused as a replay)");
   }
   return std::move(*waiter->result);
+}
+
+Status Replicator::change_membership(const MembershipChange& change,
+                                     std::chrono::milliseconds timeout) {
+  if (change.id == 0) return Status::error("a Raft id must be greater than 0");
+  auto* c = new Change{};
+  c->req.data = c;
+  c->waiter = std::make_shared<ChangeWaiter>();
+  std::shared_ptr<ChangeWaiter> waiter = c->waiter;
+  Impl* m = impl_.get();
+  bool posted = m->post([m, c, change] {
+    if (raft_state(&m->raft) != RAFT_LEADER) {
+      c->waiter->complete(Status::error("this node is not the Raft leader"));
+      delete c;
+      return;
+    }
+    int rv = 0;
+    switch (change.op) {
+      case MembershipChange::Op::add:
+        rv = raft_add(&m->raft, &c->req, change.id, change.address.c_str(), on_change);
+        break;
+      case MembershipChange::Op::assign:
+        rv = raft_assign(&m->raft, &c->req, change.id, raft_role_code(change.role), on_change);
+        break;
+      case MembershipChange::Op::remove:
+        rv = raft_remove(&m->raft, &c->req, change.id, on_change);
+        break;
+    }
+    if (rv != 0) {
+      c->waiter->complete(
+          Status::error(raft_error(rv, "the membership change", raft_errmsg(&m->raft))));
+      delete c;
+    }
+  });
+  if (!posted) {
+    delete c;
+    return Status::error("replication is stopped");
+  }
+  std::unique_lock lock(waiter->mu);
+  if (!waiter->cv.wait_for(lock, timeout, [&] { return waiter->result.has_value(); })) {
+    return Status::error("the membership change was not committed within " +
+                         std::to_string(timeout.count()) + " ms (it may still be)");
+  }
+  return *waiter->result;
 }
 
 RaftStatus Replicator::status() const {

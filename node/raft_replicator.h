@@ -12,8 +12,14 @@
 // checkpoint is re-signed). Transactions whose signature this node checked
 // on arrival are not checked again; those that arrive through the log are.
 // After a restart libraft replays committed entries: those at or below the
-// ledger's applied_entry() are skipped. The apply step itself and the entry
-// framing are node/raft_entry.h, shared with the simulation tests.
+// ledger's applied_entry() are skipped.
+// Snapshots: every snapshot_threshold entries the FSM hands libraft the
+// ledger's whole state (Ledger::snapshot, on the Raft thread; libraft writes
+// it to the Raft folder and compacts the log to snapshot_trailing entries).
+// A follower further behind receives the snapshot and restores it
+// (Ledger::restore, which checks it extends its own log); at start libraft
+// restores the newest local snapshot, which the ledger has already. The apply step itself and the
+// entry framing are node/raft_entry.h, shared with the simulation tests.
 //
 // A single node is a one-voter cluster: the same code path. The Raft log and
 // metadata live in `dir` (data_dir/raft); the state stays in RocksDB.
@@ -38,6 +44,26 @@ struct RaftPeer {
   std::string address;  // Raft TCP address, IPv4 "a.b.c.d:port" (what libraft 0.15 parses)
 };
 
+// Roles in libraft's configuration: a voter counts for the quorum, a
+// standby replicates the log without voting, a spare does neither.
+enum class RaftMemberRole { voter, standby, spare };
+std::string_view raft_member_role_name(RaftMemberRole r);
+std::optional<RaftMemberRole> raft_member_role_from_name(std::string_view name);
+
+struct RaftMember {
+  uint64_t id = 0;
+  std::string address;
+  RaftMemberRole role = RaftMemberRole::voter;
+};
+
+// A membership change (libraft's raft_add, raft_assign, raft_remove).
+struct MembershipChange {
+  enum class Op { add, assign, remove } op = Op::add;
+  uint64_t id = 0;
+  std::string address;                          // add
+  RaftMemberRole role = RaftMemberRole::voter;  // assign
+};
+
 struct ReplicatorOptions {
   uint64_t id = 1;
   std::string address = "127.0.0.1:0";  // port 0 only for a one-node cluster
@@ -47,9 +73,17 @@ struct ReplicatorOptions {
   std::string dir;  // the Raft folder (created if missing)
   unsigned election_timeout_ms = 1000;
   unsigned heartbeat_timeout_ms = 100;
+  // A snapshot of the ledger's state is taken every `snapshot_threshold`
+  // applied entries; the Raft log keeps `snapshot_trailing` entries before
+  // it. A node further behind than that catches up from the snapshot.
+  unsigned snapshot_threshold = 8192;
+  unsigned snapshot_trailing = 4096;
   // The longest apply() waits for its entry before answering "outcome
   // unknown" (a resubmission is safe: a replay is refused by its id).
   std::chrono::milliseconds apply_timeout{30000};
+  // false: a node joining a running cluster; it does not bootstrap and
+  // waits until the leader adds it (MembershipChange::Op::add).
+  bool bootstrap = true;
 };
 
 enum class RaftRole { unavailable, follower, candidate, leader };
@@ -59,7 +93,10 @@ struct RaftStatus {
   RaftRole role = RaftRole::unavailable;
   uint64_t leader_id = 0;  // 0: no leader known
   uint64_t term = 0;
-  uint64_t last_applied = 0;  // the last Raft index this node applied
+  uint64_t last_applied = 0;        // the last Raft index this node applied
+  uint64_t snapshots_taken = 0;     // by this process
+  uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
+  std::vector<RaftMember> members;  // the configuration this node knows
 };
 
 class Replicator {
@@ -81,6 +118,11 @@ class Replicator {
   // not the leader; fails with an unknown outcome when leadership is lost
   // after the entry was appended (it may still commit under the next leader).
   Result<std::vector<TxOutcome>> apply(std::vector<PendingTx> txs, uint64_t block_time_ms);
+
+  // On the leader: changes the cluster's membership and waits (at most
+  // `timeout`) until the new configuration is committed. An added server
+  // joins as a spare; assigning it the voter role first catches it up.
+  Status change_membership(const MembershipChange& change, std::chrono::milliseconds timeout);
 
   // A copy refreshed on the Raft thread every few milliseconds.
   RaftStatus status() const;

@@ -1,11 +1,13 @@
-// chipledger-node: `init --dir DIR [--template FILE]` writes a dev
-// consortium; `--config FILE` runs a node until SIGINT/SIGTERM. Exceptions
-// stop at this edge.
+// chipledger-node: `init --dir DIR [--nodes N] [--template FILE]` writes a
+// dev consortium (N > 1: a local cluster); `--config FILE` runs a node until SIGINT/SIGTERM.
+// Exceptions stop at this edge.
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "node/admin_client.h"
 #include "node/dev_consortium.h"
 #include "node/node_config.h"
 #include "node/node_service.h"
@@ -21,10 +23,21 @@ int run_init(const chipledger::DevConsortiumOptions& options) {
   std::string members;
   for (const auto& m : dev->members) members += (members.empty() ? "" : ",") + m;
   std::cout << "wrote a dev consortium for ledger " << dev->ledger_id << "\n"
-            << "  trust file:  " << dev->consortium_file << "\n"
-            << "  node config: " << dev->node_config_file << " (node " << dev->node_id << ")\n"
-            << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
-            << "run it with: chipledger-node --config " << dev->node_config_file << "\n";
+            << "  trust file:  " << dev->consortium_file << "\n";
+  if (dev->nodes.size() == 1) {
+    std::cout << "  node config: " << dev->node_config_file << " (node " << dev->node_id << ")\n"
+              << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
+              << "run it with: chipledger-node --config " << dev->node_config_file << "\n";
+    return 0;
+  }
+  std::cout << "  " << dev->nodes.size() << " nodes, checkpoint quorum " << dev->quorum << ":\n";
+  for (const auto& n : dev->nodes) {
+    std::cout << "    " << n.id << " (" << n.member << "): " << n.config_file << ", API "
+              << n.api_url << "\n";
+  }
+  std::cout << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
+            << "run each with: chipledger-node --config FILE (or scripts/cluster.sh start "
+            << options.dir << ")\n";
   return 0;
 }
 
@@ -41,7 +54,11 @@ int run_node(const std::string& config_file) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto node = chipledger::NodeService::open(*config);
+  // Fail-stop (the node's log disagrees with a checkpoint it signed): the
+  // stop signal this thread waits for, so the node closes as on SIGTERM and
+  // the exit code says it failed.
+  auto node =
+      chipledger::NodeService::open(*config, [](const std::string&) { kill(getpid(), SIGTERM); });
   if (!node) {
     std::cerr << "chipledger-node: " << node.reason() << "\n";
     return 1;
@@ -59,6 +76,42 @@ int run_node(const std::string& config_file) {
   return (*node)->failed() ? 3 : 0;
 }
 
+int run_admin(const std::string& what, const chipledger::AdminTarget& target,
+              chipledger::MembershipRequest change, bool voter) {
+  if (what == "members") {
+    auto m = chipledger::list_members(target.node_url);
+    if (!m) {
+      std::cerr << "chipledger-node admin members: " << m.reason() << "\n";
+      return 1;
+    }
+    std::cout << *m << "\n";
+    return 0;
+  }
+  if (target.signer.empty() || target.key_file.empty()) {
+    std::cerr << "chipledger-node admin " << what
+              << ": give --as NODE-ID and --key FILE (a node key the consortium lists)\n";
+    return 2;
+  }
+  change.op = what;
+  auto done = chipledger::request_membership_change(target, change);
+  if (!done) {
+    std::cerr << "chipledger-node admin " << what << ": " << done.reason() << "\n";
+    return 1;
+  }
+  if (what == "add" && voter) {
+    // libraft adds a server as a spare; a voter is caught up, then promoted.
+    chipledger::MembershipRequest promote{"assign", change.id, "", "voter"};
+    done = chipledger::request_membership_change(target, promote);
+    if (!done) {
+      std::cerr << "chipledger-node admin add: added as a spare, but not made a voter: "
+                << done.reason() << "\n";
+      return 1;
+    }
+  }
+  std::cout << *done << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,15 +124,54 @@ int main(int argc, char** argv) {
   init->add_option("--port", options.port, "API port the node config will use")->default_val(7800);
   init->add_option("--ledger-id", options.ledger_id,
                    "ledger id (default: the template's, else chipledger.dev/dev-RANDOM)");
+  init->add_option("--nodes", options.nodes,
+                   "nodes (one per organisation); more than 1: a local cluster, one config "
+                   "DIR/node-I.toml per node")
+      ->default_val(1)
+      ->check(CLI::Range(1, 9));
   init->add_option("--template", options.template_file,
                    "consortium template (JSON: members without keys, policy; see "
                    "config/demo-consortium.json)");
+  auto* admin = app.add_subcommand(
+      "admin", "change the Raft cluster's membership (libraft add / assign / remove)");
+  admin->require_subcommand(1);
+  chipledger::AdminTarget target;
+  target.node_url = "http://127.0.0.1:7800";
+  chipledger::MembershipRequest change;
+  bool voter = false;
+  std::string admin_what;
+  auto common = [&](CLI::App* sub, bool signs) {
+    sub->add_option("--node", target.node_url,
+                    "any node's API URL (default http://127.0.0.1:7800)");
+    if (signs) {
+      sub->add_option("--as", target.signer, "the node id whose key signs the change")->required();
+      sub->add_option("--key", target.key_file, "that node's key file (PEM)")->required();
+    }
+    sub->callback([&admin_what, sub] { admin_what = sub->get_name(); });
+  };
+  auto* add = admin->add_subcommand("add", "add a server (as a spare; --voter makes it a voter)");
+  common(add, true);
+  add->add_option("--id", change.id, "its Raft id")->required();
+  add->add_option("--address", change.address, "its Raft address, IPv4:PORT")->required();
+  add->add_flag("--voter", voter, "then make it a voter (it is caught up first)");
+  auto* assign = admin->add_subcommand("assign", "give a server a role: voter, standby or spare");
+  common(assign, true);
+  assign->add_option("--id", change.id, "its Raft id")->required();
+  assign->add_option("--role", change.role, "voter, standby or spare")
+      ->required()
+      ->check(CLI::IsMember({"voter", "standby", "spare"}));
+  auto* remove = admin->add_subcommand("remove", "remove a server from the cluster");
+  common(remove, true);
+  remove->add_option("--id", change.id, "its Raft id")->required();
+  auto* members = admin->add_subcommand("members", "the cluster's members as a node knows them");
+  common(members, false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (*init) return run_init(options);
+  if (*admin) return run_admin(admin_what, target, change, voter);
   if (config_file.empty()) {
     std::cerr << "chipledger-node: give --config FILE to run a node, or `init --dir DIR`\n";
     return 2;

@@ -1,9 +1,9 @@
 // The [raft] section of node.toml, and three whole NodeServices (RocksDB,
 // Raft, HTTP API) in process on loopback ports: a follower answers a
 // submission with 421 and the leader's API URL, the CLI's NodeClient
-// retries at the leader, every node serves the same log and signs its own
-// checkpoint, and `chipledger-node init` still gives a working one-node
-// config.
+// retries at the leader, every node serves the same log and checkpoints
+// that every node cosigned (quorum 2), and `chipledger-node init` still
+// gives a working one-node config.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -75,6 +75,8 @@ TEST_CASE("node.toml without [raft] is a one-node cluster", "[raft][config]") {
   CHECK(c.raft_peers.empty());
   CHECK(c.raft_election_timeout_ms == 1000);
   CHECK(c.raft_heartbeat_timeout_ms == 100);
+  CHECK(c.raft_snapshot_threshold == 8192);
+  CHECK(c.raft_snapshot_trailing == 4096);
 }
 
 TEST_CASE("[raft] names this node, its address, timeouts and the peers", "[raft][config]") {
@@ -85,11 +87,15 @@ id = 2
 listen = "127.0.0.1:7902"
 election_timeout_ms = 500
 heartbeat_timeout_ms = 50
+snapshot_threshold = 1000
+snapshot_trailing = 500
 )") + kThreePeers));
   CHECK(c.raft_id == 2);
   CHECK(c.raft_listen == "127.0.0.1:7902");
   CHECK(c.raft_election_timeout_ms == 500);
   CHECK(c.raft_heartbeat_timeout_ms == 50);
+  CHECK(c.raft_snapshot_threshold == 1000);
+  CHECK(c.raft_snapshot_trailing == 500);
   REQUIRE(c.raft_peers.size() == 3);
   CHECK(c.raft_peers[2].id == 3);
   CHECK(c.raft_peers[2].address == "127.0.0.1:7903");
@@ -101,6 +107,8 @@ heartbeat_timeout_ms = 50
   CHECK(again.raft_id == 2);
   CHECK(again.raft_listen == c.raft_listen);
   CHECK(again.raft_election_timeout_ms == 500);
+  CHECK(again.raft_snapshot_threshold == 1000);
+  CHECK(again.raft_snapshot_trailing == 500);
   REQUIRE(again.raft_peers.size() == 3);
   CHECK(again.raft_peers[1].api_url == "http://127.0.0.1:7802");
 }
@@ -117,6 +125,8 @@ TEST_CASE("[raft] mistakes are refused with a reason", "[raft][config]") {
       {"[raft]\nlisten = \"127.0.0.1\"\n", "IPv4 address and port"},
       {"[raft]\nlisten = \"127.0.0.1:70000\"\n", "IPv4 address and port"},
       {"[raft]\nelection_timeout_ms = 100\nheartbeat_timeout_ms = 100\n", "heartbeat"},
+      {"[raft]\nsnapshot_threshold = 10\n", "snapshot_threshold and snapshot_trailing"},
+      {"[raft]\nsnapshot_trailing = 0\n", "snapshot_threshold and snapshot_trailing"},
       {std::string("[raft]\nid = 4\nlisten = \"127.0.0.1:7904\"\n") + kThreePeers,
        "does not list this node"},
       {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7999\"\n") + kThreePeers,
@@ -167,7 +177,7 @@ namespace {
 // Three NodeServices of one consortium, each with its own folder and ports.
 struct ServiceCluster {
   TempDir tmp{"chipledger-raft-cluster-"};
-  std::unique_ptr<TestConsortium> tc = make_consortium("raft-cluster", 1, 3);
+  std::unique_ptr<TestConsortium> tc = make_consortium("raft-cluster", 2, 3);
   std::vector<NodeConfig> configs;
   std::vector<std::unique_ptr<NodeService>> nodes;
 
@@ -254,7 +264,8 @@ TEST_CASE(
   CHECK(second.accepted);
   CHECK(second.index == 1);
 
-  // Every node applies both and re-signs its own checkpoint over the same root.
+  // Every node applies both, signs the checkpoint and gathers the others'
+  // signatures: each serves checkpoint 2 signed by all three nodes.
   std::optional<Hash> root;
   for (size_t i = 0; i < 3; ++i) {
     INFO("node " << i);
@@ -264,12 +275,11 @@ TEST_CASE(
       auto note = node->checkpoint();
       if (!note) return false;
       auto v = verify_checkpoint(c.tc->consortium, *note);
-      return v && v->checkpoint.size == 2;
+      return v && v->checkpoint.size == 2 && v->signers.size() == 3;
     }));
     auto verified = must(verify_checkpoint(c.tc->consortium, must(node->checkpoint())));
     CHECK(verified.checkpoint.size == 2);
-    REQUIRE(verified.signers.size() == 1);
-    CHECK(verified.signers[0] == c.tc->node_id(i));
+    CHECK(verified.signers == std::vector<std::string>{"node-1", "node-2", "node-3"});
     if (root) CHECK(verified.checkpoint.root == *root);
     root = verified.checkpoint.root;
     // Reads work on every node.

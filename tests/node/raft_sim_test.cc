@@ -6,7 +6,9 @@
 // loss (saturated links); then the cluster heals. Afterwards every server
 // holds the same log (size, root, last applied entry) and every block the
 // leader acknowledged is present, transaction by transaction, on every
-// server: no acknowledged transaction is lost.
+// server: no acknowledged transaction is lost. Snapshots of the ledger
+// state are taken every few entries, so servers that were away also catch
+// up from snapshots (Ledger::snapshot / restore).
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <iostream>
@@ -64,6 +66,8 @@ struct Sim {
   std::vector<Acked> acked;  // accepted transactions the leader answered
   unsigned acked_blocks = 0;
   unsigned failed_proposals = 0;
+  unsigned snapshots = 0;
+  unsigned restores = 0;  // snapshots installed on a server that was behind
 };
 
 int sim_apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result) {
@@ -91,8 +95,34 @@ int sim_apply(struct raft_fsm* fsm, const struct raft_buffer* buf, void** result
   return 0;
 }
 
-int sim_snapshot(struct raft_fsm*, struct raft_buffer**, unsigned*) { return RAFT_NOTFOUND; }
-int sim_restore(struct raft_fsm*, struct raft_buffer*) { return RAFT_NOTFOUND; }
+// Snapshots of the ledger state, as the Replicator takes and restores them.
+int sim_snapshot(struct raft_fsm* fsm, struct raft_buffer** bufs, unsigned* n_bufs) {
+  auto* s = static_cast<Server*>(fsm->data);
+  auto state = s->ledger->snapshot();
+  if (!state) return RAFT_IOERR;
+  Bytes framed = frame_entry(*state);
+  auto* array = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
+  array[0].len = framed.size();
+  array[0].base = raft_malloc(framed.size());
+  std::memcpy(array[0].base, framed.data(), framed.size());
+  *bufs = array;
+  *n_bufs = 1;
+  ++s->sim->snapshots;
+  return 0;
+}
+
+int sim_restore(struct raft_fsm* fsm, struct raft_buffer* buf) {
+  auto* s = static_cast<Server*>(fsm->data);
+  auto state = unframe_entry(ByteView(static_cast<const uint8_t*>(buf->base), buf->len));
+  Result<bool> r = state ? s->ledger->restore(*state) : Result<bool>(state.status());
+  if (!r) {
+    s->failure = "restoring a snapshot: " + r.reason();
+    return RAFT_IOERR;
+  }
+  raft_free(buf->base);
+  if (*r) ++s->sim->restores;
+  return 0;
+}
 
 void on_applied(struct raft_apply* req, int status, void* result) {
   auto* p = static_cast<Proposal*>(req->data);
@@ -148,6 +178,8 @@ struct Outcome {
   uint64_t log_size = 0;
   unsigned failed = 0;
   uint64_t term = 0;
+  unsigned snapshots = 0;
+  unsigned restores = 0;
 };
 
 Outcome run_seed(uint32_t seed, unsigned n_servers) {
@@ -181,6 +213,10 @@ Outcome run_seed(uint32_t seed, unsigned n_servers) {
     raft_fixture_set_randomized_election_timeout(&sim.f, i, 1000 + pick(1000));
     raft_fixture_set_network_latency(&sim.f, i, 5 + pick(40));
     raft_fixture_set_disk_latency(&sim.f, i, 1 + pick(20));
+    // Snapshots every few entries and a short trailing log, so a server
+    // that was away catches up from a snapshot.
+    raft_set_snapshot_threshold(raft_fixture_get(&sim.f, i), 32 + pick(32));
+    raft_set_snapshot_trailing(raft_fixture_get(&sim.f, i), 1 + pick(8));
   }
   struct raft_configuration conf;
   REQUIRE(raft_fixture_configuration(&sim.f, n_servers, &conf) == 0);
@@ -303,6 +339,8 @@ Outcome run_seed(uint32_t seed, unsigned n_servers) {
   }
   out.acked_txs = static_cast<unsigned>(sim.acked.size());
   out.failed = sim.failed_proposals;
+  out.snapshots = sim.snapshots;
+  out.restores = sim.restores;
   out.term = raft_fixture_get(&sim.f, 0)->current_term;
   out.converged = out.why.empty() && out.lost == 0;
   raft_fixture_close(&sim.f);  // fails what is still in flight (on_applied frees it)
@@ -312,13 +350,15 @@ Outcome run_seed(uint32_t seed, unsigned n_servers) {
 }  // namespace
 
 TEST_CASE(
-    "simulation: leader loss, crashes, partitions and message loss over many seeds; after "
-    "healing every server holds the same log and no acknowledged transaction is lost",
+    "simulation: leader loss, crashes, partitions and message loss over many seeds, then "
+    "healing: every server holds the same log, no acknowledged transaction is lost",
     "[raft][sim]") {
   unsigned total_acked = 0;
   uint64_t total_terms = 0;
   unsigned total_failed = 0;
   unsigned total_lost = 0;
+  unsigned total_snapshots = 0;
+  unsigned total_restores = 0;
   for (uint32_t seed = 1; seed <= 24; ++seed) {
     unsigned n = seed % 2 ? 3 : 5;
     Outcome o = run_seed(seed, n);
@@ -331,11 +371,15 @@ TEST_CASE(
     total_terms += o.term;
     total_failed += o.failed;
     total_lost += o.lost;
+    total_snapshots += o.snapshots;
+    total_restores += o.restores;
   }
   std::cout << "raft_sim_test: 24 seeds, " << total_acked << " acknowledged transactions, "
             << total_lost << " lost, " << total_terms << " terms, " << total_failed
-            << " proposals failed by leadership loss" << std::endl;
+            << " proposals failed by leadership loss, " << total_snapshots << " snapshots taken, "
+            << total_restores << " installed on servers that were behind" << std::endl;
   CHECK(total_acked > 100);
+  CHECK(total_restores > 0);
 }
 
 TEST_CASE("raft entry framing: a multiple of 8 bytes, the block length first, zero padding",

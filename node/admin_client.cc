@@ -1,0 +1,83 @@
+#include "node/admin_client.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "crypto/keys.h"
+#include "crypto/signed_note.h"
+#include "node/peer_client.h"
+
+namespace chipledger {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+Result<json> get_health(PeerClient& client) {
+  auto r = client.get("/v1/health");
+  if (!r) return r.status();
+  json j = json::parse(r->body, nullptr, false);
+  if (r->status != 200 || j.is_discarded() || !j.is_object()) {
+    return Result<json>::error("GET " + client.url() + "/v1/health: HTTP " +
+                               std::to_string(r->status));
+  }
+  return j;
+}
+
+std::string reason_of(const PeerReply& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()) {
+    return j["error"].get<std::string>();
+  }
+  return r.body.substr(0, 300);
+}
+
+}  // namespace
+
+Result<std::string> request_membership_change(const AdminTarget& target,
+                                              const MembershipRequest& change) {
+  using R = Result<std::string>;
+  auto key = PrivateKey::load_file(target.key_file);
+  if (!key) return key.status().context("node key");
+  auto client = PeerClient::make(target.node_url, 60s);
+  if (!client) return client.status();
+  auto health = get_health(**client);
+  if (!health) return health.status();
+  std::string ledger_id = (*health).value("ledger_id", "");
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+  std::string text = membership_note_text(ledger_id, change, now);
+  auto sig = sign_note(text, target.signer, *key);
+  if (!sig) return sig.status();
+  std::string note = format_note(SignedNote{text, {*sig}});
+  auto reply = (*client)->post("/v1/admin/membership", note, "text/plain; charset=utf-8");
+  if (!reply) return reply.status();
+  if (reply->status == 421) {
+    json j = json::parse(reply->body, nullptr, false);
+    if (!j.is_discarded() && j.contains("leader") && j["leader"].is_string()) {
+      auto leader = PeerClient::make(j["leader"].get<std::string>(), 60s);
+      if (!leader) return leader.status();
+      reply = (*leader)->post("/v1/admin/membership", note, "text/plain; charset=utf-8");
+      if (!reply) return reply.status();
+    }
+  }
+  if (reply->status != 200) {
+    return R::error("HTTP " + std::to_string(reply->status) + ": " + reason_of(*reply));
+  }
+  return reply->body;
+}
+
+Result<std::string> list_members(const std::string& node_url) {
+  auto client = PeerClient::make(node_url, 10s);
+  if (!client) return client.status();
+  auto health = get_health(**client);
+  if (!health) return health.status();
+  json raft = (*health).value("raft", json::object());
+  return json{{"node_id", (*health).value("node_id", "")},
+              {"leader", raft.value("leader", json(nullptr))},
+              {"members", raft.value("members", json::array())}}
+      .dump(2);
+}
+
+}  // namespace chipledger

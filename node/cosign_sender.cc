@@ -1,0 +1,89 @@
+#include "node/cosign_sender.h"
+
+#include <algorithm>
+#include <iostream>
+#include <limits>
+
+#include "node/peer_client.h"
+
+namespace chipledger {
+
+CosignSender::CosignSender(CheckpointPublisher& publisher, std::vector<std::string> peer_urls,
+                           Options options)
+    : publisher_(publisher), peers_(std::move(peer_urls)), options_(options) {}
+
+CosignSender::~CosignSender() { stop(); }
+
+void CosignSender::start() {
+  for (const auto& url : peers_) threads_.emplace_back([this, url] { run(url); });
+}
+
+void CosignSender::stop() {
+  stopping_ = true;
+  publisher_.stop_waiting();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+void CosignSender::run(const std::string& url) {
+  using Clock = std::chrono::steady_clock;
+  const std::string& me = publisher_.node_id();
+  auto client = PeerClient::make(url, options_.request_timeout);
+  if (!client) {
+    std::cerr << "chipledger-node " << me << ": cannot send checkpoint signatures to " << url
+              << ": " << client.reason() << std::endl;
+    return;
+  }
+  constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
+  uint64_t sent = 0;  // the publisher's version this peer has seen
+  bool failing = false;
+  std::chrono::milliseconds retry = options_.min_retry;
+  while (!stopping_) {
+    if (failing) {
+      // Wait out the retry delay (only stop() cuts it short).
+      publisher_.wait_for_version(kNever, Clock::now() + retry);
+    } else {
+      publisher_.wait_for_version(sent, Clock::now() + std::chrono::hours(1));
+    }
+    if (stopping_) break;
+    uint64_t version = 0;
+    ServedCheckpoint cp = publisher_.newest(&version);
+    if (!failing && version <= sent) continue;
+    if (cp.note.empty()) {
+      sent = version;
+      continue;
+    }
+    auto reply = (*client)->post("/v1/checkpoint/signatures", cp.note, "text/plain; charset=utf-8");
+    bool answered = reply && reply->status != 503 && reply->status < 500;
+    if (!answered) {
+      if (!failing) {
+        std::cerr << "chipledger-node " << me << ": peer " << url
+                  << " did not take checkpoint signatures ("
+                  << (reply ? "HTTP " + std::to_string(reply->status) + " " + reply->body
+                            : reply.reason())
+                  << "); retrying" << std::endl;
+      }
+      failing = true;
+      retry = std::min(retry * 2, options_.max_retry);
+      continue;
+    }
+    if (failing) {
+      std::cerr << "chipledger-node " << me << ": peer " << url
+                << " takes checkpoint signatures again" << std::endl;
+    }
+    failing = false;
+    retry = options_.min_retry;
+    sent = version;
+    if (reply->status == 200) {
+      ++delivered_;
+    } else {
+      // 403 / 409: the peer refused this checkpoint; the next one goes anyway.
+      std::cerr << "chipledger-node " << me << ": peer " << url << " refused checkpoint " << cp.size
+                << ": HTTP " << reply->status << " " << reply->body << std::endl;
+    }
+  }
+}
+
+}  // namespace chipledger

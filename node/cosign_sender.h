@@ -1,0 +1,51 @@
+// Sends this node's newest signed checkpoint (with every signature it has)
+// to each peer's API, POST /v1/checkpoint/signatures, so that every node
+// gathers the others' signatures (docs/checkpoint.md, "Cosigning"). One
+// thread per peer, so a slow or dead peer holds up nobody else. Sends are
+// coalesced: a peer gets the newest checkpoint when it is ready for the next
+// one, never a queue of old ones. A peer that does not answer is retried
+// with a growing delay (capped), sooner when a new checkpoint is signed.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "node/checkpoint_publisher.h"
+
+namespace chipledger {
+
+class CosignSender {
+ public:
+  struct Options {
+    std::chrono::milliseconds request_timeout{2000};
+    std::chrono::milliseconds min_retry{50};
+    std::chrono::milliseconds max_retry{1000};
+  };
+
+  // peer_urls: the other nodes' API URLs (not this node's).
+  CosignSender(CheckpointPublisher& publisher, std::vector<std::string> peer_urls, Options options);
+  ~CosignSender();  // stop()
+  CosignSender(const CosignSender&) = delete;
+  CosignSender& operator=(const CosignSender&) = delete;
+
+  void start();
+  void stop();
+  // Checkpoints a peer accepted (kept or pending), for tests and metrics.
+  uint64_t delivered() const { return delivered_.load(); }
+
+ private:
+  void run(const std::string& url);
+
+  CheckpointPublisher& publisher_;
+  std::vector<std::string> peers_;
+  Options options_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> delivered_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace chipledger

@@ -1,0 +1,280 @@
+#include "tests/integration/cluster_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace chipledger::integ {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// True when nothing listens on or holds 127.0.0.1:port right now.
+bool port_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A base port P with P..P+n-1 (APIs) and P+100..P+100+n-1 (Raft) free.
+int free_base_port(unsigned n) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 59000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int base = pick(rng);
+    bool ok = true;
+    for (unsigned i = 0; ok && i < n; ++i) {
+      ok = port_free(base + static_cast<int>(i)) && port_free(base + 100 + static_cast<int>(i));
+    }
+    if (ok) return base;
+  }
+  throw std::runtime_error("no free block of loopback ports for a cluster");
+}
+
+std::optional<int> reap(pid_t pid, Clock::time_point deadline) {
+#ifdef SYS_pidfd_open
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#else
+  int pidfd = -1;
+#endif
+  std::optional<int> result;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      result = WIFEXITED(status)     ? WEXITSTATUS(status)
+               : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
+                                     : -1;
+      break;
+    }
+    if (r < 0 && errno != EINTR) {
+      result = -1;
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(left.count()));
+    } else {
+      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(2)));
+    }
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  return result;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail(const std::string& s, size_t n = 4000) {
+  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
+}
+
+}  // namespace
+
+LocalCluster::LocalCluster(unsigned nodes) {
+  int base = free_base_port(nodes);
+  auto init = run_process({kNodeBin, "init", "--dir", dir(), "--nodes", std::to_string(nodes),
+                           "--port", std::to_string(base)},
+                          60s);
+  if (init.exit_code != 0) {
+    throw std::runtime_error("chipledger-node init --nodes failed\n" + init.describe());
+  }
+  for (unsigned i = 0; i < nodes; ++i) {
+    urls_.push_back("http://127.0.0.1:" + std::to_string(base + static_cast<int>(i)));
+  }
+  pids_.assign(nodes, -1);
+  auto c = nlohmann::json::parse(read_file(trust_file()));
+  ledger_id_ = c.at("ledger_id").get<std::string>();
+}
+
+LocalCluster::~LocalCluster() {
+  bool failed = current_test_failed();
+  for (size_t i = 0; i < size(); ++i) {
+    if (running(i)) {
+      kill(pids_[i], SIGKILL);
+      reap(pids_[i], Clock::now() + 30s);
+      pids_[i] = -1;
+    }
+    if (failed) std::cerr << "integration: node-" << i + 1 << ".log:\n" << tail(log(i)) << "\n";
+  }
+}
+
+std::string LocalCluster::key_file(const std::string& member) const {
+  return dir() + "/keys/" + member + ".pem";
+}
+
+std::string LocalCluster::trust_file() const { return dir() + "/consortium.json"; }
+
+std::string LocalCluster::log(size_t i) const {
+  return read_file(dir() + "/node-" + std::to_string(i + 1) + ".log");
+}
+
+void LocalCluster::set_raft_option(const std::string& key, int64_t value) {
+  for (size_t i = 0; i < size(); ++i) {
+    std::string file = dir() + "/node-" + std::to_string(i + 1) + ".toml";
+    std::istringstream in(read_file(file));
+    std::string out, line, section;
+    bool done = false;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line[0] == '[') section = line;
+      if (section == "[raft]" && line.rfind(key + " = ", 0) == 0) {
+        line = key + " = " + std::to_string(value);
+        done = true;
+      }
+      out += line + "\n";
+    }
+    if (!done) throw std::runtime_error(file + " has no [raft] " + key);
+    std::ofstream(file, std::ios::trunc) << out;
+  }
+}
+
+void LocalCluster::fail(size_t i, const std::string& what) {
+  throw std::runtime_error("node-" + std::to_string(i + 1) + " in " + dir() + ": " + what +
+                           "\nits log:\n" + tail(log(i)));
+}
+
+void LocalCluster::start(size_t i, std::chrono::milliseconds deadline_in) {
+  if (running(i)) fail(i, "start() while it runs");
+  auto deadline = Clock::now() + deadline_in;
+  std::string n = std::to_string(i + 1);
+  std::string log_file = dir() + "/node-" + n + ".log";
+  { std::ofstream(log_file, std::ios::app) << "=== start ===\n"; }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+  std::string config = dir() + "/node-" + n + ".toml";
+  std::vector<std::string> argv = {kNodeBin, "--config", config};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) fail(i, std::string("cannot run chipledger-node: ") + std::strerror(rc));
+  pids_[i] = pid;
+  // Answers GET /v1/health, or exits, or the deadline passes.
+  std::string last;
+  while (true) {
+    if (auto exited = reap(pid, Clock::now()); exited) {
+      pids_[i] = -1;
+      fail(i, "exited with " + std::to_string(*exited) + " before answering GET /v1/health");
+    }
+    if (get_json(i, "/v1/health")) return;
+    if (Clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      reap(pid, Clock::now() + 10s);
+      pids_[i] = -1;
+      fail(i, "did not answer GET /v1/health in time");
+    }
+    // Polled with a short pause; the node needs tens of milliseconds.
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+void LocalCluster::start_all(std::chrono::milliseconds deadline) {
+  for (size_t i = 0; i < size(); ++i) start(i, deadline);
+}
+
+int LocalCluster::stop(size_t i, std::chrono::milliseconds deadline) {
+  if (!running(i)) return 0;
+  kill(pids_[i], SIGTERM);
+  auto code = reap(pids_[i], Clock::now() + deadline);
+  if (!code) {
+    kill(pids_[i], SIGKILL);
+    reap(pids_[i], Clock::now() + 10s);
+    pids_[i] = -1;
+    fail(i, "did not exit within " + std::to_string(deadline.count()) + " ms of SIGTERM");
+  }
+  pids_[i] = -1;
+  return *code;
+}
+
+void LocalCluster::kill9(size_t i) {
+  if (!running(i)) fail(i, "kill9() while it is not running");
+  kill(pids_[i], SIGKILL);
+  auto code = reap(pids_[i], Clock::now() + 30s);
+  if (!code) fail(i, "did not die within 30 s of SIGKILL");
+  pids_[i] = -1;
+}
+
+std::optional<int> LocalCluster::wait_exit(size_t i, std::chrono::milliseconds deadline) {
+  if (!running(i)) fail(i, "wait_exit() while it is not running");
+  auto code = reap(pids_[i], Clock::now() + deadline);
+  if (code) pids_[i] = -1;
+  return code;
+}
+
+std::optional<nlohmann::json> LocalCluster::get_json(size_t i, const std::string& target) const {
+  auto client = HttpClient::connect_to(url(i), 5s);
+  if (!client) return std::nullopt;
+  auto r = (*client)->get(target);
+  if (!r || r->status != 200) return std::nullopt;
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+std::optional<size_t> LocalCluster::leader() const {
+  std::optional<size_t> found;
+  std::string named;
+  for (size_t i = 0; i < size(); ++i) {
+    if (!running(i)) continue;
+    auto h = get_json(i, "/v1/health");
+    if (!h || !(*h)["raft"]["leader"].is_string()) return std::nullopt;
+    std::string l = (*h)["raft"]["leader"];
+    if (!named.empty() && l != named) return std::nullopt;
+    named = l;
+    if ((*h)["raft"]["role"] == "leader") found = i;
+  }
+  if (!found || url(*found) != named) return std::nullopt;
+  return found;
+}
+
+size_t LocalCluster::wait_leader(std::chrono::milliseconds limit,
+                                 std::optional<size_t> not_this) const {
+  auto deadline = Clock::now() + limit;
+  while (true) {
+    auto l = leader();
+    if (l && l != not_this) return *l;
+    if (Clock::now() > deadline) {
+      throw std::runtime_error("no Raft leader that every running node names within " +
+                               std::to_string(limit.count()) + " ms (cluster in " + dir() + ")");
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+}  // namespace chipledger::integ

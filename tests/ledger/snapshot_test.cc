@@ -1,0 +1,163 @@
+// Ledger state snapshots (docs/encoding.md, "Snapshots"): a snapshot
+// restores the whole state into an empty ledger or one holding an earlier
+// point of the same log (same size, root, records, proofs, replay
+// protection), is only checked when the ledger has it already, and is
+// refused whole when it is malformed, of another ledger, of another
+// history, or behind the ledger.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <memory>
+
+#include "ledger/memory_store.h"
+#include "tests/ledger/ledger_fixture.h"
+
+using namespace chipledger;
+using namespace chipledger::testing;
+
+namespace {
+
+std::unique_ptr<Ledger> empty_ledger(const TestConsortium& tc) {
+  return std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
+}
+
+// Applies one block of registrations of `serials`, as Raft entry `entry`.
+void apply(Ledger& l, const TestConsortium& tc, std::vector<std::string> serials, uint64_t entry) {
+  std::vector<PendingTx> txs;
+  for (auto& s : serials) txs.push_back({tc.sign(tc.register_tx("maker", {s})), false});
+  auto out = l.apply_block(std::move(txs), kNow, entry);
+  REQUIRE(out);
+  for (const auto& o : *out) REQUIRE(o.accepted);
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot restores the whole state into an empty or an earlier ledger",
+          "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  auto source = empty_ledger(tc);
+  auto behind = empty_ledger(tc);
+  apply(*source, tc, {"SN-1", "SN-2"}, 3);
+  apply(*behind, tc, {"SN-1", "SN-2"}, 3);
+  apply(*source, tc, {"SN-3"}, 5);
+  // A transfer, so a record is overwritten after the earlier point.
+  auto sn1 = *source->serial("SN-1");
+  Transaction t = tc.tx("maker", TxType::transfer);
+  t.to = "dist";
+  t.ship_to_country = "SG";
+  t.refs.push_back({"SN-1", sn1->last_event});
+  SignedTransaction transfer = tc.sign(t);
+  auto moved = source->apply_block({PendingTx{transfer, false}}, kNow, 9);
+  REQUIRE(moved);
+  REQUIRE((*moved)[0].accepted);
+  REQUIRE(source->size() == 4);
+
+  auto snap = source->snapshot();
+  REQUIRE(snap);
+  auto check = [&](Ledger& target) {
+    auto restored = target.restore(*snap);
+    INFO(restored.reason());
+    REQUIRE(restored);
+    CHECK(*restored);
+    CHECK(target.size() == 4);
+    CHECK(target.applied_entry() == 9);
+    CHECK(*target.root_at(4) == *source->root_at(4));
+    CHECK(*target.root_at(2) == *source->root_at(2));
+    auto rec = *target.serial("SN-1");
+    REQUIRE(rec.has_value());
+    CHECK(rec->last_event == transfer.txid);
+    CHECK(*target.inclusion_proof(1, 4) == *source->inclusion_proof(1, 4));
+    CHECK(*target.consistency_proof(2, 4) == *source->consistency_proof(2, 4));
+    // Replay protection came along; the restored ledger goes on applying.
+    std::vector<PendingTx> replay{{tc.sign(tc.register_tx("maker", {"SN-3"})), false}};
+    auto again = target.apply_block(std::move(replay), kNow, 10);
+    REQUIRE(again);
+    CHECK_FALSE((*again)[0].accepted);
+    apply(target, tc, {"SN-4"}, 11);
+    CHECK(target.size() == 5);
+  };
+  SECTION("into an empty ledger") { check(*empty_ledger(tc)); }
+  SECTION("into a ledger at an earlier point of the same log") { check(*behind); }
+}
+
+TEST_CASE("a snapshot the ledger has already is checked, not written", "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  auto l = empty_ledger(tc);
+  apply(*l, tc, {"SN-1"}, 2);
+  auto old_snap = *l->snapshot();
+  apply(*l, tc, {"SN-2"}, 4);
+  auto same = l->restore(*l->snapshot());
+  REQUIRE(same);
+  CHECK_FALSE(*same);
+  auto older = l->restore(old_snap);
+  REQUIRE(older);
+  CHECK_FALSE(*older);
+  CHECK(l->size() == 2);
+  CHECK(l->applied_entry() == 4);
+}
+
+TEST_CASE("snapshots that are malformed, foreign, of another history or behind are refused",
+          "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  auto source = empty_ledger(tc);
+  apply(*source, tc, {"SN-1", "SN-2"}, 3);
+  Bytes snap = *source->snapshot();
+
+  SECTION("every truncation and a trailing byte") {
+    for (size_t n = 0; n < snap.size(); n += std::max<size_t>(1, snap.size() / 97)) {
+      auto l = empty_ledger(tc);
+      CHECK_FALSE(l->restore(ByteView(snap.data(), n)));
+      CHECK(l->size() == 0);
+    }
+    Bytes longer = snap;
+    longer.push_back(0);
+    CHECK_FALSE(empty_ledger(tc)->restore(longer));
+  }
+  SECTION("a changed byte in a stored leaf: not the leaf the tree commits to") {
+    Bytes leaf = *source->event(1);
+    Bytes bad = snap;
+    auto at = std::search(bad.begin(), bad.end(), leaf.begin(), leaf.end());
+    REQUIRE(at != bad.end());
+    *(at + static_cast<long>(leaf.size() / 2)) ^= 0x01;
+    auto l = empty_ledger(tc);
+    CHECK_FALSE(l->restore(bad));
+    CHECK(l->size() == 0);
+  }
+  SECTION("a changed byte in a tree node: the tree does not give the root") {
+    // The root of the 2 leaves is a stored tree node (level 1, index 0);
+    // skip the header (version, kind, entry, size, root: 50 bytes).
+    Hash node = *source->root_at(2);
+    Bytes bad = snap;
+    auto at = std::search(bad.begin() + 50, bad.end(), node.begin(), node.end());
+    REQUIRE(at != bad.end());
+    *at ^= 0x80;
+    auto r = empty_ledger(tc)->restore(bad);
+    CHECK_FALSE(r);
+  }
+  SECTION("another ledger's snapshot") {
+    auto other_tc = TestConsortium::make();
+    auto c = Consortium::create("chipledger.test/other", 1, Policy{});
+    REQUIRE(c);
+    auto other = std::move(*Ledger::open(std::make_unique<MemoryStore>(), std::move(*c)));
+    auto r = other->restore(snap);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.reason(), Catch::Contains("another ledger"));
+  }
+  SECTION("a ledger with another history") {
+    auto l = empty_ledger(tc);
+    apply(*l, tc, {"SN-OTHER"}, 2);
+    auto r = l->restore(snap);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.reason(), Catch::Contains("disagrees"));
+    CHECK(l->size() == 1);
+  }
+  SECTION("a snapshot behind the ledger's log at a later entry") {
+    auto l = empty_ledger(tc);
+    apply(*l, tc, {"SN-1", "SN-2"}, 1);
+    apply(*l, tc, {"SN-3"}, 2);
+    // Same history, but the snapshot names entry 3, beyond this ledger's 2,
+    // with fewer log entries: not a later point of this log.
+    auto r = l->restore(snap);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.reason(), Catch::Contains("behind"));
+  }
+}
