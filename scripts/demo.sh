@@ -10,7 +10,12 @@
 #   lot 3  accepted by a broker who never passes it on; flagged    -> flagged
 # and ends with a verdict table of a few serials of each lot.
 # CHIPLEDGER_BIN=DIR uses programs already built in DIR instead of building.
+# `scripts/demo.sh --cluster` plays the same story against a local 3-node
+# cluster (scripts/cluster.sh, data in demo-cluster/, quorum-cosigned
+# checkpoints) instead of one node.
 set -euo pipefail
+cluster=false
+if [ "${1:-}" = "--cluster" ]; then cluster=true; fi
 cd "$(dirname "$0")/.."
 root=$PWD
 if [ -n "${CHIPLEDGER_BIN:-}" ]; then
@@ -50,7 +55,17 @@ lot_csv() { # lot_csv FILE FIRST LAST
 }
 
 step "1. the consortium: members, roles, countries and export policy from config/demo-consortium.json"
-"$bin/chipledger-node" init --dir "$data" --port 0 --template config/demo-consortium.json
+if $cluster; then
+  data=$root/demo-cluster
+  rm -rf "$data"
+  CHIPLEDGER_CLUSTER_TEMPLATE=config/demo-consortium.json scripts/cluster.sh start "$data" \
+    >"$root/demo-cluster.out"
+  trap '"$root/scripts/cluster.sh" stop "$data" >/dev/null 2>&1 || true' EXIT
+  cat "$root/demo-cluster.out"
+  eval "$(grep '^export CHIPLEDGER_NODE=' "$root/demo-cluster.out")"
+else
+  "$bin/chipledger-node" init --dir "$data" --port 0 --template config/demo-consortium.json
+fi
 cd "$data"
 say "members (id, role, country):"
 sed -n 's/.*"id": "\([a-z-]*\)".*"roles": \["\([a-z]*\)"\].*"country": "\([A-Z]*\)".*/\1 \2 \3/p' \
@@ -60,6 +75,7 @@ done
 say "policy: H100-SXM5 and ECCNs 3A090/4A090 are controlled; AE, CN, HK and RU are restricted"
 say "destinations (shipping there needs an export license); attestations must be under 168 h old"
 
+if ! $cluster; then
 step "2. start one chipledger-node (RocksDB in demo-data/data)"
 "$bin/chipledger-node" --config node.toml >node.log 2>&1 &
 node_pid=$!
@@ -74,6 +90,7 @@ done
 [ -n "$url" ] || { echo "the node did not start"; cat node.log; exit 1; }
 export CHIPLEDGER_NODE=$url
 cat node.log
+fi
 
 step "3. the fab makes 1,000 H100s; each chip carries its own device key (simulated here)"
 run cl devkeys --count 1000 --prefix GPU- --start 1 --out chips
@@ -160,4 +177,4 @@ say "(GPU-0999 never left the distributor's warehouse)"
 run cl verify --csv sample.csv --trust consortium.json ||
   echo "(exit $? — the batch's most severe finding)"
 echo
-echo "demo done in $(( $(date +%s) - started )) s; its data (keys, trust file, chips, node log) is in demo-data/"
+echo "demo done in $(( $(date +%s) - started )) s; its data (keys, trust file, chips, node logs) is in ${data#"$root"/}/"
