@@ -219,12 +219,12 @@ struct Replicator::Impl {
 
   static void on_wakeup(uv_async_t* handle) {
     auto* self = static_cast<Impl*>(handle->data);
-    std::deque<std::function<void()>> todo;
+    std::deque<std::function<void()>> pending;
     {
       std::lock_guard lock(self->task_mu);
-      todo.swap(self->tasks);
+      pending.swap(self->tasks);
     }
-    for (auto& t : todo) t();
+    for (auto& t : pending) t();
   }
 
   // --- the FSM ---------------------------------------------------------------

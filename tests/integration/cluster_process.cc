@@ -55,39 +55,6 @@ int free_base_port(unsigned n) {
   throw std::runtime_error("no free block of loopback ports for a cluster");
 }
 
-std::optional<int> reap(pid_t pid, Clock::time_point deadline) {
-#ifdef SYS_pidfd_open
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-#else
-  int pidfd = -1;
-#endif
-  std::optional<int> result;
-  while (true) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      result = WIFEXITED(status)     ? WEXITSTATUS(status)
-               : WIFSIGNALED(status) ? 128 + WTERMSIG(status)
-                                     : -1;
-      break;
-    }
-    if (r < 0 && errno != EINTR) {
-      result = -1;
-      break;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) break;
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
-      poll(&p, 1, static_cast<int>(left.count()));
-    } else {
-      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(2)));
-    }
-  }
-  if (pidfd >= 0) ::close(pidfd);
-  return result;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -122,7 +89,7 @@ LocalCluster::~LocalCluster() {
   for (size_t i = 0; i < size(); ++i) {
     if (running(i)) {
       kill(pids_[i], SIGKILL);
-      reap(pids_[i], Clock::now() + 30s);
+      wait_pid(pids_[i], Clock::now() + 30s);
       pids_[i] = -1;
     }
     if (failed) std::cerr << "integration: node-" << i + 1 << ".log:\n" << tail(log(i)) << "\n";
@@ -188,14 +155,14 @@ void LocalCluster::start(size_t i, std::chrono::milliseconds deadline_in) {
   // Answers GET /v1/health, or exits, or the deadline passes.
   std::string last;
   while (true) {
-    if (auto exited = reap(pid, Clock::now()); exited) {
+    if (auto exited = wait_pid(pid, Clock::now()); exited) {
       pids_[i] = -1;
       fail(i, "exited with " + std::to_string(*exited) + " before answering GET /v1/health");
     }
     if (get_json(i, "/v1/health")) return;
     if (Clock::now() > deadline) {
       kill(pid, SIGKILL);
-      reap(pid, Clock::now() + 10s);
+      wait_pid(pid, Clock::now() + 10s);
       pids_[i] = -1;
       fail(i, "did not answer GET /v1/health in time");
     }
@@ -211,10 +178,10 @@ void LocalCluster::start_all(std::chrono::milliseconds deadline) {
 int LocalCluster::stop(size_t i, std::chrono::milliseconds deadline) {
   if (!running(i)) return 0;
   kill(pids_[i], SIGTERM);
-  auto code = reap(pids_[i], Clock::now() + deadline);
+  auto code = wait_pid(pids_[i], Clock::now() + deadline);
   if (!code) {
     kill(pids_[i], SIGKILL);
-    reap(pids_[i], Clock::now() + 10s);
+    wait_pid(pids_[i], Clock::now() + 10s);
     pids_[i] = -1;
     fail(i, "did not exit within " + std::to_string(deadline.count()) + " ms of SIGTERM");
   }
@@ -225,14 +192,14 @@ int LocalCluster::stop(size_t i, std::chrono::milliseconds deadline) {
 void LocalCluster::kill9(size_t i) {
   if (!running(i)) fail(i, "kill9() while it is not running");
   kill(pids_[i], SIGKILL);
-  auto code = reap(pids_[i], Clock::now() + 30s);
+  auto code = wait_pid(pids_[i], Clock::now() + 30s);
   if (!code) fail(i, "did not die within 30 s of SIGKILL");
   pids_[i] = -1;
 }
 
 std::optional<int> LocalCluster::wait_exit(size_t i, std::chrono::milliseconds deadline) {
   if (!running(i)) fail(i, "wait_exit() while it is not running");
-  auto code = reap(pids_[i], Clock::now() + deadline);
+  auto code = wait_pid(pids_[i], Clock::now() + deadline);
   if (code) pids_[i] = -1;
   return code;
 }

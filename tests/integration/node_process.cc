@@ -118,6 +118,32 @@ int open_pidfd(pid_t pid) {
 #endif
 }
 
+// Reads whatever is ready on fd into `to`; false at end of file.
+bool drain_fd(int fd, std::string& to) {
+  char buf[8192];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      to.append(buf, static_cast<size_t>(n));
+      return true;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return false;
+  }
+}
+
+std::string tail(const std::string& s, size_t n = 6000) {
+  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
+}
+
+bool keep_all() {
+  const char* k = std::getenv("CHIPLEDGER_INTEG_KEEP");
+  return k != nullptr && *k != '\0' && std::string(k) != "0";
+}
+
+}  // namespace
+
 // Reaps `pid`, waiting until `deadline`; nullopt when it is still running.
 // Waits on a pidfd where the kernel has them, else polls waitpid briefly.
 std::optional<int> wait_pid(pid_t pid, Clock::time_point deadline) {
@@ -146,32 +172,6 @@ std::optional<int> wait_pid(pid_t pid, Clock::time_point deadline) {
   if (pidfd >= 0) ::close(pidfd);
   return result;
 }
-
-// Reads whatever is ready on fd into `to`; false at end of file.
-bool drain_fd(int fd, std::string& to) {
-  char buf[8192];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) {
-      to.append(buf, static_cast<size_t>(n));
-      return true;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    return false;
-  }
-}
-
-std::string tail(const std::string& s, size_t n = 6000) {
-  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
-}
-
-bool keep_all() {
-  const char* k = std::getenv("CHIPLEDGER_INTEG_KEEP");
-  return k != nullptr && *k != '\0' && std::string(k) != "0";
-}
-
-}  // namespace
 
 bool current_test_failed() { return g_test_failed.load() || std::uncaught_exceptions() > 0; }
 

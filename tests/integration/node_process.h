@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,6 +39,11 @@ inline constexpr const char* kDemoTemplate = CHIPLEDGER_SOURCE_DIR "/config/demo
 // True when an assertion of the running test case failed (or an exception is
 // unwinding): the fixture then keeps its folder and prints where it is.
 bool current_test_failed();
+
+// Reaps child `pid`, waiting until `deadline` (on a pidfd where the kernel
+// has them); its exit status (128 + signal when killed), or nullopt while it
+// still runs.
+std::optional<int> wait_pid(pid_t pid, std::chrono::steady_clock::time_point deadline);
 
 struct ProcessResult {
   int exit_code = -1;  // the exit status, or 128 + signal number

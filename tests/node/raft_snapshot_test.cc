@@ -19,6 +19,7 @@
 #include "node/block_sequencer.h"
 #include "node/raft_replicator.h"
 #include "tests/node/raft_helpers.h"
+#include "tests/node/raft_test_node.h"
 #include "tests/node/test_consortium.h"
 
 namespace chipledger {
@@ -31,59 +32,7 @@ namespace fs = std::filesystem;
 constexpr unsigned kThreshold = 32;
 constexpr unsigned kTrailing = 16;
 
-struct SnapNode {
-  uint64_t id = 0;
-  std::string address;
-  fs::path dir;
-  std::unique_ptr<Ledger> ledger;
-  std::unique_ptr<Replicator> replicator;
-  std::unique_ptr<BlockSequencer> sequencer;
-  std::atomic<int> after_apply_calls{0};
-
-  Status start(const Consortium& consortium, const std::vector<RaftPeer>& cluster) {
-    if (!ledger) {
-      auto store = RocksStore::open((dir / "ledger").string());
-      CL_TRY(store);
-      auto l = Ledger::open(std::move(*store), consortium);
-      CL_TRY(l);
-      ledger = std::move(*l);
-    }
-    ReplicatorOptions o;
-    o.id = id;
-    o.address = address;
-    o.cluster = cluster;
-    o.dir = (dir / "raft").string();
-    o.election_timeout_ms = 400;
-    o.heartbeat_timeout_ms = 40;
-    o.snapshot_threshold = kThreshold;
-    o.snapshot_trailing = kTrailing;
-    auto r = Replicator::start(*ledger, o, [this] { ++after_apply_calls; });
-    CL_TRY(r);
-    replicator = std::move(*r);
-    Replicator* rep = replicator.get();
-    sequencer = std::make_unique<BlockSequencer>(
-        [rep](std::vector<PendingTx> txs, uint64_t t) { return rep->apply(std::move(txs), t); },
-        [] { return kT0; }, BlockSequencer::Options{1ms, 2000}, nullptr);
-    sequencer->start();
-    return Status::ok();
-  }
-
-  void stop() {
-    if (sequencer) sequencer->stop();
-    if (replicator) replicator->stop();
-    sequencer.reset();
-    replicator.reset();
-  }
-  bool running() const { return replicator != nullptr; }
-
-  Result<TxOutcome> submit(const SignedTransaction& tx) {
-    auto p = std::make_shared<std::promise<Result<TxOutcome>>>();
-    auto f = p->get_future();
-    sequencer->submit(PendingTx{tx, true}, [p](Result<TxOutcome> r) { p->set_value(r); });
-    if (f.wait_for(60s) != std::future_status::ready) return Status::error("no answer in 60 s");
-    return f.get();
-  }
-};
+using SnapNode = RaftTestNode;
 
 struct SnapCluster {
   TempDir tmp{"chipledger-raft-snap-"};
@@ -95,6 +44,11 @@ struct SnapCluster {
     for (uint64_t i = 0; i < 3; ++i) {
       auto n = std::make_unique<SnapNode>();
       n->id = i + 1;
+      n->gather = 1ms;
+      n->tune = [](ReplicatorOptions& o) {
+        o.snapshot_threshold = kThreshold;
+        o.snapshot_trailing = kTrailing;
+      };
       n->address = "127.0.0.1:" + std::to_string(free_port());
       n->dir = tmp.path / ("node" + std::to_string(i + 1));
       fs::create_directories(n->dir);

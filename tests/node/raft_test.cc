@@ -23,6 +23,7 @@
 #include "ledger/rocks_store.h"
 #include "node/block_sequencer.h"
 #include "tests/node/raft_helpers.h"
+#include "tests/node/raft_test_node.h"
 #include "tests/node/test_consortium.h"
 
 namespace chipledger {
@@ -33,63 +34,7 @@ using namespace chipledger::testing;
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// One node: a RocksDB ledger, its Replicator and a sequencer feeding it.
-struct Node {
-  uint64_t id = 0;
-  std::string address;
-  fs::path dir;
-  std::unique_ptr<Ledger> ledger;
-  std::unique_ptr<Replicator> replicator;
-  std::unique_ptr<BlockSequencer> sequencer;
-  std::atomic<int> after_apply_calls{0};
-
-  Status start(const Consortium& consortium, const std::vector<RaftPeer>& cluster) {
-    if (!ledger) {
-      auto store = RocksStore::open((dir / "ledger").string());
-      CL_TRY(store);
-      auto l = Ledger::open(std::move(*store), consortium);
-      CL_TRY(l);
-      ledger = std::move(*l);
-    }
-    ReplicatorOptions o;
-    o.id = id;
-    o.address = address;
-    o.cluster = cluster;
-    o.dir = (dir / "raft").string();
-    o.election_timeout_ms = 400;
-    o.heartbeat_timeout_ms = 40;
-    auto r = Replicator::start(*ledger, o, [this] { ++after_apply_calls; });
-    CL_TRY(r);
-    replicator = std::move(*r);
-    Replicator* rep = replicator.get();
-    sequencer = std::make_unique<BlockSequencer>(
-        [rep](std::vector<PendingTx> txs, uint64_t t) { return rep->apply(std::move(txs), t); },
-        [] { return kT0; }, BlockSequencer::Options{2ms, 2000}, nullptr);
-    sequencer->start();
-    return Status::ok();
-  }
-
-  // Stops serving; the ledger stays open (a restart reuses it).
-  void stop() {
-    if (sequencer) sequencer->stop();
-    if (replicator) replicator->stop();
-    sequencer.reset();
-    replicator.reset();
-  }
-
-  bool running() const { return replicator != nullptr; }
-
-  // Submits one transaction and waits for its answer.
-  Result<TxOutcome> submit(const SignedTransaction& tx, bool checked = true) {
-    auto p = std::make_shared<std::promise<Result<TxOutcome>>>();
-    auto f = p->get_future();
-    sequencer->submit(PendingTx{tx, checked}, [p](Result<TxOutcome> r) { p->set_value(r); });
-    if (f.wait_for(60s) != std::future_status::ready) {
-      return Status::error("no answer within 60 s");
-    }
-    return f.get();
-  }
-};
+using Node = RaftTestNode;
 
 struct Cluster {
   TempDir tmp;
