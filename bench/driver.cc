@@ -18,6 +18,16 @@ RequestResult post_transaction(HttpClient& http, const std::string& body) {
   return {o, "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)};
 }
 
+RequestResult post_batch(HttpClient& http, const std::string& body) {
+  auto r = http.post("/v1/transactions/batch", body);
+  if (!r) return {Outcome::failed, r.reason()};
+  if (r->status == 200 && r->body.find("\"refused\":0,") != std::string::npos) {
+    return {Outcome::ok, {}};
+  }
+  Outcome o = r->status == 200 ? Outcome::refused : Outcome::failed;
+  return {o, "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 300)};
+}
+
 DriveResult drive(size_t count, const DriveOptions& options, const RequestFn& request) {
   DriveResult result;
   std::mutex mu;

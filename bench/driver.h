@@ -48,5 +48,8 @@ DriveResult drive(size_t count, const DriveOptions& options, const RequestFn& re
 // The common request: POST /v1/transactions with a prepared body; ok when
 // the node answers 200 {"accepted":true,...}.
 RequestResult post_transaction(HttpClient& http, const std::string& body);
+// POST /v1/transactions/batch with a prepared {"txs": [...]} body; ok when
+// the node answers 200 and refused none of them.
+RequestResult post_batch(HttpClient& http, const std::string& body);
 
 }  // namespace chipledger::bench

@@ -1,8 +1,11 @@
 #include "bench/node_runner.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +14,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -60,6 +66,35 @@ int wait_exit(pid_t pid, std::chrono::milliseconds deadline) {
   }
 }
 
+// True when nothing listens on or holds 127.0.0.1:port right now.
+bool port_free(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A base port P with P..P+n-1 (APIs) and P+100..P+100+n-1 (Raft) free, as
+// `chipledger-node init --nodes N --port P` lays them out.
+Result<int> free_base_port(unsigned n) {
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 59000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int base = pick(rng);
+    bool ok = true;
+    for (unsigned i = 0; ok && i < n; ++i) {
+      ok = port_free(base + static_cast<int>(i)) && port_free(base + 100 + static_cast<int>(i));
+    }
+    if (ok) return base;
+  }
+  return Result<int>::error("no free block of loopback ports for a cluster");
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -76,17 +111,29 @@ std::string default_node_bin() {
   return (self.parent_path() / "chipledger-node").string();
 }
 
-Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin, bool keep) {
+Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin, bool keep,
+                                                     unsigned nodes) {
+  using R = Result<std::unique_ptr<NodeRunner>>;
+  if (nodes < 1 || nodes > 9) return R::error("--nodes must be 1 to 9");
   std::string templ = (fs::temp_directory_path() / "chipledger-bench-XXXXXX").string();
   std::vector<char> buf(templ.begin(), templ.end());
   buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) {
-    return Result<std::unique_ptr<NodeRunner>>::error("mkdtemp " + templ + ": " +
-                                                      std::strerror(errno));
-  }
+  if (mkdtemp(buf.data()) == nullptr)
+    return R::error("mkdtemp " + templ + ": " + std::strerror(errno));
   std::unique_ptr<NodeRunner> runner(new NodeRunner(node_bin, buf.data(), keep));
+  std::vector<std::string> argv{node_bin, "init", "--dir", runner->dir_, "--port", "0"};
+  int base = 0;
+  if (nodes > 1) {
+    auto port = free_base_port(nodes);
+    if (!port) return port.status();
+    base = *port;
+    argv = {node_bin,  "init",
+            "--dir",   runner->dir_,
+            "--nodes", std::to_string(nodes),
+            "--port",  std::to_string(base)};
+  }
   std::string log = runner->root_ + "/init.log";
-  auto pid = spawn({node_bin, "init", "--dir", runner->dir_, "--port", "0"}, log);
+  auto pid = spawn(argv, log);
   if (!pid) return pid.status();
   int code = wait_exit(*pid, 60s);
   if (code != 0) {
@@ -94,8 +141,17 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
       kill(*pid, SIGKILL);
       wait_exit(*pid, 10s);
     }
-    return Result<std::unique_ptr<NodeRunner>>::error(
-        node_bin + " init failed (exit " + std::to_string(code) + "): " + read_file(log));
+    return R::error(node_bin + " init failed (exit " + std::to_string(code) +
+                    "): " + read_file(log));
+  }
+  if (nodes == 1) {
+    runner->nodes_.push_back({runner->dir_ + "/node.toml", runner->dir_ + "/node.log", "", -1});
+  }
+  for (unsigned i = 0; nodes > 1 && i < nodes; ++i) {
+    std::string name = runner->dir_ + "/node-" + std::to_string(i + 1);
+    runner->nodes_.push_back({name + ".toml", name + ".log",
+                              "http://127.0.0.1:" + std::to_string(base + static_cast<int>(i)),
+                              -1});
   }
   return runner;
 }
@@ -110,61 +166,123 @@ NodeRunner::~NodeRunner() {
   fs::remove_all(root_, ec);
 }
 
+std::vector<pid_t> NodeRunner::follower_pids() const {
+  std::vector<pid_t> out;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (i != leader_) out.push_back(nodes_[i].pid);
+  }
+  return out;
+}
+
 std::string NodeRunner::log_tail(size_t bytes) const {
-  std::string s = read_file(dir_ + "/node.log");
-  return s.size() <= bytes ? s : "..." + s.substr(s.size() - bytes);
+  std::string all;
+  for (const auto& n : nodes_) {
+    std::string s = read_file(n.log);
+    if (nodes_.size() > 1) all += "--- " + n.log + "\n";
+    all += s.size() <= bytes ? s : "..." + s.substr(s.size() - bytes);
+  }
+  return all;
 }
 
 Status NodeRunner::start(std::chrono::seconds deadline) {
-  if (pid_ > 0) return Status::error("the node is already running");
-  std::string log = dir_ + "/node.log";
-  auto pid = spawn({node_bin_, "--config", dir_ + "/node.toml"}, log);
-  if (!pid) return pid.status();
-  pid_ = *pid;
   auto until = std::chrono::steady_clock::now() + deadline;
+  for (auto& n : nodes_) {
+    if (n.pid > 0) return Status::error("the node is already running");
+    CL_TRY(start_one(n, until));
+  }
+  Status st = nodes_.size() > 1 ? wait_leader(until) : Status::ok();
+  if (!st) stop();
+  return st;
+}
+
+// Starts one node; a single node's URL comes from its log ("listening on").
+Status NodeRunner::start_one(Node& n, std::chrono::steady_clock::time_point until) {
+  auto pid = spawn({node_bin_, "--config", n.config}, n.log);
+  if (!pid) return pid.status();
+  n.pid = *pid;
   static constexpr std::string_view kMarker = "listening on ";  // then http://HOST:PORT
-  while (url_.empty()) {
-    std::string out = read_file(log);
+  while (n.url.empty()) {
+    std::string out = read_file(n.log);
     size_t at = out.find(std::string(kMarker) + "http://");
     if (at != std::string::npos) {
       size_t begin = at + kMarker.size();
       size_t end = out.find_first_of(" \r\n", begin);
-      if (end != std::string::npos) url_ = out.substr(begin, end - begin);
+      if (end != std::string::npos) n.url = out.substr(begin, end - begin);
     }
-    if (!url_.empty()) break;
-    if (wait_exit(pid_, 0ms) != -2) {
-      pid_ = -1;
+    if (!n.url.empty()) break;
+    if (wait_exit(n.pid, 0ms) != -2) {
+      n.pid = -1;
       return Status::error("the node exited before listening:\n" + log_tail());
     }
     if (std::chrono::steady_clock::now() > until) {
-      stop();
       return Status::error("the node printed no \"listening on\" line in time:\n" + log_tail());
     }
     std::this_thread::sleep_for(10ms);
   }
   while (true) {
-    auto http = HttpClient::connect_to(url_, 2s);
-    if (!http) return http.status();
-    auto r = (*http)->get("/v1/health");
-    if (r && r->status == 200) return Status::ok();
+    auto http = HttpClient::connect_to(n.url, 2s);
+    if (http) {
+      auto r = (*http)->get("/v1/health");
+      if (r && r->status == 200) return Status::ok();
+    }
+    if (wait_exit(n.pid, 0ms) != -2) {
+      n.pid = -1;
+      return Status::error(n.config + ": the node exited:\n" + log_tail());
+    }
     if (std::chrono::steady_clock::now() > until) {
-      stop();
-      return Status::error("GET /v1/health did not answer 200 in time:\n" + log_tail());
+      return Status::error(n.url + ": GET /v1/health did not answer 200 in time:\n" + log_tail());
     }
     std::this_thread::sleep_for(10ms);
   }
 }
 
-int NodeRunner::stop() {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int code = wait_exit(pid_, 60s);
-  if (code == -2) {
-    kill(pid_, SIGKILL);
-    code = wait_exit(pid_, 10s);
+// Waits until every node names the same leader and exactly one is it.
+Status NodeRunner::wait_leader(std::chrono::steady_clock::time_point until) {
+  while (true) {
+    std::optional<std::string> named;
+    std::optional<size_t> leader;
+    bool agree = true;
+    for (size_t i = 0; i < nodes_.size() && agree; ++i) {
+      auto http = HttpClient::connect_to(nodes_[i].url, 2s);
+      auto r = http ? (*http)->get("/v1/health") : Result<HttpReply>(http.status());
+      auto j =
+          r && r->status == 200 ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();
+      const auto raft =
+          j.is_object() ? j.value("raft", nlohmann::json::object()) : nlohmann::json::object();
+      std::string url = raft.contains("leader") && raft["leader"].is_string()
+                            ? raft["leader"].get<std::string>()
+                            : "";
+      agree = !url.empty() && (!named || *named == url);
+      named = url;
+      if (raft.value("role", "") == "leader") leader = i;
+    }
+    if (agree && leader && nodes_[*leader].url == *named) {
+      leader_ = *leader;
+      return Status::ok();
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      return Status::error("no Raft leader that every node names in time:\n" + log_tail());
+    }
+    std::this_thread::sleep_for(50ms);
   }
-  pid_ = -1;
-  return code;
+}
+
+int NodeRunner::stop() {
+  int result = -1;
+  for (auto& n : nodes_) {
+    if (n.pid > 0) kill(n.pid, SIGTERM);
+  }
+  for (auto& n : nodes_) {
+    if (n.pid <= 0) continue;
+    int code = wait_exit(n.pid, 60s);
+    if (code == -2) {
+      kill(n.pid, SIGKILL);
+      code = wait_exit(n.pid, 10s);
+    }
+    n.pid = -1;
+    if (result <= 0) result = code;
+  }
+  return result;
 }
 
 }  // namespace chipledger::bench

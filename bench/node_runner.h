@@ -1,7 +1,9 @@
-// A real chipledger-node process for the benchmark: a fresh temp folder with
-// a dev consortium (`chipledger-node init --dir D --port 0`), the node
-// started on it with its output in D/node.log, stopped with SIGTERM. The
-// benchmark drives it only through its HTTP API.
+// Real chipledger-node processes for the benchmark: a fresh temp folder with
+// a dev consortium (`chipledger-node init --dir D --port 0`, or with
+// `--nodes N --port P` a local cluster on loopback ports that were free a
+// moment ago), every node started on it with its output in D/node.log (or
+// D/node-I.log), stopped with SIGTERM. The benchmark drives them only
+// through their HTTP API.
 #pragma once
 
 #include <sys/types.h>
@@ -9,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crypto/result.h"
 
@@ -17,32 +20,45 @@ namespace chipledger::bench {
 class NodeRunner {
  public:
   // Makes a fresh folder under the temp folder and writes a dev consortium
-  // into it. `keep`: leave the folder behind (its path is printed).
-  static Result<std::unique_ptr<NodeRunner>> init(const std::string& node_bin, bool keep);
+  // of `nodes` nodes into it. `keep`: leave the folder behind (its path is
+  // printed).
+  static Result<std::unique_ptr<NodeRunner>> init(const std::string& node_bin, bool keep,
+                                                  unsigned nodes = 1);
   ~NodeRunner();  // stop(), then removes the folder unless kept
   NodeRunner(const NodeRunner&) = delete;
   NodeRunner& operator=(const NodeRunner&) = delete;
 
-  // Starts the node and returns once it printed its URL and answers
-  // GET /v1/health.
+  // Starts every node and returns once each answers GET /v1/health and,
+  // for a cluster, all of them name the same Raft leader.
   Status start(std::chrono::seconds deadline = std::chrono::seconds(60));
-  // SIGTERM, then waits for the exit; returns its exit code (-1: not running).
+  // SIGTERM to each node, then waits for the exits; returns the first
+  // non-zero exit code, 0 when all exited cleanly (-1: none was running).
   int stop();
 
-  const std::string& dir() const { return dir_; }  // keys/, consortium.json, node.toml
-  const std::string& url() const { return url_; }
-  pid_t pid() const { return pid_; }
-  std::string log_tail(size_t bytes = 4000) const;
+  const std::string& dir() const { return dir_; }  // keys/, consortium.json, node*.toml
+  const std::string& url() const { return nodes_[leader_].url; }  // the leader's API
+  pid_t pid() const { return nodes_[leader_].pid; }
+  std::vector<pid_t> follower_pids() const;
+  size_t size() const { return nodes_.size(); }
+  std::string log_tail(size_t bytes = 4000) const;  // every node's
 
  private:
+  struct Node {
+    std::string config;
+    std::string log;
+    std::string url;  // known from the start for a cluster, from the log for one node
+    pid_t pid = -1;
+  };
   NodeRunner(std::string node_bin, std::string root, bool keep)
       : node_bin_(std::move(node_bin)), root_(root), dir_(root + "/net"), keep_(keep) {}
+  Status start_one(Node& n, std::chrono::steady_clock::time_point until);
+  Status wait_leader(std::chrono::steady_clock::time_point until);
   std::string node_bin_;
   std::string root_;  // the temp folder this runner made (and removes)
   std::string dir_;   // root_/net: what `init` writes
   bool keep_ = false;
-  pid_t pid_ = -1;
-  std::string url_;
+  std::vector<Node> nodes_;
+  size_t leader_ = 0;
 };
 
 // The chipledger-node binary beside this program's own executable.

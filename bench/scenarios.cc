@@ -100,13 +100,15 @@ Result<Registrations> prepare_registrations(const Members& m, const std::string&
 // One single-serial transfer (maker -> distributor) or accept (by the
 // distributor) per serial, each naming the serial's latest event as prev.
 struct Moves {
-  std::vector<std::string> bodies;
+  std::vector<std::string> bodies;  // {"tx": ...} each
+  std::vector<std::string> wire64;  // the base64 signed transactions alone
   std::vector<Hash> txids;
 };
 Result<Moves> prepare_moves(const Members& m, TxType type, const std::string& tag, size_t count,
                             const std::function<Hash(size_t)>& prev, unsigned threads) {
   Moves out;
   out.bodies.resize(count);
+  out.wire64.resize(count);
   out.txids.resize(count);
   uint64_t now = unix_ms();
   bool transfer = type == TxType::transfer;
@@ -120,11 +122,31 @@ Result<Moves> prepare_moves(const Members& m, TxType type, const std::string& ta
     tx.refs.push_back({serial_name(tag, i), prev(i)});
     auto stx = sign_transaction(tx, key);
     if (!stx) return stx.status().context("signing");
-    out.bodies[i] = submit_body(*stx);
+    out.wire64[i] = base64_encode(stx->wire());
+    out.bodies[i] = "{\"tx\":\"" + out.wire64[i] + "\"}";
     out.txids[i] = stx->txid;
     return Status::ok();
   }));
   return out;
+}
+
+// Request bodies of `per` transactions each: {"tx": ...} for POST
+// /v1/transactions when per is 1, else {"txs": [...]} for /batch.
+std::vector<std::string> group_bodies(const Moves& moves, size_t per) {
+  if (per <= 1) return moves.bodies;
+  std::vector<std::string> out;
+  for (size_t i = 0; i < moves.wire64.size(); i += per) {
+    std::string body = "{\"txs\":[";
+    for (size_t k = i; k < std::min(moves.wire64.size(), i + per); ++k) {
+      body += (k == i ? "\"" : ",\"") + moves.wire64[k] + "\"";
+    }
+    out.push_back(body + "]}");
+  }
+  return out;
+}
+
+RequestResult post_moves(HttpClient& http, const std::string& body, size_t per) {
+  return per <= 1 ? post_transaction(http, body) : post_batch(http, body);
 }
 
 // Submits prepared bodies (setup, not measured); fails unless every one is accepted.
@@ -210,46 +232,68 @@ Result<json> run_transfers(const Target& target, const Members& m, const Signatu
   if (!accepts) return accepts.status();
   double setup_s = seconds_since(setup_start);
 
-  // 1. As fast as the node answers.
+  // 1. As fast as the node answers, `per` transactions per request.
+  const size_t per = std::max<size_t>(1, o.per_request);
+  std::vector<std::string> transfer_requests = group_bodies(*transfers, per);
+  std::vector<std::string> accept_requests = group_bodies(*accepts, per);
   DriveOptions full{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
-  CpuMeter cpu(target.pid);
-  DriveResult max = drive(o.count, full, [&](size_t i, HttpClient& http) {
-    return post_transaction(http, transfers->bodies[i]);
+  CpuMeter cpu(target.pid, target.followers);
+  DriveResult max = drive(transfer_requests.size(), full, [&](size_t i, HttpClient& http) {
+    return post_moves(http, transfer_requests[i], per);
   });
-  json cpu_max = cpu.finish(max.ok, "tx");
-  double tps = per_s(max.ok, max.seconds);
+  size_t max_txs = max.ok == transfer_requests.size() ? o.count : max.ok * per;
+  json cpu_max = cpu.finish(max_txs, "tx");
+  double tps = per_s(max_txs, max.seconds);
   // 2. Paced at half that throughput: the latency a lightly loaded node gives.
   DriveResult half;
   double half_rate = tps / 2;
-  if (max.ok == o.count && half_rate > 0) {
-    DriveOptions paced{target.url, o.concurrency, half_rate, std::chrono::seconds(30)};
-    half = drive(o.count, paced, [&](size_t i, HttpClient& http) {
-      return post_transaction(http, accepts->bodies[i]);
+  if (max.ok == transfer_requests.size() && half_rate > 0) {
+    DriveOptions paced{target.url, o.concurrency, half_rate / static_cast<double>(per),
+                       std::chrono::seconds(30)};
+    half = drive(accept_requests.size(), paced, [&](size_t i, HttpClient& http) {
+      return post_moves(http, accept_requests[i], per);
     });
   }
+  size_t half_txs = half.ok == accept_requests.size() ? o.count : half.ok * per;
 
-  json j = figures("transfers", o, max, tps, "tx/s", tps, limit);
+  // Every node verifies each signature once: a cluster of n nodes on this
+  // one machine needs n verifications per transaction.
+  const size_t nodes = 1 + target.followers.size();
+  double signatures = tps * static_cast<double>(nodes);
+  json j = figures("transfers", o, max, tps, "tx/s", signatures, limit);
+  j["ok"] = max_txs;
+  j["requests_ok"] = max.ok;
   j["cpu"] = cpu_max;
-  j["what"] = "single-serial transfers, one Ed25519 signature each, durable (synced per block)";
+  j["what"] = "single-serial transfers, one Ed25519 signature each, durable (synced per block), " +
+              (per == 1 ? std::string("one per request (POST /v1/transactions)")
+                        : std::to_string(per) + " per request (POST /v1/transactions/batch)");
+  j["per_request"] = per;
+  j["transactions_ok"] = max_txs;
+  j["nodes"] = nodes;
   j["setup"] = {{"seconds", setup_s},
                 {"what", "registered " + std::to_string(o.count) + " serials in transactions of " +
                              std::to_string(batch) + "; signed " + std::to_string(o.count) +
                              " transfers and as many accepts"}};
   json h = drive_json(half);
   h["rate_target"] = half_rate;
-  h["rate_achieved"] = per_s(half.ok, half.seconds);
+  h["rate_achieved"] = per_s(half_txs, half.seconds);
   h["what"] =
-      "accepts of those transfers, paced at half the measured transfer throughput; "
-      "latency from each request's scheduled send time";
+      "accepts of those transfers, paced at half the measured transfer throughput, as many per "
+      "request; latency from each request's scheduled send time";
   j["half_rate"] = h;
   double p99 = summarize(half.latencies_us).p99_ms;
+  double goal = nodes == 1 ? 0.5 : 0.4;
+  std::string goal_what =
+      nodes == 1 ? "transfers >= 50% of the signature-verification limit (all cores)"
+                 : "transfers on " + std::to_string(nodes) + " nodes >= 40% of the limit / " +
+                       std::to_string(nodes) + " (ratio counts every node's verifications)";
   j["targets"] =
-      json::array({{{"what", "transfers >= 50% of the signature-verification limit (all cores)"},
-                    {"value", limit.ratio(tps)},
-                    {"met", limit.ratio(tps) >= 0.5}},
+      json::array({{{"what", goal_what},
+                    {"value", limit.ratio(signatures)},
+                    {"met", limit.ratio(signatures) >= goal}},
                    {{"what", "p99 submit latency at half the maximum throughput < 50 ms"},
                     {"value", p99},
-                    {"met", half.ok == o.count && p99 < 50}}});
+                    {"met", half.ok == accept_requests.size() && p99 < 50}}});
   j["node_memory"] = node_memory(target);
   return j;
 }

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "bench/limit.h"
 #include "crypto/keys.h"
@@ -21,6 +22,7 @@ struct Target {
   std::string url;
   std::string dir;  // keys/MEMBER.pem and consortium.json
   pid_t pid = -1;   // known when the benchmark started the node: its memory is reported
+  std::vector<pid_t> followers;  // a cluster's other nodes (their CPU is reported too)
 };
 
 struct Members {
@@ -33,9 +35,10 @@ Result<Members> load_members(const std::string& dir);
 struct ScenarioOptions {
   size_t count = 0;  // transfers / serials / verifications
   unsigned concurrency = 1;
-  size_t batch = 0;  // serials per register transaction
-  size_t pool = 0;   // verify: distinct serials to pick from
-  std::string tag;   // makes this run's serials unique on a reused node
+  size_t batch = 0;        // serials per register transaction
+  size_t pool = 0;         // verify: distinct serials to pick from
+  size_t per_request = 1;  // transfers: transactions per POST (1: /v1/transactions, else /batch)
+  std::string tag;         // makes this run's serials unique on a reused node
   unsigned prep_threads = 1;
 };
 

@@ -98,10 +98,23 @@ double own_cpu_seconds() {
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
-CpuMeter::CpuMeter(pid_t node_pid)
+CpuMeter::CpuMeter(pid_t node_pid, std::vector<pid_t> followers)
     : node_pid_(node_pid),
+      followers_(std::move(followers)),
       node_start_(process_cpu_seconds(node_pid)),
+      followers_start_(total(followers_)),
       client_start_(own_cpu_seconds()) {}
+
+std::optional<double> CpuMeter::total(const std::vector<pid_t>& pids) {
+  if (pids.empty()) return std::nullopt;
+  double sum = 0;
+  for (pid_t p : pids) {
+    auto s = process_cpu_seconds(p);
+    if (!s) return std::nullopt;
+    sum += *s;
+  }
+  return sum;
+}
 
 nlohmann::json CpuMeter::finish(size_t units, const std::string& unit) const {
   double client = own_cpu_seconds() - client_start_;
@@ -113,6 +126,11 @@ nlohmann::json CpuMeter::finish(size_t units, const std::string& unit) const {
   if (node_start_ && node_end) {
     j["node_seconds"] = *node_end - *node_start_;
     j["node_us_per_" + unit] = per(*node_end - *node_start_);
+  }
+  auto followers_end = total(followers_);
+  if (followers_start_ && followers_end) {
+    j["followers_seconds"] = *followers_end - *followers_start_;
+    j["followers_us_per_" + unit] = per(*followers_end - *followers_start_);
   }
   return j;
 }

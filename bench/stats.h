@@ -48,16 +48,21 @@ unsigned cpu_count();
 std::optional<double> process_cpu_seconds(pid_t pid);
 double own_cpu_seconds();
 
-// CPU used by the node (when its pid is known) and by this client over a span.
+// CPU used by the node (when its pid is known), by a cluster's other nodes
+// (when given) and by this client over a span.
 class CpuMeter {
  public:
-  explicit CpuMeter(pid_t node_pid);
-  // {"node_seconds","client_seconds", and per unit of work in microseconds}.
+  explicit CpuMeter(pid_t node_pid, std::vector<pid_t> followers = {});
+  // {"node_seconds","client_seconds", "followers_seconds" with followers,
+  // and each per unit of work in microseconds}.
   nlohmann::json finish(size_t units, const std::string& unit) const;
 
  private:
+  static std::optional<double> total(const std::vector<pid_t>& pids);
   pid_t node_pid_;
+  std::vector<pid_t> followers_;
   std::optional<double> node_start_;
+  std::optional<double> followers_start_;
   double client_start_;
 };
 

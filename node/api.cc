@@ -4,6 +4,8 @@
 #include <charconv>
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "crypto/signed_note.h"
@@ -15,6 +17,7 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxHistoriesPerRequest = 1000;
+constexpr size_t kMaxBatchTransactions = 1000;
 // How long GET /v1/checkpoint waits, by default, for the peers' signatures
 // on the log this node applied.
 constexpr uint64_t kCheckpointWaitMs = 1000;
@@ -152,6 +155,10 @@ void Api::handle(HttpRequest req, Responder respond) {
     if (req.method != "POST") return method_not_allowed();
     return submit(req, std::move(respond));
   }
+  if (what == "transactions" && parts.size() == 3 && parts[2] == "batch") {
+    if (req.method != "POST") return method_not_allowed();
+    return submit_batch(req, std::move(respond));
+  }
   if (what == "histories" && parts.size() == 2) {
     if (req.method != "POST") return method_not_allowed();
     return respond(histories(req.body));
@@ -231,6 +238,94 @@ void Api::submit(const HttpRequest& req, Responder respond) {
     }
     respond(json_ok(json{{"accepted", true}, {"index", outcome->index}, {"txid", txid}}));
   });
+}
+
+namespace {
+
+// The per-transaction answers of a batch, gathered from the sequencer's
+// callbacks; the last one to arrive sends the reply.
+struct BatchReply {
+  std::mutex mu;
+  std::vector<json> results;
+  size_t remaining = 0;
+  Responder respond;
+
+  void answer() {
+    size_t accepted = 0;
+    for (const auto& r : results) accepted += r.value("accepted", false) ? 1 : 0;
+    json all = json::array();
+    for (auto& r : results) all.push_back(std::move(r));
+    respond(json_ok(
+        json{{"accepted", accepted}, {"refused", all.size() - accepted}, {"results", all}}));
+  }
+};
+
+json refused_item(int status, const std::string& txid, const std::string& reason) {
+  return json{{"status", status}, {"accepted", false}, {"txid", txid}, {"error", reason}};
+}
+
+}  // namespace
+
+void Api::submit_batch(const HttpRequest& req, Responder respond) {
+  if (auto redirect = not_leader()) return respond(std::move(*redirect));
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return respond(json_error(400, "the request body is not valid JSON"));
+  if (!body.is_object() || !body.contains("txs") || !body["txs"].is_array()) {
+    return respond(json_error(400, "expected {\"txs\": [\"<base64 signed transaction>\", ...]}"));
+  }
+  const json& txs = body["txs"];
+  if (txs.empty() || txs.size() > kMaxBatchTransactions) {
+    return respond(json_error(400, "a batch holds 1 to " + std::to_string(kMaxBatchTransactions) +
+                                       " transactions, not " + std::to_string(txs.size())));
+  }
+  // Every entry must decode before any is submitted: a malformed batch
+  // changes nothing.
+  std::vector<SignedTransaction> decoded;
+  decoded.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    std::string where = "txs[" + std::to_string(i) + "]: ";
+    if (!txs[i].is_string()) return respond(json_error(400, where + "not a base64 string"));
+    auto wire = base64_decode(txs[i].get<std::string>());
+    if (!wire) return respond(json_error(400, where + wire.reason()));
+    auto stx = SignedTransaction::decode(*wire);
+    if (!stx) return respond(json_error(400, where + "malformed transaction: " + stx.reason()));
+    decoded.push_back(std::move(*stx));
+  }
+  auto reply = std::make_shared<BatchReply>();
+  reply->results.resize(decoded.size());
+  reply->respond = std::move(respond);
+  std::vector<PendingTx> pending;
+  std::vector<size_t> slot;  // pending[k] answers results[slot[k]]
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    if (auto sig = ledger_.check_arrival(decoded[i]); !sig) {
+      reply->results[i] = refused_item(422, hex_encode(decoded[i].txid), sig.reason());
+      continue;
+    }
+    slot.push_back(i);
+    pending.push_back(PendingTx{std::move(decoded[i]), true});
+  }
+  if (pending.empty()) return reply->answer();
+  std::vector<std::string> txids;
+  txids.reserve(pending.size());
+  for (const auto& p : pending) txids.push_back(hex_encode(p.tx.txid));
+  reply->remaining = pending.size();
+  sequencer_.submit_many(
+      std::move(pending), [reply, slot = std::move(slot), txids = std::move(txids)](
+                              size_t k, Result<TxOutcome> outcome) {
+        json item = !outcome             ? refused_item(503, txids[k], outcome.reason())
+                    : !outcome->accepted ? refused_item(422, txids[k], outcome->reason)
+                                         : json{{"status", 200},
+                                                {"accepted", true},
+                                                {"index", outcome->index},
+                                                {"txid", txids[k]}};
+        bool last = false;
+        {
+          std::lock_guard lock(reply->mu);
+          reply->results[slot[k]] = std::move(item);
+          last = --reply->remaining == 0;
+        }
+        if (last) reply->answer();
+      });
 }
 
 HttpResponse Api::chip(const std::string& serial) const {

@@ -67,6 +67,7 @@ class Api {
 
  private:
   void submit(const HttpRequest& request, Responder respond);
+  void submit_batch(const HttpRequest& request, Responder respond);
   HttpResponse chip(const std::string& serial) const;
   HttpResponse license(const std::string& id) const;
   HttpResponse history(const std::string& serial, const std::string& query) const;

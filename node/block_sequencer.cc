@@ -1,6 +1,17 @@
 #include "node/block_sequencer.h"
 
+#include <memory>
+
 namespace chipledger {
+namespace {
+
+// Why a submission was not queued.
+Status closed(bool failed) {
+  return Status::error(failed ? "the node stopped accepting writes after a storage failure"
+                              : "the node is shutting down");
+}
+
+}  // namespace
 
 BlockSequencer::BlockSequencer(Ledger& ledger, Clock clock, Options options,
                                std::function<void()> after_block)
@@ -60,8 +71,26 @@ void BlockSequencer::submit(PendingTx tx, Callback done) {
       return;
     }
   }
-  done(Status::error(failed ? "the node stopped accepting writes after a storage failure"
-                            : "the node is shutting down"));
+  done(closed(failed));
+}
+
+void BlockSequencer::submit_many(std::vector<PendingTx> txs, IndexedCallback done) {
+  auto shared = std::make_shared<IndexedCallback>(std::move(done));
+  bool failed = false;
+  {
+    std::lock_guard lock(mu_);
+    failed = failed_;
+    if (!stopping_ && !failed_) {
+      bool was_empty = queue_.empty();
+      for (size_t i = 0; i < txs.size(); ++i) {
+        queue_.push_back(Item{std::move(txs[i]),
+                              [shared, i](Result<TxOutcome> r) { (*shared)(i, std::move(r)); }});
+      }
+      if (was_empty || queue_.size() >= options_.max_transactions) cv_.notify_all();
+      return;
+    }
+  }
+  for (size_t i = 0; i < txs.size(); ++i) (*shared)(i, closed(failed));
 }
 
 void BlockSequencer::run() {

@@ -51,6 +51,10 @@ class BlockSequencer {
   // Applies what is queued, answers it, then joins the thread.
   void stop();
   void submit(PendingTx tx, Callback done);
+  // Queues several transactions at once (one lock, one wake-up), in order;
+  // done(i, outcome) runs once for each txs[i], like submit's callback.
+  using IndexedCallback = std::function<void(size_t i, Result<TxOutcome>)>;
+  void submit_many(std::vector<PendingTx> txs, IndexedCallback done);
   bool failed() const;
 
  private:

@@ -1,10 +1,11 @@
 // chipledger-bench: measures a chipledger node over its real HTTP API and
 // prints the machine's own limit beside each result (docs/performance.md).
 //   chipledger-bench [--scenario transfers|register|verify|all] [--count N]
-//                    [--concurrency C] [--batch B] [--node URL --dir DIR]
-//                    [--out FILE] [--smoke]
+//                    [--concurrency C] [--batch B] [--per-request K]
+//                    [--nodes N] [--node URL --dir DIR] [--out FILE] [--smoke]
 // Without --node it starts a chipledger-node (the binary beside this one) on
-// a fresh dev consortium per scenario. Exit code: 0 when every scenario ran
+// a fresh dev consortium per scenario, or with --nodes N a local cluster of
+// N nodes on loopback, and drives its leader. Exit code: 0 when every scenario ran
 // and every request it made was answered as expected, 1 otherwise, 2 on bad
 // arguments. Targets met or not do not change the exit code.
 #include <CLI/CLI.hpp>
@@ -31,6 +32,8 @@ struct Args {
   unsigned concurrency = 0;
   size_t batch = 0;
   size_t pool = 0;
+  size_t per_request = 0;
+  unsigned nodes = 1;
   std::string node_url;
   std::string node_dir;
   int node_pid = -1;
@@ -45,8 +48,9 @@ struct Args {
 ScenarioOptions defaults(const std::string& scenario, bool smoke) {
   ScenarioOptions o;
   if (scenario == "transfers") {
-    o.count = smoke ? 200 : 20000;
+    o.count = smoke ? 200 : 50000;
     o.concurrency = smoke ? 4 : 64;
+    o.per_request = smoke ? 10 : 100;
   } else if (scenario == "register") {
     o.count = smoke ? 2000 : 1000000;
     o.batch = smoke ? 500 : 10000;
@@ -104,7 +108,7 @@ void print_scenario(const json& s, const SignatureLimit& limit) {
     const json& h = s["half_rate"];
     std::cout << "  at half that rate (" << fixed(h["rate_target"].get<double>(), 0)
               << " tx/s target, " << fixed(h["rate_achieved"].get<double>(), 0)
-              << " achieved, accepts): ";
+              << " achieved, accepts, " << s.value("per_request", 1) << " per request): ";
     print_latency(h["latency_ms"]);
     std::cout << "\n";
   }
@@ -136,8 +140,12 @@ int run(const Args& a) {
            {"started_unix_ms", unix_ms()},
            {"cores", cpu_count()},
            {"load_average_start", load_average()},
-           {"node", a.node_url.empty() ? "started by the benchmark, one fresh node per scenario"
-                                       : a.node_url}};
+           {"nodes", a.nodes},
+           {"node", !a.node_url.empty() ? a.node_url
+                    : a.nodes == 1      ? "started by the benchmark, one fresh node per scenario"
+                                        : "started by the benchmark, a fresh local cluster of " +
+                                         std::to_string(a.nodes) +
+                                         " nodes per scenario, driven at its leader"}};
 
   double each = a.limit_seconds > 0 ? a.limit_seconds : (a.smoke ? 0.2 : 2.0);
   std::cout << "measuring the machine's limit: Ed25519 verifications per second (" << fixed(each)
@@ -160,6 +168,7 @@ int run(const Args& a) {
     if (a.concurrency) o.concurrency = a.concurrency;
     if (a.batch) o.batch = a.batch;
     if (a.pool) o.pool = a.pool;
+    if (a.per_request) o.per_request = a.per_request;
     if (name == "verify" && !a.pool) o.pool = std::min(o.pool, o.count);
     o.tag = random_tag(name[0]);
     o.prep_threads = cpu_count();
@@ -167,7 +176,8 @@ int run(const Args& a) {
     std::unique_ptr<NodeRunner> runner;
     Target target;
     if (a.node_url.empty()) {
-      auto r = NodeRunner::init(a.node_bin.empty() ? default_node_bin() : a.node_bin, a.keep);
+      auto r =
+          NodeRunner::init(a.node_bin.empty() ? default_node_bin() : a.node_bin, a.keep, a.nodes);
       if (!r) {
         std::cerr << "chipledger-bench: " << r.reason() << "\n";
         return 1;
@@ -177,16 +187,22 @@ int run(const Args& a) {
         std::cerr << "chipledger-bench: " << st.reason() << "\n";
         return 1;
       }
-      target = Target{runner->url(), runner->dir(), runner->pid()};
+      target = Target{runner->url(), runner->dir(), runner->pid(), runner->follower_pids()};
     } else {
-      target = Target{a.node_url, a.node_dir, a.node_pid};
+      target = Target{a.node_url, a.node_dir, a.node_pid, {}};
     }
     auto members = load_members(target.dir);
     if (!members) {
       std::cerr << "chipledger-bench: " << members.reason() << "\n";
       return 1;
     }
-    std::cout << "\nrunning " << name << " against " << target.url << " ...\n" << std::flush;
+    std::cout << "\nrunning " << name << " against " << target.url
+              << (target.followers.empty()
+                      ? ""
+                      : " (the leader of " + std::to_string(target.followers.size() + 1) +
+                            " nodes)")
+              << " ...\n"
+              << std::flush;
     Result<json> s = name == "transfers"  ? run_transfers(target, *members, *limit, o)
                      : name == "register" ? run_register(target, *members, *limit, o)
                                           : run_verify(target, *members, *limit, o);
@@ -250,6 +266,11 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", a.concurrency, "client threads, one keep-alive connection each");
   app.add_option("--batch", a.batch, "serials per register transaction (register, verify pool)");
   app.add_option("--pool", a.pool, "verify: distinct serials to pick from at random");
+  app.add_option("--per-request", a.per_request,
+                 "transfers: transactions per request (1: POST /v1/transactions; more: "
+                 "/v1/transactions/batch; default 100)");
+  app.add_option("--nodes", a.nodes, "start a local cluster of this many nodes (default 1)")
+      ->check(CLI::Range(1, 9));
   app.add_option("--node", a.node_url, "drive this running node instead of starting one");
   app.add_option("--dir", a.node_dir,
                  "with --node: its `chipledger-node init` folder (keys/, consortium.json)");

@@ -394,6 +394,43 @@ TEST_CASE("stop() answers everything queued, then refuses new submissions", "[se
   }
 }
 
+TEST_CASE("submit_many queues in order, answers each once, refuses all after stop", "[sequencer]") {
+  Harness h(BlockSequencer::Options{1ms, 10});
+  h.seq().start();
+  auto txs = registrations(h.tc(), "MANY", 25);
+  std::vector<PendingTx> pending;
+  for (const auto& t : txs) pending.push_back(PendingTx{t, true});
+  // Indices as the callback saw them: one answer per position, in log order.
+  auto seen = std::make_shared<std::vector<std::atomic<int>>>(25);
+  auto done = [&h, seen](size_t i, Result<TxOutcome> r) {
+    (*seen)[i].fetch_add(1);
+    h.callback(static_cast<int>(i))(std::move(r));
+  };
+  h.seq().submit_many(std::move(pending), done);
+  REQUIRE(h.wait_answers(25));
+  for (const auto& a : h.answers()) {
+    REQUIRE(a.ok);
+    REQUIRE(a.outcome.accepted);
+    REQUIRE(a.outcome.index == static_cast<uint64_t>(a.tag));  // queue order is log order
+  }
+  for (auto& n : *seen) REQUIRE(n.load() == 1);
+  REQUIRE(h.block_sizes().size() >= 3);  // max_transactions still closes blocks
+
+  h.seq().stop();
+  std::vector<PendingTx> late{PendingTx{register_tx(h.tc(), {"LATE1"}), true},
+                              PendingTx{register_tx(h.tc(), {"LATE2"}), true}};
+  h.seq().submit_many(std::move(late), [&h](size_t i, Result<TxOutcome> r) {
+    h.callback(100 + static_cast<int>(i))(std::move(r));
+  });
+  auto answers = h.answers();  // answered synchronously
+  REQUIRE(answers.size() == 27);
+  for (size_t k = 25; k < 27; ++k) {
+    REQUIRE_FALSE(answers[k].ok);
+    REQUIRE_THAT(answers[k].error, Catch::Contains("shutting down"));
+  }
+  REQUIRE(h.ledger().size() == 25);
+}
+
 TEST_CASE("the block's time is the sequencer's clock", "[sequencer]") {
   Harness h;
   h.seq().start();
