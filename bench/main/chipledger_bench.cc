@@ -1,7 +1,8 @@
 // chipledger-bench: measures a chipledger node over its real HTTP API and
 // prints the machine's own limit beside each result (docs/performance.md).
 //   chipledger-bench [--scenario transfers|register|verify|all] [--count N]
-//                    [--concurrency C] [--batch B] [--node URL --dir DIR]
+//                    [--concurrency C] [--batch B] [--pool P] [--rack R]
+//                    [--node URL --dir DIR]
 //                    [--out FILE] [--smoke]
 // Without --node it starts a chipledger-node (the binary beside this one) on
 // a fresh dev consortium per scenario. Exit code: 0 when every scenario ran
@@ -31,6 +32,7 @@ struct Args {
   unsigned concurrency = 0;
   size_t batch = 0;
   size_t pool = 0;
+  size_t rack = 0;
   std::string node_url;
   std::string node_dir;
   int node_pid = -1;
@@ -55,6 +57,7 @@ ScenarioOptions defaults(const std::string& scenario, bool smoke) {
     o.count = smoke ? 100 : 20000;
     o.pool = smoke ? 50 : 5000;
     o.batch = 100;
+    o.rack = 200;
     o.concurrency = smoke ? 4 : 8;
   }
   return o;
@@ -160,6 +163,7 @@ int run(const Args& a) {
     if (a.concurrency) o.concurrency = a.concurrency;
     if (a.batch) o.batch = a.batch;
     if (a.pool) o.pool = a.pool;
+    if (a.rack) o.rack = a.rack;
     if (name == "verify" && !a.pool) o.pool = std::min(o.pool, o.count);
     o.tag = random_tag(name[0]);
     o.prep_threads = cpu_count();
@@ -250,6 +254,9 @@ int main(int argc, char** argv) {
   app.add_option("--concurrency", a.concurrency, "client threads, one keep-alive connection each");
   app.add_option("--batch", a.batch, "serials per register transaction (register, verify pool)");
   app.add_option("--pool", a.pool, "verify: distinct serials to pick from at random");
+  app.add_option("--rack", a.rack,
+                 "verify: serials per request, verified as `chipledger verify --csv` does "
+                 "(default 200; 1: GET checkpoint + GET history per serial)");
   app.add_option("--node", a.node_url, "drive this running node instead of starting one");
   app.add_option("--dir", a.node_dir,
                  "with --node: its `chipledger-node init` folder (keys/, consortium.json)");
