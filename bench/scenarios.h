@@ -35,8 +35,9 @@ struct ScenarioOptions {
   unsigned concurrency = 1;
   size_t batch = 0;  // serials per register transaction
   size_t pool = 0;   // verify: distinct serials to pick from
-  size_t rack = 1;   // verify: serials per request (a batch as `verify --csv` does it; 1: one GET each)
-  std::string tag;   // makes this run's serials unique on a reused node
+  size_t rack =
+      1;  // verify: serials per request (a batch as `verify --csv` does it; 1: one GET each)
+  std::string tag;  // makes this run's serials unique on a reused node
   unsigned prep_threads = 1;
 };
 

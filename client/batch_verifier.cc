@@ -66,7 +66,8 @@ Result<std::vector<VerifyReport>> BatchVerifier::verify_all(
   std::vector<VerifyReport> reports;
   reports.reserve(serials.size());
   for (size_t i = 0; i < serials.size(); i += kHistoriesPerRequest) {
-    auto end = serials.begin() + static_cast<long>(std::min(serials.size(), i + kHistoriesPerRequest));
+    auto end =
+        serials.begin() + static_cast<long>(std::min(serials.size(), i + kHistoriesPerRequest));
     std::vector<std::string> chunk(serials.begin() + static_cast<long>(i), end);
     CL_TRY(verify_chunk(chunk, reports, progress));
   }

@@ -255,8 +255,8 @@ Status Replay::attest(const Transaction& tx) {
   auto key = PublicKey::from_der(s_.device_key);
   bool verified = false;
   if (sig && key) {
-    Bytes msg = attestation_message(tx.ledger_id, serial_, tx.site, tx.checkpoint_size,
-                                    tx.checkpoint_root);
+    Bytes msg =
+        attestation_message(tx.ledger_id, serial_, tx.site, tx.checkpoint_size, tx.checkpoint_root);
     ++signatures_;
     verified = key->verify(msg, sig->signature);
   }
@@ -561,9 +561,9 @@ Result<const CheckedEvent*> CustodyVerifier::Impl::event(uint64_t index, const s
   std::vector<std::string> serials = stx->tx.serials();
   std::sort(serials.begin(), serials.end());
   // Both texts proved the same leaf at `index`: keeping the newest is as sound.
-  auto& slot = checked.insert_or_assign(index, CheckedEvent{tx, proof, std::move(*stx),
-                                                            std::move(serials)})
-                   .first->second;
+  auto& slot =
+      checked.insert_or_assign(index, CheckedEvent{tx, proof, std::move(*stx), std::move(serials)})
+          .first->second;
   return &slot;
 }
 

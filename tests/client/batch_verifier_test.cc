@@ -34,7 +34,8 @@ struct Pallets {
   Pallets() {
     for (int p = 0; p < 2; ++p) {
       std::vector<std::string> pallet;
-      for (int i = 0; i < 10; ++i) pallet.push_back("P" + std::to_string(p) + "-" + std::to_string(i));
+      for (int i = 0; i < 10; ++i)
+        pallet.push_back("P" + std::to_string(p) + "-" + std::to_string(i));
       serials.insert(serials.end(), pallet.begin(), pallet.end());
       apply_all(*ledger, {register_tx(*tc, pallet)});
     }
@@ -43,7 +44,8 @@ struct Pallets {
       Hash reg = must(SignedTransaction::decode(must(ledger->event(i / 10)))).txid;
       if (s == "P0-9") continue;
       bool to_op = s == "P1-0";
-      auto x = transfer_tx(*tc, "maker", s, reg, to_op ? "op" : "dist", kT0 + i, to_op ? "US" : "NL");
+      auto x =
+          transfer_tx(*tc, "maker", s, reg, to_op ? "op" : "dist", kT0 + i, to_op ? "US" : "NL");
       apply_all(*ledger, {x});
       if (!to_op) apply_all(*ledger, {accept_tx(*tc, "dist", s, x.txid, kT0 + 100 + i)});
     }
@@ -191,8 +193,7 @@ TEST_CASE("a CustodyVerifier over a bad checkpoint fails every serial", "[batch-
   REQUIRE(v.stats().events_checked == 0);
 }
 
-TEST_CASE("a POST /v1/histories answer that does not fit is a proof failure",
-          "[batch-verifier]") {
+TEST_CASE("a POST /v1/histories answer that does not fit is a proof failure", "[batch-verifier]") {
   Pallets w;
   CustodyVerifier v(w.tc->consortium, w.note);
   json batch = w.batch({"P0-0", "P0-1", "NOPE"});
