@@ -97,6 +97,12 @@ void print_scenario(const json& s, const SignatureLimit& limit) {
             << limit.cores << " cores = " << fixed(limit.per_core * limit.cores, 0)
             << "/s; signatures " << fixed(s["signatures_per_s"].get<double>(), 0) << "/s; ratio "
             << fixed(s["ratio"].get<double>(), 3) << "\n";
+  if (s.contains("rack")) {
+    std::cout << "  " << s["racks"] << " requests of up to " << s["rack"]
+              << " serials (latency is per request); " << s["signatures_verified"]
+              << " signatures verified, " << fixed(s["signatures_per_serial"].get<double>(), 2)
+              << " per serial\n";
+  }
   if (s.contains("cpu")) {
     std::cout << "  cpu during the run:";
     for (const auto& [k, v] : s["cpu"].items())
