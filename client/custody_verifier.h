@@ -77,7 +77,7 @@ struct VerifyReport {
 // What a CustodyVerifier did so far: what a benchmark reports, and how a
 // test sees that shared work was done once.
 struct VerifierStats {
-  uint64_t signatures = 0;      // Ed25519 verifications: note, event authors, chip attestations
+  uint64_t signatures = 0;      // signatures verified: note, event authors, chip attestations
   uint64_t events_checked = 0;  // entries decoded, signature and inclusion proof checked in full
   uint64_t events_reused = 0;   // entries identical to one already checked: replayed only
 };

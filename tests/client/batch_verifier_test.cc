@@ -20,9 +20,9 @@ using namespace chipledger::testing;
 constexpr uint64_t kVerifyNow = 1790000000000;
 
 // Two pallets of 10 serials (log indices 0 and 1), then each serial
-// transferred to dist and accepted, one block per pallet's moves; P-9 is
-// registered and left with the maker; P-10 is in transit to op. 3 nodes,
-// quorum 2; the note carries all 3 signatures.
+// transferred to dist and accepted (one block per transaction), except P0-9,
+// left with the maker, and P1-0, in transit to op. 3 nodes, quorum 2; the
+// note carries all 3 signatures.
 struct Pallets {
   std::unique_ptr<TestConsortium> tc = make_consortium("test-ledger", 2, 3);
   std::unique_ptr<Ledger> ledger = open_memory_ledger(tc->consortium);
