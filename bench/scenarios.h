@@ -38,6 +38,7 @@ struct ScenarioOptions {
   size_t batch = 0;        // serials per register transaction
   size_t pool = 0;         // verify: distinct serials to pick from
   size_t per_request = 1;  // transfers: transactions per POST (1: /v1/transactions, else /batch)
+  size_t rack = 1;         // verify: serials per request, as `verify --csv` does (1: one GET each)
   std::string tag;         // makes this run's serials unique on a reused node
   unsigned prep_threads = 1;
 };

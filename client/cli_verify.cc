@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "client/batch_verifier.h"
 #include "client/cli_common.h"
 #include "client/custody_verifier.h"
 #include "ledger/checkpoint.h"
@@ -103,69 +104,6 @@ void print_report(const VerifyReport& r) {
   }
 }
 
-// One checkpoint for every serial, one connection.
-struct Verifier {
-  const Consortium& consortium;
-  NodeClient& node;
-  std::string note;
-  std::optional<VerifiedCheckpoint> cp;
-
-  VerifyReport verify(const std::string& serial) {
-    std::optional<json> history;
-    if (cp) history = need(node.history(serial, cp->checkpoint.size));
-    return verify_custody(consortium, serial, note, history, now_ms());
-  }
-
-  // A batch: the histories of up to kHistoriesPerRequest serials per
-  // request, each shared event fetched once; every serial verified alone.
-  std::vector<VerifyReport> verify_all(const std::vector<std::string>& serials,
-                                       Progress& progress) {
-    constexpr size_t kHistoriesPerRequest = 200;
-    std::vector<VerifyReport> reports;
-    reports.reserve(serials.size());
-    for (size_t i = 0; i < serials.size(); i += kHistoriesPerRequest) {
-      std::vector<std::string> chunk(
-          serials.begin() + static_cast<long>(i),
-          serials.begin() + static_cast<long>(std::min(serials.size(), i + kHistoriesPerRequest)));
-      json batch;
-      if (cp) batch = need(node.histories(chunk, cp->checkpoint.size));
-      for (const auto& serial : chunk) {
-        std::optional<json> history;
-        if (cp) history = history_of(batch, serial);
-        reports.push_back(verify_custody(consortium, serial, note, history, now_ms()));
-        progress.advance(1);
-      }
-    }
-    return reports;
-  }
-
-  // One serial's history in GET /v1/chips/S/history's shape, from a
-  // POST /v1/histories answer (unverified: verify_custody judges it).
-  static std::optional<json> history_of(const json& batch, const std::string& serial) {
-    const json* indices = nullptr;
-    if (batch.contains("histories") && batch["histories"].is_object() &&
-        batch["histories"].contains(serial)) {
-      indices = &batch["histories"][serial];
-    }
-    if (!indices) throw CliError{"the node's answer lacks serial " + serial};
-    if (indices->is_null()) return std::nullopt;  // no events: not registered
-    json events = json::array();
-    const json none = json::object();
-    const json& all =
-        batch.contains("events") && batch["events"].is_object() ? batch["events"] : none;
-    if (indices->is_array()) {
-      for (const auto& index : *indices) {
-        json e = index.is_number_unsigned() && all.contains(std::to_string(index.get<uint64_t>()))
-                     ? all[std::to_string(index.get<uint64_t>())]
-                     : json::object();
-        if (e.is_object()) e["index"] = index;
-        events.push_back(std::move(e));
-      }
-    }
-    return json{{"serial", serial}, {"size", batch.value("size", json())}, {"events", events}};
-  }
-};
-
 // One line of the batch table: the most telling detail of a report.
 std::string detail(const VerifyReport& r) {
   if (!r.ok()) return r.findings.front().second;
@@ -174,13 +112,14 @@ std::string detail(const VerifyReport& r) {
   return out;
 }
 
-int verify_batch(const Args& a, Verifier& v) {
+int verify_batch(const Args& a, BatchVerifier& v) {
   auto serials = collect_serials(a);
   std::vector<VerifyReport> reports;
   {
     Progress progress("verifying", serials.size());
-    reports = v.verify_all(serials, progress);
+    reports = need(v.verify_all(serials, [&](size_t n) { progress.advance(n); }));
   }
+  const VerifiedCheckpoint* cp = v.checkpoint();
   // Counts per verdict, most severe first (ok last); the batch's exit code
   // is its most severe finding's.
   std::map<int, std::pair<std::string, std::vector<std::string>>> by_verdict;  // rank -> ...
@@ -220,16 +159,14 @@ int verify_batch(const Args& a, Verifier& v) {
              {"exit_code", exit_code},
              {"counts", counts},
              {"results", results}};
-    if (v.cp) {
-      out["checkpoint"] = {{"size", v.cp->checkpoint.size}, {"signers", v.cp->signers}};
-    }
+    if (cp) out["checkpoint"] = {{"size", cp->checkpoint.size}, {"signers", cp->signers}};
     std::cout << out.dump(2) << "\n";
     return exit_code;
   }
-  if (v.cp) {
+  if (cp) {
     std::cout << "verified " << reports.size() << " serial" << (reports.size() == 1 ? "" : "s")
-              << " against checkpoint " << v.cp->checkpoint.size << " (signed by "
-              << join(v.cp->signers, 16) << ")\n";
+              << " against checkpoint " << cp->checkpoint.size << " (signed by "
+              << join(cp->signers, 16) << ")\n";
   }
   constexpr size_t kListMax = 50;
   if (a.list || reports.size() <= kListMax) {
@@ -372,10 +309,9 @@ int cmd_verify(const Args& a) {
   if (!batch && a.serials.empty()) throw CliError{"give a SERIAL, several, or --csv FILE"};
   auto consortium = need(Consortium::load_file(a.trust));
   auto node = connect(a);
-  Verifier v{consortium, *node, need(node->checkpoint()), std::nullopt};
-  if (auto cp = verify_checkpoint(consortium, v.note)) v.cp = std::move(*cp);
+  auto v = need(BatchVerifier::open(consortium, *node, now_ms));
   if (batch) return verify_batch(a, v);
-  VerifyReport report = v.verify(a.serials.front());
+  VerifyReport report = need(v.verify(a.serials.front()));
   if (a.json_out) {
     std::cout << report.to_json().dump(2) << "\n";
   } else {

@@ -5,8 +5,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_map>
 
 #include "crypto/merkle.h"
+#include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/custody_rules.h"
 #include "ledger/transaction.h"
@@ -57,8 +59,9 @@ bool is_whole(const json& j) {
   return j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0);
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+// `sorted` is sorted.
+bool contains(const std::vector<std::string>& sorted, const std::string& s) {
+  return std::binary_search(sorted.begin(), sorted.end(), s);
 }
 
 // "340 h", "5 h 12 min", "12 min", "40 s".
@@ -86,6 +89,36 @@ Result<std::vector<Hash>> parse_proof(const json& j) {
   return out;
 }
 
+// How many signatures verify_checkpoint verifies in `note`: those under the
+// name of a consortium node with that node's key hash.
+uint64_t note_verifications(const Consortium& c, std::string_view note) {
+  auto parsed = parse_note(note);
+  if (!parsed) return 0;
+  uint64_t n = 0;
+  for (const auto& sig : parsed->signatures) {
+    const NodeInfo* node = c.node(sig.name);
+    if (!node) continue;
+    auto hash = NoteVerifier{node->id, node->key}.key_hash();
+    n += hash && *hash == sig.key_hash;
+  }
+  return n;
+}
+
+// Whether check_signature gets as far as verifying the signature.
+bool reaches_signature(const Consortium& c, const Transaction& tx) {
+  const Member* author = c.member(tx.author);
+  return tx.ledger_id == c.ledger_id() && author && author->key(tx.key_id);
+}
+
+// An event whose author signature and inclusion proof checked against the
+// verifier's checkpoint, with the exact text that was checked.
+struct CheckedEvent {
+  std::string tx;  // base64, as the node gave it
+  json proof;      // as the node gave it
+  SignedTransaction stx;
+  std::vector<std::string> serials;  // stx.tx.serials(), sorted
+};
+
 // What the chain says about one serial, replayed event by event with the
 // same custody rules the ledger applies.
 struct ChipState {
@@ -112,9 +145,11 @@ struct ChipState {
 
 class Replay {
  public:
-  Replay(const Consortium& c, const std::string& serial) : c_(c), serial_(serial) {}
+  // `signatures` counts the chip signatures it verifies.
+  Replay(const Consortium& c, const std::string& serial, uint64_t& signatures)
+      : c_(c), serial_(serial), signatures_(signatures) {}
 
-  Status apply(const SignedTransaction& stx, ChainRow& row);
+  Status apply(const CheckedEvent& event, ChainRow& row);
   const ChipState& state() const { return s_; }
   const std::vector<std::string>& unlicensed() const { return unlicensed_; }
 
@@ -131,6 +166,7 @@ class Replay {
 
   const Consortium& c_;
   const std::string& serial_;
+  uint64_t& signatures_;
   ChipState s_;
   std::map<std::string, LicenseTerms> licenses_;
   std::vector<std::string> unlicensed_;
@@ -217,10 +253,14 @@ Status Replay::attest(const Transaction& tx) {
     if (cs.serial == serial_) sig = &cs;
   }
   auto key = PublicKey::from_der(s_.device_key);
-  Bytes msg =
-      attestation_message(tx.ledger_id, serial_, tx.site, tx.checkpoint_size, tx.checkpoint_root);
-  CL_TRY(rule(sig && key && key->verify(msg, sig->signature),
-              "the chip's signature does not verify with its device key"));
+  bool verified = false;
+  if (sig && key) {
+    Bytes msg =
+        attestation_message(tx.ledger_id, serial_, tx.site, tx.checkpoint_size, tx.checkpoint_root);
+    ++signatures_;
+    verified = key->verify(msg, sig->signature);
+  }
+  CL_TRY(rule(verified, "the chip's signature does not verify with its device key"));
   s_.last_attest_ms = tx.time_ms;
   return Status::ok();
 }
@@ -335,14 +375,15 @@ Status Replay::effect(const SignedTransaction& stx, const Member& author, bool v
   return Status::ok();
 }
 
-Status Replay::apply(const SignedTransaction& stx, ChainRow& row) {
+Status Replay::apply(const CheckedEvent& event, ChainRow& row) {
+  const SignedTransaction& stx = event.stx;
   const Transaction& tx = stx.tx;
   const Member& author = *c_.member(tx.author);  // check_signature found it
   row.member = author.id;
   row.role = first_role(author);
   row.country = author.country;
   row.time_ms = tx.time_ms;
-  auto serials = tx.serials();
+  const auto& serials = event.serials;
   bool direct = contains(serials, serial_);
   if (tx.type == TxType::license) {
     CL_TRY(rule(author.has_role(Role::regulator), "a license not issued by a regulator"));
@@ -359,35 +400,6 @@ Status Replay::apply(const SignedTransaction& stx, ChainRow& row) {
   CL_TRY(check_prev(tx, direct));
   CL_TRY(effect(stx, author, via_unit, row.event));
   s_.last = stx.txid;
-  return Status::ok();
-}
-
-// Checks one history entry's signature and inclusion proof, then replays it.
-Status check_event(const Consortium& consortium, const VerifiedCheckpoint& cp, const json& e,
-                   Replay& replay, std::vector<ChainRow>& rows) {
-  if (!e.is_object() || !e.contains("tx") || !e["tx"].is_string() || !e.contains("index") ||
-      !is_whole(e["index"])) {
-    return Status::error("a history entry lacks tx or index");
-  }
-  uint64_t index = e["index"].get<uint64_t>();
-  std::string where = "event at index " + std::to_string(index);
-  if (!rows.empty() && index <= rows.back().index) {
-    return Status::error("history events are not in log order");
-  }
-  auto wire = base64_decode(e["tx"].get<std::string>());
-  if (!wire) return wire.status().context(where);
-  auto stx = SignedTransaction::decode(*wire);
-  if (!stx) return stx.status().context(where);
-  CL_TRY(check_signature(consortium, *stx).context(where));
-  auto proof = parse_proof(e.value("proof", json()));
-  if (!proof) return proof.status().context(where);
-  CL_TRY(merkle::verify_inclusion(index, cp.checkpoint.size, merkle::leaf_hash(*wire), *proof,
-                                  cp.checkpoint.root)
-             .context(where + ": inclusion proof"));
-  ChainRow row;
-  row.index = index;
-  CL_TRY(replay.apply(*stx, row).context(where));
-  rows.push_back(std::move(row));
   return Status::ok();
 }
 
@@ -505,18 +517,118 @@ json VerifyReport::to_json() const {
               {"checkpoint", {{"size", checkpoint_size}, {"signers", checkpoint_signers}}}};
 }
 
-VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
-                            const std::string& checkpoint_note, const std::optional<json>& history,
-                            uint64_t now_ms) {
-  VerifyReport report;
-  report.serial = serial;
-  auto cp = verify_checkpoint(consortium, checkpoint_note);
+// ---- CustodyVerifier ----
+
+struct CustodyVerifier::Impl {
+  const Consortium& consortium;
+  Result<VerifiedCheckpoint> cp;
+  VerifierStats stats;
+  std::unordered_map<uint64_t, CheckedEvent> checked;  // by log index
+
+  Impl(const Consortium& c, std::string_view note) : consortium(c), cp(verify_checkpoint(c, note)) {
+    stats.signatures += note_verifications(c, note);
+  }
+
+  Result<const CheckedEvent*> event(uint64_t index, const std::string& tx, const json& proof);
+  Status check_entry(const json& index, const json& entry, Replay& replay,
+                     std::vector<ChainRow>& rows);
+  bool start(VerifyReport& report) const;
+  void finish(Replay& replay, uint64_t now_ms, VerifyReport& report) const;
+};
+
+// The event at `index` as checked before when `tx` and `proof` are exactly
+// what was checked then; otherwise decodes and checks it in full.
+Result<const CheckedEvent*> CustodyVerifier::Impl::event(uint64_t index, const std::string& tx,
+                                                         const json& proof) {
+  auto it = checked.find(index);
+  if (it != checked.end() && it->second.tx == tx && it->second.proof == proof) {
+    ++stats.events_reused;
+    return &it->second;
+  }
+  ++stats.events_checked;
+  auto where = [&] { return "event at index " + std::to_string(index); };
+  auto wire = base64_decode(tx);
+  if (!wire) return wire.status().context(where());
+  auto stx = SignedTransaction::decode(*wire);
+  if (!stx) return stx.status().context(where());
+  stats.signatures += reaches_signature(consortium, stx->tx);
+  if (Status st = check_signature(consortium, *stx); !st) return st.context(where());
+  auto hashes = parse_proof(proof);
+  if (!hashes) return hashes.status().context(where());
+  Status included = merkle::verify_inclusion(index, cp->checkpoint.size, merkle::leaf_hash(*wire),
+                                             *hashes, cp->checkpoint.root);
+  if (!included) return included.context(where() + ": inclusion proof");
+  std::vector<std::string> serials = stx->tx.serials();
+  std::sort(serials.begin(), serials.end());
+  // Both texts proved the same leaf at `index`: keeping the newest is as sound.
+  auto& slot =
+      checked.insert_or_assign(index, CheckedEvent{tx, proof, std::move(*stx), std::move(serials)})
+          .first->second;
+  return &slot;
+}
+
+// Checks one history entry (`index` from the entry or the batch's list),
+// then replays it.
+Status CustodyVerifier::Impl::check_entry(const json& index, const json& entry, Replay& replay,
+                                          std::vector<ChainRow>& rows) {
+  const json* tx = nullptr;
+  if (entry.is_object()) {
+    auto t = entry.find("tx");
+    if (t != entry.end() && t->is_string()) tx = &*t;
+  }
+  if (!tx || !is_whole(index)) return Status::error("a history entry lacks tx or index");
+  uint64_t at = index.get<uint64_t>();
+  if (!rows.empty() && at <= rows.back().index) {
+    return Status::error("history events are not in log order");
+  }
+  static const json kNone;
+  auto p = entry.find("proof");
+  auto event = this->event(at, tx->get_ref<const std::string&>(), p != entry.end() ? *p : kNone);
+  if (!event) return event.status();
+  ChainRow row;
+  row.index = at;
+  if (Status st = replay.apply(**event, row); !st) {
+    return st.context("event at index " + std::to_string(at));
+  }
+  rows.push_back(std::move(row));
+  return Status::ok();
+}
+
+// The checkpoint part of a report; false when it already is a proof failure.
+bool CustodyVerifier::Impl::start(VerifyReport& report) const {
   if (!cp) {
     add(report, Finding::proof_failure, cp.reason());
-    return report;
+    return false;
   }
   report.checkpoint_signers = cp->signers;
   report.checkpoint_size = cp->checkpoint.size;
+  return true;
+}
+
+void CustodyVerifier::Impl::finish(Replay& replay, uint64_t now_ms, VerifyReport& report) const {
+  if (!replay.state().registered) {
+    add(report, Finding::not_registered, "no registration event for " + report.serial);
+    return;
+  }
+  judge(consortium, replay, now_ms, report);
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+CustodyVerifier::CustodyVerifier(const Consortium& consortium, std::string_view checkpoint_note)
+    : impl_(std::make_unique<Impl>(consortium, checkpoint_note)) {}
+CustodyVerifier::~CustodyVerifier() = default;
+CustodyVerifier::CustodyVerifier(CustodyVerifier&&) noexcept = default;
+CustodyVerifier& CustodyVerifier::operator=(CustodyVerifier&&) noexcept = default;
+
+const Result<VerifiedCheckpoint>& CustodyVerifier::checkpoint() const { return impl_->cp; }
+const VerifierStats& CustodyVerifier::stats() const { return impl_->stats; }
+
+VerifyReport CustodyVerifier::verify(const std::string& serial, const std::optional<json>& history,
+                                     uint64_t now_ms) {
+  VerifyReport report;
+  report.serial = serial;
+  if (!impl_->start(report)) return report;
   if (!history) {
     add(report, Finding::not_registered, "serial " + serial + " has no events in the ledger");
     return report;
@@ -524,26 +636,71 @@ VerifyReport verify_custody(const Consortium& consortium, const std::string& ser
   const json& h = *history;
   bool well_formed = h.is_object() && h.contains("size") && is_whole(h["size"]) &&
                      h.contains("events") && h["events"].is_array();
-  if (!well_formed || h["size"].get<uint64_t>() != cp->checkpoint.size) {
+  if (!well_formed || h["size"].get<uint64_t>() != impl_->cp->checkpoint.size) {
     add(report, Finding::proof_failure, "the history answer does not match the checkpoint's size");
     return report;
   }
-  Replay replay(consortium, serial);
+  static const json kNone;
+  Replay replay(impl_->consortium, serial, impl_->stats.signatures);
   for (const auto& e : h["events"]) {
-    Status st = check_event(consortium, *cp, e, replay, report.chain);
+    auto index = e.is_object() ? e.find("index") : e.end();
+    Status st = impl_->check_entry(index != e.end() ? *index : kNone, e, replay, report.chain);
     if (!st) {
       add(report, Finding::proof_failure, st.reason());
       return report;
     }
   }
-  if (!replay.state().registered) {
-    add(report, Finding::not_registered, "no registration event for " + serial);
+  impl_->finish(replay, now_ms, report);
+  return report;
+}
+
+VerifyReport CustodyVerifier::verify_in_batch(const std::string& serial, const json& batch,
+                                              uint64_t now_ms) {
+  VerifyReport report;
+  report.serial = serial;
+  if (!impl_->start(report)) return report;
+  static const json kNone = json::object();
+  auto field = [&](const json& j, const std::string& key) -> const json* {
+    if (!j.is_object()) return nullptr;
+    auto it = j.find(key);
+    return it != j.end() ? &*it : nullptr;
+  };
+  const json* histories = field(batch, "histories");
+  const json* indices = histories ? field(*histories, serial) : nullptr;
+  if (!indices) {
+    add(report, Finding::proof_failure, "the node's answer lacks serial " + serial);
     return report;
   }
-  judge(consortium, replay, now_ms, report);
-  std::stable_sort(report.findings.begin(), report.findings.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (indices->is_null()) {
+    add(report, Finding::not_registered, "serial " + serial + " has no events in the ledger");
+    return report;
+  }
+  const json* size = field(batch, "size");
+  if (!size || !is_whole(*size) || size->get<uint64_t>() != impl_->cp->checkpoint.size ||
+      !indices->is_array()) {
+    add(report, Finding::proof_failure, "the history answer does not match the checkpoint's size");
+    return report;
+  }
+  const json* events = field(batch, "events");
+  Replay replay(impl_->consortium, serial, impl_->stats.signatures);
+  for (const auto& index : *indices) {
+    const json* e = events && index.is_number_unsigned()
+                        ? field(*events, std::to_string(index.get<uint64_t>()))
+                        : nullptr;
+    Status st = impl_->check_entry(index, e ? *e : kNone, replay, report.chain);
+    if (!st) {
+      add(report, Finding::proof_failure, st.reason());
+      return report;
+    }
+  }
+  impl_->finish(replay, now_ms, report);
   return report;
+}
+
+VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
+                            const std::string& checkpoint_note, const std::optional<json>& history,
+                            uint64_t now_ms) {
+  return CustodyVerifier(consortium, checkpoint_note).verify(serial, history, now_ms);
 }
 
 }  // namespace chipledger

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
 
 namespace chipledger {
@@ -71,9 +74,57 @@ struct VerifyReport {
   nlohmann::json to_json() const;
 };
 
-// `history` is the node's answer to GET /v1/chips/SERIAL/history?size=N with
-// N the checkpoint's size, or nullopt when the node had no events for it.
-// `now_ms` is the verifier's clock (attestation age, time in transit).
+// What a CustodyVerifier did so far: what a benchmark reports, and how a
+// test sees that shared work was done once.
+struct VerifierStats {
+  uint64_t signatures = 0;      // signatures verified: note, event authors, chip attestations
+  uint64_t events_checked = 0;  // entries decoded, signature and inclusion proof checked in full
+  uint64_t events_reused = 0;   // entries identical to one already checked: replayed only
+};
+
+// Verifies any number of serials against ONE checkpoint note. The note's
+// quorum is checked once, at construction. Each event, keyed by its log
+// index, is decoded and its author signature and inclusion proof checked
+// once however many histories carry it: a later entry at that index reuses
+// the result only when its `tx` (base64) and `proof` are exactly the text
+// already checked; anything else is checked in full (so a different
+// transaction at an index already proven fails its inclusion proof). Each
+// serial's chain is still replayed and judged on its own: a report is the
+// one verify_custody gives for that serial. Not thread-safe; one per
+// checkpoint.
+class CustodyVerifier {
+ public:
+  CustodyVerifier(const Consortium& consortium, std::string_view checkpoint_note);
+  ~CustodyVerifier();
+  CustodyVerifier(CustodyVerifier&&) noexcept;
+  CustodyVerifier& operator=(CustodyVerifier&&) noexcept;
+
+  // The checkpoint with its quorum checked, or why it fails (every report
+  // is then a proof-failure with that reason).
+  const Result<VerifiedCheckpoint>& checkpoint() const;
+
+  // `history`: the node's answer to GET /v1/chips/SERIAL/history?size=N with
+  // N the checkpoint's size, or nullopt when the node had no events for it.
+  // `now_ms` is the verifier's clock (attestation age, time in transit).
+  VerifyReport verify(const std::string& serial, const std::optional<nlohmann::json>& history,
+                      uint64_t now_ms);
+
+  // One serial of a POST /v1/histories answer `batch` (docs/api.md): its
+  // entry in `histories` lists its event indices (null: no events), each
+  // event's tx and proof are in `events`. Checked as verify() checks the
+  // same history in GET's shape. A serial the answer lacks is a
+  // proof-failure.
+  VerifyReport verify_in_batch(const std::string& serial, const nlohmann::json& batch,
+                               uint64_t now_ms);
+
+  const VerifierStats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One serial with a fresh CustodyVerifier: everything checked from scratch.
 VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
                             const std::string& checkpoint_note,
                             const std::optional<nlohmann::json>& history, uint64_t now_ms);

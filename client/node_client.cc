@@ -46,7 +46,12 @@ std::string percent_encode_serial(std::string_view serial) {
 Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url) {
   auto http = HttpClient::connect_to(url);
   if (!http) return http.status();
-  return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), url));
+  HttpClient* raw = http->get();
+  return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), raw, url));
+}
+
+std::unique_ptr<NodeClient> NodeClient::over(HttpClient& http, std::string url) {
+  return std::unique_ptr<NodeClient>(new NodeClient(nullptr, &http, std::move(url)));
 }
 
 Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
@@ -62,7 +67,8 @@ Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
       std::string leader = j["leader"].get<std::string>();
       auto http = HttpClient::connect_to(leader);
       if (!http) return http.status().context("connecting to the leader " + leader);
-      http_ = std::move(*http);
+      owned_ = std::move(*http);
+      http_ = owned_.get();
       url_ = leader;
       reply = http_->post("/v1/transactions", body.dump());
       if (!reply) return reply.status().context("submitting to the leader " + leader);

@@ -23,6 +23,9 @@ struct SubmitResult {
 class NodeClient {
  public:
   static Result<std::unique_ptr<NodeClient>> connect_to(const std::string& url);
+  // Over a connection the caller owns and keeps alive longer than this
+  // client (a benchmark's per-thread connection); `url` is where it points.
+  static std::unique_ptr<NodeClient> over(HttpClient& http, std::string url);
 
   Result<SubmitResult> submit(const SignedTransaction& tx);
   Result<std::string> ledger_id();
@@ -39,10 +42,11 @@ class NodeClient {
   Result<nlohmann::json> get_json(const std::string& target);
 
  private:
-  explicit NodeClient(std::unique_ptr<HttpClient> http, std::string url)
-      : http_(std::move(http)), url_(std::move(url)) {}
+  NodeClient(std::unique_ptr<HttpClient> owned, HttpClient* http, std::string url)
+      : owned_(std::move(owned)), http_(http), url_(std::move(url)) {}
   Result<std::optional<nlohmann::json>> get_optional(const std::string& target);
-  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<HttpClient> owned_;  // null when over() a caller's connection
+  HttpClient* http_;
   std::string url_;
 };
 

@@ -1,8 +1,9 @@
 // chipledger-bench: measures a chipledger node over its real HTTP API and
 // prints the machine's own limit beside each result (docs/performance.md).
 //   chipledger-bench [--scenario transfers|register|verify|all] [--count N]
-//                    [--concurrency C] [--batch B] [--per-request K]
-//                    [--nodes N] [--node URL --dir DIR] [--out FILE] [--smoke]
+//                    [--concurrency C] [--batch B] [--pool P] [--rack R]
+//                    [--per-request K] [--nodes N] [--node URL --dir DIR]
+//                    [--out FILE] [--smoke]
 // Without --node it starts a chipledger-node (the binary beside this one) on
 // a fresh dev consortium per scenario, or with --nodes N a local cluster of
 // N nodes on loopback, and drives its leader. Exit code: 0 when every scenario ran
@@ -34,6 +35,7 @@ struct Args {
   size_t pool = 0;
   size_t per_request = 0;
   unsigned nodes = 1;
+  size_t rack = 0;
   std::string node_url;
   std::string node_dir;
   int node_pid = -1;
@@ -59,6 +61,7 @@ ScenarioOptions defaults(const std::string& scenario, bool smoke) {
     o.count = smoke ? 100 : 20000;
     o.pool = smoke ? 50 : 5000;
     o.batch = 100;
+    o.rack = 200;
     o.concurrency = smoke ? 4 : 8;
   }
   return o;
@@ -98,6 +101,12 @@ void print_scenario(const json& s, const SignatureLimit& limit) {
             << limit.cores << " cores = " << fixed(limit.per_core * limit.cores, 0)
             << "/s; signatures " << fixed(s["signatures_per_s"].get<double>(), 0) << "/s; ratio "
             << fixed(s["ratio"].get<double>(), 3) << "\n";
+  if (s.contains("rack")) {
+    std::cout << "  " << s["racks"] << " requests of up to " << s["rack"]
+              << " serials (latency is per request); " << s["signatures_verified"]
+              << " signatures verified, " << fixed(s["signatures_per_serial"].get<double>(), 2)
+              << " per serial\n";
+  }
   if (s.contains("cpu")) {
     std::cout << "  cpu during the run:";
     for (const auto& [k, v] : s["cpu"].items())
@@ -169,6 +178,7 @@ int run(const Args& a) {
     if (a.batch) o.batch = a.batch;
     if (a.pool) o.pool = a.pool;
     if (a.per_request) o.per_request = a.per_request;
+    if (a.rack) o.rack = a.rack;
     if (name == "verify" && !a.pool) o.pool = std::min(o.pool, o.count);
     o.tag = random_tag(name[0]);
     o.prep_threads = cpu_count();
@@ -271,6 +281,9 @@ int main(int argc, char** argv) {
                  "/v1/transactions/batch; default 100)");
   app.add_option("--nodes", a.nodes, "start a local cluster of this many nodes (default 1)")
       ->check(CLI::Range(1, 9));
+  app.add_option("--rack", a.rack,
+                 "verify: serials per request, verified as `chipledger verify --csv` does "
+                 "(default 200; 1: GET checkpoint + GET history per serial)");
   app.add_option("--node", a.node_url, "drive this running node instead of starting one");
   app.add_option("--dir", a.node_dir,
                  "with --node: its `chipledger-node init` folder (keys/, consortium.json)");

@@ -40,6 +40,34 @@ inline std::optional<nlohmann::json> history_json(const Ledger& ledger, const st
   return json{{"serial", serial}, {"size", size}, {"root", hex_encode(root)}, {"events", events}};
 }
 
+// POST /v1/histories for `serials` at `size` as node/api.cc answers it: each
+// serial's event indices (null: none), each event once.
+inline nlohmann::json histories_json(const Ledger& ledger, const std::vector<std::string>& serials,
+                                     uint64_t size) {
+  using nlohmann::json;
+  json histories = json::object();
+  json events = json::object();
+  for (const auto& serial : serials) {
+    auto indices = must(ledger.history(serial, size));
+    histories[serial] = indices.empty() ? json() : json(indices);
+    for (uint64_t index : indices) {
+      std::string key = std::to_string(index);
+      if (events.contains(key)) continue;
+      Bytes wire = must(ledger.event(index));
+      auto stx = must(SignedTransaction::decode(wire));
+      json proof = json::array();
+      for (const auto& h : must(ledger.inclusion_proof(index, size))) {
+        proof.push_back(hex_encode(h));
+      }
+      events[key] = {{"txid", hex_encode(stx.txid)}, {"tx", base64_encode(wire)}, {"proof", proof}};
+    }
+  }
+  return json{{"size", size},
+              {"root", hex_encode(must(ledger.root_at(size)))},
+              {"histories", histories},
+              {"events", events}};
+}
+
 // A signed note over `cp` with one signature per (name, key).
 inline std::string note_for(const Checkpoint& cp,
                             const std::vector<std::pair<std::string, const PrivateKey*>>& signers) {
