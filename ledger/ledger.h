@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -55,7 +56,12 @@ class Ledger {
   // The last replication entry applied (0: none).
   uint64_t applied_entry() const { return applied_entry_.load(); }
 
-  // Committed reads.
+  // Committed reads. Roots and proofs are those of MerkleLog's static
+  // readers (the store's tree), from cheaper sources: the roots of the last
+  // kRecentRoots committed sizes are kept in memory (each block's from the
+  // in-memory frontier, others once read), the upper tree levels are cached
+  // (TreeCache), and a proof's other nodes are read with one multi_get.
+  static constexpr size_t kRecentRoots = 64;
   uint64_t size() const { return committed_size_.load(); }
   Result<Hash> root_at(uint64_t size) const;
   Result<std::optional<SerialRecord>> serial(std::string_view serial) const;
@@ -63,6 +69,9 @@ class Ledger {
   // Log indices of the serial's events below `size`, oldest first.
   Result<std::vector<uint64_t>> history(std::string_view serial, uint64_t size) const;
   Result<Bytes> event(uint64_t index) const;  // the signed transaction (leaf)
+  // The same for several indices (each below size()), in order, read with
+  // one multi_get.
+  Result<std::vector<Bytes>> events(const std::vector<uint64_t>& indices) const;
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
 
@@ -87,6 +96,8 @@ class Ledger {
 
  private:
   Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log);
+  TreeReader tree() const { return TreeReader(*store_, size(), &tree_cache_); }
+  void remember_root(uint64_t size, const Hash& root) const;
 
   std::unique_ptr<KvStore> store_;
   Consortium consortium_;
@@ -95,6 +106,11 @@ class Ledger {
   bool failed_ = false;
   std::atomic<uint64_t> committed_size_{0};
   std::atomic<uint64_t> applied_entry_{0};
+  // Caches of committed, immutable values (see root_at); filled by the
+  // writer after each commit and by readers on a miss.
+  TreeCache tree_cache_;
+  mutable std::mutex roots_mu_;
+  mutable std::map<uint64_t, Hash> recent_roots_;  // guarded by roots_mu_
 };
 
 // Storage keys (docs/storage.md).

@@ -8,6 +8,7 @@
 
 #include "crypto/merkle.h"
 #include "ledger/memory_store.h"
+#include "ledger/merkle_log.h"
 #include "ledger/rocks_store.h"
 #include "tests/ledger/ledger_fixture.h"
 
@@ -88,6 +89,57 @@ TEST_CASE("a RocksDB ledger keeps its blocks, roots and records across reopening
   auto again = ledger->apply_block(registrations(tc, 3, 1), kNow);
   REQUIRE(again);
   CHECK_THAT((*again)[0].reason, Catch::Contains("replay"));
+}
+
+TEST_CASE("the ledger's cached roots and proofs are the stored tree's, at every size", "[ledger]") {
+  const char* env = std::getenv("CHIPLEDGER_TEST_SEED");
+  const uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device()();
+  WARN("ledger cache seed " << seed << " (set CHIPLEDGER_TEST_SEED to replay)");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  auto tc = TestConsortium::make();
+  MemoryStore memory;
+  auto ledger = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
+  int next = 0;
+  while (ledger->size() < 300) {
+    const int n = 1 + static_cast<int>(rng() % 12);
+    REQUIRE(ledger->apply_block(registrations(tc, next, n), kNow));
+    next += n;
+    const uint64_t size = ledger->size();
+    // The root of each block, as the checkpoint takes it.
+    REQUIRE(*ledger->root_at(size) == *MerkleLog::root_at(memory, size));
+  }
+  const uint64_t total = ledger->size();
+  auto check_all = [&](const Ledger& l) {
+    for (uint64_t size = 0; size <= total; ++size) {
+      INFO("size " << size);
+      REQUIRE(*l.root_at(size) == *MerkleLog::root_at(memory, size));
+    }
+    for (int k = 0; k < 400; ++k) {
+      const uint64_t size = 1 + rng() % total;
+      const uint64_t index = rng() % size;
+      const uint64_t size1 = rng() % (size + 1);
+      INFO("index " << index << " size " << size << " size1 " << size1);
+      REQUIRE(*l.inclusion_proof(index, size) == *MerkleLog::inclusion_proof(memory, index, size));
+      REQUIRE(*l.consistency_proof(size1, size) ==
+              *MerkleLog::consistency_proof(memory, size1, size));
+    }
+    // Out of range stays refused.
+    CHECK_FALSE(l.root_at(total + 1));
+    CHECK_FALSE(l.inclusion_proof(total, total));
+    CHECK_FALSE(l.inclusion_proof(0, total + 1));
+    // events() is event() per index, in the order asked.
+    std::vector<uint64_t> some = {total - 1, 0, 5, 5, 17};
+    auto many = l.events(some);
+    REQUIRE(many);
+    for (size_t i = 0; i < some.size(); ++i) CHECK((*many)[i] == *l.event(some[i]));
+    CHECK_FALSE(l.events({0, total}));
+  };
+  check_all(*ledger);
+  // A reopened ledger (its caches rebuilt from the store) answers the same.
+  ledger.reset();
+  auto reopened = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
+  check_all(*reopened);
 }
 
 TEST_CASE("a data folder refuses a different consortium", "[ledger]") {
