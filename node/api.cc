@@ -263,17 +263,19 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
                                std::to_string(*size) + " log entries");
   auto root = ledger_.root_at(*size);
   if (!root) return json_error(500, root.reason());
+  auto wires = ledger_.events(*indices);
+  if (!wires) return json_error(500, wires.reason());
   json events = json::array();
-  for (uint64_t index : *indices) {
-    auto wire = ledger_.event(index);
-    if (!wire) return json_error(500, wire.reason());
-    auto stx = SignedTransaction::decode(*wire);
+  for (size_t i = 0; i < indices->size(); ++i) {
+    const uint64_t index = (*indices)[i];
+    const Bytes& wire = (*wires)[i];
+    auto stx = SignedTransaction::decode(wire);
     if (!stx) return json_error(500, "stored event " + std::to_string(index) + ": " + stx.reason());
     auto proof = ledger_.inclusion_proof(index, *size);
     if (!proof) return json_error(500, proof.reason());
     events.push_back({{"index", index},
                       {"txid", hex_encode(stx->txid)},
-                      {"tx", base64_encode(*wire)},
+                      {"tx", base64_encode(wire)},
                       {"event", transaction_view(stx->tx)},
                       {"proof", hashes(*proof)}});
   }
@@ -312,17 +314,24 @@ HttpResponse Api::histories(const std::string& body) const {
     auto indices = ledger_.history(serial, size);
     if (!indices) return json_error(500, indices.reason());
     histories[serial] = indices->empty() ? json() : json(*indices);
+    // Events not given yet (a pallet's register is shared by its serials),
+    // read together; only their id is needed from them, not a decode.
+    std::vector<uint64_t> fresh;
     for (uint64_t index : *indices) {
-      std::string key = std::to_string(index);
-      if (events.contains(key)) continue;
-      auto wire = ledger_.event(index);
-      if (!wire) return json_error(500, wire.reason());
-      auto stx = SignedTransaction::decode(*wire);
-      if (!stx) return json_error(500, "stored event " + key + ": " + stx.reason());
-      auto proof = ledger_.inclusion_proof(index, size);
+      if (!events.contains(std::to_string(index))) fresh.push_back(index);
+    }
+    if (fresh.empty()) continue;
+    auto wires = ledger_.events(fresh);
+    if (!wires) return json_error(500, wires.reason());
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      std::string key = std::to_string(fresh[i]);
+      const Bytes& wire = (*wires)[i];
+      auto txid = SignedTransaction::txid_of_wire(wire);
+      if (!txid) return json_error(500, "stored event " + key + ": " + txid.reason());
+      auto proof = ledger_.inclusion_proof(fresh[i], size);
       if (!proof) return json_error(500, proof.reason());
       events[key] = {
-          {"txid", hex_encode(stx->txid)}, {"tx", base64_encode(*wire)}, {"proof", hashes(*proof)}};
+          {"txid", hex_encode(*txid)}, {"tx", base64_encode(wire)}, {"proof", hashes(*proof)}};
     }
   }
   auto root = ledger_.root_at(size);

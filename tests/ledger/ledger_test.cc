@@ -206,6 +206,28 @@ TEST_CASE("decoding refuses every truncation and any trailing byte", "[encoding]
   CHECK(SignedTransaction::decode(wire));
 }
 
+TEST_CASE("txid_of_wire gives decode's txid and refuses what decode refuses for framing",
+          "[encoding]") {
+  auto tc = TestConsortium::make();
+  for (const auto& t : {tc.register_tx("maker", {"SN1", "SN2"}), tc.register_tx("maker", {"X"})}) {
+    Bytes wire = tc.sign(t).wire();
+    auto txid = SignedTransaction::txid_of_wire(wire);
+    REQUIRE(txid);
+    CHECK(*txid == SignedTransaction::decode(wire)->txid);
+    for (size_t n = 0; n < wire.size(); ++n) {
+      INFO("prefix of " << n << " bytes");
+      CHECK_FALSE(SignedTransaction::txid_of_wire(ByteView(wire).first(n)));
+    }
+    Bytes longer = wire;
+    longer.push_back(0);
+    CHECK_FALSE(SignedTransaction::txid_of_wire(longer));
+  }
+  // A signature length over the limit, as decode refuses it.
+  Bytes odd = {0, 0, 0, 1, 0x01, 0, 0, 1, 1};
+  odd.resize(odd.size() + 257, 0);
+  CHECK_FALSE(SignedTransaction::txid_of_wire(odd));
+}
+
 TEST_CASE("decoding refuses malformed fields with a reason", "[encoding]") {
   auto tc = TestConsortium::make();
   auto body_of = [&](Transaction t) {
