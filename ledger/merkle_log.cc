@@ -310,16 +310,28 @@ Result<std::vector<Hash>> TreeReader::consistency_proof(uint64_t size1, uint64_t
   return out;
 }
 
-TreeCache::TreeCache(int min_level)
-    : min_level_(std::clamp(min_level, 0, 63)), levels_(static_cast<size_t>(64 - min_level_)) {}
+TreeCache::TreeCache(int min_level, uint64_t max_nodes_per_level)
+    : max_per_level_(std::max<uint64_t>(max_nodes_per_level, 1)),
+      min_level_(std::clamp(min_level, 0, 63)),
+      levels_(64) {}
+
+int TreeCache::min_level() const {
+  std::shared_lock lock(mu_);
+  return min_level_;
+}
 
 void TreeCache::catch_up(const KvStore& store, uint64_t committed_size) {
-  // Only this (single) writer changes levels_, so it reads their sizes
-  // without the lock; readers see the new nodes once they are appended.
+  // Only this (single) writer changes min_level_ and levels_, so it reads
+  // them without the lock; readers see the new nodes once they are appended.
+  while (min_level_ < 63 && (committed_size >> min_level_) > max_per_level_) {
+    std::unique_lock lock(mu_);
+    std::vector<Hash>().swap(levels_[static_cast<size_t>(min_level_)]);  // frees it
+    ++min_level_;
+  }
   for (int level = min_level_; level < 64; ++level) {
     const uint64_t want = committed_size >> level;
     if (want == 0) break;  // and every higher level
-    auto& nodes = levels_[static_cast<size_t>(level - min_level_)];
+    auto& nodes = levels_[static_cast<size_t>(level)];
     const uint64_t have = nodes.size();
     if (have >= want) continue;
     std::vector<Hash> fresh;
@@ -358,9 +370,9 @@ void TreeCache::catch_up(const KvStore& store, uint64_t committed_size) {
 }
 
 std::optional<Hash> TreeCache::get(int level, uint64_t index) const {
-  if (level < min_level_ || level > 63) return std::nullopt;
   std::shared_lock lock(mu_);
-  const auto& nodes = levels_[static_cast<size_t>(level - min_level_)];
+  if (level < min_level_ || level > 63) return std::nullopt;
+  const auto& nodes = levels_[static_cast<size_t>(level)];
   if (index >= nodes.size()) return std::nullopt;
   return nodes[static_cast<size_t>(index)];
 }
@@ -371,7 +383,7 @@ void TreeCache::get_many(const std::vector<Ref>& refs, std::vector<Hash>& out,
   for (size_t i = 0; i < refs.size(); ++i) {
     const Ref& r = refs[i];
     if (r.level < min_level_ || r.level > 63) continue;
-    const auto& nodes = levels_[static_cast<size_t>(r.level - min_level_)];
+    const auto& nodes = levels_[static_cast<size_t>(r.level)];
     if (r.index >= nodes.size()) continue;
     out[i] = nodes[static_cast<size_t>(r.index)];
     found[i] = true;

@@ -79,24 +79,30 @@ class TreeReader {
   const TreeCache* cache_;
 };
 
-// The committed tree nodes of the upper levels (level >= min_level) in
-// memory: 32 bytes per 2^min_level leaves, about 1/32 of the leaf column at
-// the default level 6. Each level holds a gap-free prefix of its nodes, only
-// ever read back from the store after a commit, so it never holds a node
-// that is not committed; nodes never change, so a cached node is the stored
-// one. A missing or corrupt stored node ends its level's prefix (readers
-// then go to the store, which reports it). One writer calls catch_up();
-// get() may run on any thread at the same time.
+// The committed tree nodes of the upper levels (level >= min_level()) in
+// memory, so a proof reads only its few lowest nodes from the store. Each
+// level holds a gap-free prefix of its nodes, only ever read back from the
+// store after a commit, so it never holds a node that is not committed;
+// nodes never change, so a cached node is the stored one. A missing or
+// corrupt stored node ends its level's prefix (readers then go to the
+// store, which reports it). Memory is bounded: when a level would hold more
+// than max_nodes_per_level nodes it is dropped and min_level() rises, so the
+// cache holds fewer than 2 x max_nodes_per_level nodes of 32 bytes (32 MiB at
+// the defaults, twice that at most in vector capacity; at level 3 it is 4
+// bytes per log entry until the log passes 4 M entries). One writer calls
+// catch_up(); the getters may run on any thread at the same time.
 class TreeCache {
  public:
-  static constexpr int kDefaultMinLevel = 6;
-  explicit TreeCache(int min_level = kDefaultMinLevel);
+  static constexpr int kDefaultMinLevel = 3;
+  static constexpr uint64_t kDefaultMaxNodesPerLevel = uint64_t{1} << 19;
+  explicit TreeCache(int min_level = kDefaultMinLevel,
+                     uint64_t max_nodes_per_level = kDefaultMaxNodesPerLevel);
 
   // Reads the nodes of a committed tree of `committed_size` leaves that the
   // cached levels do not hold yet (all of them the first time).
   void catch_up(const KvStore& store, uint64_t committed_size);
 
-  int min_level() const { return min_level_; }
+  int min_level() const;
   std::optional<Hash> get(int level, uint64_t index) const;
   // Fills out[i] for each refs[i] the cache holds; found[i] says which.
   struct Ref {
@@ -108,9 +114,10 @@ class TreeCache {
   uint64_t cached_nodes() const;
 
  private:
-  int min_level_;
+  uint64_t max_per_level_;
   mutable std::shared_mutex mu_;
-  std::vector<std::vector<Hash>> levels_;  // levels_[level - min_level_]
+  int min_level_;                          // changed by catch_up() under mu_
+  std::vector<std::vector<Hash>> levels_;  // levels_[level], 64 of them
 };
 
 }  // namespace chipledger

@@ -394,11 +394,19 @@ TEST_CASE("merkle_log: TreeReader over a TreeCache answers exactly as the uncach
   std::vector<Hash> leaves;
   for (uint64_t i = 0; i < total; ++i) leaves.push_back(leaf_for(rng()));
 
-  for (int min_level : {0, 1, 3, TreeCache::kDefaultMinLevel}) {
-    INFO("min_level " << min_level);
+  // (first cached level, nodes per level before it is dropped)
+  const std::pair<int, uint64_t> variants[] = {
+      {0, TreeCache::kDefaultMaxNodesPerLevel},
+      {1, TreeCache::kDefaultMaxNodesPerLevel},
+      {TreeCache::kDefaultMinLevel, TreeCache::kDefaultMaxNodesPerLevel},
+      {6, 1u << 20},
+      {0, 40},
+      {2, 1}};
+  for (const auto& [min_level, cap] : variants) {
+    INFO("min_level " << min_level << " cap " << cap);
     MemoryStore store;
     auto log = open_log(store);
-    TreeCache cache(min_level);
+    TreeCache cache(min_level, cap);
     // Most of the way in small batches, caught up after each (multi_get)...
     uint64_t committed = 0;
     while (committed < total / 2) {
@@ -423,11 +431,15 @@ TEST_CASE("merkle_log: TreeReader over a TreeCache answers exactly as the uncach
     append_batch(store, log, leaves, committed, total);
     committed = total;
     cache.catch_up(store, committed);
+    // Levels over the cap were dropped, the rest is whole.
+    int kept_from = min_level;
+    while ((total >> kept_from) > cap) ++kept_from;
+    CHECK(cache.min_level() == kept_from);
     uint64_t expected_nodes = 0;
-    for (int level = min_level; level < 64; ++level) expected_nodes += total >> level;
+    for (int level = kept_from; level < 64; ++level) expected_nodes += total >> level;
     CHECK(cache.cached_nodes() == expected_nodes);
     // A cache filled in one go from the whole store holds the same.
-    TreeCache fresh(min_level);
+    TreeCache fresh(min_level, cap);
     fresh.catch_up(store, committed);
     CHECK(fresh.cached_nodes() == expected_nodes);
 
