@@ -292,6 +292,56 @@ Result<std::vector<Bytes>> Ledger::events(const std::vector<uint64_t>& indices) 
   return out;
 }
 
+Result<std::vector<std::shared_ptr<const SignedTransaction>>> Ledger::decoded_events(
+    const std::vector<uint64_t>& indices) const {
+  using Ptr = std::shared_ptr<const SignedTransaction>;
+  using R = Result<std::vector<Ptr>>;
+  std::vector<Ptr> out(indices.size());
+  std::vector<uint64_t> missing;
+  std::vector<size_t> where;
+  {
+    std::lock_guard lock(decoded_.mu);
+    for (size_t i = 0; i < indices.size(); ++i) {
+      auto it = decoded_.by_index.find(indices[i]);
+      if (it == decoded_.by_index.end()) {
+        missing.push_back(indices[i]);
+        where.push_back(i);
+        continue;
+      }
+      decoded_.order.splice(decoded_.order.begin(), decoded_.order, it->second.second);
+      out[i] = it->second.first;
+    }
+  }
+  if (missing.empty()) return out;
+  auto wires = events(missing);
+  if (!wires) return wires.status();
+  for (size_t j = 0; j < missing.size(); ++j) {
+    auto stx = SignedTransaction::decode((*wires)[j]);
+    if (!stx) {
+      return R::error("stored event " + std::to_string(missing[j]) + ": " + stx.reason());
+    }
+    out[where[j]] = std::make_shared<const SignedTransaction>(std::move(*stx));
+  }
+  std::lock_guard lock(decoded_.mu);
+  for (size_t j = 0; j < missing.size(); ++j) {
+    const size_t bytes = (*wires)[j].size();
+    if (bytes > kDecodedEventBytes / 4) continue;  // too large to keep
+    auto [it, fresh] = decoded_.by_index.try_emplace(missing[j]);
+    if (!fresh) continue;  // another reader put it there meanwhile
+    decoded_.order.push_front(missing[j]);
+    it->second = {out[where[j]], decoded_.order.begin()};
+    decoded_.bytes += bytes;
+    while (decoded_.by_index.size() > kDecodedEvents || decoded_.bytes > kDecodedEventBytes) {
+      const uint64_t oldest = decoded_.order.back();
+      auto old = decoded_.by_index.find(oldest);
+      decoded_.bytes -= old->second.first->body.size() + old->second.first->signature.size() + 8;
+      decoded_.by_index.erase(old);
+      decoded_.order.pop_back();
+    }
+  }
+  return out;
+}
+
 Result<std::vector<Hash>> Ledger::inclusion_proof(uint64_t index, uint64_t size) const {
   if (size > this->size()) {
     return Result<std::vector<Hash>>::error("the log has only " + std::to_string(this->size()) +

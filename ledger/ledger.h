@@ -9,10 +9,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/consortium.h"
@@ -72,6 +74,15 @@ class Ledger {
   // The same for several indices (each below size()), in order, read with
   // one multi_get.
   Result<std::vector<Bytes>> events(const std::vector<uint64_t>& indices) const;
+  // The same decoded (a stored event that does not decode is an error).
+  // Events never change, so the most recently used ones stay decoded in
+  // memory (at most kDecodedEvents of them and kDecodedEventBytes of wire
+  // bytes): a pallet's register, named by every serial's history, is decoded
+  // once, not per request. The rest are read with one multi_get.
+  static constexpr size_t kDecodedEvents = 4096;
+  static constexpr size_t kDecodedEventBytes = 16u << 20;
+  Result<std::vector<std::shared_ptr<const SignedTransaction>>> decoded_events(
+      const std::vector<uint64_t>& indices) const;
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
 
@@ -111,6 +122,15 @@ class Ledger {
   TreeCache tree_cache_;
   mutable std::mutex roots_mu_;
   mutable std::map<uint64_t, Hash> recent_roots_;  // guarded by roots_mu_
+  struct DecodedCache {
+    std::mutex mu;
+    std::list<uint64_t> order;  // most recently used first
+    std::unordered_map<uint64_t, std::pair<std::shared_ptr<const SignedTransaction>,
+                                           std::list<uint64_t>::iterator>>
+        by_index;
+    size_t bytes = 0;
+  };
+  mutable DecodedCache decoded_;
 };
 
 // Storage keys (docs/storage.md).

@@ -80,20 +80,21 @@ class TreeReader {
 };
 
 // The committed tree nodes of the upper levels (level >= min_level()) in
-// memory, so a proof reads only its few lowest nodes from the store. Each
-// level holds a gap-free prefix of its nodes, only ever read back from the
-// store after a commit, so it never holds a node that is not committed;
-// nodes never change, so a cached node is the stored one. A missing or
-// corrupt stored node ends its level's prefix (readers then go to the
-// store, which reports it). Memory is bounded: when a level would hold more
-// than max_nodes_per_level nodes it is dropped and min_level() rises, so the
-// cache holds fewer than 2 x max_nodes_per_level nodes of 32 bytes (32 MiB at
-// the defaults, twice that at most in vector capacity; at level 3 it is 4
-// bytes per log entry until the log passes 4 M entries). One writer calls
-// catch_up(); the getters may run on any thread at the same time.
+// memory, so a proof reads only its few lowest nodes, if any, from the
+// store. Each level holds a gap-free prefix of its nodes, only ever read
+// back from the store after a commit, so it never holds a node that is not
+// committed; nodes never change, so a cached node is the stored one. A
+// missing or corrupt stored node ends its level's prefix (readers then go to
+// the store, which reports it). Memory is bounded: when a level would hold
+// more than max_nodes_per_level nodes it is dropped and min_level() rises,
+// so the cache holds fewer than 2 x max_nodes_per_level nodes of 32 bytes
+// (32 MiB at the defaults, twice that at most in vector capacity). At the
+// defaults the whole tree is in memory up to 512 K log entries; each time
+// the log doubles after that, its lowest cached level is dropped. One writer
+// calls catch_up(); the getters may run on any thread at the same time.
 class TreeCache {
  public:
-  static constexpr int kDefaultMinLevel = 3;
+  static constexpr int kDefaultMinLevel = 0;
   static constexpr uint64_t kDefaultMaxNodesPerLevel = uint64_t{1} << 19;
   explicit TreeCache(int min_level = kDefaultMinLevel,
                      uint64_t max_nodes_per_level = kDefaultMaxNodesPerLevel);

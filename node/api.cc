@@ -263,20 +263,20 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
                                std::to_string(*size) + " log entries");
   auto root = ledger_.root_at(*size);
   if (!root) return json_error(500, root.reason());
-  auto wires = ledger_.events(*indices);
-  if (!wires) return json_error(500, wires.reason());
+  // Decoded once for many requests (a pallet's register is in every one of
+  // its serials' histories); the wire re-encodes to the stored bytes.
+  auto decoded = ledger_.decoded_events(*indices);
+  if (!decoded) return json_error(500, decoded.reason());
   json events = json::array();
   for (size_t i = 0; i < indices->size(); ++i) {
     const uint64_t index = (*indices)[i];
-    const Bytes& wire = (*wires)[i];
-    auto stx = SignedTransaction::decode(wire);
-    if (!stx) return json_error(500, "stored event " + std::to_string(index) + ": " + stx.reason());
+    const SignedTransaction& stx = *(*decoded)[i];
     auto proof = ledger_.inclusion_proof(index, *size);
     if (!proof) return json_error(500, proof.reason());
     events.push_back({{"index", index},
-                      {"txid", hex_encode(stx->txid)},
-                      {"tx", base64_encode(wire)},
-                      {"event", transaction_view(stx->tx)},
+                      {"txid", hex_encode(stx.txid)},
+                      {"tx", base64_encode(stx.wire())},
+                      {"event", transaction_view(stx.tx)},
                       {"proof", hashes(*proof)}});
   }
   return json_ok(

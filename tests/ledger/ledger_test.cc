@@ -1,6 +1,7 @@
 // The ledger over real storage: blocks survive reopening, a failed write
 // leaves nothing behind and stops the ledger, a data folder refuses another
 // consortium, and decoding refuses every malformed input.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -134,12 +135,48 @@ TEST_CASE("the ledger's cached roots and proofs are the stored tree's, at every 
     REQUIRE(many);
     for (size_t i = 0; i < some.size(); ++i) CHECK((*many)[i] == *l.event(some[i]));
     CHECK_FALSE(l.events({0, total}));
+    // decoded_events() decodes what event() reads, cached or not, in order.
+    for (int round = 0; round < 2; ++round) {
+      std::vector<uint64_t> asked;
+      for (int k = 0; k < 50; ++k) asked.push_back(rng() % total);
+      auto decoded = l.decoded_events(asked);
+      REQUIRE(decoded);
+      REQUIRE(decoded->size() == asked.size());
+      for (size_t i = 0; i < asked.size(); ++i) {
+        const Bytes wire = *l.event(asked[i]);
+        CHECK((*decoded)[i]->wire() == wire);
+        CHECK((*decoded)[i]->txid == SignedTransaction::decode(wire)->txid);
+      }
+    }
+    CHECK_FALSE(l.decoded_events({total}));
   };
   check_all(*ledger);
   // A reopened ledger (its caches rebuilt from the store) answers the same.
   ledger.reset();
   auto reopened = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
   check_all(*reopened);
+}
+
+TEST_CASE("decoded events stay right when the cache of them is full and evicts", "[ledger]") {
+  auto tc = TestConsortium::make();
+  auto ledger = *Ledger::open(std::make_unique<MemoryStore>(), tc.consortium);
+  const int total = static_cast<int>(Ledger::kDecodedEvents) + 300;
+  for (int first = 0; first < total; first += 500) {
+    REQUIRE(ledger->apply_block(registrations(tc, first, std::min(500, total - first)), kNow));
+  }
+  REQUIRE(ledger->size() == static_cast<uint64_t>(total));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int first = 0; first < total; first += 700) {
+      std::vector<uint64_t> asked;
+      for (int i = first; i < std::min(total, first + 700); ++i) asked.push_back(i);
+      if (pass == 1) std::reverse(asked.begin(), asked.end());
+      auto decoded = ledger->decoded_events(asked);
+      REQUIRE(decoded);
+      for (size_t i = 0; i < asked.size(); ++i) {
+        REQUIRE((*decoded)[i]->wire() == *ledger->event(asked[i]));
+      }
+    }
+  }
 }
 
 TEST_CASE("a data folder refuses a different consortium", "[ledger]") {
