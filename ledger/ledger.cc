@@ -162,6 +162,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   const uint64_t size_before = log_.size();
   BlockState state(*store_, size_before, [this](uint64_t size) { return root_at(size); });
   WriteBatch batch;
+  std::vector<MerkleLog::Node> new_nodes;  // for the tree cache, once committed
   std::vector<TxOutcome> outcomes;
   outcomes.reserve(txs.size());
   for (auto& p : txs) {
@@ -177,7 +178,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       continue;
     }
     Bytes wire = p.tx.wire();
-    log_.append_nodes(merkle::leaf_hash(wire), batch);
+    log_.append_nodes(merkle::leaf_hash(wire), batch, &new_nodes);
     batch.put(Column::events, encode_u64_key(index), std::string(wire.begin(), wire.end()));
     batch.put(Column::txids, key_of(p.tx.txid), encode_u64_key(index));
     for (const auto& [serial, rec] : effects->serials) {
@@ -211,7 +212,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     // The new root from the in-memory frontier (what the checkpoint signs),
     // and the upper tree nodes the block completed.
     remember_root(log_.size(), log_.root());
-    tree_cache_.catch_up(*store_, log_.size());
+    tree_cache_.add_committed(new_nodes, log_.size());
   }
   return outcomes;
 }

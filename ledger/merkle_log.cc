@@ -207,11 +207,15 @@ Hash MerkleLog::root() const {
   return r;
 }
 
-void MerkleLog::append_nodes(const Hash& leaf_hash, WriteBatch& batch) {
+void MerkleLog::append_nodes(const Hash& leaf_hash, WriteBatch& batch, std::vector<Node>* written) {
   uint64_t index = size_;
   int level = 0;
   Hash h = leaf_hash;
-  batch.put(Column::tree, node_key(level, index), std::string(as_chars(ByteView(h))));
+  auto put = [&] {
+    batch.put(Column::tree, node_key(level, index), std::string(as_chars(ByteView(h))));
+    if (written != nullptr) written->push_back(Node{level, index, h});
+  };
+  put();
   // Each trailing one bit of the old size is a complete subtree on the
   // frontier that the new leaf's subtree now pairs with.
   for (uint64_t s = size_; (s & 1) != 0; s >>= 1) {
@@ -219,7 +223,7 @@ void MerkleLog::append_nodes(const Hash& leaf_hash, WriteBatch& batch) {
     frontier_.pop_back();
     ++level;
     index >>= 1;
-    batch.put(Column::tree, node_key(level, index), std::string(as_chars(ByteView(h))));
+    put();
   }
   frontier_.push_back(h);
   ++size_;
@@ -320,14 +324,28 @@ int TreeCache::min_level() const {
   return min_level_;
 }
 
-void TreeCache::catch_up(const KvStore& store, uint64_t committed_size) {
-  // Only this (single) writer changes min_level_ and levels_, so it reads
-  // them without the lock; readers see the new nodes once they are appended.
+void TreeCache::drop_levels(uint64_t committed_size) {
   while (min_level_ < 63 && (committed_size >> min_level_) > max_per_level_) {
     std::unique_lock lock(mu_);
     std::vector<Hash>().swap(levels_[static_cast<size_t>(min_level_)]);  // frees it
     ++min_level_;
   }
+}
+
+void TreeCache::add_committed(const std::vector<MerkleLog::Node>& nodes, uint64_t committed_size) {
+  drop_levels(committed_size);
+  std::unique_lock lock(mu_);
+  for (const auto& n : nodes) {
+    if (n.level < min_level_ || n.level > 63) continue;
+    auto& level = levels_[static_cast<size_t>(n.level)];
+    if (n.index == level.size()) level.push_back(n.hash);
+  }
+}
+
+void TreeCache::catch_up(const KvStore& store, uint64_t committed_size) {
+  // Only this (single) writer changes min_level_ and levels_, so it reads
+  // them without the lock; readers see the new nodes once they are appended.
+  drop_levels(committed_size);
   for (int level = min_level_; level < 64; ++level) {
     const uint64_t want = committed_size >> level;
     if (want == 0) break;  // and every higher level

@@ -39,7 +39,13 @@ class MerkleLog {
   // must follow the batch's last append_nodes(). The batch then commits
   // exactly what one append() per leaf would have (each later "log_size"
   // overwrote the one before within the batch).
-  void append_nodes(const Hash& leaf_hash, WriteBatch& batch);
+  // With `written`, also appends each node it put to it (in put order).
+  struct Node {
+    int level;
+    uint64_t index;
+    Hash hash;
+  };
+  void append_nodes(const Hash& leaf_hash, WriteBatch& batch, std::vector<Node>* written = nullptr);
   void put_size(WriteBatch& batch) const;
 
   // From committed nodes only; size must be <= the committed size (read
@@ -91,7 +97,8 @@ class TreeReader {
 // (32 MiB at the defaults, twice that at most in vector capacity). At the
 // defaults the whole tree is in memory up to 512 K log entries; each time
 // the log doubles after that, its lowest cached level is dropped. One writer
-// calls catch_up(); the getters may run on any thread at the same time.
+// calls catch_up() and add_committed(); the getters may run on any thread at
+// the same time.
 class TreeCache {
  public:
   static constexpr int kDefaultMinLevel = 0;
@@ -102,6 +109,11 @@ class TreeCache {
   // Reads the nodes of a committed tree of `committed_size` leaves that the
   // cached levels do not hold yet (all of them the first time).
   void catch_up(const KvStore& store, uint64_t committed_size);
+  // The same without reading: `nodes` are the ones MerkleLog::append_nodes
+  // wrote (its `written`) into a batch that is now committed, the log's
+  // committed size `committed_size`. Each extends its level when it is the
+  // level's next node (a level stuck at a damaged node stays stuck).
+  void add_committed(const std::vector<MerkleLog::Node>& nodes, uint64_t committed_size);
 
   int min_level() const;
   std::optional<Hash> get(int level, uint64_t index) const;
@@ -117,8 +129,9 @@ class TreeCache {
  private:
   uint64_t max_per_level_;
   mutable std::shared_mutex mu_;
-  int min_level_;                          // changed by catch_up() under mu_
-  std::vector<std::vector<Hash>> levels_;  // levels_[level], 64 of them
+  void drop_levels(uint64_t committed_size);  // over the cap; the writer only
+  int min_level_;                             // changed by the writer under mu_
+  std::vector<std::vector<Hash>> levels_;     // levels_[level], 64 of them
 };
 
 }  // namespace chipledger

@@ -504,3 +504,46 @@ TEST_CASE("merkle_log: a TreeCache never holds a damaged node; readers report it
   REQUIRE_FALSE(missing.is_ok());
   CHECK(missing.reason().find("tree node (level 1, index 0) is missing") != std::string::npos);
 }
+
+TEST_CASE("merkle_log: a TreeCache fed the written nodes holds what catch_up reads") {
+  const uint64_t seed = test_seed();
+  WARN("merkle_log add_committed seed " << seed << " (set CHIPLEDGER_TEST_SEED to replay)");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (const auto& [min_level, cap] : {std::pair<int, uint64_t>{0, 1u << 19}, {0, 50}, {2, 8}}) {
+    INFO("min_level " << min_level << " cap " << cap);
+    MemoryStore store;
+    auto log = open_log(store);
+    TreeCache fed(min_level, cap);
+    std::vector<Hash> leaves;
+    while (log.size() < 900) {
+      WriteBatch batch;
+      std::vector<MerkleLog::Node> written;
+      const uint64_t n = 1 + rng() % 25;
+      for (uint64_t k = 0; k < n; ++k) {
+        leaves.push_back(leaf_for(rng()));
+        log.append_nodes(leaves.back(), batch, &written);
+      }
+      log.put_size(batch);
+      commit(store, batch);
+      fed.add_committed(written, log.size());
+      TreeCache read(min_level, cap);
+      read.catch_up(store, log.size());
+      REQUIRE(fed.min_level() == read.min_level());
+      REQUIRE(fed.cached_nodes() == read.cached_nodes());
+      const TreeReader reader(store, log.size(), &fed);
+      const uint64_t size = 1 + rng() % log.size();
+      const uint64_t index = rng() % size;
+      REQUIRE(*reader.root_at(size) ==
+              merkle::root_from_leaf_hashes(std::span(leaves).first(size)));
+      REQUIRE(*reader.inclusion_proof(index, size) ==
+              merkle::inclusion_proof(std::span(leaves).first(size), index));
+    }
+    for (int level = fed.min_level(); level < 10; ++level) {
+      for (uint64_t i = 0; i < (log.size() >> level); ++i) {
+        auto stored = store.get(Column::tree, tree_key(static_cast<uint8_t>(level), i));
+        REQUIRE(fed.get(level, i) == hash_from_bytes(as_bytes(**stored)).value());
+      }
+    }
+  }
+}
