@@ -2,6 +2,9 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
+
+#include "ledger/transaction_json.h"
 
 namespace chipledger {
 namespace {
@@ -293,23 +296,29 @@ Result<std::vector<Bytes>> Ledger::events(const std::vector<uint64_t>& indices) 
   return out;
 }
 
-Result<std::vector<std::shared_ptr<const SignedTransaction>>> Ledger::decoded_events(
+namespace {
+size_t view_bytes(const Ledger::EventView& v) {
+  return v.tx.body.size() + v.tx.signature.size() + v.tx_base64.size() + v.view_json.size();
+}
+}  // namespace
+
+Result<std::vector<std::shared_ptr<const Ledger::EventView>>> Ledger::event_views(
     const std::vector<uint64_t>& indices) const {
-  using Ptr = std::shared_ptr<const SignedTransaction>;
+  using Ptr = std::shared_ptr<const EventView>;
   using R = Result<std::vector<Ptr>>;
   std::vector<Ptr> out(indices.size());
   std::vector<uint64_t> missing;
   std::vector<size_t> where;
   {
-    std::lock_guard lock(decoded_.mu);
+    std::lock_guard lock(views_.mu);
     for (size_t i = 0; i < indices.size(); ++i) {
-      auto it = decoded_.by_index.find(indices[i]);
-      if (it == decoded_.by_index.end()) {
+      auto it = views_.by_index.find(indices[i]);
+      if (it == views_.by_index.end()) {
         missing.push_back(indices[i]);
         where.push_back(i);
         continue;
       }
-      decoded_.order.splice(decoded_.order.begin(), decoded_.order, it->second.second);
+      views_.order.splice(views_.order.begin(), views_.order, it->second.second);
       out[i] = it->second.first;
     }
   }
@@ -317,27 +326,32 @@ Result<std::vector<std::shared_ptr<const SignedTransaction>>> Ledger::decoded_ev
   auto wires = events(missing);
   if (!wires) return wires.status();
   for (size_t j = 0; j < missing.size(); ++j) {
-    auto stx = SignedTransaction::decode((*wires)[j]);
+    const Bytes& wire = (*wires)[j];
+    auto stx = SignedTransaction::decode(wire);
     if (!stx) {
       return R::error("stored event " + std::to_string(missing[j]) + ": " + stx.reason());
     }
-    out[where[j]] = std::make_shared<const SignedTransaction>(std::move(*stx));
+    auto view = std::make_shared<EventView>();
+    view->tx_base64 = base64_encode(wire);
+    view->view_json = transaction_view(stx->tx).dump();
+    view->tx = std::move(*stx);
+    out[where[j]] = std::move(view);
   }
-  std::lock_guard lock(decoded_.mu);
+  std::lock_guard lock(views_.mu);
   for (size_t j = 0; j < missing.size(); ++j) {
-    const size_t bytes = (*wires)[j].size();
-    if (bytes > kDecodedEventBytes / 4) continue;  // too large to keep
-    auto [it, fresh] = decoded_.by_index.try_emplace(missing[j]);
+    const Ptr& view = out[where[j]];
+    const size_t bytes = view_bytes(*view);
+    if (bytes > kEventViewBytes / 4) continue;  // too large to keep
+    auto [it, fresh] = views_.by_index.try_emplace(missing[j]);
     if (!fresh) continue;  // another reader put it there meanwhile
-    decoded_.order.push_front(missing[j]);
-    it->second = {out[where[j]], decoded_.order.begin()};
-    decoded_.bytes += bytes;
-    while (decoded_.by_index.size() > kDecodedEvents || decoded_.bytes > kDecodedEventBytes) {
-      const uint64_t oldest = decoded_.order.back();
-      auto old = decoded_.by_index.find(oldest);
-      decoded_.bytes -= old->second.first->body.size() + old->second.first->signature.size() + 8;
-      decoded_.by_index.erase(old);
-      decoded_.order.pop_back();
+    views_.order.push_front(missing[j]);
+    it->second = {view, views_.order.begin()};
+    views_.bytes += bytes;
+    while (views_.by_index.size() > kEventViews || views_.bytes > kEventViewBytes) {
+      auto oldest = views_.by_index.find(views_.order.back());
+      views_.bytes -= view_bytes(*oldest->second.first);
+      views_.by_index.erase(oldest);
+      views_.order.pop_back();
     }
   }
   return out;

@@ -74,14 +74,21 @@ class Ledger {
   // The same for several indices (each below size()), in order, read with
   // one multi_get.
   Result<std::vector<Bytes>> events(const std::vector<uint64_t>& indices) const;
-  // The same decoded (a stored event that does not decode is an error).
-  // Events never change, so the most recently used ones stay decoded in
-  // memory (at most kDecodedEvents of them and kDecodedEventBytes of wire
-  // bytes): a pallet's register, named by every serial's history, is decoded
-  // once, not per request. The rest are read with one multi_get.
-  static constexpr size_t kDecodedEvents = 4096;
-  static constexpr size_t kDecodedEventBytes = 16u << 20;
-  Result<std::vector<std::shared_ptr<const SignedTransaction>>> decoded_events(
+  // The same decoded, with what a history answer shows of each: the wire in
+  // base64 and the readable view (transaction_view) as compact JSON text. A
+  // stored event that does not decode is an error. Events never change, so
+  // the most recently used ones stay in memory (at most kEventViews of them
+  // and kEventViewBytes of wire, base64 and view text): a pallet's register,
+  // in every one of its serials' histories, is decoded and rendered once,
+  // not per request. The others are read with one multi_get.
+  struct EventView {
+    SignedTransaction tx;
+    std::string tx_base64;  // base64_encode(tx.wire()), the stored bytes
+    std::string view_json;  // transaction_view(tx.tx).dump()
+  };
+  static constexpr size_t kEventViews = 4096;
+  static constexpr size_t kEventViewBytes = 32u << 20;
+  Result<std::vector<std::shared_ptr<const EventView>>> event_views(
       const std::vector<uint64_t>& indices) const;
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
@@ -122,15 +129,15 @@ class Ledger {
   TreeCache tree_cache_;
   mutable std::mutex roots_mu_;
   mutable std::map<uint64_t, Hash> recent_roots_;  // guarded by roots_mu_
-  struct DecodedCache {
+  struct ViewCache {
     std::mutex mu;
     std::list<uint64_t> order;  // most recently used first
-    std::unordered_map<uint64_t, std::pair<std::shared_ptr<const SignedTransaction>,
-                                           std::list<uint64_t>::iterator>>
+    std::unordered_map<uint64_t,
+                       std::pair<std::shared_ptr<const EventView>, std::list<uint64_t>::iterator>>
         by_index;
     size_t bytes = 0;
   };
-  mutable DecodedCache decoded_;
+  mutable ViewCache views_;
 };
 
 // Storage keys (docs/storage.md).

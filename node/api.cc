@@ -263,26 +263,46 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
                                std::to_string(*size) + " log entries");
   auto root = ledger_.root_at(*size);
   if (!root) return json_error(500, root.reason());
-  // Decoded once for many requests (a pallet's register is in every one of
-  // its serials' histories); the wire re-encodes to the stored bytes.
-  auto decoded = ledger_.decoded_events(*indices);
-  if (!decoded) return json_error(500, decoded.reason());
-  json events = json::array();
+  // Each event decoded and rendered once for many requests (a pallet's
+  // register is in every one of its serials' histories). The answer is
+  // assembled as text in exactly the bytes json::dump() gives for
+  // {"events":[{"event":V,"index":I,"proof":[P...],"tx":T,"txid":H}...],
+  //  "root":R,"serial":S,"size":N} (keys in std::map order, no spaces);
+  // hex, base64 and decimal need no escaping, the serial goes through dump().
+  auto views = ledger_.event_views(*indices);
+  if (!views) return json_error(500, views.reason());
+  std::string body = "{\"events\":[";
   for (size_t i = 0; i < indices->size(); ++i) {
     const uint64_t index = (*indices)[i];
-    const SignedTransaction& stx = *(*decoded)[i];
+    const Ledger::EventView& view = *(*views)[i];
     auto proof = ledger_.inclusion_proof(index, *size);
     if (!proof) return json_error(500, proof.reason());
-    events.push_back({{"index", index},
-                      {"txid", hex_encode(stx.txid)},
-                      {"tx", base64_encode(stx.wire())},
-                      {"event", transaction_view(stx.tx)},
-                      {"proof", hashes(*proof)}});
+    if (i > 0) body += ',';
+    body += "{\"event\":";
+    body += view.view_json;
+    body += ",\"index\":";
+    body += std::to_string(index);
+    body += ",\"proof\":[";
+    for (size_t k = 0; k < proof->size(); ++k) {
+      if (k > 0) body += ',';
+      body += '"';
+      body += hex_encode((*proof)[k]);
+      body += '"';
+    }
+    body += "],\"tx\":\"";
+    body += view.tx_base64;
+    body += "\",\"txid\":\"";
+    body += hex_encode(view.tx.txid);
+    body += "\"}";
   }
-  return json_ok(json{{"serial", serial},
-                      {"size", *size},
-                      {"root", hex_encode(*root)},
-                      {"events", std::move(events)}});  // moved: no copy of every view
+  body += "],\"root\":\"";
+  body += hex_encode(*root);
+  body += "\",\"serial\":";
+  body += json(serial).dump();
+  body += ",\"size\":";
+  body += std::to_string(*size);
+  body += '}';
+  return HttpResponse{200, "application/json", std::move(body)};
 }
 
 // Many serials' histories at one size, each event (signed transaction and

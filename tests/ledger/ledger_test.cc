@@ -5,12 +5,14 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "crypto/merkle.h"
 #include "ledger/memory_store.h"
 #include "ledger/merkle_log.h"
 #include "ledger/rocks_store.h"
+#include "ledger/transaction_json.h"
 #include "tests/ledger/ledger_fixture.h"
 
 using namespace chipledger;
@@ -135,20 +137,24 @@ TEST_CASE("the ledger's cached roots and proofs are the stored tree's, at every 
     REQUIRE(many);
     for (size_t i = 0; i < some.size(); ++i) CHECK((*many)[i] == *l.event(some[i]));
     CHECK_FALSE(l.events({0, total}));
-    // decoded_events() decodes what event() reads, cached or not, in order.
+    // event_views() decodes and renders what event() reads, cached or not,
+    // in order.
     for (int round = 0; round < 2; ++round) {
       std::vector<uint64_t> asked;
       for (int k = 0; k < 50; ++k) asked.push_back(rng() % total);
-      auto decoded = l.decoded_events(asked);
-      REQUIRE(decoded);
-      REQUIRE(decoded->size() == asked.size());
+      auto views = l.event_views(asked);
+      REQUIRE(views);
+      REQUIRE(views->size() == asked.size());
       for (size_t i = 0; i < asked.size(); ++i) {
         const Bytes wire = *l.event(asked[i]);
-        CHECK((*decoded)[i]->wire() == wire);
-        CHECK((*decoded)[i]->txid == SignedTransaction::decode(wire)->txid);
+        const auto stx = *SignedTransaction::decode(wire);
+        CHECK((*views)[i]->tx.wire() == wire);
+        CHECK((*views)[i]->tx.txid == stx.txid);
+        CHECK((*views)[i]->tx_base64 == base64_encode(wire));
+        CHECK((*views)[i]->view_json == transaction_view(stx.tx).dump());
       }
     }
-    CHECK_FALSE(l.decoded_events({total}));
+    CHECK_FALSE(l.event_views({total}));
   };
   check_all(*ledger);
   // A reopened ledger (its caches rebuilt from the store) answers the same.
@@ -157,10 +163,10 @@ TEST_CASE("the ledger's cached roots and proofs are the stored tree's, at every 
   check_all(*reopened);
 }
 
-TEST_CASE("decoded events stay right when the cache of them is full and evicts", "[ledger]") {
+TEST_CASE("event views stay right when the cache of them is full and evicts", "[ledger]") {
   auto tc = TestConsortium::make();
   auto ledger = *Ledger::open(std::make_unique<MemoryStore>(), tc.consortium);
-  const int total = static_cast<int>(Ledger::kDecodedEvents) + 300;
+  const int total = static_cast<int>(Ledger::kEventViews) + 300;
   for (int first = 0; first < total; first += 500) {
     REQUIRE(ledger->apply_block(registrations(tc, first, std::min(500, total - first)), kNow));
   }
@@ -170,10 +176,12 @@ TEST_CASE("decoded events stay right when the cache of them is full and evicts",
       std::vector<uint64_t> asked;
       for (int i = first; i < std::min(total, first + 700); ++i) asked.push_back(i);
       if (pass == 1) std::reverse(asked.begin(), asked.end());
-      auto decoded = ledger->decoded_events(asked);
-      REQUIRE(decoded);
+      auto views = ledger->event_views(asked);
+      REQUIRE(views);
       for (size_t i = 0; i < asked.size(); ++i) {
-        REQUIRE((*decoded)[i]->wire() == *ledger->event(asked[i]));
+        const Bytes wire = *ledger->event(asked[i]);
+        REQUIRE((*views)[i]->tx.wire() == wire);
+        REQUIRE((*views)[i]->tx_base64 == base64_encode(wire));
       }
     }
   }
