@@ -38,8 +38,8 @@ class MerkleLog {
   // only the nodes; put_size() writes "log_size" for the current size and
   // must follow the batch's last append_nodes(). The batch then commits
   // exactly what one append() per leaf would have (each later "log_size"
-  // overwrote the one before within the batch).
-  // With `written`, also appends each node it put to it (in put order).
+  // overwrote the one before within the batch). With `written`,
+  // append_nodes() also appends each node it put there, in put order.
   struct Node {
     int level;
     uint64_t index;
@@ -87,8 +87,9 @@ class TreeReader {
 
 // The committed tree nodes of the upper levels (level >= min_level()) in
 // memory, so a proof reads only its few lowest nodes, if any, from the
-// store. Each level holds a gap-free prefix of its nodes, only ever read
-// back from the store after a commit, so it never holds a node that is not
+// store. Each level holds a gap-free prefix of its nodes, only ever taken
+// after their commit (read back from the store, or handed over by the writer
+// from the batch it committed), so it never holds a node that is not
 // committed; nodes never change, so a cached node is the stored one. A
 // missing or corrupt stored node ends its level's prefix (readers then go to
 // the store, which reports it). Memory is bounded: when a level would hold
