@@ -24,6 +24,18 @@ std::string_view column_name(Column c) {
   return "unknown";
 }
 
+Result<std::vector<std::optional<std::string>>> KvStore::multi_get(
+    Column column, const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) {
+    auto got = get(column, key);
+    if (!got) return got.status();
+    out.push_back(std::move(*got));
+  }
+  return out;
+}
+
 std::string encode_u64_key(uint64_t v) {
   std::string out(8, '\0');
   for (int i = 7; i >= 0; --i) {

@@ -54,6 +54,13 @@ class KvStore {
   virtual ~KvStore() = default;
   // nullopt when the key is absent; a failed Result only on an I/O error.
   virtual Result<std::optional<std::string>> get(Column column, std::string_view key) const = 0;
+  // The values of `keys` in `column`, in the same order (nullopt: absent),
+  // all from one consistent view of the store; a failed Result only on an
+  // I/O error. The default calls get() per key (each key then sees the
+  // latest committed batch, which for the ledger's immutable tree nodes is
+  // the same answer); RocksStore reads them with one MultiGet.
+  virtual Result<std::vector<std::optional<std::string>>> multi_get(
+      Column column, const std::vector<std::string>& keys) const;
   virtual Status write(const WriteBatch& batch, bool sync) = 0;
   // Calls fn(key, value) for keys starting with `prefix` in ascending byte
   // order, while fn returns true.

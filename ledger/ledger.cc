@@ -1,6 +1,10 @@
 #include "ledger/ledger.h"
 
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
+
+#include "ledger/transaction_json.h"
 
 namespace chipledger {
 namespace {
@@ -19,8 +23,9 @@ std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 // earlier effects.
 class BlockState final : public StateView {
  public:
-  BlockState(const KvStore& store, uint64_t committed_size)
-      : store_(store), committed_size_(committed_size) {}
+  using RootAt = std::function<Result<Hash>(uint64_t)>;
+  BlockState(const KvStore& store, uint64_t committed_size, RootAt root_at)
+      : store_(store), committed_size_(committed_size), root_at_(std::move(root_at)) {}
 
   Result<std::optional<SerialRecord>> serial(std::string_view serial) const override {
     auto it = records_.find(serial);
@@ -63,7 +68,7 @@ class BlockState final : public StateView {
     if (!time->has_value()) return std::optional<CheckpointRef>();
     auto ms = decode_u64_key(**time);
     if (!ms) return ms.status();
-    auto root = MerkleLog::root_at(store_, size);
+    auto root = root_at_(size);
     if (!root) return root.status();
     return std::optional<CheckpointRef>(CheckpointRef{*root, *ms});
   }
@@ -88,6 +93,7 @@ class BlockState final : public StateView {
   std::map<Hash, uint64_t> txids_;
   std::map<std::string, LicenseRecord, std::less<>> licenses_;
   uint64_t committed_size_;
+  RootAt root_at_;  // of committed sizes
 };
 
 Status check_genesis(KvStore& store, const std::string& ledger_id) {
@@ -117,6 +123,8 @@ std::string serial_index_key(std::string_view serial, uint64_t index) {
 Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log)
     : store_(std::move(store)), consortium_(std::move(consortium)), log_(std::move(log)) {
   committed_size_ = log_.size();
+  tree_cache_.catch_up(*store_, log_.size());
+  remember_root(log_.size(), log_.root());
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
@@ -155,8 +163,9 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
                                                  std::to_string(applied_entry_.load()));
   }
   const uint64_t size_before = log_.size();
-  BlockState state(*store_, size_before);
+  BlockState state(*store_, size_before, [this](uint64_t size) { return root_at(size); });
   WriteBatch batch;
+  std::vector<MerkleLog::Node> new_nodes;  // for the tree cache, once committed
   std::vector<TxOutcome> outcomes;
   outcomes.reserve(txs.size());
   for (auto& p : txs) {
@@ -172,7 +181,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       continue;
     }
     Bytes wire = p.tx.wire();
-    log_.append(merkle::leaf_hash(wire), batch);
+    log_.append_nodes(merkle::leaf_hash(wire), batch, &new_nodes);
     batch.put(Column::events, encode_u64_key(index), std::string(wire.begin(), wire.end()));
     batch.put(Column::txids, key_of(p.tx.txid), encode_u64_key(index));
     for (const auto& [serial, rec] : effects->serials) {
@@ -189,8 +198,10 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
   state.write(batch);
-  // The time of the checkpoint this block ends (attestations name it).
   if (log_.size() > size_before) {
+    // "log_size" once per block: only the block's last value is committed.
+    log_.put_size(batch);
+    // The time of the checkpoint this block ends (attestations name it).
     batch.put(Column::meta, block_time_key(log_.size()), encode_u64_key(block_time_ms));
   }
   Status written = store_->write(batch, /*sync=*/true);
@@ -200,17 +211,36 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   }
   committed_size_ = log_.size();
   if (entry) applied_entry_ = *entry;
+  if (log_.size() > size_before) {
+    // The new root from the in-memory frontier (what the checkpoint signs),
+    // and the upper tree nodes the block completed.
+    remember_root(log_.size(), log_.root());
+    tree_cache_.add_committed(new_nodes, log_.size());
+  }
   return outcomes;
+}
+
+void Ledger::remember_root(uint64_t size, const Hash& root) const {
+  std::lock_guard lock(roots_mu_);
+  recent_roots_[size] = root;
+  // Keep the newest sizes: a checkpoint's is asked for again and again.
+  while (recent_roots_.size() > kRecentRoots) recent_roots_.erase(recent_roots_.begin());
 }
 
 Result<Hash> Ledger::root_at(uint64_t size) const {
   if (size > this->size())
     return Result<Hash>::error("the log has only " + std::to_string(this->size()) + " entries");
-  return MerkleLog::root_at(*store_, size);
+  {
+    std::lock_guard lock(roots_mu_);
+    if (auto it = recent_roots_.find(size); it != recent_roots_.end()) return it->second;
+  }
+  auto root = tree().root_at(size);
+  if (root) remember_root(size, *root);
+  return root;
 }
 
 Result<std::optional<SerialRecord>> Ledger::serial(std::string_view serial) const {
-  BlockState view(*store_, size());
+  BlockState view(*store_, size(), [this](uint64_t size) { return root_at(size); });
   return view.serial(serial);
 }
 
@@ -243,12 +273,96 @@ Result<Bytes> Ledger::event(uint64_t index) const {
   return Bytes((*raw)->begin(), (*raw)->end());
 }
 
+Result<std::vector<Bytes>> Ledger::events(const std::vector<uint64_t>& indices) const {
+  using R = Result<std::vector<Bytes>>;
+  const uint64_t committed = size();
+  std::vector<std::string> keys;
+  keys.reserve(indices.size());
+  for (uint64_t index : indices) {
+    if (index >= committed) return R::error("no event at index " + std::to_string(index));
+    keys.push_back(encode_u64_key(index));
+  }
+  auto raw = store_->multi_get(Column::events, keys);
+  if (!raw) return raw.status();
+  std::vector<Bytes> out;
+  out.reserve(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const auto& value = (*raw)[i];
+    if (!value.has_value()) {
+      return R::error("event " + std::to_string(indices[i]) + " is missing from storage");
+    }
+    out.emplace_back(value->begin(), value->end());
+  }
+  return out;
+}
+
+namespace {
+size_t view_bytes(const Ledger::EventView& v) {
+  return v.tx.body.size() + v.tx.signature.size() + v.tx_base64.size() + v.view_json.size();
+}
+}  // namespace
+
+Result<std::vector<std::shared_ptr<const Ledger::EventView>>> Ledger::event_views(
+    const std::vector<uint64_t>& indices) const {
+  using Ptr = std::shared_ptr<const EventView>;
+  using R = Result<std::vector<Ptr>>;
+  std::vector<Ptr> out(indices.size());
+  std::vector<uint64_t> missing;
+  std::vector<size_t> where;
+  {
+    std::lock_guard lock(views_.mu);
+    for (size_t i = 0; i < indices.size(); ++i) {
+      auto it = views_.by_index.find(indices[i]);
+      if (it == views_.by_index.end()) {
+        missing.push_back(indices[i]);
+        where.push_back(i);
+        continue;
+      }
+      views_.order.splice(views_.order.begin(), views_.order, it->second.second);
+      out[i] = it->second.first;
+    }
+  }
+  if (missing.empty()) return out;
+  auto wires = events(missing);
+  if (!wires) return wires.status();
+  for (size_t j = 0; j < missing.size(); ++j) {
+    const Bytes& wire = (*wires)[j];
+    auto stx = SignedTransaction::decode(wire);
+    if (!stx) {
+      return R::error("stored event " + std::to_string(missing[j]) + ": " + stx.reason());
+    }
+    auto view = std::make_shared<EventView>();
+    view->tx_base64 = base64_encode(wire);
+    view->view_json = transaction_view(stx->tx).dump();
+    view->tx = std::move(*stx);
+    out[where[j]] = std::move(view);
+  }
+  std::lock_guard lock(views_.mu);
+  for (size_t j = 0; j < missing.size(); ++j) {
+    const Ptr& view = out[where[j]];
+    const size_t bytes = view_bytes(*view);
+    if (bytes > kEventViewBytes / 4) continue;  // too large to keep
+    auto [it, fresh] = views_.by_index.try_emplace(missing[j]);
+    if (!fresh) continue;  // another reader put it there meanwhile
+    views_.order.push_front(missing[j]);
+    it->second = {view, views_.order.begin()};
+    views_.bytes += bytes;
+    while (views_.by_index.size() > kEventViews || views_.bytes > kEventViewBytes) {
+      auto oldest = views_.by_index.find(views_.order.back());
+      views_.bytes -= view_bytes(*oldest->second.first);
+      views_.by_index.erase(oldest);
+      views_.order.pop_back();
+    }
+  }
+  return out;
+}
+
 Result<std::vector<Hash>> Ledger::inclusion_proof(uint64_t index, uint64_t size) const {
   if (size > this->size()) {
     return Result<std::vector<Hash>>::error("the log has only " + std::to_string(this->size()) +
                                             " entries");
   }
-  return MerkleLog::inclusion_proof(*store_, index, size);
+  return tree().inclusion_proof(index, size);
 }
 
 Result<std::vector<Hash>> Ledger::consistency_proof(uint64_t size1, uint64_t size2) const {
@@ -256,7 +370,7 @@ Result<std::vector<Hash>> Ledger::consistency_proof(uint64_t size1, uint64_t siz
     return Result<std::vector<Hash>>::error("the log has only " + std::to_string(size()) +
                                             " entries");
   }
-  return MerkleLog::consistency_proof(*store_, size1, size2);
+  return tree().consistency_proof(size1, size2);
 }
 
 Status Ledger::save_checkpoint(uint64_t size, const std::string& note) {
@@ -278,7 +392,7 @@ Result<std::optional<std::string>> Ledger::latest_checkpoint() const {
 namespace chipledger {
 
 Result<std::optional<LicenseRecord>> Ledger::license(std::string_view id) const {
-  return BlockState(*store_, size()).license(id);
+  return BlockState(*store_, size(), [this](uint64_t size) { return root_at(size); }).license(id);
 }
 
 }  // namespace chipledger

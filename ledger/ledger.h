@@ -9,9 +9,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "ledger/consortium.h"
@@ -55,7 +58,12 @@ class Ledger {
   // The last replication entry applied (0: none).
   uint64_t applied_entry() const { return applied_entry_.load(); }
 
-  // Committed reads.
+  // Committed reads. Roots and proofs are those of MerkleLog's static
+  // readers (the store's tree), from cheaper sources: the roots of the last
+  // kRecentRoots committed sizes are kept in memory (each block's from the
+  // in-memory frontier, others once read), the upper tree levels are cached
+  // (TreeCache), and a proof's other nodes are read with one multi_get.
+  static constexpr size_t kRecentRoots = 64;
   uint64_t size() const { return committed_size_.load(); }
   Result<Hash> root_at(uint64_t size) const;
   Result<std::optional<SerialRecord>> serial(std::string_view serial) const;
@@ -63,6 +71,25 @@ class Ledger {
   // Log indices of the serial's events below `size`, oldest first.
   Result<std::vector<uint64_t>> history(std::string_view serial, uint64_t size) const;
   Result<Bytes> event(uint64_t index) const;  // the signed transaction (leaf)
+  // The same for several indices (each below size()), in order, read with
+  // one multi_get.
+  Result<std::vector<Bytes>> events(const std::vector<uint64_t>& indices) const;
+  // The same decoded, with what a history answer shows of each: the wire in
+  // base64 and the readable view (transaction_view) as compact JSON text. A
+  // stored event that does not decode is an error. Events never change, so
+  // the most recently used ones stay in memory (at most kEventViews of them
+  // and kEventViewBytes of wire, base64 and view text): a pallet's register,
+  // in every one of its serials' histories, is decoded and rendered once,
+  // not per request. The others are read with one multi_get.
+  struct EventView {
+    SignedTransaction tx;
+    std::string tx_base64;  // base64_encode(tx.wire()), the stored bytes
+    std::string view_json;  // transaction_view(tx.tx).dump()
+  };
+  static constexpr size_t kEventViews = 4096;
+  static constexpr size_t kEventViewBytes = 32u << 20;
+  Result<std::vector<std::shared_ptr<const EventView>>> event_views(
+      const std::vector<uint64_t>& indices) const;
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
 
@@ -87,6 +114,8 @@ class Ledger {
 
  private:
   Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log);
+  TreeReader tree() const { return TreeReader(*store_, size(), &tree_cache_); }
+  void remember_root(uint64_t size, const Hash& root) const;
 
   std::unique_ptr<KvStore> store_;
   Consortium consortium_;
@@ -95,6 +124,20 @@ class Ledger {
   bool failed_ = false;
   std::atomic<uint64_t> committed_size_{0};
   std::atomic<uint64_t> applied_entry_{0};
+  // Caches of committed, immutable values (see root_at); filled by the
+  // writer after each commit and by readers on a miss.
+  TreeCache tree_cache_;
+  mutable std::mutex roots_mu_;
+  mutable std::map<uint64_t, Hash> recent_roots_;  // guarded by roots_mu_
+  struct ViewCache {
+    std::mutex mu;
+    std::list<uint64_t> order;  // most recently used first
+    std::unordered_map<uint64_t,
+                       std::pair<std::shared_ptr<const EventView>, std::list<uint64_t>::iterator>>
+        by_index;
+    size_t bytes = 0;
+  };
+  mutable ViewCache views_;
 };
 
 // Storage keys (docs/storage.md).

@@ -177,6 +177,10 @@ Result<bool> Ledger::restore(ByteView bytes) {
   log_ = std::move(*reopened);
   committed_size_ = log_.size();
   applied_entry_ = d->applied_entry;
+  // Roots of sizes this ledger had are unchanged (checked above); the tree
+  // cache takes the snapshot's further nodes.
+  tree_cache_.catch_up(*store_, log_.size());
+  remember_root(log_.size(), d->root);
   return true;
 }
 

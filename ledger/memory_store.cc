@@ -21,6 +21,24 @@ Result<std::optional<std::string>> MemoryStore::get(Column column, std::string_v
   return std::optional<std::string>(it->second);
 }
 
+Result<std::vector<std::optional<std::string>>> MemoryStore::multi_get(
+    Column column, const std::vector<std::string>& keys) const {
+  if (!valid(column)) return bad_column(column, "memory store multi_get");
+  std::shared_lock lock(mu_);  // one consistent view, like a RocksDB MultiGet
+  const auto& m = columns_[index_of(column)];
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const auto& key : keys) {
+    auto it = m.find(key);
+    if (it == m.end()) {
+      out.emplace_back();
+    } else {
+      out.emplace_back(it->second);
+    }
+  }
+  return out;
+}
+
 Status MemoryStore::write(const WriteBatch& batch, bool /*sync*/) {
   // Validate first so a bad batch changes nothing (all or nothing).
   for (const auto& op : batch.ops()) {

@@ -13,6 +13,8 @@ namespace chipledger {
 class MemoryStore final : public KvStore {
  public:
   Result<std::optional<std::string>> get(Column column, std::string_view key) const override;
+  Result<std::vector<std::optional<std::string>>> multi_get(
+      Column column, const std::vector<std::string>& keys) const override;
   Status write(const WriteBatch& batch, bool sync) override;
   Status scan(Column column, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;

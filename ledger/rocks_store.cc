@@ -166,6 +166,32 @@ Result<std::optional<std::string>> RocksStore::get(Column column, std::string_vi
   return std::optional<std::string>(value.ToString());
 }
 
+Result<std::vector<std::optional<std::string>>> RocksStore::multi_get(
+    Column column, const std::vector<std::string>& keys) const {
+  using R = Result<std::vector<std::optional<std::string>>>;
+  auto h = impl_->handle(column, "multi_get");
+  CL_TRY(h);
+  std::vector<std::optional<std::string>> out(keys.size());
+  if (keys.empty()) return out;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const auto& k : keys) slices.push_back(slice(k));
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  // One consistent view (an implicit snapshot) for all the keys.
+  impl_->db->MultiGet(rocksdb::ReadOptions(), *h, keys.size(), slices.data(), values.data(),
+                      statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) {
+      return R(impl_->fail(statuses[i], "multi_get of " + std::to_string(keys.size()) +
+                                            " keys in " + quoted_column(column)));
+    }
+    out[i].emplace(values[i].data(), values[i].size());
+  }
+  return out;
+}
+
 Status RocksStore::write(const WriteBatch& batch, bool sync) {
   rocksdb::WriteBatch wb;
   std::string columns;  // for error context: which families the batch touched

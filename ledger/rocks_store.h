@@ -17,6 +17,8 @@ class RocksStore final : public KvStore {
   ~RocksStore() override;
 
   Result<std::optional<std::string>> get(Column column, std::string_view key) const override;
+  Result<std::vector<std::optional<std::string>>> multi_get(
+      Column column, const std::vector<std::string>& keys) const override;
   Status write(const WriteBatch& batch, bool sync) override;
   Status scan(Column column, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;

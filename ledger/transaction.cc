@@ -1,6 +1,7 @@
 #include "ledger/transaction.h"
 
 #include <array>
+#include <optional>
 #include <set>
 
 #include "ledger/codec.h"
@@ -420,6 +421,27 @@ Result<SignedTransaction> SignedTransaction::decode(ByteView wire) {
   SignedTransaction st{std::move(*tx), std::move(*body), std::move(*sig), {}};
   st.txid = transaction_id(st.body);
   return st;
+}
+
+Result<Hash> SignedTransaction::txid_of_wire(ByteView wire) {
+  auto u32_at = [&](size_t pos) -> std::optional<uint32_t> {
+    if (wire.size() < 4 || pos > wire.size() - 4) return std::nullopt;
+    return (uint32_t{wire[pos]} << 24) | (uint32_t{wire[pos + 1]} << 16) |
+           (uint32_t{wire[pos + 2]} << 8) | uint32_t{wire[pos + 3]};
+  };
+  auto body_len = u32_at(0);
+  if (!body_len || *body_len > wire.size() - 4) {
+    return Result<Hash>::error("truncated reading transaction body");
+  }
+  const size_t sig_at = 4 + size_t{*body_len};
+  auto sig_len = u32_at(sig_at);
+  if (!sig_len || *sig_len > kMaxSignatureBytes || *sig_len > wire.size() - sig_at - 4) {
+    return Result<Hash>::error("malformed signature field");
+  }
+  if (sig_at + 4 + *sig_len != wire.size()) {
+    return Result<Hash>::error("trailing bytes after the signature");
+  }
+  return transaction_id(wire.subspan(4, *body_len));
 }
 
 Result<SignedTransaction> sign_transaction(const Transaction& tx, const PrivateKey& key) {

@@ -128,6 +128,11 @@ struct SignedTransaction {
 
   Bytes wire() const;  // u32 len || body || u32 len || signature: the log leaf
   static Result<SignedTransaction> decode(ByteView wire);
+  // The transaction id of a signed transaction's wire bytes, checking only
+  // their framing as decode() does (u32 len || body || u32 len || signature
+  // of at most kMaxSignatureBytes, nothing after), not the body: for events
+  // the ledger stored, whose bodies decode() accepted on the way in. No copy.
+  static Result<Hash> txid_of_wire(ByteView wire);
 };
 
 Result<SignedTransaction> sign_transaction(const Transaction& tx, const PrivateKey& key);

@@ -358,22 +358,46 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
                                std::to_string(*size) + " log entries");
   auto root = ledger_.root_at(*size);
   if (!root) return json_error(500, root.reason());
-  json events = json::array();
-  for (uint64_t index : *indices) {
-    auto wire = ledger_.event(index);
-    if (!wire) return json_error(500, wire.reason());
-    auto stx = SignedTransaction::decode(*wire);
-    if (!stx) return json_error(500, "stored event " + std::to_string(index) + ": " + stx.reason());
+  // Each event decoded and rendered once for many requests (a pallet's
+  // register is in every one of its serials' histories). The answer is
+  // assembled as text in exactly the bytes json::dump() gives for
+  // {"events":[{"event":V,"index":I,"proof":[P...],"tx":T,"txid":H}...],
+  //  "root":R,"serial":S,"size":N} (keys in std::map order, no spaces);
+  // hex, base64 and decimal need no escaping, the serial goes through dump().
+  auto views = ledger_.event_views(*indices);
+  if (!views) return json_error(500, views.reason());
+  std::string body = "{\"events\":[";
+  for (size_t i = 0; i < indices->size(); ++i) {
+    const uint64_t index = (*indices)[i];
+    const Ledger::EventView& view = *(*views)[i];
     auto proof = ledger_.inclusion_proof(index, *size);
     if (!proof) return json_error(500, proof.reason());
-    events.push_back({{"index", index},
-                      {"txid", hex_encode(stx->txid)},
-                      {"tx", base64_encode(*wire)},
-                      {"event", transaction_view(stx->tx)},
-                      {"proof", hashes(*proof)}});
+    if (i > 0) body += ',';
+    body += "{\"event\":";
+    body += view.view_json;
+    body += ",\"index\":";
+    body += std::to_string(index);
+    body += ",\"proof\":[";
+    for (size_t k = 0; k < proof->size(); ++k) {
+      if (k > 0) body += ',';
+      body += '"';
+      body += hex_encode((*proof)[k]);
+      body += '"';
+    }
+    body += "],\"tx\":\"";
+    body += view.tx_base64;
+    body += "\",\"txid\":\"";
+    body += hex_encode(view.tx.txid);
+    body += "\"}";
   }
-  return json_ok(
-      json{{"serial", serial}, {"size", *size}, {"root", hex_encode(*root)}, {"events", events}});
+  body += "],\"root\":\"";
+  body += hex_encode(*root);
+  body += "\",\"serial\":";
+  body += json(serial).dump();
+  body += ",\"size\":";
+  body += std::to_string(*size);
+  body += '}';
+  return HttpResponse{200, "application/json", std::move(body)};
 }
 
 // Many serials' histories at one size, each event (signed transaction and
@@ -407,23 +431,32 @@ HttpResponse Api::histories(const std::string& body) const {
     auto indices = ledger_.history(serial, size);
     if (!indices) return json_error(500, indices.reason());
     histories[serial] = indices->empty() ? json() : json(*indices);
+    // Events not given yet (a pallet's register is shared by its serials),
+    // read together; only their id is needed from them, not a decode.
+    std::vector<uint64_t> fresh;
     for (uint64_t index : *indices) {
-      std::string key = std::to_string(index);
-      if (events.contains(key)) continue;
-      auto wire = ledger_.event(index);
-      if (!wire) return json_error(500, wire.reason());
-      auto stx = SignedTransaction::decode(*wire);
-      if (!stx) return json_error(500, "stored event " + key + ": " + stx.reason());
-      auto proof = ledger_.inclusion_proof(index, size);
+      if (!events.contains(std::to_string(index))) fresh.push_back(index);
+    }
+    if (fresh.empty()) continue;
+    auto wires = ledger_.events(fresh);
+    if (!wires) return json_error(500, wires.reason());
+    for (size_t i = 0; i < fresh.size(); ++i) {
+      std::string key = std::to_string(fresh[i]);
+      const Bytes& wire = (*wires)[i];
+      auto txid = SignedTransaction::txid_of_wire(wire);
+      if (!txid) return json_error(500, "stored event " + key + ": " + txid.reason());
+      auto proof = ledger_.inclusion_proof(fresh[i], size);
       if (!proof) return json_error(500, proof.reason());
       events[key] = {
-          {"txid", hex_encode(stx->txid)}, {"tx", base64_encode(*wire)}, {"proof", hashes(*proof)}};
+          {"txid", hex_encode(*txid)}, {"tx", base64_encode(wire)}, {"proof", hashes(*proof)}};
     }
   }
   auto root = ledger_.root_at(size);
   if (!root) return json_error(500, root.reason());
-  return json_ok(json{
-      {"size", size}, {"root", hex_encode(*root)}, {"histories", histories}, {"events", events}});
+  return json_ok(json{{"size", size},
+                      {"root", hex_encode(*root)},
+                      {"histories", std::move(histories)},
+                      {"events", std::move(events)}});
 }
 
 HttpResponse Api::consistency(const std::string& query) const {

@@ -177,6 +177,26 @@ TEMPLATE_TEST_CASE("KvStore contract", "[kv_store]", MemoryFixture, RocksFixture
     CHECK(get_ok(s, Column::meta, "k1") == "second");
   }
 
+  SECTION("multi_get answers each key in order, absent ones as nullopt") {
+    WriteBatch b;
+    for (int i = 0; i < 40; i += 2) b.put(Column::tree, encode_u64_key(i), "v" + std::to_string(i));
+    b.put(Column::meta, encode_u64_key(1), "in another column");
+    write_ok(s, b);
+    std::vector<std::string> keys;
+    for (int i : {39, 0, 1, 2, 38, 2, 7, 20}) keys.push_back(encode_u64_key(i));
+    keys.push_back("");
+    auto got = s.multi_get(Column::tree, keys);
+    INFO(got.reason());
+    REQUIRE(got.is_ok());
+    REQUIRE(got->size() == keys.size());
+    const std::vector<std::optional<std::string>> want = {
+        std::nullopt, "v0", std::nullopt, "v2", "v38", "v2", std::nullopt, "v20", std::nullopt};
+    CHECK(*got == want);
+    auto none = s.multi_get(Column::tree, {});
+    REQUIRE(none.is_ok());
+    CHECK(none->empty());
+  }
+
   SECTION("columns are separate") {
     WriteBatch b;
     for (int i = 0; i < kColumnCount; ++i) {

@@ -1,14 +1,18 @@
 // The ledger over real storage: blocks survive reopening, a failed write
 // leaves nothing behind and stops the ledger, a data folder refuses another
 // consortium, and decoding refuses every malformed input.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "crypto/merkle.h"
 #include "ledger/memory_store.h"
+#include "ledger/merkle_log.h"
 #include "ledger/rocks_store.h"
+#include "ledger/transaction_json.h"
 #include "tests/ledger/ledger_fixture.h"
 
 using namespace chipledger;
@@ -90,6 +94,99 @@ TEST_CASE("a RocksDB ledger keeps its blocks, roots and records across reopening
   CHECK_THAT((*again)[0].reason, Catch::Contains("replay"));
 }
 
+TEST_CASE("the ledger's cached roots and proofs are the stored tree's, at every size", "[ledger]") {
+  const char* env = std::getenv("CHIPLEDGER_TEST_SEED");
+  const uint64_t seed = env ? std::strtoull(env, nullptr, 10) : std::random_device()();
+  WARN("ledger cache seed " << seed << " (set CHIPLEDGER_TEST_SEED to replay)");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  auto tc = TestConsortium::make();
+  MemoryStore memory;
+  auto ledger = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
+  int next = 0;
+  while (ledger->size() < 300) {
+    const int n = 1 + static_cast<int>(rng() % 12);
+    REQUIRE(ledger->apply_block(registrations(tc, next, n), kNow));
+    next += n;
+    const uint64_t size = ledger->size();
+    // The root of each block, as the checkpoint takes it.
+    REQUIRE(*ledger->root_at(size) == *MerkleLog::root_at(memory, size));
+  }
+  const uint64_t total = ledger->size();
+  auto check_all = [&](const Ledger& l) {
+    for (uint64_t size = 0; size <= total; ++size) {
+      INFO("size " << size);
+      REQUIRE(*l.root_at(size) == *MerkleLog::root_at(memory, size));
+    }
+    for (int k = 0; k < 400; ++k) {
+      const uint64_t size = 1 + rng() % total;
+      const uint64_t index = rng() % size;
+      const uint64_t size1 = rng() % (size + 1);
+      INFO("index " << index << " size " << size << " size1 " << size1);
+      REQUIRE(*l.inclusion_proof(index, size) == *MerkleLog::inclusion_proof(memory, index, size));
+      REQUIRE(*l.consistency_proof(size1, size) ==
+              *MerkleLog::consistency_proof(memory, size1, size));
+    }
+    // Out of range stays refused.
+    CHECK_FALSE(l.root_at(total + 1));
+    CHECK_FALSE(l.inclusion_proof(total, total));
+    CHECK_FALSE(l.inclusion_proof(0, total + 1));
+    // events() is event() per index, in the order asked.
+    std::vector<uint64_t> some = {total - 1, 0, 5, 5, 17};
+    auto many = l.events(some);
+    REQUIRE(many);
+    for (size_t i = 0; i < some.size(); ++i) CHECK((*many)[i] == *l.event(some[i]));
+    CHECK_FALSE(l.events({0, total}));
+    // event_views() decodes and renders what event() reads, cached or not,
+    // in order.
+    for (int round = 0; round < 2; ++round) {
+      std::vector<uint64_t> asked;
+      for (int k = 0; k < 50; ++k) asked.push_back(rng() % total);
+      auto views = l.event_views(asked);
+      REQUIRE(views);
+      REQUIRE(views->size() == asked.size());
+      for (size_t i = 0; i < asked.size(); ++i) {
+        const Bytes wire = *l.event(asked[i]);
+        const auto stx = *SignedTransaction::decode(wire);
+        CHECK((*views)[i]->tx.wire() == wire);
+        CHECK((*views)[i]->tx.txid == stx.txid);
+        CHECK((*views)[i]->tx_base64 == base64_encode(wire));
+        CHECK((*views)[i]->view_json == transaction_view(stx.tx).dump());
+      }
+    }
+    CHECK_FALSE(l.event_views({total}));
+  };
+  check_all(*ledger);
+  // A reopened ledger (its caches rebuilt from the store) answers the same.
+  ledger.reset();
+  auto reopened = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
+  check_all(*reopened);
+}
+
+TEST_CASE("event views stay right when the cache of them is full and evicts", "[ledger]") {
+  auto tc = TestConsortium::make();
+  auto ledger = *Ledger::open(std::make_unique<MemoryStore>(), tc.consortium);
+  const int total = static_cast<int>(Ledger::kEventViews) + 300;
+  for (int first = 0; first < total; first += 500) {
+    REQUIRE(ledger->apply_block(registrations(tc, first, std::min(500, total - first)), kNow));
+  }
+  REQUIRE(ledger->size() == static_cast<uint64_t>(total));
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int first = 0; first < total; first += 700) {
+      std::vector<uint64_t> asked;
+      for (int i = first; i < std::min(total, first + 700); ++i) asked.push_back(i);
+      if (pass == 1) std::reverse(asked.begin(), asked.end());
+      auto views = ledger->event_views(asked);
+      REQUIRE(views);
+      for (size_t i = 0; i < asked.size(); ++i) {
+        const Bytes wire = *ledger->event(asked[i]);
+        REQUIRE((*views)[i]->tx.wire() == wire);
+        REQUIRE((*views)[i]->tx_base64 == base64_encode(wire));
+      }
+    }
+  }
+}
+
 TEST_CASE("a data folder refuses a different consortium", "[ledger]") {
   TempDir dir;
   auto tc = TestConsortium::make();
@@ -152,6 +249,28 @@ TEST_CASE("decoding refuses every truncation and any trailing byte", "[encoding]
   REQUIRE_FALSE(r);
   CHECK_THAT(r.reason(), Catch::Contains("trailing"));
   CHECK(SignedTransaction::decode(wire));
+}
+
+TEST_CASE("txid_of_wire gives decode's txid and refuses what decode refuses for framing",
+          "[encoding]") {
+  auto tc = TestConsortium::make();
+  for (const auto& t : {tc.register_tx("maker", {"SN1", "SN2"}), tc.register_tx("maker", {"X"})}) {
+    Bytes wire = tc.sign(t).wire();
+    auto txid = SignedTransaction::txid_of_wire(wire);
+    REQUIRE(txid);
+    CHECK(*txid == SignedTransaction::decode(wire)->txid);
+    for (size_t n = 0; n < wire.size(); ++n) {
+      INFO("prefix of " << n << " bytes");
+      CHECK_FALSE(SignedTransaction::txid_of_wire(ByteView(wire).first(n)));
+    }
+    Bytes longer = wire;
+    longer.push_back(0);
+    CHECK_FALSE(SignedTransaction::txid_of_wire(longer));
+  }
+  // A signature length over the limit, as decode refuses it.
+  Bytes odd = {0, 0, 0, 1, 0x01, 0, 0, 1, 1};
+  odd.resize(odd.size() + 257, 0);
+  CHECK_FALSE(SignedTransaction::txid_of_wire(odd));
 }
 
 TEST_CASE("decoding refuses malformed fields with a reason", "[encoding]") {

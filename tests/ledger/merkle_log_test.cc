@@ -346,3 +346,204 @@ TEST_CASE("merkle_log: a damaged store is reported, not trusted") {
     CHECK(MerkleLog::inclusion_proof(store, 0, 3).is_ok());
   }
 }
+
+TEST_CASE("merkle_log: one put_size per batch commits what one append per leaf does") {
+  const uint64_t seed = test_seed();
+  WARN("merkle_log put_size seed " << seed << " (set CHIPLEDGER_TEST_SEED to replay)");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  MemoryStore each, once;
+  auto log_each = open_log(each);
+  auto log_once = open_log(once);
+  uint64_t i = 0;
+  for (int b = 0; b < 40; ++b) {
+    WriteBatch batch_each, batch_once;
+    const uint64_t n = 1 + rng() % 20;
+    for (uint64_t k = 0; k < n; ++k, ++i) {
+      log_each.append(leaf_for(i), batch_each);
+      log_once.append_nodes(leaf_for(i), batch_once);
+    }
+    log_once.put_size(batch_once);
+    CHECK(batch_once.size() == batch_each.size() - (n - 1));
+    commit(each, batch_each);
+    commit(once, batch_once);
+    REQUIRE(log_once.root() == log_each.root());
+  }
+  for (int c = 0; c < kColumnCount; ++c) {
+    std::vector<std::pair<std::string, std::string>> a, b;
+    auto all = [](std::vector<std::pair<std::string, std::string>>& out) {
+      return [&out](std::string_view k, std::string_view v) {
+        out.emplace_back(std::string(k), std::string(v));
+        return true;
+      };
+    };
+    REQUIRE(each.scan(static_cast<Column>(c), "", all(a)).is_ok());
+    REQUIRE(once.scan(static_cast<Column>(c), "", all(b)).is_ok());
+    CHECK(a == b);
+  }
+  CHECK(open_log(once).size() == i);
+}
+
+TEST_CASE("merkle_log: TreeReader over a TreeCache answers exactly as the uncached readers") {
+  const uint64_t seed = test_seed();
+  WARN("merkle_log tree cache seed " << seed << " (set CHIPLEDGER_TEST_SEED to replay)");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+
+  const uint64_t total = 700 + rng() % 700;
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < total; ++i) leaves.push_back(leaf_for(rng()));
+
+  // (first cached level, nodes per level before it is dropped)
+  const std::pair<int, uint64_t> variants[] = {
+      {0, TreeCache::kDefaultMaxNodesPerLevel},
+      {1, TreeCache::kDefaultMaxNodesPerLevel},
+      {TreeCache::kDefaultMinLevel, TreeCache::kDefaultMaxNodesPerLevel},
+      {6, 1u << 20},
+      {0, 40},
+      {2, 1}};
+  for (const auto& [min_level, cap] : variants) {
+    INFO("min_level " << min_level << " cap " << cap);
+    MemoryStore store;
+    auto log = open_log(store);
+    TreeCache cache(min_level, cap);
+    // Most of the way in small batches, caught up after each (multi_get)...
+    uint64_t committed = 0;
+    while (committed < total / 2) {
+      const uint64_t to = std::min(total, committed + 1 + rng() % 17);
+      append_batch(store, log, leaves, committed, to);
+      committed = to;
+      cache.catch_up(store, committed);
+      const TreeReader reader(store, committed, &cache);
+      for (int k = 0; k < 4; ++k) {
+        const uint64_t size = 1 + rng() % committed;
+        const uint64_t index = rng() % size;
+        const uint64_t size1 = rng() % (size + 1);
+        INFO("committed " << committed << " index " << index << " size " << size);
+        REQUIRE(*reader.root_at(size) == *MerkleLog::root_at(store, size));
+        REQUIRE(*reader.inclusion_proof(index, size) ==
+                *MerkleLog::inclusion_proof(store, index, size));
+        REQUIRE(*reader.consistency_proof(size1, size) ==
+                *MerkleLog::consistency_proof(store, size1, size));
+      }
+    }
+    // ...then one large batch the cache takes in one scan per level.
+    append_batch(store, log, leaves, committed, total);
+    committed = total;
+    cache.catch_up(store, committed);
+    // Levels over the cap were dropped, the rest is whole.
+    int kept_from = min_level;
+    while ((total >> kept_from) > cap) ++kept_from;
+    CHECK(cache.min_level() == kept_from);
+    uint64_t expected_nodes = 0;
+    for (int level = kept_from; level < 64; ++level) expected_nodes += total >> level;
+    CHECK(cache.cached_nodes() == expected_nodes);
+    // A cache filled in one go from the whole store holds the same.
+    TreeCache fresh(min_level, cap);
+    fresh.catch_up(store, committed);
+    CHECK(fresh.cached_nodes() == expected_nodes);
+
+    for (const TreeCache* c : {&cache, &fresh}) {
+      const TreeReader reader(store, committed, c);
+      for (uint64_t size = 0; size <= total; ++size) {
+        INFO("size " << size);
+        REQUIRE(*reader.root_at(size) ==
+                merkle::root_from_leaf_hashes(std::span(leaves).first(size)));
+      }
+      for (int k = 0; k < 300; ++k) {
+        const uint64_t size = 1 + rng() % total;
+        const uint64_t index = rng() % size;
+        const uint64_t size1 = rng() % (size + 1);
+        INFO("index " << index << " size " << size << " size1 " << size1);
+        REQUIRE(*reader.inclusion_proof(index, size) ==
+                merkle::inclusion_proof(std::span(leaves).first(size), index));
+        REQUIRE(*reader.consistency_proof(size1, size) ==
+                merkle::consistency_proof(std::span(leaves).first(size), size1));
+      }
+      CHECK_FALSE(reader.root_at(total + 1).is_ok());
+      CHECK_FALSE(reader.inclusion_proof(0, total + 1).is_ok());
+      CHECK_FALSE(reader.inclusion_proof(total, total).is_ok());
+      CHECK_FALSE(reader.consistency_proof(2, 1).is_ok());
+      CHECK_FALSE(reader.consistency_proof(1, total + 1).is_ok());
+    }
+  }
+}
+
+TEST_CASE("merkle_log: a TreeCache never holds a damaged node; readers report it") {
+  MemoryStore store;
+  auto log = open_log(store);
+  std::vector<Hash> leaves;
+  for (uint64_t i = 0; i < 16; ++i) leaves.push_back(leaf_for(i));
+  append_batch(store, log, leaves, 0, 16);
+  WriteBatch b;
+  b.put(Column::tree, tree_key(2, 1), "short");
+  commit(store, b);
+  TreeCache cache(1);
+  cache.catch_up(store, 16);
+  CHECK(cache.get(2, 0).has_value());
+  CHECK_FALSE(cache.get(2, 1).has_value());  // the damaged one ends level 2's prefix
+  CHECK_FALSE(cache.get(2, 2).has_value());
+  CHECK(cache.get(3, 1).has_value());  // other levels are whole
+  const TreeReader reader(store, 16, &cache);
+  auto consistency = reader.consistency_proof(4, 8);
+  REQUIRE_FALSE(consistency.is_ok());
+  CHECK(consistency.reason() == MerkleLog::consistency_proof(store, 4, 8).reason());
+  CHECK(consistency.reason().find("corrupt tree node (level 2, index 1)") != std::string::npos);
+  auto proof = reader.inclusion_proof(0, 8);
+  REQUIRE_FALSE(proof.is_ok());
+  CHECK(proof.reason() == MerkleLog::inclusion_proof(store, 0, 8).reason());
+  // What does not touch it still works, from the cache or not.
+  CHECK(*reader.root_at(16) == merkle::root_from_leaf_hashes(leaves));
+  CHECK(*reader.inclusion_proof(9, 16) == merkle::inclusion_proof(leaves, 9));
+  // A missing node is reported as missing.
+  MemoryStore partial;
+  WriteBatch only;
+  only.put(Column::tree, tree_key(0, 0), std::string(as_chars(ByteView(leaves[0]))));
+  commit(partial, only);
+  auto missing = TreeReader(partial, 2).root_at(2);
+  REQUIRE_FALSE(missing.is_ok());
+  CHECK(missing.reason().find("tree node (level 1, index 0) is missing") != std::string::npos);
+}
+
+TEST_CASE("merkle_log: a TreeCache fed the written nodes holds what catch_up reads") {
+  const uint64_t seed = test_seed();
+  WARN("merkle_log add_committed seed " << seed << " (set CHIPLEDGER_TEST_SEED to replay)");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  for (const auto& [min_level, cap] : {std::pair<int, uint64_t>{0, 1u << 19}, {0, 50}, {2, 8}}) {
+    INFO("min_level " << min_level << " cap " << cap);
+    MemoryStore store;
+    auto log = open_log(store);
+    TreeCache fed(min_level, cap);
+    std::vector<Hash> leaves;
+    while (log.size() < 900) {
+      WriteBatch batch;
+      std::vector<MerkleLog::Node> written;
+      const uint64_t n = 1 + rng() % 25;
+      for (uint64_t k = 0; k < n; ++k) {
+        leaves.push_back(leaf_for(rng()));
+        log.append_nodes(leaves.back(), batch, &written);
+      }
+      log.put_size(batch);
+      commit(store, batch);
+      fed.add_committed(written, log.size());
+      TreeCache read(min_level, cap);
+      read.catch_up(store, log.size());
+      REQUIRE(fed.min_level() == read.min_level());
+      REQUIRE(fed.cached_nodes() == read.cached_nodes());
+      const TreeReader reader(store, log.size(), &fed);
+      const uint64_t size = 1 + rng() % log.size();
+      const uint64_t index = rng() % size;
+      REQUIRE(*reader.root_at(size) ==
+              merkle::root_from_leaf_hashes(std::span(leaves).first(size)));
+      REQUIRE(*reader.inclusion_proof(index, size) ==
+              merkle::inclusion_proof(std::span(leaves).first(size), index));
+    }
+    for (int level = fed.min_level(); level < 10; ++level) {
+      for (uint64_t i = 0; i < (log.size() >> level); ++i) {
+        auto stored = store.get(Column::tree, tree_key(static_cast<uint8_t>(level), i));
+        REQUIRE(fed.get(level, i) == hash_from_bytes(as_bytes(**stored)).value());
+      }
+    }
+  }
+}
