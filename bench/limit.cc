@@ -1,5 +1,6 @@
 #include "bench/limit.h"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -47,6 +48,28 @@ double SignatureLimit::ratio(double signatures_per_s) const {
   return limit > 0 ? signatures_per_s / limit : 0;
 }
 
+SignatureLimit SignatureLimit::best_of(const SignatureLimit& a, const SignatureLimit& b) {
+  SignatureLimit best = a;
+  best.per_core = std::max(a.per_core, b.per_core);
+  best.all_cores = std::max(a.all_cores, b.all_cores);
+  best.readings = a.readings + b.readings;
+  return best;
+}
+
+void judge_against(nlohmann::json& s, const SignatureLimit& limit) {
+  double ratio = limit.ratio(s.value("signatures_per_s", 0.0));
+  s["limit"] = limit.to_json();
+  s["limit_per_core"] = limit.per_core;
+  s["cores"] = limit.cores;
+  s["ratio"] = ratio;
+  if (!s.contains("targets")) return;
+  for (auto& t : s["targets"]) {
+    if (!t.contains("ratio_goal")) continue;
+    t["value"] = ratio;
+    t["met"] = ratio >= t["ratio_goal"].get<double>();
+  }
+}
+
 nlohmann::json SignatureLimit::to_json() const {
   return {{"algorithm", algorithm},
           {"how", "crypto PublicKey::verify (OpenSSL 3 EVP) over a transfer's signing input"},
@@ -56,7 +79,8 @@ nlohmann::json SignatureLimit::to_json() const {
           {"verify_per_s_all_cores", all_cores},
           {"limit_per_core", per_core},
           {"limit_all_cores", per_core * static_cast<double>(cores)},
-          {"seconds_each", seconds_each}};
+          {"seconds_each", seconds_each},
+          {"readings", readings}};
 }
 
 Result<SignatureLimit> measure_signature_limit(std::chrono::milliseconds each, unsigned cores) {

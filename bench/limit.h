@@ -19,6 +19,11 @@ struct SignatureLimit {
   double all_cores = 0;  // verifications per second with one thread per core
   double seconds_each = 0;
   size_t message_bytes = 0;
+  size_t readings = 1;  // measurements this limit is the best of
+
+  // The higher of two readings (the machine's limit is what it can do: a
+  // reading taken while others held the cores is lower, not a new limit).
+  static SignatureLimit best_of(const SignatureLimit& a, const SignatureLimit& b);
 
   // What a result needing `signatures_per_s` verifications per second is of
   // the machine's limit: signatures_per_s / (per_core * cores).
@@ -29,5 +34,9 @@ struct SignatureLimit {
 // Verifies a signature over a typical transfer's signing input for `each`
 // on one thread, then for `each` on `cores` threads.
 Result<SignatureLimit> measure_signature_limit(std::chrono::milliseconds each, unsigned cores);
+
+// Sets a scenario's limit fields, ratio and ratio target (those with a
+// "ratio_goal") from `limit` and its "signatures_per_s".
+void judge_against(nlohmann::json& scenario, const SignatureLimit& limit);
 
 }  // namespace chipledger::bench

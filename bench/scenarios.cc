@@ -302,6 +302,7 @@ Result<json> run_transfers(const Target& target, const Members& m, const Signatu
   j["targets"] =
       json::array({{{"what", goal_what},
                     {"value", limit.ratio(signatures)},
+                    {"ratio_goal", goal},
                     {"met", limit.ratio(signatures) >= goal}},
                    {{"what", "p99 submit latency at half the maximum throughput < 50 ms"},
                     {"value", p99},

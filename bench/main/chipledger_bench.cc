@@ -52,7 +52,7 @@ ScenarioOptions defaults(const std::string& scenario, bool smoke) {
   if (scenario == "transfers") {
     o.count = smoke ? 200 : 50000;
     o.concurrency = smoke ? 4 : 64;
-    o.per_request = smoke ? 10 : 100;
+    o.per_request = smoke ? 10 : 20;
   } else if (scenario == "register") {
     o.count = smoke ? 2000 : 1000000;
     o.batch = smoke ? 500 : 10000;
@@ -86,7 +86,10 @@ void print_latency(const json& l) {
             << " ms";
 }
 
-void print_scenario(const json& s, const SignatureLimit& limit) {
+void print_scenario(const json& s) {
+  const json& limit = s["limit"];
+  double per_core = limit["limit_per_core"].get<double>();
+  unsigned cores = limit["cores"].get<unsigned>();
   const json& r = s["result"];
   std::cout << "\n== " << s["scenario"].get<std::string>() << ": " << s["what"].get<std::string>()
             << "\n";
@@ -97,9 +100,10 @@ void print_scenario(const json& s, const SignatureLimit& limit) {
             << " refused, " << s["failed"] << " failed in " << fixed(s["seconds"].get<double>(), 2)
             << " s, " << s["concurrency"] << " connections)\n  ";
   print_latency(s["latency_ms"]);
-  std::cout << "\n  limit: Ed25519 verify " << fixed(limit.per_core, 0) << "/s per core x "
-            << limit.cores << " cores = " << fixed(limit.per_core * limit.cores, 0)
-            << "/s; signatures " << fixed(s["signatures_per_s"].get<double>(), 0) << "/s; ratio "
+  std::cout << "\n  limit: Ed25519 verify " << fixed(per_core, 0) << "/s per core (best of "
+            << limit["readings"] << " readings around the run) x " << cores
+            << " cores = " << fixed(per_core * cores, 0) << "/s; signatures "
+            << fixed(s["signatures_per_s"].get<double>(), 0) << "/s; ratio "
             << fixed(s["ratio"].get<double>(), 3) << "\n";
   if (s.contains("rack")) {
     std::cout << "  " << s["racks"] << " requests of up to " << s["rack"]
@@ -156,11 +160,16 @@ int run(const Args& a) {
                                          std::to_string(a.nodes) +
                                          " nodes per scenario, driven at its leader"}};
 
-  double each = a.limit_seconds > 0 ? a.limit_seconds : (a.smoke ? 0.2 : 2.0);
+  double each = a.limit_seconds > 0 ? a.limit_seconds : (a.smoke ? 0.2 : 1.0);
+  auto measure = [&]() {
+    return measure_signature_limit(std::chrono::milliseconds(static_cast<long>(each * 1000)),
+                                   cpu_count());
+  };
   std::cout << "measuring the machine's limit: Ed25519 verifications per second (" << fixed(each)
-            << " s on 1 thread, then on " << cpu_count() << ")...\n";
-  auto limit = measure_signature_limit(std::chrono::milliseconds(static_cast<long>(each * 1000)),
-                                       cpu_count());
+            << " s on 1 thread, then on " << cpu_count()
+            << "), again after each scenario; each scenario is judged against the higher of "
+               "the readings just before and just after it\n";
+  auto limit = measure();
   if (!limit) {
     std::cerr << "chipledger-bench: " << limit.reason() << "\n";
     return 1;
@@ -225,12 +234,21 @@ int run(const Args& a) {
       continue;
     }
     (*s)["load_average_after"] = load_average();
+    // The limit again, right after: the scenario counts against the better
+    // reading, so a slow moment of the machine does not flatter its ratio.
+    SignatureLimit before = *limit;
+    if (auto again = measure()) {
+      *limit = *again;
+      judge_against(*s, SignatureLimit::best_of(before, *again));
+    } else {
+      judge_against(*s, before);
+    }
     if ((*s)["refused"].get<size_t>() + (*s)["failed"].get<size_t>() > 0) all_ok = false;
     if (s->contains("half_rate")) {
       const json& h = (*s)["half_rate"];
       if (h["refused"].get<size_t>() + h["failed"].get<size_t>() > 0) all_ok = false;
     }
-    print_scenario(*s, *limit);
+    print_scenario(*s);
     out["scenarios"].push_back(std::move(*s));
     if (runner) {
       int code = runner->stop();
@@ -278,7 +296,7 @@ int main(int argc, char** argv) {
   app.add_option("--pool", a.pool, "verify: distinct serials to pick from at random");
   app.add_option("--per-request", a.per_request,
                  "transfers: transactions per request (1: POST /v1/transactions; more: "
-                 "/v1/transactions/batch; default 100)");
+                 "/v1/transactions/batch; default 20)");
   app.add_option("--nodes", a.nodes, "start a local cluster of this many nodes (default 1)")
       ->check(CLI::Range(1, 9));
   app.add_option("--rack", a.rack,
@@ -291,7 +309,7 @@ int main(int argc, char** argv) {
   app.add_option("--node-bin", a.node_bin, "chipledger-node to start (default: beside this one)");
   app.add_option("--out", a.out, "write the results as JSON to this file");
   app.add_option("--limit-seconds", a.limit_seconds,
-                 "seconds per signature-limit measurement (default 2, smoke 0.2)");
+                 "seconds per signature-limit reading, each thread count (default 1, smoke 0.2)");
   app.add_flag("--smoke", a.smoke, "tiny sizes: checks the harness works, measures nothing");
   app.add_flag("--keep", a.keep, "keep the node folders (printed)");
   try {
