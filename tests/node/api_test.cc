@@ -20,6 +20,7 @@
 #include "ledger/transaction_json.h"
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
+#include "tests/client/evidence.h"
 #include "tests/node/api_test_node.h"
 #include "tests/node/test_consortium.h"
 
@@ -166,55 +167,6 @@ TEST_CASE("history: every event with a proof against a verified checkpoint", "[a
   REQUIRE(body_of(node.get("/v1/chips/SN1/history?size=5")) == h);
 }
 
-// The answers as the API rendered them before its read path was optimised:
-// every event read, decoded and proved one at a time, the JSON built
-// directly. The optimised answers must be these bytes.
-std::string reference_history(const Ledger& ledger, const std::string& serial, uint64_t size) {
-  json events = json::array();
-  for (uint64_t index : must(ledger.history(serial, size))) {
-    Bytes wire = must(ledger.event(index));
-    auto stx = must(SignedTransaction::decode(wire));
-    json proof = json::array();
-    for (const auto& h : must(ledger.inclusion_proof(index, size))) proof.push_back(hex_encode(h));
-    events.push_back({{"index", index},
-                      {"txid", hex_encode(stx.txid)},
-                      {"tx", base64_encode(wire)},
-                      {"event", transaction_view(stx.tx)},
-                      {"proof", proof}});
-  }
-  return json{{"serial", serial},
-              {"size", size},
-              {"root", hex_encode(must(ledger.root_at(size)))},
-              {"events", events}}
-      .dump();
-}
-
-std::string reference_histories(const Ledger& ledger, const std::vector<std::string>& serials,
-                                uint64_t size) {
-  json histories = json::object();
-  json events = json::object();
-  for (const auto& serial : serials) {
-    auto indices = must(ledger.history(serial, size));
-    histories[serial] = indices.empty() ? json() : json(indices);
-    for (uint64_t index : indices) {
-      std::string key = std::to_string(index);
-      if (events.contains(key)) continue;
-      Bytes wire = must(ledger.event(index));
-      auto stx = must(SignedTransaction::decode(wire));
-      json proof = json::array();
-      for (const auto& h : must(ledger.inclusion_proof(index, size))) {
-        proof.push_back(hex_encode(h));
-      }
-      events[key] = {{"txid", hex_encode(stx.txid)}, {"tx", base64_encode(wire)}, {"proof", proof}};
-    }
-  }
-  return json{{"size", size},
-              {"root", hex_encode(must(ledger.root_at(size)))},
-              {"histories", histories},
-              {"events", events}}
-      .dump();
-}
-
 TEST_CASE("history and histories answers are byte for byte the reference rendering", "[api]") {
   TestNode node;
   const auto& tc = node.tc();
@@ -239,12 +191,14 @@ TEST_CASE("history and histories answers are byte for byte the reference renderi
           continue;
         }
         REQUIRE(r.status == 200);
-        REQUIRE(r.body == reference_history(node.ledger(), serial, size));
+        // The reference rendering (tests/client/evidence.h): every event
+        // read, decoded and proved one at a time, the JSON built directly.
+        REQUIRE(r.body == history_json(node.ledger(), serial, size)->dump());
       }
       HttpResponse r =
           node.call("POST", "/v1/histories", json{{"serials", serials}, {"size", size}}.dump());
       REQUIRE(r.status == 200);
-      REQUIRE(r.body == reference_histories(node.ledger(), serials, size));
+      REQUIRE(r.body == histories_json(node.ledger(), serials, size).dump());
     }
   }
 }
