@@ -3,11 +3,13 @@
 // (rocks_store.h) and memory (memory_store.h, for unit tests and simulation).
 // Guarantees: a WriteBatch is applied entirely or not at all; with sync=true
 // it is durable when write() returns ok. Reads may run concurrently with a
-// write and see either all of a batch or none of it.
+// write and see either all of a batch or none of it. view() gives a
+// point-in-time, read-only view (KvView) that later writes do not change.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +51,20 @@ class WriteBatch {
   std::vector<Op> ops_;
 };
 
+// A read-only view of a store at one point in time: it sees exactly the
+// batches written before view() returned, none written after, however long
+// it is kept. It may be read from any thread, concurrently with writes to
+// its store; it must not outlive its store. Reads have get()/scan()'s
+// contract.
+class KvView {
+ public:
+  virtual ~KvView() = default;
+  virtual Result<std::optional<std::string>> get(Column column, std::string_view key) const = 0;
+  virtual Status scan(
+      Column column, std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
+};
+
 class KvStore {
  public:
   virtual ~KvStore() = default;
@@ -67,6 +83,10 @@ class KvStore {
   virtual Status scan(
       Column column, std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
+  // A point-in-time view of the whole store (KvView). RocksStore's is a
+  // RocksDB snapshot (cheap to take; it pins the versions it sees until it
+  // is released); MemoryStore's is a copy of its data.
+  virtual Result<std::unique_ptr<KvView>> view() const = 0;
 };
 
 // Big-endian fixed-width integer keys so byte order equals numeric order.

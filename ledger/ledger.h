@@ -96,8 +96,8 @@ class Ledger {
   // State snapshots for replication (docs/encoding.md, "Snapshots"): every
   // column but the node's own checkpoints, with the applied entry, size and
   // root. snapshot() must not run concurrently with apply_block (the Raft
-  // thread calls both). restore() takes the state of a later point of the
-  // same log: it checks that the snapshot is well formed, for this ledger,
+  // thread calls both); it is snapshot_view() then encode_snapshot(). restore() takes the state of
+  // a later point of the same log: it checks that the snapshot is well formed, for this ledger,
   // that its tree gives its root and extends this ledger's log (the root
   // at this ledger's size is unchanged), then writes it in one synced
   // write (true). A snapshot at or below applied_entry() is only checked
@@ -105,6 +105,23 @@ class Ledger {
   // already has it.
   Result<Bytes> snapshot() const;
   Result<bool> restore(ByteView snapshot);
+
+  // snapshot() in two steps, so that the long one can run on another thread
+  // while blocks are applied. snapshot_view() is quick (it takes the store's
+  // point-in-time view, KvStore::view, and copies the applied entry, size and
+  // root); like snapshot() it must not run concurrently with apply_block.
+  // encode_snapshot() reads only the view and the copied values (never this
+  // ledger, its caches or its frontier), so it may run on any thread while
+  // blocks are applied: it gives the bytes snapshot() gave when the view was
+  // taken. A SnapshotView must not outlive the ledger's store.
+  struct SnapshotView {
+    uint64_t applied_entry = 0;
+    uint64_t size = 0;
+    Hash root{};
+    std::unique_ptr<KvView> store;
+  };
+  Result<SnapshotView> snapshot_view() const;
+  static Result<Bytes> encode_snapshot(const SnapshotView& view);
 
   // Signed checkpoint notes kept by log size (Column::checkpoints). Written
   // without a sync: a lost one is simply signed again.

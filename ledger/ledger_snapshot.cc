@@ -88,18 +88,29 @@ Result<Decoded> decode_snapshot(ByteView bytes) {
 
 }  // namespace
 
-Result<Bytes> Ledger::snapshot() const {
+Result<Ledger::SnapshotView> Ledger::snapshot_view() const {
   std::lock_guard lock(write_mu_);
-  uint64_t size = committed_size_.load();
-  auto root = MerkleLog::root_at(*store_, size);
+  SnapshotView v;
+  v.size = committed_size_.load();
+  v.applied_entry = applied_entry_.load();
+  auto root = MerkleLog::root_at(*store_, v.size);
   if (!root) return root.status().context("snapshot root");
+  v.root = *root;
+  auto store = store_->view();
+  if (!store) return store.status().context("snapshot view");
+  v.store = std::move(*store);
+  return v;
+}
+
+Result<Bytes> Ledger::encode_snapshot(const SnapshotView& view) {
+  if (!view.store) return Result<Bytes>::error("snapshot view without a store view");
   Writer w;
-  w.u8(kSnapshotVersion).u8(kSnapshotKind).u64(applied_entry_.load()).u64(size).hash(*root);
+  w.u8(kSnapshotVersion).u8(kSnapshotKind).u64(view.applied_entry).u64(view.size).hash(view.root);
   w.u8(static_cast<uint8_t>(std::size(kSnapshotColumns)));
   for (Column c : kSnapshotColumns) {
     Writer entries;
     uint64_t count = 0;
-    CL_TRY(store_->scan(c, "", [&](std::string_view key, std::string_view value) {
+    CL_TRY(view.store->scan(c, "", [&](std::string_view key, std::string_view value) {
       entries.str(key).str(value);
       ++count;
       return true;
@@ -107,6 +118,12 @@ Result<Bytes> Ledger::snapshot() const {
     w.u8(static_cast<uint8_t>(c)).u64(count).raw(entries.data());
   }
   return w.take();
+}
+
+Result<Bytes> Ledger::snapshot() const {
+  auto view = snapshot_view();
+  if (!view) return view.status();
+  return encode_snapshot(*view);
 }
 
 Result<bool> Ledger::restore(ByteView bytes) {

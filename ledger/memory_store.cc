@@ -12,6 +12,44 @@ Status bad_column(Column c, std::string_view op) {
 }
 }  // namespace
 
+Status MemoryStore::scan_map(const Map& m, std::string_view prefix,
+                             const std::function<bool(std::string_view, std::string_view)>& fn) {
+  for (auto it = m.lower_bound(prefix); it != m.end(); ++it) {
+    std::string_view k = it->first;
+    if (k.substr(0, prefix.size()) != prefix) break;
+    if (!fn(k, it->second)) break;
+  }
+  return Status::ok();
+}
+
+// A copy of the columns: nothing else refers to it, so it needs no lock.
+class MemoryStore::Copy final : public KvView {
+ public:
+  explicit Copy(const MemoryStore& store) {
+    std::shared_lock lock(store.mu_);
+    for (size_t i = 0; i < static_cast<size_t>(kColumnCount); ++i) columns_[i] = store.columns_[i];
+  }
+  Result<std::optional<std::string>> get(Column column, std::string_view key) const override {
+    if (!valid(column)) return bad_column(column, "memory store view get");
+    const auto& m = columns_[index_of(column)];
+    auto it = m.find(key);
+    if (it == m.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  Status scan(Column column, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    if (!valid(column)) return bad_column(column, "memory store view scan");
+    return scan_map(columns_[index_of(column)], prefix, fn);
+  }
+
+ private:
+  Map columns_[kColumnCount];
+};
+
+Result<std::unique_ptr<KvView>> MemoryStore::view() const {
+  return std::unique_ptr<KvView>(std::make_unique<Copy>(*this));
+}
+
 Result<std::optional<std::string>> MemoryStore::get(Column column, std::string_view key) const {
   if (!valid(column)) return bad_column(column, "memory store get");
   std::shared_lock lock(mu_);
@@ -57,13 +95,7 @@ Status MemoryStore::scan(Column column, std::string_view prefix,
   // Holds the shared lock during the callbacks: fn must not write to this
   // store (it would deadlock), matching a RocksDB iterator's snapshot view.
   std::shared_lock lock(mu_);
-  const auto& m = columns_[index_of(column)];
-  for (auto it = m.lower_bound(prefix); it != m.end(); ++it) {
-    std::string_view k = it->first;
-    if (k.substr(0, prefix.size()) != prefix) break;
-    if (!fn(k, it->second)) break;
-  }
-  return Status::ok();
+  return scan_map(columns_[index_of(column)], prefix, fn);
 }
 
 }  // namespace chipledger

@@ -18,10 +18,17 @@ class MemoryStore final : public KvStore {
   Status write(const WriteBatch& batch, bool sync) override;
   Status scan(Column column, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+  // A copy of every column, taken under the read lock (O(data) on the
+  // caller's thread; this store is for tests and simulation).
+  Result<std::unique_ptr<KvView>> view() const override;
 
  private:
+  using Map = std::map<std::string, std::string, std::less<>>;
+  class Copy;
+  static Status scan_map(const Map& m, std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& fn);
   mutable std::shared_mutex mu_;
-  std::map<std::string, std::string, std::less<>> columns_[kColumnCount];
+  Map columns_[kColumnCount];
 };
 
 }  // namespace chipledger

@@ -75,7 +75,7 @@ std::string prefix_successor(std::string_view prefix) {
 }
 
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
-std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+std::string_view as_view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
 }  // namespace
 
@@ -109,6 +109,43 @@ struct RocksStore::Impl {
 
   Status fail(const rocksdb::Status& s, const std::string& what) const {
     return Status::error(s.ToString()).context("rocksdb at " + path + ": " + what);
+  }
+
+  // get() and scan() with the given read options (the latest state, or a
+  // view's snapshot).
+  Result<std::optional<std::string>> get(const rocksdb::ReadOptions& ro, Column column,
+                                         std::string_view key) const {
+    auto h = handle(column, "get");
+    CL_TRY(h);
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db->Get(ro, *h, slice(key), &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return fail(s, "get in " + quoted_column(column));
+    return std::optional<std::string>(value.ToString());
+  }
+
+  Status scan(const rocksdb::ReadOptions& base, Column column, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const {
+    auto h = handle(column, "scan");
+    CL_TRY(h);
+    // The iterator reads from an implicit snapshot (or the view's), so a
+    // scan sees each batch entirely or not at all. The upper bound lets
+    // RocksDB stop at the end of the prefix without visiting later keys.
+    const std::string upper = prefix_successor(prefix);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions ro = base;
+    if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, *h));
+    for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
+      std::string_view k = as_view(it->key());
+      if (k.substr(0, prefix.size()) != prefix) break;
+      if (!fn(k, as_view(it->value()))) break;
+    }
+    if (!it->status().ok()) {
+      return fail(it->status(), "scan of " + quoted_column(column) + " with a prefix of " +
+                                    std::to_string(prefix.size()) + " bytes");
+    }
+    return Status::ok();
   }
 };
 
@@ -157,13 +194,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& path) {
 }
 
 Result<std::optional<std::string>> RocksStore::get(Column column, std::string_view key) const {
-  auto h = impl_->handle(column, "get");
-  CL_TRY(h);
-  rocksdb::PinnableSlice value;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), *h, slice(key), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return impl_->fail(s, "get in " + quoted_column(column));
-  return std::optional<std::string>(value.ToString());
+  return impl_->get(rocksdb::ReadOptions(), column, key);
 }
 
 Result<std::vector<std::optional<std::string>>> RocksStore::multi_get(
@@ -221,26 +252,40 @@ Status RocksStore::write(const WriteBatch& batch, bool sync) {
 
 Status RocksStore::scan(Column column, std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  auto h = impl_->handle(column, "scan");
-  CL_TRY(h);
-  // The iterator reads from an implicit snapshot, so a scan sees each batch
-  // entirely or not at all. The upper bound lets RocksDB stop at the end of
-  // the prefix without visiting later keys.
-  const std::string upper = prefix_successor(prefix);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions ro;
-  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, *h));
-  for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
-    std::string_view k = view(it->key());
-    if (k.substr(0, prefix.size()) != prefix) break;
-    if (!fn(k, view(it->value()))) break;
+  return impl_->scan(rocksdb::ReadOptions(), column, prefix, fn);
+}
+
+// Reads at one RocksDB snapshot. RocksDB's snapshots and reads through them
+// are thread-safe; the snapshot is released with the view.
+class RocksStore::View final : public KvView {
+ public:
+  View(const Impl& impl, const rocksdb::Snapshot* snapshot) : impl_(impl), snapshot_(snapshot) {
+    read_.snapshot = snapshot_;
   }
-  if (!it->status().ok()) {
-    return impl_->fail(it->status(), "scan of " + quoted_column(column) + " with a prefix of " +
-                                         std::to_string(prefix.size()) + " bytes");
+  ~View() override { impl_.db->ReleaseSnapshot(snapshot_); }
+  View(const View&) = delete;
+  View& operator=(const View&) = delete;
+
+  Result<std::optional<std::string>> get(Column column, std::string_view key) const override {
+    return impl_.get(read_, column, key);
   }
-  return Status::ok();
+  Status scan(Column column, std::string_view prefix,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    return impl_.scan(read_, column, prefix, fn);
+  }
+
+ private:
+  const Impl& impl_;
+  const rocksdb::Snapshot* snapshot_;
+  rocksdb::ReadOptions read_;
+};
+
+Result<std::unique_ptr<KvView>> RocksStore::view() const {
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  if (snapshot == nullptr) {
+    return Status::error("rocksdb at " + impl_->path + ": no snapshot could be taken");
+  }
+  return std::unique_ptr<KvView>(std::make_unique<View>(*impl_, snapshot));
 }
 
 }  // namespace chipledger

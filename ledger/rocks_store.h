@@ -22,9 +22,13 @@ class RocksStore final : public KvStore {
   Status write(const WriteBatch& batch, bool sync) override;
   Status scan(Column column, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+  // A RocksDB snapshot (DB::GetSnapshot), read through ReadOptions::snapshot
+  // and released when the view is destroyed, which must be before the store.
+  Result<std::unique_ptr<KvView>> view() const override;
 
  private:
   struct Impl;
+  class View;
   explicit RocksStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

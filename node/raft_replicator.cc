@@ -275,33 +275,105 @@ struct Replicator::Impl {
     return 0;
   }
 
-  // The whole ledger state, framed like an entry (8-byte multiple).
+  // Snapshots are libraft's asynchronous ones (fsm version 3), in three
+  // steps. fsm_snapshot, on the Raft thread between two applies, only takes
+  // the ledger's point-in-time view (Ledger::snapshot_view: the store's
+  // view plus the applied entry, size and root). fsm_snapshot_async, on a
+  // libuv worker thread, encodes the snapshot from that view alone
+  // (Ledger::encode_snapshot) and frames it like an entry (8-byte multiple)
+  // while the Raft thread goes on applying entries, which the view does not
+  // see. fsm_snapshot_finalize, on the Raft thread again once libraft has
+  // written the snapshot (or failed to), frees the bytes and releases the
+  // view. libraft takes one snapshot at a time (snapshot.pending), so one
+  // PendingSnapshot is enough.
+  struct PendingSnapshot {
+    Ledger::SnapshotView view;  // set on the Raft thread, read by the worker
+    raft_index entry = 0;       // raft_last_applied() when the view was taken
+    std::chrono::steady_clock::time_point started;
+    long long view_ms = 0;
+    // Written by the worker, read in finalize (the worker's end happens
+    // before libuv runs the completion on the Raft thread).
+    Bytes framed;
+    struct raft_buffer buf {};
+    long long encode_ms = 0;
+    std::string error;
+  };
+  // Raft thread only, except that the worker uses the object it points to
+  // between fsm_snapshot and fsm_snapshot_finalize.
+  std::unique_ptr<PendingSnapshot> pending_snapshot;
+
   static int fsm_snapshot(struct raft_fsm* fsm, struct raft_buffer* bufs[], unsigned* n_bufs) {
     auto* self = static_cast<Impl*>(fsm->data);
+    *bufs = nullptr;
+    *n_bufs = 0;
     if (self->failed) return RAFT_IOERR;
-    auto started = std::chrono::steady_clock::now();
-    auto state = self->ledger.snapshot();
-    if (!state) {
+    if (self->pending_snapshot) return RAFT_BUSY;  // libraft does not ask twice; be safe
+    auto p = std::make_unique<PendingSnapshot>();
+    p->started = std::chrono::steady_clock::now();
+    p->entry = raft_last_applied(&self->raft);
+    auto view = self->ledger.snapshot_view();
+    if (!view) {
       std::cerr << "chipledger-node: raft " << self->options.id
-                << ": taking a snapshot: " << state.reason() << std::endl;
+                << ": taking a snapshot: " << view.reason() << std::endl;
       return RAFT_IOERR;
     }
-    Bytes framed = frame_entry(*state);
-    auto* array = static_cast<struct raft_buffer*>(raft_malloc(sizeof(struct raft_buffer)));
-    void* base = raft_malloc(framed.size());
-    if (array == nullptr || base == nullptr) {
-      raft_free(array);
-      raft_free(base);
-      return RAFT_NOMEM;
+    p->view = std::move(*view);
+    p->view_ms = ms_since(p->started);
+    self->pending_snapshot = std::move(p);
+    if (self->fsm.snapshot_async != nullptr) return 0;
+    // Without async_work (not libraft 0.15's libuv io): encode here.
+    int rv = fsm_snapshot_async(fsm, bufs, n_bufs);
+    if (rv != 0) {
+      // libraft calls no finalize after a failed snapshot.
+      unsigned none = 0;
+      struct raft_buffer* no_bufs = nullptr;
+      fsm_snapshot_finalize(fsm, &no_bufs, &none);
+      *bufs = nullptr;
+      *n_bufs = 0;
     }
-    std::memcpy(base, framed.data(), framed.size());
-    array[0].base = base;
-    array[0].len = framed.size();
-    *bufs = array;
+    return rv;
+  }
+
+  // On a libuv worker: touches only the PendingSnapshot (never the ledger,
+  // the Impl's other members or libraft's state).
+  static int fsm_snapshot_async(struct raft_fsm* fsm, struct raft_buffer* bufs[],
+                                unsigned* n_bufs) {
+    PendingSnapshot* p = static_cast<Impl*>(fsm->data)->pending_snapshot.get();
+    if (p == nullptr) return RAFT_IOERR;
+    auto started = std::chrono::steady_clock::now();
+    auto state = Ledger::encode_snapshot(p->view);
+    if (!state) {
+      p->error = state.reason();
+      return RAFT_IOERR;
+    }
+    p->framed = frame_entry(*state);
+    p->buf.base = p->framed.data();
+    p->buf.len = p->framed.size();
+    p->encode_ms = ms_since(started);
+    *bufs = &p->buf;
     *n_bufs = 1;
-    std::cerr << "chipledger-node: raft " << self->options.id << ": snapshot at entry "
-              << raft_last_applied(&self->raft) << " (log size " << self->ledger.size()
-              << "): " << framed.size() << " bytes in " << ms_since(started) << " ms" << std::endl;
+    return 0;
+  }
+
+  // On the Raft thread, after fsm_snapshot succeeded, whether the rest did
+  // or not: the buffers are ours (they point into the PendingSnapshot).
+  static int fsm_snapshot_finalize(struct raft_fsm* fsm, struct raft_buffer* bufs[],
+                                   unsigned* n_bufs) {
+    auto* self = static_cast<Impl*>(fsm->data);
+    std::unique_ptr<PendingSnapshot> p = std::move(self->pending_snapshot);
+    *bufs = nullptr;
+    *n_bufs = 0;
+    if (!p) return 0;
+    if (!p->error.empty()) {
+      std::cerr << "chipledger-node: raft " << self->options.id
+                << ": taking a snapshot: " << p->error << std::endl;
+      return 0;
+    }
+    if (p->framed.empty()) return 0;  // the work did not run (closing)
+    std::cerr << "chipledger-node: raft " << self->options.id << ": snapshot at entry " << p->entry
+              << " (log size " << p->view.size << "): " << p->framed.size() << " bytes; view "
+              << p->view_ms << " ms on the Raft thread, encoded in " << p->encode_ms << " ms, done "
+              << ms_since(p->started) << " ms after the view" << std::endl;
     std::lock_guard lock(self->status_mu);
     ++self->status.snapshots_taken;
     return 0;
@@ -523,11 +595,24 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
     return fail_before_raft(reason);
   }
   raft_uv_set_connect_retry_delay(&m.io, 200);
-  m.fsm.version = 1;
   m.fsm.data = &m;
   m.fsm.apply = Impl::fsm_apply;
   m.fsm.snapshot = Impl::fsm_snapshot;
   m.fsm.restore = Impl::fsm_restore;
+  m.fsm.snapshot_finalize = Impl::fsm_snapshot_finalize;
+  // Asynchronous snapshots (see PendingSnapshot) need an io of version 2
+  // with async_work. libraft 0.15's raft_uv_init fills in async_work (its
+  // libuv thread pool) but still says version 1, which raft_init refuses
+  // with a version 3 FSM: the io is raised to the version its methods are.
+  if (m.io.async_work != nullptr) {
+    if (m.io.version < 2) m.io.version = 2;
+    m.fsm.version = 3;
+    m.fsm.snapshot_async = Impl::fsm_snapshot_async;
+  } else {
+    // Synchronous: fsm_snapshot encodes its view on the Raft thread.
+    m.fsm.version = 2;
+    m.fsm.snapshot_async = nullptr;
+  }
   rv = raft_init(&m.raft, &m.io, &m.fsm, o.id, o.address.c_str());
   if (rv != 0) {
     std::string reason = raft_error(rv, "raft_init", raft_errmsg(&m.raft));

@@ -14,8 +14,12 @@
 // After a restart libraft replays committed entries: those at or below the
 // ledger's applied_entry() are skipped.
 // Snapshots: every snapshot_threshold entries the FSM hands libraft the
-// ledger's whole state (Ledger::snapshot, on the Raft thread; libraft writes
-// it to the Raft folder and compacts the log to snapshot_trailing entries).
+// ledger's whole state, asynchronously (libraft's FSM version 3): on the
+// Raft thread only a point-in-time view is taken (Ledger::snapshot_view),
+// the bytes are encoded from it on a libuv worker (Ledger::encode_snapshot)
+// while entries go on being applied, and freed with the view in
+// snapshot_finalize; libraft writes them to the Raft folder and compacts
+// the log to snapshot_trailing entries.
 // A follower further behind receives the snapshot and restores it
 // (Ledger::restore, which checks it extends its own log); at start libraft
 // restores the newest local snapshot, which the ledger has already. The apply step itself and the

@@ -296,6 +296,79 @@ TEMPLATE_TEST_CASE("KvStore contract", "[kv_store]", MemoryFixture, RocksFixture
     CHECK(errors.load() == 0);
     CHECK(torn.load() == 0);
   }
+
+  SECTION("a view sees the store as it was when taken, whatever is written after") {
+    WriteBatch b;
+    b.put(Column::meta, "k1", "old");
+    b.put(Column::events, encode_u64_key(0), "e0");
+    write_ok(s, b);
+    auto taken = s.view();
+    INFO(taken.reason());
+    REQUIRE(taken.is_ok());
+    std::unique_ptr<KvView> v = std::move(*taken);
+
+    WriteBatch later;
+    later.put(Column::meta, "k1", "new");
+    later.put(Column::meta, "k2", "added");
+    later.put(Column::events, encode_u64_key(1), "e1");
+    write_ok(s, later);
+
+    auto k1 = v->get(Column::meta, "k1");
+    auto k2 = v->get(Column::meta, "k2");
+    REQUIRE(k1.is_ok());
+    REQUIRE(k2.is_ok());
+    CHECK(*k1 == std::optional<std::string>("old"));
+    CHECK(*k2 == std::nullopt);
+    std::vector<std::string> keys;
+    REQUIRE(v->scan(Column::events, "", [&](std::string_view k, std::string_view) {
+               keys.emplace_back(k);
+               return true;
+             }).is_ok());
+    CHECK(keys == std::vector<std::string>{encode_u64_key(0)});
+    // The store itself has moved on.
+    CHECK(get_ok(s, Column::meta, "k1") == std::optional<std::string>("new"));
+    CHECK(scan_all(s, Column::events, "").size() == 2);
+    // A second view sees the later state; the first is unchanged.
+    auto second = s.view();
+    REQUIRE(second.is_ok());
+    auto k2_now = (*second)->get(Column::meta, "k2");
+    REQUIRE(k2_now.is_ok());
+    CHECK(*k2_now == std::optional<std::string>("added"));
+    auto k1_again = v->get(Column::meta, "k1");
+    REQUIRE(k1_again.is_ok());
+    CHECK(*k1_again == std::optional<std::string>("old"));
+  }
+
+  SECTION("a view is read on another thread while the store is written") {
+    WriteBatch b;
+    for (int i = 0; i < 200; ++i) b.put(Column::events, encode_u64_key(i), "v" + std::to_string(i));
+    write_ok(s, b);
+    auto taken = s.view();
+    REQUIRE(taken.is_ok());
+    std::unique_ptr<KvView> v = std::move(*taken);
+    std::atomic<int> seen{0};
+    std::atomic<bool> ok{true};
+    std::thread reader([&] {
+      for (int round = 0; round < 20; ++round) {
+        int n = 0;
+        Status st = v->scan(Column::events, "", [&](std::string_view, std::string_view) {
+          ++n;
+          return true;
+        });
+        if (!st.is_ok() || n != 200) ok = false;
+        seen = n;
+      }
+    });
+    for (int i = 200; i < 400; ++i) {
+      WriteBatch more;
+      more.put(Column::events, encode_u64_key(i), "later");
+      write_ok(s, more);
+    }
+    reader.join();
+    CHECK(ok.load());
+    CHECK(seen.load() == 200);
+    CHECK(scan_all(s, Column::events, "").size() == 400);
+  }
 }
 
 TEST_CASE("RocksStore data survives close and reopen", "[kv_store][rocks]") {

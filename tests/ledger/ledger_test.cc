@@ -47,6 +47,7 @@ class FailingStore final : public KvStore {
               const std::function<bool(std::string_view, std::string_view)>& fn) const override {
     return inner_.scan(c, p, fn);
   }
+  Result<std::unique_ptr<KvView>> view() const override { return inner_.view(); }
 
  private:
   MemoryStore& inner_;

@@ -6,9 +6,12 @@
 // history, or behind the ledger.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <memory>
+#include <random>
 
 #include "ledger/memory_store.h"
+#include "ledger/rocks_store.h"
 #include "tests/ledger/ledger_fixture.h"
 
 using namespace chipledger;
@@ -77,6 +80,96 @@ TEST_CASE("a snapshot restores the whole state into an empty or an earlier ledge
   };
   SECTION("into an empty ledger") { check(*empty_ledger(tc)); }
   SECTION("into a ledger at an earlier point of the same log") { check(*behind); }
+}
+
+namespace {
+
+// A fresh directory under the system temp dir, removed with its contents.
+struct SnapDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("chipledger-snapview-" + std::to_string(std::random_device()()));
+  SnapDir() { std::filesystem::create_directories(path); }
+  ~SnapDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+// Takes a snapshot view, applies more blocks, and checks that the snapshot
+// encoded from the view is byte for byte the one snapshot() gave when the
+// view was taken, and that it restores that point (not the later one).
+void check_view_is_point_in_time(Ledger& l, const TestConsortium& tc) {
+  apply(l, tc, {"V-1", "V-2"}, 2);
+  apply(l, tc, {"V-3"}, 4);
+  auto at_view = l.snapshot();
+  REQUIRE(at_view);
+  auto view = l.snapshot_view();
+  INFO(view.reason());
+  REQUIRE(view);
+  CHECK(view->applied_entry == 4);
+  CHECK(view->size == 3);
+  CHECK(view->root == *l.root_at(3));
+
+  // Applies go on, a record is overwritten, while the view is kept.
+  apply(l, tc, {"V-4", "V-5"}, 6);
+  auto v1 = *l.serial("V-1");
+  Transaction t = tc.tx("maker", TxType::transfer);
+  t.to = "dist";
+  t.ship_to_country = "SG";
+  t.refs.push_back({"V-1", v1->last_event});
+  auto moved = l.apply_block({PendingTx{tc.sign(t), false}}, kNow, 7);
+  REQUIRE(moved);
+  REQUIRE((*moved)[0].accepted);
+  REQUIRE(l.size() == 6);
+
+  auto encoded = Ledger::encode_snapshot(*view);
+  INFO(encoded.reason());
+  REQUIRE(encoded);
+  CHECK(*encoded == *at_view);
+  // Encoding again from the same view gives the same bytes.
+  auto again = Ledger::encode_snapshot(*view);
+  REQUIRE(again);
+  CHECK(*again == *at_view);
+  auto now = l.snapshot();
+  REQUIRE(now);
+  CHECK(*now != *at_view);
+
+  auto target = empty_ledger(tc);
+  auto restored = target->restore(*encoded);
+  INFO(restored.reason());
+  REQUIRE(restored);
+  CHECK(*restored);
+  CHECK(target->size() == 3);
+  CHECK(target->applied_entry() == 4);
+  CHECK(*target->root_at(3) == *l.root_at(3));
+  auto old_v1 = *target->serial("V-1");
+  REQUIRE(old_v1);
+  CHECK(old_v1->last_event == v1->last_event);  // not the transfer's
+  CHECK((*l.serial("V-1"))->last_event != v1->last_event);
+  CHECK(*target->serial("V-4") == std::nullopt);
+}
+
+}  // namespace
+
+TEST_CASE("a snapshot encoded from a view is the snapshot at the view, on MemoryStore",
+          "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  auto l = empty_ledger(tc);
+  check_view_is_point_in_time(*l, tc);
+}
+
+TEST_CASE("a snapshot encoded from a view is the snapshot at the view, on RocksStore",
+          "[ledger][snapshot][rocks]") {
+  auto tc = TestConsortium::make();
+  SnapDir dir;
+  {
+    auto store = RocksStore::open((dir.path / "db").string());
+    INFO(store.reason());
+    REQUIRE(store);
+    auto l = Ledger::open(std::move(*store), tc.consortium);
+    REQUIRE(l);
+    check_view_is_point_in_time(**l, tc);
+  }
 }
 
 TEST_CASE("a snapshot the ledger has already is checked, not written", "[ledger][snapshot]") {

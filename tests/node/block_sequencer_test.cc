@@ -484,6 +484,7 @@ class FlakyStore final : public KvStore {
               const std::function<bool(std::string_view, std::string_view)>& fn) const override {
     return inner_.scan(column, prefix, fn);
   }
+  Result<std::unique_ptr<KvView>> view() const override { return inner_.view(); }
 
  private:
   MemoryStore inner_;
