@@ -469,7 +469,7 @@ TEST_CASE("merkle_log: TreeReader over a TreeCache answers exactly as the uncach
   }
 }
 
-TEST_CASE("merkle_log: a TreeCache never holds a damaged node; readers report it") {
+TEST_CASE("merkle_log: a TreeCache never holds a damaged node, readers report it") {
   MemoryStore store;
   auto log = open_log(store);
   std::vector<Hash> leaves;
