@@ -27,11 +27,11 @@ function(chipledger_test name)
     return()
   endif()
   # CTest splits a name at ';', so a test case named with one never runs
-  # under ctest (Catch matches no test and exits 0): say so loudly.
+  # under ctest (Catch matches no test and exits 0): refuse to configure.
   foreach(src ${srcs})
     file(STRINGS ${src} bad REGEX "TEST_CASE\\(\"[^\"]*;")
     if(bad)
-      message(WARNING "${src}: a TEST_CASE name contains ';' and will not run under ctest: ${bad}")
+      message(FATAL_ERROR "${src}: a TEST_CASE name contains ';' and will not run under ctest: ${bad}")
     endif()
   endforeach()
   add_executable(${name}_tests ${srcs})
