@@ -66,6 +66,17 @@ int wait_exit(pid_t pid, std::chrono::milliseconds deadline) {
   }
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+namespace {
+
 // True when nothing listens on or holds 127.0.0.1:port right now.
 bool port_free(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -79,8 +90,8 @@ bool port_free(int port) {
   return ok;
 }
 
-// A base port P with P..P+n-1 (APIs) and P+100..P+100+n-1 (Raft) free, as
-// `chipledger-node init --nodes N --port P` lays them out.
+}  // namespace
+
 Result<int> free_base_port(unsigned n) {
   std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(20000, 59000);
@@ -94,15 +105,6 @@ Result<int> free_base_port(unsigned n) {
   }
   return Result<int>::error("no free block of loopback ports for a cluster");
 }
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 std::string default_node_bin() {
   std::error_code ec;

@@ -61,6 +61,11 @@ class NodeRunner {
   size_t leader_ = 0;
 };
 
+// A base port P with P..P+n-1 (APIs) and P+100..P+100+n-1 (Raft) free a
+// moment ago, as `chipledger-node init --nodes N --port P` lays them out
+// (the integration tests' clusters use it too).
+Result<int> free_base_port(unsigned n);
+
 // The chipledger-node binary beside this program's own executable.
 std::string default_node_bin();
 

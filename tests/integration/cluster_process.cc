@@ -1,5 +1,7 @@
 #include "tests/integration/cluster_process.h"
 
+#include "bench/node_runner.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,34 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// True when nothing listens on or holds 127.0.0.1:port right now.
-bool port_free(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A base port P with P..P+n-1 (APIs) and P+100..P+100+n-1 (Raft) free.
-int free_base_port(unsigned n) {
-  std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 59000);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    int base = pick(rng);
-    bool ok = true;
-    for (unsigned i = 0; ok && i < n; ++i) {
-      ok = port_free(base + static_cast<int>(i)) && port_free(base + 100 + static_cast<int>(i));
-    }
-    if (ok) return base;
-  }
-  throw std::runtime_error("no free block of loopback ports for a cluster");
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -69,7 +43,9 @@ std::string tail(const std::string& s, size_t n = 4000) {
 }  // namespace
 
 LocalCluster::LocalCluster(unsigned nodes) {
-  int base = free_base_port(nodes);
+  auto port = bench::free_base_port(nodes);
+  if (!port) throw std::runtime_error(port.reason());
+  int base = *port;
   auto init = run_process({kNodeBin, "init", "--dir", dir(), "--nodes", std::to_string(nodes),
                            "--port", std::to_string(base)},
                           60s);
