@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -90,11 +91,25 @@ bool port_free(int port) {
   return ok;
 }
 
+// The lowest port the kernel hands out for outgoing connections
+// (/proc/sys/net/ipv4/ip_local_port_range; Linux's default 32768).
+int ephemeral_low() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low && low > 0 ? low : 32768;
+}
+
 }  // namespace
 
+// Below the ephemeral range: a node restarted after kill -9 must get its
+// port back, and an outgoing connection of any process on the machine can
+// take a port of the ephemeral range while the node is down.
 Result<int> free_base_port(unsigned n) {
+  int top = std::min(ephemeral_low(), 65536) - 100 - static_cast<int>(n);
+  if (top <= 10000)
+    return Result<int>::error("no port range below the ephemeral ports for a cluster");
   std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 59000);
+  std::uniform_int_distribution<int> pick(10000, top);
   for (int attempt = 0; attempt < 200; ++attempt) {
     int base = pick(rng);
     bool ok = true;
