@@ -15,18 +15,61 @@ uint64_t BatchVerifier::system_ms() {
 }
 
 Result<BatchVerifier> BatchVerifier::open(const Consortium& consortium, NodeClient& node,
-                                          Clock clock) {
+                                          Clock clock, CheckpointMemory* memory) {
   auto note = node.checkpoint();
   if (!note) return note.status();
-  return BatchVerifier(node, CustodyVerifier(consortium, *note), std::move(clock));
+  BatchVerifier v(node, CustodyVerifier(consortium, *note), std::move(clock));
+  if (memory && v.checkpoint()) CL_TRY(v.check_memory(consortium, *memory, *note));
+  return v;
+}
+
+// The served checkpoint against the one remembered: extends it (remembered
+// in its place), or a split view (evidence written).
+Status BatchVerifier::check_memory(const Consortium& consortium, CheckpointMemory& memory,
+                                   const std::string& note) {
+  const Checkpoint& now = verifier_.checkpoint()->checkpoint;
+  const std::string key = memory_key(consortium);
+  auto before = memory.get(key);
+  std::vector<Hash> proof;
+  if (before && now.size > before->size) {
+    auto p = node_->consistency(before->size, now.size);
+    if (!p) return p.status();
+    proof = std::move(*p);
+  }
+  CheckpointJudgement j = judge_checkpoint(before, now, proof);
+  if (j.acceptable()) return memory.remember(key, {now.size, now.root, note});
+  std::string reason = j.reason;
+  if (j.relation == CheckpointRelation::forked) {
+    auto old = verify_checkpoint(consortium, before->note);
+    auto path = write_split_view_evidence(memory, key, *before,
+                                          old ? old->signers : std::vector<std::string>{}, note,
+                                          verifier_.checkpoint()->signers, proof, reason);
+    std::string signers;
+    for (const auto& s : old ? old->signers : std::vector<std::string>{}) signers += " " + s;
+    signers += " /";
+    for (const auto& s : verifier_.checkpoint()->signers) signers += " " + s;
+    reason += "; signed by" + signers;
+    reason +=
+        path ? "; evidence in " + *path : "; the evidence could not be written: " + path.reason();
+  }
+  split_view_ = std::move(reason);
+  return Status::ok();
+}
+
+VerifyReport BatchVerifier::split_view_report(const std::string& serial) const {
+  VerifyReport r;
+  r.serial = serial;
+  r.findings.emplace_back(Finding::split_view, *split_view_);
+  return r;
 }
 
 const VerifiedCheckpoint* BatchVerifier::checkpoint() const {
   const auto& cp = verifier_.checkpoint();
-  return cp ? &*cp : nullptr;
+  return cp && !split_view_ ? &*cp : nullptr;
 }
 
 Result<VerifyReport> BatchVerifier::verify(const std::string& serial) {
+  if (split_view_) return split_view_report(serial);
   std::optional<json> history;
   if (const auto* cp = checkpoint()) {
     auto answer = node_->history(serial, cp->checkpoint.size);
@@ -41,6 +84,13 @@ Result<VerifyReport> BatchVerifier::verify(const std::string& serial) {
 Status BatchVerifier::verify_chunk(const std::vector<std::string>& chunk,
                                    std::vector<VerifyReport>& out,
                                    const std::function<void(size_t)>& progress) {
+  if (split_view_) {
+    for (const auto& serial : chunk) {
+      out.push_back(split_view_report(serial));
+      if (progress) progress(1);
+    }
+    return Status::ok();
+  }
   json batch;
   if (const auto* cp = checkpoint()) {
     auto answer = node_->histories(chunk, cp->checkpoint.size);

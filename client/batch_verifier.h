@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "client/checkpoint_memory.h"
 #include "client/custody_verifier.h"
 #include "client/node_client.h"
 
@@ -25,12 +26,21 @@ class BatchVerifier {
   using Clock = std::function<uint64_t()>;  // the verifier's clock, ms since the epoch
 
   // GET /v1/checkpoint, then its quorum checked (a failing note is no error:
-  // every report is then a proof-failure saying why).
+  // every report is then a proof-failure saying why). With `memory`, the
+  // checkpoint must also extend the largest one verified before for this
+  // ledger (CheckpointMemory; the node's consistency proof is fetched and
+  // checked); one that does not is no error either: every report is then a
+  // split-view naming why, the two notes are written as evidence, and the
+  // node is not asked for histories. A checkpoint that passes is
+  // remembered.
   static Result<BatchVerifier> open(const Consortium& consortium, NodeClient& node,
-                                    Clock clock = system_ms);
+                                    Clock clock = system_ms, CheckpointMemory* memory = nullptr);
 
-  // The verified checkpoint, or nullptr when the note does not check.
+  // The verified checkpoint, or nullptr when the note does not check or
+  // contradicts the memory.
   const VerifiedCheckpoint* checkpoint() const;
+  // Why the checkpoint contradicts the memory (split-view), if it does.
+  const std::optional<std::string>& split_view() const { return split_view_; }
   const VerifierStats& stats() const { return verifier_.stats(); }
 
   // One serial: GET /v1/chips/SERIAL/history at the checkpoint's size.
@@ -45,12 +55,16 @@ class BatchVerifier {
  private:
   BatchVerifier(NodeClient& node, CustodyVerifier verifier, Clock clock)
       : node_(&node), verifier_(std::move(verifier)), clock_(std::move(clock)) {}
+  Status check_memory(const Consortium& consortium, CheckpointMemory& memory,
+                      const std::string& note);
+  VerifyReport split_view_report(const std::string& serial) const;
   Status verify_chunk(const std::vector<std::string>& chunk, std::vector<VerifyReport>& out,
                       const std::function<void(size_t)>& progress);
 
   NodeClient* node_;
   CustodyVerifier verifier_;
   Clock clock_;
+  std::optional<std::string> split_view_;
 };
 
 }  // namespace chipledger

@@ -19,6 +19,10 @@ int run_cli(int argc, char** argv) {
   Args a;
   app.add_option("--node", a.node, "node URL (default $CHIPLEDGER_NODE or http://127.0.0.1:7800)");
   app.add_flag("--json", a.json_out, "print JSON instead of text");
+  app.add_option("--state", a.state_file,
+                 "the client's checkpoint memory (default "
+                 "$XDG_STATE_HOME/chipledger/checkpoints.json or "
+                 "~/.local/state/chipledger/checkpoints.json)");
 
   std::vector<std::pair<CLI::App*, std::function<int()>>> commands;
   auto command = [&](const char* name, const char* help, std::function<int()> run) {
@@ -26,9 +30,17 @@ int run_cli(int argc, char** argv) {
     commands.emplace_back(cmd, std::move(run));
     return cmd;
   };
+  app.add_option("--trust", a.trust,
+                 "the consortium trust file (default $CHIPLEDGER_TRUST): receipts and verify "
+                 "check against it");
+  app.add_option("--receipt-timeout", a.receipt_timeout_s,
+                 "seconds a submission waits for its receipt (default 30)");
   auto author = [&](CLI::App* cmd) {
     cmd->add_option("--as", a.as, "member id of the author");
     cmd->add_option("--key", a.key_file, "the author's private key (PEM)");
+    cmd->add_option("--trust", a.trust,
+                    "the consortium trust file the receipt is checked against "
+                    "(default $CHIPLEDGER_TRUST)");
   };
   auto serials = [&](CLI::App* cmd) {
     cmd->add_option("--serial", a.serials, "serial(s)");
@@ -118,7 +130,6 @@ int run_cli(int argc, char** argv) {
   serials(attest);
   attest->add_option("--site", a.site, "the install site")->required();
   attest->add_option("--chip-keys", a.chip_keys, "folder of the chips' SERIAL.pem")->required();
-  attest->add_option("--trust", a.trust, "the consortium trust file")->required();
 
   auto* status = command("status", "a serial's current state (from the node, not verified)",
                          [&] { return cmd_status(a); });

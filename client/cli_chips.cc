@@ -103,9 +103,8 @@ int cmd_devkeys(const Args& a) {
 
 int cmd_attest(const Args& a) {
   auto serials = collect_serials(a);
-  if (a.trust.empty()) throw CliError{"give the consortium trust file with --trust FILE"};
   if (a.chip_keys.empty()) throw CliError{"give the chips' key folder with --chip-keys DIR"};
-  auto consortium = need(Consortium::load_file(a.trust));
+  const Consortium& consortium = trust(a);
   auto key = author_key(a);
   auto node = connect(a);
   // The chips sign only a checkpoint the trust file vouches for.
@@ -136,7 +135,7 @@ int cmd_attest(const Args& a) {
         tx.chip_signatures.push_back({chip, need(chip_key.sign(msg), "chip " + chip)});
       }
     }
-    if (!submit(*node, tx, key, false)) return kExitRefused;
+    if (!submit(a, *node, tx, key, false)) return kExitRefused;
     chip_count += tx.chip_signatures.size();
     progress.advance(tx.refs.size());
   }

@@ -8,9 +8,12 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+
+#include "client/receipt.h"
 
 namespace chipledger::cli {
 
@@ -154,23 +157,73 @@ Hash latest_event(NodeClient& node, const std::string& serial) {
   return need(hash_from_hex(s["last_event"].get<std::string>()), "last_event of " + serial);
 }
 
-bool submit(NodeClient& node, const Transaction& tx, const PrivateKey& key, bool quiet) {
+const Consortium& trust(const Args& a) {
+  static std::map<std::string, Consortium> loaded;
+  std::string path = a.trust;
+  if (path.empty()) {
+    const char* env = std::getenv("CHIPLEDGER_TRUST");
+    path = env && *env ? env : "";
+  }
+  if (path.empty()) {
+    throw CliError{
+        "give the consortium trust file with --trust FILE (or CHIPLEDGER_TRUST): "
+        "a submission counts as accepted only with a receipt checked against it"};
+  }
+  auto it = loaded.find(path);
+  if (it == loaded.end()) {
+    it = loaded.emplace(path, need(Consortium::load_file(path), "trust file")).first;
+  }
+  return it->second;
+}
+
+CheckpointMemory& memory(const Args& a) {
+  static std::map<std::string, CheckpointMemory> loaded;
+  std::string path = a.state_file.empty() ? CheckpointMemory::default_path() : a.state_file;
+  auto it = loaded.find(path);
+  if (it == loaded.end()) it = loaded.emplace(path, need(CheckpointMemory::load(path))).first;
+  return it->second;
+}
+
+bool submit(const Args& a, NodeClient& node, const Transaction& tx, const PrivateKey& key,
+            bool quiet) {
+  const Consortium& consortium = trust(a);
   auto stx = need(sign_transaction(tx, key));
   auto r = need(node.submit(stx));
   if (!r.accepted) {
     std::cerr << "refused: " << r.error << "\n";
     return false;
   }
-  if (!quiet) {
-    size_t n = tx.serials().size();
-    std::cout << tx_type_name(tx.type) << " accepted at log index " << r.index;
-    if (tx.type == TxType::license) {
-      std::cout << " (license " << tx.license.id;
-    } else {
-      std::cout << " (" << n << " serial" << (n == 1 ? "" : "s");
-    }
-    std::cout << ", txid " << r.txid.substr(0, 16) << "…)\n";
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int64_t>(a.receipt_timeout_s * 1000));
+  auto receipt = check_receipt(node, consortium, stx.wire(), r.index, &memory(a), deadline);
+  if (!receipt) {
+    throw CliError{"the node says " + std::string(tx_type_name(tx.type)) +
+                   " was accepted at log index " + std::to_string(r.index) +
+                   ", but gives no receipt that checks: " + receipt.reason() +
+                   "; the outcome is unknown (txid " + hex_encode(stx.txid) + ")"};
   }
+  if (quiet) return true;
+  if (a.json_out) {
+    json out{{"type", tx_type_name(tx.type)},
+             {"accepted", true},
+             {"index", r.index},
+             {"txid", hex_encode(stx.txid)},
+             {"serials", tx.serials().size()},
+             {"receipt", receipt->to_json()}};
+    std::cout << out.dump() << "\n";
+    return true;
+  }
+  size_t n = tx.serials().size();
+  std::cout << tx_type_name(tx.type) << " accepted at log index " << r.index;
+  if (tx.type == TxType::license) {
+    std::cout << " (license " << tx.license.id;
+  } else {
+    std::cout << " (" << n << " serial" << (n == 1 ? "" : "s");
+  }
+  std::cout << ", txid " << hex_encode(stx.txid).substr(0, 16)
+            << "…; receipt checked against checkpoint " << receipt->checkpoint_size << " signed by";
+  for (const auto& s : receipt->signers) std::cout << " " << s;
+  std::cout << ")\n";
   return true;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "client/checkpoint_memory.h"
 #include "client/node_client.h"
 #include "crypto/keys.h"
 #include "ledger/transaction.h"
@@ -24,6 +25,8 @@ inline constexpr size_t kSerialsPerTx = 1000;
 struct Args {
   // global and author
   std::string node, as, key_file;
+  std::string state_file;         // --state: the checkpoint memory (CheckpointMemory)
+  double receipt_timeout_s = 30;  // how long a submission waits for its receipt
   bool json_out = false;
   // serials
   std::vector<std::string> serials;
@@ -90,9 +93,20 @@ std::vector<std::string> collect_serials(const Args& a);
 // node does not know the serial.
 Hash latest_event(NodeClient& node, const std::string& serial);
 
-// Signs and submits one transaction; prints the outcome unless quiet and
-// the ledger's reason when refused (returns false).
-bool submit(NodeClient& node, const Transaction& tx, const PrivateKey& key, bool quiet);
+// The trust file (--trust, else $CHIPLEDGER_TRUST), loaded once; throws
+// CliError when none is given or it does not load.
+const Consortium& trust(const Args& a);
+// The checkpoint memory (--state, else the default path), loaded once.
+CheckpointMemory& memory(const Args& a);
+
+// Signs and submits one transaction. Refused: prints the ledger's reason
+// and returns false. Accepted: believed only with a receipt (receipt.h)
+// checked against the trust file within --receipt-timeout; prints the
+// outcome and receipt unless quiet (--json: one JSON line). A node that
+// says "accepted" without a receipt that checks is an error saying that
+// the outcome is unknown.
+bool submit(const Args& a, NodeClient& node, const Transaction& tx, const PrivateKey& key,
+            bool quiet);
 
 class Progress {
  public:

@@ -97,7 +97,7 @@ int cmd_register(const Args& a) {
       with_keys += rows[j].device_key.empty() ? 0 : 1;
       tx.registrations.push_back({rows[j].serial, rows[j].device_key});
     }
-    if (!submit(*node, tx, key, many)) return kExitRefused;
+    if (!submit(a, *node, tx, key, many)) return kExitRefused;
     progress.advance(tx.registrations.size());
   }
   if (many || with_keys > 0) {
@@ -122,7 +122,7 @@ int cmd_serial_event(const Args& a, TxType type) {
     for (size_t j = i; j < std::min(serials.size(), i + kSerialsPerTx); ++j) {
       tx.refs.push_back({serials[j], latest_event(*node, serials[j])});
     }
-    if (!submit(*node, tx, key, false)) return kExitRefused;
+    if (!submit(a, *node, tx, key, false)) return kExitRefused;
     progress.advance(tx.refs.size());
   }
   return 0;
@@ -148,7 +148,7 @@ int cmd_pack(const Args& a) {
     tx.model = a.unit_model;
   }
   for (const auto& s : serials) tx.refs.push_back({s, latest_event(*node, s)});
-  if (!submit(*node, tx, key, false)) return kExitRefused;
+  if (!submit(a, *node, tx, key, false)) return kExitRefused;
   std::cout << (unit ? "packed " : "declared unit " + a.unit + " and packed ") << serials.size()
             << " serial" << (serials.size() == 1 ? "" : "s") << " into " << a.unit << "\n";
   return 0;
@@ -169,7 +169,7 @@ int cmd_license(const Args& a) {
                         : need(parse_iso8601(a.expires), "--expires");
   tx.license = LicenseTerms{a.license_id, a.exporter, a.recipient,   a.model,
                             a.eccn,       a.quantity, a.destination, expiry};
-  if (!submit(*node, tx, key, false)) return kExitRefused;
+  if (!submit(a, *node, tx, key, false)) return kExitRefused;
   std::cout << "license " << a.license_id << ": " << a.exporter << " may ship " << a.quantity
             << " x " << (a.model.empty() ? a.eccn : a.model) << " to " << a.recipient << " in "
             << a.destination << " until " << format_time(expiry) << "\n";

@@ -304,12 +304,13 @@ int cmd_license_show(const Args& a) {
 }
 
 int cmd_verify(const Args& a) {
-  if (a.trust.empty()) throw CliError{"give the consortium trust file with --trust FILE"};
   bool batch = !a.csv.empty() || a.serials.size() > 1;
   if (!batch && a.serials.empty()) throw CliError{"give a SERIAL, several, or --csv FILE"};
   auto consortium = need(Consortium::load_file(a.trust));
   auto node = connect(a);
-  auto v = need(BatchVerifier::open(consortium, *node, now_ms));
+  auto memory = need(CheckpointMemory::load(a.state_file.empty() ? CheckpointMemory::default_path()
+                                                                 : a.state_file));
+  auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory));
   if (batch) return verify_batch(a, v);
   VerifyReport report = need(v.verify(a.serials.front()));
   if (a.json_out) {

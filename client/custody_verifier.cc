@@ -29,6 +29,9 @@ constexpr FindingInfo kFindings[] = {
     {Finding::proof_failure, "proof-failure", 10,
      "the evidence does not check: a signature, prev link, inclusion proof, custody rule or the "
      "checkpoint quorum fails"},
+    {Finding::split_view, "split-view", 22,
+     "the node's checkpoint contradicts one this client verified before: a fork signed by a "
+     "quorum (equivocation), or a rollback to an older state"},
     {Finding::not_registered, "not-registered", 11, "no manufacturer registered this serial"},
     {Finding::in_transit, "in-transit", 12,
      "shipped but not accepted for longer than the policy allows"},

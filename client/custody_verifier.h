@@ -22,6 +22,7 @@ namespace chipledger {
 // In order of severity: a report's exit code is its most severe finding's.
 enum class Finding {
   proof_failure,
+  split_view,
   not_registered,
   flagged,
   reported,
@@ -33,11 +34,18 @@ enum class Finding {
   never_attested,
   stale_attestation,
 };
-inline constexpr Finding kAllFindings[] = {
-    Finding::proof_failure,  Finding::not_registered,    Finding::flagged,
-    Finding::reported,       Finding::unlicensed_export, Finding::restricted_destination,
-    Finding::decommissioned, Finding::in_transit,        Finding::not_installed,
-    Finding::never_attested, Finding::stale_attestation};
+inline constexpr Finding kAllFindings[] = {Finding::proof_failure,
+                                           Finding::split_view,
+                                           Finding::not_registered,
+                                           Finding::flagged,
+                                           Finding::reported,
+                                           Finding::unlicensed_export,
+                                           Finding::restricted_destination,
+                                           Finding::decommissioned,
+                                           Finding::in_transit,
+                                           Finding::not_installed,
+                                           Finding::never_attested,
+                                           Finding::stale_attestation};
 std::string_view finding_name(Finding f);     // "proof-failure", ...
 int finding_exit_code(Finding f);             // documented in README.md
 std::string_view finding_meaning(Finding f);  // one plain-language line

@@ -153,4 +153,38 @@ Result<std::string> NodeClient::checkpoint() {
   return reply->body;
 }
 
+namespace {
+
+Result<std::vector<Hash>> proof_hashes(const json& j, const std::string& what) {
+  if (!j.contains("proof") || !j["proof"].is_array()) {
+    return Result<std::vector<Hash>>::error("the node's " + what + " answer has no proof");
+  }
+  std::vector<Hash> out;
+  for (const auto& h : j["proof"]) {
+    if (!h.is_string()) {
+      return Result<std::vector<Hash>>::error("a " + what + " proof entry is not a string");
+    }
+    auto hash = hash_from_hex(h.get<std::string>());
+    if (!hash) return hash.status().context(what + " proof");
+    out.push_back(*hash);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Hash>> NodeClient::consistency(uint64_t from, uint64_t to) {
+  auto j =
+      get_json("/v1/proofs/consistency?from=" + std::to_string(from) + "&to=" + std::to_string(to));
+  if (!j) return j.status();
+  return proof_hashes(*j, "consistency");
+}
+
+Result<std::vector<Hash>> NodeClient::inclusion(uint64_t index, uint64_t size) {
+  auto j = get_json("/v1/proofs/inclusion?index=" + std::to_string(index) +
+                    "&size=" + std::to_string(size));
+  if (!j) return j.status();
+  return proof_hashes(*j, "inclusion");
+}
+
 }  // namespace chipledger

@@ -39,6 +39,10 @@ class NodeClient {
   // GET /v1/licenses/ID; nullopt when the ledger has no such license.
   Result<std::optional<nlohmann::json>> license(const std::string& id);
   Result<std::string> checkpoint();
+  // GET /v1/proofs/consistency?from=A&to=B: the proof's hashes (unchecked).
+  Result<std::vector<Hash>> consistency(uint64_t from, uint64_t to);
+  // GET /v1/proofs/inclusion?index=I&size=S: the proof's hashes (unchecked).
+  Result<std::vector<Hash>> inclusion(uint64_t index, uint64_t size);
   Result<nlohmann::json> get_json(const std::string& target);
 
  private:

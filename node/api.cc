@@ -174,14 +174,17 @@ void Api::handle(HttpRequest req, Responder respond) {
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
       (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
-      (what == "proofs" && parts.size() == 3 && parts[2] == "consistency") ||
+      (what == "proofs" && parts.size() == 3 &&
+       (parts[2] == "consistency" || parts[2] == "inclusion")) ||
       (what == "licenses" && parts.size() == 3);
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
   if (what == "checkpoint") return checkpoint(query, std::move(respond));
   if (what == "members") return respond(members());
-  if (what == "proofs") return respond(consistency(query));
+  if (what == "proofs") {
+    return respond(parts[2] == "inclusion" ? inclusion(query) : consistency(query));
+  }
   if (what == "licenses") {
     auto id = percent_decode(parts[2]);
     if (!id) return respond(json_error(400, id.reason()));
@@ -457,6 +460,21 @@ HttpResponse Api::histories(const std::string& body) const {
                       {"root", hex_encode(*root)},
                       {"histories", std::move(histories)},
                       {"events", std::move(events)}});
+}
+
+// A receipt's proof: the entry at `index` in the log of `size` entries.
+HttpResponse Api::inclusion(const std::string& query) const {
+  auto q = parse_query(query);
+  auto index = query_u64(q, "index", std::nullopt);
+  if (!index) return json_error(400, index.reason());
+  auto size = query_u64(q, "size", std::nullopt);
+  if (!size) return json_error(400, size.reason());
+  if (*index >= *size || *size > ledger_.size()) {
+    return json_error(400, "need 0 <= index < size <= " + std::to_string(ledger_.size()));
+  }
+  auto proof = ledger_.inclusion_proof(*index, *size);
+  if (!proof) return json_error(500, proof.reason());
+  return json_ok(json{{"index", *index}, {"size", *size}, {"proof", hashes(*proof)}});
 }
 
 HttpResponse Api::consistency(const std::string& query) const {

@@ -73,6 +73,7 @@ class Api {
   HttpResponse history(const std::string& serial, const std::string& query) const;
   HttpResponse histories(const std::string& body) const;
   HttpResponse consistency(const std::string& query) const;
+  HttpResponse inclusion(const std::string& query) const;
   HttpResponse health() const;
   HttpResponse members() const;
   void checkpoint(const std::string& query, Responder respond) const;

@@ -108,6 +108,7 @@ start() {
   echo "leader: $leader"
   echo "trust file: $dir/consortium.json; member keys: $dir/keys/"
   echo "export CHIPLEDGER_NODE=$leader"
+  echo "export CHIPLEDGER_TRUST=$(cd "$dir" && pwd)/consortium.json"
 }
 
 stop() {

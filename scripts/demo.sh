@@ -67,6 +67,10 @@ else
   "$bin/chipledger-node" init --dir "$data" --port 0 --template config/demo-consortium.json
 fi
 cd "$data"
+# Every submission is believed only with a receipt checked against the trust
+# file; the CLI's checkpoint memory stays with the demo's data.
+export CHIPLEDGER_TRUST=$data/consortium.json
+cl() { "$bin/chipledger" --state "$data/client-state.json" "$@"; }
 say "members (id, role, country):"
 sed -n 's/.*"id": "\([a-z-]*\)".*"roles": \["\([a-z]*\)"\].*"country": "\([A-Z]*\)".*/\1 \2 \3/p' \
   "$root/config/demo-consortium.json" | while read -r id role country; do

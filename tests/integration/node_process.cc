@@ -249,6 +249,17 @@ NodeProcess::NodeProcess(const std::string& template_file) {
   }
 }
 
+std::unique_ptr<NodeProcess> NodeProcess::twin_of(const NodeProcess& other) {
+  std::unique_ptr<NodeProcess> twin(new NodeProcess(NoInit{}));
+  std::error_code ec;
+  for (const char* item : {"consortium.json", "node.toml", "keys"}) {
+    fs::copy(fs::path(other.dir()) / item, fs::path(twin->dir()) / item,
+             fs::copy_options::recursive, ec);
+    if (ec) throw std::runtime_error("copying " + std::string(item) + ": " + ec.message());
+  }
+  return twin;
+}
+
 NodeProcess::~NodeProcess() {
   bool failed = current_test_failed();
   if (running()) {
@@ -415,7 +426,9 @@ void NodeProcess::restart() {
 
 ProcessResult NodeProcess::cli(const std::vector<std::string>& args,
                                std::chrono::milliseconds timeout) const {
-  std::vector<std::string> argv = {kCliBin, "--node", url()};
+  // The CLI's checkpoint memory stays in the test's folder.
+  std::vector<std::string> argv = {
+      kCliBin, "--node", url(), "--state", dir() + "/client-state.json", "--trust", trust_file()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_process(argv, timeout);
 }

@@ -78,6 +78,10 @@ class NodeProcess {
   // Makes the temp folder and runs `chipledger-node init --dir D --port 0`
   // (with `--template FILE` when given). Does not start the node.
   explicit NodeProcess(const std::string& template_file = "");
+  // A twin of `other`: the same trust file, node config and keys (copied to
+  // a fresh folder) and its own empty data, so the two can grow two
+  // different logs that the same node key signs: a fork. Not started.
+  static std::unique_ptr<NodeProcess> twin_of(const NodeProcess& other);
   ~NodeProcess();
   NodeProcess(const NodeProcess&) = delete;
   NodeProcess& operator=(const NodeProcess&) = delete;
@@ -102,7 +106,8 @@ class NodeProcess {
   // Everything the node printed on stdout and stderr, across all runs.
   std::string output() const;
 
-  // Runs the CLI as `chipledger --node URL args...`.
+  // Runs the CLI as `chipledger --node URL --state DIR/client-state.json
+  // --trust DIR/consortium.json args...`.
   ProcessResult cli(const std::vector<std::string>& args,
                     std::chrono::milliseconds timeout = 120s) const;
 
@@ -115,6 +120,8 @@ class NodeProcess {
   std::string ledger_id();
 
  private:
+  struct NoInit {};
+  explicit NodeProcess(NoInit) {}
   void reader_loop(int out_fd, int err_fd);
   int wait_exit(std::chrono::milliseconds deadline);  // reaps pid_, joins the reader
   [[noreturn]] void fail(const std::string& what);

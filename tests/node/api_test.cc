@@ -277,6 +277,46 @@ TEST_CASE("consistency proofs verify between two checkpoint sizes", "[api]") {
   error_of(node.get("/v1/proofs/consistency?from=1&to=3x"), 400);
 }
 
+TEST_CASE("inclusion proofs (receipts) prove each entry at every later size", "[api]") {
+  TestNode node;
+  const auto& tc = node.tc();
+  std::vector<Bytes> wires;
+  std::vector<VerifiedCheckpoint> cps;
+  for (int i = 0; i < 6; ++i) {
+    auto stx = register_tx(tc, {"SN" + std::to_string(i)});
+    wires.push_back(stx.wire());
+    node.submit_ok(stx);
+    cps.push_back(node.checkpoint());
+  }
+  for (uint64_t size = 1; size <= 6; ++size) {
+    const Checkpoint& cp = cps[size - 1].checkpoint;
+    for (uint64_t index = 0; index < size; ++index) {
+      HttpResponse r = node.get("/v1/proofs/inclusion?index=" + std::to_string(index) +
+                                "&size=" + std::to_string(size));
+      REQUIRE(r.status == 200);
+      json j = body_of(r);
+      REQUIRE(j["index"] == index);
+      REQUIRE(j["size"] == size);
+      auto proof = proof_of(j["proof"]);
+      INFO(index << " in " << size);
+      REQUIRE(merkle::verify_inclusion(index, size, merkle::leaf_hash(wires[index]), proof, cp.root)
+                  .is_ok());
+      // Not the proof of another entry.
+      uint64_t other = (index + 1) % size;
+      if (other != index) {
+        REQUIRE_FALSE(
+            merkle::verify_inclusion(index, size, merkle::leaf_hash(wires[other]), proof, cp.root)
+                .is_ok());
+      }
+    }
+  }
+  error_of(node.get("/v1/proofs/inclusion?index=6&size=6"), 400);
+  error_of(node.get("/v1/proofs/inclusion?index=0&size=7"), 400);
+  error_of(node.get("/v1/proofs/inclusion?index=0"), 400);
+  error_of(node.get("/v1/proofs/inclusion?size=3"), 400);
+  error_of(node.get("/v1/proofs/inclusion?index=x&size=3"), 400);
+}
+
 TEST_CASE("members lists the consortium's members and nodes", "[api]") {
   TestNode node;
   HttpResponse r = node.get("/v1/members");
@@ -538,7 +578,7 @@ TEST_CASE("routing: unknown paths 404, wrong methods 405", "[api]") {
 
   for (const char* path : {"/", "/v1", "/v2/health", "/v1/nope", "/v1/health/x",
                            "/v1/chips/SN1/nope", "/v1/chips/SN1/history/x", "/v1/proofs",
-                           "/v1/proofs/inclusion", "/v1/transactions/x", "/health"}) {
+                           "/v1/proofs/nope", "/v1/transactions/x", "/health"}) {
     INFO(path);
     error_of(node.get(path), 404);
   }

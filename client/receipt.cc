@@ -1,0 +1,85 @@
+#include "client/receipt.h"
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "crypto/merkle.h"
+#include "ledger/checkpoint.h"
+
+namespace chipledger {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// The node's newest checkpoint, verified against the trust file, once it
+// covers `index` (the node's GET /v1/checkpoint itself waits a little for
+// its peers' signatures); the last reason when none does by `deadline`.
+Result<std::pair<std::string, VerifiedCheckpoint>> covering_checkpoint(NodeClient& node,
+                                                                       const Consortium& consortium,
+                                                                       uint64_t index,
+                                                                       Clock::time_point deadline) {
+  std::string why;
+  auto pause = std::chrono::milliseconds(20);
+  while (true) {
+    auto note = node.checkpoint();
+    if (note) {
+      auto cp = verify_checkpoint(consortium, *note);
+      if (cp && cp->checkpoint.size > index) return std::make_pair(*note, std::move(*cp));
+      why = cp ? "the newest checkpoint the node shows has " + std::to_string(cp->checkpoint.size) +
+                     " entries, none of them at index " + std::to_string(index)
+               : "the node's checkpoint does not verify: " + cp.reason();
+    } else {
+      why = note.reason();
+    }
+    if (Clock::now() + pause > deadline) {
+      return Result<std::pair<std::string, VerifiedCheckpoint>>::error(why);
+    }
+    std::this_thread::sleep_for(pause);  // polling a remote node, with a deadline
+    pause = std::min(pause * 2, std::chrono::milliseconds(500));
+  }
+}
+
+}  // namespace
+
+json Receipt::to_json() const {
+  json p = json::array();
+  for (const auto& h : proof) p.push_back(hex_encode(h));
+  return json{
+      {"index", index},
+      {"proof", p},
+      {"checkpoint", {{"size", checkpoint_size}, {"signers", signers}, {"note", checkpoint_note}}}};
+}
+
+Result<Receipt> check_receipt(NodeClient& node, const Consortium& consortium, ByteView wire,
+                              uint64_t index, CheckpointMemory* memory,
+                              Clock::time_point deadline) {
+  auto found = covering_checkpoint(node, consortium, index, deadline);
+  if (!found) return found.status();
+  auto& [note, cp] = *found;
+  if (memory) {
+    const std::string key = memory_key(consortium);
+    auto before = memory->get(key);
+    std::vector<Hash> consistency;
+    if (before && cp.checkpoint.size > before->size) {
+      auto p = node.consistency(before->size, cp.checkpoint.size);
+      if (!p) return p.status();
+      consistency = std::move(*p);
+    }
+    CheckpointJudgement j = judge_checkpoint(before, cp.checkpoint, consistency);
+    if (!j.acceptable()) return Result<Receipt>::error(j.reason);
+    CL_TRY(memory->remember(key, {cp.checkpoint.size, cp.checkpoint.root, note}));
+  }
+  auto proof = node.inclusion(index, cp.checkpoint.size);
+  if (!proof) return proof.status();
+  Status included = merkle::verify_inclusion(index, cp.checkpoint.size, merkle::leaf_hash(wire),
+                                             *proof, cp.checkpoint.root);
+  if (!included) {
+    return Result<Receipt>::error("the transaction is not at log index " + std::to_string(index) +
+                                  " of checkpoint " + std::to_string(cp.checkpoint.size) + " (" +
+                                  included.reason() + ")");
+  }
+  return Receipt{index, std::move(*proof), note, cp.checkpoint.size, cp.signers};
+}
+
+}  // namespace chipledger

@@ -1,0 +1,101 @@
+// Issue 10's attacks, played by a test proxy (lying_proxy.h) between the
+// real `chipledger` CLI and a real chipledger-node: a node that only
+// chooses which of its own validly signed answers to show, or makes one up.
+// Each attack must leave the client saying neither `ok` nor `accepted`:
+// `verify` exits with the documented code and names what is wrong.
+#include "tests/integration/lying_node.h"
+
+namespace chipledger::integ {
+namespace {
+
+using namespace lying;
+
+TEST_CASE("lying node: 'accepted' without the transaction gets no receipt",
+          "[integration][lying]") {
+  LyingNode t;
+  t.register_and_flag();
+  uint64_t size = t.node.log_size();
+  // The regulator's clear never reaches the node; the proxy says it was
+  // accepted, at an index that holds another transaction, or past the log.
+  std::string index = GENERATE(std::string("0"), std::string("99"));
+  t.proxy->before([index](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (req.method != "POST" || !path_is(req, "/v1/transactions")) return std::nullopt;
+    return json_response(200, "{\"accepted\":true,\"index\":" + index + ",\"txid\":\"00\"}");
+  });
+  auto r = t.cli(Argv{"clear"} + t.as("regulator") +
+                 Argv{"--serial", "GPU-0001", "--reason", "cleared"});
+  INFO(r.describe());
+  CHECK(t.proxy->lies() > 0);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("accepted") == std::string::npos);
+  CHECK(r.err.find("gives no receipt that checks") != std::string::npos);
+  CHECK(r.err.find("outcome is unknown") != std::string::npos);
+  CHECK(t.node.log_size() == size);
+}
+
+TEST_CASE("lying node: a checkpoint older than one the client verified is refused",
+          "[integration][lying]") {
+  LyingNode t;
+  t.ok(Argv{"register"} + t.as("maker") +
+       Argv{"--serial", "GPU-0001", "--model", "H100-SXM5", "--eccn", "3A090", "--fab-site",
+            "Fab 18", "--country", "TW"});
+  std::string old_note = t.node.http().get("/v1/checkpoint")->body;
+  t.ok(Argv{"flag"} + t.as("regulator") + Argv{"--serial", "GPU-0001", "--reason", "diversion"});
+  {
+    auto honest = t.verify({"GPU-0001"});  // remembers the newest checkpoint
+    INFO(honest.describe());
+    REQUIRE(honest.exit_code == kFlagged);
+  }
+  t.proxy->before([old_note](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (!path_is(req, "/v1/checkpoint")) return std::nullopt;
+    return HttpResponse{200, "text/plain; charset=utf-8", old_note};
+  });
+  auto r = t.verify({"GPU-0001"});
+  INFO(r.describe());
+  CHECK(t.proxy->lies() > 0);
+  CHECK(r.exit_code != 0);
+  CHECK(r.exit_code != kFlagged);
+  CHECK(reasons(r.out).find("older than the checkpoint of size 2") != std::string::npos);
+}
+
+TEST_CASE("lying node: two quorum-signed checkpoints of a fork are a split view, with evidence",
+          "[integration][lying]") {
+  LyingNode t;
+  // The same node key signs a second log (its twin's), shown to the client
+  // after it verified the first.
+  auto twin = NodeProcess::twin_of(t.node);
+  twin->start();
+  t.ok(Argv{"register"} + t.as("maker") +
+       Argv{"--serial", "GPU-0001", "--model", "H100-SXM5", "--eccn", "3A090", "--fab-site",
+            "Fab 18", "--country", "TW"});
+  auto in_twin = twin->cli(Argv{"register"} + t.as("maker") +
+                           Argv{"--serial", "GPU-0001", "--serial", "GPU-0002", "--model",
+                                "H100-SXM5", "--fab-site", "Fab 18", "--country", "TW"});
+  INFO(in_twin.describe());
+  REQUIRE(in_twin.exit_code == 0);
+  auto in_twin2 = twin->cli(Argv{"register"} + t.as("maker") +
+                            Argv{"--serial", "GPU-0003", "--model", "H100-SXM5", "--fab-site",
+                                 "Fab 18", "--country", "TW"});
+  REQUIRE(in_twin2.exit_code == 0);
+  REQUIRE(t.verify({"GPU-0001"}).exit_code != kProofFailure);
+  t.proxy->set_upstream(twin->url());
+  auto r = t.verify({"GPU-0001"});
+  INFO(r.describe());
+  CHECK(r.exit_code == 22);
+  auto j = json::parse(r.out);
+  CHECK(j["verdict"] == "split-view");
+  std::string why = reasons(r.out);
+  CHECK(why.find("split view") != std::string::npos);
+  CHECK(why.find("node-maker / node-maker") != std::string::npos);
+  auto at = why.find("evidence in ");
+  REQUIRE(at != std::string::npos);
+  std::string path = why.substr(at + 12);
+  path = path.substr(0, path.find('\n'));
+  std::ifstream evidence(path);
+  std::string text((std::istreambuf_iterator<char>(evidence)), std::istreambuf_iterator<char>());
+  CHECK(text.find("\"remembered\"") != std::string::npos);
+  CHECK(text.find("\"served\"") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace chipledger::integ

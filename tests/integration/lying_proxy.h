@@ -1,0 +1,62 @@
+// A test proxy that plays a lying node, or anyone on the wire, between the
+// real `chipledger` CLI and a real chipledger-node: it forwards each request
+// to the node and lets a test replace the answer, or answer without asking
+// the node at all. It only rewrites what the node said (the node itself is
+// the real program): the attacks of issue 10 are a node choosing which of
+// its own validly signed answers to show, or making one up.
+//
+// Rules run on the proxy's server threads; they must be thread-safe. A rule
+// that returns nullopt leaves the exchange alone.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/http_client.h"
+#include "node/http_server.h"
+
+namespace chipledger::integ {
+
+class LyingProxy {
+ public:
+  // Answers instead of the node: the request is not forwarded.
+  using Before = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
+  // Replaces the node's answer to a forwarded request.
+  using After = std::function<std::optional<HttpResponse>(const HttpRequest&, const HttpReply&)>;
+
+  // Listens on a free loopback port, forwarding to `upstream_url`.
+  explicit LyingProxy(std::string upstream_url);
+  ~LyingProxy();
+  LyingProxy(const LyingProxy&) = delete;
+  LyingProxy& operator=(const LyingProxy&) = delete;
+
+  std::string url() const;
+  // Forwards to another node from now on (a split view: two nodes' logs
+  // shown as one).
+  void set_upstream(std::string url);
+  void before(Before rule);
+  void after(After rule);
+  void honest();  // drops every rule
+  // How many answers a rule made up or replaced so far.
+  uint64_t lies() const { return lies_.load(); }
+
+ private:
+  void handle(HttpRequest req, Responder respond);
+
+  std::string upstream_;
+  std::unique_ptr<HttpServer> server_;
+  mutable std::mutex mu_;
+  Before before_;
+  After after_;
+  std::atomic<uint64_t> lies_{0};
+};
+
+// An answer with a JSON body.
+HttpResponse json_response(int status, const std::string& body);
+
+}  // namespace chipledger::integ
