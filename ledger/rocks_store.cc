@@ -31,7 +31,7 @@ rocksdb::DBOptions db_options() {
   // Two background threads: one flush and one compaction can run at once, so
   // a long compaction does not block memtable flushes (and thus writers).
   o.IncreaseParallelism(kBackgroundThreads);
-  // Seven families with their own memtables: cap their sum so memory stays
+  // Nine families with their own memtables: cap their sum so memory stays
   // bounded; the largest memtable is flushed when the cap is reached.
   o.db_write_buffer_size = kAllMemtablesBytes;
   // The default, stated because the ledger relies on it: after a crash the
@@ -253,6 +253,33 @@ Status RocksStore::write(const WriteBatch& batch, bool sync) {
 Status RocksStore::scan(Column column, std::string_view prefix,
                         const std::function<bool(std::string_view, std::string_view)>& fn) const {
   return impl_->scan(rocksdb::ReadOptions(), column, prefix, fn);
+}
+
+Status RocksStore::scan_ranges(
+    Column column, const std::vector<KeyRange>& ranges,
+    const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const {
+  auto h = impl_->handle(column, "scan_ranges");
+  CL_TRY(h);
+  if (ranges.empty()) return Status::ok();
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), *h));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const KeyRange& r = ranges[i];
+    bool go_on = true;
+    for (it->Seek(slice(r.begin)); it->Valid(); it->Next()) {
+      std::string_view k = as_view(it->key());
+      if (!r.end.empty() && k >= std::string_view(r.end)) break;
+      if (!fn(i, k, as_view(it->value()))) {
+        go_on = false;
+        break;
+      }
+    }
+    if (!it->status().ok()) {
+      return impl_->fail(it->status(), "scan of " + std::to_string(ranges.size()) + " ranges of " +
+                                           quoted_column(column));
+    }
+    if (!go_on) break;
+  }
+  return Status::ok();
 }
 
 // Reads at one RocksDB snapshot. RocksDB's snapshots and reads through them
