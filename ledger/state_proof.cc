@@ -1,6 +1,7 @@
 #include "ledger/state_proof.h"
 
 #include <algorithm>
+#include <array>
 
 namespace chipledger {
 namespace {
@@ -59,18 +60,21 @@ Status check_root(const Hash& root, const Hash& computed) {
 Hash state_key(std::string_view serial) { return sha256(serial); }
 Hash state_value_hash(std::string_view record_bytes) { return sha256(record_bytes); }
 
+// One-shot hashes of 65 bytes on the stack (no digest context per hash).
+Hash prefixed_hash(uint8_t prefix, const Hash& a, const Hash& b) {
+  std::array<uint8_t, 65> buf;
+  buf[0] = prefix;
+  std::copy(a.begin(), a.end(), buf.begin() + 1);
+  std::copy(b.begin(), b.end(), buf.begin() + 33);
+  return sha256(ByteView(buf));
+}
+
 Hash state_leaf_hash(const Hash& key, const Hash& value) {
-  const uint8_t prefix = kLeafPrefix;
-  Sha256 h;
-  h.update(ByteView(&prefix, 1)).update(ByteView(key)).update(ByteView(value));
-  return h.finish();
+  return prefixed_hash(kLeafPrefix, key, value);
 }
 
 Hash state_node_hash(const Hash& left, const Hash& right) {
-  const uint8_t prefix = kNodePrefix;
-  Sha256 h;
-  h.update(ByteView(&prefix, 1)).update(ByteView(left)).update(ByteView(right));
-  return h.finish();
+  return prefixed_hash(kNodePrefix, left, right);
 }
 
 Bytes StateProof::encode() const {

@@ -390,3 +390,126 @@ TEST_CASE("the state map refuses a size that did not end a block", "[ledger][sta
   CHECK(inside.reason() == "log size 4 did not end a block");
   REQUIRE_FALSE((*map)->root_at(6));
 }
+
+// Not a test: the figures of docs/state-map.md ("Cost"). Run with
+//   ledger_tests "[.state-measure]"   (CHIPLEDGER_STATE_MEASURE_N, default 1 M)
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "ledger/rocks_store.h"
+
+TEST_CASE("state map figures at a large size", "[.state-measure]") {
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  uint64_t n = 1000000;
+  if (const char* env = std::getenv("CHIPLEDGER_STATE_MEASURE_N"))
+    n = std::strtoull(env, nullptr, 10);
+  const auto dir = std::filesystem::temp_directory_path() / "chipledger-state-measure";
+  std::filesystem::remove_all(dir);
+  auto store = std::move(*RocksStore::open(dir.string()));
+  auto t0 = Clock::now();
+  for (uint64_t i = 0; i < n;) {
+    WriteBatch b;
+    for (uint64_t j = 0; j < 65536 && i < n; ++j, ++i) {
+      const std::string serial = "M-" + std::to_string(i), record = "record " + std::to_string(i);
+      b.put(Column::serials, serial, record);
+      Hash k = state_key(serial), v = state_value_hash(record);
+      b.put(Column::state, std::string(k.begin(), k.end()), std::string(v.begin(), v.end()));
+    }
+    if (i == n) b.put(Column::state, "", encode_u64_key(n));
+    REQUIRE(store->write(b, i == n));
+  }
+  auto t1 = Clock::now();
+  auto map = StateMap::open(*store, 1, {});
+  REQUIRE(map);
+  auto t2 = Clock::now();
+  std::cout << n << " leaves: written in " << ms(t0, t1) << " ms, map opened (one scan) in "
+            << ms(t1, t2) << " ms, depth D " << (*map)->depth() << "\n";
+  double depth_sum = 0, bytes_sum = 0, absent_bytes = 0, absent_depth = 0;
+  const int kProofs = 2000;
+  auto t3 = Clock::now();
+  for (int i = 0; i < kProofs; ++i) {
+    const std::string serial = "M-" + std::to_string((static_cast<uint64_t>(i) * 7919) % n);
+    auto a = (*map)->prove(serial, 1);
+    REQUIRE(a);
+    depth_sum += static_cast<double>(a->proof.siblings.size());
+    bytes_sum += static_cast<double>(a->proof.encode().size());
+    auto b = (*map)->prove("ABSENT-" + std::to_string(i), 1);
+    REQUIRE(b);
+    absent_depth += static_cast<double>(b->proof.siblings.size());
+    absent_bytes += static_cast<double>(b->proof.encode().size());
+  }
+  auto t4 = Clock::now();
+  std::cout << "presence proofs: mean depth " << depth_sum / kProofs << ", mean size "
+            << bytes_sum / kProofs << " bytes; absence: mean depth " << absent_depth / kProofs
+            << ", mean size " << absent_bytes / kProofs << " bytes; "
+            << ms(t3, t4) * 1000 / (2 * kProofs) << " us per proof\n";
+  {
+    // The read part of a 10,000-serial block alone: one scan of the buckets.
+    std::vector<Hash> keys;
+    for (uint64_t i = 0; i < 10000; ++i) keys.push_back(state_key("PROBE-" + std::to_string(i)));
+    std::sort(keys.begin(), keys.end());
+    std::vector<KeyRange> ranges;
+    const int d = (*map)->depth();
+    for (const auto& k : keys) {
+      uint32_t top = (uint32_t{k[0]} << 24) | (uint32_t{k[1]} << 16) | (uint32_t{k[2]} << 8) | k[3];
+      uint32_t b = top >> (32 - d);
+      auto start = [&](uint64_t x) {
+        std::string s(32, '\0');
+        uint32_t t = static_cast<uint32_t>(x << (32 - d));
+        for (int i = 0; i < 4; ++i)
+          s[static_cast<size_t>(i)] = static_cast<char>(t >> (24 - 8 * i));
+        return s;
+      };
+      ranges.push_back({start(b), start(b + 1)});
+    }
+    size_t seen = 0;
+    auto s0 = Clock::now();
+    REQUIRE(
+        store->scan_ranges(Column::state, ranges, [&](size_t, std::string_view, std::string_view) {
+          ++seen;
+          return true;
+        }));
+    auto s1 = Clock::now();
+    std::vector<StateLeaf> leaves(8);
+    for (auto& l : leaves) l.first = state_key(std::to_string(seen++)), l.second = l.first;
+    std::sort(leaves.begin(), leaves.end());
+    auto s2 = Clock::now();
+    for (int i = 0; i < 10000; ++i) (void)state_subtree_hash(leaves, 17);
+    auto s3 = Clock::now();
+    std::cout << "scan of 10,000 buckets: " << ms(s0, s1)
+              << " ms; hashing 10,000 buckets of 8: " << ms(s2, s3) << " ms\n";
+  }
+  // A register block of 10,000 new serials, then a block of 2,000 changes.
+  for (uint64_t count : {10000u, 2000u}) {
+    std::vector<StateMap::Change> changes;
+    for (uint64_t i = 0; i < count; ++i) {
+      if (count == 10000u) {
+        changes.push_back({"NEW-" + std::to_string(i), "new record", std::nullopt});
+      } else {
+        const std::string s = "M-" + std::to_string(i * 13);
+        changes.push_back({s, "changed", "record " + std::to_string(i * 13)});
+      }
+    }
+    auto t5 = Clock::now();
+    WriteBatch batch;
+    for (const auto& c : changes) batch.put(Column::serials, c.serial, c.record);
+    auto up = (*map)->prepare(changes, (*map)->size() + count, batch);
+    REQUIRE(up);
+    auto t6 = Clock::now();
+    (*map)->publish_undo(*up);
+    REQUIRE(store->write(batch, true));
+    auto t7 = Clock::now();
+    REQUIRE((*map)->commit(std::move(*up)));
+    auto t8 = Clock::now();
+    std::cout << "block of " << count << " changes: prepare " << ms(t5, t6)
+              << " ms (scan of the changed buckets + hashing), write " << ms(t6, t7)
+              << " ms, commit " << ms(t7, t8) << " ms\n";
+  }
+  map->reset();
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
