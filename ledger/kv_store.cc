@@ -20,6 +20,8 @@ std::string_view column_name(Column c) {
       return "txids";
     case Column::licenses:
       return "licenses";
+    case Column::state:
+      return "state";
   }
   return "unknown";
 }
@@ -34,6 +36,28 @@ Result<std::vector<std::optional<std::string>>> KvStore::multi_get(
     out.push_back(std::move(*got));
   }
   return out;
+}
+
+Status KvStore::scan_ranges(
+    Column column, const std::vector<KeyRange>& ranges,
+    const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const {
+  bool go_on = true;
+  for (size_t i = 0; i < ranges.size() && go_on; ++i) {
+    const KeyRange& r = ranges[i];
+    size_t common = 0;
+    if (!r.end.empty()) {
+      while (common < r.begin.size() && common < r.end.size() && r.begin[common] == r.end[common])
+        ++common;
+    }
+    CL_TRY(scan(column, std::string_view(r.begin).substr(0, common),
+                [&](std::string_view key, std::string_view value) {
+                  if (key < r.begin) return true;
+                  if (!r.end.empty() && key >= r.end) return false;
+                  go_on = fn(i, key, value);
+                  return go_on;
+                }));
+  }
+  return Status::ok();
 }
 
 std::string encode_u64_key(uint64_t v) {

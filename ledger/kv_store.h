@@ -28,9 +28,17 @@ enum class Column : uint8_t {
   checkpoints = 5,   // log size -> signed checkpoint note
   txids = 6,         // transaction id -> log index (replay protection)
   licenses = 7,      // license id -> license record
+  state = 8,         // SHA-256(serial) -> SHA-256(record): the state map's leaves
 };
-constexpr int kColumnCount = 8;
+constexpr int kColumnCount = 9;
 std::string_view column_name(Column c);
+
+// Keys from `begin` (included) to `end` (excluded); an empty `end` means to
+// the column's last key.
+struct KeyRange {
+  std::string begin;
+  std::string end;
+};
 
 class WriteBatch {
  public:
@@ -83,6 +91,13 @@ class KvStore {
   virtual Status scan(
       Column column, std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& fn) const = 0;
+  // Calls fn(range number, key, value) for the keys of each range in turn,
+  // ascending within a range, all from one consistent view of the store,
+  // while fn returns true. The default scans each range's common prefix
+  // and filters; RocksStore seeks one iterator to each range.
+  virtual Status scan_ranges(Column column, const std::vector<KeyRange>& ranges,
+                             const std::function<bool(size_t range, std::string_view key,
+                                                      std::string_view value)>& fn) const;
   // A point-in-time view of the whole store (KvView). RocksStore's is a
   // RocksDB snapshot (cheap to take; it pins the versions it sees until it
   // is released); MemoryStore's is a copy of its data.

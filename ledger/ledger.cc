@@ -32,6 +32,7 @@ class BlockState final : public StateView {
     if (it != records_.end()) return std::optional<SerialRecord>(it->second);
     auto raw = store_.get(Column::serials, serial);
     if (!raw) return raw.status();
+    committed_.try_emplace(std::string(serial), *raw);
     if (!raw->has_value()) return std::optional<SerialRecord>();
     auto rec = SerialRecord::decode(**raw);
     if (!rec) return rec.status().context("stored record of serial " + std::string(serial));
@@ -82,14 +83,40 @@ class BlockState final : public StateView {
     }
   }
 
-  void write(WriteBatch& batch) const {
-    for (const auto& [serial, rec] : records_) batch.put(Column::serials, serial, rec.encode());
+  // Puts the block's records and licenses into `batch`; returns the changed
+  // serials for the state map, each once with its last record and its
+  // committed one.
+  Result<std::vector<StateMap::Change>> write(WriteBatch& batch) const {
+    using R = Result<std::vector<StateMap::Change>>;
+    std::vector<StateMap::Change> changes;
+    changes.reserve(records_.size());
+    std::vector<std::string> unread;  // changed without being read (none today)
+    std::vector<size_t> where;
+    for (const auto& [serial, rec] : records_) {
+      StateMap::Change c{serial, rec.encode(), std::nullopt};
+      batch.put(Column::serials, serial, c.record);
+      if (auto it = committed_.find(serial); it != committed_.end()) {
+        c.old_record = it->second;
+      } else {
+        unread.push_back(serial);
+        where.push_back(changes.size());
+      }
+      changes.push_back(std::move(c));
+    }
     for (const auto& [id, lic] : licenses_) batch.put(Column::licenses, id, lic.encode());
+    if (!unread.empty()) {
+      auto old = store_.multi_get(Column::serials, unread);
+      if (!old) return R(old.status());
+      for (size_t i = 0; i < unread.size(); ++i) changes[where[i]].old_record = (*old)[i];
+    }
+    return changes;
   }
 
  private:
   const KvStore& store_;
   std::map<std::string, SerialRecord, std::less<>> records_;
+  // The committed encodings of the serials read (absent: not registered).
+  mutable std::map<std::string, std::optional<std::string>, std::less<>> committed_;
   std::map<Hash, uint64_t> txids_;
   std::map<std::string, LicenseRecord, std::less<>> licenses_;
   uint64_t committed_size_;
@@ -120,8 +147,12 @@ std::string serial_index_key(std::string_view serial, uint64_t index) {
   return key;
 }
 
-Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log)
-    : store_(std::move(store)), consortium_(std::move(consortium)), log_(std::move(log)) {
+Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log,
+               std::unique_ptr<StateMap> state_map)
+    : store_(std::move(store)),
+      consortium_(std::move(consortium)),
+      log_(std::move(log)),
+      state_map_(std::move(state_map)) {
   committed_size_ = log_.size();
   tree_cache_.catch_up(*store_, log_.size());
   remember_root(log_.size(), log_.root());
@@ -129,6 +160,11 @@ Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog 
 
 Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
                                              Consortium consortium) {
+  return open(std::move(store), std::move(consortium), StateMap::Options{});
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store, Consortium consortium,
+                                             StateMap::Options state_options) {
   CL_TRY(check_genesis(*store, consortium.ledger_id()));
   auto log = MerkleLog::open(*store);
   if (!log) return log.status().context("opening the Merkle log");
@@ -140,8 +176,10 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store,
     if (!v) return v.status().context("stored applied entry");
     applied = *v;
   }
-  auto ledger =
-      std::unique_ptr<Ledger>(new Ledger(std::move(store), std::move(consortium), std::move(*log)));
+  auto state = StateMap::open(*store, log->size(), state_options);
+  if (!state) return state.status().context("opening the state map");
+  auto ledger = std::unique_ptr<Ledger>(
+      new Ledger(std::move(store), std::move(consortium), std::move(*log), std::move(*state)));
   ledger->applied_entry_ = applied;
   return ledger;
 }
@@ -197,17 +235,38 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   }
   if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
-  state.write(batch);
-  if (log_.size() > size_before) {
+  auto changes = state.write(batch);
+  std::optional<StateMap::Update> update;
+  if (changes && log_.size() > size_before) {
     // "log_size" once per block: only the block's last value is committed.
     log_.put_size(batch);
     // The time of the checkpoint this block ends (attestations name it).
     batch.put(Column::meta, block_time_key(log_.size()), encode_u64_key(block_time_ms));
+    // The state map's leaves in the same batch; its undo is published
+    // before the write (see StateMap).
+    auto prepared = state_map_->prepare(*changes, log_.size(), batch);
+    if (prepared) {
+      update = std::move(*prepared);
+      state_map_->publish_undo(*update);
+    } else {
+      changes = prepared.status();
+    }
+  }
+  if (!changes) {
+    failed_ = true;  // the in-memory log is ahead of the store: stop
+    return changes.status().context("preparing the block's state");
   }
   Status written = store_->write(batch, /*sync=*/true);
   if (!written.is_ok()) {
     failed_ = true;  // the in-memory log is ahead of the store: stop
     return written.context("writing the block");
+  }
+  if (update) {
+    // Before the new size is visible: whoever sees it can read its state.
+    if (Status st = state_map_->commit(std::move(*update)); !st) {
+      failed_ = true;
+      return st.context("updating the state map");
+    }
   }
   committed_size_ = log_.size();
   if (entry) applied_entry_ = *entry;
@@ -238,6 +297,22 @@ Result<Hash> Ledger::root_at(uint64_t size) const {
   if (root) remember_root(size, *root);
   return root;
 }
+
+Result<Hash> Ledger::state_root_at(uint64_t size) const {
+  if (size > this->size())
+    return Result<Hash>::error("the log has only " + std::to_string(this->size()) + " entries");
+  return state_map_->root_at(size);
+}
+
+Result<StateAnswer> Ledger::state_proof(std::string_view serial, uint64_t size) const {
+  if (size > this->size()) {
+    return Result<StateAnswer>::error("the log has only " + std::to_string(this->size()) +
+                                      " entries");
+  }
+  return state_map_->prove(serial, size);
+}
+
+uint64_t Ledger::oldest_state_size() const { return state_map_->oldest_size(); }
 
 Result<std::optional<SerialRecord>> Ledger::serial(std::string_view serial) const {
   BlockState view(*store_, size(), [this](uint64_t size) { return root_at(size); });

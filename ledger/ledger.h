@@ -22,6 +22,7 @@
 #include "ledger/kv_store.h"
 #include "ledger/merkle_log.h"
 #include "ledger/serial_record.h"
+#include "ledger/state_map.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -42,6 +43,9 @@ class Ledger {
  public:
   static Result<std::unique_ptr<Ledger>> open(std::unique_ptr<KvStore> store,
                                               Consortium consortium);
+  // The same with the state map's options (tests use small depths).
+  static Result<std::unique_ptr<Ledger>> open(std::unique_ptr<KvStore> store, Consortium consortium,
+                                              StateMap::Options state_options);
 
   const Consortium& consortium() const { return consortium_; }
 
@@ -93,6 +97,18 @@ class Ledger {
   Result<std::vector<Hash>> inclusion_proof(uint64_t index, uint64_t size) const;
   Result<std::vector<Hash>> consistency_proof(uint64_t size1, uint64_t size2) const;
 
+  // The state map (ledger/state_map.h, docs/state-map.md): the
+  // authenticated map serial -> current record, updated in each block's
+  // write. Its root and a serial's record with its presence or absence
+  // proof, at the current size or any size that ended one of the last
+  // blocks (at most StateMap::Options::max_undo_blocks of them); sizes
+  // below oldest_state_size() are no longer answerable. Thread-safe, and
+  // concurrent with apply_block.
+  Result<Hash> state_root_at(uint64_t size) const;
+  Result<StateAnswer> state_proof(std::string_view serial, uint64_t size) const;
+  uint64_t oldest_state_size() const;
+  const StateMap& state_map() const { return *state_map_; }
+
   // State snapshots for replication (docs/encoding.md, "Snapshots"): every
   // column but the node's own checkpoints, with the applied entry, size and
   // root. snapshot() must not run concurrently with apply_block (the Raft
@@ -130,14 +146,16 @@ class Ledger {
   Result<std::optional<std::string>> latest_checkpoint() const;
 
  private:
-  Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log);
+  Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log,
+         std::unique_ptr<StateMap> state_map);
   TreeReader tree() const { return TreeReader(*store_, size(), &tree_cache_); }
   void remember_root(uint64_t size, const Hash& root) const;
 
   std::unique_ptr<KvStore> store_;
   Consortium consortium_;
   mutable std::mutex write_mu_;
-  MerkleLog log_;  // guarded by write_mu_
+  MerkleLog log_;                        // guarded by write_mu_
+  std::unique_ptr<StateMap> state_map_;  // over *store_
   bool failed_ = false;
   std::atomic<uint64_t> committed_size_{0};
   std::atomic<uint64_t> applied_entry_{0};

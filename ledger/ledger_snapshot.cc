@@ -180,7 +180,12 @@ Result<bool> Ledger::restore(ByteView bytes) {
                     std::to_string(own_size) + " entries");
   }
   // The ledger never deletes a key, so the later state holds every key of
-  // this one: writing the snapshot over it gives exactly the snapshot.
+  // this one: writing the snapshot over it gives exactly the snapshot. The
+  // state map is derived data, not in the snapshot: its leaves for every
+  // serial of the snapshot go into the same synced write (they overwrite
+  // every leaf this ledger had), and its arrays are rebuilt after it.
+  StateMap::add_leaves_for_serials(d->batch);
+  state_map_->suspend();
   Status written = store_->write(d->batch, /*sync=*/true);
   if (!written.is_ok()) {
     failed_ = true;
@@ -192,6 +197,10 @@ Result<bool> Ledger::restore(ByteView bytes) {
     return R(reopened.status().context("reopening the log after the snapshot"));
   }
   log_ = std::move(*reopened);
+  if (Status st = state_map_->reset(log_.size()); !st) {
+    failed_ = true;
+    return R(st.context("rebuilding the state map after the snapshot"));
+  }
   committed_size_ = log_.size();
   applied_entry_ = d->applied_entry;
   // Roots of sizes this ledger had are unchanged (checked above); the tree

@@ -98,4 +98,20 @@ Status MemoryStore::scan(Column column, std::string_view prefix,
   return scan_map(columns_[index_of(column)], prefix, fn);
 }
 
+Status MemoryStore::scan_ranges(
+    Column column, const std::vector<KeyRange>& ranges,
+    const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const {
+  if (!valid(column)) return bad_column(column, "memory store scan_ranges");
+  std::shared_lock lock(mu_);  // one consistent view for every range
+  const auto& m = columns_[index_of(column)];
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const KeyRange& r = ranges[i];
+    for (auto it = m.lower_bound(r.begin); it != m.end(); ++it) {
+      if (!r.end.empty() && it->first >= r.end) break;
+      if (!fn(i, it->first, it->second)) return Status::ok();
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace chipledger

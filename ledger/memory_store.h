@@ -18,6 +18,9 @@ class MemoryStore final : public KvStore {
   Status write(const WriteBatch& batch, bool sync) override;
   Status scan(Column column, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+  Status scan_ranges(
+      Column column, const std::vector<KeyRange>& ranges,
+      const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const override;
   // A copy of every column, taken under the read lock (O(data) on the
   // caller's thread; this store is for tests and simulation).
   Result<std::unique_ptr<KvView>> view() const override;

@@ -22,6 +22,10 @@ class RocksStore final : public KvStore {
   Status write(const WriteBatch& batch, bool sync) override;
   Status scan(Column column, std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const override;
+  // One iterator (one implicit snapshot), sought to each range's start.
+  Status scan_ranges(
+      Column column, const std::vector<KeyRange>& ranges,
+      const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const override;
   // A RocksDB snapshot (DB::GetSnapshot), read through ReadOptions::snapshot
   // and released when the view is destroyed, which must be before the store.
   Result<std::unique_ptr<KvView>> view() const override;

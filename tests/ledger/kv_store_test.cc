@@ -371,6 +371,91 @@ TEMPLATE_TEST_CASE("KvStore contract", "[kv_store]", MemoryFixture, RocksFixture
   }
 }
 
+namespace {
+
+// Only scan(): KvStore's default scan_ranges (the common prefix, filtered).
+class ScanOnly final : public KvStore {
+ public:
+  explicit ScanOnly(KvStore& inner) : inner_(inner) {}
+  Result<std::optional<std::string>> get(Column c, std::string_view k) const override {
+    return inner_.get(c, k);
+  }
+  Status write(const WriteBatch& b, bool sync) override { return inner_.write(b, sync); }
+  Status scan(Column c, std::string_view p,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
+    return inner_.scan(c, p, fn);
+  }
+  Result<std::unique_ptr<KvView>> view() const override { return inner_.view(); }
+
+ private:
+  KvStore& inner_;
+};
+
+// Every key of `ranges` in turn, as scan_ranges gives them: "range:key".
+std::vector<std::string> ranges_of(const KvStore& s, const std::vector<KeyRange>& ranges,
+                                   size_t limit = SIZE_MAX) {
+  std::vector<std::string> out;
+  Status st =
+      s.scan_ranges(Column::state, ranges, [&](size_t r, std::string_view k, std::string_view) {
+        out.push_back(std::to_string(r) + ":" + std::string(k));
+        return out.size() < limit;
+      });
+  INFO(st.reason());
+  REQUIRE(st.is_ok());
+  return out;
+}
+
+// The same from a plain sorted list: what every implementation must give.
+std::vector<std::string> expected_ranges(const std::vector<std::string>& keys,
+                                         const std::vector<KeyRange>& ranges) {
+  std::vector<std::string> out;
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    for (const auto& k : keys) {
+      if (k >= ranges[r].begin && (ranges[r].end.empty() || k < ranges[r].end)) {
+        out.push_back(std::to_string(r) + ":" + k);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("KvStore scan_ranges gives each range's keys in turn", "[kv_store]",
+                   MemoryFixture, RocksFixture) {
+  TestType fixture;
+  KvStore& s = fixture.store();
+  ScanOnly by_default(s);
+  std::mt19937_64 rng(7);
+  std::vector<std::string> keys;
+  WriteBatch b;
+  for (int i = 0; i < 300; ++i) {
+    std::string k(1 + rng() % 3, '\0');
+    for (auto& c : k) c = static_cast<char>("ab\xff"[rng() % 3]);
+    b.put(Column::state, k, "v");
+    keys.push_back(k);
+  }
+  write_ok(s, b);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  const std::vector<std::vector<KeyRange>> cases = {
+      {},
+      {{"", ""}},
+      {{"a", "b"}, {"b", "b\xff"}, {"b\xff", ""}},                   // adjacent, ascending
+      {{"a", "aa"}, {"ab", "ab\xff"}, {"b", "ba"}, {"bb", "\xff"}},  // gaps
+      {{"b", ""}, {"a", "b"}, {"aa", "ab"}},                         // out of order, overlapping
+      {{"zz", ""}, {"", "a"}, {"b", "b"}},                           // empty ranges
+  };
+  for (size_t c = 0; c < cases.size(); ++c) {
+    INFO("case " << c);
+    CHECK(ranges_of(s, cases[c]) == expected_ranges(keys, cases[c]));
+    CHECK(ranges_of(by_default, cases[c]) == expected_ranges(keys, cases[c]));
+  }
+  // fn returning false stops every range.
+  CHECK(ranges_of(s, cases[2], 5).size() == 5);
+  CHECK(ranges_of(by_default, cases[2], 5).size() == 5);
+}
+
 TEST_CASE("RocksStore data survives close and reopen", "[kv_store][rocks]") {
   TempDir dir;
   {
