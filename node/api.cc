@@ -640,10 +640,12 @@ HttpResponse Api::add_signatures(const HttpRequest& req) {
                           {"signers", o.signers}});
     case Kind::conflict:
       return json_error(409, o.reason);
+    case Kind::stopped:
+      return json_error(503, o.reason);
     case Kind::refused:
       break;
   }
-  return json_error(o.reason.find("stopped signing") != std::string::npos ? 503 : 403, o.reason);
+  return json_error(403, o.reason);
 }
 
 }  // namespace chipledger
