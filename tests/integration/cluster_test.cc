@@ -14,9 +14,9 @@
 // leader and moving on to another node when one does not answer.
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <ctime>
 #include <condition_variable>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,246 @@
+// The pure cosignature book (ledger/cosignature_book.h) and the freshness
+// verify_checkpoint reports (ledger/checkpoint.h): quorum with times, a newer
+// signature of a node replacing its older one (never the reverse), future
+// times refused, and the fail-stop rule. Times are plain arguments here.
+#include "ledger/cosignature_book.h"
+
+#include <catch2/catch.hpp>
+
+#include "ledger/checkpoint.h"
+#include "tests/node/test_consortium.h"
+
+namespace chipledger {
+namespace {
+
+using namespace chipledger::testing;
+
+constexpr uint64_t kNow = 1'790'000'000;  // POSIX seconds
+
+Hash root_of(uint8_t b) {
+  Hash h{};
+  h.fill(b);
+  return h;
+}
+
+struct Fixture {
+  std::unique_ptr<TestConsortium> tc = make_consortium("book-test", 2, 3);
+  CosignatureBook book{tc->consortium, "node-1", CosignatureBook::Options{1024, 1024, 600}};
+
+  TimedSignature sig(size_t node, uint64_t size, const Hash& root, uint64_t time) const {
+    return TimedSignature{
+        must(sign_cosignature(book.text(size, root), tc->node_id(node), tc->node_key(node), time)),
+        time};
+  }
+  // A peer's wire note at (size, root): one cosignature per (node, time).
+  std::string note(uint64_t size, const Hash& root,
+                   const std::vector<std::pair<size_t, uint64_t>>& sigs) const {
+    SignedNote n{book.text(size, root), {}};
+    for (const auto& [node, time] : sigs) n.signatures.push_back(sig(node, size, root, time).sig);
+    return format_note(n);
+  }
+  CheckedNote checked(uint64_t size, const Hash& root,
+                      const std::vector<std::pair<size_t, uint64_t>>& sigs) const {
+    return must(book.check(note(size, root, sigs), kNow));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("book: a quorum of signatures with their times, freshness the quorum-th newest",
+          "[book][checkpoint]") {
+  Fixture f;
+  Hash r = root_of(1);
+  must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow - 100)));
+  ServedCheckpoint alone = f.book.served();
+  CHECK_FALSE(alone.quorum);
+  CHECK(alone.fresh_as_of == 0);
+  CosignOutcome o = f.book.add(f.checked(1, r, {{1, kNow - 30}, {2, kNow - 60}}), 1, r);
+  REQUIRE(o.kind == CosignOutcome::Kind::kept);
+  CHECK(o.changed);
+  CHECK_FALSE(o.needs_own);
+  ServedCheckpoint s = f.book.served();
+  REQUIRE(s.quorum);
+  CHECK(s.signers == std::vector<std::string>{"node-1", "node-2", "node-3"});
+  CHECK(s.times == std::vector<uint64_t>{kNow - 100, kNow - 30, kNow - 60});
+  CHECK(s.fresh_as_of == kNow - 60);  // two (the quorum) signed at or after it
+  // The served note says the same to a client.
+  auto v = must(verify_checkpoint(f.tc->consortium, s.note));
+  CHECK(v.fresh_as_of == kNow - 60);
+  REQUIRE(v.signed_at.size() == 3);
+  CHECK(v.signed_at[1].node_id == "node-2");
+  CHECK(v.signed_at[1].time == kNow - 30);
+}
+
+TEST_CASE("book: a newer signature of a node replaces its older one, never the reverse",
+          "[book][checkpoint]") {
+  Fixture f;
+  Hash r = root_of(2);
+  must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow - 100)));
+  REQUIRE(f.book.add(f.checked(1, r, {{1, kNow - 50}}), 1, r).changed);
+  CHECK(f.book.served().fresh_as_of == kNow - 100);
+
+  SECTION("the peer's newer signature replaces its older one") {
+    CosignOutcome o = f.book.add(f.checked(1, r, {{1, kNow - 10}}), 1, r);
+    CHECK(o.changed);
+    CHECK(f.book.served().times == std::vector<uint64_t>{kNow - 100, kNow - 10});
+  }
+  SECTION("an older or equal one changes nothing") {
+    CHECK_FALSE(f.book.add(f.checked(1, r, {{1, kNow - 80}}), 1, r).changed);
+    CHECK_FALSE(f.book.add(f.checked(1, r, {{1, kNow - 50}}), 1, r).changed);
+    CHECK(f.book.served().times == std::vector<uint64_t>{kNow - 100, kNow - 50});
+  }
+  SECTION("this node's own re-signature replaces its older one; freshness advances") {
+    auto signed_again = must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow)));
+    CHECK(f.book.own_time(1) == kNow);
+    CHECK(f.book.served().fresh_as_of == kNow - 50);
+    auto v = must(verify_checkpoint(f.tc->consortium, signed_again.note));
+    CHECK(v.signed_at[0].time == kNow);
+    // An older own signature does not take its place.
+    must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow - 500)));
+    CHECK(f.book.own_time(1) == kNow);
+  }
+  SECTION("a note with two signatures of one node keeps the newer") {
+    CHECK(f.book.add(f.checked(1, r, {{2, kNow - 5}, {2, kNow - 40}}), 1, r).changed);
+    CHECK(f.book.served().times == std::vector<uint64_t>{kNow - 100, kNow - 50, kNow - 5});
+  }
+}
+
+TEST_CASE("book: a signature dated too far in the future is refused whole", "[book][checkpoint]") {
+  Fixture f;
+  Hash r = root_of(3);
+  CHECK(f.book.check(f.note(1, r, {{1, kNow + 600}}), kNow));
+  auto late = f.book.check(f.note(1, r, {{1, kNow - 5}, {2, kNow + 601}}), kNow);
+  REQUIRE_FALSE(late);
+  CHECK_THAT(late.reason(), Catch::Contains("future"));
+}
+
+TEST_CASE("book: only valid cosignatures by listed nodes on this ledger's text are taken",
+          "[book][checkpoint]") {
+  Fixture f;
+  Hash r = root_of(4);
+  SECTION("a plain signed-note signature (type 0x01) is no cosignature") {
+    SignedNote n{f.book.text(1, r),
+                 {must(sign_note(f.book.text(1, r), "node-2", f.tc->node_key(1)))}};
+    CHECK_FALSE(f.book.check(format_note(n), kNow));
+  }
+  SECTION("a tampered time") {
+    auto n = must(parse_note(f.note(1, r, {{1, kNow}})));
+    n.signatures[0].signature[7] ^= 1;
+    CHECK_THAT(f.book.check(format_note(n), kNow).reason(), Catch::Contains("does not verify"));
+  }
+  SECTION("an unlisted name") {
+    SignedNote n{f.book.text(1, r),
+                 {must(sign_cosignature(f.book.text(1, r), "node-9", fresh_key(), kNow))}};
+    CHECK_THAT(f.book.check(format_note(n), kNow).reason(), Catch::Contains("does not list"));
+  }
+  SECTION("extension lines") {
+    SignedNote n{f.book.text(1, r) + "ext\n", {}};
+    n.signatures.push_back(must(sign_cosignature(n.text, "node-2", f.tc->node_key(1), kNow)));
+    CHECK_FALSE(f.book.check(format_note(n), kNow));
+  }
+}
+
+TEST_CASE("book fail-stop: its own log differing from a size it signed", "[book][checkpoint]") {
+  Fixture f;
+  must(f.book.sign_own(1, root_of(5), f.sig(0, 1, root_of(5), kNow)));
+  auto again = f.book.sign_own(1, root_of(6), f.sig(0, 1, root_of(6), kNow));
+  REQUIRE_FALSE(again);
+  CHECK_THAT(again.reason(), Catch::Contains("signed checkpoint 1 with root"));
+  CHECK(f.book.failed());
+  // It signs nothing more and takes nothing.
+  CHECK_FALSE(f.book.sign_own(2, root_of(7), f.sig(0, 2, root_of(7), kNow)));
+  CHECK(f.book.add(f.checked(1, root_of(5), {{1, kNow}}), 1, root_of(5)).kind ==
+        CosignOutcome::Kind::stopped);
+}
+
+TEST_CASE("book fail-stop: shown its own valid signature on another root", "[book][checkpoint]") {
+  Fixture f;
+  Hash mine = root_of(8), other = root_of(9);
+  must(f.book.sign_own(1, mine, f.sig(0, 1, mine, kNow)));
+  SECTION("at a size it has: a conflict, and the book fails") {
+    CosignOutcome o = f.book.add(f.checked(1, other, {{0, kNow}, {1, kNow}}), 1, mine);
+    CHECK(o.kind == CosignOutcome::Kind::conflict);
+    CHECK(f.book.failed());
+    CHECK_THAT(f.book.failure(), Catch::Contains("its history disagrees"));
+  }
+  SECTION("a peer's signature on another root is only a conflict") {
+    CosignOutcome o = f.book.add(f.checked(1, other, {{1, kNow}}), 1, mine);
+    CHECK(o.kind == CosignOutcome::Kind::conflict);
+    CHECK_FALSE(o.warning.empty());
+    CHECK_FALSE(f.book.failed());
+  }
+  SECTION("waiting ahead, met when the log gets there") {
+    CHECK(f.book.add(f.checked(2, other, {{0, kNow}}), 1, std::nullopt).kind ==
+          CosignOutcome::Kind::pending);
+    CHECK_FALSE(f.book.sign_own(2, mine, f.sig(0, 2, mine, kNow)));
+    CHECK(f.book.failed());
+  }
+}
+
+TEST_CASE("book: peers' signatures ahead of this node's log wait, newest time kept",
+          "[book][checkpoint]") {
+  Fixture f;
+  Hash r = root_of(10);
+  CHECK(f.book.add(f.checked(3, r, {{1, kNow - 20}}), 1, std::nullopt).kind ==
+        CosignOutcome::Kind::pending);
+  CHECK(f.book.add(f.checked(3, r, {{1, kNow - 2}}), 1, std::nullopt).kind ==
+        CosignOutcome::Kind::pending);
+  auto s = must(f.book.sign_own(3, r, f.sig(0, 3, r, kNow)));
+  CHECK(s.warning.empty());
+  ServedCheckpoint v = f.book.served();
+  CHECK(v.quorum);
+  CHECK(v.times == std::vector<uint64_t>{kNow, kNow - 2});
+  CHECK(v.fresh_as_of == kNow - 2);
+}
+
+TEST_CASE("quorum_time: the quorum-th newest of the signers' times", "[checkpoint]") {
+  CHECK(quorum_time({10, 30, 20}, 1) == 30);
+  CHECK(quorum_time({10, 30, 20}, 2) == 20);
+  CHECK(quorum_time({10, 30, 20}, 3) == 10);
+  CHECK(quorum_time({10, 30}, 3) == 0);
+  CHECK(quorum_time({}, 1) == 0);
+}
+
+TEST_CASE("verify_checkpoint: freshness, per-signer times and the age rule", "[checkpoint]") {
+  auto tc = make_consortium("fresh-test", 2, 3);
+  Checkpoint cp{tc->ledger_id, 4, root_of(11), {}};
+  SignedNote n{cp.text(), {}};
+  auto add = [&](size_t node, uint64_t time) {
+    n.signatures.push_back(
+        must(sign_cosignature(n.text, tc->node_id(node), tc->node_key(node), time)));
+  };
+  add(0, kNow - 700);
+  add(1, kNow - 20);
+  add(2, kNow - 900);
+  add(0, kNow - 10);  // node-1 again, newer: its newest counts
+  auto v = must(verify_checkpoint(tc->consortium, format_note(n)));
+  CHECK(v.signers == std::vector<std::string>{"node-1", "node-2", "node-3"});
+  REQUIRE(v.signed_at.size() == 3);
+  CHECK(v.signed_at[0].time == kNow - 10);
+  CHECK(v.signed_at[1].time == kNow - 20);
+  CHECK(v.signed_at[2].time == kNow - 900);
+  CHECK(v.fresh_as_of == kNow - 20);
+  CHECK(v.age_ms(kNow * 1000) == 20'000);
+  CHECK(v.age_ms((kNow - 30) * 1000) == 0);  // in the verifier's future: age 0
+
+  Policy p;
+  p.max_checkpoint_age_ms = 20'000;
+  CHECK(checkpoint_age_status(v, p, kNow * 1000));
+  Status stale = checkpoint_age_status(v, p, kNow * 1000 + 1000);
+  REQUIRE_FALSE(stale);
+  CHECK_THAT(stale.reason(), Catch::Contains("21 s old") && Catch::Contains("allows 20 s"));
+
+  SECTION("one fresh signer of a quorum of two is not fresh") {
+    SignedNote only{cp.text(), {n.signatures[3], n.signatures[2]}};  // node-1 new, node-3 old
+    auto w = must(verify_checkpoint(tc->consortium, format_note(only)));
+    CHECK(w.fresh_as_of == kNow - 900);
+    CHECK_FALSE(checkpoint_age_status(w, Policy{}, kNow * 1000));
+  }
+  SECTION("a plain signed-note signature by a node does not count") {
+    SignedNote mixed{cp.text(), {n.signatures[3]}};
+    mixed.signatures.push_back(must(sign_note(cp.text(), tc->node_id(1), tc->node_key(1))));
+    CHECK_FALSE(verify_checkpoint(tc->consortium, format_note(mixed)));
+  }
+}
+
+}  // namespace chipledger
