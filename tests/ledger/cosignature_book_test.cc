@@ -244,3 +244,37 @@ TEST_CASE("verify_checkpoint: freshness, per-signer times and the age rule", "[c
 }
 
 }  // namespace chipledger
+
+namespace chipledger {
+
+TEST_CASE("docs/checkpoint.md example: a checkpoint cosigned by two nodes, byte for byte",
+          "[checkpoint][vectors]") {
+  // Computed independently (Python `cryptography`) from the C2SP text.
+  const std::string expected =
+      "chipledger.dev/dev-267d1253\n5\nwEbomEB2b9feKYUsX0SvZKt7CEEiVS48IbymlvAA8nY=\n\n"
+      "\xE2\x80\x94 node-maker "
+      "9LZ0zAAAAABqsTuAl1nh4EfMRXSdLxa+2XJxz16Kvdpf1Iut8fKeEEsNRyqOUFEH1wSnDzxSxNuNwrY0mikXaavx/"
+      "4LcQH2ynnIWBg==\n"
+      "\xE2\x80\x94 node-dist "
+      "EM8OigAAAABqsTuqA7v6DDWjkvQeWJlvuV4sEjjb3Xr+757iYtC6RVDVd42DZk0n0R/"
+      "beoAAqakSMHvNgiry+Co6Iaeg2eJi5xfEDg==\n";
+  auto maker = testing::must(PrivateKey::ed25519_from_seed(
+      *hex_decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
+  auto dist = testing::must(PrivateKey::ed25519_from_seed(
+      *hex_decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")));
+  Checkpoint cp{"chipledger.dev/dev-267d1253", 5, sha256("chipledger example root"), {}};
+  SignedNote note{cp.text(), {}};
+  note.signatures.push_back(
+      testing::must(sign_cosignature(note.text, "node-maker", maker, 1'790'000'000)));
+  note.signatures.push_back(
+      testing::must(sign_cosignature(note.text, "node-dist", dist, 1'790'000'042)));
+  CHECK(format_note(note) == expected);
+  CHECK(testing::must(NoteVerifier{"node-maker", maker.public_key()}.cosignature_key_hash()) ==
+        std::array<uint8_t, 4>{0xf4, 0xb6, 0x74, 0xcc});
+  auto parsed = testing::must(parse_note(expected));
+  CHECK(testing::must(verify_cosignature(parsed.text, parsed.signatures[1],
+                                         NoteVerifier{"node-dist", dist.public_key()})) ==
+        1'790'000'042);
+}
+
+}  // namespace chipledger
