@@ -491,10 +491,9 @@ HttpResponse Api::health() const {
   }
   // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
   auto view = [](const ServedCheckpoint& cp) {
-    return json{{"size", cp.size},
-                {"root", hex_encode(cp.root)},
-                {"signers", cp.signers},
-                {"quorum", cp.quorum}};
+    return json{{"size", cp.size},       {"root", hex_encode(cp.root)},
+                {"signers", cp.signers}, {"signed_at", cp.times},
+                {"quorum", cp.quorum},   {"fresh_as_of", cp.fresh_as_of}};
   };
   ServedCheckpoint served = checkpoints_.served();
   if (!served.note.empty()) {
