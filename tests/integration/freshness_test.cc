@@ -6,6 +6,7 @@
 // an error for `attest`.
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -14,6 +15,7 @@
 
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
+#include "tests/integration/cluster_process.h"
 #include "tests/integration/node_process.h"
 
 namespace chipledger::integ {
@@ -32,14 +34,16 @@ void write_file(const std::string& path, const std::string& text) {
   REQUIRE(out.good());
 }
 
-// Sets [checkpoint] resign_interval_seconds in the node's node.toml.
-void set_resign_interval(const NodeProcess& node, int seconds) {
-  std::string path = node.dir() + "/node.toml";
+// Sets [checkpoint] resign_interval_seconds in a node's config file.
+void set_resign_interval(const std::string& path, int seconds) {
   std::string toml = read_file(path);
   std::regex line("resign_interval_seconds *= *[0-9]+");
   REQUIRE(std::regex_search(toml, line));
   write_file(
       path, std::regex_replace(toml, line, "resign_interval_seconds = " + std::to_string(seconds)));
+}
+void set_resign_interval(const NodeProcess& node, int seconds) {
+  set_resign_interval(node.dir() + "/node.toml", seconds);
 }
 
 // GET /v1/checkpoint, verified against the trust file.
@@ -144,6 +148,50 @@ TEST_CASE("freshness: a checkpoint older than the trust file allows is refused",
   CHECK(attest.exit_code == 1);
   CHECK(attest.err.find("not fresh") != std::string::npos);
   CHECK(attest.err.find("allows 1 s") != std::string::npos);
+}
+
+TEST_CASE("freshness: in a 3-node cluster every node's re-signature reaches the others",
+          "[integration][freshness][cluster]") {
+  LocalCluster c(3);
+  for (size_t i = 0; i < c.size(); ++i) {
+    set_resign_interval(c.dir() + "/node-" + std::to_string(i + 1) + ".toml", 1);
+  }
+  c.start_all();
+  c.wait_leader();
+  auto trust = Consortium::load_file(c.trust_file());
+  REQUIRE(trust);
+  // What node i serves: verified, with each signer's time.
+  auto served = [&](size_t i) -> std::optional<VerifiedCheckpoint> {
+    auto http = HttpClient::connect_to(c.url(i), 10s);
+    if (!http) return std::nullopt;
+    auto r = (*http)->get("/v1/checkpoint?wait_ms=0");
+    if (!r || r->status != 200) return std::nullopt;
+    auto v = verify_checkpoint(*trust, r->body);
+    if (!v) return std::nullopt;
+    return *v;
+  };
+  std::optional<VerifiedCheckpoint> first;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (!(first = served(0)) || first->signed_at.size() < 3) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(100ms);
+  }
+  // No write: every node, at every other, signs again later than before.
+  for (size_t i = 0; i < c.size(); ++i) {
+    INFO("node " << i + 1);
+    while (true) {
+      auto v = served(i);
+      bool all_newer =
+          v && v->checkpoint.size == first->checkpoint.size && v->signed_at.size() == 3;
+      for (size_t k = 0; all_newer && k < 3; ++k) {
+        all_newer = v->signed_at[k].node_id == first->signed_at[k].node_id &&
+                    v->signed_at[k].time > first->signed_at[k].time;
+      }
+      if (all_newer) break;
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(100ms);
+    }
+  }
 }
 
 }  // namespace chipledger::integ
