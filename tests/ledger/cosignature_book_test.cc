@@ -5,6 +5,7 @@
 #include "ledger/cosignature_book.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include "ledger/checkpoint.h"
 #include "tests/node/test_consortium.h"
@@ -275,6 +276,26 @@ TEST_CASE("docs/checkpoint.md example: a checkpoint cosigned by two nodes, byte 
   CHECK(testing::must(verify_cosignature(parsed.text, parsed.signatures[1],
                                          NoteVerifier{"node-dist", dist.public_key()})) ==
         1'790'000'042);
+}
+
+}  // namespace chipledger
+
+namespace chipledger {
+
+TEST_CASE("policy.max_checkpoint_age_seconds: default 600, read, written, 0 refused",
+          "[checkpoint][consortium]") {
+  auto tc = testing::make_consortium("policy-test", 1, 1);
+  CHECK(tc->consortium.policy().max_checkpoint_age_ms == 600'000);
+  auto j = nlohmann::json::parse(tc->consortium.to_json());
+  CHECK(j["policy"]["max_checkpoint_age_seconds"] == 600);
+  j["policy"]["max_checkpoint_age_seconds"] = 90;
+  auto c = testing::must(Consortium::from_json(j.dump()));
+  CHECK(c.policy().max_checkpoint_age_ms == 90'000);
+  CHECK(nlohmann::json::parse(c.to_json())["policy"]["max_checkpoint_age_seconds"] == 90);
+  j["policy"]["max_checkpoint_age_seconds"] = 0;
+  CHECK_FALSE(Consortium::from_json(j.dump()));
+  j["policy"].erase("max_checkpoint_age_seconds");
+  CHECK(testing::must(Consortium::from_json(j.dump())).policy().max_checkpoint_age_ms == 600'000);
 }
 
 }  // namespace chipledger
