@@ -8,12 +8,44 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/checkpoint.h"
-#include "tests/node/test_consortium.h"
 
 namespace chipledger {
 namespace {
 
-using namespace chipledger::testing;
+// (Not tests/node/test_consortium.h: ledger_tests has its own
+// chipledger::testing::TestConsortium, tests/ledger/ledger_fixture.h.)
+template <typename T>
+T must(Result<T> r) {
+  INFO(r.reason());
+  REQUIRE(r.is_ok());
+  return std::move(r).value();
+}
+
+PrivateKey fresh_key() { return must(PrivateKey::generate(KeyAlgorithm::ed25519)); }
+
+// A consortium of `nodes` nodes "node-1".. run by one member, with `quorum`.
+struct NodeSet {
+  std::string ledger_id;
+  Consortium consortium;
+  std::vector<PrivateKey> keys;
+  std::string node_id(size_t i) const { return "node-" + std::to_string(i + 1); }
+  const PrivateKey& node_key(size_t i) const { return keys.at(i); }
+};
+
+std::unique_ptr<NodeSet> make_consortium(const std::string& ledger_id, uint32_t quorum,
+                                         size_t nodes) {
+  auto c = must(Consortium::create(ledger_id, quorum, Policy{}));
+  PrivateKey member = fresh_key();
+  REQUIRE(
+      c.add_member(Member{"maker", "Maker", {Role::manufacturer}, "TW", {member.public_key()}}));
+  std::vector<PrivateKey> keys;
+  for (size_t i = 0; i < nodes; ++i) {
+    keys.push_back(fresh_key());
+    REQUIRE(
+        c.add_node(NodeInfo{"node-" + std::to_string(i + 1), "maker", keys.back().public_key()}));
+  }
+  return std::unique_ptr<NodeSet>(new NodeSet{ledger_id, std::move(c), std::move(keys)});
+}
 
 constexpr uint64_t kNow = 1'790'000'000;  // POSIX seconds
 
@@ -24,7 +56,7 @@ Hash root_of(uint8_t b) {
 }
 
 struct Fixture {
-  std::unique_ptr<TestConsortium> tc = make_consortium("book-test", 2, 3);
+  std::unique_ptr<NodeSet> tc = make_consortium("book-test", 2, 3);
   CosignatureBook book{tc->consortium, "node-1", CosignatureBook::Options{1024, 1024, 600}};
 
   TimedSignature sig(size_t node, uint64_t size, const Hash& root, uint64_t time) const {
@@ -259,23 +291,20 @@ TEST_CASE("docs/checkpoint.md example: a checkpoint cosigned by two nodes, byte 
       "\xE2\x80\x94 node-dist "
       "EM8OigAAAABqsTuqA7v6DDWjkvQeWJlvuV4sEjjb3Xr+757iYtC6RVDVd42DZk0n0R/"
       "beoAAqakSMHvNgiry+Co6Iaeg2eJi5xfEDg==\n";
-  auto maker = testing::must(PrivateKey::ed25519_from_seed(
+  auto maker = must(PrivateKey::ed25519_from_seed(
       *hex_decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
-  auto dist = testing::must(PrivateKey::ed25519_from_seed(
+  auto dist = must(PrivateKey::ed25519_from_seed(
       *hex_decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")));
   Checkpoint cp{"chipledger.dev/dev-267d1253", 5, sha256("chipledger example root"), {}};
   SignedNote note{cp.text(), {}};
-  note.signatures.push_back(
-      testing::must(sign_cosignature(note.text, "node-maker", maker, 1'790'000'000)));
-  note.signatures.push_back(
-      testing::must(sign_cosignature(note.text, "node-dist", dist, 1'790'000'042)));
+  note.signatures.push_back(must(sign_cosignature(note.text, "node-maker", maker, 1'790'000'000)));
+  note.signatures.push_back(must(sign_cosignature(note.text, "node-dist", dist, 1'790'000'042)));
   CHECK(format_note(note) == expected);
-  CHECK(testing::must(NoteVerifier{"node-maker", maker.public_key()}.cosignature_key_hash()) ==
+  CHECK(must(NoteVerifier{"node-maker", maker.public_key()}.cosignature_key_hash()) ==
         std::array<uint8_t, 4>{0xf4, 0xb6, 0x74, 0xcc});
-  auto parsed = testing::must(parse_note(expected));
-  CHECK(testing::must(verify_cosignature(parsed.text, parsed.signatures[1],
-                                         NoteVerifier{"node-dist", dist.public_key()})) ==
-        1'790'000'042);
+  auto parsed = must(parse_note(expected));
+  CHECK(must(verify_cosignature(parsed.text, parsed.signatures[1],
+                                NoteVerifier{"node-dist", dist.public_key()})) == 1'790'000'042);
 }
 
 }  // namespace chipledger
@@ -284,18 +313,18 @@ namespace chipledger {
 
 TEST_CASE("policy.max_checkpoint_age_seconds: default 600, read, written, 0 refused",
           "[checkpoint][consortium]") {
-  auto tc = testing::make_consortium("policy-test", 1, 1);
+  auto tc = make_consortium("policy-test", 1, 1);
   CHECK(tc->consortium.policy().max_checkpoint_age_ms == 600'000);
   auto j = nlohmann::json::parse(tc->consortium.to_json());
   CHECK(j["policy"]["max_checkpoint_age_seconds"] == 600);
   j["policy"]["max_checkpoint_age_seconds"] = 90;
-  auto c = testing::must(Consortium::from_json(j.dump()));
+  auto c = must(Consortium::from_json(j.dump()));
   CHECK(c.policy().max_checkpoint_age_ms == 90'000);
   CHECK(nlohmann::json::parse(c.to_json())["policy"]["max_checkpoint_age_seconds"] == 90);
   j["policy"]["max_checkpoint_age_seconds"] = 0;
   CHECK_FALSE(Consortium::from_json(j.dump()));
   j["policy"].erase("max_checkpoint_age_seconds");
-  CHECK(testing::must(Consortium::from_json(j.dump())).policy().max_checkpoint_age_ms == 600'000);
+  CHECK(must(Consortium::from_json(j.dump())).policy().max_checkpoint_age_ms == 600'000);
 }
 
 }  // namespace chipledger
