@@ -52,24 +52,26 @@ Status BatchVerifier::check_memory(const Consortium& consortium, CheckpointMemor
     reason +=
         path ? "; evidence in " + *path : "; the evidence could not be written: " + path.reason();
   }
-  split_view_ = std::move(reason);
+  refused_.emplace(
+      j.relation == CheckpointRelation::forked ? Finding::split_view : Finding::stale_checkpoint,
+      std::move(reason));
   return Status::ok();
 }
 
-VerifyReport BatchVerifier::split_view_report(const std::string& serial) const {
+VerifyReport BatchVerifier::refused_report(const std::string& serial) const {
   VerifyReport r;
   r.serial = serial;
-  r.findings.emplace_back(Finding::split_view, *split_view_);
+  r.findings.push_back(*refused_);
   return r;
 }
 
 const VerifiedCheckpoint* BatchVerifier::checkpoint() const {
   const auto& cp = verifier_.checkpoint();
-  return cp && !split_view_ ? &*cp : nullptr;
+  return cp && !refused_ ? &*cp : nullptr;
 }
 
 Result<VerifyReport> BatchVerifier::verify(const std::string& serial) {
-  if (split_view_) return split_view_report(serial);
+  if (refused_) return refused_report(serial);
   std::optional<json> history;
   if (const auto* cp = checkpoint()) {
     auto answer = node_->history(serial, cp->checkpoint.size);
@@ -84,9 +86,9 @@ Result<VerifyReport> BatchVerifier::verify(const std::string& serial) {
 Status BatchVerifier::verify_chunk(const std::vector<std::string>& chunk,
                                    std::vector<VerifyReport>& out,
                                    const std::function<void(size_t)>& progress) {
-  if (split_view_) {
+  if (refused_) {
     for (const auto& serial : chunk) {
-      out.push_back(split_view_report(serial));
+      out.push_back(refused_report(serial));
       if (progress) progress(1);
     }
     return Status::ok();

@@ -30,7 +30,8 @@ class BatchVerifier {
   // checkpoint must also extend the largest one verified before for this
   // ledger (CheckpointMemory; the node's consistency proof is fetched and
   // checked); one that does not is no error either: every report is then a
-  // split-view naming why, the two notes are written as evidence, and the
+  // split-view (a fork: the two notes are written as evidence) or a
+  // stale-checkpoint (older than one verified before) naming why, and the
   // node is not asked for histories. A checkpoint that passes is
   // remembered.
   static Result<BatchVerifier> open(const Consortium& consortium, NodeClient& node,
@@ -39,8 +40,9 @@ class BatchVerifier {
   // The verified checkpoint, or nullptr when the note does not check or
   // contradicts the memory.
   const VerifiedCheckpoint* checkpoint() const;
-  // Why the checkpoint contradicts the memory (split-view), if it does.
-  const std::optional<std::string>& split_view() const { return split_view_; }
+  // Why the checkpoint contradicts the memory, if it does: split-view (a
+  // fork) or stale-checkpoint (older than one verified before).
+  const std::optional<std::pair<Finding, std::string>>& refused() const { return refused_; }
   const VerifierStats& stats() const { return verifier_.stats(); }
 
   // One serial: GET /v1/chips/SERIAL/history at the checkpoint's size.
@@ -57,14 +59,14 @@ class BatchVerifier {
       : node_(&node), verifier_(std::move(verifier)), clock_(std::move(clock)) {}
   Status check_memory(const Consortium& consortium, CheckpointMemory& memory,
                       const std::string& note);
-  VerifyReport split_view_report(const std::string& serial) const;
+  VerifyReport refused_report(const std::string& serial) const;
   Status verify_chunk(const std::vector<std::string>& chunk, std::vector<VerifyReport>& out,
                       const std::function<void(size_t)>& progress);
 
   NodeClient* node_;
   CustodyVerifier verifier_;
   Clock clock_;
-  std::optional<std::string> split_view_;
+  std::optional<std::pair<Finding, std::string>> refused_;
 };
 
 }  // namespace chipledger

@@ -110,11 +110,16 @@ int cmd_attest(const Args& a) {
   // The chips sign only a checkpoint the trust file vouches for.
   std::string note = need(node->checkpoint());
   auto cp = need(verify_checkpoint(consortium, note), "the node's checkpoint does not verify");
+  // A stale checkpoint may be a lying node's old state: the chips do not
+  // sign it (docs/checkpoint.md, "Freshness").
+  uint64_t now = now_ms();
+  need_ok(checkpoint_age_status(cp, consortium.policy(), now),
+          "the node's checkpoint is not fresh; the chips sign only a fresh one");
   const Checkpoint& checkpoint = cp.checkpoint;
   std::cout << "checkpoint verified: log size " << checkpoint.size << ", root "
             << hex_encode(checkpoint.root).substr(0, 16) << "…, signed by";
   for (const auto& s : cp.signers) std::cout << " " << s;
-  std::cout << "\n";
+  std::cout << ", " << format_duration(cp.age_ms(now)) << " ago\n";
 
   Progress progress("attesting", serials.size());
   size_t chip_count = 0;

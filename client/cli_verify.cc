@@ -37,6 +37,16 @@ std::string join(const std::vector<std::string>& v, size_t max) {
   return out;
 }
 
+// The checkpoint in --json: size, signers, each signer's time, age.
+json checkpoint_json(const VerifiedCheckpoint& cp, uint64_t now) {
+  json signed_at = json::object();  // node id -> its signature time (POSIX seconds)
+  for (const auto& s : cp.signed_at) signed_at[s.node_id] = s.time;
+  return json{{"size", cp.checkpoint.size},
+              {"signers", cp.signers},
+              {"signed_at", signed_at},
+              {"age_ms", cp.age_ms(now)}};
+}
+
 void row(const std::string& label, const std::string& value) {
   std::cout << std::left << std::setw(13) << label << std::right << value << "\n";
 }
@@ -66,7 +76,8 @@ void print_report(const VerifyReport& r) {
   std::cout << std::right;
   if (!r.checkpoint_signers.empty()) {
     std::cout << "checkpoint: log size " << r.checkpoint_size << ", signed by "
-              << join(r.checkpoint_signers, 16) << "\n";
+              << join(r.checkpoint_signers, 16) << ", " << format_duration(r.checkpoint_age_ms)
+              << " ago\n";
   }
   if (!r.holder.empty()) {
     std::cout << "state: "
@@ -120,6 +131,7 @@ int verify_batch(const Args& a, BatchVerifier& v) {
     reports = need(v.verify_all(serials, [&](size_t n) { progress.advance(n); }));
   }
   const VerifiedCheckpoint* cp = v.checkpoint();
+  uint64_t now = now_ms();
   // Counts per verdict, most severe first (ok last); the batch's exit code
   // is its most severe finding's.
   std::map<int, std::pair<std::string, std::vector<std::string>>> by_verdict;  // rank -> ...
@@ -159,14 +171,14 @@ int verify_batch(const Args& a, BatchVerifier& v) {
              {"exit_code", exit_code},
              {"counts", counts},
              {"results", results}};
-    if (cp) out["checkpoint"] = {{"size", cp->checkpoint.size}, {"signers", cp->signers}};
+    if (cp) out["checkpoint"] = checkpoint_json(*cp, now);
     std::cout << out.dump(2) << "\n";
     return exit_code;
   }
   if (cp) {
     std::cout << "verified " << reports.size() << " serial" << (reports.size() == 1 ? "" : "s")
               << " against checkpoint " << cp->checkpoint.size << " (signed by "
-              << join(cp->signers, 16) << ")\n";
+              << join(cp->signers, 16) << ", " << format_duration(cp->age_ms(now)) << " ago)\n";
   }
   constexpr size_t kListMax = 50;
   if (a.list || reports.size() <= kListMax) {

@@ -30,8 +30,11 @@ constexpr FindingInfo kFindings[] = {
      "the evidence does not check: a signature, prev link, inclusion proof, custody rule or the "
      "checkpoint quorum fails"},
     {Finding::split_view, "split-view", 22,
-     "the node's checkpoint contradicts one this client verified before: a fork signed by a "
-     "quorum (equivocation), or a rollback to an older state"},
+     "the node's checkpoint contradicts one this client verified before: a fork that a quorum "
+     "signed (equivocation)"},
+    {Finding::stale_checkpoint, "stale-checkpoint", 21,
+     "the checkpoint's quorum of node signatures is older than the policy allows: the node may "
+     "be showing an old state"},
     {Finding::not_registered, "not-registered", 11, "no manufacturer registered this serial"},
     {Finding::in_transit, "in-transit", 12,
      "shipped but not accepted for longer than the policy allows"},
@@ -101,7 +104,7 @@ uint64_t note_verifications(const Consortium& c, std::string_view note) {
   for (const auto& sig : parsed->signatures) {
     const NodeInfo* node = c.node(sig.name);
     if (!node) continue;
-    auto hash = NoteVerifier{node->id, node->key}.key_hash();
+    auto hash = NoteVerifier{node->id, node->key}.cosignature_key_hash();
     n += hash && *hash == sig.key_hash;
   }
   return n;
@@ -486,6 +489,12 @@ std::string VerifyReport::verdict() const {
 int VerifyReport::exit_code() const { return ok() ? 0 : finding_exit_code(findings.front().first); }
 
 json VerifyReport::to_json() const {
+  json signed_at = json::object();  // node id -> its signature time (POSIX seconds)
+  for (const auto& s : checkpoint_signed_at) signed_at[s.node_id] = s.time;
+  json checkpoint{{"size", checkpoint_size},
+                  {"signers", checkpoint_signers},
+                  {"signed_at", signed_at},
+                  {"age_ms", checkpoint_age_ms}};
   json f = json::array();
   for (const auto& [finding, reason] : findings) {
     f.push_back({{"finding", finding_name(finding)},
@@ -517,7 +526,7 @@ json VerifyReport::to_json() const {
               {"in_transit_for_ms", in_transit_for_ms},
               {"last_attest_ms", last_attest_ms},
               {"chain", chain_rows},
-              {"checkpoint", {{"size", checkpoint_size}, {"signers", checkpoint_signers}}}};
+              {"checkpoint", checkpoint}};
 }
 
 // ---- CustodyVerifier ----
@@ -535,7 +544,7 @@ struct CustodyVerifier::Impl {
   Result<const CheckedEvent*> event(uint64_t index, const std::string& tx, const json& proof);
   Status check_entry(const json& index, const json& entry, Replay& replay,
                      std::vector<ChainRow>& rows);
-  bool start(VerifyReport& report) const;
+  bool start(VerifyReport& report, uint64_t now_ms) const;
   void finish(Replay& replay, uint64_t now_ms, VerifyReport& report) const;
 };
 
@@ -597,14 +606,21 @@ Status CustodyVerifier::Impl::check_entry(const json& index, const json& entry, 
   return Status::ok();
 }
 
-// The checkpoint part of a report; false when it already is a proof failure.
-bool CustodyVerifier::Impl::start(VerifyReport& report) const {
+// The checkpoint part of a report; false when it already is a proof
+// failure or the checkpoint is stale at `now_ms`.
+bool CustodyVerifier::Impl::start(VerifyReport& report, uint64_t now_ms) const {
   if (!cp) {
     add(report, Finding::proof_failure, cp.reason());
     return false;
   }
   report.checkpoint_signers = cp->signers;
+  report.checkpoint_signed_at = cp->signed_at;
   report.checkpoint_size = cp->checkpoint.size;
+  report.checkpoint_age_ms = cp->age_ms(now_ms);
+  if (Status fresh = checkpoint_age_status(*cp, consortium.policy(), now_ms); !fresh) {
+    add(report, Finding::stale_checkpoint, fresh.reason());
+    return false;
+  }
   return true;
 }
 
@@ -631,7 +647,7 @@ VerifyReport CustodyVerifier::verify(const std::string& serial, const std::optio
                                      uint64_t now_ms) {
   VerifyReport report;
   report.serial = serial;
-  if (!impl_->start(report)) return report;
+  if (!impl_->start(report, now_ms)) return report;
   if (!history) {
     add(report, Finding::not_registered, "serial " + serial + " has no events in the ledger");
     return report;
@@ -661,7 +677,7 @@ VerifyReport CustodyVerifier::verify_in_batch(const std::string& serial, const j
                                               uint64_t now_ms) {
   VerifyReport report;
   report.serial = serial;
-  if (!impl_->start(report)) return report;
+  if (!impl_->start(report, now_ms)) return report;
   static const json kNone = json::object();
   auto field = [&](const json& j, const std::string& key) -> const json* {
     if (!j.is_object()) return nullptr;

@@ -23,6 +23,7 @@ namespace chipledger {
 enum class Finding {
   proof_failure,
   split_view,
+  stale_checkpoint,
   not_registered,
   flagged,
   reported,
@@ -34,18 +35,14 @@ enum class Finding {
   never_attested,
   stale_attestation,
 };
-inline constexpr Finding kAllFindings[] = {Finding::proof_failure,
-                                           Finding::split_view,
-                                           Finding::not_registered,
-                                           Finding::flagged,
-                                           Finding::reported,
-                                           Finding::unlicensed_export,
-                                           Finding::restricted_destination,
-                                           Finding::decommissioned,
-                                           Finding::in_transit,
-                                           Finding::not_installed,
-                                           Finding::never_attested,
-                                           Finding::stale_attestation};
+inline constexpr Finding kAllFindings[] = {
+    Finding::proof_failure,     Finding::split_view,
+    Finding::stale_checkpoint,  Finding::not_registered,
+    Finding::flagged,           Finding::reported,
+    Finding::unlicensed_export, Finding::restricted_destination,
+    Finding::decommissioned,    Finding::in_transit,
+    Finding::not_installed,     Finding::never_attested,
+    Finding::stale_attestation};
 std::string_view finding_name(Finding f);     // "proof-failure", ...
 int finding_exit_code(Finding f);             // documented in README.md
 std::string_view finding_meaning(Finding f);  // one plain-language line
@@ -64,7 +61,9 @@ struct VerifyReport {
   std::vector<std::pair<Finding, std::string>> findings;  // most severe first, with reasons
   std::vector<ChainRow> chain;
   std::vector<std::string> checkpoint_signers;
+  std::vector<SignedAt> checkpoint_signed_at;  // each signer's signature time (POSIX s)
   uint64_t checkpoint_size = 0;
+  uint64_t checkpoint_age_ms = 0;  // how old the checkpoint's freshness is at the verifier's clock
   std::string holder;
   std::string status;                 // "held", "in-transit", "decommissioned"
   std::string location;               // last known country
@@ -108,7 +107,9 @@ class CustodyVerifier {
   CustodyVerifier& operator=(CustodyVerifier&&) noexcept;
 
   // The checkpoint with its quorum checked, or why it fails (every report
-  // is then a proof-failure with that reason).
+  // is then a proof-failure with that reason). A checkpoint whose freshness
+  // is older than the policy's max_checkpoint_age at a report's `now_ms` is
+  // refused there: that report is a stale-checkpoint, naming age and limit.
   const Result<VerifiedCheckpoint>& checkpoint() const;
 
   // `history`: the node's answer to GET /v1/chips/SERIAL/history?size=N with

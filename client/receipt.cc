@@ -12,6 +12,12 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
+uint64_t wall_ms() {
+  using namespace std::chrono;
+  return static_cast<uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
 // The node's newest checkpoint, verified against the trust file, once it
 // covers `index` (the node's GET /v1/checkpoint itself waits a little for
 // its peers' signatures); the last reason when none does by `deadline`.
@@ -25,10 +31,15 @@ Result<std::pair<std::string, VerifiedCheckpoint>> covering_checkpoint(NodeClien
     auto note = node.checkpoint();
     if (note) {
       auto cp = verify_checkpoint(consortium, *note);
-      if (cp && cp->checkpoint.size > index) return std::make_pair(*note, std::move(*cp));
-      why = cp ? "the newest checkpoint the node shows has " + std::to_string(cp->checkpoint.size) +
-                     " entries, none of them at index " + std::to_string(index)
-               : "the node's checkpoint does not verify: " + cp.reason();
+      Status fresh = cp ? checkpoint_age_status(*cp, consortium.policy(), wall_ms()) : cp.status();
+      if (cp && fresh && cp->checkpoint.size > index) {
+        return std::make_pair(*note, std::move(*cp));
+      }
+      why = !cp      ? "the node's checkpoint does not verify: " + cp.reason()
+            : !fresh ? "the node's checkpoint is not fresh: " + fresh.reason()
+                     : "the newest checkpoint the node shows has " +
+                           std::to_string(cp->checkpoint.size) +
+                           " entries, none of them at index " + std::to_string(index);
     } else {
       why = note.reason();
     }

@@ -1,7 +1,8 @@
 // Receipts: a submitting client believes "accepted at log index I" only
 // when the node proves it. check_receipt() waits (until a deadline) for a
 // checkpoint of more than I entries that a quorum of the trust file's nodes
-// signed and that extends what this client verified before
+// signed, fresh under the trust file's max_checkpoint_age_seconds, and that
+// extends what this client verified before
 // (CheckpointMemory), then checks the node's RFC 9162 inclusion proof of
 // the exact signed bytes the client submitted at I against that
 // checkpoint's root. A node that answers "accepted" for a transaction it

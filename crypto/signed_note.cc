@@ -9,6 +9,9 @@ namespace {
 
 constexpr std::string_view kSigPrefix = "\xE2\x80\x94 ";  // em dash U+2014, space
 constexpr uint8_t kAlgEd25519 = 0x01;
+constexpr uint8_t kAlgCosignatureV1 = 0x04;  // tlog-cosignature/v1, Ed25519
+constexpr size_t kEd25519SigBytes = 64;
+constexpr size_t kTimeBytes = 8;
 // The spec asks verifiers to accept at least 16; Go's note package allows 100.
 constexpr size_t kMaxSignatures = 100;
 
@@ -107,18 +110,28 @@ Result<std::vector<NoteSignature>> parse_signature_block(std::string_view block)
   return sigs;
 }
 
-}  // namespace
-
-Result<std::array<uint8_t, 4>> NoteVerifier::key_hash() const {
+// SHA-256(name || "\n" || type || raw Ed25519 key)[:4].
+Result<std::array<uint8_t, 4>> typed_key_hash(const std::string& name, const PublicKey& key,
+                                              uint8_t type) {
   CL_TRY(check_name(name));
   auto raw = key.raw_ed25519();
   if (!raw) return raw.status().context("note verifier " + name);
   Sha256 h;
-  h.update(name).update("\n").update(ByteView(&kAlgEd25519, 1)).update(*raw);
+  h.update(name).update("\n").update(ByteView(&type, 1)).update(*raw);
   Hash full = h.finish();
   std::array<uint8_t, 4> out{};
   std::memcpy(out.data(), full.data(), out.size());
   return out;
+}
+
+}  // namespace
+
+Result<std::array<uint8_t, 4>> NoteVerifier::key_hash() const {
+  return typed_key_hash(name, key, kAlgEd25519);
+}
+
+Result<std::array<uint8_t, 4>> NoteVerifier::cosignature_key_hash() const {
+  return typed_key_hash(name, key, kAlgCosignatureV1);
 }
 
 Result<std::string> NoteVerifier::vkey() const {
@@ -173,6 +186,62 @@ bool verify_note_signature(std::string_view text, const NoteSignature& sig,
   auto hash = verifier.key_hash();
   if (!hash || *hash != sig.key_hash) return false;
   return verifier.key.verify(as_bytes(text), sig.signature);
+}
+
+// ---- tlog-cosignature/v1 ----
+
+std::string cosignature_message(uint64_t time_seconds, std::string_view text) {
+  std::string msg = "cosignature/v1\ntime " + std::to_string(time_seconds) + "\n";
+  msg.append(text);
+  return msg;
+}
+
+Result<NoteSignature> sign_cosignature(std::string_view text, const std::string& name,
+                                       const PrivateKey& key, uint64_t time_seconds) {
+  CL_TRY(check_text(text).context("cosigning note"));
+  if (time_seconds > kMaxCosignatureTime) {
+    return Result<NoteSignature>::error("cosignature time exceeds 2^63 - 1");
+  }
+  auto hash = NoteVerifier{name, key.public_key()}.cosignature_key_hash();
+  if (!hash) return hash.status().context("cosigning note");
+  auto sig = key.sign(as_bytes(cosignature_message(time_seconds, text)));
+  if (!sig) return sig.status().context("cosigning note");
+  Bytes bytes(kTimeBytes);
+  for (size_t i = 0; i < kTimeBytes; ++i) {
+    bytes[i] = static_cast<uint8_t>(time_seconds >> (8 * (kTimeBytes - 1 - i)));
+  }
+  bytes.insert(bytes.end(), sig->begin(), sig->end());
+  return NoteSignature{name, *hash, std::move(bytes)};
+}
+
+Result<uint64_t> cosignature_time(const NoteSignature& sig) {
+  if (sig.signature.size() != kTimeBytes + kEd25519SigBytes) {
+    return Result<uint64_t>::error("a cosignature is 8 + 64 bytes, this one " +
+                                   std::to_string(sig.signature.size()));
+  }
+  uint64_t t = 0;
+  for (size_t i = 0; i < kTimeBytes; ++i) t = t << 8 | sig.signature[i];
+  if (t > kMaxCosignatureTime) return Result<uint64_t>::error("cosignature time exceeds 2^63 - 1");
+  return t;
+}
+
+Result<uint64_t> verify_cosignature(std::string_view text, const NoteSignature& sig,
+                                    const NoteVerifier& verifier) {
+  using R = Result<uint64_t>;
+  if (sig.name != verifier.name) return R::error("the signature is not by " + verifier.name);
+  CL_TRY(check_text(text));
+  auto hash = verifier.cosignature_key_hash();
+  if (!hash) return hash.status();
+  if (*hash != sig.key_hash) {
+    return R::error("the key hash is not " + verifier.name + "'s cosignature/v1 key hash");
+  }
+  auto time = cosignature_time(sig);
+  if (!time) return time;
+  ByteView ed(sig.signature.data() + kTimeBytes, kEd25519SigBytes);
+  if (!verifier.key.verify(as_bytes(cosignature_message(*time, text)), ed)) {
+    return R::error("the cosignature by " + verifier.name + " does not verify");
+  }
+  return time;
 }
 
 }  // namespace chipledger

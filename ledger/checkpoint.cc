@@ -1,7 +1,8 @@
 #include "ledger/checkpoint.h"
 
+#include <algorithm>
 #include <charconv>
-#include <set>
+#include <map>
 
 namespace chipledger {
 namespace {
@@ -61,11 +62,38 @@ Result<Checkpoint> Checkpoint::parse(std::string_view text) {
 }
 
 Result<std::string> sign_checkpoint(const Checkpoint& cp, const std::string& node_id,
-                                    const PrivateKey& node_key) {
+                                    const PrivateKey& node_key, uint64_t time_seconds) {
   std::string text = cp.text();
-  auto sig = sign_note(text, node_id, node_key);
+  auto sig = sign_cosignature(text, node_id, node_key, time_seconds);
   if (!sig) return sig.status();
   return format_note(SignedNote{text, {std::move(*sig)}});
+}
+
+Result<uint64_t> verify_node_cosignature(const Consortium& consortium, std::string_view text,
+                                         const NoteSignature& sig) {
+  const NodeInfo* node = consortium.node(sig.name);
+  if (!node) {
+    return Result<uint64_t>::error("signature by '" + sig.name +
+                                   "', a node the consortium does not list");
+  }
+  auto time = verify_cosignature(text, sig, NoteVerifier{node->id, node->key});
+  if (!time) {
+    return Result<uint64_t>::error("the signature by " + sig.name +
+                                   " does not verify against its key in the consortium: " +
+                                   time.reason());
+  }
+  return time;
+}
+
+uint64_t quorum_time(std::vector<uint64_t> times, uint32_t quorum) {
+  if (quorum == 0 || times.size() < quorum) return 0;
+  std::nth_element(times.begin(), times.begin() + (quorum - 1), times.end(), std::greater<>());
+  return times[quorum - 1];
+}
+
+uint64_t VerifiedCheckpoint::age_ms(uint64_t now_ms) const {
+  uint64_t fresh_ms = fresh_as_of * 1000;
+  return now_ms > fresh_ms ? now_ms - fresh_ms : 0;
 }
 
 Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::string_view note) {
@@ -77,21 +105,37 @@ Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::
     return Result<VerifiedCheckpoint>::error("the checkpoint is for '" + cp->origin +
                                              "', not for ledger '" + consortium.ledger_id() + "'");
   }
-  std::set<std::string> signers;
+  std::map<std::string, uint64_t> newest;  // node id -> its newest valid signature time
   for (const auto& sig : parsed->signatures) {
-    const NodeInfo* node = consortium.node(sig.name);
-    if (!node) continue;
-    if (verify_note_signature(parsed->text, sig, NoteVerifier{node->id, node->key})) {
-      signers.insert(node->id);
-    }
+    auto time = verify_node_cosignature(consortium, parsed->text, sig);
+    if (!time) continue;
+    auto [it, fresh] = newest.try_emplace(sig.name, *time);
+    if (!fresh) it->second = std::max(it->second, *time);
   }
-  if (signers.size() < consortium.quorum()) {
+  if (newest.size() < consortium.quorum()) {
     return Result<VerifiedCheckpoint>::error(
-        "the checkpoint has " + std::to_string(signers.size()) +
+        "the checkpoint has " + std::to_string(newest.size()) +
         " valid node signature(s); the consortium's quorum is " +
         std::to_string(consortium.quorum()));
   }
-  return VerifiedCheckpoint{std::move(*cp), {signers.begin(), signers.end()}};
+  VerifiedCheckpoint out{std::move(*cp), {}, {}, 0};
+  std::vector<uint64_t> times;
+  for (const auto& [id, time] : newest) {
+    out.signers.push_back(id);
+    out.signed_at.push_back(SignedAt{id, time});
+    times.push_back(time);
+  }
+  out.fresh_as_of = quorum_time(std::move(times), consortium.quorum());
+  return out;
+}
+
+Status checkpoint_age_status(const VerifiedCheckpoint& cp, const Policy& policy, uint64_t now_ms) {
+  uint64_t age = cp.age_ms(now_ms);
+  if (age <= policy.max_checkpoint_age_ms) return Status::ok();
+  return Status::error("checkpoint " + std::to_string(cp.checkpoint.size) +
+                       " is stale: a quorum of its signatures is " + std::to_string(age / 1000) +
+                       " s old, the policy allows " +
+                       std::to_string(policy.max_checkpoint_age_ms / 1000) + " s");
 }
 
 }  // namespace chipledger

@@ -1,7 +1,9 @@
 // Checkpoints: the ledger's commitment (origin = ledger id, log size, log
 // root) as a C2SP tlog-checkpoint body, signed by nodes as a C2SP signed
-// note. A client trusts a checkpoint only when a quorum of the consortium's
-// node keys signed it. Format: docs/checkpoint.md.
+// note whose signatures are C2SP tlog-cosignature/v1 (each says when it was
+// made). A client trusts a checkpoint only when a quorum of the consortium's
+// node keys signed it, and judges its freshness by the times they signed
+// at. Format: docs/checkpoint.md.
 #pragma once
 
 #include <cstdint>
@@ -24,18 +26,49 @@ struct Checkpoint {
   static Result<Checkpoint> parse(std::string_view text);
 };
 
-// Signs the checkpoint as node `node_id` and renders the signed note.
+// Cosigns the checkpoint as node `node_id` at `time_seconds` (POSIX) and
+// renders the signed note.
 Result<std::string> sign_checkpoint(const Checkpoint& cp, const std::string& node_id,
-                                    const PrivateKey& node_key);
+                                    const PrivateKey& node_key, uint64_t time_seconds);
+
+// The time of `sig` when it is a valid cosignature on `text` by the node the
+// consortium lists under its name; else why not.
+Result<uint64_t> verify_node_cosignature(const Consortium& consortium, std::string_view text,
+                                         const NoteSignature& sig);
+
+// The time such that `quorum` of `times` (one per distinct signer) are at or
+// after it: the quorum-th newest. 0 when there are fewer than `quorum`.
+uint64_t quorum_time(std::vector<uint64_t> times, uint32_t quorum);
+
+struct SignedAt {
+  std::string node_id;
+  uint64_t time = 0;  // POSIX seconds: the newest valid cosignature by this node in the note
+};
 
 struct VerifiedCheckpoint {
   Checkpoint checkpoint;
-  std::vector<std::string> signers;  // node ids whose signatures verified
+  std::vector<std::string> signers;  // node ids whose signatures verified, sorted
+  std::vector<SignedAt> signed_at;   // the same nodes, in the same order, with times
+  // Freshness (POSIX seconds): a quorum of distinct nodes signed at or after
+  // it (the quorum-th newest signature time).
+  uint64_t fresh_as_of = 0;
+
+  // How long before `now_ms` the checkpoint's freshness lies (0 when it is
+  // in the future).
+  uint64_t age_ms(uint64_t now_ms) const;
 };
 
 // Parses a signed checkpoint note and checks it against the consortium:
 // origin is the ledger id and at least `quorum` distinct nodes signed it.
-// Signatures by unknown names are ignored, as signed-note specifies.
+// Signatures by unknown names, by a known name under another key hash (a
+// plain signed-note signature, say) or that do not verify are ignored, as
+// signed-note specifies; of a node's several valid ones the newest counts.
+// Freshness is reported, not judged: see checkpoint_age_status().
 Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::string_view note);
+
+// Ok when the checkpoint's freshness is at most the policy's
+// max_checkpoint_age_ms before `now_ms`; else an error naming the age and
+// the limit.
+Status checkpoint_age_status(const VerifiedCheckpoint& cp, const Policy& policy, uint64_t now_ms);
 
 }  // namespace chipledger

@@ -103,6 +103,7 @@ Result<Policy> policy_from_json(const json& j) {
   CL_TRY(read_u64_scaled(j, "attestation_root_window_seconds", 1000, p.attestation_root_window_ms));
   CL_TRY(read_u64_scaled(j, "max_attestation_age_hours", 3600 * 1000, p.max_attestation_age_ms));
   CL_TRY(read_u64_scaled(j, "max_transit_hours", 3600 * 1000, p.max_transit_ms));
+  CL_TRY(read_u64_scaled(j, "max_checkpoint_age_seconds", 1000, p.max_checkpoint_age_ms));
   CL_TRY(read_set(j, "controlled_eccns", false, p.controlled_eccns));
   CL_TRY(read_set(j, "controlled_models", false, p.controlled_models));
   CL_TRY(read_set(j, "restricted_destinations", true, p.restricted_destinations));
@@ -115,6 +116,7 @@ json policy_to_json(const Policy& p) {
               {"attestation_root_window_seconds", p.attestation_root_window_ms / 1000},
               {"max_attestation_age_hours", p.max_attestation_age_ms / 3600000},
               {"max_transit_hours", p.max_transit_ms / 3600000},
+              {"max_checkpoint_age_seconds", p.max_checkpoint_age_ms / 1000},
               {"controlled_eccns", p.controlled_eccns},
               {"controlled_models", p.controlled_models},
               {"restricted_destinations", p.restricted_destinations},

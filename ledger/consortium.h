@@ -51,6 +51,9 @@ struct Policy {
   uint64_t attestation_root_window_ms = 60 * 60 * 1000;       // how recent an attested root must be
   uint64_t max_attestation_age_ms = 7 * 24 * 3600 * 1000ull;  // verdict: attestation freshness
   uint64_t max_transit_ms = 14 * 24 * 3600 * 1000ull;         // verdict: overdue in transit
+  // verify: a checkpoint whose quorum of signatures is older is stale (it
+  // must exceed the nodes' re-signing interval: docs/checkpoint.md).
+  uint64_t max_checkpoint_age_ms = 600 * 1000;
 
   bool is_controlled(std::string_view model, std::string_view eccn) const {
     return controlled_models.count(model) || (!eccn.empty() && controlled_eccns.count(eccn));

@@ -346,6 +346,25 @@ HttpResponse Api::license(const std::string& id) const {
   return json_ok(license_view(**lic));
 }
 
+// A serial's state at an answer's size (docs/api.md, "State proofs"): its
+// record's encoding (base64; null when not registered then) and the state
+// map's proof (hex of StateProof::encode()).
+json Api::state_json(const StateAnswer& state) {
+  return json{{"record", state.record ? json(base64_encode(as_bytes(*state.record))) : json()},
+              {"proof", hex_encode(state.proof.encode())}};
+}
+
+// 410 when the state map no longer keeps `size` (the ledger decides by
+// oldest_state_size(), not by a message): the client fetches a newer
+// checkpoint and asks again.
+std::optional<HttpResponse> Api::state_gone(uint64_t size) const {
+  uint64_t oldest = ledger_.oldest_state_size();
+  if (size >= oldest) return std::nullopt;
+  return json_error(410, "this node no longer keeps the state at log size " + std::to_string(size) +
+                             " (the oldest it keeps is " + std::to_string(oldest) +
+                             "); ask again at a newer checkpoint");
+}
+
 HttpResponse Api::history(const std::string& serial, const std::string& query) const {
   auto q = parse_query(query);
   auto size = query_u64(q, "size", checkpoints_.latest_size());
@@ -354,11 +373,19 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
     return json_error(400, "size " + std::to_string(*size) + " is beyond the log's " +
                                std::to_string(ledger_.size()) + " entries");
   }
+  if (auto gone = state_gone(*size)) return *gone;
   auto indices = ledger_.history(serial, *size);
   if (!indices) return json_error(500, indices.reason());
-  if (indices->empty())
-    return json_error(404, "serial " + serial + " has no events in the first " +
-                               std::to_string(*size) + " log entries");
+  auto state = ledger_.state_proof(serial, *size);
+  if (!state) return json_error(500, state.reason());
+  if (indices->empty()) {
+    // Not registered at that size, and the state map's absence proof says so.
+    json body{{"error", "serial " + serial + " has no events in the first " +
+                            std::to_string(*size) + " log entries"},
+              {"size", *size},
+              {"state", state_json(*state)}};
+    return HttpResponse{404, "application/json", body.dump()};
+  }
   auto root = ledger_.root_at(*size);
   if (!root) return json_error(500, root.reason());
   // Each event decoded and rendered once for many requests (a pallet's
@@ -399,6 +426,8 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
   body += json(serial).dump();
   body += ",\"size\":";
   body += std::to_string(*size);
+  body += ",\"state\":";
+  body += state_json(*state).dump();
   body += '}';
   return HttpResponse{200, "application/json", std::move(body)};
 }
@@ -425,8 +454,10 @@ HttpResponse Api::histories(const std::string& body) const {
     return json_error(400, "size " + std::to_string(size) + " is beyond the log's " +
                                std::to_string(ledger_.size()) + " entries");
   }
+  if (auto gone = state_gone(size)) return *gone;
   json histories = json::object();
   json events = json::object();
+  json states = json::object();
   for (const auto& s : req["serials"]) {
     if (!s.is_string()) return json_error(400, "serials are strings");
     const std::string serial = s.get<std::string>();
@@ -434,6 +465,9 @@ HttpResponse Api::histories(const std::string& body) const {
     auto indices = ledger_.history(serial, size);
     if (!indices) return json_error(500, indices.reason());
     histories[serial] = indices->empty() ? json() : json(*indices);
+    auto state = ledger_.state_proof(serial, size);
+    if (!state) return json_error(500, state.reason());
+    states[serial] = state_json(*state);
     // Events not given yet (a pallet's register is shared by its serials),
     // read together; only their id is needed from them, not a decode.
     std::vector<uint64_t> fresh;
@@ -459,6 +493,7 @@ HttpResponse Api::histories(const std::string& body) const {
   return json_ok(json{{"size", size},
                       {"root", hex_encode(*root)},
                       {"histories", std::move(histories)},
+                      {"states", std::move(states)},
                       {"events", std::move(events)}});
 }
 
@@ -509,10 +544,9 @@ HttpResponse Api::health() const {
   }
   // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
   auto view = [](const ServedCheckpoint& cp) {
-    return json{{"size", cp.size},
-                {"root", hex_encode(cp.root)},
-                {"signers", cp.signers},
-                {"quorum", cp.quorum}};
+    return json{{"size", cp.size},       {"root", hex_encode(cp.root)},
+                {"signers", cp.signers}, {"signed_at", cp.times},
+                {"quorum", cp.quorum},   {"fresh_as_of", cp.fresh_as_of}};
   };
   ServedCheckpoint served = checkpoints_.served();
   if (!served.note.empty()) {
@@ -658,10 +692,12 @@ HttpResponse Api::add_signatures(const HttpRequest& req) {
                           {"signers", o.signers}});
     case Kind::conflict:
       return json_error(409, o.reason);
+    case Kind::stopped:
+      return json_error(503, o.reason);
     case Kind::refused:
       break;
   }
-  return json_error(o.reason.find("stopped signing") != std::string::npos ? 503 : 403, o.reason);
+  return json_error(403, o.reason);
 }
 
 }  // namespace chipledger

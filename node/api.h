@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,8 @@ class Api {
   HttpResponse histories(const std::string& body) const;
   HttpResponse consistency(const std::string& query) const;
   HttpResponse inclusion(const std::string& query) const;
+  static nlohmann::json state_json(const StateAnswer& state);
+  std::optional<HttpResponse> state_gone(uint64_t size) const;
   HttpResponse health() const;
   HttpResponse members() const;
   void checkpoint(const std::string& query, Responder respond) const;

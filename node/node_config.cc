@@ -187,6 +187,13 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
     return Result<NodeConfig>::error(
         path + ": [api] threads, [blocks] and max_body_bytes must be positive");
   }
+  auto resign = t["checkpoint"]["resign_interval_seconds"].value_or<int64_t>(
+      static_cast<int64_t>(c.checkpoint_resign_interval_seconds));
+  if (resign < 1 || resign > 86400) {
+    return Result<NodeConfig>::error(path +
+                                     ": [checkpoint] resign_interval_seconds must be 1..86400");
+  }
+  c.checkpoint_resign_interval_seconds = static_cast<uint64_t>(resign);
   CL_TRY(parse_raft(t, c).context(path));
   return c;
 }
@@ -202,6 +209,8 @@ std::string NodeConfig::to_toml() const {
                           {"threads", http_threads}}},
       {"blocks", toml::table{{"max_wait_ms", block_max_wait_ms},
                              {"max_transactions", static_cast<int64_t>(block_max_transactions)}}},
+      {"checkpoint", toml::table{{"resign_interval_seconds",
+                                  static_cast<int64_t>(checkpoint_resign_interval_seconds)}}},
   };
   toml::table raft{{"id", static_cast<int64_t>(raft_id)},
                    {"listen", raft_listen},

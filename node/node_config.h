@@ -28,6 +28,9 @@ struct NodeConfig {
   int http_threads = 2;
   int block_max_wait_ms = 2;  // how long the block builder gathers
   size_t block_max_transactions = 2000;
+  // [checkpoint]: how often the node re-signs its current checkpoint while
+  // the ledger is idle (docs/checkpoint.md, "Freshness").
+  uint64_t checkpoint_resign_interval_seconds = 60;
   // [raft]: replication. Without the section: a one-node cluster.
   uint64_t raft_id = 1;
   std::string raft_listen = "127.0.0.1:0";  // port 0 only for a one-node cluster

@@ -12,6 +12,7 @@
 #include "node/cosign_sender.h"
 #include "node/http_server.h"
 #include "node/raft_replicator.h"
+#include "node/resign_timer.h"
 
 namespace chipledger {
 namespace {
@@ -32,6 +33,7 @@ struct NodeService::Parts {
   std::map<uint64_t, std::string> api_urls;  // Raft id -> API URL
   std::string own_api_url;
   std::unique_ptr<CosignSender> cosign;
+  std::unique_ptr<ResignTimer> resign;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::function<void(const std::string&)> on_fatal;
@@ -70,7 +72,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         std::cerr << "chipledger-node " << id << ": FATAL: " << reason
                   << "; this node stops (fail-stop) and signs nothing more" << std::endl;
         if (p->on_fatal) p->on_fatal(reason);
-      });
+      },
+      CheckpointPublisher::Options{CheckpointSigner::system_ms,
+                                   config.checkpoint_resign_interval_seconds});
   CL_TRY(parts->checkpoints->refresh());
   CheckpointPublisher* cps = parts->checkpoints.get();
 
@@ -106,6 +110,13 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   parts->cosign =
       std::make_unique<CosignSender>(*cps, std::move(cosigners), CosignSender::Options{});
   parts->api_urls.emplace(config.raft_id, parts->own_api_url);  // unless the peers name it
+  parts->resign = std::make_unique<ResignTimer>(
+      [cps] {
+        auto r = cps->resign_if_due();
+        if (!r)
+          std::cerr << "chipledger-node: re-signing the checkpoint: " << r.reason() << std::endl;
+      },
+      ResignTimer::period_for(config.checkpoint_resign_interval_seconds));
   auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
   if (!replicator) return replicator.status().context("replication");
   parts->replicator = std::move(*replicator);
@@ -167,11 +178,13 @@ Status NodeService::start() {
   parts_->sequencer->start();
   parts_->server->start();
   parts_->cosign->start();
+  parts_->resign->start();
   return Status::ok();
 }
 
 void NodeService::stop() {
   if (!parts_) return;
+  parts_->resign->stop();
   parts_->cosign->stop();
   parts_->sequencer->stop();  // answers every queued submission first
   parts_->replicator->stop();

@@ -419,3 +419,89 @@ TEST_CASE("a malformed size field is a proof failure, not an exception", "[verif
 
 }  // namespace
 }  // namespace chipledger
+
+namespace chipledger {
+namespace {
+
+// The report is a stale-checkpoint only; returns its reason.
+std::string stale_checkpoint(const VerifyReport& r) {
+  INFO(describe(r));
+  REQUIRE(finding_names(r) == std::vector<std::string>{"stale-checkpoint"});
+  REQUIRE(r.exit_code() == 21);
+  json j = r.to_json();
+  REQUIRE(j["verdict"] == "stale-checkpoint");
+  REQUIRE(j["exit_code"] == 21);
+  return r.findings.front().second;
+}
+
+constexpr uint64_t kNowS = kVerifyNow / 1000;
+
+}  // namespace
+
+TEST_CASE("a checkpoint older than max_checkpoint_age is a stale-checkpoint for every serial",
+          "[verifier][freshness]") {
+  World w(/*quorum=*/2, /*nodes=*/3);
+  const auto& tc = *w.tc;
+  REQUIRE(tc.consortium.policy().max_checkpoint_age_ms == 600'000);
+  json h = w.history("SN1");
+  auto at = [&](uint64_t t0, uint64_t t1, uint64_t t2) {
+    return note_at_times(w.cp, {{tc.node_id(0), &tc.node_key(0), t0},
+                                {tc.node_id(1), &tc.node_key(1), t1},
+                                {tc.node_id(2), &tc.node_key(2), t2}});
+  };
+  SECTION("every signature 601 s old: stale, naming the age and the limit") {
+    std::string reason = stale_checkpoint(w.verify(
+        "SN1",
+        note_for(w.cp, {{tc.node_id(0), &tc.node_key(0)}, {tc.node_id(1), &tc.node_key(1)}},
+                 kNowS - 601),
+        h));
+    CHECK_THAT(reason, Catch::Contains("601 s old") && Catch::Contains("allows 600 s"));
+  }
+  SECTION("600 s old is still fresh; the report carries the age and the times") {
+    VerifyReport r = w.verify("SN1", at(kNowS - 600, kNowS - 5, kNowS - 9000), h);
+    require_evidence_checks(r);
+    CHECK(r.checkpoint_age_ms == 600'000);
+    json j = r.to_json()["checkpoint"];
+    CHECK(j["age_ms"] == 600'000);
+    CHECK(j["signed_at"]["node-1"] == kNowS - 600);
+    CHECK(j["signed_at"]["node-2"] == kNowS - 5);
+    CHECK(j["signed_at"]["node-3"] == kNowS - 9000);
+  }
+  SECTION("one fresh signer does not make a quorum of two fresh") {
+    stale_checkpoint(w.verify("SN1", at(kNowS, kNowS - 700, kNowS - 800), h));
+  }
+  SECTION("a stale note's report still names its checkpoint and signers") {
+    VerifyReport r = w.verify("SN1", at(kNowS - 3600, kNowS - 3600, kNowS - 3600), h);
+    stale_checkpoint(r);
+    CHECK(r.checkpoint_size == 7);
+    CHECK(r.checkpoint_age_ms == 3'600'000);
+    CHECK(r.checkpoint_signers.size() == 3);
+  }
+  SECTION("a checkpoint that does not verify stays a proof-failure") {
+    proof_failure(
+        w.verify("SN1", note_for(w.cp, {{tc.node_id(0), &tc.node_key(0)}}, kNowS - 9000), h));
+  }
+  SECTION("one verifier: every report, single or batch, of every serial carries it") {
+    CustodyVerifier v(tc.consortium, at(kNowS - 700, kNowS - 700, kNowS - 700));
+    REQUIRE(v.checkpoint());
+    for (const std::string serial : {"SN1", "SN2", "SN3", "NOPE"}) {
+      INFO(serial);
+      stale_checkpoint(v.verify(serial, history_json(*w.ledger, serial, w.cp.size), kVerifyNow));
+      stale_checkpoint(
+          v.verify_in_batch(serial, histories_json(*w.ledger, {serial}, w.cp.size), kVerifyNow));
+    }
+    // The same verifier at an earlier clock finds it fresh.
+    require_evidence_checks(v.verify("SN1", h, kVerifyNow - 200'000));
+  }
+  SECTION("a stricter trust file's policy decides") {
+    auto j = json::parse(tc.consortium.to_json());
+    j["policy"]["max_checkpoint_age_seconds"] = 10;
+    Consortium strict_trust = must(Consortium::from_json(j.dump()));
+    CHECK(strict_trust.policy().max_checkpoint_age_ms == 10'000);
+    VerifyReport r =
+        verify_custody(strict_trust, "SN1", at(kNowS - 11, kNowS - 11, kNowS), h, kVerifyNow);
+    CHECK_THAT(stale_checkpoint(r), Catch::Contains("11 s old") && Catch::Contains("allows 10 s"));
+  }
+}
+
+}  // namespace chipledger

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -68,12 +69,29 @@ inline nlohmann::json histories_json(const Ledger& ledger, const std::vector<std
               {"events", events}};
 }
 
-// A signed note over `cp` with one signature per (name, key).
+// When note_for's signatures are made unless told otherwise (POSIX seconds):
+// the clock the client tests verify at (1,790,000,000,000 ms).
+inline constexpr uint64_t kEvidenceSignedAt = 1'790'000'000;
+
+// A signed note over `cp` with one cosignature per (name, key), all made at
+// `signed_at` (POSIX seconds).
 inline std::string note_for(const Checkpoint& cp,
-                            const std::vector<std::pair<std::string, const PrivateKey*>>& signers) {
+                            const std::vector<std::pair<std::string, const PrivateKey*>>& signers,
+                            uint64_t signed_at = kEvidenceSignedAt) {
   SignedNote note{cp.text(), {}};
   for (const auto& [name, key] : signers) {
-    note.signatures.push_back(must(sign_note(note.text, name, *key)));
+    note.signatures.push_back(must(sign_cosignature(note.text, name, *key, signed_at)));
+  }
+  return format_note(note);
+}
+
+// The same with each signer's own time (POSIX seconds).
+inline std::string note_at_times(
+    const Checkpoint& cp,
+    const std::vector<std::tuple<std::string, const PrivateKey*, uint64_t>>& signers) {
+  SignedNote note{cp.text(), {}};
+  for (const auto& [name, key, time] : signers) {
+    note.signatures.push_back(must(sign_cosignature(note.text, name, *key, time)));
   }
   return format_note(note);
 }

@@ -153,7 +153,7 @@ struct Story {
                       const Consortium* trust = nullptr) const {
     uint64_t size = ledger->size();
     Checkpoint cp{tc->ledger_id, size, must(ledger->root_at(size)), {}};
-    std::string note = note_for(cp, {{tc->node_id(), &tc->node_key()}});
+    std::string note = note_for(cp, {{tc->node_id(), &tc->node_key()}}, now / 1000);
     return verify_custody(trust ? *trust : tc->consortium, serial, note,
                           history_json(*ledger, serial, size), now);
   }
@@ -178,18 +178,14 @@ void require_findings(const VerifyReport& r, const std::vector<std::string>& exp
 }
 
 TEST_CASE("findings: names, exit codes and plain words as documented", "[verifier][verdict]") {
-  const std::vector<std::pair<std::string, int>> documented = {{"proof-failure", 10},
-                                                               {"split-view", 22},
-                                                               {"not-registered", 11},
-                                                               {"flagged", 13},
-                                                               {"reported", 14},
-                                                               {"unlicensed-export", 16},
-                                                               {"restricted-destination", 15},
-                                                               {"decommissioned", 20},
-                                                               {"in-transit", 12},
-                                                               {"not-installed", 17},
-                                                               {"never-attested", 19},
-                                                               {"stale-attestation", 18}};
+  const std::vector<std::pair<std::string, int>> documented = {
+      {"proof-failure", 10},     {"split-view", 22},
+      {"stale-checkpoint", 21},  {"not-registered", 11},
+      {"flagged", 13},           {"reported", 14},
+      {"unlicensed-export", 16}, {"restricted-destination", 15},
+      {"decommissioned", 20},    {"in-transit", 12},
+      {"not-installed", 17},     {"never-attested", 19},
+      {"stale-attestation", 18}};
   REQUIRE(std::size(kAllFindings) == documented.size());
   for (size_t i = 0; i < documented.size(); ++i) {
     Finding f = kAllFindings[i];
@@ -488,8 +484,9 @@ TEST_CASE("proof-failure (10): evidence that does not check against the trust fi
     json events = h["events"];
     events.erase(events.size() - 2);  // the install: the attestation's prev no longer links
     h["events"] = events;
-    VerifyReport r = verify_custody(s.tc->consortium, "GPU-1",
-                                    note_for(cp, {{s.tc->node_id(), &s.tc->node_key()}}), h, now);
+    VerifyReport r =
+        verify_custody(s.tc->consortium, "GPU-1",
+                       note_for(cp, {{s.tc->node_id(), &s.tc->node_key()}}, now / 1000), h, now);
     require_findings(r, {"proof-failure"}, 10);
     CHECK_THAT(r.findings[0].second, Catch::Contains("prev chain"));
   }

@@ -305,3 +305,120 @@ TEST_CASE("signature count is limited", "[signed_note]") {
   CHECK_FALSE(r);
   CHECK_THAT(r.reason(), Catch::Contains("too many"));
 }
+
+// ---- tlog-cosignature/v1 (c2sp.org/tlog-cosignature) ----
+
+namespace {
+
+// The checkpoint body and time of the spec's example cosignature.
+constexpr const char* kSpecBody =
+    "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+constexpr uint64_t kSpecTime = 1679315147;
+// The spec's example signature line of witness.example.com/w1 (its key is
+// not published: only the layout and the timestamp can be checked).
+constexpr const char* kSpecWitnessLine =
+    "\xE2\x80\x94 witness.example.com/w1 "
+    "jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZ"
+    "qhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
+// An independent vector, computed with Python's `cryptography` from the
+// spec's text: RFC 8032 test 1 seed, name witness.example.com/w1, the spec's
+// body and time. vkey witness.example.com/w1+7e6f4aaa+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea
+constexpr const char* kRfc8032Seed =
+    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+constexpr const char* kVectorLine =
+    "\xE2\x80\x94 witness.example.com/w1 "
+    "fm9KqgAAAABkGFDL+TPmh4BYuAjsYRoqMJCWb/gWJaeRF/kmm5tlCr9sJ57DLErur7K0yDXc2ArN+TIuotuB/"
+    "HbuL3AJsp3bv/aNCQ==\n";
+
+PrivateKey rfc8032_key() {
+  auto key = PrivateKey::ed25519_from_seed(*hex_decode(kRfc8032Seed));
+  REQUIRE(key);
+  return *key;
+}
+
+NoteSignature only_signature(const std::string& line) {
+  auto note = parse_note(std::string(kSpecBody) + "\n" + line);
+  REQUIRE(note);
+  REQUIRE(note->signatures.size() == 1);
+  return note->signatures[0];
+}
+
+}  // namespace
+
+TEST_CASE("cosignature/v1: the spec's message layout and example timestamp",
+          "[signed_note][cosignature][vectors]") {
+  CHECK(cosignature_message(kSpecTime, kSpecBody) ==
+        "cosignature/v1\ntime 1679315147\nexample.com/behind-the-sofa\n20852163\n"
+        "CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n");
+  CHECK(cosignature_message(0, "a\n") == "cosignature/v1\ntime 0\na\n");
+  NoteSignature spec = only_signature(kSpecWitnessLine);
+  CHECK(hex_encode(ByteView(spec.key_hash)) == "8d66cf3f");
+  auto t = cosignature_time(spec);
+  REQUIRE(t);
+  CHECK(*t == kSpecTime);
+}
+
+TEST_CASE("cosignature/v1: an independent vector byte for byte, and it verifies",
+          "[signed_note][cosignature][vectors]") {
+  PrivateKey key = rfc8032_key();
+  NoteVerifier w{"witness.example.com/w1", key.public_key()};
+  auto kh = w.cosignature_key_hash();
+  REQUIRE(kh);
+  CHECK(hex_encode(ByteView(*kh)) == "7e6f4aaa");
+  auto sig = sign_cosignature(kSpecBody, w.name, key, kSpecTime);
+  REQUIRE(sig);
+  CHECK(format_note(SignedNote{kSpecBody, {*sig}}) == std::string(kSpecBody) + "\n" + kVectorLine);
+  auto t = verify_cosignature(kSpecBody, only_signature(kVectorLine), w);
+  REQUIRE(t);
+  CHECK(*t == kSpecTime);
+}
+
+TEST_CASE("cosignature/v1: tampered time, signature, text, key type or name is refused",
+          "[signed_note][cosignature]") {
+  PrivateKey key = fresh_key();
+  NoteVerifier v{"node-a.chipledger.dev", key.public_key()};
+  const std::string text = "ledger\n5\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+  NoteSignature good = *sign_cosignature(text, v.name, key, 1'800'000'000);
+  REQUIRE(verify_cosignature(text, good, v));
+  CHECK(*verify_cosignature(text, good, v) == 1'800'000'000);
+  SECTION("time") {
+    for (size_t i = 0; i < 8; ++i) {
+      NoteSignature bad = good;
+      bad.signature[i] ^= 0x01;
+      CHECK_FALSE(verify_cosignature(text, bad, v));
+    }
+  }
+  SECTION("signature bytes") {
+    NoteSignature bad = good;
+    bad.signature[8 + 10] ^= 0x80;
+    CHECK_FALSE(verify_cosignature(text, bad, v));
+    bad = good;
+    bad.signature.pop_back();
+    CHECK_FALSE(verify_cosignature(text, bad, v));
+    CHECK_FALSE(cosignature_time(bad));
+  }
+  SECTION("text") {
+    CHECK_FALSE(
+        verify_cosignature("ledger\n6\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n", good, v));
+  }
+  SECTION("a plain note signature (type 0x01) is no cosignature, and back") {
+    NoteSignature plain = *sign_note(text, v.name, key);
+    CHECK_FALSE(verify_cosignature(text, plain, v));
+    CHECK_FALSE(verify_note_signature(text, good, v));
+    // The right key hash type with a type-0x01 message is refused too.
+    NoteSignature mixed = good;
+    mixed.key_hash = *v.key_hash();
+    CHECK_FALSE(verify_cosignature(text, mixed, v));
+  }
+  SECTION("name and key") {
+    CHECK_FALSE(verify_cosignature(text, good, NoteVerifier{"node-b", key.public_key()}));
+    CHECK_FALSE(verify_cosignature(text, good, NoteVerifier{v.name, fresh_key().public_key()}));
+  }
+  SECTION("times beyond 2^63 - 1") {
+    CHECK_FALSE(sign_cosignature(text, v.name, key, kMaxCosignatureTime + 1));
+    REQUIRE(sign_cosignature(text, v.name, key, kMaxCosignatureTime));
+    NoteSignature bad = good;
+    bad.signature[0] = 0x80;
+    CHECK_FALSE(cosignature_time(bad));
+  }
+}

@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -351,7 +352,8 @@ TEST_CASE(
   REQUIRE(key);
   Hash other{};
   other.fill(0x42);
-  auto note = sign_checkpoint(Checkpoint{c.ledger_id(), 1, other, {}}, "node-maker", *key);
+  auto note = sign_checkpoint(Checkpoint{c.ledger_id(), 1, other, {}}, "node-maker", *key,
+                              static_cast<uint64_t>(std::time(nullptr)));
   REQUIRE(note);
   auto http = HttpClient::connect_to(c.url(0), 10s);
   REQUIRE(http);

@@ -53,8 +53,8 @@ TEST_CASE("lying node: a checkpoint older than one the client verified is refuse
   auto r = t.verify({"GPU-0001"});
   INFO(r.describe());
   CHECK(t.proxy->lies() > 0);
-  CHECK(r.exit_code != 0);
-  CHECK(r.exit_code != kFlagged);
+  CHECK(r.exit_code == 21);
+  CHECK(json::parse(r.out)["verdict"] == "stale-checkpoint");
   CHECK(reasons(r.out).find("older than the checkpoint of size 2") != std::string::npos);
 }
 

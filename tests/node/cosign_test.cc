@@ -80,10 +80,11 @@ struct Trio {
   }
 };
 
-// A checkpoint note over (size, root) signed by `name` with `key`.
+// A checkpoint note over (size, root) cosigned by `name` with `key`, now.
 std::string note_by(const std::string& ledger_id, uint64_t size, const Hash& root,
                     const std::string& name, const PrivateKey& key) {
-  return must(sign_checkpoint(Checkpoint{ledger_id, size, root, {}}, name, key));
+  return must(sign_checkpoint(Checkpoint{ledger_id, size, root, {}}, name, key,
+                              CheckpointSigner::system_ms() / 1000));
 }
 
 }  // namespace
@@ -230,7 +231,7 @@ TEST_CASE("cosigning fail-stop: a node shown its own signature on another root s
   Status again = t.cps(0).refresh();
   REQUIRE_FALSE(again);
   CHECK_THAT(again.reason(), Catch::Contains("stopped signing"));
-  CHECK(t.cps(0).add_signatures(t.own_note(1)).kind == CosignOutcome::Kind::refused);
+  CHECK(t.cps(0).add_signatures(t.own_note(1)).kind == CosignOutcome::Kind::stopped);
   CHECK(t.nodes[0]->fatal.size() == 1);  // the handler runs once
 }
 

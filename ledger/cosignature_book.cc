@@ -1,0 +1,238 @@
+#include "ledger/cosignature_book.h"
+
+#include "ledger/checkpoint.h"
+
+namespace chipledger {
+namespace {
+
+std::string short_hex(const Hash& h) { return hex_encode(h).substr(0, 16); }
+
+std::string names(const std::map<std::string, TimedSignature>& by_node) {
+  std::string who;
+  for (const auto& [name, sig] : by_node) who += (who.empty() ? "" : ", ") + name;
+  return who;
+}
+
+std::vector<std::string> signers_of(const CosignedSize& s) {
+  std::vector<std::string> out;
+  for (const auto& [name, sig] : s.by_node) out.push_back(name);
+  return out;
+}
+
+}  // namespace
+
+bool merge_newest(std::map<std::string, TimedSignature>& into,
+                  const std::map<std::string, TimedSignature>& from) {
+  bool changed = false;
+  for (const auto& [name, sig] : from) {
+    auto [it, fresh] = into.try_emplace(name, sig);
+    if (!fresh && sig.time > it->second.time) {
+      it->second = sig;
+      fresh = true;
+    }
+    changed |= fresh;
+  }
+  return changed;
+}
+
+CosignatureBook::CosignatureBook(const Consortium& consortium, std::string self, Options options)
+    : consortium_(consortium), self_(std::move(self)), options_(options) {}
+
+std::string CosignatureBook::text(uint64_t size, const Hash& root) const {
+  return Checkpoint{consortium_.ledger_id(), size, root, {}}.text();
+}
+
+Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_seconds) const {
+  using R = Result<CheckedNote>;
+  auto note = parse_note(wire);
+  if (!note) return R::error("not a signed note: " + note.reason());
+  auto cp = Checkpoint::parse(note->text);
+  if (!cp) return R::error("not a checkpoint: " + cp.reason());
+  if (cp->origin != consortium_.ledger_id()) {
+    return R::error("the checkpoint is for '" + cp->origin + "', not for ledger '" +
+                    consortium_.ledger_id() + "'");
+  }
+  if (note->text != text(cp->size, cp->root)) {
+    return R::error("the checkpoint has extension lines this ledger does not write");
+  }
+  if (note->signatures.empty()) return R::error("the note has no signature");
+  CheckedNote out{cp->size, note->text, CosignedSize{cp->root, {}}};
+  for (const auto& sig : note->signatures) {
+    auto time = verify_node_cosignature(consortium_, note->text, sig);
+    if (!time) return R::error(time.reason());
+    if (*time > now_seconds + options_.max_future_seconds) {
+      return R::error("the signature by " + sig.name + " is dated " +
+                      std::to_string(*time - now_seconds) +
+                      " s in this node's future, more than the policy's clock skew");
+    }
+    merge_newest(out.entry.by_node, {{sig.name, TimedSignature{sig, *time}}});
+  }
+  return out;
+}
+
+std::optional<CosignedSize> CosignatureBook::parse_stored(std::string_view wire,
+                                                          uint64_t size) const {
+  auto note = parse_note(wire);
+  if (!note) return std::nullopt;
+  auto cp = Checkpoint::parse(note->text);
+  if (!cp || cp->size != size) return std::nullopt;
+  CosignedSize s{cp->root, {}};
+  for (const auto& sig : note->signatures) {
+    auto time = verify_node_cosignature(consortium_, note->text, sig);
+    if (time) merge_newest(s.by_node, {{sig.name, TimedSignature{sig, *time}}});
+  }
+  if (s.by_node.empty()) return std::nullopt;
+  return s;
+}
+
+void CosignatureBook::recall(uint64_t size, CosignedSize entry) {
+  if (!remembers(size)) keep(size, entry);
+}
+
+std::string CosignatureBook::render(uint64_t size, const CosignedSize& s) const {
+  SignedNote note{text(size, s.root), {}};
+  for (const auto& [name, sig] : s.by_node) note.signatures.push_back(sig.sig);
+  return format_note(note);
+}
+
+ServedCheckpoint CosignatureBook::view(uint64_t size, const CosignedSize& s) const {
+  ServedCheckpoint v;
+  v.note = render(size, s);
+  v.size = size;
+  v.root = s.root;
+  for (const auto& [name, sig] : s.by_node) {
+    v.signers.push_back(name);
+    v.times.push_back(sig.time);
+  }
+  v.quorum = v.signers.size() >= consortium_.quorum();
+  v.fresh_as_of = quorum_time(v.times, consortium_.quorum());
+  return v;
+}
+
+void CosignatureBook::keep(uint64_t size, const CosignedSize& s) {
+  recent_[size] = s;
+  while (recent_.size() > options_.recent_sizes) recent_.erase(recent_.begin());
+  ServedCheckpoint v = view(size, s);
+  if (!newest_ || size >= newest_->size) newest_ = v;
+  if (v.quorum && (!quorum_cp_ || size >= quorum_cp_->size)) quorum_cp_ = std::move(v);
+}
+
+Status CosignatureBook::fail(std::string reason) {
+  if (failure_.empty()) failure_ = reason;
+  return Status::error(std::move(reason));
+}
+
+Result<CosignatureBook::Signed> CosignatureBook::sign_own(uint64_t size, const Hash& root,
+                                                          TimedSignature own) {
+  if (failed()) return Status::error("this node stopped signing checkpoints: " + failure_);
+  auto it = recent_.find(size);
+  if (it != recent_.end() && it->second.root != root) {
+    return fail("this node signed checkpoint " + std::to_string(size) + " with root " +
+                short_hex(it->second.root) + "…, but its own log now has root " + short_hex(root) +
+                "… at that size: its history disagrees with a checkpoint it signed");
+  }
+  CosignedSize s = it != recent_.end() ? it->second : CosignedSize{root, {}};
+  merge_newest(s.by_node, {{self_, std::move(own)}});
+  Signed out;
+  // Peers' signatures that arrived before this node reached the size.
+  for (auto a = ahead_.begin(); a != ahead_.end() && a->first <= size; a = ahead_.erase(a)) {
+    if (a->first != size) continue;
+    if (a->second.root == root) {
+      merge_newest(s.by_node, a->second.by_node);
+    } else if (a->second.by_node.count(self_)) {
+      return fail("a peer showed this node's own signature on checkpoint " + std::to_string(size) +
+                  " with root " + short_hex(a->second.root) + "…, but its own log has root " +
+                  short_hex(root) +
+                  "… at that size: its history disagrees with a checkpoint it signed");
+    } else {
+      out.warning = "node(s) " + names(a->second.by_node) + " signed checkpoint " +
+                    std::to_string(size) + " with root " + short_hex(a->second.root) +
+                    "…; this node's log has " + short_hex(root) + "…; not kept";
+    }
+  }
+  keep(size, s);
+  out.note = render(size, s);
+  return out;
+}
+
+CosignOutcome CosignatureBook::add(const CheckedNote& in, uint64_t own_size,
+                                   const std::optional<Hash>& own_root) {
+  using Kind = CosignOutcome::Kind;
+  CosignOutcome out;
+  out.size = in.size;
+  if (failed()) {
+    out.kind = Kind::stopped;
+    out.reason = "this node stopped signing checkpoints: " + failure_;
+    return out;
+  }
+  if (in.size > own_size) {
+    // Ahead of this node's log: compared and merged when it gets there.
+    auto [it, fresh] = ahead_.try_emplace(in.size, in.entry);
+    if (!fresh && it->second.root != in.entry.root && in.entry.by_node.count(self_)) {
+      it->second = in.entry;  // this node's own signature decides when it gets there
+    } else if (!fresh && it->second.root != in.entry.root) {
+      out.kind = Kind::conflict;
+      out.reason = "another checkpoint " + std::to_string(in.size) + " with root " +
+                   short_hex(it->second.root) + "… is waiting here";
+      return out;
+    } else if (!fresh) {
+      merge_newest(it->second.by_node, in.entry.by_node);
+    }
+    out.signers = signers_of(it->second);
+    while (ahead_.size() > options_.ahead_sizes) ahead_.erase(std::prev(ahead_.end()));
+    out.kind = Kind::pending;
+    return out;
+  }
+  if (!own_root || *own_root != in.entry.root) {
+    out.kind = Kind::conflict;
+    out.reason = "checkpoint " + std::to_string(in.size) + " has root " + short_hex(in.entry.root) +
+                 "…, but this node's log has " +
+                 (own_root ? "root " + short_hex(*own_root) + "…" : "no root") + " at that size";
+    if (in.entry.by_node.count(self_)) {
+      (void)fail("a peer showed this node's own valid signature on checkpoint " +
+                 std::to_string(in.size) + " with root " + short_hex(in.entry.root) +
+                 "…, but its own log has root " + (own_root ? short_hex(*own_root) : "?") +
+                 "… at that size: its history disagrees with a checkpoint it signed");
+    } else {
+      out.warning = "refused cosignatures: " + out.reason;
+    }
+    return out;
+  }
+  auto it = recent_.find(in.size);
+  CosignedSize s = it != recent_.end() ? it->second : CosignedSize{*own_root, {}};
+  out.changed = merge_newest(s.by_node, in.entry.by_node) || it == recent_.end();
+  if (out.changed) keep(in.size, s);
+  out.kind = Kind::kept;
+  out.needs_own = !s.by_node.count(self_);
+  out.signers = signers_of(s);
+  return out;
+}
+
+std::optional<uint64_t> CosignatureBook::own_time(uint64_t size) const {
+  auto it = recent_.find(size);
+  if (it == recent_.end()) return std::nullopt;
+  auto own = it->second.by_node.find(self_);
+  if (own == it->second.by_node.end()) return std::nullopt;
+  return own->second.time;
+}
+
+std::optional<std::string> CosignatureBook::note_at(uint64_t size) const {
+  auto it = recent_.find(size);
+  if (it == recent_.end()) return std::nullopt;
+  return render(size, it->second);
+}
+
+ServedCheckpoint CosignatureBook::served() const {
+  if (quorum_cp_) return *quorum_cp_;
+  if (newest_) return *newest_;
+  return {};
+}
+
+ServedCheckpoint CosignatureBook::newest() const { return newest_ ? *newest_ : ServedCheckpoint{}; }
+
+std::optional<uint64_t> CosignatureBook::quorum_size() const {
+  if (!quorum_cp_) return std::nullopt;
+  return quorum_cp_->size;
+}
+
+}  // namespace chipledger
