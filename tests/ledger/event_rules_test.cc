@@ -300,7 +300,7 @@ TEST_CASE("a controlled chip to a restricted destination needs a license, which 
   w.ok(w.tc.register_tx("maker", {"SN1", "SN2", "SN3"}));
   // The recipient's country (AE) is restricted, whatever the ship-to says.
   require_refused(w.apply(w.transfer("maker", "SN1", "east", "SG")),
-                  "a transfer of 1 controlled chip(s) (H100, 3A090) to AE, a restricted "
+                  "a transfer of controlled chip SN1 (H100, 3A090) to AE, a restricted "
                   "destination, needs an export license; none was named");
   Transaction t = w.transfer("maker", "SN1", "east", "AE");
   t.license_id = "L1";
