@@ -67,7 +67,8 @@ struct World {
   }
   VerifyReport verify(const std::string& serial, const std::string& note,
                       const std::optional<json>& history) const {
-    return verify_custody(tc->consortium, serial, note, history, kVerifyNow);
+    return verify_custody(tc->consortium, serial, note, history_evidence(serial, history),
+                          kVerifyNow);
   }
 };
 
@@ -204,8 +205,9 @@ TEST_CASE("a transfer not accepted for over max_transit_hours: in-transit, exit 
 
   // A transit shorter than the policy's limit is reported with its
   // duration, not as a finding: the chip is simply not installed yet.
-  VerifyReport recent = verify_custody(w.tc->consortium, "SN2", w.note(), w.history("SN2"),
-                                       kT0 + 2 + 5 * 3600 * 1000);
+  VerifyReport recent =
+      verify_custody(w.tc->consortium, "SN2", w.note(), history_evidence("SN2", w.history("SN2")),
+                     kT0 + 2 + 5 * 3600 * 1000);
   INFO(describe(recent));
   REQUIRE(finding_names(recent) == std::vector<std::string>{"not-installed"});
   REQUIRE(recent.in_transit_for_ms == 5 * 3600 * 1000);

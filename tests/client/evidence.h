@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "client/custody_verifier.h"
+#include "client/node_client.h"
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction_json.h"
@@ -66,6 +67,30 @@ inline nlohmann::json histories_json(const Ledger& ledger, const std::vector<std
               {"root", hex_encode(must(ledger.root_at(size)))},
               {"histories", histories},
               {"events", events}};
+}
+
+// The typed evidence of a GET history answer (as BatchVerifier decodes it).
+inline Result<HistoryEvidence> history_evidence(const std::string& serial,
+                                                const std::optional<nlohmann::json>& answer,
+                                                uint64_t size = 0) {
+  return decode_history(serial, answer, size);
+}
+
+// The ledger's own evidence for `serial` at `size`, through the API's JSON.
+inline Result<HistoryEvidence> history_evidence(const Ledger& ledger, const std::string& serial,
+                                                uint64_t size) {
+  return decode_history(serial, history_json(ledger, serial, size), size);
+}
+
+// A CustodyVerifier given a GET history answer or a POST /v1/histories
+// answer, decoded as BatchVerifier decodes them.
+inline VerifyReport verify(CustodyVerifier& v, const std::string& serial,
+                           const std::optional<nlohmann::json>& answer, uint64_t now) {
+  return v.verify(serial, decode_history(serial, answer, 0), now);
+}
+inline VerifyReport verify_in_batch(CustodyVerifier& v, const std::string& serial,
+                                    const nlohmann::json& batch, uint64_t now) {
+  return v.verify(serial, decode_histories(batch), now);
 }
 
 // A signed note over `cp` with one signature per (name, key).

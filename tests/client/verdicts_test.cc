@@ -155,7 +155,7 @@ struct Story {
     Checkpoint cp{tc->ledger_id, size, must(ledger->root_at(size)), {}};
     std::string note = note_for(cp, {{tc->node_id(), &tc->node_key()}});
     return verify_custody(trust ? *trust : tc->consortium, serial, note,
-                          history_json(*ledger, serial, size), now);
+                          history_evidence(*ledger, serial, size), now);
   }
 };
 
@@ -482,7 +482,8 @@ TEST_CASE("proof-failure (10): evidence that does not check against the trust fi
     events.erase(events.size() - 2);  // the install: the attestation's prev no longer links
     h["events"] = events;
     VerifyReport r = verify_custody(s.tc->consortium, "GPU-1",
-                                    note_for(cp, {{s.tc->node_id(), &s.tc->node_key()}}), h, now);
+                                    note_for(cp, {{s.tc->node_id(), &s.tc->node_key()}}),
+                                    history_evidence("GPU-1", h), now);
     require_findings(r, {"proof-failure"}, 10);
     CHECK_THAT(r.findings[0].second, Catch::Contains("prev chain"));
   }
