@@ -338,6 +338,15 @@ Refused Step::do_attest(const Concern& concern) {
       return refuse("serial " + serial_ + " is not installed at site " + tx_.site);
     }
     if (rec_.children.empty()) CL_CHECK(chip_signature());
+    // A unit attests through its chips: each must have signed. (Each chip's
+    // signature is verified in its own step, with the device key in its
+    // record; here, where the unit's record has no device keys, that it is there.)
+    for (const auto& chip : rec_.children) {
+      bool signed_by_chip = false;
+      for (const auto& s : tx_.chip_signatures) signed_by_chip |= s.serial == chip;
+      if (!signed_by_chip)
+        return refuse("the attestation has no chip signature for serial " + chip);
+    }
   } else {
     CL_CHECK(in_unit(concern.unit, nullptr));
     CL_CHECK(chip_signature());
