@@ -28,6 +28,8 @@ struct EventEvidence {
 struct SerialEvidence {
   std::string serial;
   std::vector<uint64_t> indices;  // its events as the node lists them; empty: none
+  // (Next: the serial's state proof at `size`, record bytes and proof bytes,
+  // against which the replayed record is to be compared.)
 };
 
 struct HistoryEvidence {
