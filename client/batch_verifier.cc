@@ -72,13 +72,13 @@ const VerifiedCheckpoint* BatchVerifier::checkpoint() const {
 
 Result<VerifyReport> BatchVerifier::verify(const std::string& serial) {
   if (refused_) return refused_report(serial);
-  std::optional<json> history;
+  Result<HistoryEvidence> evidence = HistoryEvidence{};
   if (const auto* cp = checkpoint()) {
     auto answer = node_->history(serial, cp->checkpoint.size);
     if (!answer) return answer.status();
-    history = std::move(*answer);
+    evidence = decode_history(serial, *answer, cp->checkpoint.size);
   }
-  return verifier_.verify(serial, history, clock_());
+  return verifier_.verify(serial, evidence, clock_());
 }
 
 // One POST /v1/histories for `chunk` (none when the checkpoint failed: every
@@ -93,21 +93,20 @@ Status BatchVerifier::verify_chunk(const std::vector<std::string>& chunk,
     }
     return Status::ok();
   }
-  json batch;
+  Result<HistoryEvidence> evidence = HistoryEvidence{};
   if (const auto* cp = checkpoint()) {
     auto answer = node_->histories(chunk, cp->checkpoint.size);
     if (!answer) return answer.status();
-    batch = std::move(*answer);
-    const json* histories = batch.contains("histories") ? &batch["histories"] : nullptr;
+    evidence = decode_histories(*answer);
     for (const auto& serial : chunk) {
-      if (!histories || !histories->is_object() || !histories->contains(serial)) {
+      if (evidence && !evidence->find(serial)) {
         return Status::error("the node's answer lacks serial " + serial);
       }
     }
   }
   uint64_t now = clock_();
   for (const auto& serial : chunk) {
-    out.push_back(verifier_.verify_in_batch(serial, batch, now));
+    out.push_back(verifier_.verify(serial, evidence, now));
     if (progress) progress(1);
   }
   return Status::ok();

@@ -263,7 +263,7 @@ int cmd_status(const Args& a) {
 int cmd_history(const Args& a) {
   auto node = connect(a);
   auto history = need(node->history(a.serial, std::nullopt));
-  if (!history) {
+  if (!history || !history->contains("events")) {
     std::cerr << "serial " << a.serial << " has no events\n";
     return finding_exit_code(Finding::not_registered);
   }

@@ -10,7 +10,10 @@
 #include "crypto/merkle.h"
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
+#include "ledger/custody_engine.h"
 #include "ledger/custody_rules.h"
+#include "ledger/serial_record.h"
+#include "ledger/state_proof.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -61,15 +64,6 @@ const FindingInfo& info(Finding f) {
   return kFindings[0];
 }
 
-bool is_whole(const json& j) {
-  return j.is_number_unsigned() || (j.is_number_integer() && j.get<int64_t>() >= 0);
-}
-
-// `sorted` is sorted.
-bool contains(const std::vector<std::string>& sorted, const std::string& s) {
-  return std::binary_search(sorted.begin(), sorted.end(), s);
-}
-
 // "340 h", "5 h 12 min", "12 min", "40 s".
 std::string hours(uint64_t ms) {
   uint64_t s = ms / 1000, h = s / 3600, m = s % 3600 / 60;
@@ -81,18 +75,6 @@ std::string hours(uint64_t ms) {
 
 std::string first_role(const Member& m) {
   return m.roles.empty() ? "" : std::string(role_name(*m.roles.begin()));
-}
-
-Result<std::vector<Hash>> parse_proof(const json& j) {
-  if (!j.is_array()) return Result<std::vector<Hash>>::error("proof is not a list");
-  std::vector<Hash> out;
-  for (const auto& h : j) {
-    if (!h.is_string()) return Result<std::vector<Hash>>::error("proof entry is not a string");
-    auto hash = hash_from_hex(h.get<std::string>());
-    if (!hash) return hash.status();
-    out.push_back(*hash);
-  }
-  return out;
 }
 
 // How many signatures verify_checkpoint verifies in `note`: those under the
@@ -117,271 +99,141 @@ bool reaches_signature(const Consortium& c, const Transaction& tx) {
 }
 
 // An event whose author signature and inclusion proof checked against the
-// verifier's checkpoint, with the exact text that was checked.
+// verifier's checkpoint, with the exact evidence that was checked.
 struct CheckedEvent {
-  std::string tx;  // base64, as the node gave it
-  json proof;      // as the node gave it
+  EventEvidence evidence;
   SignedTransaction stx;
-  std::vector<std::string> serials;  // stx.tx.serials(), sorted
 };
 
-// What the chain says about one serial, replayed event by event with the
-// same custody rules the ledger applies.
-struct ChipState {
-  bool registered = false;
-  bool decommissioned = false;
-  std::string holder, manufacturer, model, eccn, origin, location;
-  std::string pending_to, pending_ship_to, pending_license, pending_dest;
-  uint64_t transit_since_ms = 0;
-  bool installed = false;
-  std::string site;
-  std::string parent;
-  std::vector<std::string> children;  // for a unit: the chips packed in it
-  Hash last{};                        // the latest event that changed this serial
-  Hash unit_last{};                   // the latest event of its unit, while packed
-  Bytes device_key;
-  uint64_t last_attest_ms = 0;
-  bool flagged = false;
-  std::string flag_reason;
-  uint32_t open_reports = 0;
-  std::string report_kind;
-  std::set<std::string> licensed_countries;  // entered under an export license
-  std::vector<std::string> licenses;         // the licenses of its accepted shipments
+// What only the verifier tracks about a serial, beside its record: the
+// licenses in its history and what its shipments did under them, judged by
+// the trust file's export policy.
+struct LicenseFacts {
+  std::map<std::string, LicenseTerms> terms;  // license events in its history, by id
+  std::string pending_dest;                   // the destination of the shipment under way
+  std::string pending_covered;                // the license covering it, when one was needed
+  std::set<std::string> licensed_countries;   // entered under an export license
+  std::vector<std::string> used;              // the licenses of its accepted shipments
+  std::vector<std::string> unlicensed;        // shipments that needed a license they lacked
 };
 
-class Replay {
- public:
-  // `signatures` counts the chip signatures it verifies.
-  Replay(const Consortium& c, const std::string& serial, uint64_t& signatures)
-      : c_(c), serial_(serial), signatures_(signatures) {}
-
-  Status apply(const CheckedEvent& event, ChainRow& row);
-  const ChipState& state() const { return s_; }
-  const std::vector<std::string>& unlicensed() const { return unlicensed_; }
-
- private:
-  Status check_prev(const Transaction& tx, bool direct) const;
-  Status rule(bool ok, const std::string& what) const {
-    return ok ? Status::ok() : Status::error("the chain breaks the custody rules: " + what);
-  }
-  Status effect(const SignedTransaction& stx, const Member& author, bool via_unit,
-                std::string& text);
-  Status transfer(const Transaction& tx, const Member& author, std::string& text);
-  void check_license(const Transaction& tx, const Member& author, const std::string& dest);
-  Status attest(const Transaction& tx);
-
-  const Consortium& c_;
-  const std::string& serial_;
-  uint64_t& signatures_;
-  ChipState s_;
-  std::map<std::string, LicenseTerms> licenses_;
-  std::vector<std::string> unlicensed_;
-};
-
-Status Replay::check_prev(const Transaction& tx, bool direct) const {
-  if (tx.type == TxType::register_chips) {
-    return s_.registered ? Status::error("registered twice") : Status::ok();
-  }
-  if (tx.type == TxType::pack && tx.unit == serial_) {
-    if (is_zero(tx.unit_prev)) {
-      return s_.registered ? Status::error("declared as a new unit twice") : Status::ok();
-    }
-    return tx.unit_prev == s_.last ? Status::ok() : Status::error("the prev chain is broken");
-  }
-  if (!s_.registered) return Status::error("an event comes before the registration");
-  const std::string& subject = direct ? serial_ : s_.parent;
-  const Hash& expected = direct ? s_.last : s_.unit_last;
-  for (const auto& r : tx.refs) {
-    if (r.serial == subject) {
-      return r.prev == expected ? Status::ok() : Status::error("the prev chain is broken");
+// "register H100 (3A090)", "via SRV-1: transfer -> op (export to US)", ...
+std::string describe_event(const Transaction& tx, const std::vector<Concern>& concerns,
+                           const std::optional<SerialRecord>& before, const SerialRecord& after) {
+  bool direct = false;
+  std::string unit;
+  for (const auto& c : concerns) {
+    if (c.kind == ConcernKind::via_unit) {
+      unit = c.unit;
+    } else {
+      direct = true;
     }
   }
-  return Status::error("the event does not name " + subject);
-}
-
-void Replay::check_license(const Transaction& tx, const Member& author, const std::string& dest) {
-  auto it = licenses_.find(tx.license_id);
-  const Member* to = c_.member(tx.to);
-  bool covered = it != licenses_.end() && to && it->second.exporter == author.id &&
-                 it->second.recipient == to->id && it->second.destination == dest &&
-                 it->second.expiry_ms > tx.time_ms &&
-                 ((!it->second.model.empty() && it->second.model == s_.model) ||
-                  (!it->second.eccn.empty() && it->second.eccn == s_.eccn));
-  if (covered) {
-    s_.pending_license = tx.license_id;
-    return;
-  }
-  unlicensed_.push_back(
-      tx.license_id.empty()
-          ? "shipped by " + author.id + " to " + tx.to + " in " + dest + " without a license"
-          : "shipped by " + author.id + " to " + tx.to + " in " + dest + " under license " +
-                tx.license_id + ", which the evidence does not show covering it");
-}
-
-Status Replay::transfer(const Transaction& tx, const Member& author, std::string& text) {
-  CL_TRY(rule(s_.holder == author.id && s_.pending_to.empty(), "transfer not by the holder"));
-  CL_TRY(rule(!s_.flagged, "a flagged serial was transferred"));
-  const Member* to = c_.member(tx.to);
-  CL_TRY(rule(to && to->can_hold_custody(), "transfer to a member that cannot hold custody"));
-  std::string kind(transfer_kind(s_.origin, s_.location, tx.ship_to_country));
-  const Policy& p = c_.policy();
-  std::string dest = p.is_restricted(tx.ship_to_country) ? tx.ship_to_country : to->country;
-  s_.pending_license.clear();
-  if (p.is_controlled(s_.model, s_.eccn) && p.is_restricted(dest)) check_license(tx, author, dest);
-  s_.pending_to = tx.to;
-  s_.pending_ship_to = tx.ship_to_country;
-  s_.pending_dest = dest;
-  s_.transit_since_ms = tx.time_ms;
-  s_.installed = false;
-  s_.site.clear();
-  text = "transfer -> " + tx.to + " (" + kind + " to " + tx.ship_to_country +
-         (tx.license_id.empty() ? "" : ", license " + tx.license_id) + ")";
-  return Status::ok();
-}
-
-Status Replay::attest(const Transaction& tx) {
-  CL_TRY(rule(s_.installed && s_.site == tx.site, "attestation away from the install site"));
-  if (!s_.children.empty()) {
-    // A unit attests through its chips. Their device keys are in their own
-    // registrations, not in the unit's history: each chip's own verify
-    // checks its signature; here every chip must at least have signed.
-    for (const auto& chip : s_.children) {
-      bool signed_by_chip = false;
-      for (const auto& cs : tx.chip_signatures) signed_by_chip |= cs.serial == chip;
-      CL_TRY(rule(signed_by_chip, "the unit's attestation has no signature of chip " + chip));
-    }
-    s_.last_attest_ms = tx.time_ms;
-    return Status::ok();
-  }
-  CL_TRY(rule(!s_.device_key.empty(), "attestation of a chip without a device key"));
-  const ChipSignature* sig = nullptr;
-  for (const auto& cs : tx.chip_signatures) {
-    if (cs.serial == serial_) sig = &cs;
-  }
-  auto key = PublicKey::from_der(s_.device_key);
-  bool verified = false;
-  if (sig && key) {
-    Bytes msg =
-        attestation_message(tx.ledger_id, serial_, tx.site, tx.checkpoint_size, tx.checkpoint_root);
-    ++signatures_;
-    verified = key->verify(msg, sig->signature);
-  }
-  CL_TRY(rule(verified, "the chip's signature does not verify with its device key"));
-  s_.last_attest_ms = tx.time_ms;
-  return Status::ok();
-}
-
-Status Replay::effect(const SignedTransaction& stx, const Member& author, bool via_unit,
-                      std::string& text) {
-  const Transaction& tx = stx.tx;
-  std::string prefix = via_unit ? "via " + s_.parent + ": " : "";
+  std::string text;
   switch (tx.type) {
     case TxType::register_chips:
-      CL_TRY(rule(author.has_role(Role::manufacturer), "registered by a non-manufacturer"));
-      s_.registered = true;
-      s_.holder = s_.manufacturer = author.id;
-      s_.model = tx.model;
-      s_.eccn = tx.eccn;
-      s_.origin = s_.location = tx.country;
-      for (const auto& r : tx.registrations) {
-        if (r.serial == serial_) s_.device_key = r.device_key;
-      }
       text = "register " + tx.model + (tx.eccn.empty() ? "" : " (" + tx.eccn + ")");
       break;
     case TxType::transfer:
-      CL_TRY(transfer(tx, author, text));
+      text = "transfer -> " + tx.to + " (" + after.pending_kind + " to " + tx.ship_to_country +
+             (tx.license_id.empty() ? "" : ", license " + tx.license_id) + ")";
       break;
     case TxType::accept:
-    case TxType::reject: {
-      bool accept = tx.type == TxType::accept;
-      CL_TRY(rule(s_.pending_to == author.id, "accept/reject not by the recipient"));
-      if (accept) {
-        CL_TRY(rule(!s_.flagged, "a flagged serial was accepted"));
-        s_.holder = author.id;
-        s_.location = s_.pending_ship_to;
-        if (!s_.pending_license.empty()) {
-          s_.licensed_countries.insert(s_.pending_dest);
-          s_.licenses.push_back(s_.pending_license);
-        }
-      }
-      s_.pending_to.clear();
-      s_.pending_license.clear();
-      s_.transit_since_ms = 0;
-      text = accept ? "accept" : "reject" + (tx.reason.empty() ? "" : ": " + tx.reason);
+      text = "accept";
       break;
-    }
+    case TxType::reject:
+      text = "reject" + (tx.reason.empty() ? "" : ": " + tx.reason);
+      break;
     case TxType::install:
-      CL_TRY(
-          rule(s_.holder == author.id && s_.pending_to.empty() && author.has_role(Role::operator_),
-               "install not by the operator holding it"));
-      s_.installed = true;
-      s_.site = tx.site;
-      s_.location = tx.country;
       text = "install at " + tx.site + " (" + tx.country + ")";
       break;
     case TxType::attest:
-      CL_TRY(rule(s_.holder == author.id, "attestation not countersigned by the holder"));
-      CL_TRY(attest(tx));
       text =
           "chip attests at " + tx.site + " (checkpoint " + std::to_string(tx.checkpoint_size) + ")";
       break;
     case TxType::pack:
-      CL_TRY(rule((tx.unit == serial_ && is_zero(tx.unit_prev)) ||
-                      (s_.holder == author.id && s_.pending_to.empty()),
-                  "pack not by the holder"));
-      if (tx.unit == serial_) {
-        if (is_zero(tx.unit_prev)) {
-          s_.registered = true;
-          s_.holder = s_.manufacturer = author.id;
-          s_.model = tx.model;
-          s_.origin = s_.location = author.country;
-        }
-        for (const auto& r : tx.refs) s_.children.push_back(r.serial);
-      } else {
-        s_.parent = tx.unit;
-        s_.unit_last = stx.txid;
-      }
-      text = tx.unit == serial_ ? "pack " + std::to_string(tx.refs.size()) + " serials into it"
-                                : "pack into " + tx.unit;
+      text = concerns.front().kind == ConcernKind::unit_of_pack
+                 ? "pack " + std::to_string(tx.refs.size()) + " serials into it"
+                 : "pack into " + tx.unit;
       break;
     case TxType::unpack:
-      CL_TRY(rule(s_.holder == author.id, "unpack not by the holder"));
-      text = via_unit ? "unpack from " + s_.parent : "unpack";
-      if (via_unit) s_.parent.clear();
-      if (!via_unit) s_.children.clear();
-      prefix.clear();
-      break;
+      return direct ? "unpack" : "unpack from " + (before ? before->parent : unit);
     case TxType::decommission:
-      CL_TRY(
-          rule(s_.holder == author.id && s_.pending_to.empty(), "decommission not by the holder"));
-      s_.decommissioned = true;
-      s_.installed = false;
       text = "decommission (" + tx.kind + ")";
       break;
     case TxType::flag:
-    case TxType::clear: {
-      bool flag = tx.type == TxType::flag;
-      CL_TRY(rule(author.has_role(Role::regulator), "flag/clear not by a regulator"));
-      s_.flagged = flag;
-      s_.flag_reason = flag ? tx.reason : "";
-      if (!flag) s_.open_reports = 0;
-      text = std::string(flag ? "flag: " : "clear: ") + tx.reason;
+      text = "flag: " + tx.reason;
       break;
-    }
+    case TxType::clear:
+      text = "clear: " + tx.reason;
+      break;
     case TxType::report:
-      s_.open_reports += 1;
-      s_.report_kind = tx.kind;
       text = "report " + tx.kind + ": " + tx.reason;
       break;
     case TxType::license:
-      return Status::error("a license names no serial");
+      break;
   }
-  if (via_unit && tx.type != TxType::unpack) s_.unit_last = stx.txid;
-  text = prefix + text;
-  return Status::ok();
+  return direct ? text : "via " + unit + ": " + text;
 }
 
-Status Replay::apply(const CheckedEvent& event, ChainRow& row) {
+std::string describe_license(const LicenseTerms& l) {
+  return "license " + l.id + ": " + l.exporter + " -> " + l.recipient + ", " +
+         std::to_string(l.quantity) + " x " + (l.model.empty() ? l.eccn : l.model) + " to " +
+         l.destination;
+}
+
+// Replays one serial's checked events, in log order, through the ledger's
+// custody engine (apply_event): the record it obtains is the ledger's.
+class Replay {
+ public:
+  // `signatures` counts the chip signatures the engine verifies.
+  Replay(const Consortium& c, const std::string& serial, uint64_t& signatures)
+      : c_(c), serial_(serial), signatures_(signatures) {}
+
+  Status apply(const CheckedEvent& event, uint64_t index, ChainRow& row);
+  const std::optional<SerialRecord>& record() const { return record_; }
+  const LicenseFacts& facts() const { return facts_; }
+
+ private:
+  void track_licenses(const Transaction& tx, const Member& author, const StepOutcome& step);
+
+  const Consortium& c_;
+  const std::string& serial_;
+  uint64_t& signatures_;
+  std::optional<SerialRecord> record_;
+  LicenseFacts facts_;
+};
+
+Status rule_broken(const StepOutcome& step) {
+  if (step.refusal == RefusalKind::stale_prev) {
+    return Status::error("the prev chain is broken: " + step.reason);
+  }
+  return Status::error("the chain breaks the custody rules: " + step.reason);
+}
+
+void Replay::track_licenses(const Transaction& tx, const Member& author, const StepOutcome& step) {
+  const bool was_in_transit = record_ && record_->status == CustodyStatus::in_transit;
+  if (tx.type == TxType::transfer) {
+    facts_.pending_dest = step.destination;
+    facts_.pending_covered =
+        step.license_needed && step.export_findings.empty() ? tx.license_id : "";
+    for (const auto& why : step.export_findings) {
+      facts_.unlicensed.push_back(
+          "shipped by " + author.id + " to " + tx.to + " in " + step.destination +
+          (tx.license_id.empty() ? " without a license"
+                                 : " under license " + tx.license_id + ": " + why));
+    }
+  } else if ((tx.type == TxType::accept || tx.type == TxType::reject) && was_in_transit) {
+    if (tx.type == TxType::accept && !facts_.pending_covered.empty()) {
+      facts_.licensed_countries.insert(facts_.pending_dest);
+      facts_.used.push_back(facts_.pending_covered);
+    }
+    facts_.pending_dest.clear();
+    facts_.pending_covered.clear();
+  }
+}
+
+Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   const SignedTransaction& stx = event.stx;
   const Transaction& tx = stx.tx;
   const Member& author = *c_.member(tx.author);  // check_signature found it
@@ -389,23 +241,33 @@ Status Replay::apply(const CheckedEvent& event, ChainRow& row) {
   row.role = first_role(author);
   row.country = author.country;
   row.time_ms = tx.time_ms;
-  const auto& serials = event.serials;
-  bool direct = contains(serials, serial_);
   if (tx.type == TxType::license) {
-    CL_TRY(rule(author.has_role(Role::regulator), "a license not issued by a regulator"));
-    licenses_[tx.license.id] = tx.license;
-    row.event = "license " + tx.license.id + ": " + tx.license.exporter + " -> " +
-                tx.license.recipient + ", " + std::to_string(tx.license.quantity) + " x " +
-                (tx.license.model.empty() ? tx.license.eccn : tx.license.model) + " to " +
-                tx.license.destination;
+    if (Status st = check_license_issue(c_, tx); !st) {
+      return Status::error("the chain breaks the custody rules: " + st.reason());
+    }
+    facts_.terms[tx.license.id] = tx.license;
+    row.event = describe_license(tx.license);
     return Status::ok();
   }
-  bool via_unit = !direct && !s_.parent.empty() && contains(serials, s_.parent);
-  if (!direct && !via_unit) return Status::error("the event does not concern serial " + serial_);
-  CL_TRY(rule(!s_.decommissioned, "an event follows the decommissioning"));
-  CL_TRY(check_prev(tx, direct));
-  CL_TRY(effect(stx, author, via_unit, row.event));
-  s_.last = stx.txid;
+  std::vector<Concern> concerns = concerns_of(tx, serial_, record_);
+  if (concerns.empty()) return Status::error("the event does not concern serial " + serial_);
+  EventContext context;
+  context.license_rule = LicenseRule::report;
+  if (tx.type == TxType::transfer && !tx.license_id.empty()) {
+    auto it = facts_.terms.find(tx.license_id);
+    if (it != facts_.terms.end()) context.license = &it->second;
+  }
+  StepOutcome step = apply_event(c_, serial_, record_, stx, index, concerns, context);
+  if (!step.ok()) return rule_broken(step);
+  if (tx.type == TxType::attest) {
+    for (const auto& c : concerns) {
+      bool chip = c.kind == ConcernKind::via_unit || (record_ && record_->children.empty());
+      signatures_ += chip ? 1 : 0;
+    }
+  }
+  track_licenses(tx, author, step);
+  row.event = describe_event(tx, concerns, record_, *step.record);
+  record_ = std::move(step.record);
   return Status::ok();
 }
 
@@ -413,40 +275,45 @@ void add(VerifyReport& r, Finding f, std::string reason) {
   r.findings.emplace_back(f, std::move(reason));
 }
 
-// The findings the replayed state implies (DESIGN.md's verdict conditions).
-void judge(const Consortium& c, const Replay& replay, uint64_t now_ms, VerifyReport& r) {
-  const ChipState& s = replay.state();
+// The findings the replayed record and the license facts imply
+// (docs/verdicts.md).
+void judge(const Consortium& c, const SerialRecord& s, const LicenseFacts& facts, uint64_t now_ms,
+           VerifyReport& r) {
   const Policy& p = c.policy();
+  const bool in_transit = s.status == CustodyStatus::in_transit;
+  const bool decommissioned = s.status == CustodyStatus::decommissioned;
   r.holder = s.holder;
-  r.status = s.decommissioned ? "decommissioned" : s.pending_to.empty() ? "held" : "in-transit";
-  r.location = s.location;
+  r.status = std::string(custody_status_name(s.status));
+  r.location = s.location_country;
   r.site = s.site;
   r.unit = s.parent;
   r.children = s.children;
   r.model = s.model;
-  r.licenses = s.licenses;
+  r.licenses = facts.used;
   r.last_attest_ms = s.last_attest_ms;
   if (s.flagged) add(r, Finding::flagged, "flagged by the regulator: " + s.flag_reason);
   if (s.open_reports > 0) {
     add(r, Finding::reported,
         std::to_string(s.open_reports) + " open report(s), latest: " + s.report_kind);
   }
-  for (const auto& u : replay.unlicensed()) add(r, Finding::unlicensed_export, u);
+  for (const auto& u : facts.unlicensed) add(r, Finding::unlicensed_export, u);
   // Only controlled chips need a license to be in a restricted destination.
   bool controlled = p.is_controlled(s.model, s.eccn);
   auto unlicensed_in = [&](const std::string& country) {
-    return controlled && p.is_restricted(country) && !s.licensed_countries.count(country);
+    return controlled && p.is_restricted(country) && !facts.licensed_countries.count(country);
   };
-  if (!s.pending_to.empty() && s.pending_license.empty() && unlicensed_in(s.pending_dest)) {
-    add(r, Finding::restricted_destination, "bound for " + s.pending_dest + " without a license");
-  } else if (s.pending_to.empty() && unlicensed_in(s.location)) {
-    add(r, Finding::restricted_destination, "located in " + s.location + " without a license");
+  if (in_transit && facts.pending_covered.empty() && unlicensed_in(facts.pending_dest)) {
+    add(r, Finding::restricted_destination,
+        "bound for " + facts.pending_dest + " without a license");
+  } else if (!in_transit && unlicensed_in(s.location_country)) {
+    add(r, Finding::restricted_destination,
+        "located in " + s.location_country + " without a license");
   }
-  if (s.decommissioned) {
+  if (decommissioned) {
     add(r, Finding::decommissioned, "decommissioned by " + s.holder);
     return;
   }
-  if (!s.pending_to.empty()) {
+  if (in_transit) {
     r.in_transit_for_ms = now_ms > s.transit_since_ms ? now_ms - s.transit_since_ms : 0;
     if (r.in_transit_for_ms > p.max_transit_ms) {
       add(r, Finding::in_transit,
@@ -455,17 +322,18 @@ void judge(const Consortium& c, const Replay& replay, uint64_t now_ms, VerifyRep
     }
   }
   bool permitted = p.permitted_install_countries.empty()
-                       ? !unlicensed_in(s.location)
-                       : p.permitted_install_countries.count(s.location) != 0;
+                       ? !unlicensed_in(s.location_country)
+                       : p.permitted_install_countries.count(s.location_country) != 0;
   if (!s.installed) {
     add(r, Finding::not_installed,
-        s.pending_to.empty() ? "held by " + s.holder + ", not installed"
-                             : "in transit to " + s.pending_to + " for " +
-                                   hours(r.in_transit_for_ms) + ", not installed");
+        !in_transit ? "held by " + s.holder + ", not installed"
+                    : "in transit to " + s.pending_to + " for " + hours(r.in_transit_for_ms) +
+                          ", not installed");
     return;
   }
   if (!permitted) {
-    add(r, Finding::not_installed, "installed in " + s.location + ", not a permitted country");
+    add(r, Finding::not_installed,
+        "installed in " + s.location_country + ", not a permitted country");
   }
   if (s.last_attest_ms == 0) {
     add(r, Finding::never_attested, "installed at " + s.site + " but the chip never attested");
@@ -536,73 +404,110 @@ struct CustodyVerifier::Impl {
   Result<VerifiedCheckpoint> cp;
   VerifierStats stats;
   std::unordered_map<uint64_t, CheckedEvent> checked;  // by log index
+  std::optional<SerialRecord> replayed;                // the latest verify()'s
 
   Impl(const Consortium& c, std::string_view note) : consortium(c), cp(verify_checkpoint(c, note)) {
     stats.signatures += note_verifications(c, note);
   }
 
-  Result<const CheckedEvent*> event(uint64_t index, const std::string& tx, const json& proof);
-  Status check_entry(const json& index, const json& entry, Replay& replay,
-                     std::vector<ChainRow>& rows);
+  Result<const CheckedEvent*> event(const EventEvidence& evidence);
+  Status replay(const HistoryEvidence& evidence, const SerialEvidence& serial, Replay& replay,
+                std::vector<ChainRow>& rows);
   bool start(VerifyReport& report, uint64_t now_ms) const;
-  void finish(Replay& replay, uint64_t now_ms, VerifyReport& report) const;
+  Status check_state(const SerialEvidence& serial, const std::optional<SerialRecord>& replayed);
+  void finish(const Replay& replay, uint64_t now_ms, VerifyReport& report) const;
 };
 
-// The event at `index` as checked before when `tx` and `proof` are exactly
-// what was checked then; otherwise decodes and checks it in full.
-Result<const CheckedEvent*> CustodyVerifier::Impl::event(uint64_t index, const std::string& tx,
-                                                         const json& proof) {
+// The event as checked before when its leaf and proof are exactly what was
+// checked then; otherwise decodes and checks it in full.
+Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& evidence) {
+  const uint64_t index = evidence.index;
   auto it = checked.find(index);
-  if (it != checked.end() && it->second.tx == tx && it->second.proof == proof) {
+  if (it != checked.end() && it->second.evidence == evidence) {
     ++stats.events_reused;
     return &it->second;
   }
   ++stats.events_checked;
   auto where = [&] { return "event at index " + std::to_string(index); };
-  auto wire = base64_decode(tx);
-  if (!wire) return wire.status().context(where());
-  auto stx = SignedTransaction::decode(*wire);
+  auto stx = SignedTransaction::decode(evidence.leaf);
   if (!stx) return stx.status().context(where());
   stats.signatures += reaches_signature(consortium, stx->tx);
   if (Status st = check_signature(consortium, *stx); !st) return st.context(where());
-  auto hashes = parse_proof(proof);
-  if (!hashes) return hashes.status().context(where());
-  Status included = merkle::verify_inclusion(index, cp->checkpoint.size, merkle::leaf_hash(*wire),
-                                             *hashes, cp->checkpoint.root);
+  Status included =
+      merkle::verify_inclusion(index, cp->checkpoint.size, merkle::leaf_hash(evidence.leaf),
+                               evidence.proof, cp->checkpoint.root);
   if (!included) return included.context(where() + ": inclusion proof");
-  std::vector<std::string> serials = stx->tx.serials();
-  std::sort(serials.begin(), serials.end());
-  // Both texts proved the same leaf at `index`: keeping the newest is as sound.
+  // Both copies proved the same leaf at `index`: keeping the newest is as sound.
   auto& slot =
-      checked.insert_or_assign(index, CheckedEvent{tx, proof, std::move(*stx), std::move(serials)})
-          .first->second;
+      checked.insert_or_assign(index, CheckedEvent{evidence, std::move(*stx)}).first->second;
   return &slot;
 }
 
-// Checks one history entry (`index` from the entry or the batch's list),
-// then replays it.
-Status CustodyVerifier::Impl::check_entry(const json& index, const json& entry, Replay& replay,
-                                          std::vector<ChainRow>& rows) {
-  const json* tx = nullptr;
-  if (entry.is_object()) {
-    auto t = entry.find("tx");
-    if (t != entry.end() && t->is_string()) tx = &*t;
+// Checks and replays the serial's events, in log order.
+Status CustodyVerifier::Impl::replay(const HistoryEvidence& evidence, const SerialEvidence& serial,
+                                     Replay& replay, std::vector<ChainRow>& rows) {
+  for (uint64_t at : serial.indices) {
+    if (!rows.empty() && at <= rows.back().index) {
+      return Status::error("history events are not in log order");
+    }
+    const EventEvidence* e = evidence.event(at);
+    if (!e)
+      return Status::error("a history entry lacks tx or index (event " + std::to_string(at) + ")");
+    auto event = this->event(*e);
+    if (!event) return event.status();
+    ChainRow row;
+    row.index = at;
+    if (Status st = replay.apply(**event, at, row); !st) {
+      return st.context("event at index " + std::to_string(at));
+    }
+    rows.push_back(std::move(row));
   }
-  if (!tx || !is_whole(index)) return Status::error("a history entry lacks tx or index");
-  uint64_t at = index.get<uint64_t>();
-  if (!rows.empty() && at <= rows.back().index) {
-    return Status::error("history events are not in log order");
+  return Status::ok();
+}
+
+// What the replay of `serial`'s history gave against the state the
+// checkpoint commits to: the proven record must be exactly the replayed one
+// (an event left out changes its event count, latest event and more), and
+// a serial with no history must be proven absent.
+Status CustodyVerifier::Impl::check_state(const SerialEvidence& serial,
+                                          const std::optional<SerialRecord>& replayed) {
+  auto root = cp->checkpoint.state_root();
+  if (!root) return Status::error("the checkpoint commits to no state root");
+  if (!serial.has_state) {
+    return Status::error("the node's answer carries no state proof for serial " + serial.serial +
+                         ": its history cannot be shown complete");
   }
-  static const json kNone;
-  auto p = entry.find("proof");
-  auto event = this->event(at, tx->get_ref<const std::string&>(), p != entry.end() ? *p : kNone);
-  if (!event) return event.status();
-  ChainRow row;
-  row.index = at;
-  if (Status st = replay.apply(**event, row); !st) {
-    return st.context("event at index " + std::to_string(at));
+  auto proof = StateProof::decode(serial.state_proof);
+  if (!proof) return proof.status().context("the state proof of serial " + serial.serial);
+  ++stats.state_proofs;
+  if (!serial.state_record) {
+    CL_TRY(verify_state_absence(*root, serial.serial, *proof)
+               .context("the state proof of serial " + serial.serial));
+    if (replayed) {
+      return Status::error("the state map proves serial " + serial.serial +
+                           " absent, but its history registers it");
+    }
+    return Status::ok();
   }
-  rows.push_back(std::move(row));
+  CL_TRY(verify_state_presence(*root, serial.serial, *serial.state_record, *proof)
+             .context("the state proof of serial " + serial.serial));
+  auto committed = SerialRecord::decode(*serial.state_record);
+  if (!committed) return committed.status().context("the state record of serial " + serial.serial);
+  auto describe = [](const SerialRecord& r) {
+    return std::to_string(r.events) + " event(s), the latest at log index " +
+           std::to_string(r.last_index);
+  };
+  if (!replayed) {
+    return Status::error("the state map shows serial " + serial.serial + " registered (" +
+                         describe(*committed) +
+                         "), but the node gave no history for it: events were withheld");
+  }
+  if (*replayed != *committed) {
+    return Status::error("the history of serial " + serial.serial +
+                         " does not give its committed state: the state map shows " +
+                         describe(*committed) + ", the history's replay gives " +
+                         describe(*replayed) + ": events were withheld or altered");
+  }
   return Status::ok();
 }
 
@@ -624,12 +529,13 @@ bool CustodyVerifier::Impl::start(VerifyReport& report, uint64_t now_ms) const {
   return true;
 }
 
-void CustodyVerifier::Impl::finish(Replay& replay, uint64_t now_ms, VerifyReport& report) const {
-  if (!replay.state().registered) {
+void CustodyVerifier::Impl::finish(const Replay& replay, uint64_t now_ms,
+                                   VerifyReport& report) const {
+  if (!replay.record()) {
     add(report, Finding::not_registered, "no registration event for " + report.serial);
     return;
   }
-  judge(consortium, replay, now_ms, report);
+  judge(consortium, *replay.record(), replay.facts(), now_ms, report);
   std::stable_sort(report.findings.begin(), report.findings.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
 }
@@ -642,84 +548,52 @@ CustodyVerifier& CustodyVerifier::operator=(CustodyVerifier&&) noexcept = defaul
 
 const Result<VerifiedCheckpoint>& CustodyVerifier::checkpoint() const { return impl_->cp; }
 const VerifierStats& CustodyVerifier::stats() const { return impl_->stats; }
+const std::optional<SerialRecord>& CustodyVerifier::replayed() const { return impl_->replayed; }
 
-VerifyReport CustodyVerifier::verify(const std::string& serial, const std::optional<json>& history,
-                                     uint64_t now_ms) {
+VerifyReport CustodyVerifier::verify(const std::string& serial,
+                                     const Result<HistoryEvidence>& evidence, uint64_t now_ms) {
   VerifyReport report;
   report.serial = serial;
+  impl_->replayed.reset();
   if (!impl_->start(report, now_ms)) return report;
-  if (!history) {
-    add(report, Finding::not_registered, "serial " + serial + " has no events in the ledger");
+  if (!evidence) {
+    add(report, Finding::proof_failure, "the node's answer is malformed: " + evidence.reason());
     return report;
   }
-  const json& h = *history;
-  bool well_formed = h.is_object() && h.contains("size") && is_whole(h["size"]) &&
-                     h.contains("events") && h["events"].is_array();
-  if (!well_formed || h["size"].get<uint64_t>() != impl_->cp->checkpoint.size) {
-    add(report, Finding::proof_failure, "the history answer does not match the checkpoint's size");
-    return report;
-  }
-  static const json kNone;
-  Replay replay(impl_->consortium, serial, impl_->stats.signatures);
-  for (const auto& e : h["events"]) {
-    auto index = e.is_object() ? e.find("index") : e.end();
-    Status st = impl_->check_entry(index != e.end() ? *index : kNone, e, replay, report.chain);
-    if (!st) {
-      add(report, Finding::proof_failure, st.reason());
-      return report;
-    }
-  }
-  impl_->finish(replay, now_ms, report);
-  return report;
-}
-
-VerifyReport CustodyVerifier::verify_in_batch(const std::string& serial, const json& batch,
-                                              uint64_t now_ms) {
-  VerifyReport report;
-  report.serial = serial;
-  if (!impl_->start(report, now_ms)) return report;
-  static const json kNone = json::object();
-  auto field = [&](const json& j, const std::string& key) -> const json* {
-    if (!j.is_object()) return nullptr;
-    auto it = j.find(key);
-    return it != j.end() ? &*it : nullptr;
-  };
-  const json* histories = field(batch, "histories");
-  const json* indices = histories ? field(*histories, serial) : nullptr;
-  if (!indices) {
+  const SerialEvidence* mine = evidence->find(serial);
+  if (!mine) {
     add(report, Finding::proof_failure, "the node's answer lacks serial " + serial);
     return report;
   }
-  if (indices->is_null()) {
-    add(report, Finding::not_registered, "serial " + serial + " has no events in the ledger");
-    return report;
-  }
-  const json* size = field(batch, "size");
-  if (!size || !is_whole(*size) || size->get<uint64_t>() != impl_->cp->checkpoint.size ||
-      !indices->is_array()) {
+  if (evidence->size != impl_->cp->checkpoint.size) {
     add(report, Finding::proof_failure, "the history answer does not match the checkpoint's size");
     return report;
   }
-  const json* events = field(batch, "events");
   Replay replay(impl_->consortium, serial, impl_->stats.signatures);
-  for (const auto& index : *indices) {
-    const json* e = events && index.is_number_unsigned()
-                        ? field(*events, std::to_string(index.get<uint64_t>()))
-                        : nullptr;
-    Status st = impl_->check_entry(index, e ? *e : kNone, replay, report.chain);
-    if (!st) {
-      add(report, Finding::proof_failure, st.reason());
-      return report;
-    }
+  if (Status st = impl_->replay(*evidence, *mine, replay, report.chain); !st) {
+    add(report, Finding::proof_failure, st.reason());
+    return report;
+  }
+  // The history is complete only if its replay gives exactly the record
+  // the checkpoint's state map commits to (or the map proves it absent).
+  if (Status st = impl_->check_state(*mine, replay.record()); !st) {
+    add(report, Finding::proof_failure, st.reason());
+    return report;
+  }
+  impl_->replayed = replay.record();
+  if (!replay.record()) {
+    add(report, Finding::not_registered,
+        "the state map proves serial " + serial + " was never registered");
+    return report;
   }
   impl_->finish(replay, now_ms, report);
   return report;
 }
 
 VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
-                            const std::string& checkpoint_note, const std::optional<json>& history,
-                            uint64_t now_ms) {
-  return CustodyVerifier(consortium, checkpoint_note).verify(serial, history, now_ms);
+                            const std::string& checkpoint_note,
+                            const Result<HistoryEvidence>& evidence, uint64_t now_ms) {
+  return CustodyVerifier(consortium, checkpoint_note).verify(serial, evidence, now_ms);
 }
 
 }  // namespace chipledger

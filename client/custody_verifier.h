@@ -1,8 +1,8 @@
 // Checks a serial's evidence as fetched from any node, trusting only the
 // consortium file: the checkpoint's quorum of node signatures, every event's
-// author signature, its inclusion proof against the checkpoint root, the
-// serial's prev chain (and its unit's, while packed), and the custody rules
-// along the chain. Pure: no network; the verifier's clock is passed in.
+// author signature, its inclusion proof against the checkpoint root, and the
+// custody rules along the chain (the ledger's own engine: prev links,
+// authority, custody). Pure: no network; the verifier's clock is passed in.
 // The verdict is "ok" or names every finding (docs/verdicts.md).
 #pragma once
 
@@ -14,8 +14,10 @@
 #include <string_view>
 #include <vector>
 
+#include "client/custody_evidence.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
+#include "ledger/serial_record.h"
 
 namespace chipledger {
 
@@ -87,18 +89,23 @@ struct VerifierStats {
   uint64_t signatures = 0;      // signatures verified: note, event authors, chip attestations
   uint64_t events_checked = 0;  // entries decoded, signature and inclusion proof checked in full
   uint64_t events_reused = 0;   // entries identical to one already checked: replayed only
+  uint64_t state_proofs = 0;    // state map proofs checked (one per serial)
 };
 
 // Verifies any number of serials against ONE checkpoint note. The note's
 // quorum is checked once, at construction. Each event, keyed by its log
 // index, is decoded and its author signature and inclusion proof checked
 // once however many histories carry it: a later entry at that index reuses
-// the result only when its `tx` (base64) and `proof` are exactly the text
-// already checked; anything else is checked in full (so a different
-// transaction at an index already proven fails its inclusion proof). Each
-// serial's chain is still replayed and judged on its own: a report is the
-// one verify_custody gives for that serial. Not thread-safe; one per
-// checkpoint.
+// the result only when its leaf bytes and proof are exactly those already
+// checked; anything else is checked in full (so a different transaction at
+// an index already proven fails its inclusion proof). Each serial's events
+// are then replayed through the ledger's own custody engine
+// (ledger/custody_engine.h): the replay gives exactly the SerialRecord the
+// ledger stored, and an event the rules refuse is a proof-failure (the log
+// holds something the rules forbid). The verdict is judged on that record
+// plus what only the verifier tracks (the licenses its shipments went
+// under, judged by the trust file's export policy). A report is the one
+// verify_custody gives for that serial. Not thread-safe; one per checkpoint.
 class CustodyVerifier {
  public:
   CustodyVerifier(const Consortium& consortium, std::string_view checkpoint_note);
@@ -112,19 +119,17 @@ class CustodyVerifier {
   // refused there: that report is a stale-checkpoint, naming age and limit.
   const Result<VerifiedCheckpoint>& checkpoint() const;
 
-  // `history`: the node's answer to GET /v1/chips/SERIAL/history?size=N with
-  // N the checkpoint's size, or nullopt when the node had no events for it.
-  // `now_ms` is the verifier's clock (attestation age, time in transit).
-  VerifyReport verify(const std::string& serial, const std::optional<nlohmann::json>& history,
+  // `serial` from `evidence`: a node's answer decoded (decode_history,
+  // decode_histories in client/node_client.h), or why it could not be (a
+  // proof-failure). The answer must be at the checkpoint's size and list the
+  // serial (no events: not-registered). `now_ms` is the verifier's clock
+  // (attestation age, time in transit).
+  VerifyReport verify(const std::string& serial, const Result<HistoryEvidence>& evidence,
                       uint64_t now_ms);
 
-  // One serial of a POST /v1/histories answer `batch` (docs/api.md): its
-  // entry in `histories` lists its event indices (null: no events), each
-  // event's tx and proof are in `events`. Checked as verify() checks the
-  // same history in GET's shape. A serial the answer lacks is a
-  // proof-failure.
-  VerifyReport verify_in_batch(const std::string& serial, const nlohmann::json& batch,
-                               uint64_t now_ms);
+  // The record the latest verify() replayed for its serial: nullopt when
+  // it replayed none (no events, or the evidence failed before the end).
+  const std::optional<SerialRecord>& replayed() const;
 
   const VerifierStats& stats() const;
 
@@ -136,6 +141,6 @@ class CustodyVerifier {
 // One serial with a fresh CustodyVerifier: everything checked from scratch.
 VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
                             const std::string& checkpoint_note,
-                            const std::optional<nlohmann::json>& history, uint64_t now_ms);
+                            const Result<HistoryEvidence>& evidence, uint64_t now_ms);
 
 }  // namespace chipledger

@@ -1,5 +1,8 @@
 // Typed calls to a node's HTTP/JSON API (docs/api.md) for the CLI and tests.
 // Answers are parsed, never trusted: verification is custody_verifier's job.
+// History answers are decoded here into typed evidence (custody_evidence.h);
+// a malformed answer is an error saying what is wrong, which the verifier
+// reports as a proof-failure.
 #pragma once
 
 #include <memory>
@@ -8,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "client/custody_evidence.h"
 #include "client/http_client.h"
 #include "ledger/transaction.h"
 
@@ -31,6 +35,9 @@ class NodeClient {
   Result<std::string> ledger_id();
   // nullopt when the node says the serial is not registered (404).
   Result<std::optional<nlohmann::json>> chip(const std::string& serial);
+  // The answer to GET /v1/chips/SERIAL/history: the history, or for a
+  // serial the node says is not registered its 404 answer when that carries
+  // a state (an absence proof; no "events"), else nullopt.
   Result<std::optional<nlohmann::json>> history(const std::string& serial,
                                                 std::optional<uint64_t> size);
   // POST /v1/histories: many serials' event indices at log size `size`,
@@ -55,5 +62,13 @@ class NodeClient {
 };
 
 std::string percent_encode_serial(std::string_view serial);
+
+// GET /v1/chips/SERIAL/history?size=SIZE's answer (nullopt: the node's 404,
+// no events: then the evidence lists the serial with no events at `size`).
+Result<HistoryEvidence> decode_history(const std::string& serial,
+                                       const std::optional<nlohmann::json>& answer, uint64_t size);
+// POST /v1/histories's answer: each serial's indices (null: no events) and
+// each event once, keyed by its index.
+Result<HistoryEvidence> decode_histories(const nlohmann::json& answer);
 
 }  // namespace chipledger

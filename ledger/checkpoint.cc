@@ -31,6 +31,20 @@ Result<uint64_t> parse_size(std::string_view s) {
 
 }  // namespace
 
+std::optional<Hash> Checkpoint::state_root() const {
+  constexpr std::string_view kPrefix = "state-root ";
+  std::optional<Hash> found;
+  for (const auto& line : extensions) {
+    if (line.rfind(kPrefix, 0) != 0) continue;
+    auto bytes = base64_decode(std::string_view(line).substr(kPrefix.size()));
+    if (found || !bytes || bytes->size() != 32) return std::nullopt;  // twice, or malformed
+    Hash h;
+    std::copy(bytes->begin(), bytes->end(), h.begin());
+    found = h;
+  }
+  return found;
+}
+
 std::string Checkpoint::text() const {
   std::string out = origin + "\n" + std::to_string(size) + "\n" + base64_encode(root) + "\n";
   for (const auto& e : extensions) out += e + "\n";
@@ -78,9 +92,9 @@ Result<uint64_t> verify_node_cosignature(const Consortium& consortium, std::stri
   }
   auto time = verify_cosignature(text, sig, NoteVerifier{node->id, node->key});
   if (!time) {
-    return Result<uint64_t>::error("the signature by " + sig.name +
-                                   " does not verify against its key in the consortium: " +
-                                   time.reason());
+    return Result<uint64_t>::error(
+        "the signature by " + sig.name +
+        " does not verify against its key in the consortium: " + time.reason());
   }
   return time;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct Checkpoint {
 
   std::string text() const;  // "origin\nsize\nbase64(root)\n[ext\n...]"
   static Result<Checkpoint> parse(std::string_view text);
+  // The state map's root: the "state-root <base64>" extension line
+  // (docs/checkpoint.md); nullopt when absent or malformed.
+  std::optional<Hash> state_root() const;
 };
 
 // Cosigns the checkpoint as node `node_id` at `time_seconds` (POSIX) and

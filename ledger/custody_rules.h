@@ -4,6 +4,13 @@
 // understands. No I/O, clocks or threads: every node replays it identically.
 // Signatures are checked by check_signature, separately, so a node verifies
 // each transaction's signature exactly once. Rules: docs/rules.md.
+// Each serial's new record is decided by the custody engine (apply_event,
+// ledger/custody_engine.h), the same function a verifier replays; here are
+// only the checks that need the whole ledger state: replay, the signed time
+// against the block's time, a license's id being new and its quantity left,
+// the attested checkpoint being the ledger's own and recent, an
+// attestation's chip signatures all covered, and the chips already in a
+// unit not flagged when more are packed into it.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +20,7 @@
 #include <vector>
 
 #include "ledger/consortium.h"
+#include "ledger/custody_engine.h"
 #include "ledger/license_record.h"
 #include "ledger/serial_record.h"
 #include "ledger/transaction.h"
@@ -56,10 +64,5 @@ Status check_signature(const Consortium& consortium, const SignedTransaction& tx
 Result<Effects> apply_rules(const Consortium& consortium, const StateView& state,
                             const SignedTransaction& tx, uint64_t block_time_ms,
                             uint64_t log_index);
-
-// "export", "re-export" or "in-country" for a transfer shipping to `ship_to`
-// of a chip last located in `location` and registered in `origin`.
-std::string_view transfer_kind(std::string_view origin, std::string_view location,
-                               std::string_view ship_to);
 
 }  // namespace chipledger

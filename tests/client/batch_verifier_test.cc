@@ -62,7 +62,8 @@ struct Pallets {
     return histories_json(*ledger, which, cp.size);
   }
   VerifyReport fresh(const std::string& serial) const {
-    return verify_custody(tc->consortium, serial, note, history(serial), kVerifyNow);
+    return verify_custody(tc->consortium, serial, note, history_evidence(serial, history(serial)),
+                          kVerifyNow);
   }
 };
 
@@ -94,7 +95,7 @@ TEST_CASE("a CustodyVerifier gives the reports of fresh verify_custody, each eve
     REQUIRE(v.checkpoint());
     REQUIRE(v.stats().signatures == 3);  // the note's three signatures, once
     for (const auto& s : serials) {
-      VerifyReport cached = v.verify(s, w.history(s), kVerifyNow);
+      VerifyReport cached = verify(v, s, w.history(s), kVerifyNow);
       INFO(s << ": " << describe(cached));
       REQUIRE(cached.to_json() == w.fresh(s).to_json());
       if (s != "NOPE") require_evidence_checks(cached);
@@ -107,7 +108,7 @@ TEST_CASE("a CustodyVerifier gives the reports of fresh verify_custody, each eve
     CustodyVerifier v(w.tc->consortium, w.note);
     json batch = w.batch(serials);
     for (const auto& s : serials) {
-      VerifyReport cached = v.verify_in_batch(s, batch, kVerifyNow);
+      VerifyReport cached = verify_in_batch(v, s, batch, kVerifyNow);
       INFO(s << ": " << describe(cached));
       REQUIRE(cached.to_json() == w.fresh(s).to_json());
     }
@@ -115,18 +116,18 @@ TEST_CASE("a CustodyVerifier gives the reports of fresh verify_custody, each eve
     REQUIRE(v.stats().signatures == 3 + w.distinct_events);
     // A second answer (as the next chunk of a CSV would bring) reuses it all.
     json again = w.batch({"P0-3", "P1-7"});
-    REQUIRE(v.verify_in_batch("P1-7", again, kVerifyNow).to_json() == w.fresh("P1-7").to_json());
+    REQUIRE(verify_in_batch(v, "P1-7", again, kVerifyNow).to_json() == w.fresh("P1-7").to_json());
     REQUIRE(v.stats().events_checked == w.distinct_events);
   }
   SECTION("the verdicts are each serial's own") {
     CustodyVerifier v(w.tc->consortium, w.note);
     json batch = w.batch(serials);
-    REQUIRE(v.verify_in_batch("P0-0", batch, kVerifyNow).holder == "dist");
-    REQUIRE(v.verify_in_batch("P0-9", batch, kVerifyNow).holder == "maker");
-    VerifyReport transit = v.verify_in_batch("P1-0", batch, kVerifyNow);
+    REQUIRE(verify_in_batch(v, "P0-0", batch, kVerifyNow).holder == "dist");
+    REQUIRE(verify_in_batch(v, "P0-9", batch, kVerifyNow).holder == "maker");
+    VerifyReport transit = verify_in_batch(v, "P1-0", batch, kVerifyNow);
     REQUIRE(transit.status == "in-transit");
     REQUIRE(transit.verdict() == "in-transit");
-    REQUIRE(v.verify_in_batch("NOPE", batch, kVerifyNow).verdict() == "not-registered");
+    REQUIRE(verify_in_batch(v, "NOPE", batch, kVerifyNow).verdict() == "not-registered");
   }
 }
 
@@ -135,48 +136,48 @@ TEST_CASE("a tampered copy of an event already verified is still a proof failure
   Pallets w;
   // P0-1 shares the register event at index 0 with P0-0, verified first.
   CustodyVerifier v(w.tc->consortium, w.note);
-  require_evidence_checks(v.verify("P0-0", w.history("P0-0"), kVerifyNow));
+  require_evidence_checks(verify(v, "P0-0", w.history("P0-0"), kVerifyNow));
   json h = *w.history("P0-1");
   REQUIRE(h["events"][0]["index"] == 0);
   uint64_t checked = v.stats().events_checked;
 
   SECTION("its signature altered") {
     h["events"][0]["tx"] = flip_signature(h["events"][0]["tx"].get<std::string>());
-    REQUIRE_THAT(proof_failure(v.verify("P0-1", h, kVerifyNow)), Catch::Contains("signature"));
+    REQUIRE_THAT(proof_failure(verify(v, "P0-1", h, kVerifyNow)), Catch::Contains("signature"));
   }
   SECTION("its proof altered") {
     std::string p = h["events"][0]["proof"][0].get<std::string>();
     p[0] = p[0] == '0' ? '1' : '0';
     h["events"][0]["proof"][0] = p;
-    REQUIRE_THAT(proof_failure(v.verify("P0-1", h, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify(v, "P0-1", h, kVerifyNow)),
                  Catch::Contains("inclusion proof"));
   }
   SECTION("its proof cut short") {
     h["events"][0]["proof"].erase(0);
-    proof_failure(v.verify("P0-1", h, kVerifyNow));
+    proof_failure(verify(v, "P0-1", h, kVerifyNow));
   }
   SECTION("another validly signed registration at the same index") {
     auto other = register_tx(*w.tc, {"P0-1", "P0-2"}, kT0 + 7);
     h["events"][0]["tx"] = base64_encode(other.wire());
-    REQUIRE_THAT(proof_failure(v.verify("P0-1", h, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify(v, "P0-1", h, kVerifyNow)),
                  Catch::Contains("inclusion proof"));
   }
   SECTION("another event of the log, already proven at its own index") {
     json h0 = *w.history("P0-0");
     h["events"][2]["tx"] = h0["events"][2]["tx"];  // P0-0's accept in place of P0-1's
-    REQUIRE_THAT(proof_failure(v.verify("P0-1", h, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify(v, "P0-1", h, kVerifyNow)),
                  Catch::Contains("inclusion proof"));
   }
   SECTION("in a POST /v1/histories answer") {
     json batch = w.batch({"P0-1", "P0-2"});
     std::string& tx = batch["events"]["0"]["tx"].get_ref<std::string&>();
     tx = flip_signature(tx);
-    proof_failure(v.verify_in_batch("P0-1", batch, kVerifyNow));
-    proof_failure(v.verify_in_batch("P0-2", batch, kVerifyNow));
+    proof_failure(verify_in_batch(v, "P0-1", batch, kVerifyNow));
+    proof_failure(verify_in_batch(v, "P0-2", batch, kVerifyNow));
   }
   REQUIRE(v.stats().events_checked > checked);  // checked in full, not reused
   // The honest copy still verifies: a failure leaves nothing behind.
-  VerifyReport honest = v.verify("P0-1", w.history("P0-1"), kVerifyNow);
+  VerifyReport honest = verify(v, "P0-1", w.history("P0-1"), kVerifyNow);
   REQUIRE(honest.to_json() == w.fresh("P0-1").to_json());
 }
 
@@ -185,11 +186,11 @@ TEST_CASE("a CustodyVerifier over a bad checkpoint fails every serial", "[batch-
   CustodyVerifier v(w.tc->consortium, note_for(w.cp, {{w.tc->node_id(0), &w.tc->node_key(0)}}));
   REQUIRE_FALSE(v.checkpoint());
   REQUIRE(v.stats().signatures == 1);
-  REQUIRE_THAT(proof_failure(v.verify("P0-0", w.history("P0-0"), kVerifyNow)),
+  REQUIRE_THAT(proof_failure(verify(v, "P0-0", w.history("P0-0"), kVerifyNow)),
                Catch::Contains("quorum is 2"));
   json batch = w.batch({"P0-0"});
-  proof_failure(v.verify_in_batch("P0-0", batch, kVerifyNow));
-  proof_failure(v.verify_in_batch("NOPE", batch, kVerifyNow));
+  proof_failure(verify_in_batch(v, "P0-0", batch, kVerifyNow));
+  proof_failure(verify_in_batch(v, "NOPE", batch, kVerifyNow));
   REQUIRE(v.stats().events_checked == 0);
 }
 
@@ -199,34 +200,34 @@ TEST_CASE("a POST /v1/histories answer that does not fit is a proof failure", "[
   json batch = w.batch({"P0-0", "P0-1", "NOPE"});
 
   SECTION("a serial it lacks") {
-    REQUIRE_THAT(proof_failure(v.verify_in_batch("P0-5", batch, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify_in_batch(v, "P0-5", batch, kVerifyNow)),
                  Catch::Contains("lacks serial P0-5"));
   }
   SECTION("another size") {
     batch["size"] = w.cp.size - 1;
-    REQUIRE_THAT(proof_failure(v.verify_in_batch("P0-0", batch, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify_in_batch(v, "P0-0", batch, kVerifyNow)),
                  Catch::Contains("size"));
   }
   SECTION("an index without its event") {
     batch["events"].erase("0");
-    REQUIRE_THAT(proof_failure(v.verify_in_batch("P0-0", batch, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify_in_batch(v, "P0-0", batch, kVerifyNow)),
                  Catch::Contains("lacks tx or index"));
   }
   SECTION("an index of another serial's event") {
     batch["histories"]["P0-0"][1] = batch["histories"]["P0-1"][1];
-    proof_failure(v.verify_in_batch("P0-0", batch, kVerifyNow));
+    proof_failure(verify_in_batch(v, "P0-0", batch, kVerifyNow));
   }
   SECTION("an event dropped from a serial's list") {
     batch["histories"]["P0-0"].erase(1);
-    REQUIRE_THAT(proof_failure(v.verify_in_batch("P0-0", batch, kVerifyNow)),
+    REQUIRE_THAT(proof_failure(verify_in_batch(v, "P0-0", batch, kVerifyNow)),
                  Catch::Contains("prev chain"));
   }
   SECTION("indices out of order") {
     std::swap(batch["histories"]["P0-0"][1], batch["histories"]["P0-0"][2]);
-    proof_failure(v.verify_in_batch("P0-0", batch, kVerifyNow));
+    proof_failure(verify_in_batch(v, "P0-0", batch, kVerifyNow));
   }
   SECTION("no events: not registered") {
-    REQUIRE(v.verify_in_batch("NOPE", batch, kVerifyNow).verdict() == "not-registered");
+    REQUIRE(verify_in_batch(v, "NOPE", batch, kVerifyNow).verdict() == "not-registered");
   }
 }
 

@@ -67,7 +67,8 @@ struct World {
   }
   VerifyReport verify(const std::string& serial, const std::string& note,
                       const std::optional<json>& history) const {
-    return verify_custody(tc->consortium, serial, note, history, kVerifyNow);
+    return verify_custody(tc->consortium, serial, note, history_evidence(serial, history),
+                          kVerifyNow);
   }
 };
 
@@ -204,8 +205,9 @@ TEST_CASE("a transfer not accepted for over max_transit_hours: in-transit, exit 
 
   // A transit shorter than the policy's limit is reported with its
   // duration, not as a finding: the chip is simply not installed yet.
-  VerifyReport recent = verify_custody(w.tc->consortium, "SN2", w.note(), w.history("SN2"),
-                                       kT0 + 2 + 5 * 3600 * 1000);
+  VerifyReport recent =
+      verify_custody(w.tc->consortium, "SN2", w.note(), history_evidence("SN2", w.history("SN2")),
+                     kT0 + 2 + 5 * 3600 * 1000);
   INFO(describe(recent));
   REQUIRE(finding_names(recent) == std::vector<std::string>{"not-installed"});
   REQUIRE(recent.in_transit_for_ms == 5 * 3600 * 1000);
@@ -486,12 +488,12 @@ TEST_CASE("a checkpoint older than max_checkpoint_age is a stale-checkpoint for 
     REQUIRE(v.checkpoint());
     for (const std::string serial : {"SN1", "SN2", "SN3", "NOPE"}) {
       INFO(serial);
-      stale_checkpoint(v.verify(serial, history_json(*w.ledger, serial, w.cp.size), kVerifyNow));
+      stale_checkpoint(verify(v, serial, history_json(*w.ledger, serial, w.cp.size), kVerifyNow));
       stale_checkpoint(
-          v.verify_in_batch(serial, histories_json(*w.ledger, {serial}, w.cp.size), kVerifyNow));
+          verify_in_batch(v, serial, histories_json(*w.ledger, {serial}, w.cp.size), kVerifyNow));
     }
     // The same verifier at an earlier clock finds it fresh.
-    require_evidence_checks(v.verify("SN1", h, kVerifyNow - 200'000));
+    require_evidence_checks(verify(v, "SN1", h, kVerifyNow - 200'000));
   }
   SECTION("a stricter trust file's policy decides") {
     auto j = json::parse(tc.consortium.to_json());
@@ -499,7 +501,8 @@ TEST_CASE("a checkpoint older than max_checkpoint_age is a stale-checkpoint for 
     Consortium strict_trust = must(Consortium::from_json(j.dump()));
     CHECK(strict_trust.policy().max_checkpoint_age_ms == 10'000);
     VerifyReport r =
-        verify_custody(strict_trust, "SN1", at(kNowS - 11, kNowS - 11, kNowS), h, kVerifyNow);
+        verify_custody(strict_trust, "SN1", at(kNowS - 11, kNowS - 11, kNowS),
+                       history_evidence("SN1", h), kVerifyNow);
     CHECK_THAT(stale_checkpoint(r), Catch::Contains("11 s old") && Catch::Contains("allows 10 s"));
   }
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/custody_verifier.h"
+#include "client/node_client.h"
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction_json.h"
@@ -18,13 +19,26 @@
 
 namespace chipledger::testing {
 
-// GET /v1/chips/SERIAL/history?size=S as node/api.cc answers it (nullopt:
-// the node's 404).
+// GET /v1/chips/SERIAL/history?size=S as node/api.cc answers it (for a
+// serial with no events, the node's 404 answer with its absence proof).
+inline nlohmann::json state_json(const Ledger& ledger, const std::string& serial, uint64_t size) {
+  using nlohmann::json;
+  auto state = must(ledger.state_proof(serial, size));
+  return json{{"record", state.record ? json(base64_encode(as_bytes(*state.record))) : json()},
+              {"proof", hex_encode(state.proof.encode())}};
+}
+
 inline std::optional<nlohmann::json> history_json(const Ledger& ledger, const std::string& serial,
                                                   uint64_t size) {
   using nlohmann::json;
   auto indices = must(ledger.history(serial, size));
-  if (indices.empty()) return std::nullopt;
+  if (indices.empty()) {
+    // The 404 answer: the state map's absence proof.
+    return json{{"error", "serial " + serial + " has no events in the first " +
+                              std::to_string(size) + " log entries"},
+                {"size", size},
+                {"state", state_json(ledger, serial, size)}};
+  }
   auto root = must(ledger.root_at(size));
   json events = json::array();
   for (uint64_t index : indices) {
@@ -38,7 +52,11 @@ inline std::optional<nlohmann::json> history_json(const Ledger& ledger, const st
                       {"event", transaction_view(stx.tx)},
                       {"proof", proof}});
   }
-  return json{{"serial", serial}, {"size", size}, {"root", hex_encode(root)}, {"events", events}};
+  return json{{"serial", serial},
+              {"size", size},
+              {"root", hex_encode(root)},
+              {"events", events},
+              {"state", state_json(ledger, serial, size)}};
 }
 
 // POST /v1/histories for `serials` at `size` as node/api.cc answers it: each
@@ -48,9 +66,11 @@ inline nlohmann::json histories_json(const Ledger& ledger, const std::vector<std
   using nlohmann::json;
   json histories = json::object();
   json events = json::object();
+  json states = json::object();
   for (const auto& serial : serials) {
     auto indices = must(ledger.history(serial, size));
     histories[serial] = indices.empty() ? json() : json(indices);
+    states[serial] = state_json(ledger, serial, size);
     for (uint64_t index : indices) {
       std::string key = std::to_string(index);
       if (events.contains(key)) continue;
@@ -66,7 +86,32 @@ inline nlohmann::json histories_json(const Ledger& ledger, const std::vector<std
   return json{{"size", size},
               {"root", hex_encode(must(ledger.root_at(size)))},
               {"histories", histories},
+              {"states", states},
               {"events", events}};
+}
+
+// The typed evidence of a GET history answer (as BatchVerifier decodes it).
+inline Result<HistoryEvidence> history_evidence(const std::string& serial,
+                                                const std::optional<nlohmann::json>& answer,
+                                                uint64_t size = 0) {
+  return decode_history(serial, answer, size);
+}
+
+// The ledger's own evidence for `serial` at `size`, through the API's JSON.
+inline Result<HistoryEvidence> history_evidence(const Ledger& ledger, const std::string& serial,
+                                                uint64_t size) {
+  return decode_history(serial, history_json(ledger, serial, size), size);
+}
+
+// A CustodyVerifier given a GET history answer or a POST /v1/histories
+// answer, decoded as BatchVerifier decodes them.
+inline VerifyReport verify(CustodyVerifier& v, const std::string& serial,
+                           const std::optional<nlohmann::json>& answer, uint64_t now) {
+  return v.verify(serial, decode_history(serial, answer, 0), now);
+}
+inline VerifyReport verify_in_batch(CustodyVerifier& v, const std::string& serial,
+                                    const nlohmann::json& batch, uint64_t now) {
+  return v.verify(serial, decode_histories(batch), now);
 }
 
 // When note_for's signatures are made unless told otherwise (POSIX seconds):

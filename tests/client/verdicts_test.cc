@@ -155,7 +155,7 @@ struct Story {
     Checkpoint cp{tc->ledger_id, size, must(ledger->root_at(size)), {}};
     std::string note = note_for(cp, {{tc->node_id(), &tc->node_key()}}, now / 1000);
     return verify_custody(trust ? *trust : tc->consortium, serial, note,
-                          history_json(*ledger, serial, size), now);
+                          history_evidence(*ledger, serial, size), now);
   }
 };
 
@@ -287,6 +287,44 @@ TEST_CASE("ok: a licensed export to a restricted destination", "[verifier][verdi
   s.hand_over("maker", "GPU-2", "dist", "NL");
   s.refused(s.transfer("dist", "GPU-2", "op", "AE", "LIC-AE-1"),
             "license LIC-AE-1 has 0 chip(s) left; the transfer needs 1");
+}
+
+TEST_CASE("a license's expiry is judged on the transfer's signed time by ledger and verifier alike",
+          "[verifier][verdict][license][time]") {
+  // Once the ledger judged expiry on its block's time and the verifier on
+  // the signed time, so a shipment signed after the expiry but in an
+  // earlier block was accepted and then reported unlicensed-export. Both now
+  // run the one engine on the signed time, which the inclusion proof covers.
+  Story s;
+  s.register_chips({"GPU-1", "GPU-2"});
+  s.hand_over("maker", "GPU-1", "dist", "NL");
+  s.hand_over("maker", "GPU-2", "dist", "NL");
+  Transaction lic = s.tx("reg", TxType::license);
+  lic.license = {"LIC-AE-1", "dist", "op", "H100", "", 2, "AE", s.t + 60 * kSecond};
+  s.ok(lic);
+  const uint64_t expiry = s.t - kSecond + 60 * kSecond;
+
+  // Signed a second before the expiry, in a block four minutes after it.
+  Transaction in_time = s.transfer("dist", "GPU-1", "op", "AE", "LIC-AE-1");
+  in_time.time_ms = expiry - kSecond;
+  auto out = must(
+      s.ledger->apply_block({PendingTx{sign(*s.tc, in_time), false}}, expiry + 4 * 60 * kSecond));
+  REQUIRE(out[0].accepted);
+  CHECK(s.record("GPU-1").transit_since_ms == expiry - kSecond);
+  s.t = expiry + 5 * 60 * kSecond;
+  s.ok(s.on("op", TxType::accept, "GPU-1"));
+  s.install("GPU-1", "AE");
+  s.attest("GPU-1");
+  VerifyReport r = s.verify("GPU-1", s.t + kHour);
+  require_findings(r, {}, 0);
+  CHECK(r.licenses == std::vector<std::string>{"LIC-AE-1"});
+
+  // Signed a second after the expiry, in a block before it: refused.
+  Transaction late = s.transfer("dist", "GPU-2", "op", "AE", "LIC-AE-1");
+  late.time_ms = expiry + kSecond;
+  out = must(s.ledger->apply_block({PendingTx{sign(*s.tc, late), false}}, expiry - 60 * kSecond));
+  REQUIRE_FALSE(out[0].accepted);
+  CHECK_THAT(out[0].reason, Catch::Contains("license LIC-AE-1 has expired"));
 }
 
 TEST_CASE("not-registered (11): the node has no event for the serial", "[verifier][verdict]") {
@@ -484,9 +522,9 @@ TEST_CASE("proof-failure (10): evidence that does not check against the trust fi
     json events = h["events"];
     events.erase(events.size() - 2);  // the install: the attestation's prev no longer links
     h["events"] = events;
-    VerifyReport r =
-        verify_custody(s.tc->consortium, "GPU-1",
-                       note_for(cp, {{s.tc->node_id(), &s.tc->node_key()}}, now / 1000), h, now);
+    VerifyReport r = verify_custody(
+        s.tc->consortium, "GPU-1", note_for(cp, {{s.tc->node_id(), &s.tc->node_key()}}, now / 1000),
+        history_evidence("GPU-1", h), now);
     require_findings(r, {"proof-failure"}, 10);
     CHECK_THAT(r.findings[0].second, Catch::Contains("prev chain"));
   }

@@ -208,7 +208,7 @@ TEST_CASE("story: an export to a restricted destination is refused, then license
   Argv to_ae =
       Argv{"transfer"} + s.as("distributor") + Argv{"--to", "cloud-east", "--ship-to", "AE"};
   s.refused(to_ae + chips,
-            "a transfer of 4 controlled chip(s) (H100-SXM5, 3A090) to AE, a restricted "
+            "a transfer of controlled chip GPU-0001 (H100-SXM5, 3A090) to AE, a restricted "
             "destination, needs an export license; none was named");
 
   Argv lic = Argv{"license",     "--id",          "EXP-1",   "--exporter", "distributor",

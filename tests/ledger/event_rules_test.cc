@@ -300,7 +300,7 @@ TEST_CASE("a controlled chip to a restricted destination needs a license, which 
   w.ok(w.tc.register_tx("maker", {"SN1", "SN2", "SN3"}));
   // The recipient's country (AE) is restricted, whatever the ship-to says.
   require_refused(w.apply(w.transfer("maker", "SN1", "east", "SG")),
-                  "a transfer of 1 controlled chip(s) (H100, 3A090) to AE, a restricted "
+                  "a transfer of controlled chip SN1 (H100, 3A090) to AE, a restricted "
                   "destination, needs an export license; none was named");
   Transaction t = w.transfer("maker", "SN1", "east", "AE");
   t.license_id = "L1";
@@ -409,4 +409,34 @@ TEST_CASE("a flag or report of a unit applies to every chip inside it", "[rules]
   CHECK_FALSE(w.record("CHIP0").flagged);
   CHECK(w.record("CHIP0").open_reports == 0);
   w.ok(w.transfer("maker", "SRV1", "dist", "SG"));
+}
+
+TEST_CASE("the rules judge times on the transaction's signed time, not the block's",
+          "[rules][license][time]") {
+  // A license valid for a transfer signed before its expiry, though the
+  // block that carries it is after the expiry (within the clock skew); and
+  // one signed after its expiry refused though the block is before it.
+  RulesWorld w;
+  w.ok(w.tc.register_tx("maker", {"SN1", "SN2"}));
+  Transaction lic = license_tx(w.tc, "L1", 2);
+  lic.license.expiry_ms = kNow + 60 * 1000;
+  w.ok(lic);
+  Transaction before_expiry = w.transfer("maker", "SN1", "east", "AE");
+  before_expiry.license_id = "L1";
+  before_expiry.time_ms = kNow + 59 * 1000;
+  w.ok(before_expiry, kNow + 5 * 60 * 1000);  // block 4 min after the expiry
+  // The transit starts at the signed time: what a verifier can prove.
+  CHECK(w.record("SN1").transit_since_ms == kNow + 59 * 1000);
+  CHECK(w.record("SN1").last_time_ms == kNow + 59 * 1000);
+
+  Transaction after_expiry = w.transfer("maker", "SN2", "east", "AE");
+  after_expiry.license_id = "L1";
+  after_expiry.time_ms = kNow + 61 * 1000;
+  require_refused(w.apply(after_expiry, kNow), "license L1 has expired");
+
+  // A license's own expiry is judged against its signed time too.
+  Transaction late = license_tx(w.tc, "L2", 1);
+  late.time_ms = kNow + 5 * 60 * 1000;
+  late.license.expiry_ms = kNow + 4 * 60 * 1000;
+  require_refused(w.apply(late, kNow), "expires in the past");
 }
