@@ -407,10 +407,16 @@ TEST_CASE("a RocksDB ledger reopens with the same state map, also across depth r
 // (CHIPLEDGER_STATE_PRELOAD serials first, default 200,000, 10,000 per block).
 namespace {
 
-[[gnu::noinline]] void measured_block(Ledger& l, std::vector<PendingTx> txs) {
+void apply_checked(Ledger& l, std::vector<PendingTx> txs) {
   auto out = l.apply_block(std::move(txs), kNow);
   REQUIRE(out);
   for (const auto& o : *out) REQUIRE(o.accepted);
+}
+[[gnu::noinline]] void measured_block_register(Ledger& l, std::vector<PendingTx> txs) {
+  apply_checked(l, std::move(txs));
+}
+[[gnu::noinline]] void measured_block_transfers(Ledger& l, std::vector<PendingTx> txs) {
+  apply_checked(l, std::move(txs));
 }
 
 std::vector<PendingTx> checked(std::vector<SignedTransaction> txs) {
@@ -427,8 +433,12 @@ TEST_CASE("apply_block instruction counts with the state map", "[.state-callgrin
   uint64_t preload = 200000;
   if (const char* env = std::getenv("CHIPLEDGER_STATE_PRELOAD"))
     preload = std::strtoull(env, nullptr, 10);
+  StateMap::Options o;
+  if (const char* env = std::getenv("CHIPLEDGER_STATE_CACHE")) {
+    o.bucket_cache_bytes = std::strtoull(env, nullptr, 10);
+  }
   auto l = std::move(
-      *Ledger::open(std::move(*RocksStore::open((dir.path / "db").string())), tc.consortium));
+      *Ledger::open(std::move(*RocksStore::open((dir.path / "db").string())), tc.consortium, o));
   for (uint64_t i = 0; i < preload; i += 10000) {
     auto block = checked({tc.sign(tc.register_tx("maker", names("P-", i, 10000)))});
     auto out = l->apply_block(std::move(block), kNow);
@@ -436,11 +446,11 @@ TEST_CASE("apply_block instruction counts with the state map", "[.state-callgrin
   }
   // One register block of 10,000 new serials (one transaction), then one
   // block of 1,000 transfers of distinct serials.
-  measured_block(*l, checked({tc.sign(tc.register_tx("maker", names("NEW-", 0, 10000)))}));
+  measured_block_register(*l, checked({tc.sign(tc.register_tx("maker", names("NEW-", 0, 10000)))}));
   std::vector<SignedTransaction> transfers;
   for (uint64_t i = 0; i < 1000; ++i)
     transfers.push_back(transfer_tx(*l, tc, "P-" + std::to_string(i * 7)));
-  measured_block(*l, checked(std::move(transfers)));
+  measured_block_transfers(*l, checked(std::move(transfers)));
   WARN("state map depth " << l->state_map().depth() << " at " << l->state_map().leaf_count()
                           << " leaves");
 }
