@@ -96,7 +96,8 @@ void fold_up(StateMap::Levels& lv) {
 }
 
 // The arrays of depth D from one scan of the state column.
-Result<StateMap::Levels> build_levels(const KvStore& store, int depth) {
+Result<StateMap::Levels> build_levels(const KvStore& store, int depth,
+                                      StateMap::BucketCache* fill) {
   StateMap::Levels lv;
   lv.depth = depth;
   for (int d = 0; d <= depth; ++d) {
@@ -112,6 +113,7 @@ Result<StateMap::Levels> build_levels(const KvStore& store, int depth) {
     lv.hash[du][current] = v.first;
     lv.count[du][current] = v.second;
     lv.leaves += bucket.size();
+    if (fill != nullptr && !fill->full()) fill->put(current, bucket);
     bucket.clear();
   };
   Status bad = Status::ok();
@@ -162,6 +164,39 @@ Result<uint64_t> build_column(KvStore& store) {
 
 }  // namespace
 
+const std::vector<StateLeaf>* StateMap::BucketCache::find(uint64_t bucket) {
+  auto it = map_.find(bucket);
+  if (it == map_.end()) return nullptr;
+  order_.splice(order_.begin(), order_, it->second.second);
+  return &it->second.first;
+}
+
+void StateMap::BucketCache::put(uint64_t bucket, std::vector<StateLeaf> leaves) {
+  if (budget_ == 0) return;
+  auto [it, fresh] = map_.try_emplace(bucket);
+  if (fresh) {
+    order_.push_front(bucket);
+    it->second.second = order_.begin();
+  } else {
+    bytes_ -= cost(it->second.first);
+    order_.splice(order_.begin(), order_, it->second.second);
+  }
+  bytes_ += cost(leaves);
+  it->second.first = std::move(leaves);
+  while (bytes_ > budget_ && !order_.empty()) {
+    auto oldest = map_.find(order_.back());
+    bytes_ -= cost(oldest->second.first);
+    map_.erase(oldest);
+    order_.pop_back();
+  }
+}
+
+void StateMap::BucketCache::clear() {
+  map_.clear();
+  order_.clear();
+  bytes_ = 0;
+}
+
 int StateMap::depth_for(uint64_t leaves) const {
   int d = 0;
   while ((uint64_t{8} << d) < leaves && d < kDepthLimit) ++d;
@@ -187,7 +222,7 @@ Result<std::unique_ptr<StateMap>> StateMap::open(KvStore& store, uint64_t size, 
     if (!any) expected = 0;
   }
   if (expected) {
-    auto lv = build_levels(store, map->depth_for(*expected));
+    auto lv = build_levels(store, map->depth_for(*expected), &map->cache_);
     if (!lv) return lv.status().context("reading the state map");
     if (lv->leaves == *expected) {
       map->levels_ = std::move(*lv);
@@ -197,7 +232,8 @@ Result<std::unique_ptr<StateMap>> StateMap::open(KvStore& store, uint64_t size, 
   }
   auto n = build_column(store);
   if (!n) return n.status().context("building the state map from the serial records");
-  auto lv = build_levels(store, map->depth_for(*n));
+  map->cache_.clear();
+  auto lv = build_levels(store, map->depth_for(*n), &map->cache_);
   if (!lv) return lv.status().context("reading the state map");
   map->levels_ = std::move(*lv);
   map->size_ = size;
@@ -219,15 +255,23 @@ Result<StateMap::Update> StateMap::prepare(const std::vector<Change>& changes, u
     by_key[state_key(c.serial)] = state_value_hash(c.record);
     undo.records.try_emplace(c.serial, c.old_record);  // the first one's old is the committed one
   }
+  // The changed buckets' leaves: from the cache, the others with one scan.
   std::vector<uint64_t> buckets;
-  std::vector<KeyRange> ranges;
   for (const auto& [k, v] : by_key) {
     const uint64_t b = prefix_of(k, depth);
-    if (!buckets.empty() && buckets.back() == b) continue;
-    buckets.push_back(b);
-    ranges.push_back(prefix_range(depth, b));
+    if (buckets.empty() || buckets.back() != b) buckets.push_back(b);
   }
   std::vector<std::vector<StateLeaf>> current(buckets.size());
+  std::vector<KeyRange> ranges;
+  std::vector<size_t> ranged;  // the bucket of each range
+  for (size_t r = 0; r < buckets.size(); ++r) {
+    if (const auto* cached = cache_.find(buckets[r])) {
+      current[r] = *cached;
+      continue;
+    }
+    ranges.push_back(prefix_range(depth, buckets[r]));
+    ranged.push_back(r);
+  }
   Status bad = Status::ok();
   CL_TRY(store_.scan_ranges(Column::state, ranges,
                             [&](size_t r, std::string_view key, std::string_view value) {
@@ -236,7 +280,7 @@ Result<StateMap::Update> StateMap::prepare(const std::vector<Change>& changes, u
                                 bad = leaf.status();
                                 return false;
                               }
-                              current[r].push_back(*leaf);
+                              current[ranged[r]].push_back(*leaf);
                               return true;
                             }));
   CL_TRY(bad);
@@ -262,6 +306,7 @@ Result<StateMap::Update> StateMap::prepare(const std::vector<Change>& changes, u
     }
     merged.insert(merged.end(), o, old.end());
     level.emplace_back(buckets[r], bucket_value(merged, depth));
+    up.buckets_.emplace_back(buckets[r], std::move(merged));
   }
   up.leaves_after_ = lv.leaves + added;
   if (!changes.empty()) {
@@ -322,7 +367,8 @@ Status StateMap::commit(Update update) {
     // D grows (a few times in a ledger's life): new arrays from one scan,
     // built while readers still use the old ones with the undo log; the
     // undo of the old depth is dropped with them.
-    auto lv = build_levels(store_, depth);
+    cache_.clear();
+    auto lv = build_levels(store_, depth, &cache_);
     if (!lv)
       return lv.status().context("rebuilding the state map at depth " + std::to_string(depth));
     std::unique_lock turn(turnstile_);
@@ -345,6 +391,8 @@ Status StateMap::commit(Update update) {
   }
   levels_.leaves = update.leaves_after_;
   size_ = size_after;
+  lock.unlock();
+  for (auto& [bucket, leaves] : update.buckets_) cache_.put(bucket, std::move(leaves));
   return Status::ok();
 }
 
@@ -358,7 +406,8 @@ Status StateMap::reset(uint64_t size) {
   auto count = stored_count(store_);
   if (!count) return count.status();
   if (!count->has_value()) return Status::error("the state column has no leaf count");
-  auto lv = build_levels(store_, depth_for(**count));
+  cache_.clear();
+  auto lv = build_levels(store_, depth_for(**count), &cache_);
   if (!lv) return lv.status().context("rebuilding the state map");
   if (lv->leaves != **count) {
     return Status::error("the state column holds " + std::to_string(lv->leaves) +

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -55,6 +56,9 @@ class StateMap {
     int max_depth = 20;  // at most 24
     size_t max_undo_blocks = 256;
     size_t max_undo_bytes = 64u << 20;
+    // The writer's cache of bucket contents (saves the range scans of
+    // buckets it read or wrote before); 0: none.
+    size_t bucket_cache_bytes = 64u << 20;
   };
 
   // The map of `store`, whose log has `size` entries. A store without a
@@ -77,6 +81,7 @@ class StateMap {
     friend class StateMap;
     std::shared_ptr<Undo> undo_;
     std::vector<std::pair<uint64_t, std::pair<Hash, uint8_t>>> nodes_;  // (level, index) -> new
+    std::vector<std::pair<uint64_t, std::vector<StateLeaf>>> buckets_;  // changed buckets' leaves
     uint64_t leaves_after_ = 0;
     Hash root_{};
   };
@@ -115,9 +120,30 @@ class StateMap {
     std::vector<std::vector<uint8_t>> count;  // leaves under it, capped at 2
     uint64_t leaves = 0;
   };
+  // Bucket -> its leaves (sorted), least recently used first out. Touched
+  // by the writer only (prepare, commit, open, reset), never by readers.
+  class BucketCache {
+   public:
+    explicit BucketCache(size_t budget) : budget_(budget) {}
+    const std::vector<StateLeaf>* find(uint64_t bucket);
+    void put(uint64_t bucket, std::vector<StateLeaf> leaves);
+    void clear();
+    bool full() const { return bytes_ >= budget_; }
+
+   private:
+    static size_t cost(const std::vector<StateLeaf>& l) {
+      return 96 + l.size() * sizeof(StateLeaf);
+    }
+    size_t budget_;
+    size_t bytes_ = 0;
+    std::list<uint64_t> order_;  // most recently used first
+    std::unordered_map<uint64_t, std::pair<std::vector<StateLeaf>, std::list<uint64_t>::iterator>>
+        map_;
+  };
 
  private:
-  StateMap(KvStore& store, Options options) : store_(store), options_(options) {}
+  StateMap(KvStore& store, Options options)
+      : store_(store), options_(options), cache_(options.bucket_cache_bytes) {}
   int depth_for(uint64_t leaves) const;
   // The first undo entry a read at `size` applies (mu_ held), or why
   // `size` cannot be read.
@@ -134,6 +160,7 @@ class StateMap {
   Levels levels_;                           // guarded by mu_ (the writer reads it unlocked)
   std::deque<std::shared_ptr<Undo>> undo_;  // oldest first; guarded by mu_
   size_t undo_bytes_ = 0;
+  mutable BucketCache cache_;  // the writer's (see BucketCache)
   uint64_t size_ = 0;
   bool suspended_ = false;
 };

@@ -399,3 +399,58 @@ TEST_CASE("a RocksDB ledger reopens with the same state map, also across depth r
     check_serial(*l, all[i], l->size(), record_now(*l, all[i]), root);
   }
 }
+
+// Not a test: instruction counts of apply_block with the state map, for
+// docs/state-map.md ("Cost"). Run under
+//   valgrind --tool=callgrind --collect-atstart=no
+//     --toggle-collect='*measured_block*' build/ledger_tests "[.state-callgrind]"
+// (CHIPLEDGER_STATE_PRELOAD serials first, default 200,000, 10,000 per block).
+namespace {
+
+void apply_checked(Ledger& l, std::vector<PendingTx> txs) {
+  auto out = l.apply_block(std::move(txs), kNow);
+  REQUIRE(out);
+  for (const auto& o : *out) REQUIRE(o.accepted);
+}
+[[gnu::noinline]] void measured_block_register(Ledger& l, std::vector<PendingTx> txs) {
+  apply_checked(l, std::move(txs));
+}
+[[gnu::noinline]] void measured_block_transfers(Ledger& l, std::vector<PendingTx> txs) {
+  apply_checked(l, std::move(txs));
+}
+
+std::vector<PendingTx> checked(std::vector<SignedTransaction> txs) {
+  std::vector<PendingTx> out;
+  for (auto& t : txs) out.push_back({std::move(t), true});  // signatures checked on arrival
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("apply_block instruction counts with the state map", "[.state-callgrind]") {
+  auto tc = TestConsortium::make();
+  TempDir dir;
+  uint64_t preload = 200000;
+  if (const char* env = std::getenv("CHIPLEDGER_STATE_PRELOAD"))
+    preload = std::strtoull(env, nullptr, 10);
+  StateMap::Options o;
+  if (const char* env = std::getenv("CHIPLEDGER_STATE_CACHE")) {
+    o.bucket_cache_bytes = std::strtoull(env, nullptr, 10);
+  }
+  auto l = std::move(
+      *Ledger::open(std::move(*RocksStore::open((dir.path / "db").string())), tc.consortium, o));
+  for (uint64_t i = 0; i < preload; i += 10000) {
+    auto block = checked({tc.sign(tc.register_tx("maker", names("P-", i, 10000)))});
+    auto out = l->apply_block(std::move(block), kNow);
+    REQUIRE(out);
+  }
+  // One register block of 10,000 new serials (one transaction), then one
+  // block of 1,000 transfers of distinct serials.
+  measured_block_register(*l, checked({tc.sign(tc.register_tx("maker", names("NEW-", 0, 10000)))}));
+  std::vector<SignedTransaction> transfers;
+  for (uint64_t i = 0; i < 1000; ++i)
+    transfers.push_back(transfer_tx(*l, tc, "P-" + std::to_string(i * 7)));
+  measured_block_transfers(*l, checked(std::move(transfers)));
+  WARN("state map depth " << l->state_map().depth() << " at " << l->state_map().leaf_count()
+                          << " leaves");
+}

@@ -321,6 +321,7 @@ TEST_CASE("the stored state map equals the reference after random updates, now a
     o.min_depth = 2;
     o.max_depth = round % 2 ? 3 : 6;  // rebuilds as it grows; buckets of many leaves
     o.max_undo_blocks = 12;
+    o.bucket_cache_bytes = round < 2 ? 0 : 2048;  // none, or one that evicts
     auto map = StateMap::open(store, 0, o);
     REQUIRE(map);
     REQUIRE(*(*map)->root_at(0) == Hash{});
