@@ -31,6 +31,31 @@ Result<uint64_t> parse_size(std::string_view s) {
 
 }  // namespace
 
+std::string state_root_line(const Hash& state_root) {
+  return std::string(kStateRootKeyword) + " " + base64_encode(state_root);
+}
+
+Checkpoint Checkpoint::make(std::string origin, uint64_t size, Hash root, Hash state_root) {
+  return Checkpoint{std::move(origin), size, root, {state_root_line(state_root)}};
+}
+
+std::optional<Hash> Checkpoint::state_root() const {
+  const std::string prefix = std::string(kStateRootKeyword) + " ";
+  std::optional<Hash> found;
+  for (const auto& line : extensions) {
+    bool keyword = line == kStateRootKeyword || line.rfind(prefix, 0) == 0;
+    if (!keyword) continue;                                          // another extension
+    if (found || line.size() <= prefix.size()) return std::nullopt;  // twice, or no value
+    std::string_view b64 = std::string_view(line).substr(prefix.size());
+    auto bytes = base64_decode(b64);
+    if (!bytes) return std::nullopt;
+    auto hash = hash_from_bytes(*bytes);
+    if (!hash || base64_encode(*hash) != b64) return std::nullopt;
+    found = *hash;
+  }
+  return found;
+}
+
 std::string Checkpoint::text() const {
   std::string out = origin + "\n" + std::to_string(size) + "\n" + base64_encode(root) + "\n";
   for (const auto& e : extensions) out += e + "\n";
@@ -78,9 +103,9 @@ Result<uint64_t> verify_node_cosignature(const Consortium& consortium, std::stri
   }
   auto time = verify_cosignature(text, sig, NoteVerifier{node->id, node->key});
   if (!time) {
-    return Result<uint64_t>::error("the signature by " + sig.name +
-                                   " does not verify against its key in the consortium: " +
-                                   time.reason());
+    return Result<uint64_t>::error(
+        "the signature by " + sig.name +
+        " does not verify against its key in the consortium: " + time.reason());
   }
   return time;
 }
@@ -104,6 +129,11 @@ Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::
   if (cp->origin != consortium.ledger_id()) {
     return Result<VerifiedCheckpoint>::error("the checkpoint is for '" + cp->origin +
                                              "', not for ledger '" + consortium.ledger_id() + "'");
+  }
+  if (!cp->state_root()) {
+    return Result<VerifiedCheckpoint>::error(
+        "the checkpoint commits to no state root (no well-formed '" +
+        std::string(kStateRootKeyword) + "' line)");
   }
   std::map<std::string, uint64_t> newest;  // node id -> its newest valid signature time
   for (const auto& sig : parsed->signatures) {
