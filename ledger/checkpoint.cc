@@ -31,16 +31,27 @@ Result<uint64_t> parse_size(std::string_view s) {
 
 }  // namespace
 
+std::string state_root_line(const Hash& state_root) {
+  return std::string(kStateRootKeyword) + " " + base64_encode(state_root);
+}
+
+Checkpoint Checkpoint::make(std::string origin, uint64_t size, Hash root, Hash state_root) {
+  return Checkpoint{std::move(origin), size, root, {state_root_line(state_root)}};
+}
+
 std::optional<Hash> Checkpoint::state_root() const {
-  constexpr std::string_view kPrefix = "state-root ";
+  const std::string prefix = std::string(kStateRootKeyword) + " ";
   std::optional<Hash> found;
   for (const auto& line : extensions) {
-    if (line.rfind(kPrefix, 0) != 0) continue;
-    auto bytes = base64_decode(std::string_view(line).substr(kPrefix.size()));
-    if (found || !bytes || bytes->size() != 32) return std::nullopt;  // twice, or malformed
-    Hash h;
-    std::copy(bytes->begin(), bytes->end(), h.begin());
-    found = h;
+    bool keyword = line == kStateRootKeyword || line.rfind(prefix, 0) == 0;
+    if (!keyword) continue;                                          // another extension
+    if (found || line.size() <= prefix.size()) return std::nullopt;  // twice, or no value
+    std::string_view b64 = std::string_view(line).substr(prefix.size());
+    auto bytes = base64_decode(b64);
+    if (!bytes) return std::nullopt;
+    auto hash = hash_from_bytes(*bytes);
+    if (!hash || base64_encode(*hash) != b64) return std::nullopt;
+    found = *hash;
   }
   return found;
 }
@@ -118,6 +129,11 @@ Result<VerifiedCheckpoint> verify_checkpoint(const Consortium& consortium, std::
   if (cp->origin != consortium.ledger_id()) {
     return Result<VerifiedCheckpoint>::error("the checkpoint is for '" + cp->origin +
                                              "', not for ledger '" + consortium.ledger_id() + "'");
+  }
+  if (!cp->state_root()) {
+    return Result<VerifiedCheckpoint>::error(
+        "the checkpoint commits to no state root (no well-formed '" +
+        std::string(kStateRootKeyword) + "' line)");
   }
   std::map<std::string, uint64_t> newest;  // node id -> its newest valid signature time
   for (const auto& sig : parsed->signatures) {

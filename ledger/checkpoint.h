@@ -1,5 +1,6 @@
 // Checkpoints: the ledger's commitment (origin = ledger id, log size, log
-// root) as a C2SP tlog-checkpoint body, signed by nodes as a C2SP signed
+// root, and the state map's root in the one extension line
+// "state-root BASE64") as a C2SP tlog-checkpoint body, signed by nodes as a C2SP signed
 // note whose signatures are C2SP tlog-cosignature/v1 (each says when it was
 // made). A client trusts a checkpoint only when a quorum of the consortium's
 // node keys signed it, and judges its freshness by the times they signed
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/sha256.h"
@@ -17,18 +19,30 @@
 
 namespace chipledger {
 
+// The extension line's keyword: "state-root " + base64(32-byte state root).
+inline constexpr std::string_view kStateRootKeyword = "state-root";
+
 struct Checkpoint {
   std::string origin;
   uint64_t size = 0;
   Hash root{};
   std::vector<std::string> extensions;  // extra lines, opaque to tlog tools
 
+  // The checkpoint this ledger writes: (origin, size, root) and exactly one
+  // extension line, "state-root base64(state_root)".
+  static Checkpoint make(std::string origin, uint64_t size, Hash root, Hash state_root);
+
+  // The state root its one "state-root" extension line commits to; nullopt
+  // when there is none, more than one, or it is not the canonical base64
+  // of 32 bytes.
+  std::optional<Hash> state_root() const;
+
   std::string text() const;  // "origin\nsize\nbase64(root)\n[ext\n...]"
   static Result<Checkpoint> parse(std::string_view text);
-  // The state map's root: the "state-root <base64>" extension line
-  // (docs/checkpoint.md); nullopt when absent or malformed.
-  std::optional<Hash> state_root() const;
 };
+
+// The extension line committing to `state_root`.
+std::string state_root_line(const Hash& state_root);
 
 // Cosigns the checkpoint as node `node_id` at `time_seconds` (POSIX) and
 // renders the signed note.
@@ -63,7 +77,8 @@ struct VerifiedCheckpoint {
 };
 
 // Parses a signed checkpoint note and checks it against the consortium:
-// origin is the ledger id and at least `quorum` distinct nodes signed it.
+// origin is the ledger id, it commits to a state root (a well-formed
+// "state-root" line) and at least `quorum` distinct nodes signed it.
 // Signatures by unknown names, by a known name under another key hash (a
 // plain signed-note signature, say) or that do not verify are ignored, as
 // signed-note specifies; of a node's several valid ones the newest counts.

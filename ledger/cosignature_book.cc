@@ -13,6 +13,17 @@ std::string names(const std::map<std::string, TimedSignature>& by_node) {
   return who;
 }
 
+// "root R…, state root S…" of an entry, for messages.
+std::string roots_of(const Hash& root, const Hash& state_root) {
+  return "root " + short_hex(root) + "…, state root " + short_hex(state_root) + "…";
+}
+std::string roots_of(const CosignedSize& s) { return roots_of(s.root, s.state_root); }
+
+// Whether two entries commit to the same checkpoint (log and state root).
+bool same_roots(const CosignedSize& a, const CosignedSize& b) {
+  return a.root == b.root && a.state_root == b.state_root;
+}
+
 std::vector<std::string> signers_of(const CosignedSize& s) {
   std::vector<std::string> out;
   for (const auto& [name, sig] : s.by_node) out.push_back(name);
@@ -38,8 +49,8 @@ bool merge_newest(std::map<std::string, TimedSignature>& into,
 CosignatureBook::CosignatureBook(const Consortium& consortium, std::string self, Options options)
     : consortium_(consortium), self_(std::move(self)), options_(options) {}
 
-std::string CosignatureBook::text(uint64_t size, const Hash& root) const {
-  return Checkpoint{consortium_.ledger_id(), size, root, {}}.text();
+std::string CosignatureBook::text(uint64_t size, const Hash& root, const Hash& state_root) const {
+  return Checkpoint::make(consortium_.ledger_id(), size, root, state_root).text();
 }
 
 Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_seconds) const {
@@ -52,11 +63,13 @@ Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_s
     return R::error("the checkpoint is for '" + cp->origin + "', not for ledger '" +
                     consortium_.ledger_id() + "'");
   }
-  if (note->text != text(cp->size, cp->root)) {
+  auto state_root = cp->state_root();
+  if (!state_root) return R::error("the checkpoint commits to no state root");
+  if (note->text != text(cp->size, cp->root, *state_root)) {
     return R::error("the checkpoint has extension lines this ledger does not write");
   }
   if (note->signatures.empty()) return R::error("the note has no signature");
-  CheckedNote out{cp->size, note->text, CosignedSize{cp->root, {}}};
+  CheckedNote out{cp->size, note->text, CosignedSize{cp->root, *state_root, {}}};
   for (const auto& sig : note->signatures) {
     auto time = verify_node_cosignature(consortium_, note->text, sig);
     if (!time) return R::error(time.reason());
@@ -76,7 +89,9 @@ std::optional<CosignedSize> CosignatureBook::parse_stored(std::string_view wire,
   if (!note) return std::nullopt;
   auto cp = Checkpoint::parse(note->text);
   if (!cp || cp->size != size) return std::nullopt;
-  CosignedSize s{cp->root, {}};
+  auto state_root = cp->state_root();  // none: stored before checkpoints had one
+  if (!state_root || note->text != text(size, cp->root, *state_root)) return std::nullopt;
+  CosignedSize s{cp->root, *state_root, {}};
   for (const auto& sig : note->signatures) {
     auto time = verify_node_cosignature(consortium_, note->text, sig);
     if (time) merge_newest(s.by_node, {{sig.name, TimedSignature{sig, *time}}});
@@ -90,7 +105,7 @@ void CosignatureBook::recall(uint64_t size, CosignedSize entry) {
 }
 
 std::string CosignatureBook::render(uint64_t size, const CosignedSize& s) const {
-  SignedNote note{text(size, s.root), {}};
+  SignedNote note{text(size, s.root, s.state_root), {}};
   for (const auto& [name, sig] : s.by_node) note.signatures.push_back(sig.sig);
   return format_note(note);
 }
@@ -100,6 +115,7 @@ ServedCheckpoint CosignatureBook::view(uint64_t size, const CosignedSize& s) con
   v.note = render(size, s);
   v.size = size;
   v.root = s.root;
+  v.state_root = s.state_root;
   for (const auto& [name, sig] : s.by_node) {
     v.signers.push_back(name);
     v.times.push_back(sig.time);
@@ -123,31 +139,32 @@ Status CosignatureBook::fail(std::string reason) {
 }
 
 Result<CosignatureBook::Signed> CosignatureBook::sign_own(uint64_t size, const Hash& root,
+                                                          const Hash& state_root,
                                                           TimedSignature own) {
   if (failed()) return Status::error("this node stopped signing checkpoints: " + failure_);
+  const CosignedSize mine{root, state_root, {}};
   auto it = recent_.find(size);
-  if (it != recent_.end() && it->second.root != root) {
-    return fail("this node signed checkpoint " + std::to_string(size) + " with root " +
-                short_hex(it->second.root) + "…, but its own log now has root " + short_hex(root) +
-                "… at that size: its history disagrees with a checkpoint it signed");
+  if (it != recent_.end() && !same_roots(it->second, mine)) {
+    return fail("this node signed checkpoint " + std::to_string(size) + " with " +
+                roots_of(it->second) + ", but its own ledger now has " + roots_of(mine) +
+                " at that size: its history disagrees with a checkpoint it signed");
   }
-  CosignedSize s = it != recent_.end() ? it->second : CosignedSize{root, {}};
+  CosignedSize s = it != recent_.end() ? it->second : mine;
   merge_newest(s.by_node, {{self_, std::move(own)}});
   Signed out;
   // Peers' signatures that arrived before this node reached the size.
   for (auto a = ahead_.begin(); a != ahead_.end() && a->first <= size; a = ahead_.erase(a)) {
     if (a->first != size) continue;
-    if (a->second.root == root) {
+    if (same_roots(a->second, mine)) {
       merge_newest(s.by_node, a->second.by_node);
     } else if (a->second.by_node.count(self_)) {
       return fail("a peer showed this node's own signature on checkpoint " + std::to_string(size) +
-                  " with root " + short_hex(a->second.root) + "…, but its own log has root " +
-                  short_hex(root) +
-                  "… at that size: its history disagrees with a checkpoint it signed");
+                  " with " + roots_of(a->second) + ", but its own ledger has " + roots_of(mine) +
+                  " at that size: its history disagrees with a checkpoint it signed");
     } else {
       out.warning = "node(s) " + names(a->second.by_node) + " signed checkpoint " +
-                    std::to_string(size) + " with root " + short_hex(a->second.root) +
-                    "…; this node's log has " + short_hex(root) + "…; not kept";
+                    std::to_string(size) + " with " + roots_of(a->second) + "; this node's has " +
+                    roots_of(mine) + "; not kept";
     }
   }
   keep(size, s);
@@ -156,7 +173,8 @@ Result<CosignatureBook::Signed> CosignatureBook::sign_own(uint64_t size, const H
 }
 
 CosignOutcome CosignatureBook::add(const CheckedNote& in, uint64_t own_size,
-                                   const std::optional<Hash>& own_root) {
+                                   const std::optional<Hash>& own_root,
+                                   const std::optional<Hash>& own_state_root) {
   using Kind = CosignOutcome::Kind;
   CosignOutcome out;
   out.size = in.size;
@@ -165,46 +183,54 @@ CosignOutcome CosignatureBook::add(const CheckedNote& in, uint64_t own_size,
     out.reason = "this node stopped signing checkpoints: " + failure_;
     return out;
   }
-  if (in.size > own_size) {
-    // Ahead of this node's log: compared and merged when it gets there.
-    auto [it, fresh] = ahead_.try_emplace(in.size, in.entry);
-    if (!fresh && it->second.root != in.entry.root && in.entry.by_node.count(self_)) {
-      it->second = in.entry;  // this node's own signature decides when it gets there
-    } else if (!fresh && it->second.root != in.entry.root) {
-      out.kind = Kind::conflict;
-      out.reason = "another checkpoint " + std::to_string(in.size) + " with root " +
-                   short_hex(it->second.root) + "… is waiting here";
-      return out;
-    } else if (!fresh) {
-      merge_newest(it->second.by_node, in.entry.by_node);
-    }
-    out.signers = signers_of(it->second);
-    while (ahead_.size() > options_.ahead_sizes) ahead_.erase(std::prev(ahead_.end()));
-    out.kind = Kind::pending;
-    return out;
-  }
-  if (!own_root || *own_root != in.entry.root) {
+  if (in.size > own_size) return add_ahead(in);
+  if (!own_root || !own_state_root ||
+      !same_roots(in.entry, CosignedSize{*own_root, *own_state_root, {}})) {
+    std::string own =
+        own_root && own_state_root ? roots_of(*own_root, *own_state_root) : std::string("no roots");
     out.kind = Kind::conflict;
-    out.reason = "checkpoint " + std::to_string(in.size) + " has root " + short_hex(in.entry.root) +
-                 "…, but this node's log has " +
-                 (own_root ? "root " + short_hex(*own_root) + "…" : "no root") + " at that size";
+    out.reason = "checkpoint " + std::to_string(in.size) + " has " + roots_of(in.entry) +
+                 ", but this node's ledger has " + own + " at that size";
     if (in.entry.by_node.count(self_)) {
       (void)fail("a peer showed this node's own valid signature on checkpoint " +
-                 std::to_string(in.size) + " with root " + short_hex(in.entry.root) +
-                 "…, but its own log has root " + (own_root ? short_hex(*own_root) : "?") +
-                 "… at that size: its history disagrees with a checkpoint it signed");
+                 std::to_string(in.size) + " with " + roots_of(in.entry) +
+                 ", but its own ledger has " + own +
+                 " at that size: its history disagrees with a checkpoint it signed");
     } else {
       out.warning = "refused cosignatures: " + out.reason;
     }
     return out;
   }
   auto it = recent_.find(in.size);
-  CosignedSize s = it != recent_.end() ? it->second : CosignedSize{*own_root, {}};
+  CosignedSize s = it != recent_.end() ? it->second : CosignedSize{*own_root, *own_state_root, {}};
   out.changed = merge_newest(s.by_node, in.entry.by_node) || it == recent_.end();
   if (out.changed) keep(in.size, s);
   out.kind = Kind::kept;
   out.needs_own = !s.by_node.count(self_);
   out.signers = signers_of(s);
+  return out;
+}
+
+CosignOutcome CosignatureBook::add_ahead(const CheckedNote& in) {
+  // Ahead of this node's log: compared (log and state root) and merged
+  // when it gets there.
+  CosignOutcome out;
+  out.size = in.size;
+  auto [it, fresh] = ahead_.try_emplace(in.size, in.entry);
+  bool same = same_roots(it->second, in.entry);
+  if (!fresh && !same && in.entry.by_node.count(self_)) {
+    it->second = in.entry;  // this node's own signature decides when it gets there
+  } else if (!fresh && !same) {
+    out.kind = CosignOutcome::Kind::conflict;
+    out.reason = "another checkpoint " + std::to_string(in.size) + " with " + roots_of(it->second) +
+                 " is waiting here";
+    return out;
+  } else if (!fresh) {
+    merge_newest(it->second.by_node, in.entry.by_node);
+  }
+  out.signers = signers_of(it->second);
+  while (ahead_.size() > options_.ahead_sizes) ahead_.erase(std::prev(ahead_.end()));
+  out.kind = CosignOutcome::Kind::pending;
   return out;
 }
 

@@ -1,6 +1,7 @@
 // The cosignatures one node holds on its ledger's checkpoints (docs/
 // checkpoint.md, "Cosigning"), as a pure bookkeeper: no I/O, no threads, no
-// clock (times come in as arguments). Per log size it keeps the root and,
+// clock (times come in as arguments). Per log size it keeps the log root,
+// the state root (the checkpoint's "state-root" line) and,
 // per node, that node's newest valid tlog-cosignature/v1; it tells which
 // checkpoint has a quorum, renders the notes, and applies the fail-stop
 // rule. The owner (node/checkpoint_publisher.h) serialises calls, persists
@@ -13,13 +14,14 @@
 //   replaces a newer one, so a node's signature never goes back in time;
 // - a peer's note with a signature time more than `max_future_seconds` after
 //   the caller's clock is refused whole;
-// - peers' signatures are kept only on the root this node's own log has at
-//   that size (a size it has not reached waits, bounded, until it does);
-// - fail-stop: once this node signed (size, root) it never signs another
-//   root at that size, and when it is shown its own valid signature on
-//   another root than its log's, or its log's root at a size it signed
-//   differs from what it signed, the book fails and refuses everything
-//   after.
+// - peers' signatures are kept only on the log root AND the state root this
+//   node's own ledger has at that size (a size it has not reached waits,
+//   bounded, until it does, and is compared on both then);
+// - fail-stop: once this node signed (size, root, state root) it never signs
+//   another log root or state root at that size, and when it is shown its
+//   own valid signature on other roots than its ledger's, or its ledger's
+//   roots at a size it signed differ from what it signed, the book fails and
+//   refuses everything after.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +45,8 @@ struct TimedSignature {
 
 // The signatures on one checkpoint size.
 struct CosignedSize {
-  Hash root{};
+  Hash root{};                                    // the log root
+  Hash state_root{};                              // the state map's root (the "state-root" line)
   std::map<std::string, TimedSignature> by_node;  // node id -> its newest valid cosignature
 };
 
@@ -52,6 +55,7 @@ struct ServedCheckpoint {
   std::string note;  // the signed note with every signature kept (empty: none yet)
   uint64_t size = 0;
   Hash root{};
+  Hash state_root{};
   std::vector<std::string> signers;  // node ids, sorted
   std::vector<uint64_t> times;       // each signer's signature time, same order
   bool quorum = false;               // signers.size() >= the consortium's quorum
@@ -64,7 +68,7 @@ struct CosignOutcome {
     kept,      // merged into this node's checkpoint at that size
     pending,   // this node has not applied that size yet: kept in memory until it has
     refused,   // bad note, unknown node, bad signature, time in the future (status 400/403)
-    conflict,  // the root differs from this node's log at that size (409)
+    conflict,  // the log or state root differs from this node's at that size (409)
     stopped    // this node failed (fail-stop) and takes nothing (503)
   };
   Kind kind = Kind::refused;
@@ -93,16 +97,17 @@ class CosignatureBook {
 
   CosignatureBook(const Consortium& consortium, std::string self, Options options);
 
-  // The checkpoint body this ledger writes for (size, root).
-  std::string text(uint64_t size, const Hash& root) const;
+  // The checkpoint body this ledger writes for (size, root, state root).
+  std::string text(uint64_t size, const Hash& root, const Hash& state_root) const;
 
-  // A peer's wire note, checked: a checkpoint of this ledger without
-  // extension lines, at least one signature, every one a valid cosignature
+  // A peer's wire note, checked: a checkpoint of this ledger with exactly
+  // the one "state-root" extension line, at least one signature, every one a valid cosignature
   // by a listed node, none more than max_future_seconds after `now_seconds`.
   Result<CheckedNote> check(std::string_view note, uint64_t now_seconds) const;
 
   // A note this node stored at `size` read back: its valid signatures
-  // (nullopt: none, or not a checkpoint of this size).
+  // (nullopt: none, or not a checkpoint of this size as this ledger writes
+  // it: notes stored before checkpoints carried a state root do not count).
   std::optional<CosignedSize> parse_stored(std::string_view note, uint64_t size) const;
 
   // Whether `size` is in memory; recall() puts a stored entry back (the
@@ -110,22 +115,25 @@ class CosignatureBook {
   bool remembers(uint64_t size) const { return recent_.count(size) != 0; }
   void recall(uint64_t size, CosignedSize entry);
 
-  // This node's own signature on (size, root), `root` being its log's root
-  // at `size`. Replaces its older signature there; merges peers'
-  // signatures that waited for this size. Fails (fail-stop) when it signed
-  // another root at `size` before, or a waiting peer note carries its own
-  // signature on another root. On success: the note to persist, and a
-  // warning to log (peers' signatures on another root, dropped) if any.
+  // This node's own signature on (size, root, state_root), the roots being
+  // its ledger's at `size`. Replaces its older signature there; merges
+  // peers' signatures that waited for this size. Fails (fail-stop) when it
+  // signed another log or state root at `size` before, or a waiting peer
+  // note carries its own signature on other roots. On success: the note to
+  // persist, and a warning to log (peers' signatures on other roots,
+  // dropped) if any.
   struct Signed {
     std::string note;
     std::string warning;
   };
-  Result<Signed> sign_own(uint64_t size, const Hash& root, TimedSignature own);
+  Result<Signed> sign_own(uint64_t size, const Hash& root, const Hash& state_root,
+                          TimedSignature own);
 
   // A peer's checked note. `own_size` is this node's log size; `own_root`
-  // its root at note.size when note.size <= own_size.
-  CosignOutcome add(const CheckedNote& note, uint64_t own_size,
-                    const std::optional<Hash>& own_root);
+  // and `own_state_root` its log and state roots at note.size when
+  // note.size <= own_size.
+  CosignOutcome add(const CheckedNote& note, uint64_t own_size, const std::optional<Hash>& own_root,
+                    const std::optional<Hash>& own_state_root);
 
   // This node's own signature time at `size`, if it holds one in memory.
   std::optional<uint64_t> own_time(uint64_t size) const;
@@ -145,7 +153,8 @@ class CosignatureBook {
  private:
   std::string render(uint64_t size, const CosignedSize& s) const;
   ServedCheckpoint view(uint64_t size, const CosignedSize& s) const;
-  void keep(uint64_t size, const CosignedSize& s);  // memory and views
+  CosignOutcome add_ahead(const CheckedNote& note);  // a size this node has not reached
+  void keep(uint64_t size, const CosignedSize& s);   // memory and views
   Status fail(std::string reason);
 
   const Consortium& consortium_;

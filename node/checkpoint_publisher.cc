@@ -32,12 +32,14 @@ Status CheckpointPublisher::sign_current(std::string& newly_failed) {
   uint64_t size = ledger_.size();
   auto root = ledger_.root_at(size);
   if (!root) return root.status().context("checkpoint root");
+  auto state_root = ledger_.state_root_at(size);
+  if (!state_root) return state_root.status().context("checkpoint state root");
   // What this node signed at this size before (in memory, or on disk from
-  // before a restart) must be what its log says now: the book checks.
+  // before a restart) must be what its ledger says now: the book checks.
   CL_TRY(recall(size));
-  auto own = signer_.sign(book_.text(size, *root));
+  auto own = signer_.sign(book_.text(size, *root, *state_root));
   if (!own) return own.status();
-  auto signed_note = book_.sign_own(size, *root, std::move(*own));
+  auto signed_note = book_.sign_own(size, *root, *state_root, std::move(*own));
   if (!was_failed && book_.failed()) newly_failed = book_.failure();
   if (!signed_note) return signed_note.status();
   if (!signed_note->warning.empty()) {
@@ -92,27 +94,32 @@ CosignOutcome CheckpointPublisher::add_signatures(std::string_view wire) {
     bool was_failed = book_.failed();
     uint64_t own_size = ledger_.size();
     std::optional<Hash> own_root;
+    std::optional<Hash> own_state_root;
     if (checked->size <= own_size) {
       auto root = ledger_.root_at(checked->size);
-      if (!root) {
+      // A size older than the state map keeps cannot be compared: refused.
+      auto state_root = root ? ledger_.state_root_at(checked->size) : Result<Hash>(root.status());
+      if (!state_root) {
         out.kind = Kind::refused;
-        out.reason = root.reason();
+        out.reason = state_root.reason();
         return out;
       }
       own_root = *root;
+      own_state_root = *state_root;
       if (Status st = recall(checked->size); !st) {
         out.kind = Kind::refused;
         out.reason = st.reason();
         return out;
       }
     }
-    out = book_.add(*checked, own_size, own_root);
+    out = book_.add(*checked, own_size, own_root, own_state_root);
     if (out.kind == Kind::kept && out.needs_own) {
-      // A size this node reached but kept no signature for: its own log has
-      // this root, so it signs it too.
+      // A size this node reached but kept no signature for: its own ledger
+      // has these roots, so it signs them too.
       auto own = signer_.sign(checked->text);
-      auto signed_note = own ? book_.sign_own(checked->size, *own_root, std::move(*own))
-                             : Result<CosignatureBook::Signed>(own.status());
+      auto signed_note =
+          own ? book_.sign_own(checked->size, *own_root, *own_state_root, std::move(*own))
+              : Result<CosignatureBook::Signed>(own.status());
       if (!signed_note) {
         out.kind = Kind::refused;
         out.reason = signed_note.reason();

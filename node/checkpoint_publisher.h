@@ -6,7 +6,8 @@
 //   - CheckpointStore: the ledger's checkpoint column;
 //   - CheckpointSigner: this node's tlog-cosignature/v1, dated by its clock;
 //   - CheckpointNotifier: the version and the when_cosigned() waiters.
-// After each applied block refresh() cosigns (ledger id, size, root) and
+// After each applied block refresh() cosigns (ledger id, size, log root,
+// state root: Ledger::state_root_at(size)) and
 // keeps the note; resign_if_due() (called by a ResignTimer) does the same
 // when this node's signature on its current checkpoint is older than the
 // re-signing interval, so an idle ledger's checkpoint stays fresh. Peers
@@ -14,9 +15,10 @@
 // served() is the newest checkpoint with a quorum of valid node
 // signatures, or, while none has one, the newest with a flag.
 //
-// Fail-stop: when this node's own log disagrees with a checkpoint this node
-// signed (a different root at a size it signed before, or a peer shows it
-// its own valid signature on another root), it signs nothing more and calls
+// Fail-stop: when this node's own ledger disagrees with a checkpoint this
+// node signed (a different log or state root at a size it signed before, or
+// a peer shows it its own valid signature on other roots), it signs nothing
+// more and calls
 // the fatal handler: the node stops instead of going on.
 // Every method is safe from any thread.
 #pragma once
@@ -64,7 +66,9 @@ class CheckpointPublisher {
   // A peer's signed checkpoint note: every signature must be by a node the
   // consortium lists and verify against its key (else refused, nothing
   // kept); the origin must be this ledger; no signature may be dated more
-  // than the policy's clock skew ahead of this node's clock.
+  // than the policy's clock skew ahead of this node's clock. Kept only when
+  // its log root and state root are this node's at that size (else
+  // conflict); refused at a size older than the state map keeps.
   CosignOutcome add_signatures(std::string_view note);
 
   // The newest checkpoint with a quorum of signatures, else the newest.

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "ledger/checkpoint.h"
 
@@ -55,25 +56,52 @@ Hash root_of(uint8_t b) {
   return h;
 }
 
+// The state root the tests' ledgers have beside log root `root`.
+Hash state_of(const Hash& root) {
+  Hash h = root;
+  for (auto& b : h) b ^= 0x80;
+  return h;
+}
+
 struct Fixture {
   std::unique_ptr<NodeSet> tc = make_consortium("book-test", 2, 3);
   CosignatureBook book{tc->consortium, "node-1", CosignatureBook::Options{1024, 1024, 600}};
 
-  TimedSignature sig(size_t node, uint64_t size, const Hash& root, uint64_t time) const {
-    return TimedSignature{
-        must(sign_cosignature(book.text(size, root), tc->node_id(node), tc->node_key(node), time)),
-        time};
+  // The checkpoint text at (size, root, state root), the state root being
+  // state_of(root) unless given.
+  std::string text(uint64_t size, const Hash& root, std::optional<Hash> state = {}) const {
+    return book.text(size, root, state ? *state : state_of(root));
   }
-  // A peer's wire note at (size, root): one cosignature per (node, time).
+  TimedSignature sig(size_t node, uint64_t size, const Hash& root, uint64_t time,
+                     std::optional<Hash> state = {}) const {
+    return TimedSignature{must(sign_cosignature(text(size, root, state), tc->node_id(node),
+                                                tc->node_key(node), time)),
+                          time};
+  }
+  // A peer's wire note at (size, root, state): one cosignature per (node, time).
   std::string note(uint64_t size, const Hash& root,
-                   const std::vector<std::pair<size_t, uint64_t>>& sigs) const {
-    SignedNote n{book.text(size, root), {}};
-    for (const auto& [node, time] : sigs) n.signatures.push_back(sig(node, size, root, time).sig);
+                   const std::vector<std::pair<size_t, uint64_t>>& sigs,
+                   std::optional<Hash> state = {}) const {
+    SignedNote n{text(size, root, state), {}};
+    for (const auto& [node, time] : sigs) {
+      n.signatures.push_back(sig(node, size, root, time, state).sig);
+    }
     return format_note(n);
   }
   CheckedNote checked(uint64_t size, const Hash& root,
-                      const std::vector<std::pair<size_t, uint64_t>>& sigs) const {
-    return must(book.check(note(size, root, sigs), kNow));
+                      const std::vector<std::pair<size_t, uint64_t>>& sigs,
+                      std::optional<Hash> state = {}) const {
+    return must(book.check(note(size, root, sigs, state), kNow));
+  }
+  // This node's own signature at (size, root, state_of(root)).
+  Result<CosignatureBook::Signed> sign_own(uint64_t size, const Hash& root, uint64_t time) {
+    return book.sign_own(size, root, state_of(root), sig(0, size, root, time));
+  }
+  // A peer's note given to the book, this node's ledger being at own_size
+  // with log root `own` (state root state_of(own)) at the note's size.
+  CosignOutcome add(const CheckedNote& n, uint64_t own_size, std::optional<Hash> own) {
+    return book.add(n, own_size, own,
+                    own ? std::optional<Hash>(state_of(*own)) : std::optional<Hash>());
   }
 };
 
@@ -83,11 +111,11 @@ TEST_CASE("book: a quorum of signatures with their times, freshness the quorum-t
           "[book][checkpoint]") {
   Fixture f;
   Hash r = root_of(1);
-  must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow - 100)));
+  must(f.sign_own(1, r, kNow - 100));
   ServedCheckpoint alone = f.book.served();
   CHECK_FALSE(alone.quorum);
   CHECK(alone.fresh_as_of == 0);
-  CosignOutcome o = f.book.add(f.checked(1, r, {{1, kNow - 30}, {2, kNow - 60}}), 1, r);
+  CosignOutcome o = f.add(f.checked(1, r, {{1, kNow - 30}, {2, kNow - 60}}), 1, r);
   REQUIRE(o.kind == CosignOutcome::Kind::kept);
   CHECK(o.changed);
   CHECK_FALSE(o.needs_own);
@@ -108,32 +136,32 @@ TEST_CASE("book: a newer signature of a node replaces its older one, never the r
           "[book][checkpoint]") {
   Fixture f;
   Hash r = root_of(2);
-  must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow - 100)));
-  REQUIRE(f.book.add(f.checked(1, r, {{1, kNow - 50}}), 1, r).changed);
+  must(f.sign_own(1, r, kNow - 100));
+  REQUIRE(f.add(f.checked(1, r, {{1, kNow - 50}}), 1, r).changed);
   CHECK(f.book.served().fresh_as_of == kNow - 100);
 
   SECTION("the peer's newer signature replaces its older one") {
-    CosignOutcome o = f.book.add(f.checked(1, r, {{1, kNow - 10}}), 1, r);
+    CosignOutcome o = f.add(f.checked(1, r, {{1, kNow - 10}}), 1, r);
     CHECK(o.changed);
     CHECK(f.book.served().times == std::vector<uint64_t>{kNow - 100, kNow - 10});
   }
   SECTION("an older or equal one changes nothing") {
-    CHECK_FALSE(f.book.add(f.checked(1, r, {{1, kNow - 80}}), 1, r).changed);
-    CHECK_FALSE(f.book.add(f.checked(1, r, {{1, kNow - 50}}), 1, r).changed);
+    CHECK_FALSE(f.add(f.checked(1, r, {{1, kNow - 80}}), 1, r).changed);
+    CHECK_FALSE(f.add(f.checked(1, r, {{1, kNow - 50}}), 1, r).changed);
     CHECK(f.book.served().times == std::vector<uint64_t>{kNow - 100, kNow - 50});
   }
   SECTION("this node's own re-signature replaces its older one; freshness advances") {
-    auto signed_again = must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow)));
+    auto signed_again = must(f.sign_own(1, r, kNow));
     CHECK(f.book.own_time(1) == kNow);
     CHECK(f.book.served().fresh_as_of == kNow - 50);
     auto v = must(verify_checkpoint(f.tc->consortium, signed_again.note));
     CHECK(v.signed_at[0].time == kNow);
     // An older own signature does not take its place.
-    must(f.book.sign_own(1, r, f.sig(0, 1, r, kNow - 500)));
+    must(f.sign_own(1, r, kNow - 500));
     CHECK(f.book.own_time(1) == kNow);
   }
   SECTION("a note with two signatures of one node keeps the newer") {
-    CHECK(f.book.add(f.checked(1, r, {{2, kNow - 5}, {2, kNow - 40}}), 1, r).changed);
+    CHECK(f.add(f.checked(1, r, {{2, kNow - 5}, {2, kNow - 40}}), 1, r).changed);
     CHECK(f.book.served().times == std::vector<uint64_t>{kNow - 100, kNow - 50, kNow - 5});
   }
 }
@@ -152,8 +180,7 @@ TEST_CASE("book: only valid cosignatures by listed nodes on this ledger's text a
   Fixture f;
   Hash r = root_of(4);
   SECTION("a plain signed-note signature (type 0x01) is no cosignature") {
-    SignedNote n{f.book.text(1, r),
-                 {must(sign_note(f.book.text(1, r), "node-2", f.tc->node_key(1)))}};
+    SignedNote n{f.text(1, r), {must(sign_note(f.text(1, r), "node-2", f.tc->node_key(1)))}};
     CHECK_FALSE(f.book.check(format_note(n), kNow));
   }
   SECTION("a tampered time") {
@@ -162,12 +189,11 @@ TEST_CASE("book: only valid cosignatures by listed nodes on this ledger's text a
     CHECK_THAT(f.book.check(format_note(n), kNow).reason(), Catch::Contains("does not verify"));
   }
   SECTION("an unlisted name") {
-    SignedNote n{f.book.text(1, r),
-                 {must(sign_cosignature(f.book.text(1, r), "node-9", fresh_key(), kNow))}};
+    SignedNote n{f.text(1, r), {must(sign_cosignature(f.text(1, r), "node-9", fresh_key(), kNow))}};
     CHECK_THAT(f.book.check(format_note(n), kNow).reason(), Catch::Contains("does not list"));
   }
   SECTION("extension lines") {
-    SignedNote n{f.book.text(1, r) + "ext\n", {}};
+    SignedNote n{f.text(1, r) + "ext\n", {}};
     n.signatures.push_back(must(sign_cosignature(n.text, "node-2", f.tc->node_key(1), kNow)));
     CHECK_FALSE(f.book.check(format_note(n), kNow));
   }
@@ -175,37 +201,37 @@ TEST_CASE("book: only valid cosignatures by listed nodes on this ledger's text a
 
 TEST_CASE("book fail-stop: its own log differing from a size it signed", "[book][checkpoint]") {
   Fixture f;
-  must(f.book.sign_own(1, root_of(5), f.sig(0, 1, root_of(5), kNow)));
-  auto again = f.book.sign_own(1, root_of(6), f.sig(0, 1, root_of(6), kNow));
+  must(f.sign_own(1, root_of(5), kNow));
+  auto again = f.sign_own(1, root_of(6), kNow);
   REQUIRE_FALSE(again);
   CHECK_THAT(again.reason(), Catch::Contains("signed checkpoint 1 with root"));
   CHECK(f.book.failed());
   // It signs nothing more and takes nothing.
-  CHECK_FALSE(f.book.sign_own(2, root_of(7), f.sig(0, 2, root_of(7), kNow)));
-  CHECK(f.book.add(f.checked(1, root_of(5), {{1, kNow}}), 1, root_of(5)).kind ==
+  CHECK_FALSE(f.sign_own(2, root_of(7), kNow));
+  CHECK(f.add(f.checked(1, root_of(5), {{1, kNow}}), 1, root_of(5)).kind ==
         CosignOutcome::Kind::stopped);
 }
 
 TEST_CASE("book fail-stop: shown its own valid signature on another root", "[book][checkpoint]") {
   Fixture f;
   Hash mine = root_of(8), other = root_of(9);
-  must(f.book.sign_own(1, mine, f.sig(0, 1, mine, kNow)));
+  must(f.sign_own(1, mine, kNow));
   SECTION("at a size it has: a conflict, and the book fails") {
-    CosignOutcome o = f.book.add(f.checked(1, other, {{0, kNow}, {1, kNow}}), 1, mine);
+    CosignOutcome o = f.add(f.checked(1, other, {{0, kNow}, {1, kNow}}), 1, mine);
     CHECK(o.kind == CosignOutcome::Kind::conflict);
     CHECK(f.book.failed());
     CHECK_THAT(f.book.failure(), Catch::Contains("its history disagrees"));
   }
   SECTION("a peer's signature on another root is only a conflict") {
-    CosignOutcome o = f.book.add(f.checked(1, other, {{1, kNow}}), 1, mine);
+    CosignOutcome o = f.add(f.checked(1, other, {{1, kNow}}), 1, mine);
     CHECK(o.kind == CosignOutcome::Kind::conflict);
     CHECK_FALSE(o.warning.empty());
     CHECK_FALSE(f.book.failed());
   }
   SECTION("waiting ahead, met when the log gets there") {
-    CHECK(f.book.add(f.checked(2, other, {{0, kNow}}), 1, std::nullopt).kind ==
+    CHECK(f.add(f.checked(2, other, {{0, kNow}}), 1, std::nullopt).kind ==
           CosignOutcome::Kind::pending);
-    CHECK_FALSE(f.book.sign_own(2, mine, f.sig(0, 2, mine, kNow)));
+    CHECK_FALSE(f.sign_own(2, mine, kNow));
     CHECK(f.book.failed());
   }
 }
@@ -214,16 +240,141 @@ TEST_CASE("book: peers' signatures ahead of this node's log wait, newest time ke
           "[book][checkpoint]") {
   Fixture f;
   Hash r = root_of(10);
-  CHECK(f.book.add(f.checked(3, r, {{1, kNow - 20}}), 1, std::nullopt).kind ==
+  CHECK(f.add(f.checked(3, r, {{1, kNow - 20}}), 1, std::nullopt).kind ==
         CosignOutcome::Kind::pending);
-  CHECK(f.book.add(f.checked(3, r, {{1, kNow - 2}}), 1, std::nullopt).kind ==
+  CHECK(f.add(f.checked(3, r, {{1, kNow - 2}}), 1, std::nullopt).kind ==
         CosignOutcome::Kind::pending);
-  auto s = must(f.book.sign_own(3, r, f.sig(0, 3, r, kNow)));
+  auto s = must(f.sign_own(3, r, kNow));
   CHECK(s.warning.empty());
   ServedCheckpoint v = f.book.served();
   CHECK(v.quorum);
   CHECK(v.times == std::vector<uint64_t>{kNow, kNow - 2});
   CHECK(v.fresh_as_of == kNow - 2);
+}
+
+TEST_CASE("book: a peer's note on this log root but another state root is a conflict",
+          "[book][checkpoint][state]") {
+  Fixture f;
+  Hash r = root_of(20);
+  Hash other_state = root_of(21);
+  must(f.sign_own(1, r, kNow));
+  SECTION("at a size this node has: 409, logged, nothing kept, no fail-stop") {
+    CosignOutcome o = f.add(f.checked(1, r, {{1, kNow}}, other_state), 1, r);
+    CHECK(o.kind == CosignOutcome::Kind::conflict);
+    CHECK_THAT(o.reason, Catch::Contains("state root"));
+    CHECK_FALSE(o.warning.empty());
+    CHECK_FALSE(f.book.failed());
+    CHECK(f.book.served().signers == std::vector<std::string>{"node-1"});
+  }
+  SECTION("the same log and state root is kept") {
+    CHECK(f.add(f.checked(1, r, {{1, kNow}}), 1, r).kind == CosignOutcome::Kind::kept);
+    CHECK(f.book.served().quorum);
+    CHECK(f.book.served().state_root == state_of(r));
+  }
+  SECTION("waiting ahead: dropped with a warning when the size is reached") {
+    CHECK(f.add(f.checked(2, r, {{1, kNow}}, other_state), 1, std::nullopt).kind ==
+          CosignOutcome::Kind::pending);
+    auto s = must(f.sign_own(2, r, kNow));
+    CHECK_THAT(s.warning, Catch::Contains("not kept"));
+    CHECK(f.book.served().signers == std::vector<std::string>{"node-1"});
+    CHECK_FALSE(f.book.failed());
+  }
+  SECTION("waiting ahead: a second note on other roots is a conflict there") {
+    CHECK(f.add(f.checked(2, r, {{1, kNow}}), 1, std::nullopt).kind ==
+          CosignOutcome::Kind::pending);
+    CHECK(f.add(f.checked(2, r, {{2, kNow}}, other_state), 1, std::nullopt).kind ==
+          CosignOutcome::Kind::conflict);
+  }
+}
+
+TEST_CASE("book fail-stop: the state root differing from what it signed",
+          "[book][checkpoint][state]") {
+  Fixture f;
+  Hash r = root_of(22);
+  Hash other_state = root_of(23);
+  must(f.sign_own(1, r, kNow));
+  SECTION("signing another state root at a size it signed") {
+    auto again = f.book.sign_own(1, r, other_state, f.sig(0, 1, r, kNow, other_state));
+    REQUIRE_FALSE(again);
+    CHECK_THAT(again.reason(), Catch::Contains("state root"));
+    CHECK(f.book.failed());
+  }
+  SECTION("shown its own valid signature on this log root with another state root") {
+    CosignOutcome o = f.add(f.checked(1, r, {{0, kNow}, {1, kNow}}, other_state), 1, r);
+    CHECK(o.kind == CosignOutcome::Kind::conflict);
+    CHECK(f.book.failed());
+    CHECK_THAT(f.book.failure(), Catch::Contains("its history disagrees"));
+  }
+  SECTION("shown it ahead, met when its ledger gets there") {
+    CHECK(f.add(f.checked(2, r, {{0, kNow}}, other_state), 1, std::nullopt).kind ==
+          CosignOutcome::Kind::pending);
+    CHECK_FALSE(f.sign_own(2, r, kNow));
+    CHECK(f.book.failed());
+  }
+}
+
+TEST_CASE("book: a note that commits to no state root, or with more lines, is refused",
+          "[book][checkpoint][state]") {
+  Fixture f;
+  Hash r = root_of(24);
+  auto sign = [&](const std::string& text) {
+    SignedNote n{text, {}};
+    n.signatures.push_back(must(sign_cosignature(text, "node-2", f.tc->node_key(1), kNow)));
+    return format_note(n);
+  };
+  std::string legacy = Checkpoint{f.tc->ledger_id, 1, r, {}}.text();
+  auto none = f.book.check(sign(legacy), kNow);
+  REQUIRE_FALSE(none);
+  CHECK_THAT(none.reason(), Catch::Contains("no state root"));
+  CHECK_FALSE(f.book.check(sign(f.text(1, r) + state_root_line(state_of(r)) + "\n"), kNow));
+  CHECK_FALSE(f.book.check(sign(f.text(1, r) + "other extension\n"), kNow));
+  CHECK(f.book.check(sign(f.text(1, r)), kNow));
+  // A note stored before checkpoints had a state root is not read back.
+  CHECK_FALSE(f.book.parse_stored(sign(legacy), 1));
+  CHECK(f.book.parse_stored(sign(f.text(1, r)), 1));
+}
+
+TEST_CASE("Checkpoint::state_root: the one well-formed state-root line", "[checkpoint][state]") {
+  Hash st = root_of(30);
+  Checkpoint cp = Checkpoint::make("x", 3, root_of(31), st);
+  REQUIRE(cp.extensions.size() == 1);
+  CHECK(cp.extensions[0] == "state-root " + base64_encode(st));
+  CHECK(cp.state_root() == st);
+  CHECK(must(Checkpoint::parse(cp.text())).state_root() == st);
+  auto with = [&](std::vector<std::string> ext) {
+    Checkpoint c = cp;
+    c.extensions = std::move(ext);
+    return c.state_root();
+  };
+  std::string b64 = base64_encode(st);
+  CHECK_FALSE(with({}));
+  CHECK(with({"other", "state-root " + b64}) == st);  // other extensions are ignored
+  CHECK(with({"state-roots " + b64}) == std::nullopt);
+  CHECK_FALSE(with({"state-root " + b64, "state-root " + b64}));  // twice
+  CHECK_FALSE(with({"state-root"}));
+  CHECK_FALSE(with({"state-root  " + b64}));
+  CHECK_FALSE(with({"state-root " + base64_encode(Bytes(31, 1))}));  // not 32 bytes
+  CHECK_FALSE(with({"state-root " + b64.substr(0, b64.size() - 1)}));
+  CHECK_FALSE(with({"state-root " + b64 + " "}));
+}
+
+TEST_CASE("verify_checkpoint: a note without a state root is refused", "[checkpoint][state]") {
+  auto tc = make_consortium("state-test", 1, 1);
+  Checkpoint legacy{tc->ledger_id, 2, root_of(40), {}};
+  auto note_of = [&](const Checkpoint& cp) {
+    SignedNote n{cp.text(), {}};
+    n.signatures.push_back(must(sign_cosignature(n.text, tc->node_id(0), tc->node_key(0), kNow)));
+    return format_note(n);
+  };
+  auto v = verify_checkpoint(tc->consortium, note_of(legacy));
+  REQUIRE_FALSE(v);
+  CHECK_THAT(v.reason(), Catch::Contains("commits to no state root"));
+  Checkpoint bad = legacy;
+  bad.extensions = {"state-root nonsense"};
+  CHECK_FALSE(verify_checkpoint(tc->consortium, note_of(bad)));
+  Checkpoint good = Checkpoint::make(tc->ledger_id, 2, root_of(40), root_of(41));
+  CHECK(must(verify_checkpoint(tc->consortium, note_of(good))).checkpoint.state_root() ==
+        root_of(41));
 }
 
 TEST_CASE("quorum_time: the quorum-th newest of the signers' times", "[checkpoint]") {
@@ -236,7 +387,7 @@ TEST_CASE("quorum_time: the quorum-th newest of the signers' times", "[checkpoin
 
 TEST_CASE("verify_checkpoint: freshness, per-signer times and the age rule", "[checkpoint]") {
   auto tc = make_consortium("fresh-test", 2, 3);
-  Checkpoint cp{tc->ledger_id, 4, root_of(11), {}};
+  Checkpoint cp = Checkpoint::make(tc->ledger_id, 4, root_of(11), state_of(root_of(11)));
   SignedNote n{cp.text(), {}};
   auto add = [&](size_t node, uint64_t time) {
     n.signatures.push_back(
@@ -284,22 +435,29 @@ TEST_CASE("docs/checkpoint.md example: a checkpoint cosigned by two nodes, byte 
           "[checkpoint][vectors]") {
   // Computed independently (Python `cryptography`) from the C2SP text.
   const std::string expected =
-      "chipledger.dev/dev-267d1253\n5\nwEbomEB2b9feKYUsX0SvZKt7CEEiVS48IbymlvAA8nY=\n\n"
+      "chipledger.dev/dev-267d1253\n5\nwEbomEB2b9feKYUsX0SvZKt7CEEiVS48IbymlvAA8nY=\n"
+      "state-root hy7bs/EQoBt8jRLDUig3m01iVKbrehONGInWENad6Oc=\n\n"
       "\xE2\x80\x94 node-maker "
-      "9LZ0zAAAAABqsTuAl1nh4EfMRXSdLxa+2XJxz16Kvdpf1Iut8fKeEEsNRyqOUFEH1wSnDzxSxNuNwrY0mikXaavx/"
-      "4LcQH2ynnIWBg==\n"
+      "9LZ0zAAAAABqsTuAC2st6unBeP8rGxwad2dCPqbhLcYrUONPDYmOkjcjrLWqcwsrMSurgrFcH6QgziHVc6hmjCPwGKqx"
+      "Jq"
+      "ypPq/cCQ==\n"
       "\xE2\x80\x94 node-dist "
-      "EM8OigAAAABqsTuqA7v6DDWjkvQeWJlvuV4sEjjb3Xr+757iYtC6RVDVd42DZk0n0R/"
-      "beoAAqakSMHvNgiry+Co6Iaeg2eJi5xfEDg==\n";
+      "EM8OigAAAABqsTuqxGUaBIAvc23uI3zWMAxjPODuKJqftTmRYDwruUlPptHutf+"
+      "PpdXgrNjyaU56K7A7hYm3SSbKWpMAco"
+      "G0HiJ/CA==\n";
   auto maker = must(PrivateKey::ed25519_from_seed(
       *hex_decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")));
   auto dist = must(PrivateKey::ed25519_from_seed(
       *hex_decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")));
-  Checkpoint cp{"chipledger.dev/dev-267d1253", 5, sha256("chipledger example root"), {}};
+  Checkpoint cp =
+      Checkpoint::make("chipledger.dev/dev-267d1253", 5, sha256("chipledger example root"),
+                       sha256("chipledger example state root"));
   SignedNote note{cp.text(), {}};
   note.signatures.push_back(must(sign_cosignature(note.text, "node-maker", maker, 1'790'000'000)));
   note.signatures.push_back(must(sign_cosignature(note.text, "node-dist", dist, 1'790'000'042)));
   CHECK(format_note(note) == expected);
+  CHECK(cp.state_root() == sha256("chipledger example state root"));
+  CHECK(must(Checkpoint::parse(cp.text())).state_root() == cp.state_root());
   CHECK(must(NoteVerifier{"node-maker", maker.public_key()}.cosignature_key_hash()) ==
         std::array<uint8_t, 4>{0xf4, 0xb6, 0x74, 0xcc});
   auto parsed = must(parse_note(expected));
