@@ -118,7 +118,8 @@ Result<HistoryEvidence> decode_history(const std::string& serial, const std::opt
   using R = Result<HistoryEvidence>;
   HistoryEvidence out;
   out.size = size;
-  out.serials.push_back({serial, {}});
+  out.serials.emplace_back();
+  out.serials.back().serial = serial;
   if (!answer) return out;
   auto at = answer_size(*answer);
   if (!at) return at.status();
@@ -153,7 +154,8 @@ Result<HistoryEvidence> decode_histories(const json& answer) {
     return R::error("the histories answer has no histories or events object");
   }
   for (const auto& [serial, list] : histories->items()) {
-    SerialEvidence s{serial, {}};
+    SerialEvidence s;
+    s.serial = serial;
     if (!list.is_null()) {
       if (!list.is_array())
         return R::error("the event list of serial " + serial + " is not a list");
@@ -163,7 +165,7 @@ Result<HistoryEvidence> decode_histories(const json& answer) {
         s.indices.push_back(*index);
       }
     }
-    CL_TRY(decode_state(states ? field(*states, serial) : nullptr, s));
+    CL_TRY(decode_state(states ? field(*states, serial.c_str()) : nullptr, s));
     out.serials.push_back(std::move(s));
   }
   if (events) {
