@@ -407,6 +407,14 @@ TEST_CASE("cosigning over HTTP: POST /v1/checkpoint/signatures and GET /v1/check
       "POST", "/v1/checkpoint/signatures",
       note_by(t.tc->ledger_id, 1, other, r.cps->newest().state_root, "node-2", t.tc->node_key(1)));
   CHECK(conflict.status == 409);
+  Hash other_state = r.cps->newest().state_root;
+  other_state[2] ^= 8;
+  HttpResponse state_conflict = call(
+      "POST", "/v1/checkpoint/signatures",
+      note_by(t.tc->ledger_id, 1, r.cps->newest().root, other_state, "node-2", t.tc->node_key(1)));
+  CHECK(state_conflict.status == 409);
+  CHECK_THAT(json::parse(state_conflict.body)["error"].get<std::string>(),
+             Catch::Contains("state root"));
   CHECK(call("GET", "/v1/checkpoint/signatures", "").status == 405);
   seq.stop();
 }
