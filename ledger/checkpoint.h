@@ -1,8 +1,8 @@
 // Checkpoints: the ledger's commitment (origin = ledger id, log size, log
-// root, and the state map's root in the one extension line
-// "state-root BASE64") as a C2SP tlog-checkpoint body, signed by nodes as a C2SP signed
-// note whose signatures are C2SP tlog-cosignature/v1 (each says when it was
-// made). A client trusts a checkpoint only when a quorum of the consortium's
+// root, and the state map's root in the one extension line "state-root
+// BASE64") as a C2SP tlog-checkpoint body, signed by nodes as a C2SP
+// signed note whose signatures are C2SP tlog-cosignature/v1 (each says
+// when it was made). A client trusts a checkpoint only when a quorum of the consortium's
 // node keys signed it, and judges its freshness by the times they signed
 // at. Format: docs/checkpoint.md.
 #pragma once

@@ -54,10 +54,10 @@ class CheckpointPublisher {
   CheckpointPublisher(const CheckpointPublisher&) = delete;
   CheckpointPublisher& operator=(const CheckpointPublisher&) = delete;
 
-  // Cosigns the ledger's current size and root now (after each block, and
-  // once at start), replacing this node's older signature at that size.
-  // Fails, and stops the node (fatal), when this node signed another root
-  // at this size before.
+  // Cosigns the ledger's current size, log root and state root now (after
+  // each block, and once at start), replacing this node's older signature
+  // at that size. Fails, and stops the node (fatal), when this node signed
+  // another log root or state root at this size before.
   Status refresh();
   // refresh() when this node's signature on the current size is at least
   // the re-signing interval old (or missing); true when it re-signed.

@@ -50,7 +50,7 @@ struct Pallets {
       if (!to_op) apply_all(*ledger, {accept_tx(*tc, "dist", s, x.txid, kT0 + 100 + i)});
     }
     distinct_events = ledger->size();
-    cp = Checkpoint{tc->ledger_id, ledger->size(), must(ledger->root_at(ledger->size())), {}};
+    cp = checkpoint_of(*ledger, ledger->size());
     note = note_for(cp, {{tc->node_id(0), &tc->node_key(0)},
                          {tc->node_id(1), &tc->node_key(1)},
                          {tc->node_id(2), &tc->node_key(2)}});

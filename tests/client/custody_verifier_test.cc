@@ -52,9 +52,7 @@ struct World {
     cp = checkpoint_at(7);
   }
 
-  Checkpoint checkpoint_at(uint64_t size) const {
-    return Checkpoint{tc->ledger_id, size, must(ledger->root_at(size)), {}};
-  }
+  Checkpoint checkpoint_at(uint64_t size) const { return checkpoint_of(*ledger, size); }
   // Signed by node-1 (node 0) unless told otherwise.
   std::string note(const Checkpoint& c) const {
     return note_for(c, {{tc->node_id(), &tc->node_key()}});
@@ -198,10 +196,12 @@ TEST_CASE("a transfer not accepted for over max_transit_hours: in-transit, exit 
   REQUIRE(j["status"] == "in-transit");
   REQUIRE(j["in_transit_for_ms"] == kVerifyNow - (kT0 + 2));
 
-  // SN1 at an older checkpoint (size 3) was in transit too.
-  Checkpoint cp3 = w.checkpoint_at(3);
-  auto h3 = history_json(*w.ledger, "SN1", 3);
-  REQUIRE(w.verify("SN1", w.note(cp3), h3).exit_code() == 12);
+  // SN1 at an older checkpoint (size 4, the end of the block of x1 and x2:
+  // checkpoints are at block ends, where the ledger has a state root) was
+  // in transit too.
+  Checkpoint cp4 = w.checkpoint_at(4);
+  auto h4 = history_json(*w.ledger, "SN1", 4);
+  REQUIRE(w.verify("SN1", w.note(cp4), h4).exit_code() == 12);
 
   // A transit shorter than the policy's limit is reported with its
   // duration, not as a finding: the chip is simply not installed yet.
@@ -256,6 +256,12 @@ TEST_CASE("tampered checkpoints are proof failures", "[verifier]") {
     REQUIRE(at != std::string::npos);
     note.replace(at, 3, "\n6\n");
     proof_failure(w.verify("SN1", note, h));
+  }
+  SECTION("a checkpoint that commits to no state root") {
+    Checkpoint none = w.cp;
+    none.extensions.clear();
+    REQUIRE_THAT(proof_failure(w.verify("SN1", w.note(none), h)),
+                 Catch::Contains("commits to no state root"));
   }
   SECTION("no signature at all") { proof_failure(w.verify("SN1", w.cp.text(), h)); }
   SECTION("an empty note") { proof_failure(w.verify("SN1", "", h)); }

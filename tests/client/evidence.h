@@ -114,6 +114,13 @@ inline VerifyReport verify_in_batch(CustodyVerifier& v, const std::string& seria
   return v.verify(serial, decode_histories(batch), now);
 }
 
+// The checkpoint a node of `ledger` writes at `size` (docs/checkpoint.md):
+// its log root and the ledger's state root at that size.
+inline Checkpoint checkpoint_of(const Ledger& ledger, uint64_t size) {
+  return Checkpoint::make(ledger.consortium().ledger_id(), size, must(ledger.root_at(size)),
+                          must(ledger.state_root_at(size)));
+}
+
 // When note_for's signatures are made unless told otherwise (POSIX seconds):
 // the clock the client tests verify at (1,790,000,000,000 ms).
 inline constexpr uint64_t kEvidenceSignedAt = 1'790'000'000;

@@ -152,7 +152,7 @@ struct Story {
   VerifyReport verify(const std::string& serial, uint64_t now,
                       const Consortium* trust = nullptr) const {
     uint64_t size = ledger->size();
-    Checkpoint cp{tc->ledger_id, size, must(ledger->root_at(size)), {}};
+    Checkpoint cp = checkpoint_of(*ledger, size);
     std::string note = note_for(cp, {{tc->node_id(), &tc->node_key()}}, now / 1000);
     return verify_custody(trust ? *trust : tc->consortium, serial, note,
                           history_evidence(*ledger, serial, size), now);
@@ -517,7 +517,7 @@ TEST_CASE("proof-failure (10): evidence that does not check against the trust fi
   }
   SECTION("an event (the install) dropped from the history") {
     uint64_t size = s.ledger->size();
-    Checkpoint cp{s.tc->ledger_id, size, must(s.ledger->root_at(size)), {}};
+    Checkpoint cp = checkpoint_of(*s.ledger, size);
     json h = *history_json(*s.ledger, "GPU-1", size);
     json events = h["events"];
     events.erase(events.size() - 2);  // the install: the attestation's prev no longer links

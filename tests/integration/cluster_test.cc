@@ -352,7 +352,7 @@ TEST_CASE(
   REQUIRE(key);
   Hash other{};
   other.fill(0x42);
-  auto note = sign_checkpoint(Checkpoint{c.ledger_id(), 1, other, {}}, "node-maker", *key,
+  auto note = sign_checkpoint(Checkpoint::make(c.ledger_id(), 1, other, other), "node-maker", *key,
                               static_cast<uint64_t>(std::time(nullptr)));
   REQUIRE(note);
   auto http = HttpClient::connect_to(c.url(0), 10s);

@@ -80,10 +80,11 @@ struct Trio {
   }
 };
 
-// A checkpoint note over (size, root) cosigned by `name` with `key`, now.
+// A checkpoint note over (size, root, state root) cosigned by `name` with
+// `key`, now.
 std::string note_by(const std::string& ledger_id, uint64_t size, const Hash& root,
-                    const std::string& name, const PrivateKey& key) {
-  return must(sign_checkpoint(Checkpoint{ledger_id, size, root, {}}, name, key,
+                    const Hash& state_root, const std::string& name, const PrivateKey& key) {
+  return must(sign_checkpoint(Checkpoint::make(ledger_id, size, root, state_root), name, key,
                               CheckpointSigner::system_ms() / 1000));
 }
 
@@ -167,24 +168,27 @@ TEST_CASE("cosigning: bad signatures, unknown nodes, other ledgers and other roo
     CHECK_THAT(o.reason, Catch::Contains("does not verify"));
   }
   SECTION("a listed node's name with another key") {
-    CosignOutcome o = t.cps(0).add_signatures(note_by(lid, 1, mine.root, "node-2", fresh_key()));
+    CosignOutcome o =
+        t.cps(0).add_signatures(note_by(lid, 1, mine.root, mine.state_root, "node-2", fresh_key()));
     CHECK(o.kind == Kind::refused);
     CHECK_THAT(o.reason, Catch::Contains("does not verify"));
   }
   SECTION("a node the consortium does not list") {
-    CosignOutcome o = t.cps(0).add_signatures(note_by(lid, 1, mine.root, "node-9", fresh_key()));
+    CosignOutcome o =
+        t.cps(0).add_signatures(note_by(lid, 1, mine.root, mine.state_root, "node-9", fresh_key()));
     CHECK(o.kind == Kind::refused);
     CHECK_THAT(o.reason, Catch::Contains("does not list"));
   }
   SECTION("a good signature next to an unknown one: nothing is kept") {
     auto parsed = must(parse_note(t.own_note(1)));
-    auto stranger = must(parse_note(note_by(lid, 1, mine.root, "node-9", fresh_key())));
+    auto stranger =
+        must(parse_note(note_by(lid, 1, mine.root, mine.state_root, "node-9", fresh_key())));
     parsed.signatures.push_back(stranger.signatures[0]);
     CHECK(t.cps(0).add_signatures(format_note(parsed)).kind == Kind::refused);
   }
   SECTION("another ledger's checkpoint") {
-    CosignOutcome o =
-        t.cps(0).add_signatures(note_by("other-ledger", 1, mine.root, "node-2", t.tc->node_key(1)));
+    CosignOutcome o = t.cps(0).add_signatures(
+        note_by("other-ledger", 1, mine.root, mine.state_root, "node-2", t.tc->node_key(1)));
     CHECK(o.kind == Kind::refused);
     CHECK_THAT(o.reason, Catch::Contains("not for ledger"));
   }
@@ -195,11 +199,29 @@ TEST_CASE("cosigning: bad signatures, unknown nodes, other ledgers and other roo
   SECTION("a peer's valid signature on another root for this size: a conflict, not kept") {
     Hash other = mine.root;
     other[0] ^= 1;
-    CosignOutcome o = t.cps(0).add_signatures(note_by(lid, 1, other, "node-2", t.tc->node_key(1)));
+    CosignOutcome o = t.cps(0).add_signatures(
+        note_by(lid, 1, other, mine.state_root, "node-2", t.tc->node_key(1)));
     CHECK(o.kind == Kind::conflict);
-    CHECK_THAT(o.reason, Catch::Contains("this node's log has root"));
+    CHECK_THAT(o.reason, Catch::Contains("this node's ledger has root"));
     CHECK(t.nodes[0]->fatal.empty());  // the peer disagrees; this node's own history holds
     CHECK_FALSE(t.cps(0).failed());
+  }
+  SECTION("a peer's valid signature on this log root with another state root: a conflict") {
+    Hash other_state = mine.state_root;
+    other_state[0] ^= 1;
+    CosignOutcome o = t.cps(0).add_signatures(
+        note_by(lid, 1, mine.root, other_state, "node-2", t.tc->node_key(1)));
+    CHECK(o.kind == Kind::conflict);
+    CHECK_THAT(o.reason, Catch::Contains("state root"));
+    CHECK(t.nodes[0]->fatal.empty());
+    CHECK_FALSE(t.cps(0).failed());
+  }
+  SECTION("a peer's note that commits to no state root") {
+    CosignOutcome o = t.cps(0).add_signatures(
+        must(sign_checkpoint(Checkpoint{lid, 1, mine.root, {}}, "node-2", t.tc->node_key(1),
+                             CheckpointSigner::system_ms() / 1000)));
+    CHECK(o.kind == Kind::refused);
+    CHECK_THAT(o.reason, Catch::Contains("no state root"));
   }
   // Nothing was kept: node 1's checkpoint still has only its own signature.
   CHECK(t.cps(0).newest().signers == std::vector<std::string>{"node-1"});
@@ -214,11 +236,12 @@ TEST_CASE("cosigning fail-stop: a node shown its own signature on another root s
   auto other = open_memory_ledger(t.tc->consortium);
   apply_all(*other, {register_tx(*t.tc, {"SN-OTHER"})});
   Hash other_root = must(other->root_at(1));
-  auto note =
-      must(parse_note(note_by(t.tc->ledger_id, 1, other_root, "node-1", t.tc->node_key(0))));
-  note.signatures.push_back(
-      must(parse_note(note_by(t.tc->ledger_id, 1, other_root, "node-2", t.tc->node_key(1))))
-          .signatures[0]);
+  Hash other_state = must(other->state_root_at(1));
+  auto note = must(parse_note(
+      note_by(t.tc->ledger_id, 1, other_root, other_state, "node-1", t.tc->node_key(0))));
+  note.signatures.push_back(must(parse_note(note_by(t.tc->ledger_id, 1, other_root, other_state,
+                                                    "node-2", t.tc->node_key(1))))
+                                .signatures[0]);
 
   CosignOutcome o = t.cps(0).add_signatures(format_note(note));
   CHECK(o.kind == CosignOutcome::Kind::conflict);
@@ -243,7 +266,9 @@ TEST_CASE("cosigning fail-stop: a checkpoint kept on disk that the log no longer
   // What this node signed at size 1 before "a restart" was another root.
   Hash other = must(ledger->root_at(1));
   other[3] ^= 0x10;
-  must_ok(ledger->save_checkpoint(1, note_by(tc->ledger_id, 1, other, "node-1", tc->node_key(0))));
+  must_ok(ledger->save_checkpoint(
+      1,
+      note_by(tc->ledger_id, 1, other, must(ledger->state_root_at(1)), "node-1", tc->node_key(0))));
   std::vector<std::string> fatal;
   CheckpointPublisher cps(*ledger, "node-1", tc->node_key(0),
                           [&](const std::string& r) { fatal.push_back(r); });
@@ -254,12 +279,70 @@ TEST_CASE("cosigning fail-stop: a checkpoint kept on disk that the log no longer
   CHECK(cps.failed());
 }
 
+TEST_CASE("cosigning fail-stop: shown its own signature on its log root with another state root",
+          "[cosign][state]") {
+  Trio t;
+  t.apply({register_tx(*t.tc, {"SN-1"})});
+  ServedCheckpoint mine = t.cps(0).newest();
+  REQUIRE(mine.state_root == must(t.nodes[0]->ledger->state_root_at(1)));
+  Hash other_state = mine.state_root;
+  other_state[7] ^= 4;
+  CosignOutcome o = t.cps(0).add_signatures(
+      note_by(t.tc->ledger_id, 1, mine.root, other_state, "node-1", t.tc->node_key(0)));
+  CHECK(o.kind == CosignOutcome::Kind::conflict);
+  REQUIRE(t.nodes[0]->fatal.size() == 1);
+  CHECK_THAT(t.nodes[0]->fatal[0],
+             Catch::Contains("state root") && Catch::Contains("its history disagrees"));
+  CHECK(t.cps(0).failed());
+}
+
+TEST_CASE("cosigning fail-stop: a checkpoint kept on disk with another state root",
+          "[cosign][state]") {
+  auto tc = make_consortium("cosign-test", 2, 3);
+  auto ledger = open_memory_ledger(tc->consortium);
+  apply_all(*ledger, {register_tx(*tc, {"SN-1"})});
+  Hash other_state = must(ledger->state_root_at(1));
+  other_state[0] ^= 0x10;
+  must_ok(ledger->save_checkpoint(1, note_by(tc->ledger_id, 1, must(ledger->root_at(1)),
+                                             other_state, "node-1", tc->node_key(0))));
+  std::vector<std::string> fatal;
+  CheckpointPublisher cps(*ledger, "node-1", tc->node_key(0),
+                          [&](const std::string& r) { fatal.push_back(r); });
+  Status st = cps.refresh();
+  REQUIRE_FALSE(st);
+  CHECK_THAT(st.reason(), Catch::Contains("state root"));
+  CHECK(fatal.size() == 1);
+}
+
+TEST_CASE("cosigning: a note stored before checkpoints had a state root does not count",
+          "[cosign][state]") {
+  auto tc = make_consortium("cosign-test", 2, 3);
+  auto ledger = open_memory_ledger(tc->consortium);
+  apply_all(*ledger, {register_tx(*tc, {"SN-1"})});
+  // A quorum's signatures on the old format (no state-root line) at size 1.
+  Checkpoint legacy{tc->ledger_id, 1, must(ledger->root_at(1)), {}};
+  uint64_t now = CheckpointSigner::system_ms() / 1000;
+  auto old = must(parse_note(must(sign_checkpoint(legacy, "node-1", tc->node_key(0), now))));
+  old.signatures.push_back(
+      must(parse_note(must(sign_checkpoint(legacy, "node-2", tc->node_key(1), now))))
+          .signatures[0]);
+  must_ok(ledger->save_checkpoint(1, format_note(old)));
+  CheckpointPublisher cps(*ledger, "node-1", tc->node_key(0));
+  must_ok(cps.refresh());  // no fail-stop: the old note is not read back
+  ServedCheckpoint s = cps.served();
+  CHECK(s.size == 1);
+  CHECK_FALSE(s.quorum);  // node-2's old-format signature is not served
+  CHECK(s.signers == std::vector<std::string>{"node-1"});
+  auto parsed = must(Checkpoint::parse(must(parse_note(s.note)).text));
+  CHECK(parsed.state_root() == must(ledger->state_root_at(1)));
+}
+
 TEST_CASE("cosigning fail-stop: a waiting signature of this node on another root", "[cosign]") {
   Trio t;
   auto other = open_memory_ledger(t.tc->consortium);
   apply_all(*other, {register_tx(*t.tc, {"SN-OTHER"})});
-  std::string note =
-      note_by(t.tc->ledger_id, 1, must(other->root_at(1)), "node-1", t.tc->node_key(0));
+  std::string note = note_by(t.tc->ledger_id, 1, must(other->root_at(1)),
+                             must(other->state_root_at(1)), "node-1", t.tc->node_key(0));
   // A peer's signature on the true root waits there already: this node's
   // own signature on another root takes its place (it decides).
   t.apply({register_tx(*t.tc, {"SN-1"})}, {1});
@@ -313,16 +396,25 @@ TEST_CASE("cosigning over HTTP: POST /v1/checkpoint/signatures and GET /v1/check
   CHECK(health["checkpoint"]["quorum"] == true);
   CHECK(health["checkpoint"]["signers"].size() == 2);
 
-  HttpResponse unknown =
-      call("POST", "/v1/checkpoint/signatures",
-           note_by(t.tc->ledger_id, 1, r.cps->newest().root, "node-7", fresh_key()));
+  HttpResponse unknown = call("POST", "/v1/checkpoint/signatures",
+                              note_by(t.tc->ledger_id, 1, r.cps->newest().root,
+                                      r.cps->newest().state_root, "node-7", fresh_key()));
   CHECK(unknown.status == 403);
   CHECK_THAT(json::parse(unknown.body)["error"].get<std::string>(), Catch::Contains("node-7"));
   Hash other = r.cps->newest().root;
   other[1] ^= 2;
-  HttpResponse conflict = call("POST", "/v1/checkpoint/signatures",
-                               note_by(t.tc->ledger_id, 1, other, "node-2", t.tc->node_key(1)));
+  HttpResponse conflict = call(
+      "POST", "/v1/checkpoint/signatures",
+      note_by(t.tc->ledger_id, 1, other, r.cps->newest().state_root, "node-2", t.tc->node_key(1)));
   CHECK(conflict.status == 409);
+  Hash other_state = r.cps->newest().state_root;
+  other_state[2] ^= 8;
+  HttpResponse state_conflict = call(
+      "POST", "/v1/checkpoint/signatures",
+      note_by(t.tc->ledger_id, 1, r.cps->newest().root, other_state, "node-2", t.tc->node_key(1)));
+  CHECK(state_conflict.status == 409);
+  CHECK_THAT(json::parse(state_conflict.body)["error"].get<std::string>(),
+             Catch::Contains("state root"));
   CHECK(call("GET", "/v1/checkpoint/signatures", "").status == 405);
   seq.stop();
 }
