@@ -149,10 +149,20 @@ TEST_CASE("a transfer answered by a reject leaves the sender holding it", "[veri
   REQUIRE_THAT(r.chain[2].event, Catch::Contains("reject"));
 }
 
-TEST_CASE("no events: not-registered, exit 11", "[verifier]") {
+TEST_CASE("no events: not-registered, exit 11, only with the state map's absence proof",
+          "[verifier]") {
   World w;
-  REQUIRE_FALSE(history_json(*w.ledger, "NOPE", 7).has_value());
-  VerifyReport r = w.verify("NOPE", w.note(), std::nullopt);
+  auto answer = history_json(*w.ledger, "NOPE", 7);  // the 404 with its absence proof
+  REQUIRE_FALSE(answer->contains("events"));
+  // A 404 with no proof, or with a registered serial's state, is no proof
+  // that the serial is not registered.
+  proof_failure(w.verify("NOPE", w.note(), std::nullopt));
+  json other = *answer;
+  other["state"] = (*history_json(*w.ledger, "SN1", 7))["state"];
+  proof_failure(w.verify("NOPE", w.note(), other));
+  other["state"]["record"] = nullptr;  // SN1's presence proof offered as absence
+  proof_failure(w.verify("NOPE", w.note(), other));
+  VerifyReport r = w.verify("NOPE", w.note(), answer);
   REQUIRE(r.findings.size() == 1);
   REQUIRE(r.findings[0].first == Finding::not_registered);
   REQUIRE(r.verdict() == "not-registered");
@@ -163,8 +173,11 @@ TEST_CASE("no events: not-registered, exit 11", "[verifier]") {
   REQUIRE(j["findings"][0]["exit_code"] == 11);
   REQUIRE(j["findings"][0]["reason"].is_string());
 
-  // An answer with an empty event list is not a registration either.
+  // An answer with an empty event list is not a registration either, but
+  // only the absence proof makes it "not registered".
   json empty{{"serial", "NOPE"}, {"size", 7}, {"root", ""}, {"events", json::array()}};
+  proof_failure(w.verify("NOPE", w.note(), empty));
+  empty["state"] = (*answer)["state"];
   REQUIRE(w.verify("NOPE", w.note(), empty).exit_code() == 11);
 
   // A serial registered after the checkpoint is not registered as of it.
@@ -506,9 +519,8 @@ TEST_CASE("a checkpoint older than max_checkpoint_age is a stale-checkpoint for 
     j["policy"]["max_checkpoint_age_seconds"] = 10;
     Consortium strict_trust = must(Consortium::from_json(j.dump()));
     CHECK(strict_trust.policy().max_checkpoint_age_ms == 10'000);
-    VerifyReport r =
-        verify_custody(strict_trust, "SN1", at(kNowS - 11, kNowS - 11, kNowS),
-                       history_evidence("SN1", h), kVerifyNow);
+    VerifyReport r = verify_custody(strict_trust, "SN1", at(kNowS - 11, kNowS - 11, kNowS),
+                                    history_evidence("SN1", h), kVerifyNow);
     CHECK_THAT(stale_checkpoint(r), Catch::Contains("11 s old") && Catch::Contains("allows 10 s"));
   }
 }

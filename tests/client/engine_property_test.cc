@@ -485,7 +485,8 @@ struct World {
   // --- the verifier's path ---
 
   std::string note_at(uint64_t size) const {
-    Checkpoint cp{consortium.ledger_id(), size, must(ledger->root_at(size)), {}};
+    Checkpoint cp = Checkpoint::make(consortium.ledger_id(), size, must(ledger->root_at(size)),
+                                     must(ledger->state_root_at(size)));
     return note_for(cp, {{"node-1", &node_key}});
   }
 
