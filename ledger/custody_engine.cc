@@ -61,7 +61,7 @@ class Step {
   Refused chip_signature() const;
   const Hash& prev_in_refs() const;
 
-  Refused do_register();
+  Refused do_register(const Concern& concern);
   Refused do_transfer(const Concern& concern);
   Refused do_answer(const Concern& concern, bool accept);
   Refused do_install(const Concern& concern);
@@ -239,15 +239,16 @@ Refused Step::chip_signature() const {
   return {};
 }
 
-Refused Step::do_register() {
+Refused Step::do_register(const Concern& concern) {
   CL_CHECK(require_role(Role::manufacturer, "register chips"));
   if (before_) {
     return refuse("serial " + serial_ + " is already registered (by " + before_->manufacturer +
                   ")");
   }
-  const RegisterItem* item = nullptr;
-  for (const auto& r : tx_.registrations) {
-    if (r.serial == serial_) item = &r;
+  const RegisterItem* item =
+      concern.item && concern.item->serial == serial_ ? concern.item : nullptr;
+  for (size_t i = 0; !item && i < tx_.registrations.size(); ++i) {
+    if (tx_.registrations[i].serial == serial_) item = &tx_.registrations[i];
   }
   if (!item) return refuse("the registration does not list serial " + serial_);
   if (!item->device_key.empty()) {
@@ -468,7 +469,7 @@ Refused Step::apply(const Concern& concern) {
   }
   switch (tx_.type) {
     case TxType::register_chips:
-      return do_register();
+      return do_register(concern);
     case TxType::transfer:
       return do_transfer(concern);
     case TxType::accept:
@@ -516,7 +517,7 @@ std::vector<Concern> concerns_of(const Transaction& tx, std::string_view serial,
   std::vector<Concern> out;
   if (tx.type == TxType::register_chips) {
     for (const auto& r : tx.registrations) {
-      if (r.serial == serial) out.push_back({ConcernKind::registered, ""});
+      if (r.serial == serial) out.push_back({ConcernKind::registered, "", &r});
     }
     return out;
   }

@@ -38,7 +38,11 @@ enum class ConcernKind : uint8_t {
 struct Concern {
   ConcernKind kind = ConcernKind::named;
   std::string unit;  // via_unit, packed_into: the unit
-  bool operator==(const Concern&) const = default;
+  // registered: the serial's entry in the transaction's registrations, when
+  // the caller knows it (a lookup saved: a register names up to 100,000
+  // serials); not part of what the concern is.
+  const RegisterItem* item = nullptr;
+  bool operator==(const Concern& o) const { return kind == o.kind && unit == o.unit; }
 };
 
 // The concerns of `serial` in `tx` given its record before (nullopt: none),

@@ -187,10 +187,17 @@ Result<Effects> Apply::run() {
   context.license = license ? &license->terms : nullptr;
   auto serials = affected();
   if (!serials) return serials.status();
-  for (const auto& serial : *serials) {
+  const bool registers = tx_.type == TxType::register_chips;
+  for (size_t i = 0; i < serials->size(); ++i) {
+    const std::string& serial = (*serials)[i];
     auto rec = before(serial);
     if (!rec) return rec.status();
-    auto concerns = concerns_of(tx_, serial, *rec);
+    // A register's serials are its registrations, in order and distinct
+    // (decode refuses a serial named twice): each one's concern is known
+    // without concerns_of's scan of them all.
+    auto concerns = registers
+                        ? std::vector<Concern>{{ConcernKind::registered, "", &tx_.registrations[i]}}
+                        : concerns_of(tx_, serial, *rec);
     StepOutcome step = apply_event(c_, serial, *rec, stx_, log_index_, concerns, context);
     if (!step.ok()) return Result<Effects>::error(step.reason);
     steps_.emplace_back(serial, std::move(step));
