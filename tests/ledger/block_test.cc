@@ -6,6 +6,7 @@
 
 #include "ledger/block.h"
 #include "ledger/memory_store.h"
+#include "tests/ledger/forwarding_store.h"
 #include "tests/ledger/ledger_fixture.h"
 
 using namespace chipledger;
@@ -22,22 +23,7 @@ Block sample_block(const TestConsortium& tc) {
 }
 
 // Forwards to a MemoryStore the test keeps, so a ledger can be reopened on it.
-class SharedStore final : public KvStore {
- public:
-  explicit SharedStore(MemoryStore& inner) : inner_(inner) {}
-  Result<std::optional<std::string>> get(Column c, std::string_view k) const override {
-    return inner_.get(c, k);
-  }
-  Status write(const WriteBatch& b, bool sync) override { return inner_.write(b, sync); }
-  Status scan(Column c, std::string_view p,
-              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
-    return inner_.scan(c, p, fn);
-  }
-  Result<std::unique_ptr<KvView>> view() const override { return inner_.view(); }
-
- private:
-  MemoryStore& inner_;
-};
+using SharedStore = chipledger::testing::ForwardingStore;
 
 Bytes be32(uint32_t v) {
   return {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),

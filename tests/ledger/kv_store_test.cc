@@ -27,6 +27,7 @@
 #include "ledger/kv_store.h"
 #include "ledger/memory_store.h"
 #include "ledger/rocks_store.h"
+#include "tests/ledger/forwarding_store.h"
 
 using namespace chipledger;
 using namespace std::string_literals;
@@ -374,22 +375,7 @@ TEMPLATE_TEST_CASE("KvStore contract", "[kv_store]", MemoryFixture, RocksFixture
 namespace {
 
 // Only scan(): KvStore's default scan_ranges (the common prefix, filtered).
-class ScanOnly final : public KvStore {
- public:
-  explicit ScanOnly(KvStore& inner) : inner_(inner) {}
-  Result<std::optional<std::string>> get(Column c, std::string_view k) const override {
-    return inner_.get(c, k);
-  }
-  Status write(const WriteBatch& b, bool sync) override { return inner_.write(b, sync); }
-  Status scan(Column c, std::string_view p,
-              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
-    return inner_.scan(c, p, fn);
-  }
-  Result<std::unique_ptr<KvView>> view() const override { return inner_.view(); }
-
- private:
-  KvStore& inner_;
-};
+using ScanOnly = chipledger::testing::ForwardingStore;
 
 // Every key of `ranges` in turn, as scan_ranges gives them: "range:key".
 std::vector<std::string> ranges_of(const KvStore& s, const std::vector<KeyRange>& ranges,

@@ -18,6 +18,7 @@
 
 #include "ledger/memory_store.h"
 #include "ledger/rocks_store.h"
+#include "tests/ledger/forwarding_store.h"
 #include "tests/ledger/ledger_fixture.h"
 
 using namespace chipledger;
@@ -43,26 +44,14 @@ struct TempDir {
 
 // A KvStore that forwards to another (so a test keeps access to the store
 // under a ledger).
-class SharedStore final : public KvStore {
+class SharedStore final : public chipledger::testing::ForwardingStore {
  public:
-  explicit SharedStore(KvStore& inner) : inner_(inner) {}
-  Result<std::optional<std::string>> get(Column c, std::string_view k) const override {
-    return inner_.get(c, k);
-  }
-  Status write(const WriteBatch& b, bool sync) override { return inner_.write(b, sync); }
-  Status scan(Column c, std::string_view p,
-              const std::function<bool(std::string_view, std::string_view)>& fn) const override {
-    return inner_.scan(c, p, fn);
-  }
+  using ForwardingStore::ForwardingStore;
   Status scan_ranges(
       Column c, const std::vector<KeyRange>& r,
       const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const override {
     return inner_.scan_ranges(c, r, fn);
   }
-  Result<std::unique_ptr<KvView>> view() const override { return inner_.view(); }
-
- private:
-  KvStore& inner_;
 };
 
 // The reference root of these serials' records as the ledger keeps them.
