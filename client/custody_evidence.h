@@ -2,7 +2,8 @@
 // decoded once from its API answer (decode_history / decode_histories,
 // client/node_client.h) and checked by CustodyVerifier. Each event appears
 // once however many serials share it: its log index, the leaf bytes (the
-// signed transaction as the log stores it) and its inclusion proof. Nothing
+// signed transaction as the log stores it), its inclusion proof and, for an
+// attestation, the consistency proof of the checkpoint it names. Nothing
 // here is trusted or checked yet.
 #pragma once
 
@@ -22,6 +23,10 @@ struct EventEvidence {
   uint64_t index = 0;
   Bytes leaf;               // the signed transaction's wire bytes (SignedTransaction::wire)
   std::vector<Hash> proof;  // inclusion proof of the leaf at `index`, tree of the answer's size
+  // For an attestation: the consistency proof from the checkpoint its chips
+  // signed to the answer's size (docs/api.md, "Attestations"); nullopt when
+  // the answer gave none.
+  std::optional<std::vector<Hash>> consistency;
   bool operator==(const EventEvidence&) const = default;
 };
 

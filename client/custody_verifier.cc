@@ -411,6 +411,7 @@ struct CustodyVerifier::Impl {
   }
 
   Result<const CheckedEvent*> event(const EventEvidence& evidence);
+  Status check_attested(const EventEvidence& evidence, const Transaction& tx) const;
   Status replay(const HistoryEvidence& evidence, const SerialEvidence& serial, Replay& replay,
                 std::vector<ChainRow>& rows);
   bool start(VerifyReport& report, uint64_t now_ms) const;
@@ -437,10 +438,38 @@ Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& ev
       merkle::verify_inclusion(index, cp->checkpoint.size, merkle::leaf_hash(evidence.leaf),
                                evidence.proof, cp->checkpoint.root);
   if (!included) return included.context(where() + ": inclusion proof");
+  if (stx->tx.type == TxType::attest) CL_TRY(check_attested(evidence, stx->tx).context(where()));
   // Both copies proved the same leaf at `index`: keeping the newest is as sound.
   auto& slot =
       checked.insert_or_assign(index, CheckedEvent{evidence, std::move(*stx)}).first->second;
   return &slot;
+}
+
+// An attestation's chips signed a checkpoint (size, root) of this log: the
+// node's consistency proof must show that tree to be a prefix of the
+// verified checkpoint's, so no attestation can name a root from another
+// history. The ledger allows only a checkpoint it had before the
+// attestation, so the size is at most the event's index.
+Status CustodyVerifier::Impl::check_attested(const EventEvidence& evidence,
+                                             const Transaction& tx) const {
+  const Checkpoint& trusted = cp->checkpoint;
+  const std::string named = "the attested checkpoint (size " + std::to_string(tx.checkpoint_size) +
+                            ", root " + hex_encode(tx.checkpoint_root).substr(0, 16) + "…)";
+  if (tx.checkpoint_size == 0 || tx.checkpoint_size > evidence.index) {
+    return Status::error(named + " is not a checkpoint before the attestation at index " +
+                         std::to_string(evidence.index));
+  }
+  if (!evidence.consistency) {
+    return Status::error("the node gave no consistency proof for " + named +
+                         ": it cannot be shown to be in this log");
+  }
+  Status st = merkle::verify_consistency(tx.checkpoint_size, trusted.size, tx.checkpoint_root,
+                                         trusted.root, *evidence.consistency);
+  if (!st) {
+    return st.context(named + " is not a prefix of the verified checkpoint (size " +
+                      std::to_string(trusted.size) + "): consistency proof");
+  }
+  return Status::ok();
 }
 
 // Checks and replays the serial's events, in log order.

@@ -58,7 +58,7 @@ Result<std::vector<Hash>> decode_proof(const json* j) {
   return out;
 }
 
-// One event entry ({tx, proof, ...}) at `index`, into `into`; the same
+// One event entry ({tx, proof, consistency?, ...}) at `index`, into `into`; the same
 // index twice must carry the same event.
 Status decode_event(uint64_t index, const json& entry, HistoryEvidence& into) {
   auto where = [&] { return "the event at index " + std::to_string(index); };
@@ -68,7 +68,12 @@ Status decode_event(uint64_t index, const json& entry, HistoryEvidence& into) {
   if (!leaf) return leaf.status().context(where());
   auto proof = decode_proof(field(entry, "proof"));
   if (!proof) return proof.status().context(where());
-  EventEvidence ev{index, std::move(*leaf), std::move(*proof)};
+  EventEvidence ev{index, std::move(*leaf), std::move(*proof), std::nullopt};
+  if (const json* consistency = field(entry, "consistency")) {
+    auto hashes = decode_proof(consistency);
+    if (!hashes) return hashes.status().context(where() + ": consistency proof");
+    ev.consistency = std::move(*hashes);
+  }
   auto [it, fresh] = into.events.try_emplace(index, ev);
   if (!fresh && !(it->second == ev)) {
     return Status::error("the answer gives two different events at index " + std::to_string(index));

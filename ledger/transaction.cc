@@ -444,6 +444,12 @@ Result<Hash> SignedTransaction::txid_of_wire(ByteView wire) {
   return transaction_id(wire.subspan(4, *body_len));
 }
 
+std::optional<TxType> SignedTransaction::type_of_wire(ByteView wire) {
+  // u32 body length, then the body: version byte, type byte.
+  if (wire.size() < 6) return std::nullopt;
+  return static_cast<TxType>(wire[5]);
+}
+
 Result<SignedTransaction> sign_transaction(const Transaction& tx, const PrivateKey& key) {
   auto body = encode_body(tx);
   if (!body) return body.status();

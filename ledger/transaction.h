@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,10 @@ struct SignedTransaction {
   // of at most kMaxSignatureBytes, nothing after), not the body: for events
   // the ledger stored, whose bodies decode() accepted on the way in. No copy.
   static Result<Hash> txid_of_wire(ByteView wire);
+  // The type byte of a signed transaction's wire bytes (the body's second
+  // byte), read without a decode; nullopt when the wire is too short to
+  // hold one. For stored events, whose bodies decode() accepted.
+  static std::optional<TxType> type_of_wire(ByteView wire);
 };
 
 Result<SignedTransaction> sign_transaction(const Transaction& tx, const PrivateKey& key);

@@ -10,6 +10,7 @@
 
 #include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
+#include "node/history_answers.h"
 
 namespace chipledger {
 namespace {
@@ -346,14 +347,6 @@ HttpResponse Api::license(const std::string& id) const {
   return json_ok(license_view(**lic));
 }
 
-// A serial's state at an answer's size (docs/api.md, "State proofs"): its
-// record's encoding (base64; null when not registered then) and the state
-// map's proof (hex of StateProof::encode()).
-json Api::state_json(const StateAnswer& state) {
-  return json{{"record", state.record ? json(base64_encode(as_bytes(*state.record))) : json()},
-              {"proof", hex_encode(state.proof.encode())}};
-}
-
 // 410 when the state map no longer keeps `size` (the ledger decides by
 // oldest_state_size(), not by a message): the client fetches a newer
 // checkpoint and asks again.
@@ -374,62 +367,7 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
                                std::to_string(ledger_.size()) + " entries");
   }
   if (auto gone = state_gone(*size)) return *gone;
-  auto indices = ledger_.history(serial, *size);
-  if (!indices) return json_error(500, indices.reason());
-  auto state = ledger_.state_proof(serial, *size);
-  if (!state) return json_error(500, state.reason());
-  if (indices->empty()) {
-    // Not registered at that size, and the state map's absence proof says so.
-    json body{{"error", "serial " + serial + " has no events in the first " +
-                            std::to_string(*size) + " log entries"},
-              {"size", *size},
-              {"state", state_json(*state)}};
-    return HttpResponse{404, "application/json", body.dump()};
-  }
-  auto root = ledger_.root_at(*size);
-  if (!root) return json_error(500, root.reason());
-  // Each event decoded and rendered once for many requests (a pallet's
-  // register is in every one of its serials' histories). The answer is
-  // assembled as text in exactly the bytes json::dump() gives for
-  // {"events":[{"event":V,"index":I,"proof":[P...],"tx":T,"txid":H}...],
-  //  "root":R,"serial":S,"size":N} (keys in std::map order, no spaces);
-  // hex, base64 and decimal need no escaping, the serial goes through dump().
-  auto views = ledger_.event_views(*indices);
-  if (!views) return json_error(500, views.reason());
-  std::string body = "{\"events\":[";
-  for (size_t i = 0; i < indices->size(); ++i) {
-    const uint64_t index = (*indices)[i];
-    const Ledger::EventView& view = *(*views)[i];
-    auto proof = ledger_.inclusion_proof(index, *size);
-    if (!proof) return json_error(500, proof.reason());
-    if (i > 0) body += ',';
-    body += "{\"event\":";
-    body += view.view_json;
-    body += ",\"index\":";
-    body += std::to_string(index);
-    body += ",\"proof\":[";
-    for (size_t k = 0; k < proof->size(); ++k) {
-      if (k > 0) body += ',';
-      body += '"';
-      body += hex_encode((*proof)[k]);
-      body += '"';
-    }
-    body += "],\"tx\":\"";
-    body += view.tx_base64;
-    body += "\",\"txid\":\"";
-    body += hex_encode(view.tx.txid);
-    body += "\"}";
-  }
-  body += "],\"root\":\"";
-  body += hex_encode(*root);
-  body += "\",\"serial\":";
-  body += json(serial).dump();
-  body += ",\"size\":";
-  body += std::to_string(*size);
-  body += ",\"state\":";
-  body += state_json(*state).dump();
-  body += '}';
-  return HttpResponse{200, "application/json", std::move(body)};
+  return history_answer(ledger_, serial, *size);
 }
 
 // Many serials' histories at one size, each event (signed transaction and
@@ -455,46 +393,14 @@ HttpResponse Api::histories(const std::string& body) const {
                                std::to_string(ledger_.size()) + " entries");
   }
   if (auto gone = state_gone(size)) return *gone;
-  json histories = json::object();
-  json events = json::object();
-  json states = json::object();
+  std::vector<std::string> serials;
+  serials.reserve(req["serials"].size());
   for (const auto& s : req["serials"]) {
     if (!s.is_string()) return json_error(400, "serials are strings");
-    const std::string serial = s.get<std::string>();
-    if (auto st = check_serial(serial); !st) return json_error(400, st.reason());
-    auto indices = ledger_.history(serial, size);
-    if (!indices) return json_error(500, indices.reason());
-    histories[serial] = indices->empty() ? json() : json(*indices);
-    auto state = ledger_.state_proof(serial, size);
-    if (!state) return json_error(500, state.reason());
-    states[serial] = state_json(*state);
-    // Events not given yet (a pallet's register is shared by its serials),
-    // read together; only their id is needed from them, not a decode.
-    std::vector<uint64_t> fresh;
-    for (uint64_t index : *indices) {
-      if (!events.contains(std::to_string(index))) fresh.push_back(index);
-    }
-    if (fresh.empty()) continue;
-    auto wires = ledger_.events(fresh);
-    if (!wires) return json_error(500, wires.reason());
-    for (size_t i = 0; i < fresh.size(); ++i) {
-      std::string key = std::to_string(fresh[i]);
-      const Bytes& wire = (*wires)[i];
-      auto txid = SignedTransaction::txid_of_wire(wire);
-      if (!txid) return json_error(500, "stored event " + key + ": " + txid.reason());
-      auto proof = ledger_.inclusion_proof(fresh[i], size);
-      if (!proof) return json_error(500, proof.reason());
-      events[key] = {
-          {"txid", hex_encode(*txid)}, {"tx", base64_encode(wire)}, {"proof", hashes(*proof)}};
-    }
+    serials.push_back(s.get<std::string>());
+    if (auto st = check_serial(serials.back()); !st) return json_error(400, st.reason());
   }
-  auto root = ledger_.root_at(size);
-  if (!root) return json_error(500, root.reason());
-  return json_ok(json{{"size", size},
-                      {"root", hex_encode(*root)},
-                      {"histories", std::move(histories)},
-                      {"states", std::move(states)},
-                      {"events", std::move(events)}});
+  return histories_answer(ledger_, serials, size);
 }
 
 // A receipt's proof: the entry at `index` in the log of `size` entries.

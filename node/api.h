@@ -75,7 +75,6 @@ class Api {
   HttpResponse histories(const std::string& body) const;
   HttpResponse consistency(const std::string& query) const;
   HttpResponse inclusion(const std::string& query) const;
-  static nlohmann::json state_json(const StateAnswer& state);
   std::optional<HttpResponse> state_gone(uint64_t size) const;
   HttpResponse health() const;
   HttpResponse members() const;

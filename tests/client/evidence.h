@@ -1,10 +1,11 @@
 // Test helper (header-only): the evidence a node serves, built in-process
-// from a Ledger exactly as node/api.cc builds it (the history JSON), and
+// from a Ledger by the node's own code (node/history_answers.h), and
 // checkpoint notes signed with chosen keys.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -15,79 +16,32 @@
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction_json.h"
+#include "node/history_answers.h"
 #include "tests/node/test_consortium.h"
 
 namespace chipledger::testing {
 
-// GET /v1/chips/SERIAL/history?size=S as node/api.cc answers it (for a
-// serial with no events, the node's 404 answer with its absence proof).
-inline nlohmann::json state_json(const Ledger& ledger, const std::string& serial, uint64_t size) {
-  using nlohmann::json;
-  auto state = must(ledger.state_proof(serial, size));
-  return json{{"record", state.record ? json(base64_encode(as_bytes(*state.record))) : json()},
-              {"proof", hex_encode(state.proof.encode())}};
+// GET /v1/chips/SERIAL/history?size=S as the node answers it
+// (node/history_answers.h; for a serial with no events, the 404 answer with
+// its absence proof).
+inline nlohmann::json answer_json(const HttpResponse& answer) {
+  if (answer.status != 200 && answer.status != 404) {
+    throw std::runtime_error("history answer HTTP " + std::to_string(answer.status) + ": " +
+                             answer.body);
+  }
+  return nlohmann::json::parse(answer.body);
 }
 
 inline std::optional<nlohmann::json> history_json(const Ledger& ledger, const std::string& serial,
                                                   uint64_t size) {
-  using nlohmann::json;
-  auto indices = must(ledger.history(serial, size));
-  if (indices.empty()) {
-    // The 404 answer: the state map's absence proof.
-    return json{{"error", "serial " + serial + " has no events in the first " +
-                              std::to_string(size) + " log entries"},
-                {"size", size},
-                {"state", state_json(ledger, serial, size)}};
-  }
-  auto root = must(ledger.root_at(size));
-  json events = json::array();
-  for (uint64_t index : indices) {
-    Bytes wire = must(ledger.event(index));
-    auto stx = must(SignedTransaction::decode(wire));
-    json proof = json::array();
-    for (const auto& h : must(ledger.inclusion_proof(index, size))) proof.push_back(hex_encode(h));
-    events.push_back({{"index", index},
-                      {"txid", hex_encode(stx.txid)},
-                      {"tx", base64_encode(wire)},
-                      {"event", transaction_view(stx.tx)},
-                      {"proof", proof}});
-  }
-  return json{{"serial", serial},
-              {"size", size},
-              {"root", hex_encode(root)},
-              {"events", events},
-              {"state", state_json(ledger, serial, size)}};
+  return answer_json(history_answer(ledger, serial, size));
 }
 
-// POST /v1/histories for `serials` at `size` as node/api.cc answers it: each
+// POST /v1/histories for `serials` at `size` as the node answers it: each
 // serial's event indices (null: none), each event once.
 inline nlohmann::json histories_json(const Ledger& ledger, const std::vector<std::string>& serials,
                                      uint64_t size) {
-  using nlohmann::json;
-  json histories = json::object();
-  json events = json::object();
-  json states = json::object();
-  for (const auto& serial : serials) {
-    auto indices = must(ledger.history(serial, size));
-    histories[serial] = indices.empty() ? json() : json(indices);
-    states[serial] = state_json(ledger, serial, size);
-    for (uint64_t index : indices) {
-      std::string key = std::to_string(index);
-      if (events.contains(key)) continue;
-      Bytes wire = must(ledger.event(index));
-      auto stx = must(SignedTransaction::decode(wire));
-      json proof = json::array();
-      for (const auto& h : must(ledger.inclusion_proof(index, size))) {
-        proof.push_back(hex_encode(h));
-      }
-      events[key] = {{"txid", hex_encode(stx.txid)}, {"tx", base64_encode(wire)}, {"proof", proof}};
-    }
-  }
-  return json{{"size", size},
-              {"root", hex_encode(must(ledger.root_at(size)))},
-              {"histories", histories},
-              {"states", states},
-              {"events", events}};
+  return answer_json(histories_answer(ledger, serials, size));
 }
 
 // The typed evidence of a GET history answer (as BatchVerifier decodes it).

@@ -1,7 +1,9 @@
 // Issue 10's attacks on histories, played by a test proxy between the real
 // CLI and a real node (lying_node.h): an event withheld from a single or a
-// batch history, and "not registered" for a registered serial. The state
-// map's proofs must turn each into a proof-failure.
+// batch history, "not registered" for a registered serial, and an
+// attestation without the consistency proof of the checkpoint its chip
+// signed. The state map's and the log's proofs must turn each into a
+// proof-failure.
 #include "tests/integration/lying_node.h"
 
 namespace chipledger::integ {
@@ -78,6 +80,77 @@ TEST_CASE("lying node: 'not registered' for a registered serial is a proof-failu
     INFO(r.describe());
     CHECK(t.proxy->lies() > 0);
     CHECK(r.exit_code == kProofFailure);
+  }
+}
+
+// AX-0001 (with a device key) delivered to the datacenter, installed and
+// attested through the proxy: its honest verdict is ok.
+void attest_one(const LyingNode& t) {
+  const std::string chips = t.node.dir() + "/chips";
+  t.ok(Argv{"devkeys", "--count", "1", "--prefix", "AX-", "--digits", "4", "--out", chips});
+  t.ok(Argv{"register"} + t.as("maker") +
+       Argv{"--csv", chips + "/devices.csv", "--model", "AX-100", "--fab-site", "Fab 18",
+            "--country", "TW"});
+  const Argv serial{"--serial", "AX-0001"};
+  t.ok(Argv{"transfer"} + t.as("maker") + serial + Argv{"--to", "distributor", "--ship-to", "SG"});
+  t.ok(Argv{"accept"} + t.as("distributor") + serial);
+  t.ok(Argv{"transfer"} + t.as("distributor") + serial +
+       Argv{"--to", "datacenter", "--ship-to", "US"});
+  t.ok(Argv{"accept"} + t.as("datacenter") + serial);
+  t.ok(Argv{"install"} + t.as("datacenter") + serial + Argv{"--site", "iad-7", "--country", "US"});
+  t.ok(Argv{"attest"} + t.as("datacenter") + serial +
+       Argv{"--site", "iad-7", "--chip-keys", chips});
+}
+
+TEST_CASE("lying node: an attestation without its consistency proof is a proof-failure",
+          "[integration][lying]") {
+  LyingNode t;
+  attest_one(t);
+  {
+    auto honest = t.verify({"AX-0001"});
+    INFO(honest.describe());
+    REQUIRE(honest.exit_code == 0);
+  }
+  auto strip = [](json& event) {
+    if (!event.contains("consistency")) return false;
+    event.erase("consistency");
+    return true;
+  };
+  SECTION("single") {
+    t.proxy->after(
+        [&](const HttpRequest& req, const HttpReply& reply) -> std::optional<HttpResponse> {
+          if (!path_is(req, "/v1/chips/AX-0001/history") || reply.status != 200)
+            return std::nullopt;
+          auto j = json::parse(reply.body);
+          size_t stripped = 0;
+          for (auto& e : j["events"]) stripped += strip(e) ? 1 : 0;
+          if (stripped != 1) return json_response(500, "test proxy: expected exactly one attestation");
+          return json_response(200, j.dump());
+        });
+    auto r = t.verify({"AX-0001"});
+    INFO(r.describe());
+    CHECK(t.proxy->lies() > 0);
+    CHECK(r.exit_code == kProofFailure);
+    CHECK(reasons(r.out).find("no consistency proof for the attested checkpoint") !=
+          std::string::npos);
+  }
+  SECTION("batch") {
+    t.proxy->after(
+        [&](const HttpRequest& req, const HttpReply& reply) -> std::optional<HttpResponse> {
+          if (!path_is(req, "/v1/histories") || reply.status != 200) return std::nullopt;
+          auto j = json::parse(reply.body);
+          size_t stripped = 0;
+          for (auto& [index, e] : j["events"].items()) stripped += strip(e) ? 1 : 0;
+          if (stripped != 1) return json_response(500, "test proxy: expected exactly one attestation");
+          return json_response(200, j.dump());
+        });
+    auto r = t.verify({"AX-0001", "GPU-0404"});
+    INFO(r.describe());
+    CHECK(t.proxy->lies() > 0);
+    CHECK(r.exit_code == kProofFailure);
+    auto j = json::parse(r.out);
+    CHECK(j["results"][0]["verdict"] == "proof-failure");
+    CHECK(reasons(r.out).find("no consistency proof") != std::string::npos);
   }
 }
 

@@ -1,0 +1,28 @@
+// The evidence answers of the API (docs/api.md): a serial's history
+// (GET /v1/chips/SERIAL/history) and many serials' histories (POST
+// /v1/histories) at one log size, each event with its inclusion proof, each
+// attestation also with the consistency proof from the checkpoint its chips
+// signed, and each serial's state map proof. Built from a Ledger alone, for
+// sizes the caller has checked (at most the log's, at least the oldest
+// state the map keeps); the tests build their evidence with the same code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ledger/ledger.h"
+#include "node/http_types.h"
+
+namespace chipledger {
+
+// 200 with the history, or 404 (with `size` and the absence proof) when the
+// serial has no events; 500 when the store fails.
+HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size);
+
+// 200 with every serial's history, each event once; 500 when the store
+// fails. The serials are checked by the caller.
+HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::string>& serials,
+                              uint64_t size);
+
+}  // namespace chipledger
