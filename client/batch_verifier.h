@@ -40,6 +40,8 @@ class BatchVerifier {
   // The verified checkpoint, or nullptr when the note does not check or
   // contradicts the memory.
   const VerifiedCheckpoint* checkpoint() const;
+  // The note's own check: the verified checkpoint, or why its quorum fails.
+  const Result<VerifiedCheckpoint>& note() const { return verifier_.checkpoint(); }
   // Why the checkpoint contradicts the memory, if it does: split-view (a
   // fork) or stale-checkpoint (older than one verified before).
   const std::optional<std::pair<Finding, std::string>>& refused() const { return refused_; }

@@ -131,9 +131,10 @@ int run_cli(int argc, char** argv) {
   attest->add_option("--site", a.site, "the install site")->required();
   attest->add_option("--chip-keys", a.chip_keys, "folder of the chips' SERIAL.pem")->required();
 
-  auto* status = command("status", "a serial's current state (from the node, not verified)",
+  auto* status = command("status", "a serial's current state, proven by the checkpoint's state map",
                          [&] { return cmd_status(a); });
   status->add_option("serial", a.serial, "serial")->required();
+  status->add_option("--trust", a.trust, "the consortium trust file");
   auto* history = command("history", "a serial's events (from the node, not verified)",
                           [&] { return cmd_history(a); });
   history->add_option("serial", a.serial, "serial")->required();

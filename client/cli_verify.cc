@@ -1,6 +1,7 @@
-// Commands that read: status, history, license-status (the node's view,
-// not verified) and verify (one serial, or a batch from a CSV), which trusts
-// only the consortium trust file.
+// Commands that read: history and license-status (the node's view, not
+// verified), status (a serial's state, proven by the checkpoint's state
+// map) and verify (one serial, or a batch from a CSV); status and verify
+// trust only the consortium trust file.
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
@@ -10,8 +11,10 @@
 #include "client/batch_verifier.h"
 #include "client/cli_common.h"
 #include "client/custody_verifier.h"
+#include "client/proven_state.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
+#include "ledger/transaction_json.h"
 
 namespace chipledger::cli {
 namespace {
@@ -213,21 +216,53 @@ int verify_batch(const Args& a, BatchVerifier& v) {
 
 }  // namespace
 
+// The serial's state at the node's latest checkpoint, proven: the
+// checkpoint's quorum, freshness and memory checked as `verify` checks
+// them, then the state map's proof of the record (or of its absence)
+// against the checkpoint's state root (docs/verdicts.md, "status").
 int cmd_status(const Args& a) {
+  const Consortium& consortium = trust(a);
   auto node = connect(a);
-  auto state = need(node->chip(a.serial));
-  if (!state) {
-    std::cerr << "serial " << a.serial << " is not registered\n";
+  auto memory = need(CheckpointMemory::load(a.state_file.empty() ? CheckpointMemory::default_path()
+                                                                 : a.state_file));
+  auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory));
+  auto fail = [&](Finding f, const std::string& reason) {
+    std::cerr << "serial " << a.serial << ": " << finding_name(f) << ": " << reason << "\n";
+    return finding_exit_code(f);
+  };
+  if (const auto& refused = v.refused()) return fail(refused->first, refused->second);
+  if (!v.note()) return fail(Finding::proof_failure, v.note().reason());
+  const VerifiedCheckpoint& cp = *v.checkpoint();
+  const uint64_t now = now_ms();
+  if (Status fresh = checkpoint_age_status(cp, consortium.policy(), now); !fresh) {
+    return fail(Finding::stale_checkpoint, fresh.reason());
+  }
+  // A malformed answer proves nothing: a proof-failure, as in `verify`.
+  auto answer = need(node->state(a.serial, cp.checkpoint.size));
+  auto evidence = decode_state_answer(a.serial, cp.checkpoint.size, answer);
+  if (!evidence) return fail(Finding::proof_failure, evidence.reason());
+  auto proven = proven_state(cp.checkpoint, *evidence);
+  if (!proven) return fail(Finding::proof_failure, proven.reason());
+  if (!*proven) {
+    std::cerr << "serial " << a.serial << " is not registered (the state map of checkpoint "
+              << cp.checkpoint.size << " proves it absent)\n";
     return finding_exit_code(Finding::not_registered);
   }
+  json view = serial_record_view(a.serial, **proven);
   if (a.json_out) {
-    std::cout << state->dump(2) << "\n";
+    view["checkpoint"] = checkpoint_json(cp, now);
+    std::cout << view.dump(2) << "\n";
     return 0;
   }
-  const json& s = *state;
+  const json& s = view;
+  std::string signers;
+  for (const auto& name : cp.signers) signers += (signers.empty() ? "" : ", ") + name;
+  row("serial", a.serial);
+  row("proven", "by the state map of checkpoint " + std::to_string(cp.checkpoint.size) +
+                    ", signed by " + signers + ", " + format_duration(cp.age_ms(now)) +
+                    " ago (the current state; `verify` judges its history)");
   std::string model = str(s, "model");
   if (!str(s, "eccn").empty()) model += " (" + str(s, "eccn") + ")";
-  row("serial", a.serial + "  (the node's view, not verified; `chipledger verify` proves it)");
   row("model", model + ", by " + str(s, "manufacturer") + " in " + str(s, "origin_country"));
   row("status", str(s, "status"));
   row("holder", str(s, "holder"));

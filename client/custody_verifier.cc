@@ -7,13 +7,13 @@
 #include <set>
 #include <unordered_map>
 
+#include "client/proven_state.h"
 #include "crypto/merkle.h"
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/custody_engine.h"
 #include "ledger/custody_rules.h"
 #include "ledger/serial_record.h"
-#include "ledger/state_proof.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -500,41 +500,30 @@ Status CustodyVerifier::Impl::replay(const HistoryEvidence& evidence, const Seri
 // a serial with no history must be proven absent.
 Status CustodyVerifier::Impl::check_state(const SerialEvidence& serial,
                                           const std::optional<SerialRecord>& replayed) {
-  auto root = cp->checkpoint.state_root();
-  if (!root) return Status::error("the checkpoint commits to no state root");
-  if (!serial.has_state) {
-    return Status::error("the node's answer carries no state proof for serial " + serial.serial +
-                         ": its history cannot be shown complete");
-  }
-  auto proof = StateProof::decode(serial.state_proof);
-  if (!proof) return proof.status().context("the state proof of serial " + serial.serial);
   ++stats.state_proofs;
-  if (!serial.state_record) {
-    CL_TRY(verify_state_absence(*root, serial.serial, *proof)
-               .context("the state proof of serial " + serial.serial));
+  auto proven = proven_state(cp->checkpoint, serial);
+  if (!proven) return proven.status();
+  if (!*proven) {
     if (replayed) {
       return Status::error("the state map proves serial " + serial.serial +
                            " absent, but its history registers it");
     }
     return Status::ok();
   }
-  CL_TRY(verify_state_presence(*root, serial.serial, *serial.state_record, *proof)
-             .context("the state proof of serial " + serial.serial));
-  auto committed = SerialRecord::decode(*serial.state_record);
-  if (!committed) return committed.status().context("the state record of serial " + serial.serial);
+  const SerialRecord& committed = **proven;
   auto describe = [](const SerialRecord& r) {
     return std::to_string(r.events) + " event(s), the latest at log index " +
            std::to_string(r.last_index);
   };
   if (!replayed) {
     return Status::error("the state map shows serial " + serial.serial + " registered (" +
-                         describe(*committed) +
+                         describe(committed) +
                          "), but the node gave no history for it: events were withheld");
   }
-  if (*replayed != *committed) {
+  if (*replayed != committed) {
     return Status::error("the history of serial " + serial.serial +
                          " does not give its committed state: the state map shows " +
-                         describe(*committed) + ", the history's replay gives " +
+                         describe(committed) + ", the history's replay gives " +
                          describe(*replayed) + ": events were withheld or altered");
   }
   return Status::ok();

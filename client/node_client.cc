@@ -145,6 +145,26 @@ Result<HistoryEvidence> decode_history(const std::string& serial, const std::opt
   return out;
 }
 
+Result<SerialEvidence> decode_state_answer(const std::string& serial, uint64_t size,
+                                           const json& answer) {
+  using R = Result<SerialEvidence>;
+  const json* named = field(answer, "serial");
+  if (!named || !named->is_string() || named->get<std::string>() != serial) {
+    return R::error("the node's state answer is not for serial " + serial);
+  }
+  const json* at = field(answer, "size");
+  if (!at || !is_whole(*at) || at->get<uint64_t>() != size) {
+    return R::error("the node's state answer for serial " + serial + " is not for log size " +
+                    std::to_string(size));
+  }
+  const json* state = field(answer, "state");
+  if (!state) return R::error("the node's state answer for serial " + serial + " has no state");
+  SerialEvidence out;
+  out.serial = serial;
+  CL_TRY(decode_state(state, out));
+  return out;
+}
+
 Result<HistoryEvidence> decode_histories(const json& answer) {
   using R = Result<HistoryEvidence>;
   HistoryEvidence out;
@@ -268,6 +288,11 @@ Result<std::string> NodeClient::ledger_id() {
 
 Result<std::optional<json>> NodeClient::chip(const std::string& serial) {
   return get_optional("/v1/chips/" + percent_encode_serial(serial));
+}
+
+Result<json> NodeClient::state(const std::string& serial, uint64_t size) {
+  return get_json("/v1/chips/" + percent_encode_serial(serial) +
+                  "/state?size=" + std::to_string(size));
 }
 
 Result<std::optional<json>> NodeClient::history(const std::string& serial,

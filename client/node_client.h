@@ -43,6 +43,9 @@ class NodeClient {
   // POST /v1/histories: many serials' event indices at log size `size`,
   // each event (tx, txid, proof) once (docs/api.md).
   Result<nlohmann::json> histories(const std::vector<std::string>& serials, uint64_t size);
+  // GET /v1/chips/SERIAL/state?size=S: the serial's state at log size
+  // `size` (decode_state_answer() makes it evidence).
+  Result<nlohmann::json> state(const std::string& serial, uint64_t size);
   // GET /v1/licenses/ID; nullopt when the ledger has no such license.
   Result<std::optional<nlohmann::json>> license(const std::string& id);
   Result<std::string> checkpoint();
@@ -67,6 +70,11 @@ std::string percent_encode_serial(std::string_view serial);
 // no events: then the evidence lists the serial with no events at `size`).
 Result<HistoryEvidence> decode_history(const std::string& serial,
                                        const std::optional<nlohmann::json>& answer, uint64_t size);
+// GET /v1/chips/SERIAL/state?size=SIZE's answer: the serial's record (or
+// none) and the state map's proof, unchecked (proven_state() checks them).
+// An answer for another serial or size is an error.
+Result<SerialEvidence> decode_state_answer(const std::string& serial, uint64_t size,
+                                           const nlohmann::json& answer);
 // POST /v1/histories's answer: each serial's indices (null: no events) and
 // each event once, keyed by its index.
 Result<HistoryEvidence> decode_histories(const nlohmann::json& answer);

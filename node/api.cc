@@ -10,7 +10,7 @@
 
 #include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
-#include "node/history_answers.h"
+#include "node/evidence_answers.h"
 
 namespace chipledger {
 namespace {
@@ -174,7 +174,8 @@ void Api::handle(HttpRequest req, Responder respond) {
   }
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
-      (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && parts[3] == "history"))) ||
+      (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && (parts[3] == "history" ||
+                                                                       parts[3] == "state")))) ||
       (what == "proofs" && parts.size() == 3 &&
        (parts[2] == "consistency" || parts[2] == "inclusion")) ||
       (what == "licenses" && parts.size() == 3);
@@ -194,7 +195,8 @@ void Api::handle(HttpRequest req, Responder respond) {
   auto serial = percent_decode(parts[2]);
   if (!serial) return respond(json_error(400, serial.reason()));
   if (auto st = check_serial(*serial); !st) return respond(json_error(400, st.reason()));
-  respond(parts.size() == 3 ? chip(*serial) : history(*serial, query));
+  if (parts.size() == 3) return respond(chip(*serial));
+  respond(parts[3] == "history" ? history(*serial, query) : state(*serial, query));
 }
 
 std::optional<HttpResponse> Api::not_leader() const {
@@ -347,10 +349,15 @@ HttpResponse Api::license(const std::string& id) const {
   return json_ok(license_view(**lic));
 }
 
-// 410 when the state map no longer keeps `size` (the ledger decides by
-// oldest_state_size(), not by a message): the client fetches a newer
-// checkpoint and asks again.
-std::optional<HttpResponse> Api::state_gone(uint64_t size) const {
+// The answer that refuses an evidence query's `size`, if any: 400 beyond
+// the log; 410 when the state map no longer keeps `size` (the ledger
+// decides by oldest_state_size(), not by a message): the client fetches a
+// newer checkpoint and asks again.
+std::optional<HttpResponse> Api::refuse_size(uint64_t size) const {
+  if (size > ledger_.size()) {
+    return json_error(400, "size " + std::to_string(size) + " is beyond the log's " +
+                               std::to_string(ledger_.size()) + " entries");
+  }
   uint64_t oldest = ledger_.oldest_state_size();
   if (size >= oldest) return std::nullopt;
   return json_error(410, "this node no longer keeps the state at log size " + std::to_string(size) +
@@ -359,17 +366,18 @@ std::optional<HttpResponse> Api::state_gone(uint64_t size) const {
 }
 
 HttpResponse Api::history(const std::string& serial, const std::string& query) const {
-  auto q = parse_query(query);
-  auto size = query_u64(q, "size", checkpoints_.latest_size());
+  auto size = query_u64(parse_query(query), "size", checkpoints_.latest_size());
   if (!size) return json_error(400, size.reason());
-  if (*size > ledger_.size()) {
-    return json_error(400, "size " + std::to_string(*size) + " is beyond the log's " +
-                               std::to_string(ledger_.size()) + " entries");
-  }
-  if (auto gone = state_gone(*size)) return *gone;
+  if (auto refused = refuse_size(*size)) return *refused;
   return history_answer(ledger_, serial, *size);
 }
 
+HttpResponse Api::state(const std::string& serial, const std::string& query) const {
+  auto size = query_u64(parse_query(query), "size", checkpoints_.latest_size());
+  if (!size) return json_error(400, size.reason());
+  if (auto refused = refuse_size(*size)) return *refused;
+  return state_answer(ledger_, serial, *size);
+}
 // Many serials' histories at one size, each event (signed transaction and
 // inclusion proof) once however many of the serials it names: what a batch
 // verifier needs, without the readable views.
@@ -388,11 +396,7 @@ HttpResponse Api::histories(const std::string& body) const {
     if (!req["size"].is_number_unsigned()) return json_error(400, "size must be a whole number");
     size = req["size"].get<uint64_t>();
   }
-  if (size > ledger_.size()) {
-    return json_error(400, "size " + std::to_string(size) + " is beyond the log's " +
-                               std::to_string(ledger_.size()) + " entries");
-  }
-  if (auto gone = state_gone(size)) return *gone;
+  if (auto refused = refuse_size(size)) return *refused;
   std::vector<std::string> serials;
   serials.reserve(req["serials"].size());
   for (const auto& s : req["serials"]) {

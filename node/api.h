@@ -72,10 +72,11 @@ class Api {
   HttpResponse chip(const std::string& serial) const;
   HttpResponse license(const std::string& id) const;
   HttpResponse history(const std::string& serial, const std::string& query) const;
+  HttpResponse state(const std::string& serial, const std::string& query) const;
   HttpResponse histories(const std::string& body) const;
   HttpResponse consistency(const std::string& query) const;
   HttpResponse inclusion(const std::string& query) const;
-  std::optional<HttpResponse> state_gone(uint64_t size) const;
+  std::optional<HttpResponse> refuse_size(uint64_t size) const;
   HttpResponse health() const;
   HttpResponse members() const;
   void checkpoint(const std::string& query, Responder respond) const;

@@ -1,5 +1,5 @@
 // Test helper (header-only): the evidence a node serves, built in-process
-// from a Ledger by the node's own code (node/history_answers.h), and
+// from a Ledger by the node's own code (node/evidence_answers.h), and
 // checkpoint notes signed with chosen keys.
 #pragma once
 
@@ -16,13 +16,13 @@
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction_json.h"
-#include "node/history_answers.h"
+#include "node/evidence_answers.h"
 #include "tests/node/test_consortium.h"
 
 namespace chipledger::testing {
 
 // GET /v1/chips/SERIAL/history?size=S as the node answers it
-// (node/history_answers.h; for a serial with no events, the 404 answer with
+// (node/evidence_answers.h; for a serial with no events, the 404 answer with
 // its absence proof).
 inline nlohmann::json answer_json(const HttpResponse& answer) {
   if (answer.status != 200 && answer.status != 404) {

@@ -6,8 +6,8 @@
 // an error for `attest`.
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <string>

@@ -2,8 +2,10 @@
 // CLI and a real node (lying_node.h): an event withheld from a single or a
 // batch history, "not registered" for a registered serial, and an
 // attestation without the consistency proof of the checkpoint its chip
-// signed. The state map's and the log's proofs must turn each into a
-// proof-failure.
+// signed, and a made-up state for `status`. The state map's and the log's
+// proofs must turn each into a proof-failure.
+#include <functional>
+
 #include "tests/integration/lying_node.h"
 
 namespace chipledger::integ {
@@ -83,6 +85,50 @@ TEST_CASE("lying node: 'not registered' for a registered serial is a proof-failu
   }
 }
 
+TEST_CASE("lying node: status shows only a state the checkpoint's state map proves",
+          "[integration][lying]") {
+  LyingNode t;
+  t.register_and_flag();
+  {
+    auto honest = t.cli({"status", "GPU-0001"});
+    INFO(honest.describe());
+    REQUIRE(honest.exit_code == 0);
+    CHECK(honest.out.find("proven       by the state map of checkpoint 2, signed by node-maker") !=
+          std::string::npos);
+    CHECK(honest.out.find("flagged      yes: diversion") != std::string::npos);
+  }
+  // GPU-0002's state (not flagged) at the same checkpoint, from the node.
+  const json other = t.node.get_json("/v1/chips/GPU-0002/state");
+  REQUIRE(other["size"] == 2);
+  auto lie = [&](std::function<void(json&)> change) {
+    t.proxy->after(
+        [change](const HttpRequest& req, const HttpReply& reply) -> std::optional<HttpResponse> {
+          if (!path_is(req, "/v1/chips/GPU-0001/state") || reply.status != 200) return std::nullopt;
+          auto j = json::parse(reply.body);
+          change(j);
+          return json_response(200, j.dump());
+        });
+  };
+  SECTION("another serial's record under this serial's proof") {
+    lie([&](json& j) { j["state"]["record"] = other["state"]["record"]; });
+  }
+  SECTION("another serial's record with its own proof") {
+    lie([&](json& j) { j["state"] = other["state"]; });
+  }
+  SECTION("'not registered' with a presence proof") {
+    lie([](json& j) { j["state"]["record"] = nullptr; });
+  }
+  SECTION("no proof") {
+    lie([](json& j) { j["state"].erase("proof"); });
+  }
+  auto r = t.cli({"status", "GPU-0001"});
+  INFO(r.describe());
+  CHECK(t.proxy->lies() > 0);
+  CHECK(r.exit_code == kProofFailure);
+  CHECK(r.out.find("flagged") == std::string::npos);
+  CHECK(r.err.find("proof-failure") != std::string::npos);
+}
+
 // AX-0001 (with a device key) delivered to the datacenter, installed and
 // attested through the proxy: its honest verdict is ok.
 void attest_one(const LyingNode& t) {
@@ -124,7 +170,8 @@ TEST_CASE("lying node: an attestation without its consistency proof is a proof-f
           auto j = json::parse(reply.body);
           size_t stripped = 0;
           for (auto& e : j["events"]) stripped += strip(e) ? 1 : 0;
-          if (stripped != 1) return json_response(500, "test proxy: expected exactly one attestation");
+          if (stripped != 1)
+            return json_response(500, "test proxy: expected exactly one attestation");
           return json_response(200, j.dump());
         });
     auto r = t.verify({"AX-0001"});
@@ -141,7 +188,8 @@ TEST_CASE("lying node: an attestation without its consistency proof is a proof-f
           auto j = json::parse(reply.body);
           size_t stripped = 0;
           for (auto& [index, e] : j["events"].items()) stripped += strip(e) ? 1 : 0;
-          if (stripped != 1) return json_response(500, "test proxy: expected exactly one attestation");
+          if (stripped != 1)
+            return json_response(500, "test proxy: expected exactly one attestation");
           return json_response(200, j.dump());
         });
     auto r = t.verify({"AX-0001", "GPU-0404"});

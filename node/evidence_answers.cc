@@ -1,4 +1,4 @@
-#include "node/history_answers.h"
+#include "node/evidence_answers.h"
 
 #include <nlohmann/json.hpp>
 
@@ -159,6 +159,13 @@ HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::strin
             {"histories", std::move(histories)},
             {"states", std::move(states)},
             {"events", std::move(events)}};
+  return HttpResponse{200, "application/json", body.dump()};
+}
+
+HttpResponse state_answer(const Ledger& ledger, const std::string& serial, uint64_t size) {
+  auto state = ledger.state_proof(serial, size);
+  if (!state) return error_500(state.reason());
+  json body{{"serial", serial}, {"size", size}, {"state", state_json(*state)}};
   return HttpResponse{200, "application/json", body.dump()};
 }
 

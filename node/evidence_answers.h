@@ -1,6 +1,7 @@
 // The evidence answers of the API (docs/api.md): a serial's history
-// (GET /v1/chips/SERIAL/history) and many serials' histories (POST
-// /v1/histories) at one log size, each event with its inclusion proof, each
+// (GET /v1/chips/SERIAL/history), many serials' histories (POST
+// /v1/histories) and a serial's state (GET /v1/chips/SERIAL/state) at one
+// log size, each event with its inclusion proof, each
 // attestation also with the consistency proof from the checkpoint its chips
 // signed, and each serial's state map proof. Built from a Ledger alone, for
 // sizes the caller has checked (at most the log's, at least the oldest
@@ -24,5 +25,9 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
 // fails. The serials are checked by the caller.
 HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::string>& serials,
                               uint64_t size);
+
+// 200 with the serial's record and its presence proof, or a null record
+// and its absence proof; 500 when the store fails.
+HttpResponse state_answer(const Ledger& ledger, const std::string& serial, uint64_t size);
 
 }  // namespace chipledger
