@@ -1,6 +1,8 @@
 #include "node/evidence_answers.h"
 
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <unordered_set>
 
 #include "ledger/transaction_json.h"
 
@@ -8,12 +10,6 @@ namespace chipledger {
 namespace {
 
 using nlohmann::json;
-
-json hashes(const std::vector<Hash>& hs) {
-  json out = json::array();
-  for (const auto& h : hs) out.push_back(hex_encode(h));
-  return out;
-}
 
 void append_hashes(std::string& out, const std::vector<Hash>& hs) {
   out += '[';
@@ -32,10 +28,21 @@ HttpResponse error_500(const std::string& reason) {
 
 // A serial's state at an answer's size (docs/api.md, "State proofs"): its
 // record's encoding (base64; null when not registered then) and the state
-// map's proof (hex of StateProof::encode()).
-json state_json(const StateAnswer& state) {
-  return json{{"record", state.record ? json(base64_encode(as_bytes(*state.record))) : json()},
-              {"proof", hex_encode(state.proof.encode())}};
+// map's proof (hex of StateProof::encode()). As text, in the bytes json::dump() gives:
+// {"proof":P,"record":R|null}.
+std::string state_json(const StateAnswer& state) {
+  std::string out = "{\"proof\":\"";
+  out += hex_encode(state.proof.encode());
+  out += "\",\"record\":";
+  if (state.record) {
+    out += '"';
+    out += base64_encode(as_bytes(*state.record));
+    out += '"';
+  } else {
+    out += "null";
+  }
+  out += '}';
+  return out;
 }
 
 // An attestation's consistency proof (docs/api.md, "Attestations"): from
@@ -59,7 +66,7 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
     json body{{"error", "serial " + serial + " has no events in the first " + std::to_string(size) +
                             " log entries"},
               {"size", size},
-              {"state", state_json(*state)}};
+              {"state", json::parse(state_json(*state))}};
     return HttpResponse{404, "application/json", body.dump()};
   }
   auto root = ledger.root_at(size);
@@ -106,67 +113,113 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
   body += ",\"size\":";
   body += std::to_string(size);
   body += ",\"state\":";
-  body += state_json(*state).dump();
+  body += state_json(*state);
   body += '}';
   return HttpResponse{200, "application/json", std::move(body)};
 }
 
+// Assembled as text, like history_answer (the answer is the node's largest:
+// a rack of 200 serials with two events and a state proof each), in exactly
+// the bytes json::dump() gives for {"events":{"I":{"consistency":[C...],
+// "proof":[P...],"tx":T,"txid":H},...},"histories":{S:[I...]|null,...},
+// "root":R,"size":N,"states":{S:X,...}} except that events and serials are
+// in the order first met (json::dump() sorts object keys).
 HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::string>& serials,
                               uint64_t size) {
-  json histories = json::object();
-  json events = json::object();
-  json states = json::object();
+  std::string events, histories, states;
+  std::unordered_set<uint64_t> given;
+  std::unordered_set<std::string_view> listed;
   for (const auto& serial : serials) {
+    if (!listed.insert(serial).second) continue;  // named twice: answered once
     auto indices = ledger.history(serial, size);
     if (!indices) return error_500(indices.reason());
-    histories[serial] = indices->empty() ? json() : json(*indices);
     auto state = ledger.state_proof(serial, size);
     if (!state) return error_500(state.reason());
-    states[serial] = state_json(*state);
+    const std::string key = json(serial).dump();
+    histories += histories.empty() ? "" : ",";
+    histories += key;
+    histories += ':';
+    if (indices->empty()) {
+      histories += "null";
+    } else {
+      histories += '[';
+      for (size_t k = 0; k < indices->size(); ++k) {
+        if (k > 0) histories += ',';
+        histories += std::to_string((*indices)[k]);
+      }
+      histories += ']';
+    }
+    states += states.empty() ? "" : ",";
+    states += key;
+    states += ':';
+    states += state_json(*state);
     // Events not given yet (a pallet's register is shared by its serials),
     // read together; only their id is needed from them, and the checkpoint
     // an attestation names: no decode of the others.
     std::vector<uint64_t> fresh;
     for (uint64_t index : *indices) {
-      if (!events.contains(std::to_string(index))) fresh.push_back(index);
+      if (given.insert(index).second) fresh.push_back(index);
     }
     if (fresh.empty()) continue;
     auto wires = ledger.events(fresh);
     if (!wires) return error_500(wires.reason());
     for (size_t i = 0; i < fresh.size(); ++i) {
-      std::string key = std::to_string(fresh[i]);
+      const std::string index = std::to_string(fresh[i]);
       const Bytes& wire = (*wires)[i];
       auto txid = SignedTransaction::txid_of_wire(wire);
-      if (!txid) return error_500("stored event " + key + ": " + txid.reason());
+      if (!txid) return error_500("stored event " + index + ": " + txid.reason());
       auto proof = ledger.inclusion_proof(fresh[i], size);
       if (!proof) return error_500(proof.reason());
-      json entry{
-          {"txid", hex_encode(*txid)}, {"tx", base64_encode(wire)}, {"proof", hashes(*proof)}};
+      events += events.empty() ? "\"" : ",\"";
+      events += index;
+      events += "\":{";
       if (SignedTransaction::type_of_wire(wire) == TxType::attest) {
         auto stx = SignedTransaction::decode(wire);
-        if (!stx) return error_500("stored event " + key + ": " + stx.reason());
+        if (!stx) return error_500("stored event " + index + ": " + stx.reason());
         auto consistency = attested_consistency(ledger, stx->tx, size);
         if (!consistency) return error_500(consistency.reason());
-        entry["consistency"] = hashes(*consistency);
+        events += "\"consistency\":";
+        append_hashes(events, *consistency);
+        events += ',';
       }
-      events[key] = std::move(entry);
+      events += "\"proof\":";
+      append_hashes(events, *proof);
+      events += ",\"tx\":\"";
+      events += base64_encode(wire);
+      events += "\",\"txid\":\"";
+      events += hex_encode(*txid);
+      events += "\"}";
     }
   }
   auto root = ledger.root_at(size);
   if (!root) return error_500(root.reason());
-  json body{{"size", size},
-            {"root", hex_encode(*root)},
-            {"histories", std::move(histories)},
-            {"states", std::move(states)},
-            {"events", std::move(events)}};
-  return HttpResponse{200, "application/json", body.dump()};
+  std::string body;
+  body.reserve(events.size() + histories.size() + states.size() + 160);
+  body += "{\"events\":{";
+  body += events;
+  body += "},\"histories\":{";
+  body += histories;
+  body += "},\"root\":\"";
+  body += hex_encode(*root);
+  body += "\",\"size\":";
+  body += std::to_string(size);
+  body += ",\"states\":{";
+  body += states;
+  body += "}}";
+  return HttpResponse{200, "application/json", std::move(body)};
 }
 
 HttpResponse state_answer(const Ledger& ledger, const std::string& serial, uint64_t size) {
   auto state = ledger.state_proof(serial, size);
   if (!state) return error_500(state.reason());
-  json body{{"serial", serial}, {"size", size}, {"state", state_json(*state)}};
-  return HttpResponse{200, "application/json", body.dump()};
+  std::string body = "{\"serial\":";
+  body += json(serial).dump();
+  body += ",\"size\":";
+  body += std::to_string(size);
+  body += ",\"state\":";
+  body += state_json(*state);
+  body += '}';
+  return HttpResponse{200, "application/json", std::move(body)};
 }
 
 }  // namespace chipledger
