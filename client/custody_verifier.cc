@@ -466,8 +466,9 @@ Status CustodyVerifier::Impl::check_attested(const EventEvidence& evidence,
   Status st = merkle::verify_consistency(tx.checkpoint_size, trusted.size, tx.checkpoint_root,
                                          trusted.root, *evidence.consistency);
   if (!st) {
+    // (verify_consistency's reason starts "consistency proof: ...")
     return st.context(named + " is not a prefix of the verified checkpoint (size " +
-                      std::to_string(trusted.size) + "): consistency proof");
+                      std::to_string(trusted.size) + ")");
   }
   return Status::ok();
 }

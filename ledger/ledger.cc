@@ -319,6 +319,11 @@ Result<std::optional<SerialRecord>> Ledger::serial(std::string_view serial) cons
   return view.serial(serial);
 }
 
+Result<std::optional<uint64_t>> Ledger::transaction_index(const Hash& txid) const {
+  BlockState view(*store_, size(), [this](uint64_t size) { return root_at(size); });
+  return view.find_txid(txid);
+}
+
 Result<std::vector<uint64_t>> Ledger::history(std::string_view serial, uint64_t size) const {
   std::string prefix(serial);
   prefix.push_back('\0');

@@ -72,6 +72,8 @@ class Ledger {
   Result<Hash> root_at(uint64_t size) const;
   Result<std::optional<SerialRecord>> serial(std::string_view serial) const;
   Result<std::optional<LicenseRecord>> license(std::string_view id) const;
+  // The log index of the committed transaction with this id, if any.
+  Result<std::optional<uint64_t>> transaction_index(const Hash& txid) const;
   // Log indices of the serial's events below `size`, oldest first.
   Result<std::vector<uint64_t>> history(std::string_view serial, uint64_t size) const;
   Result<Bytes> event(uint64_t index) const;  // the signed transaction (leaf)

@@ -27,6 +27,36 @@ HttpResponse json_ok(const json& j, int status = 200) {
   return HttpResponse{status, "application/json", j.dump()};
 }
 
+json refused_item(int status, const std::string& txid, const std::string& reason) {
+  return json{{"status", status}, {"accepted", false}, {"txid", txid}, {"error", reason}};
+}
+
+// A transaction the door did not admit (docs/api.md, "Admission"): 422 for
+// a replay (with the index it is at), a duplicate or a bad signature,
+// nothing done; 503 when the node is full or cannot read its ledger (retry).
+int admission_status(Admission::Verdict v) {
+  using V = Admission::Verdict;
+  return v == V::full || v == V::unavailable ? 503 : 422;
+}
+json admission_item(const Admission::Decision& d, const std::string& txid) {
+  json item = refused_item(admission_status(d.verdict), txid, d.reason);
+  if (d.verdict == Admission::Verdict::in_ledger) {
+    item["duplicate"] = "in-ledger";
+    item["index"] = d.index;
+  } else if (d.verdict == Admission::Verdict::waiting) {
+    item["duplicate"] = "waiting";
+  }
+  return item;
+}
+HttpResponse admission_refusal(const Admission::Decision& d, const std::string& txid) {
+  json item = admission_item(d, txid);
+  const int status = item["status"];
+  item.erase("status");
+  HttpResponse r = json_ok(item, status);
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 json hashes(const std::vector<Hash>& hs) {
   json out = json::array();
   for (const auto& h : hs) out.push_back(hex_encode(h));
@@ -227,12 +257,14 @@ void Api::submit(const HttpRequest& req, Responder respond) {
   auto stx = SignedTransaction::decode(*wire);
   if (!stx) return respond(json_error(400, "malformed transaction: " + stx.reason()));
   std::string txid = hex_encode(stx->txid);
-  if (auto sig = ledger_.check_arrival(*stx); !sig) {
-    return respond(
-        json_ok(json{{"accepted", false}, {"txid", txid}, {"error", sig.reason()}}, 422));
+  auto door = admission_->admit(*stx, [&] { return ledger_.check_arrival(*stx); });
+  if (door.verdict != Admission::Verdict::admitted) {
+    return respond(admission_refusal(door, txid));
   }
-  sequencer_.submit(PendingTx{std::move(*stx), true}, [this, respond = std::move(respond),
-                                                       txid](Result<TxOutcome> outcome) {
+  const Hash id = stx->txid;
+  sequencer_.submit(PendingTx{std::move(*stx), true}, [this, respond = std::move(respond), txid,
+                                                       id](Result<TxOutcome> outcome) {
+    admission_->release(id);
     if (!outcome) {
       // Leadership may have moved while the block was on its way.
       if (auto redirect = not_leader()) return respond(std::move(*redirect));
@@ -265,10 +297,6 @@ struct BatchReply {
         json{{"accepted", accepted}, {"refused", all.size() - accepted}, {"results", all}}));
   }
 };
-
-json refused_item(int status, const std::string& txid, const std::string& reason) {
-  return json{{"status", status}, {"accepted", false}, {"txid", txid}, {"error", reason}};
-}
 
 }  // namespace
 
@@ -303,8 +331,10 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
   std::vector<PendingTx> pending;
   std::vector<size_t> slot;  // pending[k] answers results[slot[k]]
   for (size_t i = 0; i < decoded.size(); ++i) {
-    if (auto sig = ledger_.check_arrival(decoded[i]); !sig) {
-      reply->results[i] = refused_item(422, hex_encode(decoded[i].txid), sig.reason());
+    const SignedTransaction& tx = decoded[i];
+    auto door = admission_->admit(tx, [&] { return ledger_.check_arrival(tx); });
+    if (door.verdict != Admission::Verdict::admitted) {
+      reply->results[i] = admission_item(door, hex_encode(tx.txid));
       continue;
     }
     slot.push_back(i);
@@ -312,12 +342,18 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
   }
   if (pending.empty()) return reply->answer();
   std::vector<std::string> txids;
+  std::vector<Hash> ids;
   txids.reserve(pending.size());
-  for (const auto& p : pending) txids.push_back(hex_encode(p.tx.txid));
+  ids.reserve(pending.size());
+  for (const auto& p : pending) {
+    txids.push_back(hex_encode(p.tx.txid));
+    ids.push_back(p.tx.txid);
+  }
   reply->remaining = pending.size();
   sequencer_.submit_many(
-      std::move(pending), [reply, slot = std::move(slot), txids = std::move(txids)](
-                              size_t k, Result<TxOutcome> outcome) {
+      std::move(pending), [this, reply, slot = std::move(slot), txids = std::move(txids),
+                           ids = std::move(ids)](size_t k, Result<TxOutcome> outcome) {
+        admission_->release(ids[k]);
         json item = !outcome             ? refused_item(503, txids[k], outcome.reason())
                     : !outcome->accepted ? refused_item(422, txids[k], outcome->reason)
                                          : json{{"status", 200},

@@ -4,12 +4,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ledger/ledger.h"
+#include "node/admission.h"
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
 #include "node/http_types.h"
@@ -59,12 +61,16 @@ class Api {
         sequencer_(sequencer),
         checkpoints_(checkpoints),
         node_id_(std::move(node_id)),
-        replica_(std::move(replica)) {}
+        replica_(std::move(replica)),
+        admission_(std::make_unique<Admission>(ledger)) {}
 
   void handle(HttpRequest request, Responder respond);
   // Runs a verified membership change (on the leader); without one the
   // endpoint answers 404.
   void set_membership_handler(MembershipHandler h) { membership_ = std::move(h); }
+  // How many admitted transactions may wait for their outcome at once
+  // (before any submission; default Admission::kDefaultCapacity).
+  void set_max_pending(size_t n) { admission_ = std::make_unique<Admission>(ledger_, n); }
 
  private:
   void submit(const HttpRequest& request, Responder respond);
@@ -93,6 +99,7 @@ class Api {
   std::string node_id_;
   std::function<ReplicaView()> replica_;
   MembershipHandler membership_;
+  std::unique_ptr<Admission> admission_;
 };
 
 // Small helpers shared with tests.

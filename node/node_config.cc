@@ -180,6 +180,12 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c).context(path));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
+  auto pending = t["api"]["max_pending_transactions"].value_or<int64_t>(
+      static_cast<int64_t>(c.max_pending_transactions));
+  if (pending < 1 || pending > 10'000'000) {
+    return Result<NodeConfig>::error(path + ": [api] max_pending_transactions must be 1..10000000");
+  }
+  c.max_pending_transactions = static_cast<size_t>(pending);
   c.block_max_wait_ms = t["blocks"]["max_wait_ms"].value_or(2);
   c.block_max_transactions = t["blocks"]["max_transactions"].value_or<int64_t>(2000);
   if (c.http_threads < 1 || c.block_max_wait_ms < 0 || c.block_max_transactions < 1 ||
@@ -204,9 +210,11 @@ std::string NodeConfig::to_toml() const {
                            {"key", key_file},
                            {"data_dir", data_dir},
                            {"consortium", consortium_file}}},
-      {"api", toml::table{{"listen", listen_address + ":" + std::to_string(listen_port)},
-                          {"max_body_bytes", static_cast<int64_t>(max_body_bytes)},
-                          {"threads", http_threads}}},
+      {"api",
+       toml::table{{"listen", listen_address + ":" + std::to_string(listen_port)},
+                   {"max_body_bytes", static_cast<int64_t>(max_body_bytes)},
+                   {"max_pending_transactions", static_cast<int64_t>(max_pending_transactions)},
+                   {"threads", http_threads}}},
       {"blocks", toml::table{{"max_wait_ms", block_max_wait_ms},
                              {"max_transactions", static_cast<int64_t>(block_max_transactions)}}},
       {"checkpoint", toml::table{{"resign_interval_seconds",

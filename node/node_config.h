@@ -25,6 +25,9 @@ struct NodeConfig {
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 7800;
   size_t max_body_bytes = 16 << 20;
+  // Submissions admitted and not yet answered, at most (docs/api.md,
+  // "Admission"); over it: 503 with Retry-After.
+  size_t max_pending_transactions = 20000;
   int http_threads = 2;
   int block_max_wait_ms = 2;  // how long the block builder gathers
   size_t block_max_transactions = 2000;

@@ -149,6 +149,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         }
         return v;
       });
+  parts->api->set_max_pending(config.max_pending_transactions);
   parts->api->set_membership_handler([p](const MembershipRequest& r) -> Status {
     MembershipChange change;
     change.id = r.id;

@@ -93,8 +93,9 @@ TEST_CASE("batch: refusals are per transaction, the rest go in", "[api][batch]")
   REQUIRE(results[2]["status"] == 422);  // a custody rule
   REQUIRE(results[3]["accepted"] == true);
   REQUIRE(results[3]["index"] == 2);
-  REQUIRE(results[4]["status"] == 422);  // the same transfer again
-  REQUIRE_THAT(results[4]["error"].get<std::string>(), Catch::Contains("replay"));
+  REQUIRE(results[4]["status"] == 422);  // the same transfer again, refused at the door
+  REQUIRE_THAT(results[4]["error"].get<std::string>(), Catch::Contains("already waiting"));
+  REQUIRE(results[4]["duplicate"] == "waiting");
   REQUIRE(node.ledger().size() == 3);
   REQUIRE(body_of(node.get("/v1/chips/SN2"))["holder"] == "maker");
 }

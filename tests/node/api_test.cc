@@ -22,6 +22,7 @@
 #include "node/checkpoint_publisher.h"
 #include "tests/client/evidence.h"
 #include "tests/node/api_test_node.h"
+#include "tests/node/reference_answers.h"
 #include "tests/node/test_consortium.h"
 
 namespace chipledger {
@@ -167,7 +168,8 @@ TEST_CASE("history: every event with a proof against a verified checkpoint", "[a
   REQUIRE(body_of(node.get("/v1/chips/SN1/history?size=5")) == h);
 }
 
-TEST_CASE("history and histories answers are byte for byte the reference rendering", "[api]") {
+TEST_CASE("history answers are byte for byte the reference rendering, histories the same JSON",
+          "[api]") {
   TestNode node;
   const auto& tc = node.tc();
   auto reg = register_tx(tc, {"SN1", "SN2", "SN3"});
@@ -189,18 +191,21 @@ TEST_CASE("history and histories answers are byte for byte the reference renderi
         if (must(node.ledger().history(serial, size)).empty()) {
           // The 404 carries the state map's absence proof.
           REQUIRE(r.status == 404);
-          REQUIRE(r.body == history_json(node.ledger(), serial, size)->dump());
+          REQUIRE(r.body == reference::history_json(node.ledger(), serial, size).dump());
           continue;
         }
         REQUIRE(r.status == 200);
-        // The reference rendering (tests/client/evidence.h): every event
-        // read, decoded and proved one at a time, the JSON built directly.
-        REQUIRE(r.body == history_json(node.ledger(), serial, size)->dump());
+        // The reference rendering (tests/node/reference_answers.h): every
+        // event read, decoded and proved one at a time, the JSON built
+        // directly.
+        REQUIRE(r.body == reference::history_json(node.ledger(), serial, size).dump());
       }
       HttpResponse r =
           node.call("POST", "/v1/histories", json{{"serials", serials}, {"size", size}}.dump());
       REQUIRE(r.status == 200);
-      REQUIRE(r.body == histories_json(node.ledger(), serials, size).dump());
+      // The same document (the text keeps events and serials in the order
+      // first met; json::dump() sorts them).
+      REQUIRE(json::parse(r.body) == reference::histories_json(node.ledger(), serials, size));
     }
   }
 }
@@ -453,8 +458,15 @@ TEST_CASE("submit: a replay is refused with 422 naming the replay", "[api]") {
   TestNode node;
   auto reg = register_tx(node.tc(), {"SN1"});
   REQUIRE(node.submit_ok(reg) == 0);
-  std::string reason = refusal_of(node.submit(reg), reg);
+  const int blocks = node.blocks.load();
+  HttpResponse again = node.submit(reg);
+  std::string reason = refusal_of(again, reg);
   REQUIRE_THAT(reason, Catch::Contains("replay"));
+  // Refused at the door: the index it is at, and no block was made for it.
+  json j = json::parse(again.body);
+  CHECK(j["duplicate"] == "in-ledger");
+  CHECK(j["index"] == 0);
+  CHECK(node.blocks.load() == blocks);
   REQUIRE(node.ledger().size() == 1);
 
   // A replay of an older event that no longer matches state is still a replay.

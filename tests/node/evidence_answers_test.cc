@@ -1,8 +1,8 @@
 // The evidence answers (node/evidence_answers.h), assembled as text: each is
-// valid JSON, a batch gives every serial's events exactly as the single
-// history gives them (leaf, txid, inclusion proof and, for an attestation
-// only, its consistency proof), each event and each serial once, and a
-// serial with no events null with its absence proof.
+// valid JSON and the reference rendering (tests/node/reference_answers.h), a batch gives every
+// serial's events exactly as the single history gives them (leaf, txid, inclusion proof and, for an
+// attestation only, its consistency proof), each event and each serial once, and a serial with no
+// events null with its absence proof.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -11,6 +11,7 @@
 
 #include "node/evidence_answers.h"
 #include "tests/client/story.h"
+#include "tests/node/reference_answers.h"
 
 namespace chipledger {
 namespace {
@@ -61,6 +62,13 @@ TEST_CASE("evidence answers: a batch gives each event and serial once, as the si
     CHECK(b["histories"][serial] == indices);
   }
   CHECK(attestations == std::set<std::string>{"GPU-1"});
+  // Both are the reference rendering (the single one byte for byte).
+  for (const std::string serial : {"GPU-1", "GPU-2", "NONE-1"}) {
+    INFO(serial);
+    CHECK(history_answer(*s.ledger, serial, size).body ==
+          reference::history_json(*s.ledger, serial, size).dump());
+  }
+  CHECK(b == reference::histories_json(*s.ledger, {"GPU-1", "GPU-2", "NONE-1"}, size));
   // The register both serials share is given once; no event beyond theirs.
   std::set<uint64_t> named;
   for (const auto& [serial, list] : b["histories"].items()) {

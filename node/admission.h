@@ -1,0 +1,57 @@
+// The door of the submission path (docs/api.md, "Admission"): a signed
+// transaction goes on to consensus only if it is not in the ledger already
+// (a replay), not waiting already (admitted and not yet answered: a
+// duplicate), carries a valid signature, and there is room (at most
+// `capacity` transactions wait at once). The cheap checks come first, so a
+// flood of replays of a public transaction costs a hash lookup each and
+// never reaches the Raft log or a signature check. Every admitted
+// transaction must be released exactly once, when its outcome is answered.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "ledger/ledger.h"
+
+namespace chipledger {
+
+class Admission {
+ public:
+  enum class Verdict {
+    admitted,       // reserved: submit it, then release() it
+    in_ledger,      // a replay: committed at `index`
+    waiting,        // the same transaction is already on its way
+    bad_signature,  // the signature check failed (`reason`)
+    full,           // `capacity` transactions wait already: retry shortly
+    unavailable,    // the ledger could not be read (`reason`)
+  };
+  struct Decision {
+    Verdict verdict = Verdict::admitted;
+    uint64_t index = 0;  // in_ledger: the committed transaction's log index
+    std::string reason;  // for a person: what was refused and why
+  };
+
+  static constexpr size_t kDefaultCapacity = 20000;
+  Admission(const Ledger& ledger, size_t capacity = kDefaultCapacity)
+      : ledger_(ledger), capacity_(capacity) {}
+
+  // Decides about `tx`; `check_signature` runs only when the cheap checks
+  // pass. On `admitted` the transaction counts as waiting until release().
+  Decision admit(const SignedTransaction& tx, const std::function<Status()>& check_signature);
+  void release(const Hash& txid);
+
+  size_t waiting() const;
+  size_t capacity() const { return capacity_; }
+
+ private:
+  const Ledger& ledger_;
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::set<Hash> waiting_;
+};
+
+}  // namespace chipledger
