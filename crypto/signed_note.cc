@@ -12,8 +12,6 @@ constexpr uint8_t kAlgEd25519 = 0x01;
 constexpr uint8_t kAlgCosignatureV1 = 0x04;  // tlog-cosignature/v1, Ed25519
 constexpr size_t kEd25519SigBytes = 64;
 constexpr size_t kTimeBytes = 8;
-// The spec asks verifiers to accept at least 16; Go's note package allows 100.
-constexpr size_t kMaxSignatures = 100;
 
 // Decodes one UTF-8 code point at text[i] and advances i; -1 when malformed
 // (truncated, overlong, surrogate or beyond U+10FFFF).
@@ -95,12 +93,14 @@ Result<NoteSignature> parse_signature_line(std::string_view line) {
   return sig;
 }
 
-Result<std::vector<NoteSignature>> parse_signature_block(std::string_view block) {
+Result<std::vector<NoteSignature>> parse_signature_block(std::string_view block,
+                                                         size_t max_signatures) {
   std::vector<NoteSignature> sigs;
   while (!block.empty()) {
     size_t nl = block.find('\n');  // the block ends in '\n', so one is found
-    if (sigs.size() == kMaxSignatures) {
-      return Result<std::vector<NoteSignature>>::error("too many signatures");
+    if (sigs.size() == max_signatures) {
+      return Result<std::vector<NoteSignature>>::error(
+          "more than " + std::to_string(max_signatures) + " signature lines");
     }
     auto sig = parse_signature_line(block.substr(0, nl));
     if (!sig) return sig.status();
@@ -165,6 +165,10 @@ std::string format_note(const SignedNote& note) {
 }
 
 Result<SignedNote> parse_note(std::string_view wire) {
+  return parse_note(wire, kMaxNoteSignatures);
+}
+
+Result<SignedNote> parse_note(std::string_view wire, size_t max_signatures) {
   CL_TRY(check_note_chars(wire).context("malformed note"));
   size_t split = wire.rfind("\n\n");
   if (split == std::string_view::npos) {
@@ -175,7 +179,7 @@ Result<SignedNote> parse_note(std::string_view wire) {
   if (block.back() != '\n') {
     return Result<SignedNote>::error("malformed note: last signature line has no newline");
   }
-  auto sigs = parse_signature_block(block);
+  auto sigs = parse_signature_block(block, max_signatures);
   if (!sigs) return sigs.status().context("malformed note");
   return SignedNote{std::string(wire.substr(0, split + 1)), std::move(*sigs)};
 }

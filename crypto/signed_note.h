@@ -50,8 +50,17 @@ Result<NoteSignature> sign_note(std::string_view text, const std::string& name,
 // Renders text + "\n" + one "— name base64" line per signature.
 std::string format_note(const SignedNote& note);
 
+// The most signature lines parse_note(wire) accepts (Go's note package
+// allows as many; the spec asks verifiers to accept at least 16).
+inline constexpr size_t kMaxNoteSignatures = 100;
+
 // Parses the wire form; refuses malformed notes with a reason.
 Result<SignedNote> parse_note(std::string_view wire);
+// The same, refusing a note with more than `max_signatures` signature lines
+// ("more than N signature lines") before it decodes the ones after the
+// N-th. Callers that check a note's signatures bound them by what the note
+// can legitimately carry, so that the work stays bounded.
+Result<SignedNote> parse_note(std::string_view wire, size_t max_signatures);
 
 // True when `sig` is a valid signature on `text` by `verifier` (name and key
 // hash must match too).

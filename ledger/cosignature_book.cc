@@ -55,7 +55,9 @@ std::string CosignatureBook::text(uint64_t size, const Hash& root, const Hash& s
 
 Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_seconds) const {
   using R = Result<CheckedNote>;
-  auto note = parse_note(wire);
+  // At most one signature per listed node is kept, so a note with more
+  // lines than the consortium has nodes is refused before any is verified.
+  auto note = parse_note(wire, consortium_.nodes().size());
   if (!note) return R::error("not a signed note: " + note.reason());
   auto cp = Checkpoint::parse(note->text);
   if (!cp) return R::error("not a checkpoint: " + cp.reason());

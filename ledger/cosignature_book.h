@@ -103,6 +103,9 @@ class CosignatureBook {
   // A peer's wire note, checked: a checkpoint of this ledger with exactly
   // the one "state-root" extension line, at least one signature, every one a valid cosignature
   // by a listed node, none more than max_future_seconds after `now_seconds`.
+  // Form, ledger and canonical text are checked before any signature, and a
+  // note with more signature lines than the consortium has nodes is refused
+  // unparsed: the work a hostile note costs is bounded.
   Result<CheckedNote> check(std::string_view note, uint64_t now_seconds) const;
 
   // A note this node stored at `size` read back: its valid signatures

@@ -11,6 +11,7 @@
 #include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
 #include "node/evidence_answers.h"
+#include "node/json_limits.h"
 
 namespace chipledger {
 namespace {
@@ -19,6 +20,14 @@ using nlohmann::json;
 
 constexpr size_t kMaxHistoriesPerRequest = 1000;
 constexpr size_t kMaxBatchTransactions = 1000;
+// Bounds on JSON bodies, checked before a document is built (docs/api.md,
+// "Limits"). A transaction's base64 may be as long as the body allows (a
+// register of many chips is megabytes); a serial is at most kMaxFieldBytes.
+constexpr JsonLimits kSubmitLimits{32, 10000, 32u << 20};
+constexpr JsonLimits kHistoriesLimits{32, 10000, 4096};
+// A checkpoint note is a few lines and one signature line per node: this
+// bounds what is parsed before any signature is checked.
+constexpr size_t kMaxCheckpointNoteBytes = 64 << 10;
 // How long GET /v1/checkpoint waits, by default, for the peers' signatures
 // on the log this node applied.
 constexpr uint64_t kCheckpointWaitMs = 1000;
@@ -113,37 +122,13 @@ json members_view(const std::vector<ReplicaView::Member>& members) {
   return out;
 }
 
-constexpr std::string_view kMembershipHeader = "chipledger membership change v1";
-constexpr uint64_t kMembershipWindowMs = 5 * 60 * 1000;
-
 uint64_t wall_clock_ms() {
   using namespace std::chrono;
   return static_cast<uint64_t>(
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-std::vector<std::string> split_words(std::string_view line) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= line.size()) {
-    size_t sp = line.find(' ', start);
-    if (sp == std::string_view::npos) sp = line.size();
-    if (sp > start) out.emplace_back(line.substr(start, sp - start));
-    start = sp + 1;
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string membership_note_text(const std::string& ledger_id, const MembershipRequest& r,
-                                 uint64_t time_ms) {
-  std::string change = r.op + " " + std::to_string(r.id);
-  if (r.op == "add") change += " " + r.address;
-  if (r.op == "assign") change += " " + r.role;
-  return std::string(kMembershipHeader) + "\n" + ledger_id + "\n" + change + "\n" +
-         std::to_string(time_ms) + "\n";
-}
 
 HttpResponse json_error(int status, const std::string& message) {
   return json_ok(json{{"error", message}}, status);
@@ -247,8 +232,9 @@ std::optional<HttpResponse> Api::not_leader() const {
 
 void Api::submit(const HttpRequest& req, Responder respond) {
   if (auto redirect = not_leader()) return respond(std::move(*redirect));
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) return respond(json_error(400, "the request body is not valid JSON"));
+  auto parsed = parse_json_body(req.body, kSubmitLimits);
+  if (!parsed) return respond(json_error(400, parsed.reason()));
+  json& body = *parsed;
   if (!body.is_object() || !body.contains("tx") || !body["tx"].is_string()) {
     return respond(json_error(400, "expected {\"tx\": \"<base64 signed transaction>\"}"));
   }
@@ -302,8 +288,9 @@ struct BatchReply {
 
 void Api::submit_batch(const HttpRequest& req, Responder respond) {
   if (auto redirect = not_leader()) return respond(std::move(*redirect));
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) return respond(json_error(400, "the request body is not valid JSON"));
+  auto parsed = parse_json_body(req.body, kSubmitLimits);
+  if (!parsed) return respond(json_error(400, parsed.reason()));
+  json& body = *parsed;
   if (!body.is_object() || !body.contains("txs") || !body["txs"].is_array()) {
     return respond(json_error(400, "expected {\"txs\": [\"<base64 signed transaction>\", ...]}"));
   }
@@ -418,9 +405,10 @@ HttpResponse Api::state(const std::string& serial, const std::string& query) con
 // inclusion proof) once however many of the serials it names: what a batch
 // verifier needs, without the readable views.
 HttpResponse Api::histories(const std::string& body) const {
-  json req = json::parse(body, nullptr, false);
-  if (req.is_discarded() || !req.is_object() || !req.contains("serials") ||
-      !req["serials"].is_array()) {
+  auto parsed = parse_json_body(body, kHistoriesLimits);
+  if (!parsed) return json_error(400, parsed.reason());
+  json& req = *parsed;
+  if (!req.is_object() || !req.contains("serials") || !req["serials"].is_array()) {
     return json_error(400, "expected {\"serials\": [\"SERIAL\", ...], \"size\": S}");
   }
   if (req["serials"].size() > kMaxHistoriesPerRequest) {
@@ -566,68 +554,23 @@ void Api::checkpoint(const std::string& query, Responder respond) const {
 
 HttpResponse Api::membership(const HttpRequest& req) {
   // Signed by a node the consortium lists (its node key), for this ledger,
-  // recently: docs/api.md, "Membership".
-  auto note = parse_note(req.body);
-  if (!note) return json_error(400, "not a signed note: " + note.reason());
-  std::vector<std::string_view> lines;
-  for (size_t start = 0; start < note->text.size();) {
-    size_t nl = note->text.find('\n', start);
-    lines.push_back(std::string_view(note->text).substr(start, nl - start));
-    start = nl + 1;
-  }
-  if (lines.size() != 4 || lines[0] != kMembershipHeader) {
-    return json_error(400, "not a membership change note");
-  }
-  const Consortium& c = ledger_.consortium();
-  std::string signer;
-  for (const auto& sig : note->signatures) {
-    const NodeInfo* node = c.node(sig.name);
-    if (node && verify_note_signature(note->text, sig, NoteVerifier{node->id, node->key})) {
-      signer = node->id;
-    }
-  }
-  if (signer.empty()) {
-    return json_error(403, "the change is not signed by a node key the consortium lists");
-  }
-  if (lines[1] != c.ledger_id()) return json_error(403, "the change is for another ledger");
-  uint64_t time_ms = 0;
-  auto [ptr, ec] = std::from_chars(lines[3].data(), lines[3].data() + lines[3].size(), time_ms);
-  uint64_t now = wall_clock_ms();
-  if (ec != std::errc() || ptr != lines[3].data() + lines[3].size() ||
-      (time_ms > now ? time_ms - now : now - time_ms) > kMembershipWindowMs) {
-    return json_error(403, "the change's time is missing or more than 5 minutes from this node's");
-  }
-  auto words = split_words(lines[2]);
-  MembershipRequest r;
-  bool ok = words.size() >= 2;
-  if (ok) {
-    r.op = words[0];
-    auto [p2, ec2] = std::from_chars(words[1].data(), words[1].data() + words[1].size(), r.id);
-    ok = ec2 == std::errc() && p2 == words[1].data() + words[1].size() && r.id > 0;
-    if (r.op == "add" && words.size() == 3) {
-      r.address = words[2];
-    } else if (r.op == "assign" && words.size() == 3) {
-      r.role = words[2];
-    } else if (!(r.op == "remove" && words.size() == 2)) {
-      ok = false;
-    }
-  }
-  if (!ok) {
-    return json_error(400, "expected 'add ID ADDRESS', 'assign ID ROLE' or 'remove ID'");
-  }
-  // The text must be exactly what membership_note_text gives for it.
-  if (note->text != membership_note_text(c.ledger_id(), r, time_ms)) {
-    return json_error(400, "not a canonical membership change note");
-  }
+  // recently: docs/api.md, "Membership". Cheap checks first, signatures
+  // last (node/membership_note.h).
+  MembershipCheck checked = check_membership_note(req.body, ledger_.consortium(), wall_clock_ms());
+  if (checked.status != 200) return json_error(checked.status, checked.reason);
   if (auto redirect = not_leader()) return *redirect;
-  Status done = membership_(r);
+  Status done = membership_(checked.change);
   if (!done) return json_error(409, done.reason());
-  json out{{"done", lines[2]}, {"signed_by", signer}};
+  json out{{"done", checked.change_line}, {"signed_by", checked.signer}};
   if (replica_) out["members"] = members_view(replica_().members);
   return json_ok(out);
 }
 
 HttpResponse Api::add_signatures(const HttpRequest& req) {
+  if (req.body.size() > kMaxCheckpointNoteBytes) {
+    return json_error(413, "checkpoint note over " + std::to_string(kMaxCheckpointNoteBytes) +
+                               " bytes (" + std::to_string(req.body.size()) + ")");
+  }
   CosignOutcome o = checkpoints_.add_signatures(req.body);
   using Kind = CosignOutcome::Kind;
   switch (o.kind) {

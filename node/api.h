@@ -15,6 +15,7 @@
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
 #include "node/http_types.h"
+#include "node/membership_note.h"
 
 namespace chipledger {
 
@@ -37,21 +38,7 @@ struct ReplicaView {
   std::vector<Member> members;  // the Raft configuration this node knows
 };
 
-// A Raft membership change an administrator asked for (POST
-// /v1/admin/membership): op "add" (id, address), "assign" (id, role) or
-// "remove" (id).
-struct MembershipRequest {
-  std::string op;
-  uint64_t id = 0;
-  std::string address;
-  std::string role;
-};
 using MembershipHandler = std::function<Status(const MembershipRequest&)>;
-
-// The text an administrator signs for a membership change, as a C2SP signed
-// note body (docs/api.md): what `chipledger-node admin` sends.
-std::string membership_note_text(const std::string& ledger_id, const MembershipRequest& r,
-                                 uint64_t time_ms);
 
 class Api {
  public:

@@ -303,7 +303,25 @@ TEST_CASE("signature count is limited", "[signed_note]") {
   many.signatures.push_back(*sig);
   auto r = parse_note(format_note(many));
   CHECK_FALSE(r);
-  CHECK_THAT(r.reason(), Catch::Contains("too many"));
+  CHECK_THAT(r.reason(), Catch::Contains("more than 100 signature lines"));
+}
+
+TEST_CASE("a caller's signature line bound is checked before the lines are decoded",
+          "[signed_note]") {
+  PrivateKey key = fresh_key();
+  std::string text = "t\n";
+  auto sig = sign_note(text, "k", key);
+  REQUIRE(sig);
+  SignedNote three{text, std::vector<NoteSignature>(3, *sig)};
+  CHECK(parse_note(format_note(three), 3));
+  auto r = parse_note(format_note(three), 2);
+  CHECK_FALSE(r);
+  CHECK_THAT(r.reason(), Catch::Contains("more than 2 signature lines"));
+  // The fourth line is not even decoded: garbage there changes nothing.
+  std::string wire = format_note(SignedNote{text, std::vector<NoteSignature>(2, *sig)});
+  r = parse_note(wire + "not a signature line\n", 2);
+  CHECK_THAT(r.reason(), Catch::Contains("more than 2 signature lines"));
+  CHECK_FALSE(parse_note(format_note(three), 0));
 }
 
 // ---- tlog-cosignature/v1 (c2sp.org/tlog-cosignature) ----

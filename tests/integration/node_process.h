@@ -97,6 +97,7 @@ class NodeProcess {
   // stop() if running, then start() on the same data. The port changes.
   void restart();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  // the running node's process id, -1 when stopped
 
   uint16_t port() const { return port_; }
   std::string url() const;
