@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bench/stats.h"
-#include "client/http_client.h"
+#include "net/http_client.h"
 
 namespace chipledger::bench {
 

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "client/http_client.h"
+#include "net/http_client.h"
 
 extern char** environ;
 

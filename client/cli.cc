@@ -33,6 +33,8 @@ int run_cli(int argc, char** argv) {
   app.add_option("--trust", a.trust,
                  "the consortium trust file (default $CHIPLEDGER_TRUST): receipts and verify "
                  "check against it");
+  app.add_option("--timeout", a.timeout_s,
+                 "seconds each request to the node may take, connecting included (default 30)");
   app.add_option("--receipt-timeout", a.receipt_timeout_s,
                  "seconds a submission waits for its receipt (default 30)");
   auto author = [&](CLI::App* cmd) {

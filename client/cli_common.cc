@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -55,7 +56,11 @@ std::unique_ptr<NodeClient> connect(const Args& a) {
     const char* env = std::getenv("CHIPLEDGER_NODE");
     url = env && *env ? env : "http://127.0.0.1:7800";
   }
-  return need(NodeClient::connect_to(url));
+  if (!(a.timeout_s > 0) || a.timeout_s > 24 * 3600) {
+    throw CliError{"--timeout must be more than 0 and at most 86400 seconds"};
+  }
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(a.timeout_s * 1000));
+  return need(NodeClient::connect_to(url, std::max(timeout, std::chrono::milliseconds(1))));
 }
 
 PrivateKey author_key(const Args& a) {

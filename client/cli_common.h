@@ -27,6 +27,7 @@ struct Args {
   std::string node, as, key_file;
   std::string state_file;         // --state: the checkpoint memory (CheckpointMemory)
   double receipt_timeout_s = 30;  // how long a submission waits for its receipt
+  double timeout_s = 30;          // --timeout: each HTTP call to the node
   bool json_out = false;
   // serials
   std::vector<std::string> serials;

@@ -218,8 +218,9 @@ std::string percent_encode_serial(std::string_view serial) {
   return out;
 }
 
-Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url) {
-  auto http = HttpClient::connect_to(url);
+Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url,
+                                                           std::chrono::milliseconds timeout) {
+  auto http = HttpClient::connect_to(url, timeout);
   if (!http) return http.status();
   HttpClient* raw = http->get();
   return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), raw, url));
@@ -240,7 +241,7 @@ Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
     if (!j.is_discarded() && j.is_object() && j.contains("leader") && j["leader"].is_string() &&
         j["leader"].get<std::string>() != url_) {
       std::string leader = j["leader"].get<std::string>();
-      auto http = HttpClient::connect_to(leader);
+      auto http = HttpClient::connect_to(leader, http_->timeout());
       if (!http) return http.status().context("connecting to the leader " + leader);
       owned_ = std::move(*http);
       http_ = owned_.get();
@@ -315,7 +316,8 @@ Result<std::optional<json>> NodeClient::history(const std::string& serial,
 
 Result<json> NodeClient::histories(const std::vector<std::string>& serials, uint64_t size) {
   json body{{"serials", serials}, {"size", size}};
-  auto reply = http_->post("/v1/histories", body.dump());
+  // A read-only query: safe to send again on a fresh connection.
+  auto reply = http_->post("/v1/histories", body.dump(), "application/json", Idempotent::yes);
   if (!reply) return reply.status();
   if (reply->status != 200) return http_error(*reply, "POST /v1/histories");
   return parse_body(*reply, "POST /v1/histories");

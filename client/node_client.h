@@ -5,6 +5,7 @@
 // reports as a proof-failure.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -12,8 +13,8 @@
 #include <vector>
 
 #include "client/custody_evidence.h"
-#include "client/http_client.h"
 #include "ledger/transaction.h"
+#include "net/http_client.h"
 
 namespace chipledger {
 
@@ -26,7 +27,10 @@ struct SubmitResult {
 
 class NodeClient {
  public:
-  static Result<std::unique_ptr<NodeClient>> connect_to(const std::string& url);
+  // `timeout` bounds each HTTP call (HttpClient); a leader the node names
+  // is reached with the same timeout.
+  static Result<std::unique_ptr<NodeClient>> connect_to(
+      const std::string& url, std::chrono::milliseconds timeout = HttpClient::kDefaultTimeout);
   // Over a connection the caller owns and keeps alive longer than this
   // client (a benchmark's per-thread connection); `url` is where it points.
   static std::unique_ptr<NodeClient> over(HttpClient& http, std::string url);

@@ -5,7 +5,7 @@
 
 #include "crypto/keys.h"
 #include "crypto/signed_note.h"
-#include "node/peer_client.h"
+#include "net/http_client.h"
 
 namespace chipledger {
 namespace {
@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-Result<json> get_health(PeerClient& client) {
+Result<json> get_health(HttpClient& client) {
   auto r = client.get("/v1/health");
   if (!r) return r.status();
   json j = json::parse(r->body, nullptr, false);
@@ -24,7 +24,7 @@ Result<json> get_health(PeerClient& client) {
   return j;
 }
 
-std::string reason_of(const PeerReply& r) {
+std::string reason_of(const HttpReply& r) {
   json j = json::parse(r.body, nullptr, false);
   if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()) {
     return j["error"].get<std::string>();
@@ -39,7 +39,7 @@ Result<std::string> request_membership_change(const AdminTarget& target,
   using R = Result<std::string>;
   auto key = PrivateKey::load_file(target.key_file);
   if (!key) return key.status().context("node key");
-  auto client = PeerClient::make(target.node_url, 60s);
+  auto client = HttpClient::connect_to(target.node_url, HttpClientOptions::for_peer(60s));
   if (!client) return client.status();
   auto health = get_health(**client);
   if (!health) return health.status();
@@ -56,7 +56,8 @@ Result<std::string> request_membership_change(const AdminTarget& target,
   if (reply->status == 421) {
     json j = json::parse(reply->body, nullptr, false);
     if (!j.is_discarded() && j.contains("leader") && j["leader"].is_string()) {
-      auto leader = PeerClient::make(j["leader"].get<std::string>(), 60s);
+      auto leader =
+          HttpClient::connect_to(j["leader"].get<std::string>(), HttpClientOptions::for_peer(60s));
       if (!leader) return leader.status();
       reply = (*leader)->post("/v1/admin/membership", note, "text/plain; charset=utf-8");
       if (!reply) return reply.status();
@@ -69,7 +70,7 @@ Result<std::string> request_membership_change(const AdminTarget& target,
 }
 
 Result<std::string> list_members(const std::string& node_url) {
-  auto client = PeerClient::make(node_url, 10s);
+  auto client = HttpClient::connect_to(node_url, HttpClientOptions::for_peer(10s));
   if (!client) return client.status();
   auto health = get_health(**client);
   if (!health) return health.status();

@@ -4,7 +4,7 @@
 #include <iostream>
 #include <limits>
 
-#include "node/peer_client.h"
+#include "net/http_client.h"
 
 namespace chipledger {
 
@@ -30,7 +30,7 @@ void CosignSender::stop() {
 void CosignSender::run(const std::string& url) {
   using Clock = std::chrono::steady_clock;
   const std::string& me = publisher_.node_id();
-  auto client = PeerClient::make(url, options_.request_timeout);
+  auto client = HttpClient::connect_to(url, HttpClientOptions::for_peer(options_.request_timeout));
   if (!client) {
     std::cerr << "chipledger-node " << me << ": cannot send checkpoint signatures to " << url
               << ": " << client.reason() << std::endl;
@@ -55,7 +55,9 @@ void CosignSender::run(const std::string& url) {
       sent = version;
       continue;
     }
-    auto reply = (*client)->post("/v1/checkpoint/signatures", cp.note, "text/plain; charset=utf-8");
+    // Idempotent: a peer given the same cosigned checkpoint twice keeps one.
+    auto reply = (*client)->post("/v1/checkpoint/signatures", cp.note, "text/plain; charset=utf-8",
+                                 Idempotent::yes);
     bool answered = reply && reply->status != 503 && reply->status < 500;
     if (!answered) {
       if (!failing) {

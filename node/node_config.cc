@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "net/url.h"
+
 namespace chipledger {
 namespace {
 
@@ -115,8 +117,11 @@ Status parse_raft(const toml::table& t, NodeConfig& c) {
       auto api = (*p)["api"].value<std::string>();
       if (!pid || *pid < 1) return Status::error(what + ".id must be a whole number >= 1");
       if (!address) return Status::error(what + ".address is missing (a string)");
-      if (!api || api->rfind("http://", 0) != 0) {
-        return Status::error(what + ".api must be the peer's API URL (http://HOST:PORT)");
+      if (!api) return Status::error(what + ".api must be the peer's API URL (http://HOST:PORT)");
+      auto api_url = parse_url(*api);
+      if (!api_url || api_url->scheme != "http") {
+        return Status::error(what + ".api must be the peer's API URL (http://HOST:PORT): " +
+                             (api_url ? "https is not supported yet" : api_url.reason()));
       }
       peer.id = static_cast<uint64_t>(*pid);
       peer.address = *address;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ledger/rocks_store.h"
+#include "net/url.h"
 #include "node/api.h"
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
@@ -86,8 +87,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   });
   if (!server) return server.status();
   parts->server = std::move(*server);
-  parts->own_api_url =
-      "http://" + config.listen_address + ":" + std::to_string(parts->server->port());
+  parts->own_api_url = http_url(config.listen_address, parts->server->port());
 
   // Replication: every block goes through the Raft log, also on a single
   // node (a one-voter cluster). Every node re-signs its checkpoint after

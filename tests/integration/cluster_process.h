@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "client/http_client.h"
+#include "net/http_client.h"
 #include "tests/integration/node_process.h"
 
 namespace chipledger::integ {

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "client/http_client.h"
+#include "net/http_client.h"
 #include "node/http_server.h"
 
 namespace chipledger::integ {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "client/http_client.h"
 #include "crypto/keys.h"
 #include "ledger/transaction.h"
+#include "net/http_client.h"
 
 namespace chipledger::integ {
 

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "client/http_client.h"
+#include "net/http_client.h"
 
 namespace chipledger {
 namespace {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "client/http_client.h"
 #include "client/node_client.h"
 #include "ledger/checkpoint.h"
+#include "net/http_client.h"
 #include "node/dev_consortium.h"
 #include "node/node_config.h"
 #include "node/node_service.h"

@@ -16,7 +16,6 @@
 #include "node/admin_client.h"
 #include "node/node_config.h"
 #include "node/node_service.h"
-#include "node/peer_client.h"
 #include "tests/node/raft_helpers.h"
 #include "tests/node/test_consortium.h"
 

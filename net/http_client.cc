@@ -1,12 +1,12 @@
-#include "client/http_client.h"
+#include "net/http_client.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cctype>
-#include <optional>
 #include <utility>
+
+#include "net/url.h"
 
 namespace chipledger {
 
@@ -16,79 +16,43 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
-constexpr uint64_t kMaxResponseBody = 64ull << 20;  // histories can be big
 constexpr uint32_t kMaxResponseHeader = 64u << 10;
 
-struct ParsedUrl {
-  std::string host;       // without brackets
-  std::string port;       // decimal
-  std::string authority;  // host:port as written, for the Host header
-};
-
-std::optional<ParsedUrl> parse_url(const std::string& url) {
-  static const std::string kScheme = "http://";
-  if (url.compare(0, kScheme.size(), kScheme) != 0) return std::nullopt;
-  std::string rest = url.substr(kScheme.size());
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.empty() || rest.find_first_of("/?#@ \t\r\n") != std::string::npos) return std::nullopt;
-
-  ParsedUrl out;
-  std::string port;
-  if (rest[0] == '[') {  // [IPv6]:port
-    const size_t close = rest.find(']');
-    if (close == std::string::npos || close + 1 >= rest.size() || rest[close + 1] != ':') {
-      return std::nullopt;
-    }
-    out.host = rest.substr(1, close - 1);
-    port = rest.substr(close + 2);
-  } else {
-    const size_t colon = rest.find(':');
-    if (colon == std::string::npos || rest.find(':', colon + 1) != std::string::npos) {
-      return std::nullopt;
-    }
-    out.host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  if (out.host.empty() || port.empty() || port.size() > 5) return std::nullopt;
-  for (char c : port) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-  }
-  const unsigned long value = std::stoul(port);
-  if (value == 0 || value > 65535) return std::nullopt;
-  out.port = std::to_string(value);
-  out.authority = rest;
-  return out;
-}
-
-// Errors that mean the server closed a kept-alive connection before reading
-// our request: worth one retry on a fresh connection.
+// Errors that mean the server closed or reset a kept-alive connection.
 bool is_stale_connection(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::error::connection_aborted || ec == asio::error::not_connected;
 }
 
+struct Exchange {
+  beast::error_code ec;
+  bool answer_began = false;  // some byte of an answer arrived
+};
+
 }  // namespace
 
 struct HttpClient::Impl {
   std::string url;  // "http://host:port", for messages
-  ParsedUrl parts;
-  std::chrono::milliseconds timeout;
+  Url parts;
+  HttpClientOptions options;
   asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   beast::flat_buffer buffer;
   bool connected = false;
+  uint64_t opened = 0;
 
   std::string describe(const beast::error_code& ec) const {
     if (ec == beast::error::timeout) {
-      return "no answer within " + std::to_string(timeout.count()) + " ms";
+      return "no answer within " + std::to_string(options.timeout.count()) + " ms";
     }
     return ec.message();
   }
 
   // Runs one asynchronous operation to completion on this thread, so that
-  // tcp_stream's timeout applies to it.
+  // tcp_stream's deadline applies to it.
   template <typename Start>
   beast::error_code run(Start&& start) {
     beast::error_code result = asio::error::operation_aborted;
@@ -106,13 +70,28 @@ struct HttpClient::Impl {
     connected = false;
   }
 
-  Status connect() {
+  // Whether the kept-alive connection may carry a request: the server has
+  // neither closed it nor sent anything unasked. Does not block.
+  bool still_open() {
+    if (buffer.size() != 0) return false;
+    auto& socket = stream.socket();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    if (ec) return false;
+    char byte = 0;
+    socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    beast::error_code ignored;
+    socket.non_blocking(false, ignored);
+    return ec == asio::error::would_block;
+  }
+
+  Status connect(Clock::time_point deadline) {
     beast::error_code ec;
     tcp::resolver resolver(ioc);
-    auto endpoints = resolver.resolve(parts.host, parts.port, ec);
+    auto endpoints = resolver.resolve(parts.host, std::to_string(parts.port), ec);
     if (!ec && endpoints.empty()) ec = asio::error::host_not_found;
     if (ec) return Status::error("cannot reach node at " + url + ": " + describe(ec));
-    stream.expires_after(timeout);
+    stream.expires_at(deadline);
     ec = run([&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
     if (ec) {
       close();
@@ -121,23 +100,25 @@ struct HttpClient::Impl {
     stream.socket().set_option(tcp::no_delay(true), ec);
     buffer.clear();
     connected = true;
+    ++opened;
     return Status::ok();
   }
 
-  // One request/response on the current connection.
-  beast::error_code exchange(http::request<http::string_body>& req, HttpReply& reply) {
-    stream.expires_after(timeout);
+  // One request and its answer on the current connection.
+  Exchange exchange(http::request<http::string_body>& req, HttpReply& reply,
+                    Clock::time_point deadline) {
+    stream.expires_at(deadline);
     beast::error_code write_ec =
         run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
     // A server may answer early and close while we still write (413 for an
     // oversized body): the answer is then already in our receive buffer, so
     // read it before reporting the write error.
     http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxResponseBody);
+    parser.body_limit(options.max_response_body);
     parser.header_limit(kMaxResponseHeader);
     beast::error_code ec =
         run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
-    if (ec) return write_ec ? write_ec : ec;
+    if (ec) return {write_ec ? write_ec : ec, parser.got_some()};
     if (write_ec) close();
     auto res = parser.release();
     reply.status = static_cast<int>(res.result_int());
@@ -147,13 +128,14 @@ struct HttpClient::Impl {
   }
 
   Result<HttpReply> perform(http::verb verb, const std::string& target, const std::string* body,
-                            const std::string& content_type) {
+                            const std::string& content_type, Idempotent idempotent) {
+    const Clock::time_point deadline = Clock::now() + options.timeout;
     if (target.empty() || target[0] != '/') {
       return Result<HttpReply>::error("request target must start with '/': \"" + target + "\"");
     }
     http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, parts.authority);
-    req.set(http::field::user_agent, "chipledger");
+    req.set(http::field::host, parts.authority());
+    req.set(http::field::user_agent, options.user_agent);
     if (body != nullptr) {
       req.set(http::field::content_type, content_type);
       req.body() = *body;
@@ -161,17 +143,22 @@ struct HttpClient::Impl {
     req.keep_alive(true);
     req.prepare_payload();
 
+    const bool retry_safe = verb == http::verb::get || idempotent == Idempotent::yes;
+    if (connected && !still_open()) close();
     for (int attempt = 0;; ++attempt) {
       const bool reused = connected;
-      if (!connected) CL_TRY(connect());
+      if (!connected) CL_TRY(connect(deadline));
       HttpReply reply;
-      const beast::error_code ec = exchange(req, reply);
-      if (!ec) return reply;
+      const Exchange x = exchange(req, reply, deadline);
+      if (!x.ec) return reply;
       close();
-      if (reused && attempt == 0 && is_stale_connection(ec)) continue;
+      const bool stale = reused && !x.answer_began && is_stale_connection(x.ec);
+      if (stale && attempt == 0 && retry_safe) continue;
+      std::string what = describe(x.ec);
+      if (stale && !retry_safe) what += " (not retried: the node may have applied it)";
       return Result<HttpReply>::error("no answer from node at " + url + " for " +
                                       std::string(http::to_string(verb)) + " " + target + ": " +
-                                      describe(ec));
+                                      what);
     }
   }
 };
@@ -184,30 +171,42 @@ HttpClient::~HttpClient() {
 
 Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(const std::string& base_url,
                                                            std::chrono::milliseconds timeout) {
+  HttpClientOptions options;
+  options.timeout = timeout;
+  return connect_to(base_url, options);
+}
+
+Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(const std::string& base_url,
+                                                           const HttpClientOptions& options) {
+  using R = Result<std::unique_ptr<HttpClient>>;
+  const std::string expect = "node URL must look like http://HOST:PORT, got \"" + base_url + "\"";
   auto parts = parse_url(base_url);
-  if (!parts) {
-    return Result<std::unique_ptr<HttpClient>>::error(
-        "node URL must look like http://HOST:PORT, got \"" + base_url + "\"");
+  if (!parts) return R::error(expect + ": " + parts.reason());
+  if (parts->scheme != "http") return R::error(expect + ": https is not supported yet");
+  if (!parts->path.empty() && parts->path != "/") {
+    return R::error(expect + ": a node URL has no path");
   }
-  if (timeout.count() <= 0) {
-    return Result<std::unique_ptr<HttpClient>>::error("HTTP client timeout must be positive");
-  }
+  if (options.timeout.count() <= 0) return R::error("HTTP client timeout must be positive");
   auto impl = std::make_unique<Impl>();
-  impl->url = "http://" + parts->authority;
   impl->parts = std::move(*parts);
-  impl->timeout = timeout;
-  // Connects lazily, on the first request: a failure to reach the node is
-  // reported by that request.
+  impl->url = impl->parts.origin();
+  impl->options = options;
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
 Result<HttpReply> HttpClient::get(const std::string& target) {
-  return impl_->perform(http::verb::get, target, nullptr, {});
+  return impl_->perform(http::verb::get, target, nullptr, {}, Idempotent::yes);
 }
 
 Result<HttpReply> HttpClient::post(const std::string& target, const std::string& body,
-                                   const std::string& content_type) {
-  return impl_->perform(http::verb::post, target, &body, content_type);
+                                   const std::string& content_type, Idempotent idempotent) {
+  return impl_->perform(http::verb::post, target, &body, content_type, idempotent);
 }
+
+const std::string& HttpClient::url() const { return impl_->url; }
+
+std::chrono::milliseconds HttpClient::timeout() const { return impl_->options.timeout; }
+
+uint64_t HttpClient::connections_opened() const { return impl_->opened; }
 
 }  // namespace chipledger
