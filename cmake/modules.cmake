@@ -33,6 +33,12 @@ function(chipledger_test name)
     if(bad)
       message(FATAL_ERROR "${src}: a TEST_CASE name contains ';' and will not run under ctest: ${bad}")
     endif()
+    # A '[' or ']' in a name breaks catch_discover_tests' CMake list: the
+    # following test cases of the file merge into one that runs nothing.
+    file(STRINGS ${src} bad REGEX "TEST_CASE\\(\"[^\"]*[][]")
+    if(bad)
+      message(FATAL_ERROR "${src}: a TEST_CASE name contains '[' or ']', which hides later tests from ctest")
+    endif()
   endforeach()
   add_executable(${name}_tests ${srcs})
   target_link_libraries(${name}_tests PRIVATE chipledger_catch_main ${ARGN})

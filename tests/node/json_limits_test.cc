@@ -48,7 +48,7 @@ TEST_CASE("json limits: nesting up to max_depth passes, one more is refused", "[
   CHECK(parse_json_body(wide, limits));
 }
 
-TEST_CASE("json limits: a 16 MiB body of '[' is refused at byte 33", "[json_limits]") {
+TEST_CASE("json limits: a 16 MiB body of open brackets is refused at byte 33", "[json_limits]") {
   const std::string hostile(16u << 20, '[');
   auto r = parse_json_body(hostile, JsonLimits{});
   REQUIRE_FALSE(r);

@@ -67,7 +67,7 @@ api = "http://127.0.0.1:7803"
 
 }  // namespace
 
-TEST_CASE("node.toml without [raft] is a one-node cluster", "[raft][config]") {
+TEST_CASE("node.toml without a raft table is a one-node cluster", "[raft][config]") {
   TempDir dir;
   auto c = must(load_with(dir, ""));
   CHECK(c.raft_id == 1);
@@ -79,7 +79,7 @@ TEST_CASE("node.toml without [raft] is a one-node cluster", "[raft][config]") {
   CHECK(c.raft_snapshot_trailing == 4096);
 }
 
-TEST_CASE("[raft] names this node, its address, timeouts and the peers", "[raft][config]") {
+TEST_CASE("the raft table names this node, its address, timeouts and the peers", "[raft][config]") {
   TempDir dir;
   auto c = must(load_with(dir, std::string(R"(
 [raft]
@@ -113,7 +113,7 @@ snapshot_trailing = 500
   CHECK(again.raft_peers[1].api_url == "http://127.0.0.1:7802");
 }
 
-TEST_CASE("[raft] mistakes are refused with a reason", "[raft][config]") {
+TEST_CASE("raft table mistakes are refused with a reason", "[raft][config]") {
   TempDir dir;
   struct Case {
     std::string toml;
@@ -151,7 +151,7 @@ TEST_CASE("[raft] mistakes are refused with a reason", "[raft][config]") {
   }
 }
 
-TEST_CASE("init writes a one-node [raft] config that starts and takes submissions",
+TEST_CASE("init writes a one-node raft config that starts and takes submissions",
           "[raft][config]") {
   TempDir dir;
   auto dev = must(write_dev_consortium({(dir.path / "net").string(), "", 0, ""}));
