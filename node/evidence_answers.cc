@@ -45,6 +45,19 @@ std::string state_json(const StateAnswer& state) {
   return out;
 }
 
+// `"serial":S,"size":N,"state":X}`: how both single-serial answers end
+// (the serial through dump() for its escaping).
+void append_serial_tail(std::string& body, const std::string& serial, uint64_t size,
+                        const StateAnswer& state) {
+  body += "\"serial\":";
+  body += json(serial).dump();
+  body += ",\"size\":";
+  body += std::to_string(size);
+  body += ",\"state\":";
+  body += state_json(state);
+  body += '}';
+}
+
 // An attestation's consistency proof (docs/api.md, "Attestations"): from
 // the checkpoint its chips signed to the answer's `size`. Every stored
 // attestation names a checkpoint the ledger had before it, so the attested
@@ -108,13 +121,8 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
   }
   body += "],\"root\":\"";
   body += hex_encode(*root);
-  body += "\",\"serial\":";
-  body += json(serial).dump();
-  body += ",\"size\":";
-  body += std::to_string(size);
-  body += ",\"state\":";
-  body += state_json(*state);
-  body += '}';
+  body += "\",";
+  append_serial_tail(body, serial, size, *state);
   return HttpResponse{200, "application/json", std::move(body)};
 }
 
@@ -212,13 +220,8 @@ HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::strin
 HttpResponse state_answer(const Ledger& ledger, const std::string& serial, uint64_t size) {
   auto state = ledger.state_proof(serial, size);
   if (!state) return error_500(state.reason());
-  std::string body = "{\"serial\":";
-  body += json(serial).dump();
-  body += ",\"size\":";
-  body += std::to_string(size);
-  body += ",\"state\":";
-  body += state_json(*state);
-  body += '}';
+  std::string body = "{";
+  append_serial_tail(body, serial, size, *state);
   return HttpResponse{200, "application/json", std::move(body)};
 }
 

@@ -66,7 +66,8 @@ NoteVerifier node_verifier(const NodeProcess& node) {
   return NoteVerifier{"node-maker", key->public_key()};
 }
 
-TEST_CASE("hostile bodies: 16 MiB of open brackets is refused without the memory", "[integration]") {
+TEST_CASE("hostile bodies: 16 MiB of open brackets is refused without the memory",
+          "[integration]") {
   NodeProcess node;
   node.start();
   uint64_t before_kb = proc_status_kb(node.pid(), "VmHWM");
