@@ -29,6 +29,14 @@ namespace chipledger::integ {
 
 using namespace std::chrono_literals;
 
+// How much slower the sanitizer build runs (ASan + UBSan): time bounds and
+// workloads of the integration tests scale by it.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr int kSanitizerSlowdown = 8;
+#else
+inline constexpr int kSanitizerSlowdown = 1;
+#endif
+
 inline constexpr const char* kNodeBin = CHIPLEDGER_NODE_BIN;
 inline constexpr const char* kCliBin = CHIPLEDGER_CLI_BIN;
 // The demo consortium: members maker, distributor, integrator, datacenter,
