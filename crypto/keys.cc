@@ -16,6 +16,8 @@
 #include <climits>
 #include <cstring>
 
+#include "crypto/openssl_error.h"
+
 namespace chipledger {
 namespace {
 
@@ -28,20 +30,6 @@ constexpr size_t kMaxKeyText = 64 * 1024;
 constexpr uint8_t kEmpty[1] = {0};
 
 const uint8_t* data_or_empty(ByteView b) { return b.empty() ? kEmpty : b.data(); }
-
-// `what` plus the text of the errors OpenSSL queued on this thread; clears the queue.
-std::string openssl_reason(std::string_view what) {
-  std::string out(what);
-  const char* sep = ": ";
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += sep;
-    out += buf;
-    sep = "; ";
-  }
-  return out;
-}
 
 detail::PkeyPtr own(EVP_PKEY* key) { return detail::PkeyPtr(key, &EVP_PKEY_free); }
 

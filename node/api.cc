@@ -474,6 +474,11 @@ HttpResponse Api::health() const {
              {"last_applied", v.last_applied},
              {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
              {"members", members_view(v.members)},
+             {"transport", json{{"tls", v.transport.tls},
+                                {"accepted", v.transport.accepted},
+                                {"refused", v.transport.refused},
+                                {"connected", v.transport.connected},
+                                {"guard_closed", v.transport.guard_closed}}},
              {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
   }
   // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.

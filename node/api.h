@@ -36,6 +36,10 @@ struct ReplicaView {
     std::string role;  // voter, standby, spare
   };
   std::vector<Member> members;  // the Raft configuration this node knows
+  struct Transport {            // the Raft transport's connections
+    bool tls = false;
+    uint64_t accepted = 0, refused = 0, connected = 0, guard_closed = 0;
+  } transport;
 };
 
 using MembershipHandler = std::function<Status(const MembershipRequest&)>;

@@ -1,13 +1,19 @@
 #include "node/dev_consortium.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crypto/certificates.h"
 #include "crypto/keys.h"
 #include "ledger/consortium.h"
 #include "ledger/transaction.h"
@@ -36,6 +42,48 @@ Status write_text(const fs::path& path, const std::string& text) {
   out << text;
   out.close();
   if (!out) return Status::error("cannot write " + path.string());
+  return Status::ok();
+}
+
+// A secret: mode 0600 from its creation; an existing file is not overwritten.
+Status write_secret(const fs::path& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::error("cannot create " + path.string() + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t w = ::write(fd, text.data() + done, text.size() - done);
+    if (w <= 0) {
+      ::close(fd);
+      return Status::error("cannot write " + path.string());
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::close(fd) != 0) return Status::error("cannot write " + path.string());
+  return Status::ok();
+}
+
+// The dev CA and one certificate per node (DIR/tls): valid from an hour
+// ago (clocks differ) for a year; the CA for ten.
+Status write_dev_certificates(const fs::path& dir, const std::string& ledger_id,
+                              const std::vector<std::pair<std::string, uint64_t>>& nodes) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::error("cannot create " + dir.string());
+  fs::permissions(dir, fs::perms::owner_all, ec);
+  int64_t now = static_cast<int64_t>(std::time(nullptr));
+  auto ca =
+      make_ca("chipledger dev CA " + ledger_id.substr(0, 40), now - 3600, now + 10 * 365 * 86400);
+  if (!ca) return ca.status().context("the dev CA");
+  CL_TRY(write_text(dir / "ca.pem", ca->cert_pem));
+  CL_TRY(write_secret(dir / "ca-key.pem", ca->key_pem));
+  for (const auto& [node_id, raft_id] : nodes) {
+    NodeCertificateRequest req{
+        node_id, raft_id, {"localhost", "127.0.0.1"}, now - 3600, now + 365 * 86400};
+    auto cert = issue_node_certificate(*ca, req);
+    if (!cert) return cert.status().context("the certificate of " + node_id);
+    CL_TRY(write_text(dir / (node_id + ".pem"), cert->cert_pem));
+    CL_TRY(write_secret(dir / (node_id + "-key.pem"), cert->key_pem));
+  }
   return Status::ok();
 }
 
@@ -219,6 +267,10 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   CL_TRY(write_text(consortium_file, consortium->to_json()));
   out.consortium_file = consortium_file.string();
 
+  std::vector<std::pair<std::string, uint64_t>> cert_nodes;
+  for (unsigned i = 0; i < n; ++i) cert_nodes.emplace_back((*owners)[i].first, i + 1);
+  CL_TRY(write_dev_certificates(dir / "tls", out.ledger_id, cert_nodes));
+
   std::vector<RaftPeerConfig> peers;
   for (unsigned i = 0; i < n && n > 1; ++i) {
     peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(options.port + 100 + i),
@@ -231,6 +283,9 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     config.key_file = "keys/" + node_id + ".pem";
     config.consortium_file = "consortium.json";
     config.raft_id = i + 1;
+    config.tls_ca_file = "tls/ca.pem";
+    config.tls_cert_file = "tls/" + node_id + ".pem";
+    config.tls_key_file = "tls/" + node_id + "-key.pem";
     fs::path config_file;
     if (n == 1) {
       config.data_dir = "data";

@@ -158,6 +158,27 @@ Status parse_raft(const toml::table& t, NodeConfig& c) {
   return Status::ok();
 }
 
+// [tls] ca, cert and key: all three or none.
+Status parse_tls(const toml::table& t, const fs::path& base, NodeConfig& c) {
+  const toml::node_view<const toml::node> tls = t["tls"];
+  if (tls) {
+    if (!tls.is_table()) return Status::error("[tls] must be a table with ca, cert and key");
+    for (const char* key : {"ca", "cert", "key"}) {
+      auto v = tls[key].value<std::string>();
+      if (!v || v->empty())
+        return Status::error(std::string("[tls] ") + key + " is missing (a file)");
+    }
+    c.tls_ca_file = resolve(base, *tls["ca"].value<std::string>());
+    c.tls_cert_file = resolve(base, *tls["cert"].value<std::string>());
+    c.tls_key_file = resolve(base, *tls["key"].value<std::string>());
+  }
+  if (!c.has_tls() && (c.raft_peers.size() > 1 || c.raft_join)) {
+    return Status::error(
+        "[tls] is missing: Raft between nodes runs only over mutual TLS (docs/tls.md)");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
@@ -206,6 +227,7 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   }
   c.checkpoint_resign_interval_seconds = static_cast<uint64_t>(resign);
   CL_TRY(parse_raft(t, c).context(path));
+  CL_TRY(parse_tls(t, base, c).context(path));
   return c;
 }
 
@@ -225,6 +247,10 @@ std::string NodeConfig::to_toml() const {
       {"checkpoint", toml::table{{"resign_interval_seconds",
                                   static_cast<int64_t>(checkpoint_resign_interval_seconds)}}},
   };
+  if (has_tls()) {
+    t.insert("tls",
+             toml::table{{"ca", tls_ca_file}, {"cert", tls_cert_file}, {"key", tls_key_file}});
+  }
   toml::table raft{{"id", static_cast<int64_t>(raft_id)},
                    {"listen", raft_listen},
                    {"election_timeout_ms", raft_election_timeout_ms},

@@ -34,6 +34,13 @@ struct NodeConfig {
   // [checkpoint]: how often the node re-signs its current checkpoint while
   // the ledger is idle (docs/checkpoint.md, "Freshness").
   uint64_t checkpoint_resign_interval_seconds = 60;
+  // [tls]: the consortium CA, this node's certificate and its key
+  // (docs/tls.md). Raft between nodes runs only over mutual TLS with them:
+  // required for a cluster of several nodes. Empty: no TLS.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool has_tls() const { return !tls_cert_file.empty(); }
   // [raft]: replication. Without the section: a one-node cluster.
   uint64_t raft_id = 1;
   std::string raft_listen = "127.0.0.1:0";  // port 0 only for a one-node cluster

@@ -24,6 +24,26 @@ uint64_t system_clock_ms() {
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+// The node's certificate, checked against its own config: it must name
+// this node and its Raft id (docs/tls.md).
+Result<TlsIdentity> load_tls_identity(const NodeConfig& config) {
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  auto tls = TlsIdentity::load({config.tls_ca_file, config.tls_cert_file, config.tls_key_file},
+                               static_cast<int64_t>(now));
+  if (!tls) return tls.status().context("[tls]");
+  const CertificateInfo& info = tls->info;
+  if (info.common_name != config.node_id || info.raft_id != config.raft_id) {
+    return Result<TlsIdentity>::error(
+        "[tls] " + config.tls_cert_file + " is the certificate of '" + info.common_name +
+        "' (Raft id " + (info.raft_id ? std::to_string(*info.raft_id) : std::string("none")) +
+        "), but this node is '" + config.node_id + "' (Raft id " + std::to_string(config.raft_id) +
+        ")");
+  }
+  return tls;
+}
+
 }  // namespace
 
 struct NodeService::Parts {
@@ -101,6 +121,15 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);
   raft.snapshot_trailing = static_cast<unsigned>(config.raft_snapshot_trailing);
   raft.bootstrap = !config.raft_join;
+  if (!config.has_tls() && (config.raft_peers.size() > 1 || config.raft_join)) {
+    return Status::error(
+        "[tls] is missing: Raft between nodes runs only over mutual TLS (docs/tls.md)");
+  }
+  if (config.has_tls()) {
+    auto tls = load_tls_identity(config);
+    if (!tls) return tls.status();
+    raft.tls = std::move(*tls);
+  }
   std::vector<std::string> cosigners;  // the other nodes' APIs
   for (const auto& peer : config.raft_peers) {
     raft.cluster.push_back(RaftPeer{peer.id, peer.address});
@@ -140,6 +169,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         v.last_applied = s.last_applied;
         v.snapshots_taken = s.snapshots_taken;
         v.snapshots_restored = s.snapshots_restored;
+        v.transport = {s.transport.tls, s.transport.accepted, s.transport.refused,
+                       s.transport.connected, s.transport.guard_closed};
         for (const auto& mem : s.members) {
           v.members.push_back(ReplicaView::Member{mem.id, mem.address,
                                                   std::string(raft_member_role_name(mem.role))});

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "node/raft_entry.h"
+#include "node/raft_tls_transport.h"
 
 // libraft 0.15's headers have no extern "C" of their own.
 extern "C" {
@@ -184,7 +185,7 @@ struct Replicator::Impl {
   uv_async_t wakeup{};
   uv_timer_t status_timer{};
   uv_timer_t notice_timer{};
-  struct raft_uv_transport transport {};
+  std::unique_ptr<RaftTlsTransport> transport;  // outlives the loop's use of it
   struct raft_io io {};
   struct raft_fsm fsm {};
   struct raft raft {};
@@ -493,6 +494,10 @@ struct Replicator::Impl {
       if (::raft_barrier(&raft, b, on_barrier) != 0) delete b;
     }
     last_role = s.role;
+    if (transport) {
+      RaftTlsTransport::Stats t = transport->stats();
+      s.transport = {options.tls.has_value(), t.accepted, t.refused, t.connected, t.guard_closed};
+    }
     std::lock_guard lock(status_mu);
     s.snapshots_taken = status.snapshots_taken;
     s.snapshots_restored = status.snapshots_restored;
@@ -504,7 +509,6 @@ struct Replicator::Impl {
   static void on_raft_closed(struct raft* r) {
     auto* self = static_cast<Impl*>(r->data);
     raft_uv_close(&self->io);
-    raft_uv_tcp_close(&self->transport);
   }
 
   // On the Raft thread: closes every handle; uv_run returns afterwards.
@@ -582,15 +586,33 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
     m.accepting = false;
     uv_close(reinterpret_cast<uv_handle_t*>(&m.wakeup), nullptr);
   };
-  rv = raft_uv_tcp_init(&m.transport, &m.loop);
-  if (rv != 0) {
+  RaftTlsOptions transport_options;
+  transport_options.identity = o.tls;
+  transport_options.limits = o.frame_limits;
+  transport_options.log = [id = o.id](const std::string& line) {
+    std::cerr << "chipledger-node: raft " << id << ": " << line << std::endl;
+  };
+  // A peer may connect while it is in this node's current configuration
+  // (the newest one, committed or not); a node not configured yet (joining)
+  // takes any node the CA certified.
+  transport_options.is_member = [&m](uint64_t peer) {
+    const raft_configuration& c = m.raft.configuration;
+    if (c.n == 0) return true;
+    for (unsigned i = 0; i < c.n; ++i) {
+      if (c.servers[i].id == peer) return true;
+    }
+    return false;
+  };
+  auto transport = RaftTlsTransport::create(&m.loop, std::move(transport_options));
+  if (!transport) {
     close_wakeup();
-    return fail_before_raft(raft_error(rv, "raft_uv_tcp_init", m.transport.errmsg));
+    return fail_before_raft(transport.reason());
   }
-  rv = raft_uv_init(&m.io, &m.loop, o.dir.c_str(), &m.transport);
+  m.transport = std::move(*transport);
+  rv = raft_uv_init(&m.io, &m.loop, o.dir.c_str(), m.transport->get());
   if (rv != 0) {
     std::string reason = raft_error(rv, "raft_uv_init", m.io.errmsg);
-    raft_uv_tcp_close(&m.transport);
+    m.transport->abandon();
     close_wakeup();
     return fail_before_raft(reason);
   }
@@ -617,7 +639,7 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   if (rv != 0) {
     std::string reason = raft_error(rv, "raft_init", raft_errmsg(&m.raft));
     raft_uv_close(&m.io);
-    raft_uv_tcp_close(&m.transport);
+    m.transport->abandon();
     close_wakeup();
     return fail_before_raft(reason);
   }
@@ -701,6 +723,7 @@ void Replicator::stop() {
     std::cerr << "chipledger-node: raft " << m->options.id
               << ": the uv loop did not close: " << uv_strerror(rv) << std::endl;
   }
+  m->transport.reset();
 }
 
 Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,

@@ -40,6 +40,8 @@
 
 #include "crypto/result.h"
 #include "ledger/ledger.h"
+#include "net/tls_context.h"
+#include "node/raft_frame_guard.h"
 
 namespace chipledger {
 
@@ -88,6 +90,11 @@ struct ReplicatorOptions {
   // false: a node joining a running cluster; it does not bootstrap and
   // waits until the leader adds it (MembershipChange::Op::add).
   bool bootstrap = true;
+  // Raft between nodes runs over mutual TLS with this identity
+  // (node/raft_tls_transport.h); without one, a one-node cluster that
+  // opens no Raft port.
+  std::optional<TlsIdentity> tls;
+  RaftFrameLimits frame_limits;
 };
 
 enum class RaftRole { unavailable, follower, candidate, leader };
@@ -101,6 +108,14 @@ struct RaftStatus {
   uint64_t snapshots_taken = 0;     // by this process
   uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
   std::vector<RaftMember> members;  // the configuration this node knows
+  // The Raft transport's connections (node/raft_tls_transport.h).
+  struct Transport {
+    bool tls = false;           // false: no Raft network (a one-node cluster)
+    uint64_t accepted = 0;      // incoming peers handed to libraft
+    uint64_t refused = 0;       // incoming peers refused (TLS, certificate, hello, membership)
+    uint64_t connected = 0;     // outgoing connections handed to libraft
+    uint64_t guard_closed = 0;  // connections closed for a frame beyond the limits
+  } transport;
 };
 
 class Replicator {

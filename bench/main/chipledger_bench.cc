@@ -93,8 +93,14 @@ void print_scenario(const json& s) {
   const json& r = s["result"];
   std::cout << "\n== " << s["scenario"].get<std::string>() << ": " << s["what"].get<std::string>()
             << "\n";
-  std::cout << "  setup (not measured): " << s["setup"]["what"].get<std::string>() << " in "
-            << fixed(s["setup"]["seconds"].get<double>()) << " s\n";
+  if (s.contains("setup")) {
+    std::cout << "  setup (not measured): " << s["setup"]["what"].get<std::string>() << " in "
+              << fixed(s["setup"]["seconds"].get<double>()) << " s\n";
+  }
+  if (s.contains("signing")) {
+    std::cout << "  signing (during the run): " << s["signing"]["what"].get<std::string>() << ": "
+              << fixed(s["signing"]["seconds"].get<double>()) << " s\n";
+  }
   std::cout << "  result: " << fixed(r["value"].get<double>()) << " "
             << r["unit"].get<std::string>() << "  (" << s["ok"] << " ok, " << s["refused"]
             << " refused, " << s["failed"] << " failed in " << fixed(s["seconds"].get<double>(), 2)

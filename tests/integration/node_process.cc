@@ -252,7 +252,7 @@ NodeProcess::NodeProcess(const std::string& template_file) {
 std::unique_ptr<NodeProcess> NodeProcess::twin_of(const NodeProcess& other) {
   std::unique_ptr<NodeProcess> twin(new NodeProcess(NoInit{}));
   std::error_code ec;
-  for (const char* item : {"consortium.json", "node.toml", "keys"}) {
+  for (const char* item : {"consortium.json", "node.toml", "keys", "tls"}) {
     fs::copy(fs::path(other.dir()) / item, fs::path(twin->dir()) / item,
              fs::copy_options::recursive, ec);
     if (ec) throw std::runtime_error("copying " + std::string(item) + ": " + ec.message());

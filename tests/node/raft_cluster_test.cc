@@ -19,6 +19,7 @@
 #include "node/node_service.h"
 #include "tests/node/raft_helpers.h"
 #include "tests/node/test_consortium.h"
+#include "tests/node/test_tls.h"
 
 namespace chipledger {
 namespace {
@@ -47,6 +48,13 @@ Result<NodeConfig> load_with(const TempDir& dir, const std::string& extra) {
   write_file(file, std::string(kBase) + extra);
   return NodeConfig::load_file(file.string());
 }
+
+const char* kTls = R"(
+[tls]
+ca = "tls/ca.pem"
+cert = "tls/node.pem"
+key = "tls/node-key.pem"
+)";
 
 const char* kThreePeers = R"(
 [[raft.peers]]
@@ -89,8 +97,9 @@ election_timeout_ms = 500
 heartbeat_timeout_ms = 50
 snapshot_threshold = 1000
 snapshot_trailing = 500
-)") + kThreePeers));
+)") + kThreePeers + kTls));
   CHECK(c.raft_id == 2);
+  CHECK(c.tls_cert_file == (dir.path / "tls" / "node.pem").string());
   CHECK(c.raft_listen == "127.0.0.1:7902");
   CHECK(c.raft_election_timeout_ms == 500);
   CHECK(c.raft_heartbeat_timeout_ms == 50);
@@ -109,6 +118,7 @@ snapshot_trailing = 500
   CHECK(again.raft_election_timeout_ms == 500);
   CHECK(again.raft_snapshot_threshold == 1000);
   CHECK(again.raft_snapshot_trailing == 500);
+  CHECK(again.tls_key_file == c.tls_key_file);
   REQUIRE(again.raft_peers.size() == 3);
   CHECK(again.raft_peers[1].api_url == "http://127.0.0.1:7802");
 }
@@ -142,6 +152,11 @@ TEST_CASE("raft table mistakes are refused with a reason", "[raft][config]") {
        "\"127.0.0.1:7901\"\napi = \"http://x:1\"\n[[raft.peers]]\nid = 1\naddress = "
        "\"127.0.0.1:7902\"\napi = \"http://y:1\"\n",
        "repeats"},
+      {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7901\"\n") + kThreePeers,
+       "Raft between nodes runs only over mutual TLS"},
+      {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7901\"\n") + kThreePeers +
+           "[tls]\nca = \"ca.pem\"\ncert = \"n.pem\"\n",
+       "[tls] key is missing"},
   };
   for (const auto& c : cases) {
     INFO(c.toml);
@@ -199,6 +214,7 @@ struct ServiceCluster {
       c.raft_listen = peers.back().address;
       c.raft_election_timeout_ms = 400;
       c.raft_heartbeat_timeout_ms = 40;
+      write_test_tls(tmp.path, c);
       configs.push_back(c);
     }
     for (auto& c : configs) c.raft_peers = peers;

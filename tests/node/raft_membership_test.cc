@@ -18,6 +18,7 @@
 #include "node/node_service.h"
 #include "tests/node/raft_helpers.h"
 #include "tests/node/test_consortium.h"
+#include "tests/node/test_tls.h"
 
 namespace chipledger {
 namespace {
@@ -53,6 +54,7 @@ struct FourNodes {
       c.raft_listen = peers.back().address;
       c.raft_election_timeout_ms = 400;
       c.raft_heartbeat_timeout_ms = 40;
+      write_test_tls(tmp.path, c);
       configs.push_back(c);
     }
     // The first three bootstrap as the cluster; the fourth joins later.

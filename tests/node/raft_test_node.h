@@ -16,6 +16,7 @@
 #include "node/block_sequencer.h"
 #include "node/raft_replicator.h"
 #include "tests/node/test_consortium.h"
+#include "tests/node/test_tls.h"
 
 namespace chipledger::testing {
 
@@ -45,6 +46,7 @@ struct RaftTestNode {
     o.dir = (dir / "raft").string();
     o.election_timeout_ms = 400;
     o.heartbeat_timeout_ms = 40;
+    o.tls = test_identity("node-" + std::to_string(id), id);
     if (tune) tune(o);
     auto r = Replicator::start(*ledger, o, [this] { ++after_apply_calls; });
     CL_TRY(r);

@@ -1,0 +1,140 @@
+#include "net/tls_context.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/openssl_error.h"
+
+namespace chipledger {
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+constexpr size_t kMaxPemFile = 256 * 1024;
+
+Result<TlsContextPtr> new_context(ssl::context::method method) {
+  using R = Result<TlsContextPtr>;
+  try {
+    auto ctx = std::make_shared<ssl::context>(method);
+    SSL_CTX* native = ctx->native_handle();
+    if (SSL_CTX_set_min_proto_version(native, TLS1_3_VERSION) != 1) {
+      return R::error(openssl_reason("cannot require TLS 1.3"));
+    }
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+    return ctx;
+  } catch (const std::exception& e) {
+    return R::error(std::string("cannot make a TLS context: ") + e.what());
+  }
+}
+
+Status use_identity(ssl::context& ctx, const TlsIdentity& id) {
+  boost::system::error_code ec;
+  ctx.use_certificate_chain(boost::asio::buffer(id.cert_pem), ec);
+  if (ec) return Status::error("the node certificate: " + ec.message());
+  ctx.use_private_key(boost::asio::buffer(id.key_pem), ssl::context::pem, ec);
+  if (ec) return Status::error("the node key: " + ec.message());
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    return Status::error(openssl_reason("the node key does not match its certificate"));
+  }
+  return Status::ok();
+}
+
+Status trust_ca(ssl::context& ctx, const std::string& ca_pem) {
+  boost::system::error_code ec;
+  ctx.add_certificate_authority(boost::asio::buffer(ca_pem), ec);
+  if (ec) return Status::error("the CA certificate: " + ec.message());
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<std::string> read_pem_file(const std::string& path, const std::string& what) {
+  using R = Result<std::string>;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return R::error("cannot read the " + what + " file " + path);
+  std::string text(kMaxPemFile + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxPemFile) return R::error("the " + what + " file " + path + " is too large");
+  if (text.empty()) return R::error("the " + what + " file " + path + " is empty");
+  return text;
+}
+
+Result<TlsIdentity> TlsIdentity::load(const TlsFiles& files, int64_t now_seconds) {
+  TlsIdentity id;
+  auto ca = read_pem_file(files.ca_file, "TLS CA");
+  if (!ca) return ca.status();
+  auto cert = read_pem_file(files.cert_file, "TLS certificate");
+  if (!cert) return cert.status();
+  auto key = read_pem_file(files.key_file, "TLS key");
+  if (!key) return key.status();
+  Status st = check_node_certificate(*ca, *cert, *key, now_seconds);
+  if (!st) return st.context(files.cert_file);
+  auto info = certificate_info(*cert);
+  if (!info) return info.status().context(files.cert_file);
+  id.ca_pem = std::move(*ca);
+  id.cert_pem = std::move(*cert);
+  id.key_pem = std::move(*key);
+  id.info = std::move(*info);
+  return id;
+}
+
+Result<TlsContextPtr> make_server_context(const TlsIdentity& identity,
+                                          bool require_client_certificate) {
+  auto ctx = new_context(ssl::context::tls_server);
+  if (!ctx) return ctx;
+  CL_TRY(use_identity(**ctx, identity));
+  if (require_client_certificate) {
+    CL_TRY(trust_ca(**ctx, identity.ca_pem));
+    (*ctx)->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
+  return ctx;
+}
+
+Result<TlsContextPtr> make_client_context(const std::string& ca_pem, const TlsIdentity* identity) {
+  auto ctx = new_context(ssl::context::tls_client);
+  if (!ctx) return ctx;
+  CL_TRY(trust_ca(**ctx, ca_pem));
+  (*ctx)->set_verify_mode(ssl::verify_peer);
+  if (identity != nullptr) CL_TRY(use_identity(**ctx, *identity));
+  return ctx;
+}
+
+Status expect_host(ssl_st* ssl, const std::string& host) {
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  bool ip = X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+  if (!ip) {
+    ERR_clear_error();
+    if (X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) != 1) {
+      return Status::error(openssl_reason("cannot check the host name " + host));
+    }
+    if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
+      return Status::error(openssl_reason("cannot set SNI " + host));
+    }
+  }
+  return Status::ok();
+}
+
+Result<CertificateInfo> peer_certificate(ssl_st* ssl) {
+  using R = Result<CertificateInfo>;
+  if (SSL_get_verify_result(ssl) != X509_V_OK) {
+    return R::error(std::string("the peer's certificate did not verify: ") +
+                    X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+  }
+  std::unique_ptr<X509, decltype(&X509_free)> cert(SSL_get1_peer_certificate(ssl), &X509_free);
+  if (!cert) return R::error("the peer sent no certificate");
+  int len = i2d_X509(cert.get(), nullptr);
+  if (len <= 0) return R::error(openssl_reason("encoding the peer's certificate"));
+  Bytes der(static_cast<size_t>(len));
+  uint8_t* out = der.data();
+  i2d_X509(cert.get(), &out);
+  return certificate_info_der(der);
+}
+
+}  // namespace chipledger
