@@ -492,6 +492,13 @@ HttpResponse Api::health() const {
     j["checkpoint"] = view(served);
     j["newest_checkpoint"] = view(checkpoints_.newest());
   }
+  if (auto tls = certificate_health_ ? certificate_health_() : std::nullopt) {
+    j["tls"] = json{{"subject", tls->subject},
+                    {"not_after", tls->not_after},
+                    {"seconds_left", tls->seconds_left},
+                    {"warning", tls->warning}};
+    if (tls->warning) j["warnings"] = json::array({tls->message});
+  }
   if (checkpoints_.failed()) {
     j["status"] = "stopped";
     j["error"] = checkpoints_.failure();

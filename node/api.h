@@ -13,6 +13,7 @@
 #include "ledger/ledger.h"
 #include "node/admission.h"
 #include "node/block_sequencer.h"
+#include "node/certificate_health.h"
 #include "node/checkpoint_publisher.h"
 #include "node/http_types.h"
 #include "node/membership_note.h"
@@ -62,6 +63,10 @@ class Api {
   // How many admitted transactions may wait for their outcome at once
   // (before any submission; default Admission::kDefaultCapacity).
   void set_max_pending(size_t n) { admission_ = std::make_unique<Admission>(ledger_, n); }
+  // What /v1/health says about the node's TLS certificate (none: no TLS).
+  void set_certificate_health(std::function<std::optional<CertificateHealth>()> fn) {
+    certificate_health_ = std::move(fn);
+  }
 
  private:
   void submit(const HttpRequest& request, Responder respond);
@@ -89,6 +94,7 @@ class Api {
 
   std::string node_id_;
   std::function<ReplicaView()> replica_;
+  std::function<std::optional<CertificateHealth>()> certificate_health_;
   MembershipHandler membership_;
   std::unique_ptr<Admission> admission_;
 };

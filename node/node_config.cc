@@ -171,6 +171,10 @@ Status parse_tls(const toml::table& t, const fs::path& base, NodeConfig& c) {
     c.tls_ca_file = resolve(base, *tls["ca"].value<std::string>());
     c.tls_cert_file = resolve(base, *tls["cert"].value<std::string>());
     c.tls_key_file = resolve(base, *tls["key"].value<std::string>());
+    c.tls_renew_warning_days = tls["renew_warning_days"].value_or(c.tls_renew_warning_days);
+    if (c.tls_renew_warning_days < 1 || c.tls_renew_warning_days > 3650) {
+      return Status::error("[tls] renew_warning_days must be 1..3650");
+    }
   }
   if (!c.has_tls() && (c.raft_peers.size() > 1 || c.raft_join)) {
     return Status::error(
@@ -248,8 +252,10 @@ std::string NodeConfig::to_toml() const {
                                   static_cast<int64_t>(checkpoint_resign_interval_seconds)}}},
   };
   if (has_tls()) {
-    t.insert("tls",
-             toml::table{{"ca", tls_ca_file}, {"cert", tls_cert_file}, {"key", tls_key_file}});
+    t.insert("tls", toml::table{{"ca", tls_ca_file},
+                                {"cert", tls_cert_file},
+                                {"key", tls_key_file},
+                                {"renew_warning_days", tls_renew_warning_days}});
   }
   toml::table raft{{"id", static_cast<int64_t>(raft_id)},
                    {"listen", raft_listen},

@@ -41,6 +41,8 @@ struct NodeConfig {
   std::string tls_cert_file;
   std::string tls_key_file;
   bool has_tls() const { return !tls_cert_file.empty(); }
+  // Warn (log and /v1/health) when the certificate has fewer days left.
+  int64_t tls_renew_warning_days = 30;
   // [raft]: replication. Without the section: a one-node cluster.
   uint64_t raft_id = 1;
   std::string raft_listen = "127.0.0.1:0";  // port 0 only for a one-node cluster

@@ -1,9 +1,12 @@
 #include "node/node_service.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <optional>
 
 #include "ledger/rocks_store.h"
 #include "net/url.h"
@@ -18,6 +21,12 @@
 namespace chipledger {
 namespace {
 
+int64_t unix_seconds() {
+  return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
+}
+
 uint64_t system_clock_ms() {
   using namespace std::chrono;
   return static_cast<uint64_t>(
@@ -27,11 +36,8 @@ uint64_t system_clock_ms() {
 // The node's certificate, checked against its own config: it must name
 // this node and its Raft id (docs/tls.md).
 Result<TlsIdentity> load_tls_identity(const NodeConfig& config) {
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
   auto tls = TlsIdentity::load({config.tls_ca_file, config.tls_cert_file, config.tls_key_file},
-                               static_cast<int64_t>(now));
+                               unix_seconds());
   if (!tls) return tls.status().context("[tls]");
   const CertificateInfo& info = tls->info;
   if (info.common_name != config.node_id || info.raft_id != config.raft_id) {
@@ -58,6 +64,23 @@ struct NodeService::Parts {
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::function<void(const std::string&)> on_fatal;
+  NodeConfig config;
+  mutable std::mutex tls_mu;
+  std::optional<CertificateInfo> tls_info;  // the certificate in use
+  std::atomic<int64_t> last_warned{0};      // when the expiry warning was last logged
+  CertificateHealth tls_health() const {
+    std::lock_guard lock(tls_mu);
+    return certificate_health(*tls_info, unix_seconds(), config.tls_renew_warning_days * 86400);
+  }
+  // At start and then at most once a day: the warning, in the log.
+  void warn_if_expiring() {
+    if (!tls_info) return;
+    CertificateHealth h = tls_health();
+    int64_t now = unix_seconds();
+    if (!h.warning || now - last_warned < 86400) return;
+    last_warned = now;
+    std::cerr << "chipledger-node " << config.node_id << ": WARNING: " << h.message << std::endl;
+  }
 };
 
 Result<std::unique_ptr<NodeService>> NodeService::open(
@@ -128,8 +151,10 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   if (config.has_tls()) {
     auto tls = load_tls_identity(config);
     if (!tls) return tls.status();
+    parts->tls_info = tls->info;
     raft.tls = std::move(*tls);
   }
+  parts->config = config;
   std::vector<std::string> cosigners;  // the other nodes' APIs
   for (const auto& peer : config.raft_peers) {
     raft.cluster.push_back(RaftPeer{peer.id, peer.address});
@@ -140,10 +165,11 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
       std::make_unique<CosignSender>(*cps, std::move(cosigners), CosignSender::Options{});
   parts->api_urls.emplace(config.raft_id, parts->own_api_url);  // unless the peers name it
   parts->resign = std::make_unique<ResignTimer>(
-      [cps] {
+      [cps, p] {
         auto r = cps->resign_if_due();
         if (!r)
           std::cerr << "chipledger-node: re-signing the checkpoint: " << r.reason() << std::endl;
+        p->warn_if_expiring();
       },
       ResignTimer::period_for(config.checkpoint_resign_interval_seconds));
   auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
@@ -181,6 +207,11 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         return v;
       });
   parts->api->set_max_pending(config.max_pending_transactions);
+  if (parts->tls_info) {
+    parts->api->set_certificate_health(
+        [p]() -> std::optional<CertificateHealth> { return p->tls_health(); });
+    parts->warn_if_expiring();
+  }
   parts->api->set_membership_handler([p](const MembershipRequest& r) -> Status {
     MembershipChange change;
     change.id = r.id;
@@ -225,6 +256,24 @@ void NodeService::stop() {
 }
 
 uint16_t NodeService::port() const { return parts_->server->port(); }
+
+Status NodeService::reload_tls() {
+  Parts& p = *parts_;
+  if (!p.config.has_tls()) return Status::error("this node has no [tls] to reload");
+  auto tls = load_tls_identity(p.config);
+  if (!tls) return tls.status();
+  CL_TRY(p.replicator->reload_tls(*tls));
+  {
+    std::lock_guard lock(p.tls_mu);
+    p.tls_info = tls->info;
+  }
+  CertificateHealth h = p.tls_health();
+  std::cerr << "chipledger-node " << p.config.node_id << ": reloaded the TLS certificate ("
+            << h.subject << ", " << h.seconds_left / 86400 << " days left)" << std::endl;
+  p.last_warned = 0;  // a warning about the new one is due now, if any
+  p.warn_if_expiring();
+  return Status::ok();
+}
 
 bool NodeService::failed() const {
   return parts_->sequencer->failed() || parts_->replicator->failed() ||

@@ -25,6 +25,11 @@ class NodeService {
   Status start();
   void stop();
   uint16_t port() const;
+  // Loads [tls] again (a renewed certificate: the same node and Raft id)
+  // and uses it for new connections; open ones keep theirs, nothing is
+  // interrupted. On SIGHUP. Fails, changing nothing, when the files do not
+  // pass the checks made at start.
+  Status reload_tls();
   // A storage failure stopped writes, or the node's log disagrees with a
   // checkpoint it signed: the process should exit.
   bool failed() const;

@@ -709,6 +709,11 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
 
 Replicator::Replicator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+Status Replicator::reload_tls(const TlsIdentity& identity) {
+  if (!impl_->transport || impl_->stopped) return Status::error("replication is not running");
+  return impl_->transport->reload(identity);
+}
+
 Replicator::~Replicator() { stop(); }
 
 void Replicator::stop() {

@@ -143,6 +143,10 @@ class Replicator {
   // joins as a spare; assigning it the voter role first catches it up.
   Status change_membership(const MembershipChange& change, std::chrono::milliseconds timeout);
 
+  // New Raft connections use this certificate from now on (a renewed one,
+  // for the same Raft id); the open ones keep theirs.
+  Status reload_tls(const TlsIdentity& identity);
+
   // A copy refreshed on the Raft thread every few milliseconds.
   RaftStatus status() const;
   uint64_t id() const;

@@ -184,9 +184,10 @@ struct RaftTlsTransport::Impl {
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
-  TlsContextPtr server_ctx;
+  TlsContextPtr server_ctx;  // Asio thread (after create)
   TlsContextPtr client_ctx;
-  std::unique_ptr<tcp::acceptor> acceptor;             // Asio thread
+  std::vector<TlsContextPtr> retired;       // replaced by reload(); connections may still use them
+  std::unique_ptr<tcp::acceptor> acceptor;  // Asio thread
   std::map<Bridge*, std::shared_ptr<Bridge>> bridges;  // Asio thread: the open ones
   std::set<std::shared_ptr<TlsStream>> handshaking;    // Asio thread: not yet handed over
   std::mutex inbox_mu;
@@ -582,6 +583,26 @@ RaftTlsTransport::~RaftTlsTransport() {
 }
 
 raft_uv_transport* RaftTlsTransport::get() { return &impl_->transport; }
+
+Status RaftTlsTransport::reload(const TlsIdentity& identity) {
+  Impl& m = *impl_;
+  if (!m.options.identity) return Status::error("this node has no Raft TLS to reload");
+  if (identity.info.raft_id != m.options.identity->info.raft_id) {
+    return Status::error("the new certificate is for another Raft id");
+  }
+  auto server = make_server_context(identity, /*require_client_certificate=*/true);
+  if (!server) return server.status();
+  auto client = make_client_context(identity.ca_pem, &identity);
+  if (!client) return client.status();
+  std::promise<void> done;
+  asio::post(m.io, [&m, &done, s = std::move(*server), c = std::move(*client)]() mutable {
+    m.retired.push_back(std::exchange(m.server_ctx, std::move(s)));
+    m.retired.push_back(std::exchange(m.client_ctx, std::move(c)));
+    done.set_value();
+  });
+  done.get_future().wait();
+  return Status::ok();
+}
 
 void RaftTlsTransport::abandon() {
   Impl& m = *impl_;

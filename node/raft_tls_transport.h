@@ -57,6 +57,9 @@ class RaftTlsTransport {
 
   // What raft_uv_init takes.
   raft_uv_transport* get();
+  // Replaces the certificate (and CA) new connections use, from any
+  // thread; open connections go on with theirs. The Raft id must not change.
+  Status reload(const TlsIdentity& identity);
   // On the loop thread, when libraft never got to close the transport (its
   // start failed): releases the loop handle, so the loop can end.
   void abandon();

@@ -52,6 +52,7 @@ int run_node(const std::string& config_file) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // not a stop: reload the TLS certificate
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // Fail-stop (the node's log disagrees with a checkpoint it signed): the
@@ -70,7 +71,12 @@ int run_node(const std::string& config_file) {
   std::cout << "chipledger-node " << config->node_id << " listening on http://"
             << config->listen_address << ":" << (*node)->port() << std::endl;
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    if (auto st = (*node)->reload_tls(); !st) {
+      std::cerr << "chipledger-node: SIGHUP: the TLS certificate was not reloaded: " << st.reason()
+                << " (the node goes on with the one it has)" << std::endl;
+    }
+  }
   std::cout << "chipledger-node: stopping on signal " << sig << std::endl;
   (*node)->stop();
   return (*node)->failed() ? 3 : 0;

@@ -43,6 +43,7 @@ class LocalCluster {
   // deadline (it still runs).
   std::optional<int> wait_exit(size_t i, std::chrono::milliseconds deadline);
   bool running(size_t i) const { return pids_[i] > 0; }
+  pid_t pid(size_t i) const { return pids_[i]; }  // -1 when not running
 
   const std::string& url(size_t i) const { return urls_[i]; }
   const std::string& dir() const { return dir_.path(); }

@@ -1,5 +1,7 @@
 #include "tests/integration/raft_probe.h"
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -117,6 +119,15 @@ ProbeResult probe_raft(const RaftProbe& p, std::chrono::milliseconds deadline) {
     return r;
   }
   r.handshake = true;
+  if (X509* cert = SSL_get1_peer_certificate(tls.native_handle())) {
+    int len = i2d_X509(cert, nullptr);
+    if (len > 0) {
+      r.server_certificate.resize(static_cast<size_t>(len));
+      uint8_t* out = r.server_certificate.data();
+      i2d_X509(cert, &out);
+    }
+    X509_free(cert);
+  }
   if (!out.empty()) {
     done = false;
     asio::async_write(tls, asio::buffer(out), [&](error_code e, size_t) { ec = e, done = true; });

@@ -24,10 +24,11 @@ struct RaftProbe {
 };
 
 struct ProbeResult {
-  bool connected = false;  // TCP connected
-  bool handshake = false;  // the TLS handshake completed (from the probe's side)
-  bool closed = false;     // the node closed the connection before the deadline
-  std::string detail;      // what happened, for the test's log
+  bool connected = false;    // TCP connected
+  bool handshake = false;    // the TLS handshake completed (from the probe's side)
+  bool closed = false;       // the node closed the connection before the deadline
+  Bytes server_certificate;  // DER of the certificate the node showed (TLS only)
+  std::string detail;        // what happened, for the test's log
 };
 
 ProbeResult probe_raft(const RaftProbe& probe, std::chrono::milliseconds deadline);

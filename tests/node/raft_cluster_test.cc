@@ -157,6 +157,9 @@ TEST_CASE("raft table mistakes are refused with a reason", "[raft][config]") {
       {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7901\"\n") + kThreePeers +
            "[tls]\nca = \"ca.pem\"\ncert = \"n.pem\"\n",
        "[tls] key is missing"},
+      {std::string("[raft]\nid = 1\nlisten = \"127.0.0.1:7901\"\n") + kThreePeers + kTls +
+           "renew_warning_days = 0\n",
+       "renew_warning_days must be 1..3650"},
   };
   for (const auto& c : cases) {
     INFO(c.toml);
