@@ -100,6 +100,12 @@ Result<Policy> policy_from_json(const json& j) {
   if (j.is_null()) return p;
   if (!j.is_object()) return Result<Policy>::error("'policy' must be a JSON object");
   CL_TRY(read_u64_scaled(j, "max_clock_skew_seconds", 1000, p.max_clock_skew_ms));
+  // A sane bound: beyond an hour, a "signed time" says little, and a
+  // transaction signed far ahead could sit in a block much later.
+  if (p.max_clock_skew_ms > kMaxClockSkewMs) {
+    return Result<Policy>::error("policy: max_clock_skew_seconds must be at most " +
+                                 std::to_string(kMaxClockSkewMs / 1000));
+  }
   CL_TRY(read_u64_scaled(j, "attestation_root_window_seconds", 1000, p.attestation_root_window_ms));
   CL_TRY(read_u64_scaled(j, "max_attestation_age_hours", 3600 * 1000, p.max_attestation_age_ms));
   CL_TRY(read_u64_scaled(j, "max_transit_hours", 3600 * 1000, p.max_transit_ms));

@@ -39,6 +39,9 @@ struct NodeInfo {
   PublicKey key;       // Ed25519 checkpoint signing key
 };
 
+// The largest policy.max_clock_skew_seconds a trust file may set (1 hour).
+inline constexpr uint64_t kMaxClockSkewMs = 3600 * 1000;
+
 // The consortium's export-control and verification policy (docs/consortium.md).
 struct Policy {
   uint64_t max_clock_skew_ms = 10 * 60 * 1000;                 // |tx time - block time| allowed

@@ -1,5 +1,6 @@
 #include "ledger/ledger.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -201,6 +202,19 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
                                                  std::to_string(applied_entry_.load()));
   }
   const uint64_t size_before = log_.size();
+  // Block times never go backwards (docs/rules.md, "Times"): a block
+  // proposed with an earlier time than the last one's (a leader's clock
+  // stepped back, a new leader whose clock is behind) takes the last one's.
+  // Every node decides this from the same log, so all agree.
+  if (size_before > 0) {
+    auto last = store_->get(Column::meta, block_time_key(size_before));
+    if (!last) return Result<std::vector<TxOutcome>>(last.status().context("the last block time"));
+    if (last->has_value()) {
+      auto ms = decode_u64_key(**last);
+      if (!ms) return Result<std::vector<TxOutcome>>(ms.status().context("the last block time"));
+      block_time_ms = std::max(block_time_ms, *ms);
+    }
+  }
   BlockState state(*store_, size_before, [this](uint64_t size) { return root_at(size); });
   WriteBatch batch;
   std::vector<MerkleLog::Node> new_nodes;  // for the tree cache, once committed

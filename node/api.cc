@@ -467,19 +467,21 @@ HttpResponse Api::health() const {
          {"size", ledger_.size()}};
   if (replica_) {
     ReplicaView v = replica_();
-    j["raft"] =
-        json{{"id", v.raft_id},
-             {"role", v.role},
-             {"term", v.term},
-             {"last_applied", v.last_applied},
-             {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
-             {"members", members_view(v.members)},
-             {"transport", json{{"tls", v.transport.tls},
-                                {"accepted", v.transport.accepted},
-                                {"refused", v.transport.refused},
-                                {"connected", v.transport.connected},
-                                {"guard_closed", v.transport.guard_closed}}},
-             {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
+    j["raft"] = json{
+        {"id", v.raft_id},
+        {"role", v.role},
+        {"term", v.term},
+        {"last_applied", v.last_applied},
+        {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
+        {"clock",
+         json{{"skewed_blocks", v.skewed_blocks}, {"last_block_skew_ms", v.last_block_skew_ms}}},
+        {"members", members_view(v.members)},
+        {"transport", json{{"tls", v.transport.tls},
+                           {"accepted", v.transport.accepted},
+                           {"refused", v.transport.refused},
+                           {"connected", v.transport.connected},
+                           {"guard_closed", v.transport.guard_closed}}},
+        {"leader", v.leader_api_url ? json(*v.leader_api_url) : json(nullptr)}};
   }
   // What GET /v1/checkpoint serves, and the newest checkpoint this node signed.
   auto view = [](const ServedCheckpoint& cp) {
@@ -492,13 +494,24 @@ HttpResponse Api::health() const {
     j["checkpoint"] = view(served);
     j["newest_checkpoint"] = view(checkpoints_.newest());
   }
+  json warnings = json::array();
+  if (replica_) {
+    ReplicaView v = replica_();
+    if (v.skewed_blocks > 0) {
+      warnings.push_back(std::to_string(v.skewed_blocks) +
+                         " blocks from the leader had a time beyond the policy's clock skew from "
+                         "this node's clock (last: " +
+                         std::to_string(v.last_block_skew_ms / 1000) + " s)");
+    }
+  }
   if (auto tls = certificate_health_ ? certificate_health_() : std::nullopt) {
     j["tls"] = json{{"subject", tls->subject},
                     {"not_after", tls->not_after},
                     {"seconds_left", tls->seconds_left},
                     {"warning", tls->warning}};
-    if (tls->warning) j["warnings"] = json::array({tls->message});
+    if (tls->warning) warnings.push_back(tls->message);
   }
+  if (!warnings.empty()) j["warnings"] = std::move(warnings);
   if (checkpoints_.failed()) {
     j["status"] = "stopped";
     j["error"] = checkpoints_.failure();

@@ -31,6 +31,8 @@ struct ReplicaView {
   uint64_t last_applied = 0;
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_restored = 0;
+  uint64_t skewed_blocks = 0;  // leader's blocks beyond the clock skew from this node's clock
+  int64_t last_block_skew_ms = 0;
   struct Member {
     uint64_t id = 0;
     std::string address;

@@ -195,6 +195,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         v.last_applied = s.last_applied;
         v.snapshots_taken = s.snapshots_taken;
         v.snapshots_restored = s.snapshots_restored;
+        v.skewed_blocks = s.skewed_blocks;
+        v.last_block_skew_ms = s.last_block_skew_ms;
         v.transport = {s.transport.tls, s.transport.accepted, s.transport.refused,
                        s.transport.connected, s.transport.guard_closed};
         for (const auto& mem : s.members) {

@@ -43,7 +43,8 @@ Bytes encode_proposal(const ProposedBlock& proposal) {
 }
 
 Result<std::optional<std::vector<TxOutcome>>> apply_entry(Ledger& ledger, uint64_t index,
-                                                          ByteView entry, ProposedBlock* own) {
+                                                          ByteView entry, ProposedBlock* own,
+                                                          uint64_t* time_out) {
   using R = Result<std::optional<std::vector<TxOutcome>>>;
   if (index <= ledger.applied_entry()) return std::optional<std::vector<TxOutcome>>();
   std::vector<PendingTx> txs;
@@ -70,6 +71,7 @@ Result<std::optional<std::vector<TxOutcome>>> apply_entry(Ledger& ledger, uint64
     txs.reserve(block->txs.size());
     for (auto& tx : block->txs) txs.push_back(PendingTx{std::move(tx), false});
   }
+  if (time_out) *time_out = time_ms;
   auto outcomes = ledger.apply_block(std::move(txs), time_ms, index);
   if (!outcomes) {
     return R::error("applying entry " + std::to_string(index) + ": " + outcomes.reason());

@@ -40,7 +40,9 @@ Bytes encode_proposal(const ProposedBlock& proposal);
 // arrival checks stand; its transactions are moved out). A failed Result:
 // the entry does not decode or the write failed; the node must stop
 // applying, never skip.
+// `time_ms`, when given, receives the block's proposed time.
 Result<std::optional<std::vector<TxOutcome>>> apply_entry(Ledger& ledger, uint64_t index,
-                                                          ByteView entry, ProposedBlock* own);
+                                                          ByteView entry, ProposedBlock* own,
+                                                          uint64_t* time_ms = nullptr);
 
 }  // namespace chipledger

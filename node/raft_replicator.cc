@@ -243,6 +243,32 @@ struct Replicator::Impl {
     return static_cast<Impl*>(fsm->data)->apply_entry(buf, result);
   }
 
+  // A block from the leader whose time is further from this node's clock
+  // than the policy's skew: applied all the same (every node must apply the
+  // same log), counted and said, at most once a minute in the log.
+  void check_block_time(uint64_t index, uint64_t block_time_ms) {
+    int64_t now = static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+    int64_t skew = static_cast<int64_t>(block_time_ms) - now;
+    uint64_t limit = ledger.consortium().policy().max_clock_skew_ms;
+    if (static_cast<uint64_t>(skew < 0 ? -skew : skew) <= limit) return;
+    uint64_t skewed;
+    {
+      std::lock_guard lock(status_mu);
+      skewed = ++status.skewed_blocks;
+      status.last_block_skew_ms = skew;
+    }
+    if (now - last_skew_log_ms >= 60000) {
+      last_skew_log_ms = now;
+      std::cerr << "chipledger-node: raft " << options.id << ": WARNING: block of entry " << index
+                << " has a time " << skew / 1000 << " s from this node's clock (policy allows "
+                << limit / 1000 << " s; " << skewed
+                << " such blocks so far): the leader's clock or this node's is wrong" << std::endl;
+    }
+  }
+  int64_t last_skew_log_ms = -60000;
+
   int apply_entry(const struct raft_buffer* buf, void** result) {
     *result = nullptr;
     if (failed) return RAFT_IOERR;
@@ -256,15 +282,17 @@ struct Replicator::Impl {
         it != proposed.end() && it->second->base == buf->base && it->second->len == buf->len) {
       mine = it->second;
     }
+    uint64_t block_time = 0;
     auto outcomes = chipledger::apply_entry(
         ledger, index, ByteView(static_cast<const uint8_t*>(buf->base), buf->len),
-        mine ? &mine->proposal : nullptr);
+        mine ? &mine->proposal : nullptr, &block_time);
     if (!outcomes) {
       fail(outcomes.reason());
       if (mine) mine->waiter->complete(outcomes.status());
       return RAFT_IOERR;
     }
     if (!outcomes->has_value()) return 0;  // replayed after a restart: applied already
+    if (!mine) check_block_time(index, block_time);
     if (after_apply) after_apply();
     if (mine) {
       mine->outcomes = std::move(**outcomes);
@@ -501,6 +529,8 @@ struct Replicator::Impl {
     std::lock_guard lock(status_mu);
     s.snapshots_taken = status.snapshots_taken;
     s.snapshots_restored = status.snapshots_restored;
+    s.skewed_blocks = status.skewed_blocks;
+    s.last_block_skew_ms = status.last_block_skew_ms;
     status = s;
   }
 

@@ -107,6 +107,10 @@ struct RaftStatus {
   uint64_t last_applied = 0;        // the last Raft index this node applied
   uint64_t snapshots_taken = 0;     // by this process
   uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
+  // Blocks from the leader whose time was beyond the policy's clock skew
+  // from this node's clock (applied all the same), and the last such skew.
+  uint64_t skewed_blocks = 0;
+  int64_t last_block_skew_ms = 0;
   std::vector<RaftMember> members;  // the configuration this node knows
   // The Raft transport's connections (node/raft_tls_transport.h).
   struct Transport {

@@ -180,6 +180,17 @@ TEST_CASE(
   CHECK(indices.size() == kFirst);
   CHECK(*indices.rbegin() == kFirst - 1);
   REQUIRE(eventually([&] { return c.converged(kFirst); }));
+  // The leader's block clock here is kT0 (2024), years from the followers'
+  // real clocks: they apply its blocks all the same, and count and say it.
+  for (auto& n : c.nodes) {
+    RaftStatus s = n->replicator->status();
+    if (n.get() == leader) {
+      CHECK(s.skewed_blocks == 0);
+    } else {
+      CHECK(s.skewed_blocks > 0);
+      CHECK(s.last_block_skew_ms < -365LL * 86400 * 1000);
+    }
+  }
 
   // A follower's sequencer refuses: only the leader proposes.
   Node* follower = nullptr;
