@@ -117,12 +117,17 @@ class Ledger {
   // thread calls both); it is snapshot_view() then encode_snapshot(). restore() takes the state of
   // a later point of the same log: it checks that the snapshot is well formed, for this ledger,
   // that its tree gives its root and extends this ledger's log (the root
-  // at this ledger's size is unchanged), then writes it in one synced
+  // at this ledger's size is unchanged) and that its derived state is what
+  // its log gives (check_snapshot_state), then writes it in one synced
   // write (true). A snapshot at or below applied_entry() is only checked
   // against this ledger and nothing is written (false): a restarted node
   // already has it.
   Result<Bytes> snapshot() const;
   Result<bool> restore(ByteView snapshot);
+  // What restore() checks of a snapshot's derived state (serial records,
+  // histories, transaction ids, licenses): exactly what replaying its log
+  // through the rules gives. `snapshot` holds its columns.
+  Status check_snapshot_state(const KvStore& snapshot, uint64_t size) const;
 
   // snapshot() in two steps, so that the long one can run on another thread
   // while blocks are applied. snapshot_view() is quick (it takes the store's

@@ -2,6 +2,7 @@
 // string (docs/encoding.md, "Snapshots").
 #include <algorithm>
 #include <iterator>
+#include <map>
 
 #include "crypto/merkle.h"
 #include "ledger/codec.h"
@@ -86,7 +87,92 @@ Result<Decoded> decode_snapshot(ByteView bytes) {
   return d;
 }
 
+// The columns a ledger derives from its log: a snapshot's are checked
+// against a replay, never believed.
+constexpr Column kDerivedColumns[] = {Column::serials, Column::serial_index, Column::txids,
+                                      Column::licenses};
+constexpr std::string_view kBlockTimePrefix = "block_time/";
+
+// Every key and value of `column` in `store`, in order.
+Result<std::vector<std::pair<std::string, std::string>>> column_contents(const KvStore& store,
+                                                                         Column column) {
+  std::vector<std::pair<std::string, std::string>> out;
+  Status st = store.scan(column, "", [&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  if (!st) return st;
+  return out;
+}
+
 }  // namespace
+
+// A snapshot is checked, not believed (docs/encoding.md, "Snapshots"): its
+// log is replayed from genesis through the rules, block by block (the
+// blocks' ends and times are the snapshot's own "block_time/" entries:
+// times decide only what is accepted, never a record), in memory, and the
+// state the replay derives must be exactly the snapshot's.
+Status Ledger::check_snapshot_state(const KvStore& snapshot, uint64_t size) const {
+  std::map<uint64_t, uint64_t> block_ends;  // size at a block's end -> its time
+  Status scanned =
+      snapshot.scan(Column::meta, kBlockTimePrefix, [&](std::string_view k, std::string_view v) {
+        auto end = decode_u64_key(k.substr(kBlockTimePrefix.size()));
+        auto time = decode_u64_key(v);
+        if (end && time) block_ends[*end] = *time;
+        return true;
+      });
+  CL_TRY(scanned);
+  auto replay = Ledger::open(std::make_unique<MemoryStore>(), consortium_);
+  if (!replay) return replay.status().context("replaying the snapshot");
+  uint64_t at = 0;
+  for (const auto& [end, time] : block_ends) {
+    if (end <= at || end > size) {
+      return Status::error("the snapshot's block ends are not in its log (size " +
+                           std::to_string(end) + ")");
+    }
+    std::vector<PendingTx> txs;
+    for (uint64_t i = at; i < end; ++i) {
+      auto wire = snapshot.get(Column::events, encode_u64_key(i));
+      if (!wire) return wire.status();
+      if (!wire->has_value()) {
+        return Status::error("the snapshot lacks log entry " + std::to_string(i));
+      }
+      auto tx = SignedTransaction::decode(as_bytes(**wire));
+      if (!tx) return tx.status().context("the snapshot's log entry " + std::to_string(i));
+      txs.push_back(PendingTx{std::move(*tx), false});
+    }
+    auto outcomes = (*replay)->apply_block(std::move(txs), time);
+    if (!outcomes) return outcomes.status().context("replaying the snapshot");
+    for (size_t k = 0; k < outcomes->size(); ++k) {
+      if (!(*outcomes)[k].accepted) {
+        return Status::error("the snapshot's log entry " + std::to_string(at + k) +
+                             " is refused by the rules on replay: " + (*outcomes)[k].reason);
+      }
+    }
+    at = end;
+  }
+  if (at != size) {
+    return Status::error("the snapshot's blocks end at " + std::to_string(at) + ", its log at " +
+                         std::to_string(size));
+  }
+  for (Column c : kDerivedColumns) {
+    auto theirs = column_contents(snapshot, c);
+    if (!theirs) return theirs.status();
+    auto derived = column_contents(*(*replay)->store_, c);
+    if (!derived) return derived.status();
+    if (*theirs == *derived) continue;
+    size_t n = std::min(theirs->size(), derived->size());
+    size_t first = 0;
+    while (first < n && (*theirs)[first] == (*derived)[first]) ++first;
+    std::string where = first < theirs->size()    ? hex_encode(as_bytes((*theirs)[first].first))
+                        : first < derived->size() ? hex_encode(as_bytes((*derived)[first].first))
+                                                  : std::string("?");
+    return Status::error("the snapshot's " + std::string(column_name(c)) +
+                         " disagree with a replay of its log (first at key " + where.substr(0, 80) +
+                         "): refused");
+  }
+  return Status::ok();
+}
 
 Result<Ledger::SnapshotView> Ledger::snapshot_view() const {
   std::lock_guard lock(write_mu_);
@@ -184,6 +270,10 @@ Result<bool> Ledger::restore(ByteView bytes) {
   // state map is derived data, not in the snapshot: its leaves for every
   // serial of the snapshot go into the same synced write (they overwrite
   // every leaf this ledger had), and its arrays are rebuilt after it.
+  // Only a snapshot that is to be written is replayed (a restarted node's
+  // own newest snapshot is not): the Raft thread is the only writer, so
+  // holding the lock meanwhile holds up nothing else.
+  if (Status st = check_snapshot_state(scratch, d->size); !st) return R(st);
   StateMap::add_leaves_for_serials(d->batch);
   state_map_->suspend();
   Status written = store_->write(d->batch, /*sync=*/true);

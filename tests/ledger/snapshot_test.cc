@@ -254,3 +254,50 @@ TEST_CASE("snapshots that are malformed, foreign, of another history or behind a
     CHECK_THAT(r.reason(), Catch::Contains("behind"));
   }
 }
+
+TEST_CASE("a snapshot whose derived state is not what its log gives is refused",
+          "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  // The sender's store is tampered with below its ledger, as a lying node
+  // would: its log stays valid, its records lie.
+  auto store = std::make_unique<MemoryStore>();
+  MemoryStore* raw = store.get();
+  auto source = std::move(*Ledger::open(std::move(store), tc.consortium));
+  apply(*source, tc, {"SN-1", "SN-2"}, 3);
+  apply(*source, tc, {"SN-3"}, 5);
+  REQUIRE(empty_ledger(tc)->restore(*source->snapshot()));  // honest: restored
+
+  struct Forgery {
+    const char* what;
+    Column column;
+    std::string key;
+    std::string value;  // empty: a copy of SN-2's record
+    const char* names;
+  };
+  std::string sn2 = **raw->get(Column::serials, "SN-2");
+  std::vector<Forgery> forgeries = {
+      {"a record that says another thing (SN-2's record under SN-1)", Column::serials, "SN-1", sn2,
+       "serials disagree"},
+      {"a serial no event registered", Column::serials, "SN-GHOST", sn2, "serials disagree"},
+      {"an event in a serial's history that is not its", Column::serial_index,
+       serial_index_key("SN-3", 0), "", "serial_index disagree"},
+      {"a transaction id the log does not hold", Column::txids, std::string(32, 'x'),
+       std::string(8, '\0'), "txids disagree"},
+  };
+  for (const auto& f : forgeries) {
+    INFO(f.what);
+    auto s = std::make_unique<MemoryStore>();
+    MemoryStore* fs_raw = s.get();
+    auto lying = std::move(*Ledger::open(std::move(s), tc.consortium));
+    apply(*lying, tc, {"SN-1", "SN-2"}, 3);
+    apply(*lying, tc, {"SN-3"}, 5);
+    WriteBatch b;
+    b.put(f.column, f.key, f.value);
+    REQUIRE(fs_raw->write(b, false));
+    auto target = empty_ledger(tc);
+    auto r = target->restore(*lying->snapshot());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.reason(), Catch::Contains(f.names));
+    CHECK(target->size() == 0);
+  }
+}
