@@ -84,14 +84,16 @@ Result<TlsIdentity> TlsIdentity::load(const TlsFiles& files, int64_t now_seconds
   return id;
 }
 
-Result<TlsContextPtr> make_server_context(const TlsIdentity& identity,
-                                          bool require_client_certificate) {
+Result<TlsContextPtr> make_server_context(const TlsIdentity& identity, ClientCertificates clients) {
   auto ctx = new_context(ssl::context::tls_server);
   if (!ctx) return ctx;
   CL_TRY(use_identity(**ctx, identity));
-  if (require_client_certificate) {
+  SSL_CTX_set_num_tickets((*ctx)->native_handle(), 0);
+  if (clients != ClientCertificates::none) {
     CL_TRY(trust_ca(**ctx, identity.ca_pem));
-    (*ctx)->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    (*ctx)->set_verify_mode(clients == ClientCertificates::require
+                                ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
+                                : ssl::verify_peer);
   }
   return ctx;
 }
@@ -119,6 +121,49 @@ Status expect_host(ssl_st* ssl, const std::string& host) {
     }
   }
   return Status::ok();
+}
+
+bool has_peer_certificate(ssl_st* ssl) { return SSL_get0_peer_certificate(ssl) != nullptr; }
+
+std::string describe_handshake_failure(ssl_st* ssl, const std::string& host,
+                                       const std::string& what) {
+  const long verify = SSL_get_verify_result(ssl);
+  std::string names;
+  if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+    int len = i2d_X509(cert, nullptr);
+    if (len > 0) {
+      Bytes der(static_cast<size_t>(len));
+      uint8_t* out = der.data();
+      i2d_X509(cert, &out);
+      if (auto info = certificate_info_der(der)) {
+        for (const auto& h : info->hosts) names += (names.empty() ? "" : ", ") + h;
+        names = "'" + info->common_name + "'" + (names.empty() ? "" : " for " + names);
+      }
+    }
+  }
+  const std::string cert = names.empty() ? "the node's certificate" : "the node's certificate (of " + names + ")";
+  switch (verify) {
+    case X509_V_OK:
+      break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return cert + " does not name " + host + ", the host of the URL";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return cert + " has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return cert + " is not valid yet";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+      return cert + " is not issued by the consortium CA (" +
+             X509_verify_cert_error_string(verify) + ")";
+    default:
+      return cert + " does not verify: " + X509_verify_cert_error_string(verify);
+  }
+  return "TLS handshake failed: " + what;
 }
 
 Result<CertificateInfo> peer_certificate(ssl_st* ssl) {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/tls_context.h"
 #include "node/checkpoint_publisher.h"
 
 namespace chipledger {
@@ -24,6 +25,9 @@ class CosignSender {
     std::chrono::milliseconds request_timeout{2000};
     std::chrono::milliseconds min_retry{50};
     std::chrono::milliseconds max_retry{1000};
+    // For https peers: this node's client context (its certificate, mutual
+    // TLS: the peers take signatures only from a node's certificate).
+    TlsContextPtr tls = nullptr;
   };
 
   // peer_urls: the other nodes' API URLs (not this node's).

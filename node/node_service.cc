@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "ledger/rocks_store.h"
 #include "net/url.h"
@@ -99,15 +100,34 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   CL_TRY(parts->checkpoints->refresh());
   CheckpointPublisher* cps = parts->checkpoints.get();
 
+  std::optional<TlsIdentity> identity;
+  TlsContextPtr peer_tls;  // this node's client context for other nodes' APIs
+  if (config.has_tls()) {
+    auto tls = load_tls_identity(config);
+    if (!tls) return tls.status();
+    identity = std::move(*tls);
+    auto client = make_client_context(identity->ca_pem, &*identity);
+    if (!client) return client.status().context("[tls] client context");
+    peer_tls = std::move(*client);
+  }
+
   // Bind first: a port of 0 becomes known before anyone asks for the URL.
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
+  if (config.api_over_tls()) {
+    // Asks for a client certificate (nodes present theirs) without
+    // requiring one: clients and public reads need none (docs/tls.md).
+    auto server_tls = make_server_context(*identity, ClientCertificates::request);
+    if (!server_tls) return server_tls.status().context("[tls] API");
+    http.tls = std::move(*server_tls);
+  }
   auto server = HttpServer::bind(http, [p](HttpRequest req, Responder respond) {
     p->api->handle(std::move(req), std::move(respond));
   });
   if (!server) return server.status();
   parts->server = std::move(*server);
-  parts->own_api_url = http_url(config.listen_address, parts->server->port());
+  parts->own_api_url =
+      node_url(config.api_over_tls(), config.listen_address, parts->server->port());
 
   // Replication: every block goes through the Raft log, also on a single
   // node (a one-voter cluster). Every node re-signs its checkpoint after
@@ -125,19 +145,16 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
     return Status::error(
         "[tls] is missing: Raft between nodes runs only over mutual TLS (docs/tls.md)");
   }
-  if (config.has_tls()) {
-    auto tls = load_tls_identity(config);
-    if (!tls) return tls.status();
-    raft.tls = std::move(*tls);
-  }
+  if (identity) raft.tls = *identity;
   std::vector<std::string> cosigners;  // the other nodes' APIs
   for (const auto& peer : config.raft_peers) {
     raft.cluster.push_back(RaftPeer{peer.id, peer.address});
     parts->api_urls[peer.id] = peer.api_url;
     if (peer.id != config.raft_id) cosigners.push_back(peer.api_url);
   }
-  parts->cosign =
-      std::make_unique<CosignSender>(*cps, std::move(cosigners), CosignSender::Options{});
+  CosignSender::Options cosign_options;
+  cosign_options.tls = peer_tls;
+  parts->cosign = std::make_unique<CosignSender>(*cps, std::move(cosigners), cosign_options);
   parts->api_urls.emplace(config.raft_id, parts->own_api_url);  // unless the peers name it
   parts->resign = std::make_unique<ResignTimer>(
       [cps] {
@@ -181,6 +198,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         return v;
       });
   parts->api->set_max_pending(config.max_pending_transactions);
+  parts->api->require_node_certificates(config.api_over_tls());
   parts->api->set_membership_handler([p](const MembershipRequest& r) -> Status {
     MembershipChange change;
     change.id = r.id;

@@ -552,7 +552,7 @@ Result<std::unique_ptr<RaftTlsTransport>> RaftTlsTransport::create(uv_loop_s* lo
   m.loop = loop;
   m.options = std::move(options);
   if (m.options.identity) {
-    auto server = make_server_context(*m.options.identity, /*require_client_certificate=*/true);
+    auto server = make_server_context(*m.options.identity, ClientCertificates::require);
     if (!server) return server.status().context("Raft TLS");
     auto client = make_client_context(m.options.identity->ca_pem, &*m.options.identity);
     if (!client) return client.status().context("Raft TLS");

@@ -44,7 +44,11 @@ class LocalCluster {
   std::optional<int> wait_exit(size_t i, std::chrono::milliseconds deadline);
   bool running(size_t i) const { return pids_[i] > 0; }
 
-  const std::string& url(size_t i) const { return urls_[i]; }
+  const std::string& url(size_t i) const { return urls_[i]; }  // https://127.0.0.1:P
+  // A client of node i (its certificate checked against the cluster's CA);
+  // with `as_node` presenting that node's certificate (mutual TLS).
+  Result<std::unique_ptr<HttpClient>> connect(size_t i, std::chrono::milliseconds timeout,
+                                              const std::string& as_node = "") const;
   const std::string& dir() const { return dir_.path(); }
   std::string key_file(const std::string& member) const;  // DIR/keys/M.pem
   std::string trust_file() const;                         // DIR/consortium.json
