@@ -41,7 +41,7 @@ bool is_plain_http_answer(const beast::error_code& ec) {
   if (ec.category() != asio::error::get_ssl_category()) return false;
   const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
   return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
-         reason == SSL_R_UNKNOWN_PROTOCOL || reason == SSL_R_RECORD_LAYER_FAILURE;
+         reason == SSL_R_UNKNOWN_PROTOCOL;
 }
 
 struct Exchange {

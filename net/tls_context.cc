@@ -51,6 +51,40 @@ Status trust_ca(ssl::context& ctx, const std::string& ca_pem) {
   return Status::ok();
 }
 
+// What the server's certificate says (CN and names), kept on the SSL object
+// by the client's verify callback, so that a failed handshake can name it
+// (OpenSSL keeps no peer certificate when verification fails).
+int presented_index() {
+  static const int idx = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(ptr);
+      });
+  return idx;
+}
+
+std::string describe_certificate(X509* cert) {
+  int len = i2d_X509(cert, nullptr);
+  if (len <= 0) return "";
+  Bytes der(static_cast<size_t>(len));
+  uint8_t* out = der.data();
+  i2d_X509(cert, &out);
+  auto info = certificate_info_der(der);
+  if (!info) return "";
+  std::string names;
+  for (const auto& h : info->hosts) names += (names.empty() ? "" : ", ") + h;
+  return "'" + info->common_name + "'" + (names.empty() ? "" : " for " + names);
+}
+
+int remember_presented(int preverified, X509_STORE_CTX* store) {
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (ssl != nullptr && leaf != nullptr && SSL_get_ex_data(ssl, presented_index()) == nullptr) {
+    SSL_set_ex_data(ssl, presented_index(), new std::string(describe_certificate(leaf)));
+  }
+  return preverified;
+}
+
 }  // namespace
 
 Result<std::string> read_pem_file(const std::string& path, const std::string& what) {
@@ -102,7 +136,7 @@ Result<TlsContextPtr> make_client_context(const std::string& ca_pem, const TlsId
   auto ctx = new_context(ssl::context::tls_client);
   if (!ctx) return ctx;
   CL_TRY(trust_ca(**ctx, ca_pem));
-  (*ctx)->set_verify_mode(ssl::verify_peer);
+  SSL_CTX_set_verify((*ctx)->native_handle(), SSL_VERIFY_PEER, remember_presented);
   if (identity != nullptr) CL_TRY(use_identity(**ctx, *identity));
   return ctx;
 }
@@ -129,19 +163,13 @@ std::string describe_handshake_failure(ssl_st* ssl, const std::string& host,
                                        const std::string& what) {
   const long verify = SSL_get_verify_result(ssl);
   std::string names;
-  if (X509* cert = SSL_get0_peer_certificate(ssl)) {
-    int len = i2d_X509(cert, nullptr);
-    if (len > 0) {
-      Bytes der(static_cast<size_t>(len));
-      uint8_t* out = der.data();
-      i2d_X509(cert, &out);
-      if (auto info = certificate_info_der(der)) {
-        for (const auto& h : info->hosts) names += (names.empty() ? "" : ", ") + h;
-        names = "'" + info->common_name + "'" + (names.empty() ? "" : " for " + names);
-      }
-    }
+  if (auto* presented = static_cast<std::string*>(SSL_get_ex_data(ssl, presented_index()))) {
+    names = *presented;
+  } else if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+    names = describe_certificate(cert);
   }
-  const std::string cert = names.empty() ? "the node's certificate" : "the node's certificate (of " + names + ")";
+  const std::string cert =
+      names.empty() ? "the node's certificate" : "the node's certificate (of " + names + ")";
   switch (verify) {
     case X509_V_OK:
       break;

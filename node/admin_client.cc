@@ -34,7 +34,8 @@ std::string reason_of(const HttpReply& r) {
 }
 
 // The client options for the target: its CA and certificate when given.
-Result<HttpClientOptions> options_for(const AdminTarget& target, std::chrono::milliseconds timeout) {
+Result<HttpClientOptions> options_for(const AdminTarget& target,
+                                      std::chrono::milliseconds timeout) {
   using R = Result<HttpClientOptions>;
   HttpClientOptions options = HttpClientOptions::for_peer(timeout);
   if (target.tls_cert_file.empty() != target.tls_key_file.empty()) {

@@ -30,7 +30,8 @@ void CosignSender::stop() {
 void CosignSender::run(const std::string& url) {
   using Clock = std::chrono::steady_clock;
   const std::string& me = publisher_.node_id();
-  auto client = HttpClient::connect_to(url, HttpClientOptions::for_peer(options_.request_timeout, options_.tls));
+  auto client = HttpClient::connect_to(
+      url, HttpClientOptions::for_peer(options_.request_timeout, options_.tls));
   if (!client) {
     std::cerr << "chipledger-node " << me << ": cannot send checkpoint signatures to " << url
               << ": " << client.reason() << std::endl;

@@ -136,10 +136,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void handshake() {
     tcp_layer().expires_after(kReadTimeout);
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self = this->shared_from_this()](beast::error_code ec) {
-                              self->on_handshake(ec);
-                            });
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        [self = this->shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
   }
 
   void on_handshake(beast::error_code ec) {
@@ -164,9 +163,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void answer_plain_http() {
     const std::string body =
         json_error("this node answers HTTPS only: the URL must say https://, not http://");
-    plain_answer_ = "HTTP/1.1 400 Bad Request\r\nServer: chipledger\r\nContent-Type: "
-                    "application/json\r\nConnection: close\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body;
+    plain_answer_ =
+        "HTTP/1.1 400 Bad Request\r\nServer: chipledger\r\nContent-Type: "
+        "application/json\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
     tcp_layer().expires_after(kWriteTimeout);
     asio::async_write(tcp_layer(), asio::buffer(plain_answer_),
                       [self = this->shared_from_this()](beast::error_code wec, size_t) {
@@ -182,8 +182,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->body_limit(core_->max_body_bytes);
     parser_->header_limit(kHeaderLimit);
     tcp_layer().expires_after(kReadTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
   }
 
   void on_header(beast::error_code ec, size_t) {
@@ -313,11 +314,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void drain() {
     tcp_layer().async_read_some(asio::buffer(scratch_),
                                 [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-                              if (self->core_->stopping) return;
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kMaxLingerBytes) return self->close();
-                              self->drain();
-                            });
+                                  if (self->core_->stopping) return;
+                                  self->drained_ += n;
+                                  if (ec || self->drained_ > kMaxLingerBytes) return self->close();
+                                  self->drain();
+                                });
   }
 
   void close() {
@@ -358,26 +359,26 @@ void open_session(Core* core, Args&&... args) {
 }
 
 void do_accept(Core* core) {
-  core->acceptor.async_accept(
-      asio::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
-        if (core->stopping || ec == asio::error::operation_aborted) return;
-        if (ec) {
-          // Out of descriptors and the like: try again a little later.
-          core->accept_retry.expires_after(std::chrono::milliseconds(50));
-          core->accept_retry.async_wait([core](beast::error_code wait_ec) {
-            if (!wait_ec && !core->stopping) do_accept(core);
-          });
-          return;
-        }
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        if (core->tls) {
-          open_session<TlsSession>(core, std::move(socket), *core->tls);
-        } else {
-          open_session<PlainSession>(core, std::move(socket));
-        }
-        do_accept(core);
-      });
+  core->acceptor.async_accept(asio::make_strand(core->ioc),
+                              [core](beast::error_code ec, tcp::socket socket) {
+                                if (core->stopping || ec == asio::error::operation_aborted) return;
+                                if (ec) {
+                                  // Out of descriptors and the like: try again a little later.
+                                  core->accept_retry.expires_after(std::chrono::milliseconds(50));
+                                  core->accept_retry.async_wait([core](beast::error_code wait_ec) {
+                                    if (!wait_ec && !core->stopping) do_accept(core);
+                                  });
+                                  return;
+                                }
+                                beast::error_code ignored;
+                                socket.set_option(tcp::no_delay(true), ignored);
+                                if (core->tls) {
+                                  open_session<TlsSession>(core, std::move(socket), *core->tls);
+                                } else {
+                                  open_session<PlainSession>(core, std::move(socket));
+                                }
+                                do_accept(core);
+                              });
 }
 
 }  // namespace

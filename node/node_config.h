@@ -14,7 +14,8 @@ namespace chipledger {
 struct RaftPeerConfig {
   uint64_t id = 0;
   std::string address;  // Raft TCP address, IPv4 "a.b.c.d:port"
-  std::string api_url;  // its API, e.g. "https://127.0.0.1:7800" (cosignatures go there; followers send clients there)
+  std::string api_url;  // its API, e.g. "https://127.0.0.1:7800" (cosignatures go there; followers
+                        // send clients there)
 };
 
 struct NodeConfig {

@@ -81,8 +81,7 @@ int run_node(const std::string& config_file) {
               << std::endl;
   }
   std::cout << "chipledger-node " << config->node_id << " listening on "
-            << chipledger::node_url(config->api_over_tls(), config->listen_address,
-                                    (*node)->port())
+            << chipledger::node_url(config->api_over_tls(), config->listen_address, (*node)->port())
             << std::endl;
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -85,7 +85,8 @@ TEST_CASE("https: the CLI checks an HTTPS node against the trust file's CA", "[i
   REQUIRE(j.contains("tls_ca"));
   j.erase("tls_ca");
   write(node.dir() + "/old-trust.json", j.dump(2));
-  auto old = cli_at(node, node.url(), {"--trust", node.dir() + "/old-trust.json", "history", "TLS-0001"});
+  auto old =
+      cli_at(node, node.url(), {"--trust", node.dir() + "/old-trust.json", "history", "TLS-0001"});
   INFO(old.describe());
   CHECK(old.exit_code == 1);
   CHECK(old.err.find("give --ca FILE") != std::string::npos);
@@ -175,9 +176,9 @@ TEST_CASE("https: plain HTTP only when the config says so, with a warning on bot
   CHECK(reg.err.find("the transport is not authenticated", warning + 1) == std::string::npos);
 
   // https:// against it: named.
-  auto tls = cli_at(node, "https://127.0.0.1:" + std::to_string(node.port()),
-                    {"--trust", node.trust_file(), "--ca", node.dir() + "/tls/ca.pem", "history",
-                     "PLAIN-1"});
+  auto tls = cli_at(
+      node, "https://127.0.0.1:" + std::to_string(node.port()),
+      {"--trust", node.trust_file(), "--ca", node.dir() + "/tls/ca.pem", "history", "PLAIN-1"});
   INFO(tls.describe());
   CHECK(tls.exit_code == 1);
   CHECK(tls.err.find("the node answers plain HTTP but the URL says https") != std::string::npos);

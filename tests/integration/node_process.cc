@@ -279,9 +279,7 @@ NodeProcess::~NodeProcess() {
   }
 }
 
-std::string NodeProcess::url() const {
-  return scheme_ + "://127.0.0.1:" + std::to_string(port_);
-}
+std::string NodeProcess::url() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_); }
 
 std::string NodeProcess::node_id() const {
   std::ifstream in(trust_file());

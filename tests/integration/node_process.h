@@ -120,7 +120,7 @@ class NodeProcess {
   pid_t pid() const { return pid_; }  // the running node's process id, -1 when stopped
 
   uint16_t port() const { return port_; }
-  std::string url() const;  // https://127.0.0.1:PORT (http:// when the node said so)
+  std::string url() const;      // https://127.0.0.1:PORT (http:// when the node said so)
   std::string node_id() const;  // the trust file's first node (the one init configured)
   const std::string& dir() const { return dir_.path(); }  // the init folder
   std::string key_file(const std::string& member) const;  // DIR/keys/M.pem

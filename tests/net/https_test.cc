@@ -90,8 +90,7 @@ std::string get_error(const std::string& url, const HttpClientOptions& options) 
   return r.reason();
 }
 
-TEST_CASE("https: a certificate of the CA naming the host is accepted, kept alive",
-          "[https]") {
+TEST_CASE("https: a certificate of the CA naming the host is accepted, kept alive", "[https]") {
   TlsIdentity server_id = identity("node-a", {"localhost", "127.0.0.1"});
   auto server = serve(&server_id);
   for (const std::string host : {"127.0.0.1", "localhost"}) {
@@ -161,8 +160,8 @@ TEST_CASE("https: an expired certificate is refused, named", "[https]") {
 TEST_CASE("https: a plain HTTP server behind an https URL, and the other way round, are named",
           "[https]") {
   auto plain = serve(nullptr);
-  std::string e = get_error("https://127.0.0.1:" + std::to_string(plain->port()),
-                            trusting(ca().cert_pem));
+  std::string e =
+      get_error("https://127.0.0.1:" + std::to_string(plain->port()), trusting(ca().cert_pem));
   INFO(e);
   CHECK_THAT(e, Catch::Contains("the node answers plain HTTP but the URL says https"));
 

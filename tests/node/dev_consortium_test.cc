@@ -139,8 +139,7 @@ TEST_CASE("the trust file's tls_ca: optional, checked, kept by to_json", "[init]
   CHECK(loaded->tls_ca().empty());
   CHECK(nlohmann::json::parse(loaded->to_json()).contains("tls_ca") == false);
   // Not PEM, not a string, or a node certificate instead of a CA: refused.
-  for (const nlohmann::json& bad :
-       {nlohmann::json("not a certificate"), nlohmann::json(42)}) {
+  for (const nlohmann::json& bad : {nlohmann::json("not a certificate"), nlohmann::json(42)}) {
     nlohmann::json b = j;
     b["tls_ca"] = bad;
     auto r = Consortium::from_json(b.dump());

@@ -136,8 +136,8 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
     must_ok(stranger.save_file(stranger_file));
     AdminTarget target = c.admin(0, 0);
     target.key_file = stranger_file;
-    auto refused =
-        request_membership_change(target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
+    auto refused = request_membership_change(
+        target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.reason(), Catch::Contains("403"));
   }
@@ -147,8 +147,8 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
     AdminTarget target = c.admin(0, 0);
     target.tls_cert_file.clear();
     target.tls_key_file.clear();
-    auto refused =
-        request_membership_change(target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
+    auto refused = request_membership_change(
+        target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.reason(), Catch::Contains("401"));
     CHECK_THAT(refused.reason(), Catch::Contains("client certificate"));
