@@ -138,16 +138,20 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
   if (mkdtemp(buf.data()) == nullptr)
     return R::error("mkdtemp " + templ + ": " + std::strerror(errno));
   std::unique_ptr<NodeRunner> runner(new NodeRunner(node_bin, buf.data(), keep));
-  std::vector<std::string> argv{node_bin, "init", "--dir", runner->dir_, "--port", "0"};
+  // Plain HTTP: the figures measure the ledger, comparable across sessions
+  // (docs/performance.md); TLS would add its record layer to every request.
+  std::vector<std::string> argv{node_bin, "init", "--dir",       runner->dir_,
+                                "--port", "0",    "--plain-http"};
   int base = 0;
   if (nodes > 1) {
     auto port = free_base_port(nodes);
     if (!port) return port.status();
     base = *port;
-    argv = {node_bin,  "init",
-            "--dir",   runner->dir_,
-            "--nodes", std::to_string(nodes),
-            "--port",  std::to_string(base)};
+    argv = {node_bin,      "init",
+            "--dir",       runner->dir_,
+            "--nodes",     std::to_string(nodes),
+            "--port",      std::to_string(base),
+            "--plain-http"};
   }
   std::string log = runner->root_ + "/init.log";
   auto pid = spawn(argv, log);

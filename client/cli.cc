@@ -17,7 +17,10 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"chipledger: register, move, attest and verify chips on a chipledger ledger"};
   app.require_subcommand(1);
   Args a;
-  app.add_option("--node", a.node, "node URL (default $CHIPLEDGER_NODE or http://127.0.0.1:7800)");
+  app.add_option("--node", a.node, "node URL (default $CHIPLEDGER_NODE or https://127.0.0.1:7800)");
+  app.add_option("--ca", a.ca_file,
+                 "the consortium CA (PEM) the node's HTTPS certificate must chain to (default: "
+                 "the trust file's tls_ca)");
   app.add_flag("--json", a.json_out, "print JSON instead of text");
   app.add_option("--state", a.state_file,
                  "the client's checkpoint memory (default "

@@ -15,6 +15,8 @@
 #include <sstream>
 
 #include "client/receipt.h"
+#include "net/tls_context.h"
+#include "net/url.h"
 
 namespace chipledger::cli {
 
@@ -50,17 +52,57 @@ std::string format_duration(uint64_t ms) {
 
 bool stderr_is_tty() { return isatty(STDERR_FILENO) != 0; }
 
+namespace {
+
+bool trust_file_given(const Args& a) {
+  const char* env = std::getenv("CHIPLEDGER_TRUST");
+  return !a.trust.empty() || (env != nullptr && *env != '\0');
+}
+
+// The CA the node's HTTPS certificate must chain to: --ca, else the trust
+// file's tls_ca.
+std::string consortium_ca(const Args& a, const std::string& url) {
+  if (!a.ca_file.empty()) return need(read_pem_file(a.ca_file, "CA"), "--ca");
+  if (trust_file_given(a)) {
+    const Consortium& c = trust(a);
+    if (!c.tls_ca().empty()) return c.tls_ca();
+    throw CliError{url +
+                   ": the node's certificate is checked against the consortium CA, and the trust "
+                   "file names none (no tls_ca): give --ca FILE"};
+  }
+  throw CliError{url +
+                 ": the node's certificate is checked against the consortium CA: give the trust "
+                 "file (--trust FILE or CHIPLEDGER_TRUST, with tls_ca) or --ca FILE"};
+}
+
+}  // namespace
+
 std::unique_ptr<NodeClient> connect(const Args& a) {
   std::string url = a.node;
   if (url.empty()) {
     const char* env = std::getenv("CHIPLEDGER_NODE");
-    url = env && *env ? env : "http://127.0.0.1:7800";
+    url = env && *env ? env : "https://127.0.0.1:7800";
   }
   if (!(a.timeout_s > 0) || a.timeout_s > 24 * 3600) {
     throw CliError{"--timeout must be more than 0 and at most 86400 seconds"};
   }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(a.timeout_s * 1000));
-  return need(NodeClient::connect_to(url, std::max(timeout, std::chrono::milliseconds(1))));
+  HttpClientOptions options;
+  options.timeout = std::max(timeout, std::chrono::milliseconds(1));
+  auto parts = parse_url(url);
+  if (parts && parts->scheme == "https") {
+    options.tls = need(make_client_context(consortium_ca(a, url), nullptr), "TLS");
+  } else if (parts && parts->scheme == "http") {
+    static bool warned = false;
+    if (!warned) {
+      std::cerr << "chipledger: warning: " << url
+                << " is plain HTTP: the transport is not authenticated (anyone on the path can "
+                   "rewrite answers; proofs are still checked)"
+                << std::endl;
+      warned = true;
+    }
+  }
+  return need(NodeClient::connect_to(url, options));
 }
 
 PrivateKey author_key(const Args& a) {

@@ -25,6 +25,7 @@ inline constexpr size_t kSerialsPerTx = 1000;
 struct Args {
   // global and author
   std::string node, as, key_file;
+  std::string ca_file;            // --ca: the consortium CA (PEM), over the trust file's tls_ca
   std::string state_file;         // --state: the checkpoint memory (CheckpointMemory)
   double receipt_timeout_s = 30;  // how long a submission waits for its receipt
   double timeout_s = 30;          // --timeout: each HTTP call to the node
@@ -71,6 +72,10 @@ std::string format_time(uint64_t ms);      // "2026-11-23 13:35:20Z"
 std::string format_duration(uint64_t ms);  // "3 d 4 h", "2 h 5 min", "40 s"
 bool stderr_is_tty();
 
+// The node (--node, else $CHIPLEDGER_NODE, else https://127.0.0.1:7800).
+// https: its certificate must chain to the consortium CA (--ca FILE, else
+// the trust file's tls_ca) and name the URL's host. http: one warning on
+// stderr that the transport is not authenticated.
 std::unique_ptr<NodeClient> connect(const Args& a);
 PrivateKey author_key(const Args& a);
 Transaction base_tx(const Args& a, const std::string& ledger_id, const PrivateKey& key,

@@ -220,7 +220,14 @@ std::string percent_encode_serial(std::string_view serial) {
 
 Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url,
                                                            std::chrono::milliseconds timeout) {
-  auto http = HttpClient::connect_to(url, timeout);
+  HttpClientOptions options;
+  options.timeout = timeout;
+  return connect_to(url, options);
+}
+
+Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url,
+                                                           const HttpClientOptions& options) {
+  auto http = HttpClient::connect_to(url, options);
   if (!http) return http.status();
   HttpClient* raw = http->get();
   return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), raw, url));
@@ -241,7 +248,7 @@ Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
     if (!j.is_discarded() && j.is_object() && j.contains("leader") && j["leader"].is_string() &&
         j["leader"].get<std::string>() != url_) {
       std::string leader = j["leader"].get<std::string>();
-      auto http = HttpClient::connect_to(leader, http_->timeout());
+      auto http = HttpClient::connect_to(leader, http_->options());
       if (!http) return http.status().context("connecting to the leader " + leader);
       owned_ = std::move(*http);
       http_ = owned_.get();

@@ -31,6 +31,10 @@ class NodeClient {
   // is reached with the same timeout.
   static Result<std::unique_ptr<NodeClient>> connect_to(
       const std::string& url, std::chrono::milliseconds timeout = HttpClient::kDefaultTimeout);
+  // With the client's options (an https URL needs options.tls); a leader
+  // the node names is reached with the same options.
+  static Result<std::unique_ptr<NodeClient>> connect_to(const std::string& url,
+                                                        const HttpClientOptions& options);
   // Over a connection the caller owns and keeps alive longer than this
   // client (a benchmark's per-thread connection); `url` is where it points.
   static std::unique_ptr<NodeClient> over(HttpClient& http, std::string url);

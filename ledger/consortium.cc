@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crypto/certificates.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -148,6 +149,12 @@ Result<Consortium> parse(const json& j) {
     if (!node) return node.status();
     CL_TRY(c->add_node(std::move(*node)));
   }
+  if (j.contains("tls_ca")) {
+    if (!j["tls_ca"].is_string()) {
+      return Result<Consortium>::error("tls_ca must be the consortium CA's certificate (PEM text)");
+    }
+    CL_TRY(c->set_tls_ca(j["tls_ca"].get<std::string>()));
+  }
   if (c->members().empty()) return Result<Consortium>::error("the consortium has no members");
   if (c->quorum() > std::max<size_t>(c->nodes().size(), 1)) {
     return Result<Consortium>::error("quorum " + std::to_string(c->quorum()) +
@@ -222,6 +229,24 @@ Status Consortium::add_node(NodeInfo n) {
   return Status::ok();
 }
 
+Status Consortium::set_tls_ca(std::string pem) {
+  auto certs = split_certificates(pem);
+  if (!certs || certs->empty()) {
+    return Status::error("tls_ca is not PEM certificate text" +
+                         (certs ? std::string() : ": " + certs.reason()));
+  }
+  for (const auto& cert : *certs) {
+    auto info = certificate_info(cert);
+    if (!info) return info.status().context("tls_ca");
+    if (!info->is_ca) {
+      return Status::error("tls_ca holds a certificate that is not a CA ('" + info->common_name +
+                           "')");
+    }
+  }
+  tls_ca_ = std::move(pem);
+  return Status::ok();
+}
+
 const Member* Consortium::member(std::string_view id) const {
   auto it = members_.find(id);
   return it == members_.end() ? nullptr : &it->second;
@@ -268,6 +293,7 @@ std::string Consortium::to_json() const {
   for (const auto& n : nodes_) {
     j["nodes"].push_back({{"id", n.id}, {"member", n.member}, {"key", n.key.pem()}});
   }
+  if (!tls_ca_.empty()) j["tls_ca"] = tls_ca_;
   return j.dump(2) + "\n";
 }
 

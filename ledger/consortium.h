@@ -79,6 +79,11 @@ class Consortium {
   const NodeInfo* node(std::string_view id) const;
   uint32_t quorum() const { return quorum_; }
   const Policy& policy() const { return policy_; }
+  // The consortium CA's certificate(s), PEM: what a node's HTTPS
+  // certificate must chain to (docs/tls.md). Empty when the trust file
+  // names none (older trust files; `--ca FILE` then).
+  const std::string& tls_ca() const { return tls_ca_; }
+  Status set_tls_ca(std::string pem);
 
   // Building a consortium (for `chipledger-node init`); each checks its input.
   static Result<Consortium> create(std::string ledger_id, uint32_t quorum, Policy policy);
@@ -91,6 +96,7 @@ class Consortium {
   std::vector<NodeInfo> nodes_;
   uint32_t quorum_ = 1;
   Policy policy_;
+  std::string tls_ca_;
 };
 
 }  // namespace chipledger

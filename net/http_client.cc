@@ -1,9 +1,15 @@
 #include "net/http_client.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
 #include <utility>
 
 #include "net/url.h"
@@ -17,6 +23,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr uint32_t kMaxResponseHeader = 64u << 10;
 
@@ -24,7 +31,17 @@ constexpr uint32_t kMaxResponseHeader = 64u << 10;
 bool is_stale_connection(const beast::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-         ec == asio::error::connection_aborted || ec == asio::error::not_connected;
+         ec == asio::error::connection_aborted || ec == asio::error::not_connected ||
+         ec == asio::ssl::error::stream_truncated;
+}
+
+// A TLS handshake that read an HTTP answer instead of a TLS record: the
+// server speaks plain HTTP.
+bool is_plain_http_answer(const beast::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG ||
+         reason == SSL_R_UNKNOWN_PROTOCOL;
 }
 
 struct Exchange {
@@ -38,8 +55,12 @@ struct HttpClient::Impl {
   std::string url;  // "http://host:port", for messages
   Url parts;
   HttpClientOptions options;
+  bool use_tls = false;
   asio::io_context ioc;
-  beast::tcp_stream stream{ioc};
+  // One of the two, made afresh for each connection (an SSL object is not
+  // reused after its connection closed).
+  std::optional<beast::tcp_stream> plain;
+  std::optional<TlsStream> tls;
   beast::flat_buffer buffer;
   bool connected = false;
   uint64_t opened = 0;
@@ -62,10 +83,21 @@ struct HttpClient::Impl {
     return result;
   }
 
+  beast::tcp_stream& tcp_layer() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+  // Calls f with the stream HTTP runs over: the TLS stream or the TCP one.
+  template <typename F>
+  auto with_stream(F&& f) {
+    if (tls) return f(*tls);
+    return f(*plain);
+  }
+
   void close() {
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    if (plain || tls) {
+      beast::error_code ignored;
+      tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp_layer().close();
+    }
     buffer.clear();
     connected = false;
   }
@@ -74,7 +106,7 @@ struct HttpClient::Impl {
   // neither closed it nor sent anything unasked. Does not block.
   bool still_open() {
     if (buffer.size() != 0) return false;
-    auto& socket = stream.socket();
+    auto& socket = tcp_layer().socket();
     beast::error_code ec;
     socket.non_blocking(true, ec);
     if (ec) return false;
@@ -91,6 +123,18 @@ struct HttpClient::Impl {
     auto endpoints = resolver.resolve(parts.host, std::to_string(parts.port), ec);
     if (!ec && endpoints.empty()) ec = asio::error::host_not_found;
     if (ec) return Status::error("cannot reach node at " + url + ": " + describe(ec));
+    tls.reset();
+    plain.reset();
+    if (use_tls) {
+      try {
+        tls.emplace(ioc, *options.tls);
+      } catch (const std::exception& e) {
+        return Status::error("cannot open a TLS connection to " + url + ": " + e.what());
+      }
+    } else {
+      plain.emplace(ioc);
+    }
+    auto& stream = tcp_layer();
     stream.expires_at(deadline);
     ec = run([&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
     if (ec) {
@@ -98,6 +142,25 @@ struct HttpClient::Impl {
       return Status::error("cannot reach node at " + url + ": " + describe(ec));
     }
     stream.socket().set_option(tcp::no_delay(true), ec);
+    if (use_tls) {
+      Status host = expect_host(tls->native_handle(), parts.host);
+      if (!host) {
+        close();
+        return host.context("TLS to " + url);
+      }
+      ec = run([&](auto handler) {
+        tls->async_handshake(asio::ssl::stream_base::client, std::move(handler));
+      });
+      if (ec) {
+        std::string why =
+            ec == beast::error::timeout ? describe(ec)
+            : is_plain_http_answer(ec)
+                ? "the node answers plain HTTP but the URL says https"
+                : describe_handshake_failure(tls->native_handle(), parts.host, ec.message());
+        close();
+        return Status::error("TLS to node at " + url + ": " + why);
+      }
+    }
     buffer.clear();
     connected = true;
     ++opened;
@@ -107,17 +170,20 @@ struct HttpClient::Impl {
   // One request and its answer on the current connection.
   Exchange exchange(http::request<http::string_body>& req, HttpReply& reply,
                     Clock::time_point deadline) {
-    stream.expires_at(deadline);
-    beast::error_code write_ec =
-        run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
+    tcp_layer().expires_at(deadline);
+    beast::error_code write_ec = with_stream([&](auto& stream) {
+      return run([&](auto handler) { http::async_write(stream, req, std::move(handler)); });
+    });
     // A server may answer early and close while we still write (413 for an
     // oversized body): the answer is then already in our receive buffer, so
     // read it before reporting the write error.
     http::response_parser<http::string_body> parser;
     parser.body_limit(options.max_response_body);
     parser.header_limit(kMaxResponseHeader);
-    beast::error_code ec =
-        run([&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    beast::error_code ec = with_stream([&](auto& stream) {
+      return run(
+          [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+    });
     if (ec) return {write_ec ? write_ec : ec, parser.got_some()};
     if (write_ec) close();
     auto res = parser.release();
@@ -179,10 +245,16 @@ Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(const std::string& ba
 Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(const std::string& base_url,
                                                            const HttpClientOptions& options) {
   using R = Result<std::unique_ptr<HttpClient>>;
-  const std::string expect = "node URL must look like http://HOST:PORT, got \"" + base_url + "\"";
+  const std::string expect =
+      "node URL must look like https://HOST:PORT or http://HOST:PORT, got \"" + base_url + "\"";
   auto parts = parse_url(base_url);
   if (!parts) return R::error(expect + ": " + parts.reason());
-  if (parts->scheme != "http") return R::error(expect + ": https is not supported yet");
+  const bool use_tls = parts->scheme == "https";
+  if (use_tls && !options.tls) {
+    return R::error(base_url +
+                    ": an https URL needs the consortium CA to check the node's certificate "
+                    "(a trust file with tls_ca, or --ca FILE)");
+  }
   if (!parts->path.empty() && parts->path != "/") {
     return R::error(expect + ": a node URL has no path");
   }
@@ -191,6 +263,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::connect_to(const std::string& ba
   impl->parts = std::move(*parts);
   impl->url = impl->parts.origin();
   impl->options = options;
+  impl->use_tls = use_tls;
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
@@ -204,6 +277,10 @@ Result<HttpReply> HttpClient::post(const std::string& target, const std::string&
 }
 
 const std::string& HttpClient::url() const { return impl_->url; }
+
+bool HttpClient::uses_tls() const { return impl_->use_tls; }
+
+const HttpClientOptions& HttpClient::options() const { return impl_->options; }
 
 std::chrono::milliseconds HttpClient::timeout() const { return impl_->options.timeout; }
 

@@ -2,9 +2,15 @@
 // the node's calls to other nodes (cosignatures, `chipledger-node admin`, a
 // follower's leader). Blocking, one request at a time, not thread-safe: use
 // one client per thread. Keeps one connection alive between requests and
-// reconnects when the server closed it. http:// only for now (parse_url
-// reads https://, connect_to refuses it with a reason). Beast stays in the
-// .cc file.
+// reconnects when the server closed it. Beast stays in the .cc file.
+//
+// https:// (docs/tls.md): TLS 1.3 with the client context in the options
+// (make_client_context: the consortium CA, and for a node's calls to
+// another node its own certificate, mutual TLS); the server's certificate
+// must chain to that CA and name the URL's host (expect_host). A failed
+// handshake says why: not of the CA, another name, expired, or a server
+// that answers plain HTTP. An https URL without a context is refused at
+// connect_to. http:// stays plain whatever the options say.
 //
 // Timeout: each call (get or post) returns within the client's timeout,
 // connecting, sending, reading and any retry included; name resolution is
@@ -30,8 +36,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "crypto/result.h"
+#include "net/tls_context.h"
 
 namespace chipledger {
 
@@ -48,11 +56,15 @@ struct HttpClientOptions {
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
   uint64_t max_response_body = 64ull << 20;  // history answers can be big
   std::string user_agent = "chipledger";
+  // For https:// URLs: make_client_context(ca, identity). Shared between
+  // clients (it is only read once made).
+  TlsContextPtr tls = nullptr;
 
   // For a node's calls to another node: answers are small (at most 1 MiB),
   // so a hostile peer cannot make the node buffer a large one.
-  static HttpClientOptions for_peer(std::chrono::milliseconds timeout) {
-    return HttpClientOptions{timeout, 1u << 20, "chipledger-node"};
+  static HttpClientOptions for_peer(std::chrono::milliseconds timeout,
+                                    TlsContextPtr tls = nullptr) {
+    return HttpClientOptions{timeout, 1u << 20, "chipledger-node", std::move(tls)};
   }
 };
 
@@ -60,9 +72,10 @@ class HttpClient {
  public:
   static constexpr std::chrono::milliseconds kDefaultTimeout = std::chrono::seconds(30);
 
-  // base_url: "http://HOST:PORT" (HOST a name, IPv4 or [IPv6]), an optional
-  // trailing '/'. Refuses anything else, and a non-positive timeout, with a
-  // reason. Connects lazily: the first request reports an unreachable node.
+  // base_url: "http://HOST:PORT" or "https://HOST:PORT" (HOST a name, IPv4
+  // or [IPv6]), an optional trailing '/'. Refuses anything else, https
+  // without options.tls, and a non-positive timeout, with a reason.
+  // Connects lazily: the first request reports an unreachable node.
   static Result<std::unique_ptr<HttpClient>> connect_to(
       const std::string& base_url, std::chrono::milliseconds timeout = kDefaultTimeout);
   static Result<std::unique_ptr<HttpClient>> connect_to(const std::string& base_url,
@@ -78,8 +91,10 @@ class HttpClient {
                          const std::string& content_type = "application/json",
                          Idempotent idempotent = Idempotent::no);
 
-  const std::string& url() const;  // "http://HOST:PORT"
+  const std::string& url() const;  // "http://HOST:PORT" or "https://HOST:PORT"
+  bool uses_tls() const;           // an https URL
   std::chrono::milliseconds timeout() const;
+  const HttpClientOptions& options() const;
   // Connections opened so far (1 while keep-alive holds).
   uint64_t connections_opened() const;
 

@@ -51,6 +51,40 @@ Status trust_ca(ssl::context& ctx, const std::string& ca_pem) {
   return Status::ok();
 }
 
+// What the server's certificate says (CN and names), kept on the SSL object
+// by the client's verify callback, so that a failed handshake can name it
+// (OpenSSL keeps no peer certificate when verification fails).
+int presented_index() {
+  static const int idx = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr, [](void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(ptr);
+      });
+  return idx;
+}
+
+std::string describe_certificate(X509* cert) {
+  int len = i2d_X509(cert, nullptr);
+  if (len <= 0) return "";
+  Bytes der(static_cast<size_t>(len));
+  uint8_t* out = der.data();
+  i2d_X509(cert, &out);
+  auto info = certificate_info_der(der);
+  if (!info) return "";
+  std::string names;
+  for (const auto& h : info->hosts) names += (names.empty() ? "" : ", ") + h;
+  return "'" + info->common_name + "'" + (names.empty() ? "" : " for " + names);
+}
+
+int remember_presented(int preverified, X509_STORE_CTX* store) {
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (ssl != nullptr && leaf != nullptr && SSL_get_ex_data(ssl, presented_index()) == nullptr) {
+    SSL_set_ex_data(ssl, presented_index(), new std::string(describe_certificate(leaf)));
+  }
+  return preverified;
+}
+
 }  // namespace
 
 Result<std::string> read_pem_file(const std::string& path, const std::string& what) {
@@ -84,14 +118,16 @@ Result<TlsIdentity> TlsIdentity::load(const TlsFiles& files, int64_t now_seconds
   return id;
 }
 
-Result<TlsContextPtr> make_server_context(const TlsIdentity& identity,
-                                          bool require_client_certificate) {
+Result<TlsContextPtr> make_server_context(const TlsIdentity& identity, ClientCertificates clients) {
   auto ctx = new_context(ssl::context::tls_server);
   if (!ctx) return ctx;
   CL_TRY(use_identity(**ctx, identity));
-  if (require_client_certificate) {
+  SSL_CTX_set_num_tickets((*ctx)->native_handle(), 0);
+  if (clients != ClientCertificates::none) {
     CL_TRY(trust_ca(**ctx, identity.ca_pem));
-    (*ctx)->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    (*ctx)->set_verify_mode(clients == ClientCertificates::require
+                                ? ssl::verify_peer | ssl::verify_fail_if_no_peer_cert
+                                : ssl::verify_peer);
   }
   return ctx;
 }
@@ -100,7 +136,7 @@ Result<TlsContextPtr> make_client_context(const std::string& ca_pem, const TlsId
   auto ctx = new_context(ssl::context::tls_client);
   if (!ctx) return ctx;
   CL_TRY(trust_ca(**ctx, ca_pem));
-  (*ctx)->set_verify_mode(ssl::verify_peer);
+  SSL_CTX_set_verify((*ctx)->native_handle(), SSL_VERIFY_PEER, remember_presented);
   if (identity != nullptr) CL_TRY(use_identity(**ctx, *identity));
   return ctx;
 }
@@ -119,6 +155,43 @@ Status expect_host(ssl_st* ssl, const std::string& host) {
     }
   }
   return Status::ok();
+}
+
+bool has_peer_certificate(ssl_st* ssl) { return SSL_get0_peer_certificate(ssl) != nullptr; }
+
+std::string describe_handshake_failure(ssl_st* ssl, const std::string& host,
+                                       const std::string& what) {
+  const long verify = SSL_get_verify_result(ssl);
+  std::string names;
+  if (auto* presented = static_cast<std::string*>(SSL_get_ex_data(ssl, presented_index()))) {
+    names = *presented;
+  } else if (X509* cert = SSL_get0_peer_certificate(ssl)) {
+    names = describe_certificate(cert);
+  }
+  const std::string cert =
+      names.empty() ? "the node's certificate" : "the node's certificate (of " + names + ")";
+  switch (verify) {
+    case X509_V_OK:
+      break;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return cert + " does not name " + host + ", the host of the URL";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return cert + " has expired";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return cert + " is not valid yet";
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+      return cert + " is not issued by the consortium CA (" +
+             X509_verify_cert_error_string(verify) + ")";
+    default:
+      return cert + " does not verify: " + X509_verify_cert_error_string(verify);
+  }
+  return "TLS handshake failed: " + what;
 }
 
 Result<CertificateInfo> peer_certificate(ssl_st* ssl) {

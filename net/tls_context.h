@@ -37,11 +37,18 @@ struct TlsIdentity {
 
 using TlsContextPtr = std::shared_ptr<boost::asio::ssl::context>;
 
-// A server that presents `identity`; with `require_client_certificate`
-// (mutual TLS) a client without a certificate the CA issued is refused in
-// the handshake.
-Result<TlsContextPtr> make_server_context(const TlsIdentity& identity,
-                                          bool require_client_certificate);
+// What a server asks of its clients' certificates.
+enum class ClientCertificates {
+  none,     // asks for none (TLS server authentication only)
+  request,  // asks for one of the CA; a client without one still connects, a
+            // client with one the CA did not issue is refused in the handshake
+  require,  // mutual TLS: a client without a certificate of the CA is refused
+};
+
+// A server that presents `identity` and asks for client certificates as
+// `clients` says. It issues no session tickets (a kept-alive client can
+// then tell an idle connection from one the server closed).
+Result<TlsContextPtr> make_server_context(const TlsIdentity& identity, ClientCertificates clients);
 // A client that accepts only servers the CA in `ca_pem` issued; with an
 // identity, it presents it (mutual TLS). Host names are checked per
 // connection (see expect_host).
@@ -54,6 +61,15 @@ Status expect_host(ssl_st* ssl, const std::string& host);
 // After a handshake: the peer's certificate (verified against the CA by the
 // handshake), or an error when it sent none.
 Result<CertificateInfo> peer_certificate(ssl_st* ssl);
+
+// Whether the handshake's peer sent a certificate (verified by then).
+bool has_peer_certificate(ssl_st* ssl);
+
+// Why a client handshake failed, for a person: the server's certificate is
+// not of the CA, does not name `host`, expired, ..., or the server answers
+// plain HTTP (docs/tls.md). `what` is the handshake's error text.
+std::string describe_handshake_failure(ssl_st* ssl, const std::string& host,
+                                       const std::string& what);
 
 // A PEM file of at most 256 KiB.
 Result<std::string> read_pem_file(const std::string& path, const std::string& what);

@@ -119,4 +119,9 @@ std::string http_url(std::string_view host, uint16_t port) {
   return u.origin();
 }
 
+std::string node_url(bool tls, std::string_view host, uint16_t port) {
+  Url u{tls ? "https" : "http", std::string(host), port, ""};
+  return u.origin();
+}
+
 }  // namespace chipledger

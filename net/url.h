@@ -1,7 +1,7 @@
 // The one URL parser of chipledger: node API URLs as the CLI, the benchmark
 // and node-to-node calls (cosignatures, admin, a follower's leader) name
 // them. Accepts SCHEME://HOST:PORT[/PATH] where SCHEME is http or https
-// (https parses, but no client speaks it yet), HOST is a host name, a dotted
+// (docs/tls.md), HOST is a host name, a dotted
 // IPv4 address or a bracketed IPv6 literal ("[::1]"), and PORT (1-65535) is
 // required. Refuses, with a reason naming the part that is wrong: other
 // schemes, user info ("user@"), a query or fragment, an unbracketed IPv6
@@ -34,5 +34,7 @@ Result<Url> parse_url(std::string_view text);
 
 // "http://HOST:PORT" for a host and port (brackets an IPv6 literal).
 std::string http_url(std::string_view host, uint16_t port);
+// "https://HOST:PORT" when tls, else "http://HOST:PORT".
+std::string node_url(bool tls, std::string_view host, uint16_t port);
 
 }  // namespace chipledger

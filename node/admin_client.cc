@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "crypto/keys.h"
 #include "crypto/signed_note.h"
@@ -32,6 +33,40 @@ std::string reason_of(const HttpReply& r) {
   return r.body.substr(0, 300);
 }
 
+// The client options for the target: its CA and certificate when given.
+Result<HttpClientOptions> options_for(const AdminTarget& target,
+                                      std::chrono::milliseconds timeout) {
+  using R = Result<HttpClientOptions>;
+  HttpClientOptions options = HttpClientOptions::for_peer(timeout);
+  if (target.tls_cert_file.empty() != target.tls_key_file.empty()) {
+    return R::error("give both --tls-cert and --tls-key, or neither");
+  }
+  if (target.ca_file.empty()) {
+    if (!target.tls_cert_file.empty()) return R::error("--tls-cert needs --ca (the consortium CA)");
+    return options;  // http only: connect_to refuses an https URL without a CA
+  }
+  std::optional<TlsIdentity> identity;
+  std::string ca;
+  if (!target.tls_cert_file.empty()) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    auto id = TlsIdentity::load({target.ca_file, target.tls_cert_file, target.tls_key_file},
+                                static_cast<int64_t>(now));
+    if (!id) return id.status();
+    ca = id->ca_pem;
+    identity = std::move(*id);
+  } else {
+    auto pem = read_pem_file(target.ca_file, "TLS CA");
+    if (!pem) return pem.status();
+    ca = std::move(*pem);
+  }
+  auto ctx = make_client_context(ca, identity ? &*identity : nullptr);
+  if (!ctx) return ctx.status();
+  options.tls = std::move(*ctx);
+  return options;
+}
+
 }  // namespace
 
 Result<std::string> request_membership_change(const AdminTarget& target,
@@ -39,7 +74,9 @@ Result<std::string> request_membership_change(const AdminTarget& target,
   using R = Result<std::string>;
   auto key = PrivateKey::load_file(target.key_file);
   if (!key) return key.status().context("node key");
-  auto client = HttpClient::connect_to(target.node_url, HttpClientOptions::for_peer(60s));
+  auto options = options_for(target, 60s);
+  if (!options) return options.status();
+  auto client = HttpClient::connect_to(target.node_url, *options);
   if (!client) return client.status();
   auto health = get_health(**client);
   if (!health) return health.status();
@@ -56,8 +93,7 @@ Result<std::string> request_membership_change(const AdminTarget& target,
   if (reply->status == 421) {
     json j = json::parse(reply->body, nullptr, false);
     if (!j.is_discarded() && j.contains("leader") && j["leader"].is_string()) {
-      auto leader =
-          HttpClient::connect_to(j["leader"].get<std::string>(), HttpClientOptions::for_peer(60s));
+      auto leader = HttpClient::connect_to(j["leader"].get<std::string>(), *options);
       if (!leader) return leader.status();
       reply = (*leader)->post("/v1/admin/membership", note, "text/plain; charset=utf-8");
       if (!reply) return reply.status();
@@ -69,8 +105,10 @@ Result<std::string> request_membership_change(const AdminTarget& target,
   return reply->body;
 }
 
-Result<std::string> list_members(const std::string& node_url) {
-  auto client = HttpClient::connect_to(node_url, HttpClientOptions::for_peer(10s));
+Result<std::string> list_members(const AdminTarget& target) {
+  auto options = options_for(target, 10s);
+  if (!options) return options.status();
+  auto client = HttpClient::connect_to(target.node_url, *options);
   if (!client) return client.status();
   auto health = get_health(**client);
   if (!health) return health.status();

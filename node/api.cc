@@ -181,10 +181,12 @@ void Api::handle(HttpRequest req, Responder respond) {
   }
   if (what == "admin" && parts.size() == 3 && parts[2] == "membership" && membership_) {
     if (req.method != "POST") return method_not_allowed();
+    if (auto refused = refuse_non_node(req)) return respond(std::move(*refused));
     return respond(membership(req));
   }
   if (what == "checkpoint" && parts.size() == 3 && parts[2] == "signatures") {
     if (req.method != "POST") return method_not_allowed();
+    if (auto refused = refuse_non_node(req)) return respond(std::move(*refused));
     return respond(add_signatures(req));
   }
   bool known =
@@ -575,6 +577,20 @@ void Api::checkpoint(const std::string& query, Responder respond) const {
                  {"Chipledger-Checkpoint-Signers", std::to_string(cp.signers.size())}};
     respond(std::move(r));
   });
+}
+
+std::optional<HttpResponse> Api::refuse_non_node(const HttpRequest& req) const {
+  if (!require_node_certificates_) return std::nullopt;
+  if (req.client_certificate_cn.empty()) {
+    return json_error(401,
+                      "this endpoint is for the consortium's nodes: connect with a node's TLS "
+                      "client certificate of the consortium CA (mutual TLS, docs/tls.md)");
+  }
+  if (!ledger_.consortium().node(req.client_certificate_cn)) {
+    return json_error(403, "the client certificate names '" + req.client_certificate_cn +
+                               "', which is not a node of the trust file");
+  }
+  return std::nullopt;
 }
 
 HttpResponse Api::membership(const HttpRequest& req) {

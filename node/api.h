@@ -69,6 +69,11 @@ class Api {
   void set_certificate_health(std::function<std::optional<CertificateHealth>()> fn) {
     certificate_health_ = std::move(fn);
   }
+  // The node-to-node endpoints (POST /v1/checkpoint/signatures, POST
+  // /v1/admin/membership) answer only a caller whose TLS client certificate
+  // names a node of the trust file: 401 without one, 403 for another name
+  // (docs/tls.md). Set when the API serves HTTPS.
+  void require_node_certificates(bool on) { require_node_certificates_ = on; }
 
  private:
   void submit(const HttpRequest& request, Responder respond);
@@ -86,6 +91,7 @@ class Api {
   void checkpoint(const std::string& query, Responder respond) const;
   HttpResponse add_signatures(const HttpRequest& request);
   HttpResponse membership(const HttpRequest& request);
+  std::optional<HttpResponse> refuse_non_node(const HttpRequest& request) const;
 
   const Ledger& ledger_;
   BlockSequencer& sequencer_;
@@ -99,6 +105,7 @@ class Api {
   std::function<std::optional<CertificateHealth>()> certificate_health_;
   MembershipHandler membership_;
   std::unique_ptr<Admission> admission_;
+  bool require_node_certificates_ = false;
 };
 
 // Small helpers shared with tests.

@@ -18,6 +18,12 @@ void CosignSender::start() {
   for (const auto& url : peers_) threads_.emplace_back([this, url] { run(url); });
 }
 
+void CosignSender::set_tls(TlsContextPtr tls) {
+  std::lock_guard lock(tls_mu_);
+  options_.tls = std::move(tls);
+  ++tls_generation_;
+}
+
 void CosignSender::stop() {
   stopping_ = true;
   publisher_.stop_waiting();
@@ -30,7 +36,15 @@ void CosignSender::stop() {
 void CosignSender::run(const std::string& url) {
   using Clock = std::chrono::steady_clock;
   const std::string& me = publisher_.node_id();
-  auto client = HttpClient::connect_to(url, HttpClientOptions::for_peer(options_.request_timeout));
+  auto current_tls = [this](uint64_t* generation) {
+    std::lock_guard lock(tls_mu_);
+    *generation = tls_generation_;
+    return options_.tls;
+  };
+  uint64_t generation = 0;
+  TlsContextPtr tls = current_tls(&generation);
+  auto client =
+      HttpClient::connect_to(url, HttpClientOptions::for_peer(options_.request_timeout, tls));
   if (!client) {
     std::cerr << "chipledger-node " << me << ": cannot send checkpoint signatures to " << url
               << ": " << client.reason() << std::endl;
@@ -54,6 +68,12 @@ void CosignSender::run(const std::string& url) {
     if (cp.note.empty()) {
       sent = version;
       continue;
+    }
+    if (uint64_t g = 0; current_tls(&g) != tls || g != generation) {
+      tls = current_tls(&generation);
+      auto renewed =
+          HttpClient::connect_to(url, HttpClientOptions::for_peer(options_.request_timeout, tls));
+      if (renewed) client = std::move(renewed);
     }
     // Idempotent: a peer given the same cosigned checkpoint twice keeps one.
     auto reply = (*client)->post("/v1/checkpoint/signatures", cp.note, "text/plain; charset=utf-8",

@@ -10,10 +10,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "net/tls_context.h"
 #include "node/checkpoint_publisher.h"
 
 namespace chipledger {
@@ -24,6 +26,9 @@ class CosignSender {
     std::chrono::milliseconds request_timeout{2000};
     std::chrono::milliseconds min_retry{50};
     std::chrono::milliseconds max_retry{1000};
+    // For https peers: this node's client context (its certificate, mutual
+    // TLS: the peers take signatures only from a node's certificate).
+    TlsContextPtr tls = nullptr;
   };
 
   // peer_urls: the other nodes' API URLs (not this node's).
@@ -34,6 +39,9 @@ class CosignSender {
 
   void start();
   void stop();
+  // A renewed client certificate: each peer's connection is made again
+  // with it before its next request.
+  void set_tls(TlsContextPtr tls);
   // Checkpoints a peer accepted (kept or pending), for tests and metrics.
   uint64_t delivered() const { return delivered_.load(); }
 
@@ -43,6 +51,8 @@ class CosignSender {
   CheckpointPublisher& publisher_;
   std::vector<std::string> peers_;
   Options options_;
+  std::mutex tls_mu_;
+  uint64_t tls_generation_ = 0;  // guarded by tls_mu_, with options_.tls
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> delivered_{0};
   std::vector<std::thread> threads_;

@@ -64,11 +64,13 @@ Status write_secret(const fs::path& path, const std::string& text) {
 
 // The dev CA and one certificate per node (DIR/tls): valid from an hour
 // ago (clocks differ) for a year; the CA for ten.
-Status write_dev_certificates(const fs::path& dir, const std::string& ledger_id,
-                              const std::vector<std::pair<std::string, uint64_t>>& nodes) {
+// Returns the CA's certificate (PEM).
+Result<std::string> write_dev_certificates(
+    const fs::path& dir, const std::string& ledger_id,
+    const std::vector<std::pair<std::string, uint64_t>>& nodes) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::error("cannot create " + dir.string());
+  if (ec) return Result<std::string>::error("cannot create " + dir.string());
   fs::permissions(dir, fs::perms::owner_all, ec);
   int64_t now = static_cast<int64_t>(std::time(nullptr));
   auto ca =
@@ -84,7 +86,7 @@ Status write_dev_certificates(const fs::path& dir, const std::string& ledger_id,
     CL_TRY(write_text(dir / (node_id + ".pem"), cert->cert_pem));
     CL_TRY(write_secret(dir / (node_id + "-key.pem"), cert->key_pem));
   }
-  return Status::ok();
+  return ca->cert_pem;
 }
 
 std::string random_suffix() {
@@ -256,6 +258,11 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   }
   auto consortium = Consortium::from_json(c.dump());
   if (!consortium) return consortium.status().context(where);
+  if (fs::exists(dir / "tls" / "ca.pem")) {
+    return Result<DevConsortium>::error((dir / "tls").string() +
+                                        " holds certificates already; init refuses to overwrite "
+                                        "them");
+  }
 
   std::error_code ec;
   fs::create_directories(dir / "keys", ec);
@@ -264,17 +271,21 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   for (const auto& [id, key] : keys) {
     CL_TRY(key.save_file((dir / "keys" / (id + ".pem")).string()).context("key of " + id));
   }
+  // The certificates first: the trust file names their CA (tls_ca), so
+  // clients check the nodes' HTTPS certificates against it.
+  std::vector<std::pair<std::string, uint64_t>> cert_nodes;
+  for (unsigned i = 0; i < n; ++i) cert_nodes.emplace_back((*owners)[i].first, i + 1);
+  auto ca_pem = write_dev_certificates(dir / "tls", out.ledger_id, cert_nodes);
+  if (!ca_pem) return ca_pem.status();
+  if (!options.plain_http) CL_TRY(consortium->set_tls_ca(*ca_pem).context("the dev CA"));
   CL_TRY(write_text(consortium_file, consortium->to_json()));
   out.consortium_file = consortium_file.string();
 
-  std::vector<std::pair<std::string, uint64_t>> cert_nodes;
-  for (unsigned i = 0; i < n; ++i) cert_nodes.emplace_back((*owners)[i].first, i + 1);
-  CL_TRY(write_dev_certificates(dir / "tls", out.ledger_id, cert_nodes));
-
+  const std::string scheme = options.plain_http ? "http://" : "https://";
   std::vector<RaftPeerConfig> peers;
   for (unsigned i = 0; i < n && n > 1; ++i) {
     peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(options.port + 100 + i),
-                                   "http://127.0.0.1:" + std::to_string(options.port + i)});
+                                   scheme + "127.0.0.1:" + std::to_string(options.port + i)});
   }
   for (unsigned i = 0; i < n; ++i) {
     const auto& [node_id, member] = (*owners)[i];
@@ -286,6 +297,7 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     config.tls_ca_file = "tls/ca.pem";
     config.tls_cert_file = "tls/" + node_id + ".pem";
     config.tls_key_file = "tls/" + node_id + "-key.pem";
+    config.plain_http = options.plain_http;
     fs::path config_file;
     if (n == 1) {
       config.data_dir = "data";
@@ -308,7 +320,7 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     CL_TRY(write_text(config_file, config.to_toml()));
     out.nodes.push_back(
         DevConsortium::Node{node_id, member, config_file.string(),
-                            "http://127.0.0.1:" + std::to_string(config.listen_port)});
+                            scheme + "127.0.0.1:" + std::to_string(config.listen_port)});
   }
   out.node_id = out.nodes[0].id;
   out.node_config_file = out.nodes[0].config_file;

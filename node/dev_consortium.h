@@ -6,7 +6,9 @@
 // (each with its own key, listed in the trust file with its member; the
 // checkpoint quorum at least a majority) and one config per node,
 // DIR/node-I.toml (data in DIR/node-I, API on port+I-1, Raft on
-// port+100+I-1, every node in [[raft.peers]]).
+// port+100+I-1, every node in [[raft.peers]]). The dev CA and node
+// certificates go into DIR/tls; the trust file carries the CA (tls_ca) and
+// the APIs answer HTTPS (https://127.0.0.1:P) unless plain_http.
 // Without a template: one member of each role and no export policy; with a
 // template (JSON: members without keys, the policy, optionally the ledger
 // id, the node's id and member; docs/consortium.md): what it lists. Refuses
@@ -27,6 +29,9 @@ struct DevConsortiumOptions {
   uint16_t port = 7800;
   std::string template_file;  // empty: the built-in one-member-per-role consortium
   unsigned nodes = 1;         // > 1: a local cluster (port must be fixed)
+  // The API answers plain HTTP ([api] plain_http = true, http:// URLs, no
+  // tls_ca in the trust file); default: HTTPS with the dev certificates.
+  bool plain_http = false;
 };
 
 struct DevConsortium {

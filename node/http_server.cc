@@ -1,5 +1,8 @@
 #include "node/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -7,16 +10,20 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -50,61 +57,135 @@ bool is_parse_error(const beast::error_code& ec) {
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
-class Session;
+// A TLS handshake that read a plain HTTP request instead.
+bool is_plain_http_request(const beast::error_code& ec) {
+  if (ec.category() != asio::error::get_ssl_category()) return false;
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  return reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
+}
+
+// A connection, whatever its stream; what the Core and Responders see.
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void post_response(HttpResponse response) = 0;
+  virtual void force_close() = 0;
+};
 
 // State shared by the server, its sessions and every pending Responder. A
 // session keeps the Core (and so the io_context its socket belongs to) alive,
 // so a Responder may outlive the HttpServer: after stop() it does nothing.
 struct Core : std::enable_shared_from_this<Core> {
-  Core(size_t max_body, HttpHandler h) : handler(std::move(h)), max_body_bytes(max_body) {}
+  Core(size_t max_body, HttpHandler h, TlsContextPtr tls_context)
+      : handler(std::move(h)), max_body_bytes(max_body), tls(std::move(tls_context)) {}
 
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
   HttpHandler handler;  // reset by stop() after the io threads joined
   const size_t max_body_bytes;
+  TlsContextPtr tls;                       // null: plain HTTP; guarded by mu once serving (set_tls)
+  std::vector<TlsContextPtr> retired_tls;  // replaced contexts (sessions may still use them)
 
   std::atomic<bool> stopping{false};  // read lock-free by io handlers
   std::mutex mu;
   bool stopped = false;  // guarded by mu; once set, nothing is posted any more
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;  // guarded by mu
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by mu
 };
 
-class Session : public std::enable_shared_from_this<Session> {
- public:
-  Session(std::shared_ptr<Core> core, tcp::socket socket)
-      : core_(std::move(core)), stream_(std::move(socket)), strand_(stream_.get_executor()) {}
+// Stream: beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS).
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
-  ~Session() {
+ public:
+  template <typename... StreamArgs>
+  Session(std::shared_ptr<Core> core, StreamArgs&&... args)
+      : core_(std::move(core)),
+        stream_(std::forward<StreamArgs>(args)...),
+        strand_(stream_.get_executor()) {}
+
+  ~Session() override {
     std::lock_guard lock(core_->mu);
     core_->sessions.erase(this);
   }
 
   void start() {
-    asio::dispatch(strand_, [self = shared_from_this()] { self->read_header(); });
+    asio::dispatch(strand_, [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->read_header();
+      }
+    });
   }
 
   // Called from any thread by the request's Responder.
-  void post_response(HttpResponse response) {
+  void post_response(HttpResponse response) override {
     std::lock_guard lock(core_->mu);
     if (core_->stopped) return;
-    asio::post(strand_, [self = shared_from_this(), r = std::move(response)]() mutable {
+    asio::post(strand_, [self = this->shared_from_this(), r = std::move(response)]() mutable {
       self->write_response(std::move(r));
     });
   }
 
   // Only from stop(), after the io threads have joined.
-  void force_close() { close(); }
+  void force_close() override { close(); }
 
  private:
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
+  void handshake() {
+    tcp_layer().expires_after(kReadTimeout);
+    stream_.async_handshake(
+        asio::ssl::stream_base::server,
+        [self = this->shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (core_->stopping) return;
+    if (ec) {
+      if (is_plain_http_request(ec)) return answer_plain_http();
+      return close();
+    }
+    if constexpr (kTls) {
+      // Verified by the handshake (the CA in the context); none is fine
+      // here, the API decides which endpoints need one.
+      if (has_peer_certificate(stream_.native_handle())) {
+        auto info = peer_certificate(stream_.native_handle());
+        if (info) client_cn_ = info->common_name;
+      }
+    }
+    read_header();
+  }
+
+  // A plain HTTP request on the HTTPS port: one plain answer saying so,
+  // then the connection closes.
+  void answer_plain_http() {
+    const std::string body =
+        json_error("this node answers HTTPS only: the URL must say https://, not http://");
+    plain_answer_ =
+        "HTTP/1.1 400 Bad Request\r\nServer: chipledger\r\nContent-Type: "
+        "application/json\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    tcp_layer().expires_after(kWriteTimeout);
+    asio::async_write(tcp_layer(), asio::buffer(plain_answer_),
+                      [self = this->shared_from_this()](beast::error_code wec, size_t) {
+                        if (self->core_->stopping) return;
+                        if (wec) return self->close();
+                        self->linger_close();
+                      });
+  }
+
   void read_header() {
     if (core_->stopping) return;
     parser_.emplace();
     parser_->body_limit(core_->max_body_bytes);
     parser_->header_limit(kHeaderLimit);
-    stream_.expires_after(kReadTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+    tcp_layer().expires_after(kReadTimeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
   }
 
   void on_header(beast::error_code ec, size_t) {
@@ -114,9 +195,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       // Tell clients such as curl to send the body now instead of waiting.
       continue_.emplace(http::status::continue_, req.version());
-      stream_.expires_after(kWriteTimeout);
+      tcp_layer().expires_after(kWriteTimeout);
       http::async_write(stream_, *continue_,
-                        beast::bind_front_handler(&Session::on_continue, shared_from_this()));
+                        beast::bind_front_handler(&Session::on_continue, this->shared_from_this()));
       return;
     }
     read_body();
@@ -130,9 +211,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    stream_.expires_after(kReadTimeout);
+    tcp_layer().expires_after(kReadTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::on_read, shared_from_this()));
+                     beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
 
   void on_read_error(const beast::error_code& ec) {
@@ -156,12 +237,12 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive();
     version_ = req.version();
     HttpRequest request{std::string(req.method_string()), std::string(req.target()),
-                        std::move(req.body())};
+                        std::move(req.body()), kTls, client_cn_};
     // The handler may take its time (a submission is answered once its block
     // is applied): no timeout while the answer is pending.
-    stream_.expires_never();
+    tcp_layer().expires_never();
 
-    auto pending = std::make_shared<Pending>(shared_from_this());
+    auto pending = std::make_shared<Pending>(this->shared_from_this());
     Responder respond = [pending](HttpResponse r) { pending->answer(std::move(r)); };
     try {
       core_->handler(std::move(request), std::move(respond));
@@ -176,7 +257,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Answers the request once; answers 500 if every copy of the Responder was
   // dropped without an answer, so the connection is not left hanging.
   struct Pending {
-    explicit Pending(std::shared_ptr<Session> s) : session(std::move(s)) {}
+    explicit Pending(std::shared_ptr<SessionBase> s) : session(std::move(s)) {}
     ~Pending() {
       if (!answered.load()) {
         session->post_response(
@@ -187,7 +268,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (answered.exchange(true)) return;  // exactly once
       session->post_response(std::move(r));
     }
-    std::shared_ptr<Session> session;
+    std::shared_ptr<SessionBase> session;
     std::atomic<bool> answered{false};
   };
 
@@ -202,9 +283,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res_->keep_alive(keep_alive_);
     res_->body() = std::move(r.body);
     res_->prepare_payload();
-    stream_.expires_after(kWriteTimeout);
+    tcp_layer().expires_after(kWriteTimeout);
     http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this()));
+                      beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
   }
 
   void send_error(int status, const std::string& reason) {
@@ -225,30 +306,31 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void linger_close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer().expires_after(kLingerTimeout);
     drain();
   }
 
+  // Raw bytes (over TLS too: they are thrown away unread).
   void drain() {
-    stream_.async_read_some(asio::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
-                              if (self->core_->stopping) return;
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kMaxLingerBytes) return self->close();
-                              self->drain();
-                            });
+    tcp_layer().async_read_some(asio::buffer(scratch_),
+                                [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                                  if (self->core_->stopping) return;
+                                  self->drained_ += n;
+                                  if (ec || self->drained_ > kMaxLingerBytes) return self->close();
+                                  self->drain();
+                                });
   }
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_layer().close();
   }
 
   // Declared first: destroyed last, after the stream that needs its io_context.
   std::shared_ptr<Core> core_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   const asio::any_io_executor strand_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -258,32 +340,51 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   std::array<char, 16 * 1024> scratch_{};
   size_t drained_ = 0;
+  std::string client_cn_;     // of a verified client certificate
+  std::string plain_answer_;  // the 400 to a plain HTTP request over TLS
 };
 
+using PlainSession = Session<beast::tcp_stream>;
+using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
+
+template <typename S, typename... Args>
+void open_session(Core* core, Args&&... args) {
+  // Declared before the lock: a last release of `session` never runs under mu.
+  auto session = std::make_shared<S>(core->shared_from_this(), std::forward<Args>(args)...);
+  {
+    std::lock_guard lock(core->mu);
+    if (core->stopped) return;
+    core->sessions.emplace(session.get(), session);
+  }
+  session->start();
+}
+
 void do_accept(Core* core) {
-  core->acceptor.async_accept(
-      asio::make_strand(core->ioc), [core](beast::error_code ec, tcp::socket socket) {
-        if (core->stopping || ec == asio::error::operation_aborted) return;
-        if (ec) {
-          // Out of descriptors and the like: try again a little later.
-          core->accept_retry.expires_after(std::chrono::milliseconds(50));
-          core->accept_retry.async_wait([core](beast::error_code wait_ec) {
-            if (!wait_ec && !core->stopping) do_accept(core);
-          });
-          return;
-        }
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        // Declared before the lock: a last release of `session` never runs under mu.
-        auto session = std::make_shared<Session>(core->shared_from_this(), std::move(socket));
-        {
-          std::lock_guard lock(core->mu);
-          if (core->stopped) return;
-          core->sessions.emplace(session.get(), session);
-        }
-        session->start();
-        do_accept(core);
-      });
+  core->acceptor.async_accept(asio::make_strand(core->ioc),
+                              [core](beast::error_code ec, tcp::socket socket) {
+                                if (core->stopping || ec == asio::error::operation_aborted) return;
+                                if (ec) {
+                                  // Out of descriptors and the like: try again a little later.
+                                  core->accept_retry.expires_after(std::chrono::milliseconds(50));
+                                  core->accept_retry.async_wait([core](beast::error_code wait_ec) {
+                                    if (!wait_ec && !core->stopping) do_accept(core);
+                                  });
+                                  return;
+                                }
+                                beast::error_code ignored;
+                                socket.set_option(tcp::no_delay(true), ignored);
+                                TlsContextPtr tls;
+                                {
+                                  std::lock_guard lock(core->mu);
+                                  tls = core->tls;
+                                }
+                                if (tls) {
+                                  open_session<TlsSession>(core, std::move(socket), *tls);
+                                } else {
+                                  open_session<PlainSession>(core, std::move(socket));
+                                }
+                                do_accept(core);
+                              });
 }
 
 }  // namespace
@@ -306,7 +407,7 @@ HttpServer::~HttpServer() { stop(); }
 Result<std::unique_ptr<HttpServer>> HttpServer::bind(const HttpServerOptions& options,
                                                      HttpHandler handler) {
   if (!handler) return Result<std::unique_ptr<HttpServer>>::error("http server: no handler");
-  auto core = std::make_shared<Core>(options.max_body_bytes, std::move(handler));
+  auto core = std::make_shared<Core>(options.max_body_bytes, std::move(handler), options.tls);
   const std::string where = options.address + ":" + std::to_string(options.port);
 
   beast::error_code ec;
@@ -350,6 +451,15 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(const HttpServerOptions& op
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
+Status HttpServer::set_tls(TlsContextPtr tls) {
+  std::lock_guard lock(impl_->core->mu);
+  if (!impl_->core->tls || !tls) {
+    return Status::error("the server's HTTPS cannot be switched on or off while it runs");
+  }
+  impl_->core->retired_tls.push_back(std::exchange(impl_->core->tls, std::move(tls)));
+  return Status::ok();
+}
+
 void HttpServer::start() {
   std::lock_guard lock(impl_->mu);
   if (impl_->started || impl_->stopped) return;
@@ -391,7 +501,7 @@ void HttpServer::stop() {
   beast::error_code ignored;
   core.acceptor.close(ignored);
   core.accept_retry.cancel();
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<SessionBase>> open;
   {
     std::lock_guard core_lock(core.mu);
     for (auto& [ptr, weak] : core.sessions) {

@@ -2,6 +2,11 @@
 // a pool of io threads, a limit on the request body (413 with a JSON reason
 // past it), 400 with a JSON reason for requests that do not parse. Each
 // request goes to the handler, which may answer later from another thread.
+// With a TLS context (make_server_context) it serves HTTPS only: each
+// connection's handshake is bounded by the read timeout, a verified client
+// certificate's CN goes with each of its requests (HttpRequest), and a
+// client that sends plain HTTP gets a plain 400 saying the node answers
+// HTTPS.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +14,7 @@
 #include <string>
 
 #include "crypto/result.h"
+#include "net/tls_context.h"
 #include "node/http_types.h"
 
 namespace chipledger {
@@ -18,6 +24,7 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0: pick a free port (see HttpServer::port())
   size_t max_body_bytes = 1 << 20;
   int threads = 2;
+  TlsContextPtr tls = nullptr;  // set: HTTPS only
 };
 
 class HttpServer {
@@ -29,6 +36,9 @@ class HttpServer {
   uint16_t port() const;
   void start();  // serves on background threads
   void stop();   // closes the listener and connections, joins threads
+  // HTTPS: connections accepted from now on use `tls` (a renewed
+  // certificate); open ones keep theirs.
+  Status set_tls(TlsContextPtr tls);
 
  private:
   struct Impl;

@@ -13,6 +13,11 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path with query, e.g. "/v1/chips/SN1/history?size=3"
   std::string body;
+  // Whether it came over HTTPS, and the Subject CN of the client
+  // certificate the handshake verified against the consortium CA (a node
+  // id; docs/tls.md): empty when the client sent none or over plain HTTP.
+  bool over_tls = false;
+  std::string client_certificate_cn = {};
 };
 
 struct HttpResponse {

@@ -117,11 +117,13 @@ Status parse_raft(const toml::table& t, NodeConfig& c) {
       auto api = (*p)["api"].value<std::string>();
       if (!pid || *pid < 1) return Status::error(what + ".id must be a whole number >= 1");
       if (!address) return Status::error(what + ".address is missing (a string)");
-      if (!api) return Status::error(what + ".api must be the peer's API URL (http://HOST:PORT)");
+      if (!api) {
+        return Status::error(what + ".api must be the peer's API URL (https://HOST:PORT)");
+      }
       auto api_url = parse_url(*api);
-      if (!api_url || api_url->scheme != "http") {
-        return Status::error(what + ".api must be the peer's API URL (http://HOST:PORT): " +
-                             (api_url ? "https is not supported yet" : api_url.reason()));
+      if (!api_url || (!api_url->path.empty() && api_url->path != "/")) {
+        return Status::error(what + ".api must be the peer's API URL (https://HOST:PORT): " +
+                             (api_url ? "a node URL has no path" : api_url.reason()));
       }
       peer.id = static_cast<uint64_t>(*pid);
       peer.address = *address;
@@ -180,6 +182,12 @@ Status parse_tls(const toml::table& t, const fs::path& base, NodeConfig& c) {
     return Status::error(
         "[tls] is missing: Raft between nodes runs only over mutual TLS (docs/tls.md)");
   }
+  if (!c.has_tls() && !c.plain_http) {
+    return Status::error(
+        "[tls] is missing: the API serves HTTPS with the node's certificate; a node without "
+        "[tls] serves plain HTTP only with [api] plain_http = true (development only, "
+        "docs/tls.md)");
+  }
   return Status::ok();
 }
 
@@ -210,6 +218,11 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c).context(path));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
+  if (t["api"]["plain_http"]) {
+    auto plain = t["api"]["plain_http"].value<bool>();
+    if (!plain) return Result<NodeConfig>::error(path + ": [api] plain_http must be true or false");
+    c.plain_http = *plain;
+  }
   auto pending = t["api"]["max_pending_transactions"].value_or<int64_t>(
       static_cast<int64_t>(c.max_pending_transactions));
   if (pending < 1 || pending > 10'000'000) {
@@ -251,6 +264,7 @@ std::string NodeConfig::to_toml() const {
       {"checkpoint", toml::table{{"resign_interval_seconds",
                                   static_cast<int64_t>(checkpoint_resign_interval_seconds)}}},
   };
+  if (plain_http) t["api"].as_table()->insert("plain_http", true);
   if (has_tls()) {
     t.insert("tls", toml::table{{"ca", tls_ca_file},
                                 {"cert", tls_cert_file},

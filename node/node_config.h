@@ -14,7 +14,8 @@ namespace chipledger {
 struct RaftPeerConfig {
   uint64_t id = 0;
   std::string address;  // Raft TCP address, IPv4 "a.b.c.d:port"
-  std::string api_url;  // its HTTP API, e.g. "http://127.0.0.1:7800" (where followers send clients)
+  std::string api_url;  // its API, e.g. "https://127.0.0.1:7800" (cosignatures go there; followers
+                        // send clients there)
 };
 
 struct NodeConfig {
@@ -29,6 +30,11 @@ struct NodeConfig {
   // "Admission"); over it: 503 with Retry-After.
   size_t max_pending_transactions = 20000;
   int http_threads = 2;
+  // [api] plain_http: serve the API over plain HTTP (development only;
+  // docs/tls.md). Without it the API serves HTTPS with the [tls]
+  // certificate; a node without [tls] must set it.
+  bool plain_http = false;
+  bool api_over_tls() const { return has_tls() && !plain_http; }
   int block_max_wait_ms = 2;  // how long the block builder gathers
   size_t block_max_transactions = 2000;
   // [checkpoint]: how often the node re-signs its current checkpoint while

@@ -122,15 +122,34 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   CL_TRY(parts->checkpoints->refresh());
   CheckpointPublisher* cps = parts->checkpoints.get();
 
+  std::optional<TlsIdentity> identity;
+  TlsContextPtr peer_tls;  // this node's client context for other nodes' APIs
+  if (config.has_tls()) {
+    auto tls = load_tls_identity(config);
+    if (!tls) return tls.status();
+    identity = std::move(*tls);
+    auto client = make_client_context(identity->ca_pem, &*identity);
+    if (!client) return client.status().context("[tls] client context");
+    peer_tls = std::move(*client);
+  }
+
   // Bind first: a port of 0 becomes known before anyone asks for the URL.
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
+  if (config.api_over_tls()) {
+    // Asks for a client certificate (nodes present theirs) without
+    // requiring one: clients and public reads need none (docs/tls.md).
+    auto server_tls = make_server_context(*identity, ClientCertificates::request);
+    if (!server_tls) return server_tls.status().context("[tls] API");
+    http.tls = std::move(*server_tls);
+  }
   auto server = HttpServer::bind(http, [p](HttpRequest req, Responder respond) {
     p->api->handle(std::move(req), std::move(respond));
   });
   if (!server) return server.status();
   parts->server = std::move(*server);
-  parts->own_api_url = http_url(config.listen_address, parts->server->port());
+  parts->own_api_url =
+      node_url(config.api_over_tls(), config.listen_address, parts->server->port());
 
   // Replication: every block goes through the Raft log, also on a single
   // node (a one-voter cluster). Every node re-signs its checkpoint after
@@ -148,11 +167,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
     return Status::error(
         "[tls] is missing: Raft between nodes runs only over mutual TLS (docs/tls.md)");
   }
-  if (config.has_tls()) {
-    auto tls = load_tls_identity(config);
-    if (!tls) return tls.status();
-    parts->tls_info = tls->info;
-    raft.tls = std::move(*tls);
+  if (identity) {
+    parts->tls_info = identity->info;
+    raft.tls = *identity;
   }
   parts->config = config;
   std::vector<std::string> cosigners;  // the other nodes' APIs
@@ -161,8 +178,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
     parts->api_urls[peer.id] = peer.api_url;
     if (peer.id != config.raft_id) cosigners.push_back(peer.api_url);
   }
-  parts->cosign =
-      std::make_unique<CosignSender>(*cps, std::move(cosigners), CosignSender::Options{});
+  CosignSender::Options cosign_options;
+  cosign_options.tls = peer_tls;
+  parts->cosign = std::make_unique<CosignSender>(*cps, std::move(cosigners), cosign_options);
   parts->api_urls.emplace(config.raft_id, parts->own_api_url);  // unless the peers name it
   parts->resign = std::make_unique<ResignTimer>(
       [cps, p] {
@@ -209,6 +227,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         return v;
       });
   parts->api->set_max_pending(config.max_pending_transactions);
+  parts->api->require_node_certificates(config.api_over_tls());
   if (parts->tls_info) {
     parts->api->set_certificate_health(
         [p]() -> std::optional<CertificateHealth> { return p->tls_health(); });
@@ -264,7 +283,18 @@ Status NodeService::reload_tls() {
   if (!p.config.has_tls()) return Status::error("this node has no [tls] to reload");
   auto tls = load_tls_identity(p.config);
   if (!tls) return tls.status();
+  // Every context is made before any is swapped: a failure changes nothing.
+  auto client = make_client_context(tls->ca_pem, &*tls);
+  if (!client) return client.status().context("[tls] peers");
+  TlsContextPtr server;
+  if (p.config.api_over_tls()) {
+    auto made = make_server_context(*tls, ClientCertificates::request);
+    if (!made) return made.status().context("[tls] API");
+    server = std::move(*made);
+  }
   CL_TRY(p.replicator->reload_tls(*tls));
+  if (server) CL_TRY(p.server->set_tls(std::move(server)));
+  p.cosign->set_tls(std::move(*client));
   {
     std::lock_guard lock(p.tls_mu);
     p.tls_info = tls->info;

@@ -553,7 +553,7 @@ Result<std::unique_ptr<RaftTlsTransport>> RaftTlsTransport::create(uv_loop_s* lo
   m.loop = loop;
   m.options = std::move(options);
   if (m.options.identity) {
-    auto server = make_server_context(*m.options.identity, /*require_client_certificate=*/true);
+    auto server = make_server_context(*m.options.identity, ClientCertificates::require);
     if (!server) return server.status().context("Raft TLS");
     auto client = make_client_context(m.options.identity->ca_pem, &*m.options.identity);
     if (!client) return client.status().context("Raft TLS");
@@ -590,7 +590,7 @@ Status RaftTlsTransport::reload(const TlsIdentity& identity) {
   if (identity.info.raft_id != m.options.identity->info.raft_id) {
     return Status::error("the new certificate is for another Raft id");
   }
-  auto server = make_server_context(identity, /*require_client_certificate=*/true);
+  auto server = make_server_context(identity, ClientCertificates::require);
   if (!server) return server.status();
   auto client = make_client_context(identity.ca_pem, &identity);
   if (!client) return client.status();

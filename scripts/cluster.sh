@@ -43,14 +43,19 @@ pid_of() { # the running node I's pid, or nothing
   if kill -0 "$pid" 2>/dev/null; then echo "$pid"; fi
 }
 
-api_url() { # the API URL node-I.toml names
-  local listen
+api_url() { # the API URL node-I.toml names: https unless [api] plain_http = true
+  local listen scheme=https
   listen=$(awk -F"['\"]" '/^\[/ { section = $0 } section == "[api]" && /^listen/ { print $2; exit }' \
     "$dir/node-$1.toml")
-  echo "http://$listen"
+  if awk '/^\[/ { section = $0 } section == "[api]" && /^plain_http *= *true/ { found = 1 }
+          END { exit !found }' "$dir/node-$1.toml"; then
+    scheme=http
+  fi
+  echo "$scheme://$listen"
 }
 
-health() { curl -fsS --max-time 2 "$(api_url "$1")/v1/health" 2>/dev/null || true; }
+# The node's certificate is checked against the cluster's dev CA.
+health() { curl -fsS --max-time 2 --cacert "$dir/tls/ca.pem" "$(api_url "$1")/v1/health" 2>/dev/null || true; }
 
 field() { # field JSON KEY -> the first "KEY": value (string or number), unquoted
   sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p" <<<"$1" | head -1

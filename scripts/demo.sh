@@ -86,7 +86,7 @@ node_pid=$!
 trap 'kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true' EXIT
 url=
 for _ in $(seq 1 100); do
-  url=$(grep -o 'http://[0-9.]*:[0-9]*' node.log 2>/dev/null | head -1 || true)
+  url=$(grep -o 'https\{0,1\}://[0-9.]*:[0-9]*' node.log 2>/dev/null | head -1 || true)
   [ -n "$url" ] && break
   kill -0 $node_pid 2>/dev/null || { cat node.log; exit 1; }
   sleep 0.1

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "net/url.h"
 #include "node/admin_client.h"
 #include "node/dev_consortium.h"
 #include "node/node_config.h"
@@ -23,7 +24,13 @@ int run_init(const chipledger::DevConsortiumOptions& options) {
   std::string members;
   for (const auto& m : dev->members) members += (members.empty() ? "" : ",") + m;
   std::cout << "wrote a dev consortium for ledger " << dev->ledger_id << "\n"
-            << "  trust file:  " << dev->consortium_file << "\n";
+            << "  trust file:  " << dev->consortium_file
+            << (options.plain_http ? "\n" : " (with the dev CA as tls_ca)\n");
+  if (options.plain_http) {
+    std::cout << "  the API answers plain HTTP ([api] plain_http = true): development only\n";
+  } else {
+    std::cout << "  the API answers HTTPS with the certificates in " << options.dir << "/tls\n";
+  }
   if (dev->nodes.size() == 1) {
     std::cout << "  node config: " << dev->node_config_file << " (node " << dev->node_id << ")\n"
               << "  member keys: " << options.dir << "/keys/{" << members << "}.pem\n"
@@ -68,8 +75,15 @@ int run_node(const std::string& config_file) {
     std::cerr << "chipledger-node: " << st.reason() << "\n";
     return 1;
   }
-  std::cout << "chipledger-node " << config->node_id << " listening on http://"
-            << config->listen_address << ":" << (*node)->port() << std::endl;
+  if (!config->api_over_tls()) {
+    std::cerr << "chipledger-node " << config->node_id
+              << ": WARNING: the API answers plain HTTP: development only; anyone on the path "
+                 "can rewrite answers; proofs are still checked by clients"
+              << std::endl;
+  }
+  std::cout << "chipledger-node " << config->node_id << " listening on "
+            << chipledger::node_url(config->api_over_tls(), config->listen_address, (*node)->port())
+            << std::endl;
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
     if (auto st = (*node)->reload_tls(); !st) {
@@ -85,7 +99,7 @@ int run_node(const std::string& config_file) {
 int run_admin(const std::string& what, const chipledger::AdminTarget& target,
               chipledger::MembershipRequest change, bool voter) {
   if (what == "members") {
-    auto m = chipledger::list_members(target.node_url);
+    auto m = chipledger::list_members(target);
     if (!m) {
       std::cerr << "chipledger-node admin members: " << m.reason() << "\n";
       return 1;
@@ -135,6 +149,9 @@ int main(int argc, char** argv) {
                    "DIR/node-I.toml per node")
       ->default_val(1)
       ->check(CLI::Range(1, 9));
+  init->add_flag("--plain-http", options.plain_http,
+                 "the API answers plain HTTP ([api] plain_http = true; development only): "
+                 "URLs http://, no tls_ca in the trust file");
   init->add_option("--template", options.template_file,
                    "consortium template (JSON: members without keys, policy; see "
                    "config/demo-consortium.json)");
@@ -142,13 +159,18 @@ int main(int argc, char** argv) {
       "admin", "change the Raft cluster's membership (libraft add / assign / remove)");
   admin->require_subcommand(1);
   chipledger::AdminTarget target;
-  target.node_url = "http://127.0.0.1:7800";
+  target.node_url = "https://127.0.0.1:7800";
   chipledger::MembershipRequest change;
   bool voter = false;
   std::string admin_what;
   auto common = [&](CLI::App* sub, bool signs) {
     sub->add_option("--node", target.node_url,
-                    "any node's API URL (default http://127.0.0.1:7800)");
+                    "any node's API URL (default https://127.0.0.1:7800)");
+    sub->add_option("--ca", target.ca_file,
+                    "the consortium CA (PEM) the node's certificate must chain to (https)");
+    sub->add_option("--tls-cert", target.tls_cert_file,
+                    "a node's TLS certificate to present (mutual TLS; needed for changes)");
+    sub->add_option("--tls-key", target.tls_key_file, "its key");
     if (signs) {
       sub->add_option("--as", target.signer, "the node id whose key signs the change")->required();
       sub->add_option("--key", target.key_file, "that node's key file (PEM)")->required();

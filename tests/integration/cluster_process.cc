@@ -53,7 +53,7 @@ LocalCluster::LocalCluster(unsigned nodes) {
     throw std::runtime_error("chipledger-node init --nodes failed\n" + init.describe());
   }
   for (unsigned i = 0; i < nodes; ++i) {
-    urls_.push_back("http://127.0.0.1:" + std::to_string(base + static_cast<int>(i)));
+    urls_.push_back("https://127.0.0.1:" + std::to_string(base + static_cast<int>(i)));
   }
   pids_.assign(nodes, -1);
   auto c = nlohmann::json::parse(read_file(trust_file()));
@@ -180,8 +180,14 @@ std::optional<int> LocalCluster::wait_exit(size_t i, std::chrono::milliseconds d
   return code;
 }
 
+Result<std::unique_ptr<HttpClient>> LocalCluster::connect(size_t i,
+                                                          std::chrono::milliseconds timeout,
+                                                          const std::string& as_node) const {
+  return connect_node(url(i), dir(), timeout, as_node);
+}
+
 std::optional<nlohmann::json> LocalCluster::get_json(size_t i, const std::string& target) const {
-  auto client = HttpClient::connect_to(url(i), 5s);
+  auto client = connect(i, 5s);
   if (!client) return std::nullopt;
   auto r = (*client)->get(target);
   if (!r || r->status != 200) return std::nullopt;

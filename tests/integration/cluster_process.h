@@ -45,7 +45,11 @@ class LocalCluster {
   bool running(size_t i) const { return pids_[i] > 0; }
   pid_t pid(size_t i) const { return pids_[i]; }  // -1 when not running
 
-  const std::string& url(size_t i) const { return urls_[i]; }
+  const std::string& url(size_t i) const { return urls_[i]; }  // https://127.0.0.1:P
+  // A client of node i (its certificate checked against the cluster's CA);
+  // with `as_node` presenting that node's certificate (mutual TLS).
+  Result<std::unique_ptr<HttpClient>> connect(size_t i, std::chrono::milliseconds timeout,
+                                              const std::string& as_node = "") const;
   const std::string& dir() const { return dir_.path(); }
   std::string key_file(const std::string& member) const;  // DIR/keys/M.pem
   std::string trust_file() const;                         // DIR/consortium.json

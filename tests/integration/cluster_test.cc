@@ -61,7 +61,7 @@ class Submitter {
     while (true) {
       if (Clock::now() > deadline) return {Outcome::gave_up, 0, target_, Clock::now(), last_};
       if (!http_) {
-        auto h = HttpClient::connect_to(c_.url(target_), 10s);
+        auto h = c_.connect(target_, 10s);
         if (!h) throw std::runtime_error(h.reason());
         http_ = std::move(*h);
       }
@@ -156,7 +156,7 @@ std::optional<std::pair<uint64_t, Hash>> agreed(const LocalCluster& c, const Con
     auto h = c.get_json(i, "/v1/health");
     if (!h) return not_yet(node + " does not answer");
     uint64_t size = (*h)["size"];
-    auto http = HttpClient::connect_to(c.url(i), 10s);
+    auto http = c.connect(i, 10s);
     if (!http) return not_yet(http.reason());
     auto r = (*http)->get("/v1/checkpoint?wait_ms=0");
     if (!r || r->status != 200) return not_yet("no checkpoint from " + node);
@@ -192,7 +192,7 @@ std::pair<uint64_t, Hash> wait_agreed(const LocalCluster& c, const Consortium& t
 // another latest event, or none).
 size_t missing_on(const LocalCluster& c, size_t i, const std::vector<Ack>& acks,
                   std::vector<std::string>& examples) {
-  auto http = HttpClient::connect_to(c.url(i), 10s);
+  auto http = c.connect(i, 10s);
   if (!http) throw std::runtime_error(http.reason());
   size_t missing = 0;
   for (const auto& a : acks) {
@@ -355,7 +355,8 @@ TEST_CASE(
   auto note = sign_checkpoint(Checkpoint::make(c.ledger_id(), 1, other, other), "node-maker", *key,
                               static_cast<uint64_t>(std::time(nullptr)));
   REQUIRE(note);
-  auto http = HttpClient::connect_to(c.url(0), 10s);
+  // Sent as a node sends it: over mutual TLS with a node's certificate.
+  auto http = c.connect(0, 10s, "node-distributor");
   REQUIRE(http);
   auto reply = (*http)->post("/v1/checkpoint/signatures", *note, "text/plain");
   REQUIRE(reply);

@@ -69,9 +69,10 @@ struct Round {
 
 // Submits until the node stops answering (it was killed) or stop is set.
 void writer(Round& round, int round_no, int thread_no, const std::string& url,
-            const std::string& ledger, const Author& maker, const Author& distributor) {
+            const std::string& dir, const std::string& ledger, const Author& maker,
+            const Author& distributor) {
   try {
-    auto client = HttpClient::connect_to(url, std::chrono::seconds(20));
+    auto client = connect_node(url, dir, std::chrono::seconds(20));
     if (!client) return round.problem(client.reason());
     HttpClient& http = **client;
     // Returns false when the stream ends (no answer, or an unexpected refusal).
@@ -139,8 +140,8 @@ TEST_CASE("crash: SIGKILL mid-stream loses no acknowledged transaction", "[integ
     Round round;
     std::vector<std::thread> threads;
     for (int t = 0; t < kWriters; ++t) {
-      threads.emplace_back(writer, std::ref(round), r, t, node.url(), ledger, std::cref(maker),
-                           std::cref(distributor));
+      threads.emplace_back(writer, std::ref(round), r, t, node.url(), node.dir(), ledger,
+                           std::cref(maker), std::cref(distributor));
     }
     // Wait for acknowledgements (or a problem), noting a checkpoint half-way
     // and one just before the kill.

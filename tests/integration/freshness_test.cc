@@ -162,7 +162,7 @@ TEST_CASE("freshness: in a 3-node cluster every node's re-signature reaches the 
   REQUIRE(trust);
   // What node i serves: verified, with each signer's time.
   auto served = [&](size_t i) -> std::optional<VerifiedCheckpoint> {
-    auto http = HttpClient::connect_to(c.url(i), 10s);
+    auto http = c.connect(i, 10s);
     if (!http) return std::nullopt;
     auto r = (*http)->get("/v1/checkpoint?wait_ms=0");
     if (!r || r->status != 200) return std::nullopt;

@@ -176,9 +176,14 @@ TEST_CASE("hostile raft peers are refused at the door and the cluster keeps its 
 
   // A removed node is refused at its next handshake.
   std::string victim_id = node_id(victim);
-  auto removed = run_process({kNodeBin, "admin", "remove", "--node", cluster.url(leader), "--as",
-                              leader_id, "--key", cluster.dir() + "/keys/" + leader_id + ".pem",
-                              "--id", std::to_string(victim_raft)});
+  // Over HTTPS, as the leader's operator: its node key signs the change, its
+  // TLS certificate opens the endpoint.
+  const std::string certs = cluster.dir() + "/tls/";
+  auto removed =
+      run_process({kNodeBin, "admin", "remove", "--node", cluster.url(leader), "--as", leader_id,
+                   "--key", cluster.dir() + "/keys/" + leader_id + ".pem", "--id",
+                   std::to_string(victim_raft), "--ca", certs + "ca.pem", "--tls-cert",
+                   tls + leader_id + ".pem", "--tls-key", tls + leader_id + "-key.pem"});
   INFO(removed.describe());
   REQUIRE(removed.exit_code == 0);
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20 * kSanitizerSlowdown);

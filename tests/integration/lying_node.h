@@ -40,7 +40,7 @@ struct LyingNode {
 
   LyingNode() {
     node.start();
-    proxy = std::make_unique<LyingProxy>(node.url());
+    proxy = std::make_unique<LyingProxy>(node.url(), node.dir() + "/tls", node.node_id());
     state_file = node.dir() + "/client-state.json";
   }
   Argv as(const std::string& member) const {

@@ -5,6 +5,11 @@
 // the real program): the attacks of issue 10 are a node choosing which of
 // its own validly signed answers to show, or making one up.
 //
+// Over HTTPS the proxy presents the node's own certificate (a lying node
+// operator holds it), so the CLI's TLS check passes and only the proofs
+// can catch the lies; it reaches the node checking the node's certificate
+// against the same CA.
+//
 // Rules run on the proxy's server threads; they must be thread-safe. A rule
 // that returns nullopt leaves the exchange alone.
 #pragma once
@@ -29,8 +34,11 @@ class LyingProxy {
   // Replaces the node's answer to a forwarded request.
   using After = std::function<std::optional<HttpResponse>(const HttpRequest&, const HttpReply&)>;
 
-  // Listens on a free loopback port, forwarding to `upstream_url`.
-  explicit LyingProxy(std::string upstream_url);
+  // Listens on a free loopback port, forwarding to `upstream_url`. With
+  // `tls_dir` (an init folder's tls/) and `node_id`: serves HTTPS with that
+  // node's certificate and key, and checks the upstream's against the CA.
+  explicit LyingProxy(std::string upstream_url, const std::string& tls_dir = "",
+                      const std::string& node_id = "");
   ~LyingProxy();
   LyingProxy(const LyingProxy&) = delete;
   LyingProxy& operator=(const LyingProxy&) = delete;
@@ -49,6 +57,8 @@ class LyingProxy {
   void handle(HttpRequest req, Responder respond);
 
   std::string upstream_;
+  HttpClientOptions upstream_options_;
+  bool tls_ = false;
   std::unique_ptr<HttpServer> server_;
   mutable std::mutex mu_;
   Before before_;

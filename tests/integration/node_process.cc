@@ -14,8 +14,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -240,9 +242,11 @@ TempDir::~TempDir() {
 
 // ---- NodeProcess ----------------------------------------------------------
 
-NodeProcess::NodeProcess(const std::string& template_file) {
+NodeProcess::NodeProcess(const std::string& template_file,
+                         const std::vector<std::string>& init_args) {
   std::vector<std::string> argv = {kNodeBin, "init", "--dir", dir(), "--port", "0"};
   if (!template_file.empty()) argv.insert(argv.end(), {"--template", template_file});
+  argv.insert(argv.end(), init_args.begin(), init_args.end());
   auto init = run_process(argv, 60s);
   if (init.exit_code != 0) {
     throw std::runtime_error("chipledger-node init failed in " + dir() + "\n" + init.describe());
@@ -275,7 +279,16 @@ NodeProcess::~NodeProcess() {
   }
 }
 
-std::string NodeProcess::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string NodeProcess::url() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_); }
+
+std::string NodeProcess::node_id() const {
+  std::ifstream in(trust_file());
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("nodes") || j["nodes"].empty()) {
+    throw std::runtime_error("no nodes in " + trust_file());
+  }
+  return j["nodes"][0].at("id").get<std::string>();
+}
 
 std::string NodeProcess::key_file(const std::string& member) const {
   return dir() + "/keys/" + member + ".pem";
@@ -340,8 +353,8 @@ void NodeProcess::start(std::chrono::milliseconds deadline_in) {
   reader_ = std::thread([this, o = out.read, e = err.read] { reader_loop(o, e); });
   out.read = err.read = -1;  // the reader owns them now
 
-  // 1. The "listening on http://HOST:PORT" line.
-  static const std::string kMarker = "listening on http://";
+  // 1. The "listening on https://HOST:PORT" (or http://) line.
+  static const std::string kMarker = "listening on ";
   std::string line;
   {
     std::unique_lock lock(mu_);
@@ -357,6 +370,14 @@ void NodeProcess::start(std::chrono::milliseconds deadline_in) {
     }
   }
   if (line.empty()) fail("no \"listening on\" line before the deadline (or the node exited)");
+  const std::string where = line.substr(kMarker.size());
+  if (where.rfind("https://", 0) == 0) {
+    scheme_ = "https";
+  } else if (where.rfind("http://", 0) == 0) {
+    scheme_ = "http";
+  } else {
+    fail("no URL in: " + line);
+  }
   size_t colon = line.rfind(':');
   unsigned long port = 0;
   try {
@@ -370,7 +391,7 @@ void NodeProcess::start(std::chrono::milliseconds deadline_in) {
   // 2. GET /v1/health answers 200.
   std::string last;
   while (true) {
-    auto client = HttpClient::connect_to(url(), 2s);
+    auto client = connect_node(url(), dir(), 2s);
     if (!client) fail(client.reason());
     auto r = (*client)->get("/v1/health");
     if (r && r->status == 200) break;
@@ -434,9 +455,47 @@ ProcessResult NodeProcess::cli(const std::vector<std::string>& args,
 }
 
 std::unique_ptr<HttpClient> NodeProcess::new_http(std::chrono::milliseconds timeout) const {
-  auto c = HttpClient::connect_to(url(), timeout);
+  auto c = connect_node(url(), dir(), timeout);
   if (!c) throw std::runtime_error(c.reason());
   return std::move(*c);
+}
+
+std::unique_ptr<HttpClient> NodeProcess::new_peer_http(std::chrono::milliseconds timeout) const {
+  auto c = connect_node(url(), dir(), timeout, node_id());
+  if (!c) throw std::runtime_error(c.reason());
+  return std::move(*c);
+}
+
+HttpClientOptions node_client_options(const std::string& dir, std::chrono::milliseconds timeout,
+                                      const std::string& as_node) {
+  HttpClientOptions options;
+  options.timeout = timeout;
+  const std::string ca_file = dir + "/tls/ca.pem";
+  if (!fs::exists(ca_file)) return options;
+  std::optional<TlsIdentity> identity;
+  std::string ca;
+  if (!as_node.empty()) {
+    auto id = TlsIdentity::load(
+        {ca_file, dir + "/tls/" + as_node + ".pem", dir + "/tls/" + as_node + "-key.pem"},
+        static_cast<int64_t>(std::time(nullptr)));
+    if (!id) throw std::runtime_error(id.reason());
+    ca = id->ca_pem;
+    identity = std::move(*id);
+  } else {
+    auto pem = read_pem_file(ca_file, "TLS CA");
+    if (!pem) throw std::runtime_error(pem.reason());
+    ca = std::move(*pem);
+  }
+  auto ctx = make_client_context(ca, identity ? &*identity : nullptr);
+  if (!ctx) throw std::runtime_error(ctx.reason());
+  options.tls = std::move(*ctx);
+  return options;
+}
+
+Result<std::unique_ptr<HttpClient>> connect_node(const std::string& url, const std::string& dir,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::string& as_node) {
+  return HttpClient::connect_to(url, node_client_options(dir, timeout, as_node));
 }
 
 HttpClient& NodeProcess::http() {

@@ -67,6 +67,16 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = 120s);
 
+// Client options for a node of a consortium `chipledger-node init` wrote
+// into `dir`: an https URL's certificate is checked against DIR/tls/ca.pem;
+// with `as_node`, the client presents DIR/tls/AS_NODE.pem (mutual TLS: a
+// node's call to another node).
+HttpClientOptions node_client_options(const std::string& dir, std::chrono::milliseconds timeout,
+                                      const std::string& as_node = "");
+Result<std::unique_ptr<HttpClient>> connect_node(const std::string& url, const std::string& dir,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::string& as_node = "");
+
 // A fresh folder under the system temp folder, removed by the destructor
 // unless the running test failed (then kept and printed).
 class TempDir {
@@ -84,8 +94,10 @@ class TempDir {
 class NodeProcess {
  public:
   // Makes the temp folder and runs `chipledger-node init --dir D --port 0`
-  // (with `--template FILE` when given). Does not start the node.
-  explicit NodeProcess(const std::string& template_file = "");
+  // (with `--template FILE` when given, then `init_args`). Does not start
+  // the node.
+  explicit NodeProcess(const std::string& template_file = "",
+                       const std::vector<std::string>& init_args = {});
   // A twin of `other`: the same trust file, node config and keys (copied to
   // a fresh folder) and its own empty data, so the two can grow two
   // different logs that the same node key signs: a fork. Not started.
@@ -108,7 +120,8 @@ class NodeProcess {
   pid_t pid() const { return pid_; }  // the running node's process id, -1 when stopped
 
   uint16_t port() const { return port_; }
-  std::string url() const;
+  std::string url() const;      // https://127.0.0.1:PORT (http:// when the node said so)
+  std::string node_id() const;  // the trust file's first node (the one init configured)
   const std::string& dir() const { return dir_.path(); }  // the init folder
   std::string key_file(const std::string& member) const;  // DIR/keys/M.pem
   std::string trust_file() const;                         // DIR/consortium.json
@@ -123,6 +136,9 @@ class NodeProcess {
   // A client for the current URL (made again after a restart).
   HttpClient& http();
   std::unique_ptr<HttpClient> new_http(std::chrono::milliseconds timeout = 30s) const;
+  // One presenting the node's own TLS certificate (as another node would
+  // present its own): what the node-to-node endpoints require.
+  std::unique_ptr<HttpClient> new_peer_http(std::chrono::milliseconds timeout = 30s) const;
   // GET target, which must answer 200 with JSON (throws otherwise).
   nlohmann::json get_json(const std::string& target);
   uint64_t log_size();  // GET /v1/health "size"
@@ -138,6 +154,7 @@ class NodeProcess {
   TempDir dir_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  std::string scheme_ = "https";  // from the "listening on" line
   std::unique_ptr<HttpClient> http_;
   std::thread reader_;
 

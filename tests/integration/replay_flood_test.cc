@@ -107,26 +107,32 @@ TEST_CASE("replay flood: refused at the door, the Raft log does not grow, regist
   flooder.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - flood_start).count();
   const uint64_t raft_after = folder_bytes(node.dir() + "/data/raft");
+  // Idle again, after the flood: the baseline is the slower of the two idle
+  // medians, so a neighbour's load (ctest runs tests side by side) that
+  // lasts through the flood is not taken for the flood's cost.
+  const double idle_after_ms = register_median_ms(15);
+  const double baseline_ms = std::max(idle_ms, idle_after_ms);
 
   const uint64_t entries = raft_applied() - applied_before;
   std::cout << "replay flood: " << refused.load() << " replays refused at the door in " << seconds
             << " s (" << static_cast<uint64_t>(refused.load() / seconds) << "/s); data/raft "
             << raft_before << " -> " << raft_after << " bytes; register median " << idle_ms
-            << " ms idle, " << flood_ms << " ms during the flood; " << entries << " Raft entries ("
-            << idle_entries << " for 15 registers when idle)\n";
+            << " ms idle before, " << idle_after_ms << " ms after, " << flood_ms
+            << " ms during the flood; " << entries << " Raft entries (" << idle_entries
+            << " for 15 registers when idle)\n";
   CHECK(other.load() == 0);
   REQUIRE(refused.load() >= kBatches * 1000);
-  // Only the 15 honest registers reached the log; before the door the
+  // Only the 15 + 15 honest registers reached the log; before the door the
   // replays alone would have grown data/raft by about 190 bytes each.
-  CHECK(node.log_size() == size_before + 15);
+  CHECK(node.log_size() == size_before + 30);
   // About the honest registers' entries (their count varies a little from
   // run to run); without the door each batch of replays would have been a
   // block, an entry, of its own.
-  CHECK(entries <= idle_entries + kBatches / 2);
+  CHECK(entries <= 2 * idle_entries + kBatches / 2);
   CHECK(raft_after - raft_before < (1u << 20));
   // Honest registers stay within 2x of their idle latency (plus 5 ms for a
   // scheduler's tick on a 2-core machine shared with the flooder).
-  CHECK(flood_ms <= 2 * idle_ms + 5);
+  CHECK(flood_ms <= 2 * baseline_ms + 5);
 }
 
 }  // namespace

@@ -234,11 +234,11 @@ TEST_CASE("http client: IPv6 loopback", "[http_client]") {
   CHECK(client->connections_opened() == 1);
 }
 
-TEST_CASE("http client: refuses https, paths and a non-positive timeout with a reason",
+TEST_CASE("http client: refuses https without a CA, paths and a non-positive timeout with a reason",
           "[http_client]") {
   auto https = HttpClient::connect_to("https://127.0.0.1:7800");
   REQUIRE_FALSE(https.is_ok());
-  CHECK(https.reason().find("https is not supported yet") != std::string::npos);
+  CHECK(https.reason().find("needs the consortium CA") != std::string::npos);
   auto path = HttpClient::connect_to("http://127.0.0.1:7800/v1");
   REQUIRE_FALSE(path.is_ok());
   CHECK(path.reason().find("a node URL has no path") != std::string::npos);

@@ -69,14 +69,14 @@ TEST_CASE("init --nodes 3 writes a three-organisation cluster with a majority qu
     CHECK(key.public_key().der() == n.key.der());
     CHECK(config.listen_port == 17800 + i);
     CHECK(config.raft_listen == "127.0.0.1:" + std::to_string(17900 + i));
-    CHECK(dev.nodes[i].api_url == "http://127.0.0.1:" + std::to_string(17800 + i));
+    CHECK(dev.nodes[i].api_url == "https://127.0.0.1:" + std::to_string(17800 + i));
     ports.insert(config.listen_port);
     ports.insert(static_cast<uint16_t>(std::stoi(config.raft_listen.substr(10))));
     REQUIRE(config.raft_peers.size() == 3);
     for (size_t p = 0; p < 3; ++p) {
       CHECK(config.raft_peers[p].id == p + 1);
       CHECK(config.raft_peers[p].address == "127.0.0.1:" + std::to_string(17900 + p));
-      CHECK(config.raft_peers[p].api_url == "http://127.0.0.1:" + std::to_string(17800 + p));
+      CHECK(config.raft_peers[p].api_url == "https://127.0.0.1:" + std::to_string(17800 + p));
     }
   }
   CHECK(key_ids.size() == 3);  // every node its own key

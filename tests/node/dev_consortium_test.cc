@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "crypto/keys.h"
@@ -84,11 +85,75 @@ TEST_CASE("init without a template: one member per role, no export policy", "[in
   REQUIRE(config.is_ok());
   CHECK(config->node_id == "node-maker");
   CHECK(config->listen_port == 7801);
+  // HTTPS by default: the trust file names the dev CA, which issued the
+  // node's certificate.
+  CHECK(config->api_over_tls());
+  CHECK(dev->nodes[0].api_url == "https://127.0.0.1:7801");
+  REQUIRE_FALSE(c.tls_ca().empty());
+  std::ifstream ca_in(t.path / "net" / "tls" / "ca.pem");
+  std::stringstream ca_text;
+  ca_text << ca_in.rdbuf();
+  CHECK(c.tls_ca() == ca_text.str());
 
   // It refuses to overwrite.
   auto again = write_dev_consortium({(t.path / "net").string(), "", 7801, ""});
   REQUIRE_FALSE(again.is_ok());
   CHECK_THAT(again.reason(), Catch::Contains("init refuses to overwrite it"));
+}
+
+TEST_CASE("init --plain-http: plain_http in the config, http URLs, no tls_ca", "[init]") {
+  TempFolder t;
+  DevConsortiumOptions options{(t.path / "plain").string(), "", 7801, ""};
+  options.plain_http = true;
+  auto dev = write_dev_consortium(options);
+  INFO(dev.reason());
+  REQUIRE(dev.is_ok());
+  CHECK(dev->nodes[0].api_url == "http://127.0.0.1:7801");
+  Consortium c = load(*dev);
+  CHECK(c.tls_ca().empty());
+  auto config = NodeConfig::load_file(dev->node_config_file);
+  REQUIRE(config.is_ok());
+  CHECK(config->plain_http);
+  CHECK(config->has_tls());  // Raft still runs over mutual TLS
+  CHECK_FALSE(config->api_over_tls());
+}
+
+TEST_CASE("the trust file's tls_ca: optional, checked, kept by to_json", "[init]") {
+  TempFolder t;
+  auto dev = write_dev_consortium({(t.path / "net").string(), "", 7801, ""});
+  REQUIRE(dev.is_ok());
+  std::ifstream in(dev->consortium_file);
+  auto j = nlohmann::json::parse(in);
+  REQUIRE(j.contains("tls_ca"));
+  // Round trip.
+  auto c = Consortium::from_json(j.dump());
+  REQUIRE(c.is_ok());
+  auto again = Consortium::from_json(c->to_json());
+  REQUIRE(again.is_ok());
+  CHECK(again->tls_ca() == j["tls_ca"].get<std::string>());
+  // A trust file of before tls_ca loads as it did, with no CA.
+  nlohmann::json old = j;
+  old.erase("tls_ca");
+  auto loaded = Consortium::from_json(old.dump());
+  REQUIRE(loaded.is_ok());
+  CHECK(loaded->tls_ca().empty());
+  CHECK(nlohmann::json::parse(loaded->to_json()).contains("tls_ca") == false);
+  // Not PEM, not a string, or a node certificate instead of a CA: refused.
+  for (const nlohmann::json& bad : {nlohmann::json("not a certificate"), nlohmann::json(42)}) {
+    nlohmann::json b = j;
+    b["tls_ca"] = bad;
+    auto r = Consortium::from_json(b.dump());
+    REQUIRE_FALSE(r.is_ok());
+    CHECK_THAT(r.reason(), Catch::Contains("tls_ca"));
+  }
+  std::ifstream node_cert(t.path / "net" / "tls" / "node-maker.pem");
+  std::stringstream node_pem;
+  node_pem << node_cert.rdbuf();
+  nlohmann::json b = j;
+  b["tls_ca"] = node_pem.str();
+  auto r = Consortium::from_json(b.dump());
+  REQUIRE_FALSE(r.is_ok());
+  CHECK_THAT(r.reason(), Catch::Contains("not a CA"));
 }
 
 TEST_CASE("init --template config/demo-consortium.json: members, roles, policy", "[init]") {

@@ -340,9 +340,9 @@ TEST_CASE("http: a slow node times out", "[http]") {
 
 TEST_CASE("http: the client refuses URLs that are not http://HOST:PORT", "[http]") {
   for (const std::string bad :
-       {"", "127.0.0.1:7800", "https://127.0.0.1:7800", "ftp://host:21", "http://host",
-        "http://host:", "http://:7800", "http://host:port", "http://host:99999", "http://host:0",
-        "http://host:7800/v1", "http://user@host:7800", "http://::1:7800", "HTTP//host:1"}) {
+       {"", "127.0.0.1:7800", "ftp://host:21", "http://host", "http://host:", "http://:7800",
+        "http://host:port", "http://host:99999", "http://host:0", "http://host:7800/v1",
+        "http://user@host:7800", "http://::1:7800", "HTTP//host:1"}) {
     auto client = HttpClient::connect_to(bad);
     CHECK_FALSE(client.is_ok());
     CHECK(client.reason().find("http://HOST:PORT") != std::string::npos);

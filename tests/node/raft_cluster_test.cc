@@ -41,6 +41,16 @@ id = "node-1"
 key = "keys/node-1.pem"
 data_dir = "data"
 consortium = "consortium.json"
+[api]
+plain_http = true
+)";
+
+// Without plain_http: the API serves HTTPS, and needs [tls].
+const char* kHttpsBase = R"([node]
+id = "node-1"
+key = "keys/node-1.pem"
+data_dir = "data"
+consortium = "consortium.json"
 )";
 
 Result<NodeConfig> load_with(const TempDir& dir, const std::string& extra) {
@@ -123,6 +133,61 @@ snapshot_trailing = 500
   CHECK(again.raft_peers[1].api_url == "http://127.0.0.1:7802");
 }
 
+TEST_CASE("the API serves HTTPS with tls, plain HTTP only when plain_http says so",
+          "[raft][config]") {
+  TempDir dir;
+  auto write = [&](const std::string& toml) {
+    fs::path file = dir.path / "node.toml";
+    write_file(file, toml);
+    return NodeConfig::load_file(file.string());
+  };
+  auto https = must(write(std::string(kHttpsBase) + kTls));
+  CHECK_FALSE(https.plain_http);
+  CHECK(https.api_over_tls());
+  auto plain = must(write(std::string(kHttpsBase) + "[api]\nplain_http = true\n" + kTls));
+  CHECK(plain.plain_http);
+  CHECK_FALSE(plain.api_over_tls());
+  // to_toml keeps it.
+  write_file(dir.path / "again.toml", plain.to_toml());
+  CHECK(must(NodeConfig::load_file((dir.path / "again.toml").string())).plain_http);
+  write_file(dir.path / "again.toml", https.to_toml());
+  CHECK_FALSE(must(NodeConfig::load_file((dir.path / "again.toml").string())).plain_http);
+
+  // No [tls] and no plain_http: refused, naming both.
+  auto bare = write(kHttpsBase);
+  REQUIRE_FALSE(bare);
+  CHECK_THAT(bare.reason(), Catch::Contains("[api] plain_http = true"));
+  CHECK_THAT(bare.reason(), Catch::Contains("[tls] is missing"));
+  auto off = write(std::string(kHttpsBase) + "[api]\nplain_http = false\n");
+  REQUIRE_FALSE(off);
+  CHECK_THAT(off.reason(), Catch::Contains("plain_http"));
+  auto typo = write(std::string(kHttpsBase) + "[api]\nplain_http = \"yes\"\n" + kTls);
+  REQUIRE_FALSE(typo);
+  CHECK_THAT(typo.reason(), Catch::Contains("plain_http must be true or false"));
+
+  // https peer API URLs are taken, a path is not.
+  std::string peers = R"(
+[raft]
+id = 1
+listen = "127.0.0.1:7901"
+[[raft.peers]]
+id = 1
+address = "127.0.0.1:7901"
+api = "https://127.0.0.1:7801"
+[[raft.peers]]
+id = 2
+address = "127.0.0.1:7902"
+api = "https://node-2.example.org:7802"
+)";
+  auto cluster = must(write(std::string(kHttpsBase) + peers + kTls));
+  CHECK(cluster.raft_peers[1].api_url == "https://node-2.example.org:7802");
+  std::string with_path = peers;
+  with_path.replace(with_path.find("7802\""), 5, "7802/v1\"");
+  auto bad = write(std::string(kHttpsBase) + with_path + kTls);
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.reason(), Catch::Contains("no path"));
+}
+
 TEST_CASE("raft table mistakes are refused with a reason", "[raft][config]") {
   TempDir dir;
   struct Case {
@@ -176,9 +241,16 @@ TEST_CASE("init writes a one-node raft config that starts and takes submissions"
   auto config = must(NodeConfig::load_file(dev.node_config_file));
   CHECK(config.raft_id == 1);
   CHECK(config.raft_listen == "127.0.0.1:0");
+  CHECK(config.api_over_tls());
   auto node = must(NodeService::open(config));
   must_ok(node->start());
-  auto client = must(NodeClient::connect_to("http://127.0.0.1:" + std::to_string(node->port())));
+  // HTTPS, checked against the CA the trust file names.
+  auto trust = must(Consortium::load_file(dev.consortium_file));
+  REQUIRE_FALSE(trust.tls_ca().empty());
+  HttpClientOptions options;
+  options.tls = must(make_client_context(trust.tls_ca(), nullptr));
+  auto client =
+      must(NodeClient::connect_to("https://127.0.0.1:" + std::to_string(node->port()), options));
   auto health = must(client->get_json("/v1/health"));
   CHECK(health["raft"]["role"] == "leader");
   CHECK(health["raft"]["id"] == 1);
@@ -205,7 +277,7 @@ struct ServiceCluster {
     for (size_t i = 0; i < 3; ++i) {
       uint16_t api = free_port();
       peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(free_port()),
-                                     "http://127.0.0.1:" + std::to_string(api)});
+                                     "https://127.0.0.1:" + std::to_string(api)});
       NodeConfig c;
       c.node_id = tc->node_id(i);
       c.key_file = (tmp.path / (c.node_id + ".pem")).string();
@@ -231,9 +303,10 @@ struct ServiceCluster {
   }
 
   std::string url(size_t i) const { return configs[i].raft_peers[i].api_url; }
+  HttpClientOptions https() const { return test_https_options(); }
 
   json health(size_t i) {
-    auto client = must(NodeClient::connect_to(url(i)));
+    auto client = must(NodeClient::connect_to(url(i), https()));
     return must(client->get_json("/v1/health"));
   }
 
@@ -266,7 +339,7 @@ TEST_CASE(
 
   SignedTransaction tx = register_tx(*c.tc, {"SN-A"}, now_ms());
   // A plain POST to a follower: 421 with the leader's API URL.
-  auto http = must(HttpClient::connect_to(c.url(follower)));
+  auto http = must(HttpClient::connect_to(c.url(follower), c.https()));
   json body{{"tx", base64_encode(tx.wire())}};
   auto reply = must(http->post("/v1/transactions", body.dump()));
   CHECK(reply.status == 421);
@@ -275,7 +348,7 @@ TEST_CASE(
   CHECK(j["error"].get<std::string>().find("follower") != std::string::npos);
 
   // The CLI's client follows it once and gets the answer from the leader.
-  auto client = must(NodeClient::connect_to(c.url(follower)));
+  auto client = must(NodeClient::connect_to(c.url(follower), c.https()));
   auto first = must(client->submit(tx));
   CHECK(first.accepted);
   CHECK(first.index == 0);
@@ -289,7 +362,7 @@ TEST_CASE(
   for (size_t i = 0; i < 3; ++i) {
     INFO("node " << i);
     REQUIRE(eventually([&] { return c.health(i)["size"] == 2; }));
-    auto node = must(NodeClient::connect_to(c.url(i)));
+    auto node = must(NodeClient::connect_to(c.url(i), c.https()));
     REQUIRE(eventually([&] {
       auto note = node->checkpoint();
       if (!note) return false;

@@ -42,14 +42,14 @@ struct FourNodes {
     std::vector<RaftPeerConfig> peers;
     for (size_t i = 0; i < 4; ++i) {
       peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(free_port()),
-                                     "http://127.0.0.1:" + std::to_string(free_port())});
+                                     "https://127.0.0.1:" + std::to_string(free_port())});
       NodeConfig c;
       c.node_id = tc->node_id(i);
       c.key_file = key_file(i);
       must_ok(tc->node_key(i).save_file(c.key_file));
       c.data_dir = (tmp.path / c.node_id).string();
       c.consortium_file = (tmp.path / "consortium.json").string();
-      c.listen_port = static_cast<uint16_t>(std::stoi(peers.back().api_url.substr(17)));
+      c.listen_port = static_cast<uint16_t>(std::stoi(peers.back().api_url.substr(18)));
       c.raft_id = i + 1;
       c.raft_listen = peers.back().address;
       c.raft_election_timeout_ms = 400;
@@ -76,10 +76,18 @@ struct FourNodes {
   }
   std::string key_file(size_t i) const { return (tmp.path / (tc->node_id(i) + ".pem")).string(); }
   std::string url(size_t i) const {
-    return "http://127.0.0.1:" + std::to_string(configs[i].listen_port);
+    return "https://127.0.0.1:" + std::to_string(configs[i].listen_port);
+  }
+  // `chipledger-node admin --ca --tls-cert --tls-key` as node i's operator.
+  AdminTarget admin(size_t to, size_t as) const {
+    AdminTarget t{url(to), tc->node_id(as), key_file(as)};
+    t.ca_file = configs[as].tls_ca_file;
+    t.tls_cert_file = configs[as].tls_cert_file;
+    t.tls_key_file = configs[as].tls_key_file;
+    return t;
   }
   json health(size_t i) const {
-    auto client = must(NodeClient::connect_to(url(i)));
+    auto client = must(NodeClient::connect_to(url(i), test_https_options()));
     return must(client->get_json("/v1/health"));
   }
   std::optional<size_t> leader() const {
@@ -111,7 +119,7 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
   FourNodes c;
   std::optional<size_t> leader;
   REQUIRE(eventually([&] { return (leader = c.leader()).has_value(); }));
-  auto client = must(NodeClient::connect_to(c.url(*leader)));
+  auto client = must(NodeClient::connect_to(c.url(*leader), test_https_options()));
   for (int i = 0; i < 3; ++i) {
     CHECK(must(client->submit(register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()))).accepted);
   }
@@ -126,16 +134,29 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
     auto stranger = fresh_key();
     std::string stranger_file = (c.tmp.path / "stranger.pem").string();
     must_ok(stranger.save_file(stranger_file));
-    auto refused =
-        request_membership_change(AdminTarget{c.url(0), "node-1", stranger_file},
-                                  MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
+    AdminTarget target = c.admin(0, 0);
+    target.key_file = stranger_file;
+    auto refused = request_membership_change(
+        target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
     REQUIRE_FALSE(refused);
     CHECK_THAT(refused.reason(), Catch::Contains("403"));
+  }
+  // A rightly signed change from a caller without a node's TLS certificate:
+  // 401 before the note is read.
+  {
+    AdminTarget target = c.admin(0, 0);
+    target.tls_cert_file.clear();
+    target.tls_key_file.clear();
+    auto refused = request_membership_change(
+        target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.reason(), Catch::Contains("401"));
+    CHECK_THAT(refused.reason(), Catch::Contains("client certificate"));
   }
 
   // Through a follower (421 -> the leader): add as a spare, then a voter.
   size_t follower = (*leader + 1) % 3;
-  AdminTarget admin{c.url(follower), c.tc->node_id(follower), c.key_file(follower)};
+  AdminTarget admin = c.admin(follower, follower);
   must(request_membership_change(admin, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""}));
   auto promoted =
       must(request_membership_change(admin, MembershipRequest{"assign", 4, "", "voter"}));
@@ -157,7 +178,9 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
     CHECK(must(client->submit(register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()))).accepted);
   }
   REQUIRE(eventually([&] { return c.sizes_equal(left, 6); }));
-  auto listed = must(list_members(c.url(3)));
+  AdminTarget reader{c.url(3), "", ""};
+  reader.ca_file = c.configs[3].tls_ca_file;  // server verification only
+  auto listed = must(list_members(reader));
   CHECK_THAT(listed, Catch::Contains("\"members\""));
 }
 

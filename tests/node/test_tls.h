@@ -10,6 +10,7 @@
 #include <string>
 
 #include "crypto/certificates.h"
+#include "net/http_client.h"
 #include "net/tls_context.h"
 #include "node/node_config.h"
 
@@ -39,6 +40,18 @@ inline TlsIdentity test_identity(const std::string& node_id, uint64_t raft_id) {
   auto info = certificate_info(cert.cert_pem);
   REQUIRE(info);
   return TlsIdentity{test_ca().cert_pem, cert.cert_pem, cert.key_pem, *info};
+}
+
+// An HTTPS client of nodes with test_ca() certificates (no client
+// certificate of its own).
+inline HttpClientOptions test_https_options(
+    std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+  HttpClientOptions options;
+  options.timeout = timeout;
+  auto ctx = make_client_context(test_ca().cert_pem, nullptr);
+  REQUIRE(ctx);
+  options.tls = *ctx;
+  return options;
 }
 
 // Writes the CA and the node's certificate and key into `dir` and names
