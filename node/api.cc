@@ -42,9 +42,11 @@ json refused_item(int status, const std::string& txid, const std::string& reason
 
 // A transaction the door did not admit (docs/api.md, "Admission"): 422 for
 // a replay (with the index it is at), a duplicate or a bad signature,
-// nothing done; 503 when the node is full or cannot read its ledger (retry).
+// nothing done; 503 when the node is full or cannot read its ledger, 429
+// when the client's address holds its share of the waiting places (retry).
 int admission_status(Admission::Verdict v) {
   using V = Admission::Verdict;
+  if (v == V::client_full) return 429;
   return v == V::full || v == V::unavailable ? 503 : 422;
 }
 json admission_item(const Admission::Decision& d, const std::string& txid) {
@@ -62,7 +64,7 @@ HttpResponse admission_refusal(const Admission::Decision& d, const std::string& 
   const int status = item["status"];
   item.erase("status");
   HttpResponse r = json_ok(item, status);
-  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  if (status == 503 || status == 429) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
@@ -245,7 +247,8 @@ void Api::submit(const HttpRequest& req, Responder respond) {
   auto stx = SignedTransaction::decode(*wire);
   if (!stx) return respond(json_error(400, "malformed transaction: " + stx.reason()));
   std::string txid = hex_encode(stx->txid);
-  auto door = admission_->admit(*stx, [&] { return ledger_.check_arrival(*stx); });
+  auto door =
+      admission_->admit(*stx, req.client_address, [&] { return ledger_.check_arrival(*stx); });
   if (door.verdict != Admission::Verdict::admitted) {
     return respond(admission_refusal(door, txid));
   }
@@ -321,7 +324,8 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
   std::vector<size_t> slot;  // pending[k] answers results[slot[k]]
   for (size_t i = 0; i < decoded.size(); ++i) {
     const SignedTransaction& tx = decoded[i];
-    auto door = admission_->admit(tx, [&] { return ledger_.check_arrival(tx); });
+    auto door =
+        admission_->admit(tx, req.client_address, [&] { return ledger_.check_arrival(tx); });
     if (door.verdict != Admission::Verdict::admitted) {
       reply->results[i] = admission_item(door, hex_encode(tx.txid));
       continue;
@@ -394,7 +398,7 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
   auto size = query_u64(parse_query(query), "size", checkpoints_.latest_size());
   if (!size) return json_error(400, size.reason());
   if (auto refused = refuse_size(*size)) return *refused;
-  return history_answer(ledger_, serial, *size);
+  return history_answer(ledger_, serial, *size, max_answer_bytes_);
 }
 
 HttpResponse Api::state(const std::string& serial, const std::string& query) const {
@@ -430,7 +434,7 @@ HttpResponse Api::histories(const std::string& body) const {
     serials.push_back(s.get<std::string>());
     if (auto st = check_serial(serials.back()); !st) return json_error(400, st.reason());
   }
-  return histories_answer(ledger_, serials, size);
+  return histories_answer(ledger_, serials, size, max_answer_bytes_);
 }
 
 // A receipt's proof: the entry at `index` in the log of `size` entries.
@@ -467,8 +471,10 @@ HttpResponse Api::health() const {
          {"ledger_id", ledger_.consortium().ledger_id()},
          {"node_id", node_id_},
          {"size", ledger_.size()}};
-  if (replica_) {
-    ReplicaView v = replica_();
+  std::optional<ReplicaView> replica;
+  if (replica_) replica = replica_();
+  if (replica) {
+    const ReplicaView& v = *replica;
     j["raft"] = json{
         {"id", v.raft_id},
         {"role", v.role},
@@ -496,9 +502,20 @@ HttpResponse Api::health() const {
     j["checkpoint"] = view(served);
     j["newest_checkpoint"] = view(checkpoints_.newest());
   }
+  if (connection_stats_) {
+    const ConnectionStats c = connection_stats_();
+    j["http"] = json{{"open", c.open},
+                     {"waiting", c.waiting},
+                     {"max_connections", c.max_connections},
+                     {"max_connections_per_address", c.max_per_address},
+                     {"admitted", c.admitted},
+                     {"refused", c.refused},
+                     {"evicted", c.evicted},
+                     {"timed_out", c.timed_out}};
+  }
   json warnings = json::array();
-  if (replica_) {
-    ReplicaView v = replica_();
+  if (replica) {
+    const ReplicaView& v = *replica;
     if (v.skewed_blocks > 0) {
       warnings.push_back(std::to_string(v.skewed_blocks) +
                          " blocks from the leader had a time beyond the policy's clock skew from "

@@ -64,7 +64,16 @@ class Api {
   void set_membership_handler(MembershipHandler h) { membership_ = std::move(h); }
   // How many admitted transactions may wait for their outcome at once
   // (before any submission; default Admission::kDefaultCapacity).
-  void set_max_pending(size_t n) { admission_ = std::make_unique<Admission>(ledger_, n); }
+  // At most `per_client` of them from one client address (0: a quarter).
+  void set_max_pending(size_t n, size_t per_client = 0) {
+    admission_ = std::make_unique<Admission>(ledger_, n, per_client);
+  }
+  // A histories answer larger than this is refused (413), not sent.
+  void set_max_answer_bytes(size_t n) { max_answer_bytes_ = n; }
+  // What /v1/health says about the API server's connections.
+  void set_connection_stats(std::function<ConnectionStats()> fn) {
+    connection_stats_ = std::move(fn);
+  }
   // What /v1/health says about the node's TLS certificate (none: no TLS).
   void set_certificate_health(std::function<std::optional<CertificateHealth>()> fn) {
     certificate_health_ = std::move(fn);
@@ -103,6 +112,8 @@ class Api {
   std::string node_id_;
   std::function<ReplicaView()> replica_;
   std::function<std::optional<CertificateHealth>()> certificate_health_;
+  std::function<ConnectionStats()> connection_stats_;
+  size_t max_answer_bytes_ = 64u << 20;
   MembershipHandler membership_;
   std::unique_ptr<Admission> admission_;
   bool require_node_certificates_ = false;

@@ -67,9 +67,16 @@ Result<std::vector<Hash>> attested_consistency(const Ledger& ledger, const Trans
   return ledger.consistency_proof(tx.checkpoint_size, size);
 }
 
+HttpResponse answer_too_large(size_t max_bytes, const char* advice) {
+  json body{{"error", "the answer would be over " + std::to_string(max_bytes) +
+                          " bytes (the node's [api] max_answer_bytes); " + advice}};
+  return HttpResponse{413, "application/json", body.dump()};
+}
+
 }  // namespace
 
-HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size) {
+HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size,
+                            size_t max_bytes) {
   auto indices = ledger.history(serial, size);
   if (!indices) return error_500(indices.reason());
   auto state = ledger.state_proof(serial, size);
@@ -118,6 +125,9 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
     body += "\",\"txid\":\"";
     body += hex_encode(view.tx.txid);
     body += "\"}";
+    if (body.size() > max_bytes) {
+      return answer_too_large(max_bytes, "this serial's history is larger than the node serves");
+    }
   }
   body += "],\"root\":\"";
   body += hex_encode(*root);
@@ -133,7 +143,7 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
 // "root":R,"size":N,"states":{S:X,...}} except that events and serials are
 // in the order first met (json::dump() sorts object keys).
 HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::string>& serials,
-                              uint64_t size) {
+                              uint64_t size, size_t max_bytes) {
   std::string events, histories, states;
   std::unordered_set<uint64_t> given;
   std::unordered_set<std::string_view> listed;
@@ -197,6 +207,9 @@ HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::strin
       events += "\",\"txid\":\"";
       events += hex_encode(*txid);
       events += "\"}";
+    }
+    if (events.size() + histories.size() + states.size() > max_bytes) {
+      return answer_too_large(max_bytes, "ask for fewer serials per request");
     }
   }
   auto root = ledger.root_at(size);

@@ -8,6 +8,7 @@
 // state the map keeps); the tests build their evidence with the same code.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,14 +18,19 @@
 
 namespace chipledger {
 
+// An answer would be larger than `max_bytes`: 413, saying so, and the
+// node stops building it there ([api] max_answer_bytes).
+constexpr size_t kNoAnswerLimit = SIZE_MAX;
+
 // 200 with the history, or 404 (with `size` and the absence proof) when the
 // serial has no events; 500 when the store fails.
-HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size);
+HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size,
+                            size_t max_bytes = kNoAnswerLimit);
 
 // 200 with every serial's history, each event once; 500 when the store
 // fails. The serials are checked by the caller.
 HttpResponse histories_answer(const Ledger& ledger, const std::vector<std::string>& serials,
-                              uint64_t size);
+                              uint64_t size, size_t max_bytes = kNoAnswerLimit);
 
 // 200 with the serial's record and its presence proof, or a null record
 // and its absence proof; 500 when the store fails.

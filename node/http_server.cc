@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -28,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "node/connection_governor.h"
+
 namespace chipledger {
 
 namespace {
@@ -37,8 +40,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr auto kReadTimeout = std::chrono::seconds(30);
-constexpr auto kWriteTimeout = std::chrono::seconds(30);
 // After an error answer that closes the connection, unread request bytes are
 // drained for a while so that closing does not reset the connection before
 // the client has read the answer.
@@ -47,6 +48,17 @@ constexpr size_t kMaxLingerBytes = 8u << 20;
 constexpr uint32_t kHeaderLimit = 64u << 10;
 // How long stop() lets cancelled operations finish on its own thread.
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
+// Connections over a cap that are being answered 503 at once; beyond
+// these, a newcomer over a cap is closed without an answer.
+constexpr size_t kMaxRefusing = 64;
+// How long such a connection may take to complete its TLS handshake.
+constexpr auto kRefusalHandshakeTimeout = std::chrono::seconds(2);
+
+uint64_t now_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 std::string json_error(const std::string& reason) {
   return nlohmann::json{{"error", reason}}.dump();
@@ -70,20 +82,29 @@ class SessionBase {
   virtual ~SessionBase() = default;
   virtual void post_response(HttpResponse response) = 0;
   virtual void force_close() = 0;
+  virtual void evict() = 0;  // from any thread: close it on its strand
 };
 
 // State shared by the server, its sessions and every pending Responder. A
 // session keeps the Core (and so the io_context its socket belongs to) alive,
 // so a Responder may outlive the HttpServer: after stop() it does nothing.
 struct Core : std::enable_shared_from_this<Core> {
-  Core(size_t max_body, HttpHandler h, TlsContextPtr tls_context)
-      : handler(std::move(h)), max_body_bytes(max_body), tls(std::move(tls_context)) {}
+  explicit Core(const HttpServerOptions& o, HttpHandler h)
+      : handler(std::move(h)),
+        max_body_bytes(o.max_body_bytes),
+        idle_timeout(o.idle_timeout),
+        header_timeout(o.header_timeout),
+        body_timeout(o.body_timeout),
+        write_timeout(o.write_timeout),
+        tls(o.tls),
+        governor({o.max_connections, o.max_connections_per_address}) {}
 
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer accept_retry{ioc};
   HttpHandler handler;  // reset by stop() after the io threads joined
   const size_t max_body_bytes;
+  const std::chrono::milliseconds idle_timeout, header_timeout, body_timeout, write_timeout;
   TlsContextPtr tls;                       // null: plain HTTP; guarded by mu once serving (set_tls)
   std::vector<TlsContextPtr> retired_tls;  // replaced contexts (sessions may still use them)
 
@@ -91,6 +112,17 @@ struct Core : std::enable_shared_from_this<Core> {
   std::mutex mu;
   bool stopped = false;  // guarded by mu; once set, nothing is posted any more
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by mu
+  ConnectionGovernor governor;                                            // guarded by mu
+  std::unordered_map<uint64_t, std::weak_ptr<SessionBase>> by_id;         // guarded by mu
+  size_t refusing = 0;                                                    // guarded by mu
+  std::atomic<uint64_t> timed_out{0};
+
+  // The connection `id` waits for a request (or no longer does).
+  void set_waiting(uint64_t id, bool waiting) {
+    if (id == 0) return;
+    std::lock_guard lock(mu);
+    governor.set_waiting(id, waiting, now_ms());
+  }
 };
 
 // Stream: beast::tcp_stream (HTTP) or beast::ssl_stream<beast::tcp_stream> (HTTPS).
@@ -99,15 +131,27 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
+  // `id`: the governor's (0: a connection over a cap, answered `refusal`
+  // with 503 and closed).
   template <typename... StreamArgs>
-  Session(std::shared_ptr<Core> core, StreamArgs&&... args)
+  Session(std::shared_ptr<Core> core, uint64_t id, std::string address, std::string refusal,
+          StreamArgs&&... args)
       : core_(std::move(core)),
         stream_(std::forward<StreamArgs>(args)...),
-        strand_(stream_.get_executor()) {}
+        strand_(stream_.get_executor()),
+        id_(id),
+        address_(std::move(address)),
+        refusal_(std::move(refusal)) {}
 
   ~Session() override {
     std::lock_guard lock(core_->mu);
     core_->sessions.erase(this);
+    if (id_ != 0) {
+      core_->by_id.erase(id_);
+      core_->governor.close(id_);
+    } else {
+      --core_->refusing;
+    }
   }
 
   void start() {
@@ -115,7 +159,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       if constexpr (kTls) {
         self->handshake();
       } else {
-        self->read_header();
+        self->begin();
       }
     });
   }
@@ -132,11 +176,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Only from stop(), after the io threads have joined.
   void force_close() override { close(); }
 
+  void evict() override {
+    asio::post(strand_, [self = this->shared_from_this()] { self->close(); });
+  }
+
  private:
   beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
 
   void handshake() {
-    tcp_layer().expires_after(kReadTimeout);
+    tcp_layer().expires_after(
+        refusal_.empty()
+            ? core_->header_timeout
+            : std::min<std::chrono::milliseconds>(core_->header_timeout, kRefusalHandshakeTimeout));
     stream_.async_handshake(
         asio::ssl::stream_base::server,
         [self = this->shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });
@@ -146,6 +197,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (core_->stopping) return;
     if (ec) {
       if (is_plain_http_request(ec)) return answer_plain_http();
+      if (ec == beast::error::timeout) ++core_->timed_out;
       return close();
     }
     if constexpr (kTls) {
@@ -156,7 +208,35 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         if (info) client_cn_ = info->common_name;
       }
     }
-    read_header();
+    begin();
+  }
+
+  // After the handshake: serve requests, or answer the one refusal.
+  void begin() {
+    if (!refusal_.empty()) {
+      keep_alive_ = false;
+      return write_response(
+          HttpResponse{503, "application/json", json_error(refusal_), {{"Retry-After", "1"}}});
+    }
+    wait_for_request();
+  }
+
+  // Keep-alive: waits (idle_timeout) for the first byte of the next
+  // request, then reads its header (header_timeout).
+  void wait_for_request() {
+    if (core_->stopping) return;
+    if (buffer_.size() > 0) return read_header();  // pipelined bytes are here already
+    tcp_layer().expires_after(core_->idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (self->core_->stopping) return;
+                              self->buffer_.commit(n);
+                              if (ec && n == 0) {
+                                if (ec == beast::error::timeout) ++self->core_->timed_out;
+                                return self->close();
+                              }
+                              self->read_header();
+                            });
   }
 
   // A plain HTTP request on the HTTPS port: one plain answer saying so,
@@ -168,7 +248,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         "HTTP/1.1 400 Bad Request\r\nServer: chipledger\r\nContent-Type: "
         "application/json\r\nConnection: close\r\nContent-Length: " +
         std::to_string(body.size()) + "\r\n\r\n" + body;
-    tcp_layer().expires_after(kWriteTimeout);
+    tcp_layer().expires_after(core_->write_timeout);
     asio::async_write(tcp_layer(), asio::buffer(plain_answer_),
                       [self = this->shared_from_this()](beast::error_code wec, size_t) {
                         if (self->core_->stopping) return;
@@ -182,7 +262,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->body_limit(core_->max_body_bytes);
     parser_->header_limit(kHeaderLimit);
-    tcp_layer().expires_after(kReadTimeout);
+    tcp_layer().expires_after(core_->header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
@@ -191,11 +271,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void on_header(beast::error_code ec, size_t) {
     if (core_->stopping) return;
     if (ec) return on_read_error(ec);
+    core_->set_waiting(id_, false);
     const auto& req = parser_->get();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       // Tell clients such as curl to send the body now instead of waiting.
       continue_.emplace(http::status::continue_, req.version());
-      tcp_layer().expires_after(kWriteTimeout);
+      tcp_layer().expires_after(core_->write_timeout);
       http::async_write(stream_, *continue_,
                         beast::bind_front_handler(&Session::on_continue, this->shared_from_this()));
       return;
@@ -211,7 +292,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void read_body() {
-    tcp_layer().expires_after(kReadTimeout);
+    tcp_layer().expires_after(core_->body_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
@@ -225,6 +306,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return send_error(431, "request header over " + std::to_string(kHeaderLimit) + " bytes");
     }
     if (is_parse_error(ec)) return send_error(400, "malformed HTTP request: " + ec.message());
+    if (ec == beast::error::timeout) ++core_->timed_out;
     close();  // end of stream, timeout, reset: nobody to answer
   }
 
@@ -236,8 +318,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.reset();
     keep_alive_ = req.keep_alive();
     version_ = req.version();
-    HttpRequest request{std::string(req.method_string()), std::string(req.target()),
-                        std::move(req.body()), kTls, client_cn_};
+    HttpRequest request{std::string(req.method_string()),
+                        std::string(req.target()),
+                        std::move(req.body()),
+                        kTls,
+                        client_cn_,
+                        address_};
     // The handler may take its time (a submission is answered once its block
     // is applied): no timeout while the answer is pending.
     tcp_layer().expires_never();
@@ -283,7 +369,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res_->keep_alive(keep_alive_);
     res_->body() = std::move(r.body);
     res_->prepare_payload();
-    tcp_layer().expires_after(kWriteTimeout);
+    tcp_layer().expires_after(core_->write_timeout);
     http::async_write(stream_, *res_,
                       beast::bind_front_handler(&Session::on_write, this->shared_from_this()));
   }
@@ -297,11 +383,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void on_write(beast::error_code ec, size_t) {
     if (core_->stopping) return;
-    if (ec) return close();
+    if (ec) {
+      if (ec == beast::error::timeout) ++core_->timed_out;
+      return close();
+    }
     const bool eof = res_->need_eof();
     res_.reset();
     if (eof) return linger_close();
-    read_header();
+    core_->set_waiting(id_, true);
+    wait_for_request();
   }
 
   void linger_close() {
@@ -342,21 +432,74 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   size_t drained_ = 0;
   std::string client_cn_;     // of a verified client certificate
   std::string plain_answer_;  // the 400 to a plain HTTP request over TLS
+  const uint64_t id_;         // the governor's; 0: refused
+  const std::string address_;
+  const std::string refusal_;  // set: answer 503 with it and close
 };
 
 using PlainSession = Session<beast::tcp_stream>;
 using TlsSession = Session<beast::ssl_stream<beast::tcp_stream>>;
 
 template <typename S, typename... Args>
-void open_session(Core* core, Args&&... args) {
+void open_session(Core* core, uint64_t id, std::string address, std::string refusal,
+                  Args&&... args) {
   // Declared before the lock: a last release of `session` never runs under mu.
-  auto session = std::make_shared<S>(core->shared_from_this(), std::forward<Args>(args)...);
+  auto session = std::make_shared<S>(core->shared_from_this(), id, std::move(address),
+                                     std::move(refusal), std::forward<Args>(args)...);
   {
     std::lock_guard lock(core->mu);
     if (core->stopped) return;
     core->sessions.emplace(session.get(), session);
+    if (id != 0) core->by_id.emplace(id, session);
   }
   session->start();
+}
+
+std::string refusal_reason(const ConnectionGovernor& g, ConnectionGovernor::Outcome outcome) {
+  if (outcome == ConnectionGovernor::Outcome::address_full) {
+    return "this node has " + std::to_string(g.limits().max_per_address) +
+           " connections open from your address, all busy ([api] "
+           "max_connections_per_address); retry shortly";
+  }
+  return "this node has " + std::to_string(g.limits().max_connections) +
+         " connections open, all busy ([api] max_connections); retry shortly";
+}
+
+// Books a new connection with the governor and serves it (or answers 503).
+void accept_connection(Core* core, tcp::socket socket) {
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  std::string address = ec ? std::string("unknown") : remote.address().to_string();
+  std::shared_ptr<SessionBase> evicted;  // released outside mu
+  ConnectionGovernor::Decision d;
+  std::string refusal;
+  TlsContextPtr tls;
+  {
+    std::lock_guard lock(core->mu);
+    if (core->stopped) return;
+    tls = core->tls;
+    d = core->governor.open(address, now_ms());
+    if (d.evict) {
+      if (auto it = core->by_id.find(*d.evict); it != core->by_id.end()) {
+        evicted = it->second.lock();
+        core->by_id.erase(it);
+      }
+    }
+    if (d.outcome != ConnectionGovernor::Outcome::admitted) {
+      if (core->refusing >= kMaxRefusing) return;  // closed without an answer
+      ++core->refusing;
+      refusal = refusal_reason(core->governor, d.outcome);
+      d.id = 0;
+    }
+  }
+  if (evicted) evicted->evict();
+  if (tls) {
+    open_session<TlsSession>(core, d.id, std::move(address), std::move(refusal), std::move(socket),
+                             *tls);
+  } else {
+    open_session<PlainSession>(core, d.id, std::move(address), std::move(refusal),
+                               std::move(socket));
+  }
 }
 
 void do_accept(Core* core) {
@@ -373,16 +516,7 @@ void do_accept(Core* core) {
                                 }
                                 beast::error_code ignored;
                                 socket.set_option(tcp::no_delay(true), ignored);
-                                TlsContextPtr tls;
-                                {
-                                  std::lock_guard lock(core->mu);
-                                  tls = core->tls;
-                                }
-                                if (tls) {
-                                  open_session<TlsSession>(core, std::move(socket), *tls);
-                                } else {
-                                  open_session<PlainSession>(core, std::move(socket));
-                                }
+                                accept_connection(core, std::move(socket));
                                 do_accept(core);
                               });
 }
@@ -407,7 +541,7 @@ HttpServer::~HttpServer() { stop(); }
 Result<std::unique_ptr<HttpServer>> HttpServer::bind(const HttpServerOptions& options,
                                                      HttpHandler handler) {
   if (!handler) return Result<std::unique_ptr<HttpServer>>::error("http server: no handler");
-  auto core = std::make_shared<Core>(options.max_body_bytes, std::move(handler), options.tls);
+  auto core = std::make_shared<Core>(options, std::move(handler));
   const std::string where = options.address + ":" + std::to_string(options.port);
 
   beast::error_code ec;
@@ -458,6 +592,22 @@ Status HttpServer::set_tls(TlsContextPtr tls) {
   }
   impl_->core->retired_tls.push_back(std::exchange(impl_->core->tls, std::move(tls)));
   return Status::ok();
+}
+
+ConnectionStats HttpServer::stats() const {
+  Core& core = *impl_->core;
+  std::lock_guard lock(core.mu);
+  const auto g = core.governor.stats();
+  ConnectionStats s;
+  s.open = g.open;
+  s.waiting = g.waiting;
+  s.max_connections = core.governor.limits().max_connections;
+  s.max_per_address = core.governor.limits().max_per_address;
+  s.admitted = g.admitted;
+  s.refused = g.refused_server_full + g.refused_address_full;  // answered 503 or not
+  s.evicted = g.evicted;
+  s.timed_out = core.timed_out.load();
+  return s;
 }
 
 void HttpServer::start() {

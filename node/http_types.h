@@ -2,6 +2,8 @@
 // router, so handlers are tested without sockets and Beast stays in .cc files.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -18,6 +20,7 @@ struct HttpRequest {
   // id; docs/tls.md): empty when the client sent none or over plain HTTP.
   bool over_tls = false;
   std::string client_certificate_cn = {};
+  std::string client_address = {};  // the peer's IP address, as text
 };
 
 struct HttpResponse {
@@ -25,6 +28,18 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers = {};  // extra header fields
+};
+
+// What the server tells about its connections (/v1/health "http").
+struct ConnectionStats {
+  size_t open = 0;     // counted against max_connections
+  size_t waiting = 0;  // of those, waiting for a request
+  size_t max_connections = 0;
+  size_t max_per_address = 0;
+  uint64_t admitted = 0;
+  uint64_t refused = 0;    // over a cap with none waiting: 503 and close
+  uint64_t evicted = 0;    // closed while waiting, to make room
+  uint64_t timed_out = 0;  // idle, handshake, header, body or write deadline passed
 };
 
 // Handlers answer through `respond`, from any thread, exactly once.

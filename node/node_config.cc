@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <filesystem>
 #include <sstream>
+#include <type_traits>
 
 #include "net/url.h"
 
@@ -191,6 +192,39 @@ Status parse_tls(const toml::table& t, const fs::path& base, NodeConfig& c) {
   return Status::ok();
 }
 
+// An integer key of [api] in [min, max], or its default.
+Result<int64_t> api_integer(const toml::table& t, const char* key, int64_t fallback, int64_t min,
+                            int64_t max) {
+  auto node = t["api"][key];
+  if (!node) return fallback;
+  auto v = node.value<int64_t>();
+  if (!v || *v < min || *v > max) {
+    return Result<int64_t>::error("[api] " + std::string(key) + " must be an integer in " +
+                                  std::to_string(min) + ".." + std::to_string(max));
+  }
+  return *v;
+}
+
+// [api] connection caps, deadlines and answer sizes (docs/node-config.md).
+Status parse_api_limits(const toml::table& t, NodeConfig& c) {
+  auto get = [&](const char* key, auto& field, int64_t min, int64_t max) -> Status {
+    auto v = api_integer(t, key, static_cast<int64_t>(field), min, max);
+    if (!v) return v.status();
+    field = static_cast<std::remove_reference_t<decltype(field)>>(*v);
+    return Status::ok();
+  };
+  CL_TRY(get("max_pending_per_address", c.max_pending_per_address, 0,
+             static_cast<int64_t>(c.max_pending_transactions)));
+  CL_TRY(get("max_connections", c.max_connections, 1, 1'000'000));
+  CL_TRY(get("max_connections_per_address", c.max_connections_per_address, 1,
+             static_cast<int64_t>(c.max_connections)));
+  CL_TRY(get("idle_timeout_seconds", c.idle_timeout_seconds, 1, 3600));
+  CL_TRY(get("header_timeout_seconds", c.header_timeout_seconds, 1, 600));
+  CL_TRY(get("body_timeout_seconds", c.body_timeout_seconds, 1, 3600));
+  CL_TRY(get("max_answer_bytes", c.max_answer_bytes, 1 << 20, int64_t{1} << 32));
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
@@ -229,6 +263,7 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
     return Result<NodeConfig>::error(path + ": [api] max_pending_transactions must be 1..10000000");
   }
   c.max_pending_transactions = static_cast<size_t>(pending);
+  CL_TRY(parse_api_limits(t, c).context(path));
   c.block_max_wait_ms = t["blocks"]["max_wait_ms"].value_or(2);
   c.block_max_transactions = t["blocks"]["max_transactions"].value_or<int64_t>(2000);
   if (c.http_threads < 1 || c.block_max_wait_ms < 0 || c.block_max_transactions < 1 ||
@@ -255,16 +290,27 @@ std::string NodeConfig::to_toml() const {
                            {"data_dir", data_dir},
                            {"consortium", consortium_file}}},
       {"api",
-       toml::table{{"listen", listen_address + ":" + std::to_string(listen_port)},
-                   {"max_body_bytes", static_cast<int64_t>(max_body_bytes)},
-                   {"max_pending_transactions", static_cast<int64_t>(max_pending_transactions)},
-                   {"threads", http_threads}}},
+       toml::table{
+           {"listen", listen_address + ":" + std::to_string(listen_port)},
+           {"max_body_bytes", static_cast<int64_t>(max_body_bytes)},
+           {"max_pending_transactions", static_cast<int64_t>(max_pending_transactions)},
+           {"max_connections", static_cast<int64_t>(max_connections)},
+           {"max_connections_per_address", static_cast<int64_t>(max_connections_per_address)},
+           {"idle_timeout_seconds", idle_timeout_seconds},
+           {"header_timeout_seconds", header_timeout_seconds},
+           {"body_timeout_seconds", body_timeout_seconds},
+           {"max_answer_bytes", static_cast<int64_t>(max_answer_bytes)},
+           {"threads", http_threads}}},
       {"blocks", toml::table{{"max_wait_ms", block_max_wait_ms},
                              {"max_transactions", static_cast<int64_t>(block_max_transactions)}}},
       {"checkpoint", toml::table{{"resign_interval_seconds",
                                   static_cast<int64_t>(checkpoint_resign_interval_seconds)}}},
   };
   if (plain_http) t["api"].as_table()->insert("plain_http", true);
+  if (max_pending_per_address) {
+    t["api"].as_table()->insert("max_pending_per_address",
+                                static_cast<int64_t>(max_pending_per_address));
+  }
   if (has_tls()) {
     t.insert("tls", toml::table{{"ca", tls_ca_file},
                                 {"cert", tls_cert_file},

@@ -2,6 +2,7 @@
 // paths are resolved against the config file's folder.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,21 @@ struct NodeConfig {
   // Submissions admitted and not yet answered, at most (docs/api.md,
   // "Admission"); over it: 503 with Retry-After.
   size_t max_pending_transactions = 20000;
+  // Per client address, at most this many of them (0: a quarter of
+  // max_pending_transactions); beyond: 429 with Retry-After.
+  size_t max_pending_per_address = 0;
+  size_t pending_per_address() const {
+    return max_pending_per_address ? max_pending_per_address
+                                   : std::max<size_t>(1, max_pending_transactions / 4);
+  }
+  // Connections and deadlines (docs/api.md, "Limits").
+  size_t max_connections = 1024;
+  size_t max_connections_per_address = 128;
+  int64_t idle_timeout_seconds = 30;    // keep-alive: waiting for a request
+  int64_t header_timeout_seconds = 10;  // TLS handshake and request header
+  int64_t body_timeout_seconds = 60;    // the whole request body
+  // An evidence answer (histories) larger than this is refused with 413.
+  size_t max_answer_bytes = 64u << 20;
   int http_threads = 2;
   // [api] plain_http: serve the API over plain HTTP (development only;
   // docs/tls.md). Without it the API serves HTTPS with the [tls]

@@ -1,5 +1,8 @@
 #include "node/node_service.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -48,6 +51,31 @@ Result<TlsIdentity> load_tls_identity(const NodeConfig& config) {
         ")");
   }
   return tls;
+}
+
+// Descriptors kept for RocksDB, the Raft log and transport, and the
+// node's own clients, beside the API's connections.
+constexpr size_t kReservedDescriptors = 512;
+
+// The API's connection cap that the process's descriptor limit allows:
+// raises the soft limit to the hard one, and lowers the cap (saying so)
+// when even that is too small, so a full server refuses with 503 instead
+// of failing to accept.
+size_t connection_cap(size_t wanted) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= wanted + kReservedDescriptors) return wanted;
+  const size_t cap =
+      lim.rlim_cur > kReservedDescriptors + 16 ? lim.rlim_cur - kReservedDescriptors : 16;
+  std::cerr << "chipledger-node: WARNING: [api] max_connections " << wanted
+            << " does not fit the descriptor limit " << lim.rlim_cur
+            << " (ulimit -n); serving at most " << cap << " connections" << std::endl;
+  return cap;
 }
 
 }  // namespace
@@ -136,6 +164,12 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   // Bind first: a port of 0 becomes known before anyone asks for the URL.
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
+  http.max_connections = connection_cap(config.max_connections);
+  http.max_connections_per_address =
+      std::min(config.max_connections_per_address, http.max_connections);
+  http.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  http.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  http.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
   if (config.api_over_tls()) {
     // Asks for a client certificate (nodes present theirs) without
     // requiring one: clients and public reads need none (docs/tls.md).
@@ -226,7 +260,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         }
         return v;
       });
-  parts->api->set_max_pending(config.max_pending_transactions);
+  parts->api->set_max_pending(config.max_pending_transactions, config.pending_per_address());
+  parts->api->set_max_answer_bytes(config.max_answer_bytes);
+  parts->api->set_connection_stats([p] { return p->server->stats(); });
   parts->api->require_node_certificates(config.api_over_tls());
   if (parts->tls_info) {
     parts->api->set_certificate_health(

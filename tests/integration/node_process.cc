@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 extern char** environ;
@@ -222,6 +223,39 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
 }
 
 // ---- TempDir --------------------------------------------------------------
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+void set_config_value(const std::string& path, const std::string& key, const std::string& value) {
+  std::string text = read_text_file(path);
+  size_t at = 0;
+  for (;;) {
+    at = text.find(key, at);
+    if (at == std::string::npos) throw std::runtime_error(path + " has no line setting " + key);
+    const bool line_start = at == 0 || text[at - 1] == '\n';
+    size_t after = at + key.size();
+    while (after < text.size() && text[after] == ' ') ++after;
+    if (line_start && after < text.size() && text[after] == '=') break;
+    at += key.size();
+  }
+  size_t end = text.find('\n', at);
+  if (end == std::string::npos) end = text.size();
+  text.replace(at, end - at, key + " = " + value);
+  write_text_file(path, text);
+}
 
 TempDir::TempDir(const std::string& prefix) {
   std::string templ = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();

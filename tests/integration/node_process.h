@@ -77,6 +77,16 @@ Result<std::unique_ptr<HttpClient>> connect_node(const std::string& url, const s
                                                  std::chrono::milliseconds timeout,
                                                  const std::string& as_node = "");
 
+// A whole file's text; throws std::runtime_error naming the file when it
+// cannot be read.
+std::string read_text_file(const std::string& path);
+// Replaces the file's text; throws when it cannot be written.
+void write_text_file(const std::string& path, const std::string& text);
+// Sets `key = value` (value as TOML text, e.g. "5" or "true") on the line
+// of a config file that sets `key` (init writes every key); throws when
+// the file has no such line.
+void set_config_value(const std::string& path, const std::string& key, const std::string& value);
+
 // A fresh folder under the system temp folder, removed by the destructor
 // unless the running test failed (then kept and printed).
 class TempDir {

@@ -17,8 +17,9 @@ struct Door {
   std::unique_ptr<Ledger> ledger = open_memory_ledger(tc->consortium);
   int signature_checks = 0;
 
-  Admission::Decision admit(Admission& a, const SignedTransaction& tx, bool signature_ok = true) {
-    return a.admit(tx, [&] {
+  Admission::Decision admit(Admission& a, const SignedTransaction& tx, bool signature_ok = true,
+                            const std::string& client = "10.0.0.1") {
+    return a.admit(tx, client, [&] {
       ++signature_checks;
       return signature_ok ? ledger->check_arrival(tx) : Status::error("bad signature (test)");
     });
@@ -75,7 +76,7 @@ TEST_CASE("admission: a bad signature reserves nothing", "[admission]") {
 TEST_CASE("admission: at capacity the next transaction is refused as full, room comes back",
           "[admission]") {
   Door d;
-  Admission a(*d.ledger, 2);
+  Admission a(*d.ledger, 2, 2);
   std::vector<SignedTransaction> txs;
   for (int i = 0; i < 3; ++i) txs.push_back(register_tx(*d.tc, {"SN" + std::to_string(i)}));
   REQUIRE(d.admit(a, txs[0]).verdict == V::admitted);
@@ -87,6 +88,36 @@ TEST_CASE("admission: at capacity the next transaction is refused as full, room 
   a.release(txs[0].txid);
   CHECK(d.admit(a, txs[2]).verdict == V::admitted);
   CHECK(a.waiting() == 2);
+}
+
+TEST_CASE("admission: one address holds at most its share, before any signature check",
+          "[admission]") {
+  Door d;
+  Admission a(*d.ledger, 8);  // a quarter each: 2
+  CHECK(a.per_client_capacity() == 2);
+  std::vector<SignedTransaction> txs;
+  for (int i = 0; i < 5; ++i) txs.push_back(register_tx(*d.tc, {"SN" + std::to_string(i)}));
+  REQUIRE(d.admit(a, txs[0], true, "flood").verdict == V::admitted);
+  REQUIRE(d.admit(a, txs[1], true, "flood").verdict == V::admitted);
+  const int checks = d.signature_checks;
+  auto over = d.admit(a, txs[2], true, "flood");
+  CHECK(over.verdict == V::client_full);
+  CHECK_THAT(over.reason,
+             Catch::Contains("your address has 2") && Catch::Contains("max_pending_per_address"));
+  CHECK(d.signature_checks == checks);  // refused before the signature check
+  // Another address still gets in; the flooder gets in again once answered.
+  CHECK(d.admit(a, txs[2], true, "honest").verdict == V::admitted);
+  CHECK(a.waiting_from("flood") == 2);
+  CHECK(a.waiting_from("honest") == 1);
+  a.release(txs[0].txid);
+  CHECK(a.waiting_from("flood") == 1);
+  CHECK(d.admit(a, txs[3], true, "flood").verdict == V::admitted);
+  a.release(txs[1].txid);
+  a.release(txs[2].txid);
+  a.release(txs[3].txid);
+  a.release(txs[3].txid);  // a second release changes nothing
+  CHECK(a.waiting() == 0);
+  CHECK(a.waiting_from("flood") == 0);
 }
 
 }  // namespace

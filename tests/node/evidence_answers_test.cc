@@ -95,5 +95,29 @@ TEST_CASE("evidence answers: the state answer is the history's state, also for a
   CHECK(a["state"] == json::parse(history_answer(*s.ledger, "NONE-1", size).body)["state"]);
 }
 
+TEST_CASE("evidence answers: an answer over the byte limit is refused with 413, not built",
+          "[api][evidence]") {
+  Story s;
+  s.register_chips({"GPU-1", "GPU-2"});
+  s.deliver_installed_attested("GPU-1");
+  const uint64_t size = s.ledger->size();
+  HttpResponse whole = histories_answer(*s.ledger, {"GPU-1", "GPU-2"}, size);
+  REQUIRE(whole.status == 200);
+  // Just enough for the whole answer: served; a byte less than its parts: refused.
+  CHECK(histories_answer(*s.ledger, {"GPU-1", "GPU-2"}, size, whole.body.size()).status == 200);
+  HttpResponse over = histories_answer(*s.ledger, {"GPU-1", "GPU-2"}, size, 1000);
+  CHECK(over.status == 413);
+  CHECK_THAT(json::parse(over.body)["error"].get<std::string>(),
+             Catch::Contains("over 1000 bytes") && Catch::Contains("max_answer_bytes") &&
+                 Catch::Contains("fewer serials"));
+  HttpResponse one = history_answer(*s.ledger, "GPU-1", size);
+  REQUIRE(one.status == 200);
+  CHECK(history_answer(*s.ledger, "GPU-1", size, one.body.size()).status == 200);
+  HttpResponse one_over = history_answer(*s.ledger, "GPU-1", size, 1000);
+  CHECK(one_over.status == 413);
+  CHECK_THAT(json::parse(one_over.body)["error"].get<std::string>(),
+             Catch::Contains("max_answer_bytes"));
+}
+
 }  // namespace
 }  // namespace chipledger

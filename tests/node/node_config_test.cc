@@ -1,0 +1,91 @@
+// [api] limits in node.toml (docs/node-config.md): defaults, values read
+// back, out-of-range values refused with the key and its range named, and
+// to_toml() writing what load_file() reads.
+#include <unistd.h>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "node/node_config.h"
+
+namespace chipledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ConfigFile {
+  fs::path path =
+      fs::temp_directory_path() / ("chipledger-config-" + std::to_string(::getpid()) + "-" +
+                                   std::to_string(reinterpret_cast<uintptr_t>(this)) + ".toml");
+  ~ConfigFile() { fs::remove(path); }
+  Result<NodeConfig> load(const std::string& api_lines) {
+    std::ofstream out(path);
+    out << "[node]\nid = \"n1\"\nkey = \"k.pem\"\ndata_dir = \"data\"\nconsortium = \"c.json\"\n"
+        << "[api]\nplain_http = true\n"
+        << api_lines;
+    out.close();
+    return NodeConfig::load_file(path.string());
+  }
+};
+
+TEST_CASE("node config: the API's limits have defaults and are read", "[config]") {
+  ConfigFile f;
+  auto defaults = f.load("");
+  REQUIRE(defaults);
+  CHECK(defaults->max_connections == 1024);
+  CHECK(defaults->max_connections_per_address == 128);
+  CHECK(defaults->idle_timeout_seconds == 30);
+  CHECK(defaults->header_timeout_seconds == 10);
+  CHECK(defaults->body_timeout_seconds == 60);
+  CHECK(defaults->max_answer_bytes == 64u << 20);
+  CHECK(defaults->pending_per_address() == 5000);  // a quarter of 20,000
+
+  auto set = f.load(
+      "max_connections = 50\nmax_connections_per_address = 5\nidle_timeout_seconds = 7\n"
+      "header_timeout_seconds = 3\nbody_timeout_seconds = 9\nmax_answer_bytes = 2097152\n"
+      "max_pending_transactions = 100\nmax_pending_per_address = 10\n");
+  REQUIRE(set);
+  CHECK(set->max_connections == 50);
+  CHECK(set->max_connections_per_address == 5);
+  CHECK(set->idle_timeout_seconds == 7);
+  CHECK(set->header_timeout_seconds == 3);
+  CHECK(set->body_timeout_seconds == 9);
+  CHECK(set->max_answer_bytes == 2097152);
+  CHECK(set->pending_per_address() == 10);
+
+  // What to_toml() writes reads back the same.
+  std::ofstream(f.path) << set->to_toml();
+  auto again = NodeConfig::load_file(f.path.string());
+  REQUIRE(again);
+  CHECK(again->max_connections == 50);
+  CHECK(again->max_connections_per_address == 5);
+  CHECK(again->header_timeout_seconds == 3);
+  CHECK(again->max_answer_bytes == 2097152);
+  CHECK(again->pending_per_address() == 10);
+}
+
+TEST_CASE("node config: an API limit out of its range is refused, named", "[config]") {
+  ConfigFile f;
+  auto zero = f.load("max_connections = 0\n");
+  REQUIRE_FALSE(zero);
+  CHECK_THAT(zero.reason(),
+             Catch::Contains("[api] max_connections must be an integer in 1..1000000"));
+  auto per = f.load("max_connections = 10\nmax_connections_per_address = 11\n");
+  REQUIRE_FALSE(per);
+  CHECK_THAT(per.reason(),
+             Catch::Contains("max_connections_per_address") && Catch::Contains("1..10"));
+  auto text = f.load("idle_timeout_seconds = \"soon\"\n");
+  REQUIRE_FALSE(text);
+  CHECK_THAT(text.reason(), Catch::Contains("idle_timeout_seconds must be an integer in 1..3600"));
+  auto share = f.load("max_pending_transactions = 100\nmax_pending_per_address = 101\n");
+  REQUIRE_FALSE(share);
+  CHECK_THAT(share.reason(),
+             Catch::Contains("max_pending_per_address") && Catch::Contains("0..100"));
+  auto small = f.load("max_answer_bytes = 1000\n");
+  REQUIRE_FALSE(small);
+  CHECK_THAT(small.reason(), Catch::Contains("max_answer_bytes"));
+}
+
+}  // namespace
+}  // namespace chipledger
