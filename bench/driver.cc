@@ -41,7 +41,9 @@ DriveResult drive(size_t count, const DriveOptions& options, const RequestFn& re
   for (unsigned t = 0; t < n_threads; ++t) {
     threads.emplace_back([&] {
       DriveResult mine;
-      auto http = HttpClient::connect_to(options.url, options.timeout);
+      auto http = HttpClient::connect_to(
+          options.url,
+          HttpClientOptions{options.timeout, 64ull << 20, "chipledger-bench", options.tls});
       bool usable = false;
       if (!http) {
         mine.first_problem = http.reason();

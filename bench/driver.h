@@ -22,6 +22,7 @@ struct DriveOptions {
   unsigned concurrency = 1;
   std::optional<double> rate;  // requests per second; nullopt: closed loop
   std::chrono::milliseconds timeout{30000};
+  TlsContextPtr tls = nullptr;  // https:// URLs: the consortium CA's client context
 };
 
 struct DriveResult {

@@ -128,8 +128,19 @@ std::string default_node_bin() {
   return (self.parent_path() / "chipledger-node").string();
 }
 
+Result<TlsContextPtr> client_tls_for(const std::string& url, const std::string& dir) {
+  if (url.rfind("https://", 0) != 0) return TlsContextPtr{};
+  auto ca = read_pem_file(dir + "/tls/ca.pem", "the consortium CA");
+  if (!ca) return ca.status();
+  return make_client_context(*ca, nullptr);
+}
+
+Result<std::unique_ptr<HttpClient>> NodeRunner::connect(const std::string& url) const {
+  return HttpClient::connect_to(url, HttpClientOptions{2s, 1u << 20, "chipledger-bench", tls_});
+}
+
 Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin, bool keep,
-                                                     unsigned nodes) {
+                                                     unsigned nodes, bool tls) {
   using R = Result<std::unique_ptr<NodeRunner>>;
   if (nodes < 1 || nodes > 9) return R::error("--nodes must be 1 to 9");
   std::string templ = (fs::temp_directory_path() / "chipledger-bench-XXXXXX").string();
@@ -138,8 +149,8 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
   if (mkdtemp(buf.data()) == nullptr)
     return R::error("mkdtemp " + templ + ": " + std::strerror(errno));
   std::unique_ptr<NodeRunner> runner(new NodeRunner(node_bin, buf.data(), keep));
-  // Plain HTTP: the figures measure the ledger, comparable across sessions
-  // (docs/performance.md); TLS would add its record layer to every request.
+  // Plain HTTP by default: the figures measure the ledger, comparable
+  // across sessions (docs/performance.md); --tls measures what HTTPS adds.
   std::vector<std::string> argv{node_bin, "init", "--dir",       runner->dir_,
                                 "--port", "0",    "--plain-http"};
   int base = 0;
@@ -153,6 +164,7 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
             "--port",      std::to_string(base),
             "--plain-http"};
   }
+  if (tls) argv.pop_back();
   std::string log = runner->root_ + "/init.log";
   auto pid = spawn(argv, log);
   if (!pid) return pid.status();
@@ -165,13 +177,19 @@ Result<std::unique_ptr<NodeRunner>> NodeRunner::init(const std::string& node_bin
     return R::error(node_bin + " init failed (exit " + std::to_string(code) +
                     "): " + read_file(log));
   }
+  if (tls) {
+    auto ctx = client_tls_for("https://", runner->dir_);
+    if (!ctx) return ctx.status();
+    runner->tls_ = std::move(*ctx);
+  }
   if (nodes == 1) {
     runner->nodes_.push_back({runner->dir_ + "/node.toml", runner->dir_ + "/node.log", "", -1});
   }
   for (unsigned i = 0; nodes > 1 && i < nodes; ++i) {
     std::string name = runner->dir_ + "/node-" + std::to_string(i + 1);
     runner->nodes_.push_back({name + ".toml", name + ".log",
-                              "http://127.0.0.1:" + std::to_string(base + static_cast<int>(i)),
+                              std::string(tls ? "https" : "http") +
+                                  "://127.0.0.1:" + std::to_string(base + static_cast<int>(i)),
                               -1});
   }
   return runner;
@@ -221,10 +239,10 @@ Status NodeRunner::start_one(Node& n, std::chrono::steady_clock::time_point unti
   auto pid = spawn({node_bin_, "--config", n.config}, n.log);
   if (!pid) return pid.status();
   n.pid = *pid;
-  static constexpr std::string_view kMarker = "listening on ";  // then http://HOST:PORT
+  static constexpr std::string_view kMarker = "listening on ";  // then http(s)://HOST:PORT
   while (n.url.empty()) {
     std::string out = read_file(n.log);
-    size_t at = out.find(std::string(kMarker) + "http://");
+    size_t at = out.find(std::string(kMarker) + (tls_ ? "https://" : "http://"));
     if (at != std::string::npos) {
       size_t begin = at + kMarker.size();
       size_t end = out.find_first_of(" \r\n", begin);
@@ -241,7 +259,7 @@ Status NodeRunner::start_one(Node& n, std::chrono::steady_clock::time_point unti
     std::this_thread::sleep_for(10ms);
   }
   while (true) {
-    auto http = HttpClient::connect_to(n.url, 2s);
+    auto http = connect(n.url);
     if (http) {
       auto r = (*http)->get("/v1/health");
       if (r && r->status == 200) return Status::ok();
@@ -264,7 +282,7 @@ Status NodeRunner::wait_leader(std::chrono::steady_clock::time_point until) {
     std::optional<size_t> leader;
     bool agree = true;
     for (size_t i = 0; i < nodes_.size() && agree; ++i) {
-      auto http = HttpClient::connect_to(nodes_[i].url, 2s);
+      auto http = connect(nodes_[i].url);
       auto r = http ? (*http)->get("/v1/health") : Result<HttpReply>(http.status());
       auto j =
           r && r->status == 200 ? nlohmann::json::parse(r->body, nullptr, false) : nlohmann::json();

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "crypto/result.h"
+#include "net/http_client.h"
+#include "net/tls_context.h"
 
 namespace chipledger::bench {
 
@@ -21,9 +23,10 @@ class NodeRunner {
  public:
   // Makes a fresh folder under the temp folder and writes a dev consortium
   // of `nodes` nodes into it. `keep`: leave the folder behind (its path is
-  // printed).
+  // printed). `tls`: the API answers HTTPS with init's dev certificates
+  // (else plain HTTP, `init --plain-http`).
   static Result<std::unique_ptr<NodeRunner>> init(const std::string& node_bin, bool keep,
-                                                  unsigned nodes = 1);
+                                                  unsigned nodes = 1, bool tls = false);
   ~NodeRunner();  // stop(), then removes the folder unless kept
   NodeRunner(const NodeRunner&) = delete;
   NodeRunner& operator=(const NodeRunner&) = delete;
@@ -41,6 +44,9 @@ class NodeRunner {
   std::vector<pid_t> follower_pids() const;
   size_t size() const { return nodes_.size(); }
   std::string log_tail(size_t bytes = 4000) const;  // every node's
+  // HTTPS: the client context that checks the nodes against DIR/tls/ca.pem
+  // (null over plain HTTP).
+  const TlsContextPtr& tls() const { return tls_; }
 
  private:
   struct Node {
@@ -59,7 +65,13 @@ class NodeRunner {
   bool keep_ = false;
   std::vector<Node> nodes_;
   size_t leader_ = 0;
+  TlsContextPtr tls_;
+  Result<std::unique_ptr<HttpClient>> connect(const std::string& url) const;
 };
+
+// The client context for a node folder's https:// URL (DIR/tls/ca.pem), or
+// null for an http:// one.
+Result<TlsContextPtr> client_tls_for(const std::string& url, const std::string& dir);
 
 // A base port P with P..P+n-1 (APIs) and P+100..P+100+n-1 (Raft) free a
 // moment ago, as `chipledger-node init --nodes N --port P` lays them out

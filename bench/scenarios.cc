@@ -239,7 +239,7 @@ RequestResult post_moves(HttpClient& http, const std::string& body, size_t per) 
 Result<DriveResult> submit_all(const Target& target, const std::vector<std::string>& bodies,
                                unsigned concurrency, const std::string& what,
                                std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  DriveOptions o{target.url, concurrency, std::nullopt, timeout};
+  DriveOptions o{target.url, concurrency, std::nullopt, timeout, target.tls};
   DriveResult r = drive(bodies.size(), o, [&](size_t i, HttpClient& http) {
     return post_transaction(http, bodies[i]);
   });
@@ -333,7 +333,7 @@ Result<json> run_transfers(const Target& target, const Members& m, const Signatu
   const size_t per = std::max<size_t>(1, o.per_request);
   std::vector<std::string> transfer_requests = group_bodies(*transfers, per);
   std::vector<std::string> accept_requests = group_bodies(*accepts, per);
-  DriveOptions full{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
+  DriveOptions full{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30), target.tls};
   CpuMeter cpu(target.pid, target.followers);
   DriveResult max = drive(transfer_requests.size(), full, [&](size_t i, HttpClient& http) {
     return post_moves(http, transfer_requests[i], per);
@@ -346,7 +346,7 @@ Result<json> run_transfers(const Target& target, const Members& m, const Signatu
   double half_rate = tps / 2;
   if (max.ok == transfer_requests.size() && half_rate > 0) {
     DriveOptions paced{target.url, o.concurrency, half_rate / static_cast<double>(per),
-                       std::chrono::seconds(30)};
+                       std::chrono::seconds(30), target.tls};
     half = drive(accept_requests.size(), paced, [&](size_t i, HttpClient& http) {
       return post_moves(http, accept_requests[i], per);
     });
@@ -402,7 +402,7 @@ Result<json> run_register(const Target& target, const Members& m, const Signatur
   SignAhead regs(m, o.tag, o.count, o.batch, 2 * std::max(1u, o.concurrency) + 2);
   std::atomic<size_t> bytes{0};
 
-  DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(300)};
+  DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(300), target.tls};
   CpuMeter cpu(target.pid);
   DriveResult r = drive(regs.size(), opts, [&](size_t i, HttpClient& http) {
     auto body = regs.take(i);
@@ -486,7 +486,7 @@ Result<json> run_verify(const Target& target, const Members& m, const SignatureL
   size_t rack = std::max<size_t>(1, o.rack);
   size_t racks = (picks.size() + rack - 1) / rack;
   std::atomic<uint64_t> signatures{0}, serials_ok{0};
-  DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30)};
+  DriveOptions opts{target.url, o.concurrency, std::nullopt, std::chrono::seconds(30), target.tls};
   CpuMeter cpu(target.pid);
   DriveResult r = drive(racks, opts, [&](size_t i, HttpClient& http) -> RequestResult {
     std::vector<std::string> serials(

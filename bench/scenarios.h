@@ -14,6 +14,7 @@
 #include "crypto/keys.h"
 #include "crypto/result.h"
 #include "ledger/consortium.h"
+#include "net/tls_context.h"
 
 namespace chipledger::bench {
 
@@ -23,6 +24,7 @@ struct Target {
   std::string dir;  // keys/MEMBER.pem and consortium.json
   pid_t pid = -1;   // known when the benchmark started the node: its memory is reported
   std::vector<pid_t> followers;  // a cluster's other nodes (their CPU is reported too)
+  TlsContextPtr tls = nullptr;   // an https:// node: checked against DIR/tls/ca.pem
 };
 
 struct Members {

@@ -43,6 +43,7 @@ struct Args {
   std::string out;
   bool smoke = false;
   bool keep = false;
+  bool tls = false;
   double limit_seconds = 0;
 };
 
@@ -201,8 +202,8 @@ int run(const Args& a) {
     std::unique_ptr<NodeRunner> runner;
     Target target;
     if (a.node_url.empty()) {
-      auto r =
-          NodeRunner::init(a.node_bin.empty() ? default_node_bin() : a.node_bin, a.keep, a.nodes);
+      auto r = NodeRunner::init(a.node_bin.empty() ? default_node_bin() : a.node_bin, a.keep,
+                                a.nodes, a.tls);
       if (!r) {
         std::cerr << "chipledger-bench: " << r.reason() << "\n";
         return 1;
@@ -212,9 +213,15 @@ int run(const Args& a) {
         std::cerr << "chipledger-bench: " << st.reason() << "\n";
         return 1;
       }
-      target = Target{runner->url(), runner->dir(), runner->pid(), runner->follower_pids()};
+      target = Target{runner->url(), runner->dir(), runner->pid(), runner->follower_pids(),
+                      runner->tls()};
     } else {
-      target = Target{a.node_url, a.node_dir, a.node_pid, {}};
+      auto tls = client_tls_for(a.node_url, a.node_dir);
+      if (!tls) {
+        std::cerr << "chipledger-bench: " << tls.reason() << "\n";
+        return 1;
+      }
+      target = Target{a.node_url, a.node_dir, a.node_pid, {}, *tls};
     }
     auto members = load_members(target.dir);
     if (!members) {
@@ -240,6 +247,7 @@ int run(const Args& a) {
       continue;
     }
     (*s)["load_average_after"] = load_average();
+    (*s)["api"] = target.tls ? "https" : "http";
     // The limit again, right after: the scenario counts against the better
     // reading, so a slow moment of the machine does not flatter its ratio.
     SignatureLimit before = *limit;
@@ -318,6 +326,9 @@ int main(int argc, char** argv) {
                  "seconds per signature-limit reading, each thread count (default 1, smoke 0.2)");
   app.add_flag("--smoke", a.smoke, "tiny sizes: checks the harness works, measures nothing");
   app.add_flag("--keep", a.keep, "keep the node folders (printed)");
+  app.add_flag("--tls", a.tls,
+               "the started nodes' API answers HTTPS (TLS 1.3, init's dev CA); default plain "
+               "HTTP, to measure the ledger");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

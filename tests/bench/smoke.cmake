@@ -3,7 +3,8 @@
 # scripts read. Not a timed test: no figure is compared with anything.
 # With -DNODES=N (N > 1) it runs only the transfers scenario against a local
 # cluster of N nodes (`--nodes N`) and also checks the followers' CPU fields.
-# Usage: cmake -DBENCH=path/to/chipledger-bench -DOUT=file.json [-DNODES=3] -P smoke.cmake
+# With -DTLS=ON the nodes' API answers HTTPS (`--tls`): each scenario must say "api": "https".
+# Usage: cmake -DBENCH=path/to/chipledger-bench -DOUT=file.json [-DNODES=3] [-DTLS=ON] -P smoke.cmake
 if(NOT BENCH OR NOT OUT)
   message(FATAL_ERROR "give -DBENCH=... and -DOUT=...")
 endif()
@@ -15,6 +16,11 @@ set(expected "transfers;register;verify")
 if(NODES GREATER 1)
   set(extra --nodes ${NODES} --scenario transfers)
   set(expected "transfers")
+endif()
+set(api "http")
+if(TLS)
+  list(APPEND extra --tls)
+  set(api "https")
 endif()
 file(REMOVE "${OUT}")
 execute_process(COMMAND "${BENCH}" --smoke --out "${OUT}" ${extra}
@@ -67,6 +73,10 @@ foreach(i RANGE ${last})
                "ratio" "targets" "setup;seconds")
     need(scenarios ${i} ${path})
   endforeach()
+  need(scenarios ${i} api)
+  if(NOT value STREQUAL api)
+    message(FATAL_ERROR "${OUT}: scenario ${i} ran over ${value}, expected ${api}")
+  endif()
   need(scenarios ${i} ok)
   if(NOT value GREATER 0)
     message(FATAL_ERROR "${OUT}: scenario ${i} has ok = ${value}")
