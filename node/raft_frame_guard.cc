@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "node/raft_wire.h"
+
 namespace chipledger {
 namespace {
 
@@ -19,16 +21,6 @@ constexpr size_t kPreamble = 16;
 // The longest header of a message without a variable part: what libraft
 // writes, with room for fields a later minor version appends.
 constexpr uint64_t kMaxFixedHeader = 64;
-
-uint64_t get64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-uint32_t get32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
-}
 
 // The fewest header bytes libraft's decoder of `type` reads (0: unknown type).
 uint64_t min_header(uint64_t type) {
@@ -72,8 +64,8 @@ Status RaftFrameGuard::feed(ByteView bytes) {
     at += n;
     if (buffer_.size() < want) break;
     if (stage_ == Stage::preamble) {
-      type_ = get64(buffer_.data());
-      header_len_ = get64(buffer_.data() + 8);
+      type_ = raft_get64(buffer_.data());
+      header_len_ = raft_get64(buffer_.data() + 8);
       buffer_.clear();
       uint64_t min = min_header(type_);
       uint64_t max = type_ == kAppendEntries ? 48 + 16 * limits_.max_entries
@@ -112,7 +104,7 @@ Status RaftFrameGuard::check_header() {
   const uint64_t len = header_len_;
   payload_left_ = 0;
   if (type_ == kAppendEntries) {
-    uint64_t n = get64(h + 32);
+    uint64_t n = raft_get64(h + 32);
     if (n > limits_.max_entries) {
       return Status::error("AppendEntries with " + std::to_string(n) + " entries (at most " +
                            std::to_string(limits_.max_entries) + ")");
@@ -124,7 +116,7 @@ Status RaftFrameGuard::check_header() {
     for (uint64_t i = 0; i < n; ++i) {
       const uint8_t* e = h + 40 + 16 * i;
       uint8_t type = e[8];
-      uint32_t size = get32(e + 12);
+      uint32_t size = raft_get32(e + 12);
       if (type < 1 || type > 3) {
         return Status::error("AppendEntries entry of unknown type " + std::to_string(type));
       }
@@ -142,7 +134,7 @@ Status RaftFrameGuard::check_header() {
   }
   if (type_ != kInstallSnapshot) return Status::ok();
   // term, last index, last term, conf index, conf length, conf, data length.
-  uint64_t conf_len = get64(h + 32);
+  uint64_t conf_len = raft_get64(h + 32);
   if (conf_len > len - 48) {
     return Status::error("InstallSnapshot whose configuration of " + std::to_string(conf_len) +
                          " bytes overruns its header of " + std::to_string(len));
@@ -152,14 +144,14 @@ Status RaftFrameGuard::check_header() {
   if (conf_len < 9 || conf[0] != 1) {
     return Status::error("InstallSnapshot with a malformed configuration (format)");
   }
-  uint64_t servers = get64(conf + 1);
+  uint64_t servers = raft_get64(conf + 1);
   if (servers == 0 || servers > limits_.max_servers) {
     return Status::error("InstallSnapshot configuration of " + std::to_string(servers) +
                          " servers");
   }
   const uint8_t* p = conf + 9;
   for (uint64_t i = 0; i < servers; ++i) {
-    if (end - p < 8 || get64(p) == 0) {
+    if (end - p < 8 || raft_get64(p) == 0) {
       return Status::error("InstallSnapshot configuration: server " + std::to_string(i) +
                            " has no id");
     }
@@ -176,7 +168,7 @@ Status RaftFrameGuard::check_header() {
     }
     ++p;
   }
-  uint64_t data_len = get64(conf + conf_len);
+  uint64_t data_len = raft_get64(conf + conf_len);
   if (data_len > limits_.max_snapshot_bytes) {
     return Status::error("InstallSnapshot of " + std::to_string(data_len) + " bytes (at most " +
                          std::to_string(limits_.max_snapshot_bytes) + ")");

@@ -26,6 +26,8 @@
 extern "C" {
 #include <raft.h>
 #include <raft/uv.h>
+
+#include "node/raft_wire.h"
 }
 
 namespace chipledger {
@@ -89,15 +91,6 @@ Result<tcp::endpoint> parse_endpoint(const std::string& address) {
   }
   if (port > 65535) return Result<tcp::endpoint>::error("no valid port in " + address);
   return tcp::endpoint(ip, static_cast<uint16_t>(port));
-}
-
-void put64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-uint64_t get64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
 }
 
 using TlsStream = ssl::stream<tcp::socket>;
@@ -404,7 +397,7 @@ struct RaftTlsTransport::Impl {
           *tls, asio::buffer(hello->data(), kHelloFixed),
           [this, tls, timer, from, hello, cert = *cert](error_code ec3, size_t) {
             if (ec3) return refuse(tls, timer, from + ": no hello: " + ec3.message());
-            uint64_t claimed = get64(hello->data() + 8);
+            uint64_t claimed = raft_get64(hello->data() + 8);
             size_t len = static_cast<size_t>(hello->at(16)) | static_cast<size_t>(hello->at(17))
                                                                   << 8;
             std::string name = cert.common_name + " from " + from;
@@ -516,7 +509,7 @@ struct RaftTlsTransport::Impl {
             }
             auto hello = std::make_shared<std::vector<uint8_t>>(kHelloFixed + address.size());
             std::memcpy(hello->data(), kMagic.data(), kMagic.size());
-            put64(hello->data() + 8, id);
+            raft_put64(hello->data() + 8, id);
             (*hello)[16] = static_cast<uint8_t>(address.size());
             (*hello)[17] = static_cast<uint8_t>(address.size() >> 8);
             std::memcpy(hello->data() + kHelloFixed, address.data(), address.size());

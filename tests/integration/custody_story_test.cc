@@ -82,13 +82,6 @@ struct Story {
   }
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST_CASE("story: devkeys simulates chips, register --csv carries their device keys",
           "[integration][story]") {
   Story s("");  // the default dev consortium
@@ -99,7 +92,7 @@ TEST_CASE("story: devkeys simulates chips, register --csv carries their device k
   struct stat st {};
   REQUIRE(stat((s.chips + "/T-0007.pem").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  std::string csv = read_file(s.chips + "/devices.csv");
+  std::string csv = read_text_file(s.chips + "/devices.csv");
   std::istringstream lines(csv);
   std::string header, first;
   std::getline(lines, header);

@@ -8,7 +8,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -21,26 +20,9 @@
 namespace chipledger::integ {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  REQUIRE(out.good());
-}
-
 // Sets [checkpoint] resign_interval_seconds in a node's config file.
 void set_resign_interval(const std::string& path, int seconds) {
-  std::string toml = read_file(path);
-  std::regex line("resign_interval_seconds *= *[0-9]+");
-  REQUIRE(std::regex_search(toml, line));
-  write_file(
-      path, std::regex_replace(toml, line, "resign_interval_seconds = " + std::to_string(seconds)));
+  set_config_value(path, "resign_interval_seconds", std::to_string(seconds));
 }
 void set_resign_interval(const NodeProcess& node, int seconds) {
   set_resign_interval(node.dir() + "/node.toml", seconds);
@@ -111,10 +93,10 @@ TEST_CASE("freshness: a checkpoint older than the trust file allows is refused",
   node.start();
   register_serial(node, "AX100-STALE-1");
   // A trust file like the node's, allowing checkpoints 1 s old.
-  auto trust = nlohmann::json::parse(read_file(node.trust_file()));
+  auto trust = nlohmann::json::parse(read_text_file(node.trust_file()));
   trust["policy"]["max_checkpoint_age_seconds"] = 1;
   std::string strict = node.dir() + "/strict-consortium.json";
-  write_file(strict, trust.dump(2));
+  write_text_file(strict, trust.dump(2));
 
   // The node signed at the registration and will not again for an hour:
   // within a few seconds its checkpoint is older than 1 s.

@@ -17,14 +17,6 @@
 namespace chipledger::integ {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  REQUIRE(!ss.str().empty());
-  return ss.str();
-}
-
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 void put64(Bytes& b, uint64_t v) {
@@ -69,10 +61,10 @@ TEST_CASE("hostile raft peers are refused at the door and the cluster keeps its 
   uint64_t term0 = health["raft"]["term"];
 
   std::string tls = cluster.dir() + "/tls/";
-  CertificateAndKey ca{read_text(tls + "ca.pem"), read_text(tls + "ca-key.pem")};
+  CertificateAndKey ca{read_text_file(tls + "ca.pem"), read_text_file(tls + "ca-key.pem")};
   std::string leader_id = node_id(leader);
-  CertificateAndKey leader_cert{read_text(tls + leader_id + ".pem"),
-                                read_text(tls + leader_id + "-key.pem")};
+  CertificateAndKey leader_cert{read_text_file(tls + leader_id + ".pem"),
+                                read_text_file(tls + leader_id + "-key.pem")};
   auto other_ca = *make_ca("someone else's CA", now() - 60, now() + 3600);
 
   // A RequestVote of a huge term: what a stranger would send to depose the leader.
@@ -198,8 +190,8 @@ TEST_CASE("hostile raft peers are refused at the door and the cluster keeps its 
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   REQUIRE(gone);
-  CertificateAndKey victim_cert{read_text(tls + victim_id + ".pem"),
-                                read_text(tls + victim_id + "-key.pem")};
+  CertificateAndKey victim_cert{read_text_file(tls + victim_id + ".pem"),
+                                read_text_file(tls + victim_id + "-key.pem")};
   uint64_t before = counter(cluster, target, "refused");
   RaftProbe back = with(ca.cert_pem, victim_cert, victim_raft);
   back.hello_address = address.at(victim_raft);

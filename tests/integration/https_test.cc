@@ -20,25 +20,13 @@ namespace {
 namespace fs = std::filesystem;
 using Argv = std::vector<std::string>;
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
-}
-
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // A certificate of the node's own dev CA (init left its key in tls/).
 CertificateAndKey dev_certificate(const NodeProcess& node, const std::string& cn,
                                   std::vector<std::string> hosts) {
-  CertificateAndKey ca{read(node.dir() + "/tls/ca.pem"), read(node.dir() + "/tls/ca-key.pem")};
+  CertificateAndKey ca{read_text_file(node.dir() + "/tls/ca.pem"),
+                       read_text_file(node.dir() + "/tls/ca-key.pem")};
   auto cert = issue_node_certificate(ca, {cn, 1, std::move(hosts), now() - 3600, now() + 86400});
   REQUIRE(cert);
   return *cert;
@@ -74,17 +62,17 @@ TEST_CASE("https: the CLI checks an HTTPS node against the trust file's CA", "[i
   // Another CA (--ca overrides the trust file's): refused, named.
   auto other = make_ca("some other CA", now() - 3600, now() + 86400);
   REQUIRE(other);
-  write(node.dir() + "/other-ca.pem", other->cert_pem);
+  write_text_file(node.dir() + "/other-ca.pem", other->cert_pem);
   auto refused = node.cli({"--ca", node.dir() + "/other-ca.pem", "history", "TLS-0001"});
   INFO(refused.describe());
   CHECK(refused.exit_code == 1);
   CHECK(refused.err.find("not issued by the consortium CA") != std::string::npos);
 
   // A trust file of before tls_ca still loads; an https URL then needs --ca.
-  auto j = nlohmann::json::parse(read(node.trust_file()));
+  auto j = nlohmann::json::parse(read_text_file(node.trust_file()));
   REQUIRE(j.contains("tls_ca"));
   j.erase("tls_ca");
-  write(node.dir() + "/old-trust.json", j.dump(2));
+  write_text_file(node.dir() + "/old-trust.json", j.dump(2));
   auto old =
       cli_at(node, node.url(), {"--trust", node.dir() + "/old-trust.json", "history", "TLS-0001"});
   INFO(old.describe());
@@ -109,8 +97,8 @@ TEST_CASE("https: a node certificate without the URL's host is refused, named", 
   NodeProcess node;
   // Re-issued for 127.0.0.1 only (no localhost) by the same CA.
   CertificateAndKey cert = dev_certificate(node, "node-maker", {"127.0.0.1"});
-  write(node.dir() + "/tls/node-maker.pem", cert.cert_pem);
-  write(node.dir() + "/tls/node-maker-key.pem", cert.key_pem);
+  write_text_file(node.dir() + "/tls/node-maker.pem", cert.cert_pem);
+  write_text_file(node.dir() + "/tls/node-maker-key.pem", cert.key_pem);
   node.start();
   auto ok = node.cli({"history", "NEVER-1"});
   INFO(ok.describe());
@@ -141,8 +129,8 @@ TEST_CASE("https: the node-to-node endpoints refuse a caller without a node's ce
 
   // A certificate of the CA for a name the trust file does not list as a node.
   CertificateAndKey stranger = dev_certificate(node, "stranger", {"127.0.0.1"});
-  write(node.dir() + "/tls/stranger.pem", stranger.cert_pem);
-  write(node.dir() + "/tls/stranger-key.pem", stranger.key_pem);
+  write_text_file(node.dir() + "/tls/stranger.pem", stranger.cert_pem);
+  write_text_file(node.dir() + "/tls/stranger-key.pem", stranger.key_pem);
   auto other = connect_node(node.url(), node.dir(), 10s, "stranger");
   REQUIRE(other);
   r = (*other)->post("/v1/checkpoint/signatures", "not a note", "text/plain");
@@ -185,7 +173,7 @@ TEST_CASE("https: plain HTTP only when the config says so, with a warning on bot
   CHECK(node.stop() == 0);
 
   // Without [tls] and without plain_http the node does not start.
-  std::string config = read(node.dir() + "/node.toml");
+  std::string config = read_text_file(node.dir() + "/node.toml");
   size_t plain = config.find("plain_http = true");
   REQUIRE(plain != std::string::npos);
   config.erase(plain, std::string("plain_http = true").size());
@@ -193,7 +181,7 @@ TEST_CASE("https: plain HTTP only when the config says so, with a warning on bot
   REQUIRE(tls_at != std::string::npos);
   size_t tls_end = config.find("\n[", tls_at + 1);
   config.erase(tls_at, tls_end == std::string::npos ? std::string::npos : tls_end + 1 - tls_at);
-  write(node.dir() + "/bare.toml", config);
+  write_text_file(node.dir() + "/bare.toml", config);
   auto bare = run_process({kNodeBin, "--config", node.dir() + "/bare.toml"}, 30s);
   INFO(bare.describe());
   CHECK(bare.exit_code == 2);

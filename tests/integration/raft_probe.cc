@@ -19,13 +19,9 @@ namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-void put64(Bytes& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
 Bytes hello(uint64_t id, const std::string& address) {
   Bytes b{'C', 'L', 'R', 'A', 'F', 'T', '1', 0};
-  put64(b, id);
+  raft_append64(b, id);
   b.push_back(static_cast<uint8_t>(address.size()));
   b.push_back(static_cast<uint8_t>(address.size() >> 8));
   b.insert(b.end(), address.begin(), address.end());
@@ -42,15 +38,6 @@ bool run_until(asio::io_context& io, const bool& done, std::chrono::steady_clock
 }
 
 }  // namespace
-
-Bytes raft_message(uint64_t type, const Bytes& header, const Bytes& payload) {
-  Bytes out;
-  put64(out, type);
-  put64(out, header.size());
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
-}
 
 ProbeResult probe_raft(const RaftProbe& p, std::chrono::milliseconds deadline) {
   ProbeResult r;

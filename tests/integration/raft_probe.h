@@ -11,6 +11,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/certificates.h"
+#include "node/raft_wire.h"  // raft_message() for what a probe sends
 
 namespace chipledger::integ {
 
@@ -32,9 +33,5 @@ struct ProbeResult {
 };
 
 ProbeResult probe_raft(const RaftProbe& probe, std::chrono::milliseconds deadline);
-
-// A libraft 0.15 message (preamble, header, payload) with the given type
-// and header (docs/tls.md, "Frames").
-Bytes raft_message(uint64_t type, const Bytes& header, const Bytes& payload = {});
 
 }  // namespace chipledger::integ

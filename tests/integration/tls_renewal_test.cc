@@ -20,20 +20,6 @@
 namespace chipledger::integ {
 namespace {
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  REQUIRE(!ss.str().empty());
-  return ss.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  REQUIRE(out.good());
-}
-
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // Waits until pred() holds; false at the deadline.
@@ -103,12 +89,12 @@ TEST_CASE("a renewed certificate is installed on SIGHUP with no submission lost"
   // The consortium issues a renewed certificate for the node; it ends in
   // 20 days, inside the 30-day warning.
   std::string tls = cluster.dir() + "/tls/";
-  CertificateAndKey ca{read_text(tls + "ca.pem"), read_text(tls + "ca-key.pem")};
+  CertificateAndKey ca{read_text_file(tls + "ca.pem"), read_text_file(tls + "ca-key.pem")};
   auto renewed = issue_node_certificate(
       ca, {node_id, raft_id, {"localhost", "127.0.0.1"}, now() - 60, now() + 20 * 86400});
   REQUIRE(renewed);
-  write_text(tls + node_id + ".pem", renewed->cert_pem);
-  write_text(tls + node_id + "-key.pem", renewed->key_pem);
+  write_text_file(tls + node_id + ".pem", renewed->cert_pem);
+  write_text_file(tls + node_id + "-key.pem", renewed->key_pem);
   REQUIRE(kill(cluster.pid(leader), SIGHUP) == 0);
   int64_t new_not_after = certificate_info(renewed->cert_pem)->not_after;
   REQUIRE(within(std::chrono::seconds(20), [&] {
@@ -129,8 +115,8 @@ TEST_CASE("a renewed certificate is installed on SIGHUP with no submission lost"
   RaftProbe probe;
   probe.address = raft_address;
   probe.trust_ca_pem = ca.cert_pem;
-  probe.client =
-      CertificateAndKey{read_text(tls + other_id + ".pem"), read_text(tls + other_id + "-key.pem")};
+  probe.client = CertificateAndKey{read_text_file(tls + other_id + ".pem"),
+                                   read_text_file(tls + other_id + "-key.pem")};
   probe.hello_id = (*cluster.get_json(other, "/v1/health"))["raft"]["id"].get<uint64_t>();
   ProbeResult seen = probe_raft(probe, std::chrono::seconds(5));
   REQUIRE(seen.handshake);
@@ -170,8 +156,8 @@ TEST_CASE("a renewed certificate is installed on SIGHUP with no submission lost"
   auto wrong =
       issue_node_certificate(ca, {stranger_id, raft_id, {"localhost"}, now() - 60, now() + 86400});
   REQUIRE(wrong);
-  write_text(tls + node_id + ".pem", wrong->cert_pem);
-  write_text(tls + node_id + "-key.pem", wrong->key_pem);
+  write_text_file(tls + node_id + ".pem", wrong->cert_pem);
+  write_text_file(tls + node_id + "-key.pem", wrong->key_pem);
   REQUIRE(kill(cluster.pid(leader), SIGHUP) == 0);
   CHECK(within(std::chrono::seconds(20), [&] {
     return cluster.log(leader).find("the TLS certificate was not reloaded") != std::string::npos;

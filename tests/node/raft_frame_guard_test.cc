@@ -6,52 +6,36 @@
 #include <random>
 
 #include "node/raft_frame_guard.h"
+#include "node/raft_wire.h"
 
 namespace chipledger {
 namespace {
-
-void put64(Bytes& b, uint64_t v) {
-  for (int i = 0; i < 8; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put32(Bytes& b, uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-// A message as libraft 0.15 writes it (docs/tls.md, "Frames").
-Bytes message(uint64_t type, const Bytes& header, const Bytes& payload = {}) {
-  Bytes out;
-  put64(out, type);
-  put64(out, header.size());
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), payload.begin(), payload.end());
-  return out;
-}
 
 Bytes fixed(size_t n, uint8_t fill = 7) { return Bytes(n, fill); }
 
 Bytes append_entries(const std::vector<uint32_t>& sizes, bool trailing = true,
                      uint8_t entry_type = 1) {
   Bytes h;
-  for (int i = 0; i < 4; ++i) put64(h, 100 + i);  // term, prev index, prev term, commit
-  put64(h, sizes.size());
+  for (int i = 0; i < 4; ++i) raft_append64(h, 100 + i);  // term, prev index, prev term, commit
+  raft_append64(h, sizes.size());
   Bytes payload;
   for (uint32_t s : sizes) {
-    put64(h, 3);  // term
+    raft_append64(h, 3);  // term
     h.push_back(entry_type);
     h.insert(h.end(), 3, 0);
-    put32(h, s);
+    raft_append32(h, s);
     payload.insert(payload.end(), s, 0xab);
   }
-  if (trailing) put64(h, 0);  // the 8 bytes libraft sizes but does not fill
-  return message(1, h, payload);
+  if (trailing) raft_append64(h, 0);  // the 8 bytes libraft sizes but does not fill
+  return raft_message(1, h, payload);
 }
 
 Bytes configuration(const std::vector<std::pair<uint64_t, std::string>>& servers,
                     uint8_t role = 1) {
   Bytes c{1};
-  put64(c, servers.size());
+  raft_append64(c, servers.size());
   for (const auto& [id, address] : servers) {
-    put64(c, id);
+    raft_append64(c, id);
     c.insert(c.end(), address.begin(), address.end());
     c.push_back(0);
     c.push_back(role);
@@ -62,27 +46,27 @@ Bytes configuration(const std::vector<std::pair<uint64_t, std::string>>& servers
 
 Bytes install_snapshot(const Bytes& conf, uint64_t data_len, size_t payload_len) {
   Bytes h;
-  for (int i = 0; i < 4; ++i) put64(h, 5 + i);
-  put64(h, conf.size());
+  for (int i = 0; i < 4; ++i) raft_append64(h, 5 + i);
+  raft_append64(h, conf.size());
   h.insert(h.end(), conf.begin(), conf.end());
-  put64(h, data_len);
-  return message(5, h, Bytes(payload_len, 0x5a));
+  raft_append64(h, data_len);
+  return raft_message(5, h, Bytes(payload_len, 0x5a));
 }
 
 // The well-formed messages of every type.
 std::vector<Bytes> good_messages() {
   auto conf = configuration({{1, "127.0.0.1:7901"}, {2, "127.0.0.1:7902"}, {3, "10.0.0.3:7903"}});
   return {
-      message(3, fixed(40)),                     // RequestVote
-      message(3, fixed(32)),                     // RequestVote, the older form
-      message(4, fixed(24)),                     // RequestVoteResult
-      message(4, fixed(16)),                     // ... older
+      raft_message(3, fixed(40)),                // RequestVote
+      raft_message(3, fixed(32)),                // RequestVote, the older form
+      raft_message(4, fixed(24)),                // RequestVoteResult
+      raft_message(4, fixed(16)),                // ... older
       append_entries({}),                        // a heartbeat
       append_entries({24, 4096, 8}),             // entries
       append_entries({16}, /*trailing=*/false),  // no trailing word
-      message(2, fixed(24)),                     // AppendEntriesResult
+      raft_message(2, fixed(24)),                // AppendEntriesResult
       install_snapshot(conf, 3000, 3000),        // InstallSnapshot
-      message(6, fixed(24)),                     // TimeoutNow
+      raft_message(6, fixed(24)),                // TimeoutNow
   };
 }
 
@@ -128,37 +112,37 @@ TEST_CASE("raft frame guard: broken framing and broken limits are refused at the
     const char* reason;
   };
   Bytes huge_header;
-  put64(huge_header, 1);
-  put64(huge_header, uint64_t{1} << 40);  // the preamble says 1 TiB of header
+  raft_append64(huge_header, 1);
+  raft_append64(huge_header, uint64_t{1} << 40);  // the preamble says 1 TiB of header
   std::vector<Case> cases = {
-      {"unknown type", message(9, fixed(24)), "unknown type 9"},
-      {"type zero", message(0, fixed(24)), "unknown type 0"},
-      {"empty header", message(3, {}), "header of 0 bytes"},
-      {"short RequestVote (libraft would read past it)", message(3, fixed(8)), "header of 8"},
-      {"short TimeoutNow", message(6, fixed(16)), "header of 16"},
-      {"huge fixed header", message(2, fixed(4096)), "header of 4096"},
+      {"unknown type", raft_message(9, fixed(24)), "unknown type 9"},
+      {"type zero", raft_message(0, fixed(24)), "unknown type 0"},
+      {"empty header", raft_message(3, {}), "header of 0 bytes"},
+      {"short RequestVote (libraft would read past it)", raft_message(3, fixed(8)), "header of 8"},
+      {"short TimeoutNow", raft_message(6, fixed(16)), "header of 16"},
+      {"huge fixed header", raft_message(2, fixed(4096)), "header of 4096"},
       {"a 1 TiB header", huge_header, "header of 1099511627776"},
       {"too many entries", append_entries(std::vector<uint32_t>(17, 8)), "header of"},
       {"entry too large", append_entries({1001}), "entry of 1001 bytes"},
       {"entries too large together", append_entries({1000, 1000, 8}), "AppendEntries of 2008"},
       {"entry of unknown type", append_entries({8}, true, 9), "unknown type 9"},
       {"entry count beyond the header",
-       message(1,
-               [] {
-                 Bytes h;
-                 for (int i = 0; i < 4; ++i) put64(h, 0);
-                 put64(h, 3);  // three entries, no entry headers
-                 return h;
-               }()),
+       raft_message(1,
+                    [] {
+                      Bytes h;
+                      for (int i = 0; i < 4; ++i) raft_append64(h, 0);
+                      raft_append64(h, 3);  // three entries, no entry headers
+                      return h;
+                    }()),
        "for 3 entries"},
       {"snapshot too large", install_snapshot(conf, 10001, 0), "InstallSnapshot of 10001"},
       {"snapshot configuration overruns the header",
        [&] {
          Bytes h;
-         for (int i = 0; i < 4; ++i) put64(h, 0);
-         put64(h, 4096);  // conf length beyond the header
-         put64(h, 0);
-         return message(5, h);
+         for (int i = 0; i < 4; ++i) raft_append64(h, 0);
+         raft_append64(h, 4096);  // conf length beyond the header
+         raft_append64(h, 0);
+         return raft_message(5, h);
        }(),
        "overruns"},
       {"snapshot configuration of a wrong format",
@@ -180,8 +164,8 @@ TEST_CASE("raft frame guard: broken framing and broken limits are refused at the
        install_snapshot(
            [] {
              Bytes c{1};
-             put64(c, 1);
-             put64(c, 1);
+             raft_append64(c, 1);
+             raft_append64(c, 1);
              c.insert(c.end(), 7, 'x');  // no NUL before the end
              return c;
            }(),
