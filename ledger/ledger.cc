@@ -20,8 +20,15 @@ std::string block_time_key(uint64_t size) {
 
 std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 
+// A stored value that does not decode: the store is corrupt (a block that
+// reads it must not take it for a refusal).
+Status stored(const Status& decoding, const std::string& what) {
+  return decoding.with_code(StatusCode::corrupt).context(what);
+}
+
 // The state a block sees: committed records overlaid with the block's own
-// earlier effects.
+// earlier effects. Every failure it returns is a storage failure (io or
+// corrupt).
 class BlockState final : public StateView {
  public:
   using RootAt = std::function<Result<Hash>(uint64_t)>;
@@ -36,7 +43,7 @@ class BlockState final : public StateView {
     committed_.try_emplace(std::string(serial), *raw);
     if (!raw->has_value()) return std::optional<SerialRecord>();
     auto rec = SerialRecord::decode(**raw);
-    if (!rec) return rec.status().context("stored record of serial " + std::string(serial));
+    if (!rec) return stored(rec.status(), "stored record of serial " + std::string(serial));
     return std::optional<SerialRecord>(std::move(*rec));
   }
 
@@ -47,7 +54,7 @@ class BlockState final : public StateView {
     if (!raw) return raw.status();
     if (!raw->has_value()) return std::optional<uint64_t>();
     auto index = decode_u64_key(**raw);
-    if (!index) return index.status();
+    if (!index) return stored(index.status(), "stored index of a txid");
     return std::optional<uint64_t>(*index);
   }
 
@@ -58,7 +65,7 @@ class BlockState final : public StateView {
     if (!raw) return raw.status();
     if (!raw->has_value()) return std::optional<LicenseRecord>();
     auto rec = LicenseRecord::decode(**raw);
-    if (!rec) return rec.status().context("stored license " + std::string(id));
+    if (!rec) return stored(rec.status(), "stored license " + std::string(id));
     return std::optional<LicenseRecord>(std::move(*rec));
   }
 
@@ -69,7 +76,7 @@ class BlockState final : public StateView {
     if (!time) return time.status();
     if (!time->has_value()) return std::optional<CheckpointRef>();
     auto ms = decode_u64_key(**time);
-    if (!ms) return ms.status();
+    if (!ms) return stored(ms.status(), "stored block time");
     auto root = root_at_(size);
     if (!root) return root.status();
     return std::optional<CheckpointRef>(CheckpointRef{*root, *ms});
@@ -194,7 +201,8 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
                                                    std::optional<uint64_t> entry) {
   std::lock_guard lock(write_mu_);
   if (failed_) {
-    return Result<std::vector<TxOutcome>>::error("the ledger stopped after a storage failure");
+    return Result<std::vector<TxOutcome>>::error(StatusCode::unavailable,
+                                                 "the ledger stopped after a storage failure");
   }
   if (entry && *entry <= applied_entry_.load()) {
     return Result<std::vector<TxOutcome>>::error("entry " + std::to_string(*entry) +
@@ -211,7 +219,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     if (!last) return Result<std::vector<TxOutcome>>(last.status().context("the last block time"));
     if (last->has_value()) {
       auto ms = decode_u64_key(**last);
-      if (!ms) return Result<std::vector<TxOutcome>>(ms.status().context("the last block time"));
+      if (!ms) return Result<std::vector<TxOutcome>>(stored(ms.status(), "the last block time"));
       block_time_ms = std::max(block_time_ms, *ms);
     }
   }
@@ -227,6 +235,14 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     uint64_t index = log_.size();
     auto effects = sig.is_ok() ? apply_rules(consortium_, state, p.tx, block_time_ms, index)
                                : Result<Effects>(sig);
+    if (!effects && effects.status().is_storage_failure()) {
+      // Not a refusal: this node could not read its state, and another
+      // replica would decide differently. Nothing of the block is written;
+      // the in-memory log may be ahead of the store: stop (fail-stop).
+      failed_ = true;
+      return Result<std::vector<TxOutcome>>(
+          effects.status().context("applying transaction " + hex_encode(p.tx.txid)));
+    }
     if (!effects) {
       out.reason = effects.reason();
       outcomes.push_back(std::move(out));

@@ -122,8 +122,11 @@ struct RocksStore::Impl {
     return columns[i];
   }
 
+  // A corruption is `corrupt`; anything else RocksDB reports (a full disk,
+  // an I/O error, a busy or shut-down database) is `io`.
   Status fail(const rocksdb::Status& s, const std::string& what) const {
-    return Status::error(s.ToString()).context("rocksdb at " + path + ": " + what);
+    const StatusCode code = s.IsCorruption() ? StatusCode::corrupt : StatusCode::io;
+    return Status::error(code, s.ToString()).context("rocksdb at " + path + ": " + what);
   }
 
   // get() and scan() with the given read options (the latest state, or a
@@ -201,7 +204,9 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& path) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       hint = " (is the database already open by another store or process?)";
     }
-    return Status::error(s.ToString() + hint).context("opening rocksdb at " + path);
+    return Status::error(s.IsCorruption() ? StatusCode::corrupt : StatusCode::io,
+                         s.ToString() + hint)
+        .context("opening rocksdb at " + path);
   }
   impl->db.reset(raw);
   // Open() returns handles in descriptor order: default, then our columns.
@@ -343,7 +348,7 @@ class RocksStore::View final : public KvView {
 Result<std::unique_ptr<KvView>> RocksStore::view() const {
   const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
   if (snapshot == nullptr) {
-    return Status::error("rocksdb at " + impl_->path + ": no snapshot could be taken");
+    return Status::io("rocksdb at " + impl_->path + ": no snapshot could be taken");
   }
   return std::unique_ptr<KvView>(std::make_unique<View>(*impl_, snapshot));
 }

@@ -136,6 +136,34 @@ HttpResponse json_error(int status, const std::string& message) {
   return json_ok(json{{"error", message}}, status);
 }
 
+int http_status_of(StatusCode code) {
+  switch (code) {
+    case StatusCode::ok:
+      return 200;
+    case StatusCode::invalid:
+      return 400;
+    case StatusCode::refused:
+      return 422;
+    case StatusCode::not_found:
+      return 404;
+    case StatusCode::unavailable:
+      return 503;
+    case StatusCode::failed:
+    case StatusCode::io:
+    case StatusCode::corrupt:
+      return 500;
+  }
+  return 500;
+}
+
+HttpResponse status_error(const Status& failure) {
+  const int status = http_status_of(failure.code());
+  HttpResponse r = json_ok(
+      json{{"error", failure.reason()}, {"code", status_code_name(failure.code())}}, status);
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 Result<std::string> percent_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -365,7 +393,7 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
 
 HttpResponse Api::chip(const std::string& serial) const {
   auto rec = ledger_.serial(serial);
-  if (!rec) return json_error(500, rec.reason());
+  if (!rec) return status_error(rec.status());
   if (!rec->has_value()) return json_error(404, "serial " + serial + " is not registered");
   return json_ok(serial_record_view(serial, **rec));
 }
@@ -373,7 +401,7 @@ HttpResponse Api::chip(const std::string& serial) const {
 HttpResponse Api::license(const std::string& id) const {
   if (id.empty() || id.size() > kMaxFieldBytes) return json_error(400, "bad license id");
   auto lic = ledger_.license(id);
-  if (!lic) return json_error(500, lic.reason());
+  if (!lic) return status_error(lic.status());
   if (!lic->has_value()) return json_error(404, "license " + id + " is not on the ledger");
   return json_ok(license_view(**lic));
 }
@@ -448,7 +476,7 @@ HttpResponse Api::inclusion(const std::string& query) const {
     return json_error(400, "need 0 <= index < size <= " + std::to_string(ledger_.size()));
   }
   auto proof = ledger_.inclusion_proof(*index, *size);
-  if (!proof) return json_error(500, proof.reason());
+  if (!proof) return status_error(proof.status());
   return json_ok(json{{"index", *index}, {"size", *size}, {"proof", hashes(*proof)}});
 }
 
@@ -568,7 +596,7 @@ void Api::checkpoint(const std::string& query, Responder respond) const {
     auto size = query_u64(q, "size", std::nullopt);
     if (!size) return respond(json_error(400, size.reason()));
     auto stored = ledger_.checkpoint_at(*size);
-    if (!stored) return respond(json_error(500, stored.reason()));
+    if (!stored) return respond(status_error(stored.status()));
     if (!stored->has_value()) {
       return respond(
           json_error(404, "this node kept no checkpoint at size " + std::to_string(*size)));

@@ -121,6 +121,12 @@ class Api {
 
 // Small helpers shared with tests.
 HttpResponse json_error(int status, const std::string& message);
+// The HTTP status a failure's code means (docs/api.md, "Errors"): invalid
+// 400, refused 422, not_found 404, unavailable 503, io, corrupt and
+// failed 500.
+int http_status_of(StatusCode code);
+// {"error": reason, "code": "io"} with that status (503 with Retry-After).
+HttpResponse status_error(const Status& failure);
 Result<std::string> percent_decode(std::string_view s);
 
 }  // namespace chipledger

@@ -74,7 +74,7 @@ Result<std::optional<std::vector<TxOutcome>>> apply_entry(Ledger& ledger, uint64
   if (time_out) *time_out = time_ms;
   auto outcomes = ledger.apply_block(std::move(txs), time_ms, index);
   if (!outcomes) {
-    return R::error("applying entry " + std::to_string(index) + ": " + outcomes.reason());
+    return R(outcomes.status().context("applying entry " + std::to_string(index)));
   }
   return std::optional<std::vector<TxOutcome>>(std::move(*outcomes));
 }

@@ -31,16 +31,21 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-// Forwards to a MemoryStore until told to fail writes.
+// Forwards to a MemoryStore until told to fail writes (as a full disk
+// does) or reads of the serials' records (an I/O error).
 class FailingStore final : public KvStore {
  public:
   explicit FailingStore(MemoryStore& inner) : inner_(inner) {}
   bool fail = false;
+  bool fail_serial_reads = false;
   Result<std::optional<std::string>> get(Column c, std::string_view k) const override {
+    if (fail_serial_reads && c == Column::serials) {
+      return Status::io("read error on the serials (simulated)");
+    }
     return inner_.get(c, k);
   }
   Status write(const WriteBatch& b, bool sync) override {
-    if (fail) return Status::error("disk full (simulated)");
+    if (fail) return Status::io("disk full (simulated)");
     return inner_.write(b, sync);
   }
   Status scan(Column c, std::string_view p,
@@ -214,17 +219,66 @@ TEST_CASE("a failed block write leaves nothing and stops the ledger", "[ledger]"
   auto out = ledger->apply_block(registrations(tc, 3, 3), kNow);
   REQUIRE_FALSE(out);
   CHECK_THAT(out.reason(), Catch::Contains("disk full"));
+  CHECK(out.status().is_io());
   CHECK(ledger->size() == 3);
   failing->fail = false;
   auto later = ledger->apply_block(registrations(tc, 6, 1), kNow);
   REQUIRE_FALSE(later);
   CHECK_THAT(later.reason(), Catch::Contains("stopped after a storage failure"));
+  CHECK(later.status().is_unavailable());
   // Restarting from storage sees exactly the three committed registrations.
   auto reopened = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
   CHECK(reopened->size() == 3);
   CHECK_FALSE(reopened->serial("SN3")->has_value());
   REQUIRE(reopened->apply_block(registrations(tc, 3, 1), kNow));
   CHECK(reopened->size() == 4);
+}
+
+TEST_CASE("a read error while a block is applied stops the ledger, it is no refusal", "[ledger]") {
+  auto tc = TestConsortium::make();
+  MemoryStore memory;
+  auto store = std::make_unique<FailingStore>(memory);
+  FailingStore* failing = store.get();
+  auto ledger = *Ledger::open(std::move(store), tc.consortium);
+  REQUIRE(ledger->apply_block(registrations(tc, 0, 3), kNow));
+  failing->fail_serial_reads = true;
+  // The second registration's read fails, after the first one was taken.
+  auto out = ledger->apply_block(registrations(tc, 3, 2), kNow);
+  REQUIRE_FALSE(out);  // not outcomes with a "refused" in them
+  CHECK(out.status().is_io());
+  CHECK(out.status().is_storage_failure());
+  CHECK_THAT(out.reason(), Catch::Contains("read error on the serials"));
+  CHECK(ledger->size() == 3);
+  failing->fail_serial_reads = false;
+  auto later = ledger->apply_block(registrations(tc, 5, 1), kNow);
+  REQUIRE_FALSE(later);
+  CHECK(later.status().is_unavailable());
+  // Restarted, the node applies the same block as every other replica does.
+  auto reopened = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
+  CHECK(reopened->size() == 3);
+  auto again = reopened->apply_block(registrations(tc, 3, 2), kNow);
+  REQUIRE(again);
+  CHECK((*again)[0].accepted);
+  CHECK((*again)[1].accepted);
+}
+
+TEST_CASE("a stored record that does not decode is corrupt: the ledger stops", "[ledger]") {
+  auto tc = TestConsortium::make();
+  MemoryStore memory;
+  auto ledger = *Ledger::open(std::make_unique<FailingStore>(memory), tc.consortium);
+  REQUIRE(ledger->apply_block(registrations(tc, 0, 2), kNow));
+  WriteBatch damage;
+  damage.put(Column::serials, "SN1", "not a serial record");
+  REQUIRE(memory.write(damage, true));
+  // Registering SN1 again (another transaction: not a replay) reads its
+  // record: a corrupt store, not "already registered".
+  Transaction again = tc.register_tx("maker", {"SN1"});
+  again.time_ms = kNow + 1;
+  auto out = ledger->apply_block({PendingTx{tc.sign(again), false}}, kNow);
+  REQUIRE_FALSE(out);
+  CHECK(out.status().is_corrupt());
+  CHECK_THAT(out.reason(), Catch::Contains("stored record of serial SN1"));
+  CHECK_FALSE(ledger->apply_block(registrations(tc, 5, 1), kNow));
 }
 
 TEST_CASE("a block of only refused transactions writes nothing", "[ledger]") {
