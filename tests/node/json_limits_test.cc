@@ -168,9 +168,6 @@ TEST_CASE("json limits: random documents are counted as a document walk counts t
   }
 }
 
-}  // namespace
-}  // namespace chipledger
-
 // Found by tests/fuzz/json_body_fuzz.cc: nlohmann's lexer stops at a NUL.
 TEST_CASE("json limits: a body with a NUL byte is not JSON", "[json_limits]") {
   using namespace std::string_literals;
@@ -180,3 +177,6 @@ TEST_CASE("json limits: a body with a NUL byte is not JSON", "[json_limits]") {
   CHECK_FALSE(parse_json_body("[1,\0 2]"s, JsonLimits{}));
   CHECK(parse_json_body(R"({"tx": "\u0000"})", JsonLimits{}));  // an escaped NUL is fine
 }
+
+}  // namespace
+}  // namespace chipledger
