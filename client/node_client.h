@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/custody_evidence.h"
+#include "client/evidence_decoding.h"
 #include "ledger/transaction.h"
 #include "net/http_client.h"
 
@@ -73,18 +74,5 @@ class NodeClient {
 };
 
 std::string percent_encode_serial(std::string_view serial);
-
-// GET /v1/chips/SERIAL/history?size=SIZE's answer (nullopt: the node's 404,
-// no events: then the evidence lists the serial with no events at `size`).
-Result<HistoryEvidence> decode_history(const std::string& serial,
-                                       const std::optional<nlohmann::json>& answer, uint64_t size);
-// GET /v1/chips/SERIAL/state?size=SIZE's answer: the serial's record (or
-// none) and the state map's proof, unchecked (proven_state() checks them).
-// An answer for another serial or size is an error.
-Result<SerialEvidence> decode_state_answer(const std::string& serial, uint64_t size,
-                                           const nlohmann::json& answer);
-// POST /v1/histories's answer: each serial's indices (null: no events) and
-// each event once, keyed by its index.
-Result<HistoryEvidence> decode_histories(const nlohmann::json& answer);
 
 }  // namespace chipledger

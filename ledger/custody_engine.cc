@@ -36,7 +36,6 @@ class Step {
       : c_(c),
         serial_(serial),
         before_(before),
-        stx_(stx),
         tx_(stx.tx),
         author_(author),
         ctx_(ctx),
@@ -75,7 +74,6 @@ class Step {
   const Consortium& c_;
   const std::string serial_;
   const std::optional<SerialRecord>& before_;
-  const SignedTransaction& stx_;
   const Transaction& tx_;
   const Member& author_;
   const EventContext& ctx_;

@@ -16,6 +16,8 @@ constexpr uint8_t kSnapshotVersion = 1;
 constexpr uint8_t kSnapshotKind = 2;  // blocks are kind 1
 constexpr size_t kMaxSnapshotField = 64u << 20;
 constexpr std::string_view kLedgerIdKey = "ledger_id";
+constexpr std::string_view kLogSizeKey = "log_size";            // ledger/merkle_log.cc
+constexpr std::string_view kAppliedEntryKey = "applied_entry";  // ledger/ledger.cc
 
 // Every column a snapshot carries, in this order: the node's own
 // checkpoints (Column::checkpoints) stay out.
@@ -93,6 +95,65 @@ constexpr Column kDerivedColumns[] = {Column::serials, Column::serial_index, Col
                                       Column::licenses};
 constexpr std::string_view kBlockTimePrefix = "block_time/";
 
+// The block ends and times a store's meta column holds ("block_time/"
+// u64 log size -> u64 ms), those at sizes up to `max_size`.
+Result<std::map<uint64_t, uint64_t>> block_times(const KvStore& store, uint64_t max_size) {
+  std::map<uint64_t, uint64_t> out;
+  Status bad = Status::ok();
+  Status scanned =
+      store.scan(Column::meta, kBlockTimePrefix, [&](std::string_view k, std::string_view v) {
+        auto end = decode_u64_key(k.substr(kBlockTimePrefix.size()));
+        auto time = decode_u64_key(v);
+        if (!end || !time) {
+          bad = Status::error("the snapshot has a malformed block time (key " +
+                              hex_encode(as_bytes(k)).substr(0, 80) + ")");
+          return false;
+        }
+        if (*end <= max_size) out[*end] = *time;
+        return true;
+      });
+  CL_TRY(scanned);
+  CL_TRY(bad);
+  return out;
+}
+
+// A snapshot's meta column holds exactly what a ledger writes there, as
+// its header says: the ledger id (checked by the caller), the log size,
+// the applied entry and well-formed block times. Anything else would be
+// written into this node's store unchecked: an "applied_entry" other than
+// the header's, say, makes the node skip (or re-apply) Raft entries after
+// its next restart.
+Status check_snapshot_meta(const KvStore& snapshot, uint64_t size, uint64_t applied_entry) {
+  Status bad = Status::ok();
+  bool has_applied = false;
+  auto expect_u64 = [&](std::string_view key, std::string_view value, uint64_t want) {
+    auto v = decode_u64_key(value);
+    if (!v || *v != want) {
+      bad = Status::error("the snapshot's " + std::string(key) + " is not its header's (" +
+                          std::to_string(want) + ")");
+      return false;
+    }
+    return true;
+  };
+  Status scanned = snapshot.scan(Column::meta, "", [&](std::string_view k, std::string_view v) {
+    if (k == kLedgerIdKey || k.starts_with(kBlockTimePrefix)) return true;
+    if (k == kLogSizeKey) return expect_u64(k, v, size);
+    if (k == kAppliedEntryKey) {
+      has_applied = true;
+      return expect_u64(k, v, applied_entry);
+    }
+    bad = Status::error("the snapshot's meta column has an unknown key " +
+                        hex_encode(as_bytes(k)).substr(0, 80));
+    return false;
+  });
+  CL_TRY(scanned);
+  CL_TRY(bad);
+  if (!has_applied && applied_entry > 0) {
+    return Status::error("the snapshot's meta column lacks its applied entry");
+  }
+  return block_times(snapshot, UINT64_MAX).status();
+}
+
 // Every key and value of `column` in `store`, in order.
 Result<std::vector<std::pair<std::string, std::string>>> column_contents(const KvStore& store,
                                                                          Column column) {
@@ -113,15 +174,10 @@ Result<std::vector<std::pair<std::string, std::string>>> column_contents(const K
 // times decide only what is accepted, never a record), in memory, and the
 // state the replay derives must be exactly the snapshot's.
 Status Ledger::check_snapshot_state(const KvStore& snapshot, uint64_t size) const {
-  std::map<uint64_t, uint64_t> block_ends;  // size at a block's end -> its time
-  Status scanned =
-      snapshot.scan(Column::meta, kBlockTimePrefix, [&](std::string_view k, std::string_view v) {
-        auto end = decode_u64_key(k.substr(kBlockTimePrefix.size()));
-        auto time = decode_u64_key(v);
-        if (end && time) block_ends[*end] = *time;
-        return true;
-      });
-  CL_TRY(scanned);
+  // Size at a block's end -> its time.
+  auto ends = block_times(snapshot, UINT64_MAX);
+  if (!ends) return ends.status();
+  const std::map<uint64_t, uint64_t>& block_ends = *ends;
   auto replay = Ledger::open(std::make_unique<MemoryStore>(), consortium_);
   if (!replay) return replay.status().context("replaying the snapshot");
   uint64_t at = 0;
@@ -225,6 +281,7 @@ Result<bool> Ledger::restore(ByteView bytes) {
   if (!id->has_value() || **id != consortium_.ledger_id()) {
     return R::error("the snapshot is of another ledger");
   }
+  if (auto st = check_snapshot_meta(scratch, d->size, d->applied_entry); !st) return R(st);
   auto log = MerkleLog::open(scratch);
   if (!log) return R(log.status().context("snapshot"));
   if (log->size() != d->size) {
@@ -273,6 +330,18 @@ Result<bool> Ledger::restore(ByteView bytes) {
   // Only a snapshot that is to be written is replayed (a restarted node's
   // own newest snapshot is not): the Raft thread is the only writer, so
   // holding the lock meanwhile holds up nothing else.
+  // The blocks of the log both have are the same: their ends and times
+  // decide what later transactions may do (an attestation names a block's
+  // end; block times never go backwards), so a snapshot that cut this
+  // ledger's blocks otherwise would leave it deciding unlike its peers.
+  auto own_blocks = block_times(*store_, own_size);
+  auto their_blocks = block_times(scratch, own_size);
+  if (!own_blocks) return R(own_blocks.status());
+  if (!their_blocks) return R(their_blocks.status());
+  if (*own_blocks != *their_blocks) {
+    return R::error("the snapshot's block ends or times up to size " + std::to_string(own_size) +
+                    " are not this ledger's");
+  }
   if (Status st = check_snapshot_state(scratch, d->size); !st) return R(st);
   StateMap::add_leaves_for_serials(d->batch);
   state_map_->suspend();

@@ -11,20 +11,13 @@
 #include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
 #include "node/evidence_answers.h"
-#include "node/json_limits.h"
+#include "node/request_bodies.h"
 
 namespace chipledger {
 namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxHistoriesPerRequest = 1000;
-constexpr size_t kMaxBatchTransactions = 1000;
-// Bounds on JSON bodies, checked before a document is built (docs/api.md,
-// "Limits"). A transaction's base64 may be as long as the body allows (a
-// register of many chips is megabytes); a serial is at most kMaxFieldBytes.
-constexpr JsonLimits kSubmitLimits{32, 10000, 32u << 20};
-constexpr JsonLimits kHistoriesLimits{32, 10000, 4096};
 // A checkpoint note is a few lines and one signature line per node: this
 // bounds what is parsed before any signature is checked.
 constexpr size_t kMaxCheckpointNoteBytes = 64 << 10;
@@ -264,16 +257,8 @@ std::optional<HttpResponse> Api::not_leader() const {
 
 void Api::submit(const HttpRequest& req, Responder respond) {
   if (auto redirect = not_leader()) return respond(std::move(*redirect));
-  auto parsed = parse_json_body(req.body, kSubmitLimits);
-  if (!parsed) return respond(json_error(400, parsed.reason()));
-  json& body = *parsed;
-  if (!body.is_object() || !body.contains("tx") || !body["tx"].is_string()) {
-    return respond(json_error(400, "expected {\"tx\": \"<base64 signed transaction>\"}"));
-  }
-  auto wire = base64_decode(body["tx"].get<std::string>());
-  if (!wire) return respond(json_error(400, "field tx: " + wire.reason()));
-  auto stx = SignedTransaction::decode(*wire);
-  if (!stx) return respond(json_error(400, "malformed transaction: " + stx.reason()));
+  auto stx = decode_submit_body(req.body);
+  if (!stx) return respond(json_error(400, stx.reason()));
   std::string txid = hex_encode(stx->txid);
   auto door =
       admission_->admit(*stx, req.client_address, [&] { return ledger_.check_arrival(*stx); });
@@ -321,30 +306,11 @@ struct BatchReply {
 
 void Api::submit_batch(const HttpRequest& req, Responder respond) {
   if (auto redirect = not_leader()) return respond(std::move(*redirect));
-  auto parsed = parse_json_body(req.body, kSubmitLimits);
-  if (!parsed) return respond(json_error(400, parsed.reason()));
-  json& body = *parsed;
-  if (!body.is_object() || !body.contains("txs") || !body["txs"].is_array()) {
-    return respond(json_error(400, "expected {\"txs\": [\"<base64 signed transaction>\", ...]}"));
-  }
-  const json& txs = body["txs"];
-  if (txs.empty() || txs.size() > kMaxBatchTransactions) {
-    return respond(json_error(400, "a batch holds 1 to " + std::to_string(kMaxBatchTransactions) +
-                                       " transactions, not " + std::to_string(txs.size())));
-  }
   // Every entry must decode before any is submitted: a malformed batch
   // changes nothing.
-  std::vector<SignedTransaction> decoded;
-  decoded.reserve(txs.size());
-  for (size_t i = 0; i < txs.size(); ++i) {
-    std::string where = "txs[" + std::to_string(i) + "]: ";
-    if (!txs[i].is_string()) return respond(json_error(400, where + "not a base64 string"));
-    auto wire = base64_decode(txs[i].get<std::string>());
-    if (!wire) return respond(json_error(400, where + wire.reason()));
-    auto stx = SignedTransaction::decode(*wire);
-    if (!stx) return respond(json_error(400, where + "malformed transaction: " + stx.reason()));
-    decoded.push_back(std::move(*stx));
-  }
+  auto batch = decode_batch_body(req.body);
+  if (!batch) return respond(json_error(400, batch.reason()));
+  std::vector<SignedTransaction>& decoded = *batch;
   auto reply = std::make_shared<BatchReply>();
   reply->results.resize(decoded.size());
   reply->respond = std::move(respond);
@@ -439,30 +405,11 @@ HttpResponse Api::state(const std::string& serial, const std::string& query) con
 // inclusion proof) once however many of the serials it names: what a batch
 // verifier needs, without the readable views.
 HttpResponse Api::histories(const std::string& body) const {
-  auto parsed = parse_json_body(body, kHistoriesLimits);
-  if (!parsed) return json_error(400, parsed.reason());
-  json& req = *parsed;
-  if (!req.is_object() || !req.contains("serials") || !req["serials"].is_array()) {
-    return json_error(400, "expected {\"serials\": [\"SERIAL\", ...], \"size\": S}");
-  }
-  if (req["serials"].size() > kMaxHistoriesPerRequest) {
-    return json_error(
-        400, "at most " + std::to_string(kMaxHistoriesPerRequest) + " serials per request");
-  }
-  uint64_t size = checkpoints_.latest_size();
-  if (req.contains("size")) {
-    if (!req["size"].is_number_unsigned()) return json_error(400, "size must be a whole number");
-    size = req["size"].get<uint64_t>();
-  }
+  auto req = decode_histories_body(body);
+  if (!req) return json_error(400, req.reason());
+  uint64_t size = req->size.value_or(checkpoints_.latest_size());
   if (auto refused = refuse_size(size)) return *refused;
-  std::vector<std::string> serials;
-  serials.reserve(req["serials"].size());
-  for (const auto& s : req["serials"]) {
-    if (!s.is_string()) return json_error(400, "serials are strings");
-    serials.push_back(s.get<std::string>());
-    if (auto st = check_serial(serials.back()); !st) return json_error(400, st.reason());
-  }
-  return histories_answer(ledger_, serials, size, max_answer_bytes_);
+  return histories_answer(ledger_, req->serials, size, max_answer_bytes_);
 }
 
 // A receipt's proof: the entry at `index` in the log of `size` entries.

@@ -82,6 +82,13 @@ Status check_json_limits(std::string_view body, const JsonLimits& limits) {
 
 Result<nlohmann::json> parse_json_body(std::string_view body, const JsonLimits& limits) {
   CL_TRY(check_json_limits(body, limits));
+  // nlohmann's lexer takes a NUL byte for the end of its input, so it would
+  // accept `{"tx": "..."}` followed by NUL and anything at all. JSON has no
+  // NUL outside strings, and inside one it must be escaped: a body with one
+  // is not JSON.
+  if (body.find('\0') != std::string_view::npos) {
+    return Result<nlohmann::json>::error("the request body is not valid JSON");
+  }
   nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_discarded()) {
     return Result<nlohmann::json>::error("the request body is not valid JSON");

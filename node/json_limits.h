@@ -33,7 +33,9 @@ struct JsonLimits {
 Status check_json_limits(std::string_view body, const JsonLimits& limits);
 
 // check_json_limits, then nlohmann::json::parse without exceptions; a body
-// that is not JSON is refused with "the request body is not valid JSON".
+// that is not JSON (a NUL byte included, which nlohmann's parser would take
+// for the end of its input) is refused with "the request body is not valid
+// JSON".
 Result<nlohmann::json> parse_json_body(std::string_view body, const JsonLimits& limits);
 
 }  // namespace chipledger

@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Builds chipledger. Usage: scripts/build.sh [release|asan] [TARGET...]
-# release -> build/ ; asan -> build-asan/ (Debug, AddressSanitizer + UBSan).
-# With no TARGET, builds everything (programs and tests).
+# Builds chipledger. Usage: scripts/build.sh [release|asan|fuzz] [TARGET...]
+# release -> build/ ; asan -> build-asan/ (Debug, AddressSanitizer + UBSan);
+# fuzz -> build-fuzz/ (clang, -O1, libFuzzer + ASan + UBSan: only the fuzz
+# targets and the corpus generator, docs/fuzzing.md).
+# With no TARGET, builds everything (programs and tests; for fuzz: `fuzz`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
 
 kind="${1:-release}"
 shift || true
+compiler=()
 case "$kind" in
   release) dir=build; flags=(-DCMAKE_BUILD_TYPE=Release) ;;
   asan) dir=build-asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DCHIPLEDGER_SANITIZE=ON) ;;
-  *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+  fuzz)
+    dir=build-fuzz
+    compiler=(-DCMAKE_CXX_COMPILER=clang++)
+    flags=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only"
+           -DCHIPLEDGER_FUZZ=ON -DCHIPLEDGER_TESTS=OFF)
+    [ $# -eq 0 ] && set -- fuzz
+    ;;
+  *) echo "usage: scripts/build.sh [release|asan|fuzz] [TARGET...]" >&2; exit 2 ;;
 esac
-cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+if [ "$kind" = fuzz ]; then
+  scripts/install-deps.sh clang libclang-rt-14-dev
+else
+  scripts/install-deps.sh
+fi
+# The compiler is fixed when a build folder is first configured.
+[ -f "$dir/CMakeCache.txt" ] && compiler=()
+cmake -S . -B "$dir" -G Ninja "${compiler[@]}" "${flags[@]}" >/dev/null
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 cmake --build "$dir" -j "$(nproc)" "${targets[@]}"

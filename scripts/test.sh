@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, twice: a Release build, then a Debug build with
-# AddressSanitizer + UndefinedBehaviorSanitizer. Installs what it needs.
+# AddressSanitizer + UndefinedBehaviorSanitizer; then every fuzz target for
+# 10 s from the checked-in corpus (clang, build-fuzz/, docs/fuzzing.md).
+# Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,3 +15,6 @@ for kind in release asan; do
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --timeout 600
 done
+
+echo "== fuzz stage =="
+scripts/fuzz.sh --ci 10

@@ -301,3 +301,61 @@ TEST_CASE("a snapshot whose derived state is not what its log gives is refused",
     CHECK(target->size() == 0);
   }
 }
+
+// Found by tests/fuzz/snapshot_fuzz.cc: the meta column was written as the
+// sender gave it.
+TEST_CASE("a snapshot whose meta column is not what a ledger writes is refused",
+          "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  struct Forgery {
+    const char* what;
+    std::string key;
+    std::string value;
+    const char* names;
+  };
+  std::vector<Forgery> forgeries = {
+      {"an applied entry other than the header's (skipped entries after a restart)",
+       "applied_entry", encode_u64_key(1000), "applied_entry is not its header's"},
+      {"a key no ledger writes", "junk", "x", "unknown key"},
+      {"a block time whose size does not decode", "block_time/abc", encode_u64_key(kNow),
+       "malformed block time"},
+      {"a block time whose time does not decode", "block_time/" + encode_u64_key(2), "abc",
+       "malformed block time"},
+  };
+  for (const auto& f : forgeries) {
+    INFO(f.what);
+    auto s = std::make_unique<MemoryStore>();
+    MemoryStore* raw = s.get();
+    auto lying = std::move(*Ledger::open(std::move(s), tc.consortium));
+    apply(*lying, tc, {"SN-1", "SN-2"}, 3);
+    WriteBatch b;
+    b.put(Column::meta, f.key, f.value);
+    REQUIRE(raw->write(b, false));
+    auto target = empty_ledger(tc);
+    auto r = target->restore(*lying->snapshot());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.reason(), Catch::Contains(f.names));
+    CHECK(target->size() == 0);
+    CHECK(target->applied_entry() == 0);
+  }
+}
+
+TEST_CASE("a snapshot that cuts the ledger's own blocks otherwise is refused",
+          "[ledger][snapshot]") {
+  auto tc = TestConsortium::make();
+  // The same three leaves: the follower applied them as two blocks, the
+  // sender's snapshot says one. A replay accepts either, but the block ends
+  // decide which checkpoints later attestations may name.
+  auto follower = empty_ledger(tc);
+  apply(*follower, tc, {"SN-1", "SN-2"}, 3);
+  auto merged = empty_ledger(tc);
+  apply(*merged, tc, {"SN-1", "SN-2", "SN-3"}, 5);
+  REQUIRE(*follower->root_at(2) == *merged->root_at(2));
+  auto r = follower->restore(*merged->snapshot());
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.reason(), Catch::Contains("block ends or times up to size 2"));
+  CHECK(follower->size() == 2);
+  // Into an empty ledger it is a state the rules derive: installed.
+  auto fresh = empty_ledger(tc);
+  CHECK(fresh->restore(*merged->snapshot()));
+}

@@ -168,5 +168,15 @@ TEST_CASE("json limits: random documents are counted as a document walk counts t
   }
 }
 
+// Found by tests/fuzz/json_body_fuzz.cc: nlohmann's lexer stops at a NUL.
+TEST_CASE("json limits: a body with a NUL byte is not JSON", "[json_limits]") {
+  using namespace std::string_literals;
+  auto r = parse_json_body("{\"tx\": \"AAAA\"}\0trailing garbage"s, JsonLimits{});
+  REQUIRE_FALSE(r);
+  CHECK(r.reason() == "the request body is not valid JSON");
+  CHECK_FALSE(parse_json_body("[1,\0 2]"s, JsonLimits{}));
+  CHECK(parse_json_body(R"({"tx": "\u0000"})", JsonLimits{}));  // an escaped NUL is fine
+}
+
 }  // namespace
 }  // namespace chipledger
