@@ -17,7 +17,9 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"chipledger: register, move, attest and verify chips on a chipledger ledger"};
   app.require_subcommand(1);
   Args a;
-  app.add_option("--node", a.node, "node URL (default $CHIPLEDGER_NODE or https://127.0.0.1:7800)");
+  app.add_option("--node", a.node,
+                 "node URL, or several separated by commas (default $CHIPLEDGER_NODE; then the "
+                 "trust file's node URLs; else https://127.0.0.1:7800)");
   app.add_option("--ca", a.ca_file,
                  "the consortium CA (PEM) the node's HTTPS certificate must chain to (default: "
                  "the trust file's tls_ca)");
@@ -37,7 +39,8 @@ int run_cli(int argc, char** argv) {
                  "the consortium trust file (default $CHIPLEDGER_TRUST): receipts and verify "
                  "check against it");
   app.add_option("--timeout", a.timeout_s,
-                 "seconds each request to the node may take, connecting included (default 30)");
+                 "seconds a node may take to answer before the next one is tried, and a "
+                 "submission to reach a known outcome (default $CHIPLEDGER_TIMEOUT or 10)");
   app.add_option("--receipt-timeout", a.receipt_timeout_s,
                  "seconds a submission waits for its receipt (default 30)");
   auto author = [&](CLI::App* cmd) {

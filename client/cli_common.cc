@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "client/receipt.h"
+#include "client/submission.h"
 #include "net/tls_context.h"
 #include "net/url.h"
 
@@ -77,32 +78,82 @@ std::string consortium_ca(const Args& a, const std::string& url) {
 
 }  // namespace
 
-std::unique_ptr<NodeClient> connect(const Args& a) {
-  std::string url = a.node;
-  if (url.empty()) {
-    const char* env = std::getenv("CHIPLEDGER_NODE");
-    url = env && *env ? env : "https://127.0.0.1:7800";
+namespace {
+
+std::vector<std::string> split_urls(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string url = list.substr(start, comma - start);
+    if (!url.empty()) out.push_back(url);
+    start = comma + 1;
   }
-  if (!(a.timeout_s > 0) || a.timeout_s > 24 * 3600) {
-    throw CliError{"--timeout must be more than 0 and at most 86400 seconds"};
-  }
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(a.timeout_s * 1000));
-  HttpClientOptions options;
-  options.timeout = std::max(timeout, std::chrono::milliseconds(1));
-  auto parts = parse_url(url);
-  if (parts && parts->scheme == "https") {
-    options.tls = need(make_client_context(consortium_ca(a, url), nullptr), "TLS");
-  } else if (parts && parts->scheme == "http") {
-    static bool warned = false;
-    if (!warned) {
-      std::cerr << "chipledger: warning: " << url
-                << " is plain HTTP: the transport is not authenticated (anyone on the path can "
-                   "rewrite answers; proofs are still checked)"
-                << std::endl;
-      warned = true;
+  return out;
+}
+
+void add_unique(std::vector<std::string>& urls, const std::string& url) {
+  if (std::find(urls.begin(), urls.end(), url) == urls.end()) urls.push_back(url);
+}
+
+}  // namespace
+
+std::vector<std::string> node_urls(const Args& a) {
+  std::vector<std::string> urls;
+  const char* env = std::getenv("CHIPLEDGER_NODE");
+  for (const auto& u : split_urls(!a.node.empty() ? a.node : env ? env : "")) add_unique(urls, u);
+  if (trust_file_given(a)) {
+    for (const auto& n : trust(a).nodes()) {
+      if (!n.api.empty()) add_unique(urls, n.api);
     }
   }
-  return need(NodeClient::connect_to(url, options));
+  if (urls.empty()) urls.push_back("https://127.0.0.1:7800");
+  return urls;
+}
+
+std::chrono::milliseconds call_timeout(const Args& a) {
+  double seconds = a.timeout_s;
+  std::string from = "--timeout";
+  if (seconds < 0) {
+    const char* env = std::getenv("CHIPLEDGER_TIMEOUT");
+    seconds = kDefaultTimeoutSeconds;
+    if (env != nullptr && *env != '\0') {
+      from = "CHIPLEDGER_TIMEOUT";
+      char* end = nullptr;
+      seconds = std::strtod(env, &end);
+      if (end == env || *end != '\0') seconds = 0;
+    }
+  }
+  if (!(seconds > 0) || seconds > 24 * 3600) {
+    throw CliError{from + " must be more than 0 and at most 86400 seconds"};
+  }
+  return std::max(std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000)),
+                  std::chrono::milliseconds(1));
+}
+
+std::unique_ptr<NodeClient> connect(const Args& a) {
+  const std::vector<std::string> urls = node_urls(a);
+  HttpClientOptions options;
+  options.timeout = call_timeout(a);
+  bool any_https = false;
+  for (const auto& url : urls) {
+    auto parts = parse_url(url);
+    if (parts && parts->scheme == "https" && !any_https) {
+      options.tls = need(make_client_context(consortium_ca(a, url), nullptr), "TLS");
+      any_https = true;
+    } else if (parts && parts->scheme == "http") {
+      static bool warned = false;
+      if (!warned) {
+        std::cerr << "chipledger: warning: " << url
+                  << " is plain HTTP: the transport is not authenticated (anyone on the path can "
+                     "rewrite answers; proofs are still checked)"
+                  << std::endl;
+        warned = true;
+      }
+    }
+  }
+  return need(NodeClient::connect_to(urls, options));
 }
 
 PrivateKey author_key(const Args& a) {
@@ -235,25 +286,52 @@ bool submit(const Args& a, NodeClient& node, const Transaction& tx, const Privat
             bool quiet) {
   const Consortium& consortium = trust(a);
   auto stx = need(sign_transaction(tx, key));
-  auto r = need(node.submit(stx));
-  if (!r.accepted) {
-    std::cerr << "refused: " << r.error << "\n";
+  const std::string txid = hex_encode(stx.txid);
+  // The whole submission, retries and the resolution of an unknown outcome
+  // included, within --timeout; one node gets at most a third of it.
+  const auto budget = call_timeout(a);
+  const auto per_call = std::max(budget / 3, std::min(budget, std::chrono::milliseconds(1000)));
+  const auto before = node.call_timeout();
+  SubmitOutcome r =
+      submit_and_resolve(node, stx, std::chrono::steady_clock::now() + budget, per_call);
+  node.set_call_timeout(before);
+  using K = SubmitOutcome::Kind;
+  if (r.kind == K::refused) {
+    std::cerr << "refused: " << r.reason << "\n";
     return false;
+  }
+  if (r.kind == K::not_submitted) {
+    throw CliError{"not submitted (nothing was done): " + r.reason + " (txid " + txid + ")"};
+  }
+  if (r.kind == K::unknown) {
+    std::string trail;
+    for (const auto& line : r.trail) trail += "\n  " + line;
+    throw CliError{"the outcome of " + std::string(tx_type_name(tx.type)) + " (txid " + txid +
+                       ") is unknown after " +
+                       std::to_string(budget.count() / 1000.0).substr(0, 4) +
+                       " s: it may still land; run the same command again (a transaction that "
+                       "landed is answered with its index, never applied twice) or raise "
+                       "--timeout:" +
+                       trail,
+                   kExitUnknown};
   }
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int64_t>(a.receipt_timeout_s * 1000));
   auto receipt = check_receipt(node, consortium, stx.wire(), r.index, &memory(a), deadline);
   if (!receipt) {
     throw CliError{"the node says " + std::string(tx_type_name(tx.type)) +
-                   " was accepted at log index " + std::to_string(r.index) +
-                   ", but gives no receipt that checks: " + receipt.reason() +
-                   "; the outcome is unknown (txid " + hex_encode(stx.txid) + ")"};
+                       " was accepted at log index " + std::to_string(r.index) +
+                       ", but gives no receipt that checks: " + receipt.reason() +
+                       "; the outcome is unknown (txid " + txid + ")",
+                   kExitUnknown};
   }
   if (quiet) return true;
   if (a.json_out) {
     json out{{"type", tx_type_name(tx.type)},
              {"accepted", true},
              {"index", r.index},
+             {"already_in_ledger", r.duplicate},
+             {"attempts", r.attempts},
              {"txid", hex_encode(stx.txid)},
              {"serials", tx.serials().size()},
              {"receipt", receipt->to_json()}};
@@ -271,6 +349,12 @@ bool submit(const Args& a, NodeClient& node, const Transaction& tx, const Privat
             << "…; receipt checked against checkpoint " << receipt->checkpoint_size << " signed by";
   for (const auto& s : receipt->signers) std::cout << " " << s;
   std::cout << ")\n";
+  if (r.was_unknown || r.duplicate) {
+    std::cout << "  (" << (r.duplicate ? "it was in the ledger already" : "resolved") << " after "
+              << r.attempts << " submission" << (r.attempts == 1 ? "" : "s");
+    for (const auto& line : r.trail) std::cout << "; " << line;
+    std::cout << ")\n";
+  }
   return true;
 }
 

@@ -19,6 +19,9 @@ namespace chipledger::cli {
 
 inline constexpr int kExitError = 1;
 inline constexpr int kExitRefused = 2;
+// A submission whose outcome is still unknown at --timeout (it may land).
+inline constexpr int kExitUnknown = 3;
+inline constexpr double kDefaultTimeoutSeconds = 10;
 inline constexpr size_t kSerialsPerTx = 1000;
 
 // Every option of every command; each command reads the ones it declares.
@@ -28,7 +31,7 @@ struct Args {
   std::string ca_file;            // --ca: the consortium CA (PEM), over the trust file's tls_ca
   std::string state_file;         // --state: the checkpoint memory (CheckpointMemory)
   double receipt_timeout_s = 30;  // how long a submission waits for its receipt
-  double timeout_s = 30;          // --timeout: each HTTP call to the node
+  double timeout_s = -1;  // --timeout (< 0: $CHIPLEDGER_TIMEOUT, else kDefaultTimeoutSeconds)
   bool json_out = false;
   // serials
   std::vector<std::string> serials;
@@ -72,10 +75,18 @@ std::string format_time(uint64_t ms);      // "2026-11-23 13:35:20Z"
 std::string format_duration(uint64_t ms);  // "3 d 4 h", "2 h 5 min", "40 s"
 bool stderr_is_tty();
 
-// The node (--node, else $CHIPLEDGER_NODE, else https://127.0.0.1:7800).
-// https: its certificate must chain to the consortium CA (--ca FILE, else
-// the trust file's tls_ca) and name the URL's host. http: one warning on
-// stderr that the transport is not authenticated.
+// The nodes to talk to, in order: --node (a comma-separated list), else
+// $CHIPLEDGER_NODE, then every API URL of the trust file's nodes; without
+// any, https://127.0.0.1:7800.
+std::vector<std::string> node_urls(const Args& a);
+// How long one call to a node may take: --timeout, else
+// $CHIPLEDGER_TIMEOUT, else kDefaultTimeoutSeconds.
+std::chrono::milliseconds call_timeout(const Args& a);
+// The nodes (node_urls): a read that a node does not answer within the
+// timeout goes to the next. https: a certificate must chain to the
+// consortium CA (--ca FILE, else the trust file's tls_ca) and name the
+// URL's host. http: one warning on stderr that the transport is not
+// authenticated.
 std::unique_ptr<NodeClient> connect(const Args& a);
 PrivateKey author_key(const Args& a);
 Transaction base_tx(const Args& a, const std::string& ledger_id, const PrivateKey& key,

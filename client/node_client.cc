@@ -1,5 +1,6 @@
 #include "client/node_client.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -53,56 +54,157 @@ Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& ur
 
 Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url,
                                                            const HttpClientOptions& options) {
-  auto http = HttpClient::connect_to(url, options);
+  return connect_to(std::vector<std::string>{url}, options);
+}
+
+Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::vector<std::string>& urls,
+                                                           const HttpClientOptions& options) {
+  if (urls.empty()) return Result<std::unique_ptr<NodeClient>>::error("no node URL given");
+  // Every URL must parse now, not when a failover reaches it.
+  for (const auto& u : urls) CL_TRY(HttpClient::connect_to(u, options));
+  auto http = HttpClient::connect_to(urls[0], options);
   if (!http) return http.status();
   HttpClient* raw = http->get();
-  return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), raw, url));
+  return std::unique_ptr<NodeClient>(new NodeClient(std::move(*http), raw, urls, options));
 }
 
 std::unique_ptr<NodeClient> NodeClient::over(HttpClient& http, std::string url) {
-  return std::unique_ptr<NodeClient>(new NodeClient(nullptr, &http, std::move(url)));
+  return std::unique_ptr<NodeClient>(
+      new NodeClient(nullptr, &http, std::vector<std::string>{std::move(url)}, http.options()));
 }
 
-Result<SubmitResult> NodeClient::submit(const SignedTransaction& tx) {
-  json body{{"tx", base64_encode(tx.wire())}};
-  auto reply = http_->post("/v1/transactions", body.dump());
-  if (!reply) return reply.status();
-  if (reply->status == 421) {
-    // A follower names the Raft leader: submit there once, and keep talking
-    // to the leader afterwards.
-    json j = json::parse(reply->body, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.contains("leader") && j["leader"].is_string() &&
-        j["leader"].get<std::string>() != url_) {
-      std::string leader = j["leader"].get<std::string>();
-      auto http = HttpClient::connect_to(leader, http_->options());
-      if (!http) return http.status().context("connecting to the leader " + leader);
-      owned_ = std::move(*http);
-      http_ = owned_.get();
-      url_ = leader;
-      reply = http_->post("/v1/transactions", body.dump());
-      if (!reply) return reply.status().context("submitting to the leader " + leader);
+Status NodeClient::connect_current() {
+  auto http = HttpClient::connect_to(urls_[current_], options_);
+  if (!http) return http.status();
+  owned_ = std::move(*http);
+  http_ = owned_.get();
+  return Status::ok();
+}
+
+Status NodeClient::switch_to(const std::string& url) {
+  auto it = std::find(urls_.begin(), urls_.end(), url);
+  size_t i = static_cast<size_t>(it - urls_.begin());
+  if (it == urls_.end()) urls_.push_back(url);
+  if (i == current_ && http_ != nullptr) return Status::ok();
+  const size_t before = current_;
+  current_ = i;
+  Status st = connect_current();
+  if (!st) current_ = before;
+  return st;
+}
+
+void NodeClient::set_call_timeout(std::chrono::milliseconds timeout) {
+  options_.timeout = std::max(timeout, std::chrono::milliseconds(1));
+  http_->set_timeout(options_.timeout);
+}
+
+void NodeClient::switch_to_next() {
+  if (urls_.size() < 2) return;
+  const size_t before = current_;
+  current_ = (current_ + 1) % urls_.size();
+  if (!connect_current()) current_ = before;
+}
+
+Result<HttpReply> NodeClient::read(const std::string& target, const std::string* post_body) {
+  std::string failures;
+  for (size_t tried = 0;; ++tried) {
+    auto reply = post_body == nullptr
+                     ? http_->get(target)
+                     : http_->post(target, *post_body, "application/json", Idempotent::yes);
+    if (reply) return reply;
+    const Status st = reply.status();
+    if (!(st.is_unavailable() || st.is_unknown()) || tried + 1 >= urls_.size()) {
+      return tried == 0 ? st : st.context(failures + "then");
     }
+    failures += st.reason() + "; ";
+    switch_to_next();
   }
-  if (reply->status != 200 && reply->status != 422) return http_error(*reply, "submit");
-  auto j = parse_body(*reply, "submit");
-  if (!j) return j.status();
-  SubmitResult r;
-  r.accepted = j->value("accepted", false);
-  r.index = j->value("index", uint64_t{0});
-  r.txid = j->value("txid", std::string());
-  r.error = j->value("error", std::string());
-  return r;
+}
+
+SubmitReply NodeClient::submit_once(const SignedTransaction& tx) {
+  using K = SubmitReply::Kind;
+  json body{{"tx", base64_encode(tx.wire())}};
+  // The node deduplicates by txid: sending it again is safe.
+  auto reply = http_->post("/v1/transactions", body.dump(), "application/json", Idempotent::yes);
+  SubmitReply r;
+  if (!reply) {
+    // Nothing sent (no connection) is a retry; anything later may have landed.
+    r.kind = reply.status().is_unavailable() ? K::retry : K::unknown;
+    r.reason = reply.reason();
+    return r;
+  }
+  r.http_status = reply->status;
+  json j = json::parse(reply->body, nullptr, false);
+  if (!j.is_object()) j = json::object();
+  r.reason = j.contains("error") && j["error"].is_string()
+                 ? j["error"].get<std::string>()
+                 : "HTTP " + std::to_string(reply->status) + ": " + reply->body.substr(0, 200);
+  const std::string outcome = j.value("outcome", "");
+  switch (reply->status) {
+    case 200:
+      if (outcome != "accepted" || !j.contains("index") || !j["index"].is_number_unsigned()) {
+        r.kind = K::unknown;
+        r.reason = "the node's answer to a submission (HTTP 200) names no index";
+        return r;
+      }
+      r.kind = K::accepted;
+      r.index = j["index"].get<uint64_t>();
+      r.duplicate = j.value("duplicate", "") == "in-ledger";
+      return r;
+    case 400:
+    case 413:
+    case 422:
+      r.kind = K::refused;
+      return r;
+    case 421:
+      r.kind = K::redirect;
+      if (j.contains("leader") && j["leader"].is_string()) r.leader = j["leader"];
+      return r;
+    case 429:
+    case 503:
+      r.kind = K::retry;
+      return r;
+    default:  // 202 (the node says it may land), a proxy's 502/504, anything else
+      r.kind = K::unknown;
+      return r;
+  }
+}
+
+TxLookup NodeClient::lookup(const Hash& txid) {
+  using K = TxLookup::Kind;
+  TxLookup out;
+  auto reply = http_->get("/v1/transactions/" + hex_encode(txid));
+  if (!reply) {
+    out.reason = reply.reason();
+    return out;
+  }
+  json j = json::parse(reply->body, nullptr, false);
+  if (!j.is_object()) j = json::object();
+  const std::string outcome = j.value("outcome", "");
+  if (reply->status == 200 && outcome == "accepted" && j.contains("index") &&
+      j["index"].is_number_unsigned()) {
+    out.kind = K::accepted;
+    out.index = j["index"].get<uint64_t>();
+  } else if (reply->status == 200 && outcome == "unknown") {
+    out.kind = K::waiting;
+  } else if (reply->status == 404 && outcome == "not-found") {
+    out.kind = K::not_found;
+  } else {
+    out.reason = "unexpected answer to GET /v1/transactions/TXID: HTTP " +
+                 std::to_string(reply->status) + ": " + reply->body.substr(0, 200);
+  }
+  return out;
 }
 
 Result<json> NodeClient::get_json(const std::string& target) {
-  auto reply = http_->get(target);
+  auto reply = read(target);
   if (!reply) return reply.status();
   if (reply->status != 200) return http_error(*reply, "GET " + target);
   return parse_body(*reply, "GET " + target);
 }
 
 Result<std::optional<json>> NodeClient::get_optional(const std::string& target) {
-  auto reply = http_->get(target);
+  auto reply = read(target);
   if (!reply) return reply.status();
   if (reply->status == 404) return std::optional<json>();
   if (reply->status != 200) return http_error(*reply, "GET " + target);
@@ -133,7 +235,7 @@ Result<std::optional<json>> NodeClient::history(const std::string& serial,
                                                 std::optional<uint64_t> size) {
   std::string target = "/v1/chips/" + percent_encode_serial(serial) + "/history";
   if (size) target += "?size=" + std::to_string(*size);
-  auto reply = http_->get(target);
+  auto reply = read(target);
   if (!reply) return reply.status();
   if (reply->status == 404) {
     // "Not registered": the answer carries the state map's absence proof.
@@ -150,7 +252,8 @@ Result<std::optional<json>> NodeClient::history(const std::string& serial,
 Result<json> NodeClient::histories(const std::vector<std::string>& serials, uint64_t size) {
   json body{{"serials", serials}, {"size", size}};
   // A read-only query: safe to send again on a fresh connection.
-  auto reply = http_->post("/v1/histories", body.dump(), "application/json", Idempotent::yes);
+  const std::string text = body.dump();
+  auto reply = read("/v1/histories", &text);
   if (!reply) return reply.status();
   if (reply->status != 200) return http_error(*reply, "POST /v1/histories");
   return parse_body(*reply, "POST /v1/histories");
@@ -173,7 +276,7 @@ Result<std::optional<json>> NodeClient::license(const std::string& id) {
 }
 
 Result<std::string> NodeClient::checkpoint() {
-  auto reply = http_->get("/v1/checkpoint");
+  auto reply = read("/v1/checkpoint");
   if (!reply) return reply.status();
   if (reply->status != 200) return http_error(*reply, "GET /v1/checkpoint");
   return reply->body;

@@ -19,11 +19,32 @@
 
 namespace chipledger {
 
-struct SubmitResult {
-  bool accepted = false;
+// One node's answer to one POST /v1/transactions (docs/api.md, "Outcomes").
+struct SubmitReply {
+  enum class Kind {
+    accepted,  // in the ledger at `index` (`duplicate`: it was there before)
+    refused,   // the ledger said no (`reason`): nothing changed
+    retry,     // not now (no leader, full, this client's share used): nothing done
+    redirect,  // a follower: the leader is at `leader` (empty: none known)
+    unknown,   // it may land: no answer after sending, or the node says so
+  } kind = Kind::unknown;
   uint64_t index = 0;
-  std::string txid;
-  std::string error;  // the node's reason when refused
+  bool duplicate = false;
+  std::string leader;
+  std::string reason;
+  int http_status = 0;  // 0: no HTTP answer
+};
+
+// One node's answer to GET /v1/transactions/TXID.
+struct TxLookup {
+  enum class Kind {
+    accepted,   // in this node's ledger at `index`
+    waiting,    // on its way through this node
+    not_found,  // neither (on a follower: not applied there yet)
+    no_answer,  // the node did not answer (`reason`)
+  } kind = Kind::no_answer;
+  uint64_t index = 0;
+  std::string reason;
 };
 
 class NodeClient {
@@ -40,7 +61,26 @@ class NodeClient {
   // client (a benchmark's per-thread connection); `url` is where it points.
   static std::unique_ptr<NodeClient> over(HttpClient& http, std::string url);
 
-  Result<SubmitResult> submit(const SignedTransaction& tx);
+  // Over several nodes: calls start at urls[0]; a read (GET, or a POST the
+  // client marks idempotent) that gets no answer moves on to the next URL,
+  // each one tried once per call, each with the options' timeout.
+  static Result<std::unique_ptr<NodeClient>> connect_to(const std::vector<std::string>& urls,
+                                                        const HttpClientOptions& options);
+
+  // POST /v1/transactions to the current node, once (client/submission.h
+  // follows redirects, retries and resolves unknown outcomes).
+  SubmitReply submit_once(const SignedTransaction& tx);
+  // GET /v1/transactions/TXID on the current node.
+  TxLookup lookup(const Hash& txid);
+  // Talk to `url` from now on (a leader named by a follower; added to the
+  // URLs when new), or to the next of the URLs.
+  Status switch_to(const std::string& url);
+  void switch_to_next();
+  // Each HTTP call's timeout from now on (failover included: per node).
+  void set_call_timeout(std::chrono::milliseconds timeout);
+  std::chrono::milliseconds call_timeout() const { return options_.timeout; }
+  const std::string& url() const { return urls_[current_]; }
+  size_t node_count() const { return urls_.size(); }
   Result<std::string> ledger_id();
   // nullopt when the node says the serial is not registered (404).
   Result<std::optional<nlohmann::json>> chip(const std::string& serial);
@@ -65,12 +105,18 @@ class NodeClient {
   Result<nlohmann::json> get_json(const std::string& target);
 
  private:
-  NodeClient(std::unique_ptr<HttpClient> owned, HttpClient* http, std::string url)
-      : owned_(std::move(owned)), http_(http), url_(std::move(url)) {}
+  NodeClient(std::unique_ptr<HttpClient> owned, HttpClient* http, std::vector<std::string> urls,
+             HttpClientOptions options)
+      : owned_(std::move(owned)), http_(http), urls_(std::move(urls)), options_(options) {}
   Result<std::optional<nlohmann::json>> get_optional(const std::string& target);
+  // A read on the current node, then on the next ones while none answers.
+  Result<HttpReply> read(const std::string& target, const std::string* post_body = nullptr);
+  Status connect_current();
   std::unique_ptr<HttpClient> owned_;  // null when over() a caller's connection
   HttpClient* http_;
-  std::string url_;
+  std::vector<std::string> urls_;
+  size_t current_ = 0;
+  HttpClientOptions options_;
 };
 
 std::string percent_encode_serial(std::string_view serial);

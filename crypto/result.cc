@@ -20,6 +20,8 @@ const char* status_code_name(StatusCode code) {
       return "io";
     case StatusCode::corrupt:
       return "corrupt";
+    case StatusCode::unknown:
+      return "unknown";
   }
   return "failed";
 }

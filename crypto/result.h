@@ -23,6 +23,7 @@ enum class StatusCode : uint8_t {
   unavailable,  // not now (no leader, full, stopped): retry later
   io,           // the storage (or the system) could not read or write
   corrupt,      // stored data does not decode or does not check
+  unknown,      // the outcome is not known: it may still take effect (ask again)
 };
 
 // "io", "corrupt", ...: for logs and JSON answers.
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status unavailable(std::string r) { return error(StatusCode::unavailable, std::move(r)); }
   static Status io(std::string r) { return error(StatusCode::io, std::move(r)); }
   static Status corrupt(std::string r) { return error(StatusCode::corrupt, std::move(r)); }
+  static Status unknown(std::string r) { return error(StatusCode::unknown, std::move(r)); }
 
   bool is_ok() const { return code_ == StatusCode::ok; }
   explicit operator bool() const { return is_ok(); }
@@ -53,6 +55,7 @@ class [[nodiscard]] Status {
   bool is_unavailable() const { return code_ == StatusCode::unavailable; }
   bool is_io() const { return code_ == StatusCode::io; }
   bool is_corrupt() const { return code_ == StatusCode::corrupt; }
+  bool is_unknown() const { return code_ == StatusCode::unknown; }
   // The storage failed (io or corrupt): a node applying a block stops
   // (fail-stop) instead of taking it for a refusal.
   bool is_storage_failure() const { return is_io() || is_corrupt(); }

@@ -69,7 +69,14 @@ Result<NodeInfo> node_from_json(const json& j) {
   if (!pem) return pem.status();
   auto key = PublicKey::from_pem(*pem);
   if (!key) return key.status().context(where);
-  return NodeInfo{*id, *member, std::move(*key)};
+  std::string api;
+  if (j.contains("api")) {
+    if (!j["api"].is_string() || j["api"].get<std::string>().size() > kMaxFieldBytes) {
+      return Result<NodeInfo>::error(where + ": api must be the node's API URL (a string)");
+    }
+    api = j["api"].get<std::string>();
+  }
+  return NodeInfo{*id, *member, std::move(*key), std::move(api)};
 }
 
 Status read_u64_scaled(const json& j, const char* field, uint64_t scale, uint64_t& out) {
@@ -291,7 +298,9 @@ std::string Consortium::to_json() const {
   }
   j["nodes"] = json::array();
   for (const auto& n : nodes_) {
-    j["nodes"].push_back({{"id", n.id}, {"member", n.member}, {"key", n.key.pem()}});
+    json node{{"id", n.id}, {"member", n.member}, {"key", n.key.pem()}};
+    if (!n.api.empty()) node["api"] = n.api;
+    j["nodes"].push_back(std::move(node));
   }
   if (!tls_ca_.empty()) j["tls_ca"] = tls_ca_;
   return j.dump(2) + "\n";

@@ -37,6 +37,9 @@ struct NodeInfo {
   std::string id;      // also the signer name in checkpoint notes
   std::string member;  // the organisation that runs it
   PublicKey key;       // Ed25519 checkpoint signing key
+  // Where clients reach its API ("https://host:port"; empty: not said).
+  // Only a hint for failover: nothing a client believes rests on it.
+  std::string api;
 };
 
 // The largest policy.max_clock_skew_seconds a trust file may set (1 hour).

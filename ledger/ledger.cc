@@ -245,6 +245,16 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     }
     if (!effects) {
       out.reason = effects.reason();
+      auto seen = state.find_txid(p.tx.txid);
+      if (!seen) {
+        failed_ = true;
+        return Result<std::vector<TxOutcome>>(
+            seen.status().context("looking up transaction " + hex_encode(p.tx.txid)));
+      }
+      if (*seen) {
+        out.already_in_ledger = true;
+        out.index = **seen;
+      }
       outcomes.push_back(std::move(out));
       continue;
     }

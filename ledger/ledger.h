@@ -34,9 +34,12 @@ struct PendingTx {
 
 struct TxOutcome {
   bool accepted = false;
-  uint64_t index = 0;  // log index, when accepted
+  uint64_t index = 0;  // log index, when accepted (or when already_in_ledger)
   Hash txid{};
   std::string reason;  // why it was refused
+  // Refused as a replay: the same transaction is already in the ledger, at
+  // `index` (a resubmission of one that landed: accepted there, not now).
+  bool already_in_ledger = false;
 };
 
 class Ledger {

@@ -122,14 +122,14 @@ struct HttpClient::Impl {
     tcp::resolver resolver(ioc);
     auto endpoints = resolver.resolve(parts.host, std::to_string(parts.port), ec);
     if (!ec && endpoints.empty()) ec = asio::error::host_not_found;
-    if (ec) return Status::error("cannot reach node at " + url + ": " + describe(ec));
+    if (ec) return Status::unavailable("cannot reach node at " + url + ": " + describe(ec));
     tls.reset();
     plain.reset();
     if (use_tls) {
       try {
         tls.emplace(ioc, *options.tls);
       } catch (const std::exception& e) {
-        return Status::error("cannot open a TLS connection to " + url + ": " + e.what());
+        return Status::unavailable("cannot open a TLS connection to " + url + ": " + e.what());
       }
     } else {
       plain.emplace(ioc);
@@ -139,7 +139,7 @@ struct HttpClient::Impl {
     ec = run([&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
     if (ec) {
       close();
-      return Status::error("cannot reach node at " + url + ": " + describe(ec));
+      return Status::unavailable("cannot reach node at " + url + ": " + describe(ec));
     }
     stream.socket().set_option(tcp::no_delay(true), ec);
     if (use_tls) {
@@ -158,7 +158,7 @@ struct HttpClient::Impl {
                 ? "the node answers plain HTTP but the URL says https"
                 : describe_handshake_failure(tls->native_handle(), parts.host, ec.message());
         close();
-        return Status::error("TLS to node at " + url + ": " + why);
+        return Status::unavailable("TLS to node at " + url + ": " + why);
       }
     }
     buffer.clear();
@@ -222,9 +222,10 @@ struct HttpClient::Impl {
       if (stale && attempt == 0 && retry_safe) continue;
       std::string what = describe(x.ec);
       if (stale && !retry_safe) what += " (not retried: the node may have applied it)";
-      return Result<HttpReply>::error("no answer from node at " + url + " for " +
-                                      std::string(http::to_string(verb)) + " " + target + ": " +
-                                      what);
+      // The request may have reached the server: what it did is unknown.
+      return Result<HttpReply>::error(
+          StatusCode::unknown, "no answer from node at " + url + " for " +
+                                   std::string(http::to_string(verb)) + " " + target + ": " + what);
     }
   }
 };
@@ -283,6 +284,9 @@ bool HttpClient::uses_tls() const { return impl_->use_tls; }
 const HttpClientOptions& HttpClient::options() const { return impl_->options; }
 
 std::chrono::milliseconds HttpClient::timeout() const { return impl_->options.timeout; }
+void HttpClient::set_timeout(std::chrono::milliseconds timeout) {
+  impl_->options.timeout = std::max(timeout, std::chrono::milliseconds(1));
+}
 
 uint64_t HttpClient::connections_opened() const { return impl_->opened; }
 

@@ -30,6 +30,10 @@
 //   says so.
 // - A failure to connect, a timeout, or an answer that does not parse is
 //   never retried. HTTP error statuses are answers, not failures.
+// Failure codes: `unavailable` when no byte of the request was sent (no
+// connection, a failed TLS handshake: nothing was done), `unknown` once the
+// request may have reached the server (a reset, a timeout, a broken
+// answer: the server may have acted on it).
 #pragma once
 
 #include <chrono>
@@ -94,6 +98,8 @@ class HttpClient {
   const std::string& url() const;  // "http://HOST:PORT" or "https://HOST:PORT"
   bool uses_tls() const;           // an https URL
   std::chrono::milliseconds timeout() const;
+  // The timeout of the calls from now on (positive).
+  void set_timeout(std::chrono::milliseconds timeout);
   const HttpClientOptions& options() const;
   // Connections opened so far (1 while keep-alive holds).
   uint64_t connections_opened() const;

@@ -15,7 +15,8 @@ std::optional<Admission::Decision> Admission::refuse_locked(const Hash& txid,
                                                             const std::string& client) const {
   if (waiting_.count(txid)) {
     return Decision{Verdict::waiting, 0,
-                    "duplicate: this transaction is already waiting to be applied"};
+                    "this transaction is already on its way through this node; its outcome is not "
+                    "known yet (GET /v1/transactions/TXID)"};
   }
   if (waiting_.size() >= capacity_) {
     return Decision{Verdict::full, 0,
@@ -68,6 +69,11 @@ void Admission::release(const Hash& txid) {
 size_t Admission::waiting() const {
   std::lock_guard lock(mu_);
   return waiting_.size();
+}
+
+bool Admission::is_waiting(const Hash& txid) const {
+  std::lock_guard lock(mu_);
+  return waiting_.count(txid) > 0;
 }
 
 size_t Admission::waiting_from(const std::string& client) const {

@@ -52,6 +52,8 @@ class Admission {
   void release(const Hash& txid);
 
   size_t waiting() const;
+  // Whether `txid` is on its way through this node (admitted, not released).
+  bool is_waiting(const Hash& txid) const;
   size_t waiting_from(const std::string& client) const;
   size_t capacity() const { return capacity_; }
   size_t per_client_capacity() const { return per_client_capacity_; }

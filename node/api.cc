@@ -12,6 +12,7 @@
 #include "ledger/transaction_json.h"
 #include "node/evidence_answers.h"
 #include "node/request_bodies.h"
+#include "node/submission_answers.h"
 
 namespace chipledger {
 namespace {
@@ -29,31 +30,8 @@ HttpResponse json_ok(const json& j, int status = 200) {
   return HttpResponse{status, "application/json", j.dump()};
 }
 
-json refused_item(int status, const std::string& txid, const std::string& reason) {
-  return json{{"status", status}, {"accepted", false}, {"txid", txid}, {"error", reason}};
-}
-
-// A transaction the door did not admit (docs/api.md, "Admission"): 422 for
-// a replay (with the index it is at), a duplicate or a bad signature,
-// nothing done; 503 when the node is full or cannot read its ledger, 429
-// when the client's address holds its share of the waiting places (retry).
-int admission_status(Admission::Verdict v) {
-  using V = Admission::Verdict;
-  if (v == V::client_full) return 429;
-  return v == V::full || v == V::unavailable ? 503 : 422;
-}
-json admission_item(const Admission::Decision& d, const std::string& txid) {
-  json item = refused_item(admission_status(d.verdict), txid, d.reason);
-  if (d.verdict == Admission::Verdict::in_ledger) {
-    item["duplicate"] = "in-ledger";
-    item["index"] = d.index;
-  } else if (d.verdict == Admission::Verdict::waiting) {
-    item["duplicate"] = "waiting";
-  }
-  return item;
-}
-HttpResponse admission_refusal(const Admission::Decision& d, const std::string& txid) {
-  json item = admission_item(d, txid);
+// One submission's answer (submission_answers.h) as an HTTP response.
+HttpResponse item_response(json item) {
   const int status = item["status"];
   item.erase("status");
   HttpResponse r = json_ok(item, status);
@@ -141,6 +119,8 @@ int http_status_of(StatusCode code) {
       return 404;
     case StatusCode::unavailable:
       return 503;
+    case StatusCode::unknown:
+      return 202;
     case StatusCode::failed:
     case StatusCode::io:
     case StatusCode::corrupt:
@@ -197,6 +177,10 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (what == "transactions" && parts.size() == 3 && parts[2] == "batch") {
     if (req.method != "POST") return method_not_allowed();
     return submit_batch(req, std::move(respond));
+  }
+  if (what == "transactions" && parts.size() == 3) {
+    if (!get) return method_not_allowed();
+    return respond(transaction(parts[2]));
   }
   if (what == "histories" && parts.size() == 2) {
     if (req.method != "POST") return method_not_allowed();
@@ -263,23 +247,16 @@ void Api::submit(const HttpRequest& req, Responder respond) {
   auto door =
       admission_->admit(*stx, req.client_address, [&] { return ledger_.check_arrival(*stx); });
   if (door.verdict != Admission::Verdict::admitted) {
-    return respond(admission_refusal(door, txid));
+    return respond(item_response(admission_item(door, txid)));
   }
   const Hash id = stx->txid;
-  sequencer_.submit(PendingTx{std::move(*stx), true}, [this, respond = std::move(respond), txid,
-                                                       id](Result<TxOutcome> outcome) {
-    admission_->release(id);
-    if (!outcome) {
-      // Leadership may have moved while the block was on its way.
-      if (auto redirect = not_leader()) return respond(std::move(*redirect));
-      return respond(json_error(503, outcome.reason()));
-    }
-    if (!outcome->accepted) {
-      return respond(
-          json_ok(json{{"accepted", false}, {"txid", txid}, {"error", outcome->reason}}, 422));
-    }
-    respond(json_ok(json{{"accepted", true}, {"index", outcome->index}, {"txid", txid}}));
-  });
+  sequencer_.submit(PendingTx{std::move(*stx), true},
+                    [this, respond = std::move(respond), txid, id](Result<TxOutcome> outcome) {
+                      admission_->release(id);
+                      // Once admitted, leadership moving is no reason to say "nothing was
+                      // done": the block may have been proposed (submission_answers.h).
+                      respond(item_response(outcome_item(outcome, txid)));
+                    });
 }
 
 namespace {
@@ -293,12 +270,18 @@ struct BatchReply {
   Responder respond;
 
   void answer() {
-    size_t accepted = 0;
-    for (const auto& r : results) accepted += r.value("accepted", false) ? 1 : 0;
+    size_t accepted = 0, unknown = 0;
+    for (const auto& r : results) {
+      const std::string outcome = r.value("outcome", "");
+      accepted += outcome == "accepted" ? 1 : 0;
+      unknown += outcome == "unknown" ? 1 : 0;
+    }
     json all = json::array();
     for (auto& r : results) all.push_back(std::move(r));
-    respond(json_ok(
-        json{{"accepted", accepted}, {"refused", all.size() - accepted}, {"results", all}}));
+    respond(json_ok(json{{"accepted", accepted},
+                         {"refused", all.size() - accepted - unknown},
+                         {"unknown", unknown},
+                         {"results", all}}));
   }
 };
 
@@ -337,24 +320,47 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
     ids.push_back(p.tx.txid);
   }
   reply->remaining = pending.size();
-  sequencer_.submit_many(
-      std::move(pending), [this, reply, slot = std::move(slot), txids = std::move(txids),
-                           ids = std::move(ids)](size_t k, Result<TxOutcome> outcome) {
-        admission_->release(ids[k]);
-        json item = !outcome             ? refused_item(503, txids[k], outcome.reason())
-                    : !outcome->accepted ? refused_item(422, txids[k], outcome->reason)
-                                         : json{{"status", 200},
-                                                {"accepted", true},
-                                                {"index", outcome->index},
-                                                {"txid", txids[k]}};
-        bool last = false;
-        {
-          std::lock_guard lock(reply->mu);
-          reply->results[slot[k]] = std::move(item);
-          last = --reply->remaining == 0;
-        }
-        if (last) reply->answer();
-      });
+  sequencer_.submit_many(std::move(pending),
+                         [this, reply, slot = std::move(slot), txids = std::move(txids),
+                          ids = std::move(ids)](size_t k, Result<TxOutcome> outcome) {
+                           admission_->release(ids[k]);
+                           json item = outcome_item(outcome, txids[k]);
+                           bool last = false;
+                           {
+                             std::lock_guard lock(reply->mu);
+                             reply->results[slot[k]] = std::move(item);
+                             last = --reply->remaining == 0;
+                           }
+                           if (last) reply->answer();
+                         });
+}
+
+HttpResponse Api::transaction(const std::string& txid_hex) const {
+  auto id = hash_from_hex(txid_hex);
+  if (!id) return json_error(400, "a txid is 64 hex digits: " + id.reason());
+  // Ledger, then the waiting books, then the ledger again: a transaction
+  // applied and released between the first two looks is still found.
+  auto in_ledger = [&]() -> std::optional<HttpResponse> {
+    auto index = ledger_.transaction_index(*id);
+    if (!index) return status_error(index.status());
+    if (!*index) return std::nullopt;
+    return json_ok(json{
+        {"txid", txid_hex}, {"outcome", "accepted"}, {"index", **index}, {"size", ledger_.size()}});
+  };
+  if (auto found = in_ledger()) return std::move(*found);
+  const bool waiting = admission_->is_waiting(*id);
+  if (auto found = in_ledger()) return std::move(*found);
+  if (waiting) {
+    return json_ok(json{
+        {"txid", txid_hex}, {"outcome", "unknown"}, {"waiting", true}, {"size", ledger_.size()}});
+  }
+  json j{{"error", "transaction " + txid_hex + " is not in this node's ledger (size " +
+                       std::to_string(ledger_.size()) + ") and not on its way through this node"},
+         {"txid", txid_hex},
+         {"outcome", "not-found"},
+         {"size", ledger_.size()}};
+  if (replica_) j["role"] = replica_().role;
+  return json_ok(j, 404);
 }
 
 HttpResponse Api::chip(const std::string& serial) const {

@@ -87,6 +87,9 @@ class Api {
  private:
   void submit(const HttpRequest& request, Responder respond);
   void submit_batch(const HttpRequest& request, Responder respond);
+  // GET /v1/transactions/TXID: accepted at an index, on its way here, or
+  // unknown to this node (404).
+  HttpResponse transaction(const std::string& txid_hex) const;
   HttpResponse chip(const std::string& serial) const;
   HttpResponse license(const std::string& id) const;
   HttpResponse history(const std::string& serial, const std::string& query) const;

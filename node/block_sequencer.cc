@@ -7,8 +7,8 @@ namespace {
 
 // Why a submission was not queued.
 Status closed(bool failed) {
-  return Status::error(failed ? "the node stopped accepting writes after a storage failure"
-                              : "the node is shutting down");
+  return Status::unavailable(failed ? "the node stopped accepting writes after a storage failure"
+                                    : "the node is shutting down");
 }
 
 }  // namespace
@@ -52,7 +52,7 @@ void BlockSequencer::stop() {
     std::lock_guard lock(mu_);
     left.swap(queue_);
   }
-  for (auto& item : left) item.done(Status::error("the node is shutting down"));
+  for (auto& item : left) item.done(Status::unavailable("the node is shutting down"));
 }
 
 bool BlockSequencer::failed() const {

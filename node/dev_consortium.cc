@@ -248,12 +248,18 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     out.members.push_back(id);
     keys.emplace_back(id, std::move(*key));
   }
-  for (const auto& [node_id, member] : *owners) {
+  const std::string scheme = options.plain_http ? "http://" : "https://";
+  for (size_t i = 0; i < owners->size(); ++i) {
+    const auto& [node_id, member] = (*owners)[i];
     CL_TRY(check_member_id(node_id).context(where + ": node"));
     auto node_key = PrivateKey::generate(KeyAlgorithm::ed25519);
     if (!node_key) return node_key.status().context("node key of " + node_id);
-    c["nodes"].push_back(
-        {{"id", node_id}, {"member", member}, {"key", node_key->public_key().pem()}});
+    json node{{"id", node_id}, {"member", member}, {"key", node_key->public_key().pem()}};
+    // A fixed port: clients find every node's API in the trust file.
+    if (options.port != 0 && i < n) {
+      node["api"] = scheme + "127.0.0.1:" + std::to_string(options.port + i);
+    }
+    c["nodes"].push_back(std::move(node));
     keys.emplace_back(node_id, std::move(*node_key));
   }
   auto consortium = Consortium::from_json(c.dump());
@@ -281,7 +287,6 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   CL_TRY(write_text(consortium_file, consortium->to_json()));
   out.consortium_file = consortium_file.string();
 
-  const std::string scheme = options.plain_http ? "http://" : "https://";
   std::vector<RaftPeerConfig> peers;
   for (unsigned i = 0; i < n && n > 1; ++i) {
     peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(options.port + 100 + i),

@@ -444,13 +444,14 @@ struct Replicator::Impl {
       self->schedule_commit_notice();
       e->waiter->complete(std::move(e->outcomes));
     } else if (status == 0) {
-      e->waiter->complete(Status::error("the block's entry " + std::to_string(req->index) +
-                                        " was committed but not applied here"));
+      e->waiter->complete(Status::unknown("the block's entry " + std::to_string(req->index) +
+                                          " was committed but not applied here"));
     } else {
-      e->waiter->complete(Status::error(
+      e->waiter->complete(Status::unknown(
           raft_error(status, "replication", nullptr) +
-          ": the block may still be committed under the next leader; resubmitting is safe "
-          "(a transaction already in the ledger is refused as a replay)"));
+          ": the block may still be committed under the next leader; ask for the transaction "
+          "by its txid, or resubmit it (a transaction already in the ledger is answered with "
+          "its index)"));
     }
     delete e;
   }
@@ -459,7 +460,7 @@ struct Replicator::Impl {
   void propose(Entry* e, struct raft_buffer buf) {
     if (raft_state(&raft) != RAFT_LEADER) {
       raft_free(buf.base);
-      e->waiter->complete(Status::error("this node is not the Raft leader"));
+      e->waiter->complete(Status::unavailable("this node is not the Raft leader"));
       delete e;
       return;
     }
@@ -469,7 +470,8 @@ struct Replicator::Impl {
     int rv = raft_apply(&raft, &e->req, &buf, 1, on_applied);
     if (rv != 0) {
       raft_free(buf.base);
-      e->waiter->complete(Status::error(raft_error(rv, "raft_apply", raft_errmsg(&raft))));
+      // raft_apply appended nothing: nothing was done.
+      e->waiter->complete(Status::unavailable(raft_error(rv, "raft_apply", raft_errmsg(&raft))));
       delete e;
       return;
     }
@@ -764,7 +766,10 @@ void Replicator::stop() {
 Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
                                                  uint64_t block_time_ms) {
   using R = Result<std::vector<TxOutcome>>;
-  if (impl_->failed) return R::error("this node stopped applying the Raft log after a failure");
+  if (impl_->failed) {
+    return R::error(StatusCode::unavailable,
+                    "this node stopped applying the Raft log after a failure");
+  }
   auto* e = new Impl::Entry{};
   e->impl = impl_.get();
   e->waiter = std::make_shared<Waiter>();
@@ -781,7 +786,7 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
   buf.base = raft_malloc(buf.len);
   if (buf.base == nullptr) {
     delete e;
-    return R::error("out of memory for a Raft entry");
+    return R::error(StatusCode::unavailable, "out of memory for a Raft entry");
   }
   std::memcpy(buf.base, entry.data(), entry.size());
   std::shared_ptr<Waiter> waiter = e->waiter;
@@ -789,15 +794,17 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
   if (!m->post([m, e, buf] { m->propose(e, buf); })) {
     raft_free(buf.base);
     delete e;
-    return R::error("replication is stopped");
+    return R::error(StatusCode::unavailable, "replication is stopped");
   }
   std::unique_lock lock(waiter->mu);
   if (!waiter->cv.wait_for(lock, m->options.apply_timeout,
                            [&] { return waiter->result.has_value(); })) {
-    return R::error("no outcome from replication within " +
-                    std::to_string(m->options.apply_timeout.count()) +
-                    " ms; the block may still be committed; resubmitting is safe "
-                    "(a transaction already in the ledger is refused as a replay)");
+    return R::error(StatusCode::unknown,
+                    "no outcome from replication within " +
+                        std::to_string(m->options.apply_timeout.count()) +
+                        " ms; the block may still be committed: ask for the transaction by its "
+                        "txid, or resubmit it (a transaction already in the ledger is answered "
+                        "with its index)");
   }
   return std::move(*waiter->result);
 }

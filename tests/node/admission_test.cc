@@ -50,7 +50,7 @@ TEST_CASE("admission: a duplicate of a waiting transaction is refused until it i
   CHECK(d.signature_checks == 1);
   auto dup = d.admit(a, reg);
   CHECK(dup.verdict == V::waiting);
-  CHECK_THAT(dup.reason, Catch::Contains("already waiting"));
+  CHECK_THAT(dup.reason, Catch::Contains("already on its way"));
   CHECK(d.signature_checks == 1);  // no second signature check
   a.release(reg.txid);
   CHECK(a.waiting() == 0);

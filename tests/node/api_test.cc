@@ -454,27 +454,51 @@ TEST_CASE("submit: bad signatures are refused with 422 before sequencing", "[api
   error_of(node.get("/v1/chips/SN1"), 404);
 }
 
-TEST_CASE("submit: a replay is refused with 422 naming the replay", "[api]") {
+TEST_CASE("submit: a resubmission of a transaction that landed is accepted at its index", "[api]") {
   TestNode node;
   auto reg = register_tx(node.tc(), {"SN1"});
   REQUIRE(node.submit_ok(reg) == 0);
   const int blocks = node.blocks.load();
   HttpResponse again = node.submit(reg);
-  std::string reason = refusal_of(again, reg);
-  REQUIRE_THAT(reason, Catch::Contains("replay"));
-  // Refused at the door: the index it is at, and no block was made for it.
+  REQUIRE(again.status == 200);
+  // Answered at the door: the index it landed at, no block made for it.
   json j = json::parse(again.body);
+  CHECK(j["outcome"] == "accepted");
+  CHECK(j["accepted"] == true);
   CHECK(j["duplicate"] == "in-ledger");
   CHECK(j["index"] == 0);
+  CHECK(j["txid"] == hex_encode(reg.txid));
   CHECK(node.blocks.load() == blocks);
   REQUIRE(node.ledger().size() == 1);
 
-  // A replay of an older event that no longer matches state is still a replay.
+  // An older event that no longer matches the state is still the same
+  // transaction, at the index it landed at.
   auto xfer = transfer_tx(node.tc(), "maker", "SN1", reg.txid, "dist");
-  node.submit_ok(xfer);
+  const uint64_t xfer_index = node.submit_ok(xfer);
   node.submit_ok(accept_tx(node.tc(), "dist", "SN1", xfer.txid));
-  REQUIRE_THAT(refusal_of(node.submit(xfer), xfer), Catch::Contains("replay"));
+  json k = json::parse(node.submit(xfer).body);
+  CHECK(k["outcome"] == "accepted");
+  CHECK(k["index"] == xfer_index);
   REQUIRE(node.ledger().size() == 3);
+}
+
+TEST_CASE("submit: GET /v1/transactions/TXID says where a transaction is", "[api]") {
+  TestNode node;
+  auto reg = register_tx(node.tc(), {"SN1"});
+  const std::string path = "/v1/transactions/" + hex_encode(reg.txid);
+  HttpResponse before = node.get(path);
+  REQUIRE(before.status == 404);
+  CHECK(json::parse(before.body)["outcome"] == "not-found");
+  const uint64_t index = node.submit_ok(register_tx(node.tc(), {"SN0"}));
+  REQUIRE(node.submit_ok(reg) == index + 1);
+  HttpResponse after = node.get(path);
+  REQUIRE(after.status == 200);
+  json j = json::parse(after.body);
+  CHECK(j["outcome"] == "accepted");
+  CHECK(j["index"] == index + 1);
+  CHECK(j["size"] == 2);
+  CHECK(node.get("/v1/transactions/xyz").status == 400);
+  CHECK(node.call("DELETE", path, "").status == 405);
 }
 
 TEST_CASE("submit: rule refusals are 422 and change nothing", "[api]") {
@@ -592,7 +616,7 @@ TEST_CASE("routing: unknown paths 404, wrong methods 405", "[api]") {
 
   for (const char* path : {"/", "/v1", "/v2/health", "/v1/nope", "/v1/health/x",
                            "/v1/chips/SN1/nope", "/v1/chips/SN1/history/x", "/v1/proofs",
-                           "/v1/proofs/nope", "/v1/transactions/x", "/health"}) {
+                           "/v1/proofs/nope", "/v1/transactions/x/y", "/health"}) {
     INFO(path);
     error_of(node.get(path), 404);
   }

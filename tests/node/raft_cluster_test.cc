@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client/node_client.h"
+#include "client/submission.h"
 #include "ledger/checkpoint.h"
 #include "net/http_client.h"
 #include "node/dev_consortium.h"
@@ -347,14 +348,17 @@ TEST_CASE(
   CHECK(j["leader"] == c.url(*leader));
   CHECK(j["error"].get<std::string>().find("follower") != std::string::npos);
 
-  // The CLI's client follows it once and gets the answer from the leader.
+  // The CLI's submission follows it and gets the answer from the leader.
   auto client = must(NodeClient::connect_to(c.url(follower), c.https()));
-  auto first = must(client->submit(tx));
-  CHECK(first.accepted);
+  const auto deadline = [] { return std::chrono::steady_clock::now() + 20s; };
+  auto first = submit_and_resolve(*client, tx, deadline(), 5s);
+  CHECK(first.kind == SubmitOutcome::Kind::accepted);
   CHECK(first.index == 0);
-  auto second = must(client->submit(register_tx(*c.tc, {"SN-B"}, now_ms())));
-  CHECK(second.accepted);
+  CHECK(client->url() == c.url(*leader));
+  auto second = submit_and_resolve(*client, register_tx(*c.tc, {"SN-B"}, now_ms()), deadline(), 5s);
+  CHECK(second.kind == SubmitOutcome::Kind::accepted);
   CHECK(second.index == 1);
+  CHECK(second.attempts == 1);  // straight to the leader this time
 
   // Every node applies both, signs the checkpoint and gathers the others'
   // signatures: each serves checkpoint 2 signed by all three nodes.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "client/node_client.h"
+#include "client/submission.h"
 #include "crypto/signed_note.h"
 #include "node/admin_client.h"
 #include "node/node_config.h"
@@ -121,7 +122,9 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
   REQUIRE(eventually([&] { return (leader = c.leader()).has_value(); }));
   auto client = must(NodeClient::connect_to(c.url(*leader), test_https_options()));
   for (int i = 0; i < 3; ++i) {
-    CHECK(must(client->submit(register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()))).accepted);
+    CHECK(submit_and_resolve(*client, register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()),
+                             std::chrono::steady_clock::now() + 20s, 5s)
+              .kind == SubmitOutcome::Kind::accepted);
   }
   CHECK(c.voters(*leader) == std::vector<uint64_t>{1, 2, 3});
 
@@ -175,7 +178,9 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
     if (c.nodes[i]) left.push_back(i);
   }
   for (int i = 3; i < 6; ++i) {
-    CHECK(must(client->submit(register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()))).accepted);
+    CHECK(submit_and_resolve(*client, register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()),
+                             std::chrono::steady_clock::now() + 20s, 5s)
+              .kind == SubmitOutcome::Kind::accepted);
   }
   REQUIRE(eventually([&] { return c.sizes_equal(left, 6); }));
   AdminTarget reader{c.url(3), "", ""};
