@@ -213,8 +213,20 @@ Result<std::optional<json>> NodeClient::get_optional(const std::string& target) 
   return std::optional<json>(std::move(*j));
 }
 
+Result<json> NodeClient::health() {
+  auto reply = read("/v1/health");
+  if (!reply) return reply.status();
+  if (reply->status != 200 && reply->status != 503) return http_error(*reply, "GET /v1/health");
+  auto j = parse_body(*reply, "GET /v1/health");
+  if (!j) return j.status();
+  if (!j->contains("status") || !(*j)["status"].is_string()) {
+    return http_error(*reply, "GET /v1/health");
+  }
+  return j;
+}
+
 Result<std::string> NodeClient::ledger_id() {
-  auto j = get_json("/v1/health");
+  auto j = health();
   if (!j) return j.status();
   if (!j->contains("ledger_id") || !(*j)["ledger_id"].is_string()) {
     return Result<std::string>::error("the node's health answer has no ledger_id");

@@ -81,6 +81,9 @@ class NodeClient {
   std::chrono::milliseconds call_timeout() const { return options_.timeout; }
   const std::string& url() const { return urls_[current_]; }
   size_t node_count() const { return urls_.size(); }
+  // GET /v1/health: the node's own account, also when it says it cannot do
+  // its job (503 with "status": stopped, no-leader, behind).
+  Result<nlohmann::json> health();
   Result<std::string> ledger_id();
   // nullopt when the node says the serial is not registered (404).
   Result<std::optional<nlohmann::json>> chip(const std::string& serial);

@@ -18,7 +18,8 @@ Result<json> get_health(HttpClient& client) {
   auto r = client.get("/v1/health");
   if (!r) return r.status();
   json j = json::parse(r->body, nullptr, false);
-  if (r->status != 200 || j.is_discarded() || !j.is_object()) {
+  // 503: the node says it cannot do its job; its account still counts.
+  if ((r->status != 200 && r->status != 503) || j.is_discarded() || !j.is_object()) {
     return Result<json>::error("GET " + client.url() + "/v1/health: HTTP " +
                                std::to_string(r->status));
   }

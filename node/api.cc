@@ -461,6 +461,8 @@ HttpResponse Api::health() const {
         {"role", v.role},
         {"term", v.term},
         {"last_applied", v.last_applied},
+        {"commit_index", v.commit_index},
+        {"ms_without_leader", v.ms_without_leader},
         {"snapshots", json{{"taken", v.snapshots_taken}, {"restored", v.snapshots_restored}}},
         {"clock",
          json{{"skewed_blocks", v.skewed_blocks}, {"last_block_skew_ms", v.last_block_skew_ms}}},
@@ -511,12 +513,35 @@ HttpResponse Api::health() const {
                     {"warning", tls->warning}};
     if (tls->warning) warnings.push_back(tls->message);
   }
-  if (!warnings.empty()) j["warnings"] = std::move(warnings);
-  if (checkpoints_.failed()) {
-    j["status"] = "stopped";
-    j["error"] = checkpoints_.failure();
+  if (disk_health_) {
+    const DiskHealth d = disk_health_();
+    j["disk"] = json{{"free_bytes", d.free_bytes}, {"min_free_bytes", d.min_free_bytes}};
+    if (d.low) warnings.push_back(d.message);
   }
-  return json_ok(j);
+  if (!warnings.empty()) j["warnings"] = std::move(warnings);
+  const NodeCondition condition = condition_of(replica);
+  j["status"] = condition.status;
+  if (!condition.error.empty()) j["error"] = condition.error;
+  return json_ok(j, condition.status == "ok" ? 200 : 503);
+}
+
+Api::NodeCondition Api::condition_of(const std::optional<ReplicaView>& replica) const {
+  if (checkpoints_.failed()) return {"stopped", checkpoints_.failure()};
+  if (replica && !replica->failure.empty()) return {"stopped", replica->failure};
+  if (sequencer_.failed()) return {"stopped", "the node stopped writing after a storage failure"};
+  if (!replica) return {"ok", ""};
+  const ReplicaView& v = *replica;
+  // Longer than two election timeouts without a leader: not an election
+  // running its course, a node that cannot reach a quorum.
+  if (v.ms_without_leader > 2ull * std::max(v.election_timeout_ms, 1u)) {
+    return {"no-leader", "no Raft leader known for " + std::to_string(v.ms_without_leader) +
+                             " ms: this node cannot reach a quorum of the cluster"};
+  }
+  if (v.commit_index > v.last_applied + kBehindEntries) {
+    return {"behind", "this node has applied " + std::to_string(v.last_applied) + " of " +
+                          std::to_string(v.commit_index) + " committed Raft entries"};
+  }
+  return {"ok", ""};
 }
 
 HttpResponse Api::members() const {

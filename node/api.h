@@ -29,6 +29,10 @@ struct ReplicaView {
   std::optional<std::string> leader_api_url;  // the known leader's API URL (this node's too)
   uint64_t term = 0;
   uint64_t last_applied = 0;
+  uint64_t commit_index = 0;
+  uint64_t ms_without_leader = 0;  // 0 while a leader is known
+  unsigned election_timeout_ms = 0;
+  std::string failure;  // non-empty: replication stopped, this is why
   uint64_t snapshots_taken = 0;
   uint64_t snapshots_restored = 0;
   uint64_t skewed_blocks = 0;  // leader's blocks beyond the clock skew from this node's clock
@@ -83,6 +87,11 @@ class Api {
   // names a node of the trust file: 401 without one, 403 for another name
   // (docs/tls.md). Set when the API serves HTTPS.
   void require_node_certificates(bool on) { require_node_certificates_ = on; }
+  // What /v1/health says about the data folder's free space (none: not said).
+  void set_disk_health(std::function<DiskHealth()> fn) { disk_health_ = std::move(fn); }
+
+  // A node this many committed Raft entries behind is "behind" (health 503).
+  static constexpr uint64_t kBehindEntries = 1000;
 
  private:
   void submit(const HttpRequest& request, Responder respond);
@@ -99,6 +108,13 @@ class Api {
   HttpResponse inclusion(const std::string& query) const;
   std::optional<HttpResponse> refuse_size(uint64_t size) const;
   HttpResponse health() const;
+  // What /v1/health reports first: "ok" (200), or "stopped", "no-leader",
+  // "behind" (503) with the reason (docs/api.md, "Health").
+  struct NodeCondition {
+    std::string status;
+    std::string error;
+  };
+  NodeCondition condition_of(const std::optional<ReplicaView>& replica) const;
   HttpResponse members() const;
   void checkpoint(const std::string& query, Responder respond) const;
   HttpResponse add_signatures(const HttpRequest& request);
@@ -116,6 +132,7 @@ class Api {
   std::function<ReplicaView()> replica_;
   std::function<std::optional<CertificateHealth>()> certificate_health_;
   std::function<ConnectionStats()> connection_stats_;
+  std::function<DiskHealth()> disk_health_;
   size_t max_answer_bytes_ = 64u << 20;
   MembershipHandler membership_;
   std::unique_ptr<Admission> admission_;

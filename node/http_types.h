@@ -30,6 +30,15 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers = {};  // extra header fields
 };
 
+// The data folder's free space (/v1/health "disk"): `low` below the
+// configured minimum, with a message for a person.
+struct DiskHealth {
+  uint64_t free_bytes = 0;
+  uint64_t min_free_bytes = 0;
+  bool low = false;
+  std::string message;
+};
+
 // What the server tells about its connections (/v1/health "http").
 struct ConnectionStats {
   size_t open = 0;     // counted against max_connections

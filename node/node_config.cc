@@ -249,6 +249,12 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   c.key_file = resolve(base, *key);
   c.data_dir = resolve(base, *data);
   c.consortium_file = resolve(base, *consortium);
+  const int64_t min_free_mb =
+      t["node"]["min_free_mb"].value_or<int64_t>(static_cast<int64_t>(c.min_free_bytes >> 20));
+  if (min_free_mb < 0 || min_free_mb > 1'000'000'000) {
+    return Result<NodeConfig>::error(path + ": [node] min_free_mb must be 0..1000000000");
+  }
+  c.min_free_bytes = static_cast<uint64_t>(min_free_mb) << 20;
   CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c).context(path));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
@@ -288,7 +294,8 @@ std::string NodeConfig::to_toml() const {
       {"node", toml::table{{"id", node_id},
                            {"key", key_file},
                            {"data_dir", data_dir},
-                           {"consortium", consortium_file}}},
+                           {"consortium", consortium_file},
+                           {"min_free_mb", static_cast<int64_t>(min_free_bytes >> 20)}}},
       {"api",
        toml::table{
            {"listen", listen_address + ":" + std::to_string(listen_port)},

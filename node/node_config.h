@@ -24,6 +24,9 @@ struct NodeConfig {
   std::string key_file;         // the node's Ed25519 checkpoint key (PEM)
   std::string data_dir;         // RocksDB lives in data_dir/ledger
   std::string consortium_file;  // the trust file
+  // [node] min_free_mb: below this much free space in data_dir, a warning
+  // (log and /v1/health) that the node will fail-stop when the disk is full.
+  uint64_t min_free_bytes = 1024ull << 20;
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 7800;
   size_t max_body_bytes = 16 << 20;

@@ -109,6 +109,36 @@ struct NodeService::Parts {
     last_warned = now;
     std::cerr << "chipledger-node " << config.node_id << ": WARNING: " << h.message << std::endl;
   }
+  // The data folder's free space against [node] min_free_mb.
+  DiskHealth disk_health() const {
+    DiskHealth d;
+    d.min_free_bytes = config.min_free_bytes;
+    std::error_code ec;
+    const auto space = std::filesystem::space(config.data_dir, ec);
+    if (ec) {
+      d.low = true;
+      d.message = "cannot read the free space of " + config.data_dir + ": " + ec.message();
+      return d;
+    }
+    d.free_bytes = space.available;
+    if (d.free_bytes < d.min_free_bytes) {
+      d.low = true;
+      d.message =
+          "the data folder " + config.data_dir + " has " + std::to_string(d.free_bytes >> 20) +
+          " MiB free, below [node] min_free_mb = " + std::to_string(d.min_free_bytes >> 20) +
+          ": when it is full the node stops writing (fail-stop) until space is freed";
+    }
+    return d;
+  }
+  std::atomic<int64_t> disk_warned{0};
+  // At most once a minute: the low-space warning, in the log.
+  void warn_if_disk_low() {
+    const DiskHealth d = disk_health();
+    const int64_t now = unix_seconds();
+    if (!d.low || now - disk_warned < 60) return;
+    disk_warned = now;
+    std::cerr << "chipledger-node " << config.node_id << ": WARNING: " << d.message << std::endl;
+  }
 };
 
 Result<std::unique_ptr<NodeService>> NodeService::open(
@@ -222,6 +252,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         if (!r)
           std::cerr << "chipledger-node: re-signing the checkpoint: " << r.reason() << std::endl;
         p->warn_if_expiring();
+        p->warn_if_disk_low();
       },
       ResignTimer::period_for(config.checkpoint_resign_interval_seconds));
   auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
@@ -245,6 +276,10 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         v.leader = s.role == RaftRole::leader;
         v.term = s.term;
         v.last_applied = s.last_applied;
+        v.commit_index = s.commit_index;
+        v.ms_without_leader = s.ms_without_leader;
+        v.election_timeout_ms = s.election_timeout_ms;
+        v.failure = s.failure;
         v.snapshots_taken = s.snapshots_taken;
         v.snapshots_restored = s.snapshots_restored;
         v.skewed_blocks = s.skewed_blocks;
@@ -263,6 +298,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   parts->api->set_max_pending(config.max_pending_transactions, config.pending_per_address());
   parts->api->set_max_answer_bytes(config.max_answer_bytes);
   parts->api->set_connection_stats([p] { return p->server->stats(); });
+  parts->api->set_disk_health([p] { return p->disk_health(); });
+  parts->warn_if_disk_low();
   parts->api->require_node_certificates(config.api_over_tls());
   if (parts->tls_info) {
     parts->api->set_certificate_health(

@@ -195,6 +195,7 @@ struct Replicator::Impl {
   uint64_t proposals = 0;            // blocks proposed so far
   uint64_t proposals_at_notice = 0;  // ... when the commit notice was scheduled
   bool logged_failure = false;
+  std::chrono::steady_clock::time_point leader_seen = std::chrono::steady_clock::now();
 
   std::thread thread;
 
@@ -232,6 +233,10 @@ struct Replicator::Impl {
 
   void fail(const std::string& reason) {
     failed = true;
+    {
+      std::lock_guard lock(status_mu);
+      if (status.failure.empty()) status.failure = reason;
+    }
     if (!logged_failure) {
       logged_failure = true;
       std::cerr << "chipledger-node: raft " << options.id << ": " << reason
@@ -512,6 +517,12 @@ struct Replicator::Impl {
     s.leader_id = leader;
     s.term = raft.current_term;
     s.last_applied = raft_last_applied(&raft);
+    s.commit_index = raft.commit_index;
+    s.election_timeout_ms = options.election_timeout_ms;
+    const auto now = std::chrono::steady_clock::now();
+    if (leader != 0) leader_seen = now;
+    s.ms_without_leader = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - leader_seen).count());
     for (unsigned i = 0; i < raft.configuration.n; ++i) {
       const struct raft_server& srv = raft.configuration.servers[i];
       s.members.push_back(
@@ -533,6 +544,7 @@ struct Replicator::Impl {
     s.snapshots_restored = status.snapshots_restored;
     s.skewed_blocks = status.skewed_blocks;
     s.last_block_skew_ms = status.last_block_skew_ms;
+    s.failure = status.failure;
     status = s;
   }
 

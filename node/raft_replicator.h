@@ -104,7 +104,12 @@ struct RaftStatus {
   RaftRole role = RaftRole::unavailable;
   uint64_t leader_id = 0;  // 0: no leader known
   uint64_t term = 0;
-  uint64_t last_applied = 0;        // the last Raft index this node applied
+  uint64_t last_applied = 0;  // the last Raft index this node applied
+  uint64_t commit_index = 0;  // the last Raft index this node knows committed
+  // How long no leader has been known (0 while one is); from the start.
+  uint64_t ms_without_leader = 0;
+  unsigned election_timeout_ms = 0;
+  std::string failure;              // why this node stopped applying (failed())
   uint64_t snapshots_taken = 0;     // by this process
   uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
   // Blocks from the leader whose time was beyond the policy's clock skew

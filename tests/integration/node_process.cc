@@ -428,7 +428,11 @@ void NodeProcess::start(std::chrono::milliseconds deadline_in) {
     auto client = connect_node(url(), dir(), 2s);
     if (!client) fail(client.reason());
     auto r = (*client)->get("/v1/health");
-    if (r && r->status == 200) break;
+    // Up: its account of itself, 200, or 503 while it cannot do its job.
+    if (r && (r->status == 200 || r->status == 503) &&
+        r->body.find("\"status\"") != std::string::npos) {
+      break;
+    }
     last = r ? "HTTP " + std::to_string(r->status) + " " + r->body : r.reason();
     {
       std::unique_lock lock(mu_);
@@ -439,7 +443,7 @@ void NodeProcess::start(std::chrono::milliseconds deadline_in) {
         fail("the node exited before answering GET /v1/health");
       }
     }
-    if (Clock::now() > deadline) fail("GET /v1/health did not answer 200 in time: " + last);
+    if (Clock::now() > deadline) fail("GET /v1/health did not answer in time: " + last);
   }
 }
 
@@ -547,10 +551,17 @@ nlohmann::json NodeProcess::get_json(const std::string& target) {
   return nlohmann::json::parse(r->body);
 }
 
-uint64_t NodeProcess::log_size() { return get_json("/v1/health").at("size").get<uint64_t>(); }
-
-std::string NodeProcess::ledger_id() {
-  return get_json("/v1/health").at("ledger_id").get<std::string>();
+nlohmann::json NodeProcess::health() {
+  auto r = http().get("/v1/health");
+  if (!r) throw std::runtime_error("GET /v1/health: " + r.reason());
+  if (r->status != 200 && r->status != 503) {
+    throw std::runtime_error("GET /v1/health: HTTP " + std::to_string(r->status) + " " + r->body);
+  }
+  return nlohmann::json::parse(r->body);
 }
+
+uint64_t NodeProcess::log_size() { return health().at("size").get<uint64_t>(); }
+
+std::string NodeProcess::ledger_id() { return health().at("ledger_id").get<std::string>(); }
 
 }  // namespace chipledger::integ

@@ -151,6 +151,8 @@ class NodeProcess {
   std::unique_ptr<HttpClient> new_peer_http(std::chrono::milliseconds timeout = 30s) const;
   // GET target, which must answer 200 with JSON (throws otherwise).
   nlohmann::json get_json(const std::string& target);
+  // GET /v1/health, 200 or 503 (a node that says it cannot do its job).
+  nlohmann::json health();
   uint64_t log_size();  // GET /v1/health "size"
   std::string ledger_id();
 

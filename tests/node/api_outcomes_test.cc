@@ -6,6 +6,7 @@
 // it applies the block to the ledger, or not, and returns what the test
 // says replication returned.
 #include <catch2/catch.hpp>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -59,6 +60,10 @@ class OutcomeNode {
     view_.leader = leader;
     view_.leader_api_url = std::move(leader_url);
     view_.role = std::move(role);
+  }
+  void edit_view(const std::function<void(ReplicaView&)>& edit) {
+    std::lock_guard lock(mu_);
+    edit(view_);
   }
   void release() {
     {
@@ -132,6 +137,7 @@ class OutcomeNode {
     v.role = "leader";
     v.leader = true;
     v.leader_api_url = "https://127.0.0.1:7800";
+    v.election_timeout_ms = 1000;
     return v;
   }
 };
@@ -235,6 +241,43 @@ TEST_CASE("outcomes: a transaction on its way is unknown to a second submission 
   HttpResponse r = first.get();
   REQUIRE(r.status == 200);
   CHECK(answer(r)["index"] == 0);
+}
+
+TEST_CASE("health: 503 with the reason whenever the node cannot do its job", "[api][health]") {
+  OutcomeNode node;
+  auto status_of = [&](int want) {
+    HttpResponse r = node.call("GET", "/v1/health");
+    INFO(r.body);
+    CHECK(r.status == want);
+    return answer(r);
+  };
+  CHECK(status_of(200)["status"] == "ok");
+  SECTION("an election running its course is still ok") {
+    node.edit_view([](ReplicaView& v) { v.ms_without_leader = 1500; });
+    CHECK(status_of(200)["status"] == "ok");
+  }
+  SECTION("no leader for longer than two election timeouts") {
+    node.edit_view([](ReplicaView& v) { v.ms_without_leader = 2500; });
+    json j = status_of(503);
+    CHECK(j["status"] == "no-leader");
+    CHECK_THAT(j["error"].get<std::string>(), Catch::Contains("2500 ms"));
+  }
+  SECTION("far behind the committed log") {
+    node.edit_view([](ReplicaView& v) {
+      v.commit_index = 5000;
+      v.last_applied = 5000 - Api::kBehindEntries - 1;
+    });
+    CHECK(status_of(503)["status"] == "behind");
+    node.edit_view([](ReplicaView& v) { v.last_applied = 5000 - Api::kBehindEntries; });
+    CHECK(status_of(200)["status"] == "ok");
+  }
+  SECTION("replication stopped after a failure: stopped, reads still served") {
+    node.edit_view([](ReplicaView& v) { v.failure = "applying entry 7: No space left on device"; });
+    json j = status_of(503);
+    CHECK(j["status"] == "stopped");
+    CHECK_THAT(j["error"].get<std::string>(), Catch::Contains("No space left"));
+    CHECK(node.call("GET", "/v1/chips/SN1").status == 404);
+  }
 }
 
 TEST_CASE("outcomes: every failure code maps to the answer it means", "[api][outcome]") {

@@ -252,7 +252,7 @@ TEST_CASE("init writes a one-node raft config that starts and takes submissions"
   options.tls = must(make_client_context(trust.tls_ca(), nullptr));
   auto client =
       must(NodeClient::connect_to("https://127.0.0.1:" + std::to_string(node->port()), options));
-  auto health = must(client->get_json("/v1/health"));
+  auto health = must(client->health());
   CHECK(health["raft"]["role"] == "leader");
   CHECK(health["raft"]["id"] == 1);
   CHECK(fs::exists(dir.path / "net" / "data" / "raft"));
@@ -308,7 +308,7 @@ struct ServiceCluster {
 
   json health(size_t i) {
     auto client = must(NodeClient::connect_to(url(i), https()));
-    return must(client->get_json("/v1/health"));
+    return must(client->health());
   }
 
   // The index of the node every node names as leader.

@@ -89,7 +89,7 @@ struct FourNodes {
   }
   json health(size_t i) const {
     auto client = must(NodeClient::connect_to(url(i), test_https_options()));
-    return must(client->get_json("/v1/health"));
+    return must(client->health());
   }
   std::optional<size_t> leader() const {
     for (size_t i = 0; i < 4; ++i) {
