@@ -143,6 +143,12 @@ int run_cli(int argc, char** argv) {
                          [&] { return cmd_status(a); });
   status->add_option("serial", a.serial, "serial")->required();
   status->add_option("--trust", a.trust, "the consortium trust file");
+  auto* tx = command("tx",
+                     "a transaction by its txid: in the ledger at an index (with a receipt), or "
+                     "not (yet)",
+                     [&] { return cmd_tx(a); });
+  tx->add_option("txid", a.txid, "the transaction's id (64 hex digits)")->required();
+  tx->add_option("--trust", a.trust, "the consortium trust file the receipt is checked against");
   auto* history = command("history", "a serial's events (from the node, not verified)",
                           [&] { return cmd_history(a); });
   history->add_option("serial", a.serial, "serial")->required();

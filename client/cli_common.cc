@@ -309,10 +309,8 @@ bool submit(const Args& a, NodeClient& node, const Transaction& tx, const Privat
     throw CliError{"the outcome of " + std::string(tx_type_name(tx.type)) + " (txid " + txid +
                        ") is unknown after " +
                        std::to_string(budget.count() / 1000.0).substr(0, 4) +
-                       " s: it may still land; run the same command again (a transaction that "
-                       "landed is answered with its index, never applied twice) or raise "
-                       "--timeout:" +
-                       trail,
+                       " s: it may still land; ask later with `chipledger tx " + txid +
+                       "` (the ledger takes a transaction once, never twice):" + trail,
                    kExitUnknown};
   }
   auto deadline = std::chrono::steady_clock::now() +
@@ -356,6 +354,62 @@ bool submit(const Args& a, NodeClient& node, const Transaction& tx, const Privat
     std::cout << ")\n";
   }
   return true;
+}
+
+int cmd_tx(const Args& a) {
+  const Consortium& consortium = trust(a);
+  const Hash id = need(hash_from_hex(a.txid), "txid");
+  auto node = connect(a);
+  // Any node that has applied it will do: ask each in turn.
+  std::string asked;
+  bool waiting = false;
+  for (size_t i = 0; i < node->node_count(); ++i, node->switch_to_next()) {
+    TxLookup l = node->lookup(id);
+    if (l.kind == TxLookup::Kind::waiting) waiting = true;
+    if (l.kind != TxLookup::Kind::accepted) {
+      asked += "\n  " + node->url() + ": " +
+               (l.kind == TxLookup::Kind::waiting ? "on its way"
+                : l.kind == TxLookup::Kind::not_found
+                    ? "not in its ledger (size " + std::to_string(l.size) + ")"
+                    : l.reason);
+      continue;
+    }
+    auto stx = SignedTransaction::decode(l.tx);
+    if (!stx || stx->txid != id) {
+      throw CliError{node->url() + " says transaction " + a.txid + " is at log index " +
+                     std::to_string(l.index) + " but gives other bytes"};
+    }
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(static_cast<int64_t>(a.receipt_timeout_s * 1000));
+    auto receipt = check_receipt(*node, consortium, l.tx, l.index, &memory(a), deadline);
+    if (!receipt) {
+      throw CliError{node->url() + " says transaction " + a.txid + " is at log index " +
+                         std::to_string(l.index) +
+                         ", but gives no receipt that checks: " + receipt.reason(),
+                     kExitUnknown};
+    }
+    if (a.json_out) {
+      std::cout << json{{"txid", a.txid},           {"outcome", "accepted"},
+                        {"index", l.index},         {"type", tx_type_name(stx->tx.type)},
+                        {"author", stx->tx.author}, {"receipt", receipt->to_json()}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << "transaction " << a.txid.substr(0, 16) << "… (" << tx_type_name(stx->tx.type)
+                << " by " << stx->tx.author << ") is in the ledger at log index " << l.index
+                << "; receipt checked against checkpoint " << receipt->checkpoint_size
+                << " signed by";
+      for (const auto& s : receipt->signers) std::cout << " " << s;
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  throw CliError{"transaction " + a.txid + " is not in the ledger " +
+                     (waiting ? "yet (on its way: ask again shortly)"
+                              : "of any node asked (a node's word, not proven): it did not land, "
+                                "or not yet") +
+                     ":" + asked,
+                 kExitUnknown};
 }
 
 Progress::Progress(std::string what, size_t total)

@@ -37,6 +37,7 @@ struct Args {
   std::vector<std::string> serials;
   std::string csv;
   std::string serial;  // the positional SERIAL of status, history, verify
+  std::string txid;    // the positional TXID of tx
   // register
   std::string model, eccn, fab_site, country;
   // transfer (and reject, decommission, flag, clear, report)
@@ -147,6 +148,8 @@ int cmd_pack(const Args& a);
 int cmd_license(const Args& a);
 int cmd_attest(const Args& a);
 int cmd_status(const Args& a);
+// `tx TXID`: whether a transaction is in the ledger, with its receipt.
+int cmd_tx(const Args& a);
 int cmd_history(const Args& a);
 int cmd_license_show(const Args& a);
 int cmd_verify(const Args& a);

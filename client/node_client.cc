@@ -181,10 +181,14 @@ TxLookup NodeClient::lookup(const Hash& txid) {
   json j = json::parse(reply->body, nullptr, false);
   if (!j.is_object()) j = json::object();
   const std::string outcome = j.value("outcome", "");
+  if (j.contains("size") && j["size"].is_number_unsigned()) out.size = j["size"].get<uint64_t>();
   if (reply->status == 200 && outcome == "accepted" && j.contains("index") &&
       j["index"].is_number_unsigned()) {
     out.kind = K::accepted;
     out.index = j["index"].get<uint64_t>();
+    if (j.contains("tx") && j["tx"].is_string()) {
+      if (auto wire = base64_decode(j["tx"].get<std::string>())) out.tx = std::move(*wire);
+    }
   } else if (reply->status == 200 && outcome == "unknown") {
     out.kind = K::waiting;
   } else if (reply->status == 404 && outcome == "not-found") {

@@ -44,6 +44,8 @@ struct TxLookup {
     no_answer,  // the node did not answer (`reason`)
   } kind = Kind::no_answer;
   uint64_t index = 0;
+  Bytes tx;           // accepted: the signed transaction's bytes, as the node says
+  uint64_t size = 0;  // the node's log size when it answered
   std::string reason;
 };
 

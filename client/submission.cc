@@ -89,7 +89,18 @@ class Resolver {
     out_.value.reason = reason;
     out_.kind_set = true;
   }
-  void note(std::string line) { out_.value.trail.push_back(std::move(line)); }
+  // One line per step; a step repeated (a node asked again and again) is
+  // one line with a count.
+  void note(std::string line) {
+    auto& trail = out_.value.trail;
+    if (line == last_line_ && !trail.empty()) {
+      trail.back() = line + " (" + std::to_string(++repeats_ + 1) + " times)";
+      return;
+    }
+    last_line_ = line;
+    repeats_ = 0;
+    trail.push_back(std::move(line));
+  }
 
   // A node that did not help: the next one, after a pause (an election).
   void next_node(const std::string& why) {
@@ -116,6 +127,8 @@ class Resolver {
   const SignedTransaction& tx_;
   const Clock::time_point deadline_;
   const milliseconds per_call_;
+  std::string last_line_;
+  size_t repeats_ = 0;
   struct {
     SubmitOutcome value;
     bool kind_set = false;

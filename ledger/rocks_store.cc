@@ -1,5 +1,7 @@
 #include "ledger/rocks_store.h"
 
+#include <filesystem>
+
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
 
 namespace chipledger {
 
@@ -96,6 +99,14 @@ std::string_view as_view(const rocksdb::Slice& s) { return std::string_view(s.da
 
 struct RocksStore::Impl {
   std::string path;
+  RocksStore::Options options;
+  // Set by the first failed write: RocksDB's log writer is not used again.
+  std::optional<Status> broken;  // under broken_mu
+  std::mutex broken_mu;
+  std::optional<Status> broken_status() {
+    std::lock_guard lock(broken_mu);
+    return broken;
+  }
   std::unique_ptr<rocksdb::DB> db;
   // Every family the database was opened with (RocksDB requires all of them),
   // including "default" and any we do not know about.
@@ -171,6 +182,10 @@ RocksStore::RocksStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RocksStore::~RocksStore() = default;
 
 Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& path) {
+  return open(path, Options{});
+}
+
+Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& path, Options options) {
   const rocksdb::DBOptions dbo = db_options();
   const auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
   const rocksdb::ColumnFamilyOptions cfo = column_options(cache);
@@ -195,6 +210,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& path) {
 
   auto impl = std::make_unique<Impl>();
   impl->path = path;
+  impl->options = options;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(dbo, path, descriptors, &impl->handles, &raw);
   if (!s.ok()) {
@@ -247,6 +263,23 @@ Result<std::vector<std::optional<std::string>>> RocksStore::multi_get(
 }
 
 Status RocksStore::write(const WriteBatch& batch, bool sync) {
+  if (auto broken = impl_->broken_status()) return *broken;
+  if (impl_->options.reserve_bytes > 0) {
+    uint64_t bytes = 0;
+    for (const auto& op : batch.ops()) bytes += op.key.size() + op.value.size();
+    std::error_code ec;
+    const auto space = std::filesystem::space(impl_->path, ec);
+    if (ec) {
+      return Status::io("cannot read the free space of " + impl_->path + ": " + ec.message());
+    }
+    // The batch goes to the WAL now and to an SST file later.
+    if (space.available < impl_->options.reserve_bytes + 2 * bytes) {
+      return Status::io(
+          "disk full: " + impl_->path + " has " + std::to_string(space.available >> 20) +
+          " MiB free, below the " + std::to_string(impl_->options.reserve_bytes >> 20) +
+          " MiB reserve; the write of " + std::to_string(bytes) + " bytes was not attempted");
+    }
+  }
   rocksdb::WriteBatch wb;
   std::string columns;  // for error context: which families the batch touched
   bool touched[kColumnCount] = {};
@@ -266,9 +299,12 @@ Status RocksStore::write(const WriteBatch& batch, bool sync) {
   wo.sync = sync;
   rocksdb::Status s = impl_->db->Write(wo, &wb);
   if (!s.ok()) {
-    return impl_->fail(s, "write of a batch of " + std::to_string(batch.size()) +
-                              " puts (columns " + columns + ", sync=" + (sync ? "true" : "false") +
-                              ")");
+    Status failed =
+        impl_->fail(s, "write of a batch of " + std::to_string(batch.size()) + " puts (columns " +
+                           columns + ", sync=" + (sync ? "true" : "false") + ")");
+    std::lock_guard lock(impl_->broken_mu);
+    impl_->broken = failed.context("an earlier write failed");
+    return failed;
   }
   return Status::ok();
 }

@@ -12,8 +12,17 @@ namespace chipledger {
 
 class RocksStore final : public KvStore {
  public:
+  struct Options {
+    // A write that would leave less free space than this on the database's
+    // file system is refused (io, "disk full") before RocksDB sees it: the
+    // caller fail-stops cleanly instead of RocksDB meeting ENOSPC mid-write
+    // (Debian's RocksDB asserts on a log writer that failed before). Must
+    // exceed what a memtable flush needs (64 MiB of memtables). 0: no check.
+    uint64_t reserve_bytes = 0;
+  };
   // Opens (creating if missing) the database in directory `path`.
   static Result<std::unique_ptr<RocksStore>> open(const std::string& path);
+  static Result<std::unique_ptr<RocksStore>> open(const std::string& path, Options options);
   ~RocksStore() override;
 
   Result<std::optional<std::string>> get(Column column, std::string_view key) const override;

@@ -344,8 +344,13 @@ HttpResponse Api::transaction(const std::string& txid_hex) const {
     auto index = ledger_.transaction_index(*id);
     if (!index) return status_error(index.status());
     if (!*index) return std::nullopt;
-    return json_ok(json{
-        {"txid", txid_hex}, {"outcome", "accepted"}, {"index", **index}, {"size", ledger_.size()}});
+    auto wire = ledger_.event(**index);
+    if (!wire) return status_error(wire.status());
+    return json_ok(json{{"txid", txid_hex},
+                        {"outcome", "accepted"},
+                        {"index", **index},
+                        {"tx", base64_encode(*wire)},
+                        {"size", ledger_.size()}});
   };
   if (auto found = in_ledger()) return std::move(*found);
   const bool waiting = admission_->is_waiting(*id);
@@ -513,13 +518,18 @@ HttpResponse Api::health() const {
                     {"warning", tls->warning}};
     if (tls->warning) warnings.push_back(tls->message);
   }
+  std::string disk_full;
   if (disk_health_) {
     const DiskHealth d = disk_health_();
-    j["disk"] = json{{"free_bytes", d.free_bytes}, {"min_free_bytes", d.min_free_bytes}};
+    j["disk"] = json{{"free_bytes", d.free_bytes},
+                     {"min_free_bytes", d.min_free_bytes},
+                     {"reserve_bytes", d.reserve_bytes}};
     if (d.low) warnings.push_back(d.message);
+    if (d.full) disk_full = d.message;
   }
   if (!warnings.empty()) j["warnings"] = std::move(warnings);
-  const NodeCondition condition = condition_of(replica);
+  NodeCondition condition = condition_of(replica);
+  if (condition.status == "ok" && !disk_full.empty()) condition = {"disk-full", disk_full};
   j["status"] = condition.status;
   if (!condition.error.empty()) j["error"] = condition.error;
   return json_ok(j, condition.status == "ok" ? 200 : 503);

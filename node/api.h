@@ -109,7 +109,7 @@ class Api {
   std::optional<HttpResponse> refuse_size(uint64_t size) const;
   HttpResponse health() const;
   // What /v1/health reports first: "ok" (200), or "stopped", "no-leader",
-  // "behind" (503) with the reason (docs/api.md, "Health").
+  // "behind", "disk-full" (503) with the reason (docs/api.md, "Health").
   struct NodeCondition {
     std::string status;
     std::string error;

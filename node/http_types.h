@@ -35,7 +35,9 @@ struct HttpResponse {
 struct DiskHealth {
   uint64_t free_bytes = 0;
   uint64_t min_free_bytes = 0;
-  bool low = false;
+  uint64_t reserve_bytes = 0;
+  bool low = false;   // below min_free_bytes: a warning
+  bool full = false;  // below reserve_bytes: the node writes nothing
   std::string message;
 };
 

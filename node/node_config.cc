@@ -255,6 +255,14 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
     return Result<NodeConfig>::error(path + ": [node] min_free_mb must be 0..1000000000");
   }
   c.min_free_bytes = static_cast<uint64_t>(min_free_mb) << 20;
+  const int64_t reserve_mb =
+      t["node"]["reserve_mb"].value_or<int64_t>(static_cast<int64_t>(c.reserve_bytes >> 20));
+  if (reserve_mb < 0 || reserve_mb > min_free_mb) {
+    return Result<NodeConfig>::error(path + ": [node] reserve_mb must be 0.." +
+                                     std::to_string(min_free_mb) +
+                                     " (at most min_free_mb: the warning comes first)");
+  }
+  c.reserve_bytes = static_cast<uint64_t>(reserve_mb) << 20;
   CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c).context(path));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
@@ -295,7 +303,8 @@ std::string NodeConfig::to_toml() const {
                            {"key", key_file},
                            {"data_dir", data_dir},
                            {"consortium", consortium_file},
-                           {"min_free_mb", static_cast<int64_t>(min_free_bytes >> 20)}}},
+                           {"min_free_mb", static_cast<int64_t>(min_free_bytes >> 20)},
+                           {"reserve_mb", static_cast<int64_t>(reserve_bytes >> 20)}}},
       {"api",
        toml::table{
            {"listen", listen_address + ":" + std::to_string(listen_port)},

@@ -27,6 +27,10 @@ struct NodeConfig {
   // [node] min_free_mb: below this much free space in data_dir, a warning
   // (log and /v1/health) that the node will fail-stop when the disk is full.
   uint64_t min_free_bytes = 1024ull << 20;
+  // [node] reserve_mb: below this much free space the node writes nothing
+  // more: it refuses submissions (503), stops applying (fail-stop, health
+  // "stopped") and refuses to start, until space is freed (docs/storage.md).
+  uint64_t reserve_bytes = 256ull << 20;
   std::string listen_address = "127.0.0.1";
   uint16_t listen_port = 7800;
   size_t max_body_bytes = 16 << 20;

@@ -80,6 +80,20 @@ size_t connection_cap(size_t wanted) {
 
 }  // namespace
 
+// Whether the data folder has its reserve free ([node] reserve_mb): io
+// ("disk full") when not.
+static Status room_to_write(const NodeConfig& config) {
+  std::error_code ec;
+  const auto space = std::filesystem::space(config.data_dir, ec);
+  if (ec)
+    return Status::io("cannot read the free space of " + config.data_dir + ": " + ec.message());
+  if (space.available >= config.reserve_bytes) return Status::ok();
+  return Status::io(
+      "disk full: the data folder " + config.data_dir + " has " +
+      std::to_string(space.available >> 20) +
+      " MiB free, below [node] reserve_mb = " + std::to_string(config.reserve_bytes >> 20));
+}
+
 struct NodeService::Parts {
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<CheckpointPublisher> checkpoints;
@@ -113,15 +127,20 @@ struct NodeService::Parts {
   DiskHealth disk_health() const {
     DiskHealth d;
     d.min_free_bytes = config.min_free_bytes;
+    d.reserve_bytes = config.reserve_bytes;
     std::error_code ec;
     const auto space = std::filesystem::space(config.data_dir, ec);
     if (ec) {
-      d.low = true;
+      d.low = d.full = true;
       d.message = "cannot read the free space of " + config.data_dir + ": " + ec.message();
       return d;
     }
     d.free_bytes = space.available;
-    if (d.free_bytes < d.min_free_bytes) {
+    if (d.free_bytes < d.reserve_bytes) {
+      d.low = d.full = true;
+      d.message = room_to_write(config).reason() +
+                  ": this node writes nothing (submissions get 503) until space is freed";
+    } else if (d.free_bytes < d.min_free_bytes) {
       d.low = true;
       d.message =
           "the data folder " + config.data_dir + " has " + std::to_string(d.free_bytes >> 20) +
@@ -159,7 +178,14 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
-  auto store = RocksStore::open(config.data_dir + "/ledger");
+  // A full disk: refuse to start, having written nothing (RocksDB's open
+  // writes a new log and manifest).
+  if (Status room = room_to_write(config); !room) {
+    return Result<std::unique_ptr<NodeService>>(
+        room.context("cannot start; free space in the data folder, then start again"));
+  }
+  auto store =
+      RocksStore::open(config.data_dir + "/ledger", RocksStore::Options{config.reserve_bytes});
   if (!store) return store.status();
   auto ledger = Ledger::open(std::move(*store), std::move(*consortium));
   if (!ledger) return ledger.status();
@@ -222,6 +248,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   raft.id = config.raft_id;
   raft.address = config.raft_listen;
   raft.dir = config.data_dir + "/raft";
+  raft.room_to_write = [config] { return room_to_write(config); };
   raft.election_timeout_ms = static_cast<unsigned>(config.raft_election_timeout_ms);
   raft.heartbeat_timeout_ms = static_cast<unsigned>(config.raft_heartbeat_timeout_ms);
   raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);

@@ -782,6 +782,11 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
     return R::error(StatusCode::unavailable,
                     "this node stopped applying the Raft log after a failure");
   }
+  if (impl_->options.room_to_write) {
+    if (Status room = impl_->options.room_to_write(); !room) {
+      return R::error(StatusCode::unavailable, room.reason() + "; nothing was proposed");
+    }
+  }
   auto* e = new Impl::Entry{};
   e->impl = impl_.get();
   e->waiter = std::make_shared<Waiter>();

@@ -95,6 +95,9 @@ struct ReplicatorOptions {
   // opens no Raft port.
   std::optional<TlsIdentity> tls;
   RaftFrameLimits frame_limits;
+  // Checked before a block is proposed: a failure (a full disk) refuses it
+  // with nothing done (unavailable). Empty: always room.
+  std::function<Status()> room_to_write;
 };
 
 enum class RaftRole { unavailable, follower, candidate, leader };

@@ -16,14 +16,7 @@ namespace chipledger::integ {
 namespace {
 
 using json = nlohmann::json;
-using Argv = std::vector<std::string>;
-
 constexpr int kRefused = 2;
-
-Argv operator+(Argv a, const Argv& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 struct Story {
   NodeProcess node;

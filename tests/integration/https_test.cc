@@ -18,7 +18,6 @@ namespace chipledger::integ {
 namespace {
 
 namespace fs = std::filesystem;
-using Argv = std::vector<std::string>;
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 

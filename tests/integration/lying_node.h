@@ -17,15 +17,9 @@ namespace chipledger::integ {
 namespace lying {
 
 using json = nlohmann::json;
-using Argv = std::vector<std::string>;
 
 constexpr int kProofFailure = 10;
 constexpr int kFlagged = 13;
-
-inline Argv operator+(Argv a, const Argv& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
 
 inline bool path_is(const HttpRequest& req, const std::string& prefix) {
   return req.target.rfind(prefix, 0) == 0;

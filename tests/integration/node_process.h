@@ -37,6 +37,13 @@ inline constexpr int kSanitizerSlowdown = 8;
 inline constexpr int kSanitizerSlowdown = 1;
 #endif
 
+// A command line, and two joined.
+using Argv = std::vector<std::string>;
+inline Argv operator+(Argv a, const Argv& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 inline constexpr const char* kNodeBin = CHIPLEDGER_NODE_BIN;
 inline constexpr const char* kCliBin = CHIPLEDGER_CLI_BIN;
 // The demo consortium: members maker, distributor, integrator, datacenter,

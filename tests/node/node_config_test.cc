@@ -19,10 +19,10 @@ struct ConfigFile {
       fs::temp_directory_path() / ("chipledger-config-" + std::to_string(::getpid()) + "-" +
                                    std::to_string(reinterpret_cast<uintptr_t>(this)) + ".toml");
   ~ConfigFile() { fs::remove(path); }
-  Result<NodeConfig> load(const std::string& api_lines) {
+  Result<NodeConfig> load(const std::string& api_lines, const std::string& node_lines = "") {
     std::ofstream out(path);
     out << "[node]\nid = \"n1\"\nkey = \"k.pem\"\ndata_dir = \"data\"\nconsortium = \"c.json\"\n"
-        << "[api]\nplain_http = true\n"
+        << node_lines << "[api]\nplain_http = true\n"
         << api_lines;
     out.close();
     return NodeConfig::load_file(path.string());
@@ -88,4 +88,25 @@ TEST_CASE("node config: an API limit out of its range is refused, named", "[conf
 }
 
 }  // namespace
+TEST_CASE("node config: the disk's warning level and reserve", "[config]") {
+  ConfigFile f;
+  auto defaults = f.load("");
+  REQUIRE(defaults);
+  CHECK(defaults->min_free_bytes == 1024ull << 20);
+  CHECK(defaults->reserve_bytes == 256ull << 20);
+  auto set = f.load("", "min_free_mb = 24\nreserve_mb = 8\n");
+  REQUIRE(set);
+  CHECK(set->min_free_bytes == 24ull << 20);
+  CHECK(set->reserve_bytes == 8ull << 20);
+  std::ofstream(f.path) << set->to_toml();
+  auto again = NodeConfig::load_file(f.path.string());
+  REQUIRE(again);
+  CHECK(again->reserve_bytes == 8ull << 20);
+  // The warning must come before the stop.
+  auto late = f.load("", "min_free_mb = 8\nreserve_mb = 24\n");
+  REQUIRE_FALSE(late);
+  CHECK_THAT(late.reason(), Catch::Contains("[node] reserve_mb must be 0..8"));
+  REQUIRE_FALSE(f.load("", "min_free_mb = -1\n"));
+}
+
 }  // namespace chipledger
