@@ -228,4 +228,52 @@ size_t LocalCluster::wait_leader(std::chrono::milliseconds limit,
   }
 }
 
+// The log size and checkpoint root every running node agrees on: each
+// serves GET /v1/checkpoint with a quorum of valid signatures at its own
+// log size, and all sizes and roots are equal.
+std::optional<std::pair<uint64_t, Hash>> agreed(const LocalCluster& c, const Consortium& trust,
+                                                std::string* why) {
+  std::optional<std::pair<uint64_t, Hash>> seen;
+  auto not_yet = [&](std::string reason) {
+    *why = std::move(reason);
+    return std::nullopt;
+  };
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (!c.running(i)) continue;
+    std::string node = "node-" + std::to_string(i + 1);
+    auto h = c.get_json(i, "/v1/health");
+    if (!h) return not_yet(node + " does not answer");
+    uint64_t size = (*h)["size"];
+    auto http = c.connect(i, 10s);
+    if (!http) return not_yet(http.reason());
+    auto r = (*http)->get("/v1/checkpoint?wait_ms=0");
+    if (!r || r->status != 200) return not_yet("no checkpoint from " + node);
+    auto v = verify_checkpoint(trust, r->body);
+    if (!v) return not_yet(node + ": " + v.reason());
+    if (v->checkpoint.size != size) {
+      *why = "node-" + std::to_string(i + 1) + " has " + std::to_string(size) +
+             " entries, its quorum checkpoint " + std::to_string(v->checkpoint.size);
+      return std::nullopt;
+    }
+    if (seen && (seen->first != size || seen->second != v->checkpoint.root)) {
+      *why = "node-" + std::to_string(i + 1) + " is at " + std::to_string(size) + ", another at " +
+             std::to_string(seen->first) + " (or the roots differ)";
+      return std::nullopt;
+    }
+    seen = std::make_pair(size, v->checkpoint.root);
+  }
+  return seen;
+}
+
+std::pair<uint64_t, Hash> wait_agreed(const LocalCluster& c, const Consortium& trust,
+                                      std::chrono::milliseconds limit) {
+  auto deadline = Clock::now() + limit;
+  std::string why;
+  while (true) {
+    if (auto a = agreed(c, trust, &why)) return *a;
+    if (Clock::now() > deadline) throw std::runtime_error("the nodes did not converge: " + why);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
 }  // namespace chipledger::integ

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "ledger/checkpoint.h"
+#include "ledger/consortium.h"
 #include "net/http_client.h"
 #include "tests/integration/node_process.h"
 
@@ -72,5 +74,14 @@ class LocalCluster {
   std::vector<pid_t> pids_;
   std::string ledger_id_;
 };
+
+// The log size and checkpoint root every running node agrees on: each
+// serves GET /v1/checkpoint with a quorum of valid signatures at its own
+// log size, and all sizes and roots are equal; nullopt (and why) if not.
+std::optional<std::pair<uint64_t, Hash>> agreed(const LocalCluster& c, const Consortium& trust,
+                                                std::string* why);
+// Waits for agreed(); throws at the deadline saying what differs.
+std::pair<uint64_t, Hash> wait_agreed(const LocalCluster& c, const Consortium& trust,
+                                      std::chrono::milliseconds limit);
 
 }  // namespace chipledger::integ
