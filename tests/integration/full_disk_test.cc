@@ -116,7 +116,7 @@ TEST_CASE(
   node.start();
   wait_space_settles(disk);
   const std::string filler = node.dir() + "/disk/filler";
-  fill_leaving(disk, filler, 14u << 20);
+  fill_leaving(disk, filler, 10u << 20);
 
   // Below min_free_mb: a warning in health (still 200) and in the log.
   nlohmann::json h = node.get_json("/v1/health");
