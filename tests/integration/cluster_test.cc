@@ -9,9 +9,9 @@
 // - stop a follower, submit 10,000 transactions (events), restart it: it
 //   catches up to the same size and root, from a snapshot of the state
 //   (the Raft log is kept short here).
-// Writers retry a transaction until it has a definite answer (accepted, or
-// refused as a replay: it was committed before), following 421 to the
-// leader and moving on to another node when one does not answer.
+// Writers submit through client/submission.h until a transaction has a
+// definite answer (accepted, possibly as already in the ledger: an earlier
+// attempt landed).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "client/node_client.h"
+#include "client/submission.h"
 #include "crypto/keys.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
@@ -50,53 +52,46 @@ struct Outcome {
   std::string detail;
 };
 
-// Submits to the cluster the way a careful client does: to the node it
-// believes leads, following 421, trying the next node on 503 or silence.
+// Submits to the cluster the way the CLI does (client/submission.h): to
+// the node it believes leads, following 421, moving on from 503 or
+// silence, resolving an unknown outcome by its txid.
 class Submitter {
  public:
-  Submitter(const LocalCluster& c, size_t first) : c_(c), target_(first % c.size()) {}
+  Submitter(const LocalCluster& c, size_t first) : c_(c) {
+    std::vector<std::string> urls;
+    for (size_t i = 0; i < c.size(); ++i) urls.push_back(c.url(i));
+    auto node = NodeClient::connect_to(urls, node_client_options(c.dir(), 10s));
+    if (!node) throw std::runtime_error(node.reason());
+    node_ = std::move(*node);
+    if (Status st = node_->switch_to(c.url(first % c.size())); !st) {
+      throw std::runtime_error(st.reason());
+    }
+  }
 
   Outcome submit(const SignedTransaction& stx, Clock::time_point deadline) {
-    std::string body = submit_body(stx.wire());
-    while (true) {
-      if (Clock::now() > deadline) return {Outcome::gave_up, 0, target_, Clock::now(), last_};
-      if (!http_) {
-        auto h = c_.connect(target_, 10s);
-        if (!h) throw std::runtime_error(h.reason());
-        http_ = std::move(*h);
-      }
-      SubmitReply r = post_transactions(*http_, body);
-      auto now = Clock::now();
-      if (r.accepted()) return {Outcome::accepted, r.index(), target_, now, ""};
-      if (r.answered && r.status == 422) {
-        bool replay = r.error().find("already") != std::string::npos;
-        return {replay ? Outcome::replayed : Outcome::refused, 0, target_, now, r.raw};
-      }
-      last_ = r.answered ? "HTTP " + std::to_string(r.status) + " " + r.raw : r.raw;
-      if (r.answered && r.status == 421 && r.body.is_object() && r.body["leader"].is_string()) {
-        std::string leader = r.body["leader"];
-        for (size_t i = 0; i < c_.size(); ++i) {
-          if (c_.url(i) == leader && i != target_) {
-            target_ = i;
-            http_.reset();
-          }
-        }
-        if (http_) std::this_thread::sleep_for(20ms);  // names itself: it is about to know better
-        continue;
-      }
-      // No leader known (503), or no answer (the node is gone): the next
-      // node, after a short pause while an election runs.
-      target_ = (target_ + 1) % c_.size();
-      http_.reset();
-      std::this_thread::sleep_for(20ms);
+    SubmitOutcome o = submit_and_resolve(*node_, stx, deadline, 10s);
+    size_t node = 0;
+    for (size_t i = 0; i < c_.size(); ++i) {
+      if (c_.url(i) == node_->url()) node = i;
     }
+    const auto now = Clock::now();
+    switch (o.kind) {
+      case SubmitOutcome::Kind::accepted:
+        // Already in the ledger: an earlier attempt landed (a retry).
+        return {o.duplicate ? Outcome::replayed : Outcome::accepted, o.index, node, now, ""};
+      case SubmitOutcome::Kind::refused:
+        return {Outcome::refused, 0, node, now, o.reason};
+      case SubmitOutcome::Kind::not_submitted:
+      case SubmitOutcome::Kind::unknown:
+        break;
+    }
+    return {Outcome::gave_up, 0, node, now,
+            std::string(submit_outcome_name(o.kind)) + ": " + o.reason};
   }
 
  private:
   const LocalCluster& c_;
-  size_t target_;
-  std::unique_ptr<HttpClient> http_;
-  std::string last_;
+  std::unique_ptr<NodeClient> node_;
 };
 
 struct Ack {

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -123,6 +124,12 @@ TEST_CASE(
     for (auto& w : writers) w.join();
     writers.clear();
   };
+  // A fixture failure (no leader in time, a node that does not start)
+  // throws: the writers are stopped before the exception leaves the test.
+  struct StopWriters {
+    std::function<void()> stop;
+    ~StopWriters() { stop(); }
+  } stop_on_exit{stop_writers};
 
   // The schedule: each fault, then the cluster must make progress again
   // before the next one.
