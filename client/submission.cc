@@ -35,9 +35,13 @@ class Resolver {
           finish(SubmitOutcome::Kind::refused, r.reason);
           break;
         case K::redirect:
-          note("node " + node_.url() + ": a follower; leader " +
-               (r.leader.empty() ? "unknown" : r.leader));
-          if (r.leader.empty() || !node_.switch_to(r.leader)) next_node(r.reason);
+          if (r.leader.empty() || r.leader == node_.url() || !node_.switch_to(r.leader)) {
+            // No usable leader named (or a node naming itself): another
+            // node, after a pause, never a tight loop.
+            next_node("a follower naming leader " + (r.leader.empty() ? "none" : r.leader));
+          } else {
+            note("node " + r.leader + ": named the leader by a follower");
+          }
           break;
         case K::retry:
           next_node(r.reason);

@@ -98,5 +98,30 @@ TEST_CASE("lying node: two quorum-signed checkpoints of a fork are a split view,
   CHECK(text.find("\"served\"") != std::string::npos);
 }
 
+TEST_CASE("lying node: a follower naming itself the leader gets not submitted, no tight loop",
+          "[integration][lying]") {
+  LyingNode t;
+  t.register_and_flag();
+  const uint64_t size = t.node.log_size();
+  std::atomic<int> posts{0};
+  const std::string self = t.proxy->url();
+  t.proxy->before([&posts, self](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (req.method != "POST" || !path_is(req, "/v1/transactions")) return std::nullopt;
+    posts.fetch_add(1);
+    return json_response(421, "{\"error\":\"a follower\",\"leader\":\"" + self + "\"}");
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto r = t.cli(Argv{"--timeout", "3", "clear"} + t.as("regulator") +
+                 Argv{"--serial", "GPU-0001", "--reason", "cleared"});
+  const auto took = std::chrono::steady_clock::now() - started;
+  INFO(r.describe());
+  CHECK(r.exit_code == 1);  // nothing was done, and the CLI says so
+  CHECK_THAT(r.err, Catch::Contains("not submitted"));
+  CHECK(posts.load() > 1);
+  CHECK(posts.load() <= 3000 / 50 + 1);  // a pause between attempts
+  CHECK(took < 3s + 10s * kSanitizerSlowdown);
+  CHECK(t.node.log_size() == size);
+}
+
 }  // namespace
 }  // namespace chipledger::integ
