@@ -7,6 +7,7 @@
 
 #include "bench/stats.h"
 #include "crypto/keys.h"
+#include "crypto/openssl_ed25519.h"
 #include "ledger/transaction.h"
 
 namespace chipledger::bench {
@@ -14,7 +15,8 @@ namespace {
 
 // Runs `threads` threads verifying for `each`; returns verifications/s, or
 // 0 when a verification failed (it must not).
-double verify_rate(const PublicKey& key, const Bytes& message, const Bytes& signature,
+template <typename Verifier>
+double verify_rate(const Verifier& key, const Bytes& message, const Bytes& signature,
                    unsigned threads, std::chrono::milliseconds each) {
   std::atomic<bool> go{false}, bad{false};
   std::atomic<uint64_t> total{0};
@@ -48,10 +50,16 @@ double SignatureLimit::ratio(double signatures_per_s) const {
   return limit > 0 ? signatures_per_s / limit : 0;
 }
 
+double SignatureLimit::openssl_ratio(double signatures_per_s) const {
+  double limit = openssl_per_core * static_cast<double>(cores);
+  return limit > 0 ? signatures_per_s / limit : 0;
+}
+
 SignatureLimit SignatureLimit::best_of(const SignatureLimit& a, const SignatureLimit& b) {
   SignatureLimit best = a;
   best.per_core = std::max(a.per_core, b.per_core);
   best.all_cores = std::max(a.all_cores, b.all_cores);
+  best.openssl_per_core = std::max(a.openssl_per_core, b.openssl_per_core);
   best.readings = a.readings + b.readings;
   return best;
 }
@@ -62,6 +70,7 @@ void judge_against(nlohmann::json& s, const SignatureLimit& limit) {
   s["limit_per_core"] = limit.per_core;
   s["cores"] = limit.cores;
   s["ratio"] = ratio;
+  s["ratio_to_openssl"] = limit.openssl_ratio(s.value("signatures_per_s", 0.0));
   if (!s.contains("targets")) return;
   for (auto& t : s["targets"]) {
     if (!t.contains("ratio_goal")) continue;
@@ -72,13 +81,14 @@ void judge_against(nlohmann::json& s, const SignatureLimit& limit) {
 
 nlohmann::json SignatureLimit::to_json() const {
   return {{"algorithm", algorithm},
-          {"how", "crypto PublicKey::verify (OpenSSL 3 EVP) over a transfer's signing input"},
+          {"how", "crypto PublicKey::verify (libsodium) over a transfer's signing input"},
           {"message_bytes", message_bytes},
           {"cores", cores},
           {"verify_per_s_1_thread", per_core},
           {"verify_per_s_all_cores", all_cores},
           {"limit_per_core", per_core},
           {"limit_all_cores", per_core * static_cast<double>(cores)},
+          {"openssl_verify_per_s_1_thread", openssl_per_core},
           {"seconds_each", seconds_each},
           {"readings", readings}};
 }
@@ -106,7 +116,10 @@ Result<SignatureLimit> measure_signature_limit(std::chrono::milliseconds each, u
   limit.seconds_each = std::chrono::duration<double>(each).count();
   limit.per_core = verify_rate(key->public_key(), message, stx->signature, 1, each);
   limit.all_cores = verify_rate(key->public_key(), message, stx->signature, cores, each);
-  if (limit.per_core <= 0 || limit.all_cores <= 0) {
+  auto reference = OpenSslEd25519Verifier::from(key->public_key());
+  if (!reference) return reference.status();
+  limit.openssl_per_core = verify_rate(*reference, message, stx->signature, 1, each);
+  if (limit.per_core <= 0 || limit.all_cores <= 0 || limit.openssl_per_core <= 0) {
     return Result<SignatureLimit>::error("a signature did not verify while measuring the limit");
   }
   return limit;

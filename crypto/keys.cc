@@ -9,6 +9,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +31,19 @@ constexpr size_t kMaxKeyText = 64 * 1024;
 constexpr uint8_t kEmpty[1] = {0};
 
 const uint8_t* data_or_empty(ByteView b) { return b.empty() ? kEmpty : b.data(); }
+
+// An Ed25519 SubjectPublicKeyInfo is this fixed 12-byte prefix (RFC 8410)
+// followed by the 32 raw key bytes.
+constexpr size_t kEd25519SpkiSize = 44;
+constexpr size_t kEd25519RawOffset = 12;
+
+// libsodium verifies Ed25519 about twice as fast as OpenSSL 3.0 on the same
+// core (docs/crypto.md); sodium_init() is thread-safe and idempotent, and
+// the first PublicKey made runs it once.
+bool sodium_ready() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
+}
 
 detail::PkeyPtr own(EVP_PKEY* key) { return detail::PkeyPtr(key, &EVP_PKEY_free); }
 
@@ -189,6 +203,20 @@ Result<PublicKey> PublicKey::from_der(ByteView der) {
   if (!alg) return alg.status();
   auto canonical = spki_der(key.get());
   if (!canonical) return canonical.status();
+  if (*alg == KeyAlgorithm::ed25519) {
+    if (!sodium_ready()) return Result<PublicKey>::error("libsodium failed to initialise");
+    if (canonical->size() != kEd25519SpkiSize) {
+      return Result<PublicKey>::error("ed25519 public key is not 32 bytes");
+    }
+    // A small-order, mixed-order or non-canonical point is no honest key
+    // (key generation never makes one), and libsodium refuses every
+    // signature by it: refuse it here, with a reason, instead.
+    if (crypto_core_ed25519_is_valid_point(canonical->data() + kEd25519RawOffset) != 1) {
+      return Result<PublicKey>::error(
+          "ed25519 public key is not a valid point of the prime-order subgroup (a small-order "
+          "or non-canonical encoding)");
+    }
+  }
   return PublicKey(std::move(key), *alg, std::move(*canonical));
 }
 
@@ -220,6 +248,12 @@ Result<Bytes> PublicKey::raw_ed25519() const {
 }
 
 bool PublicKey::verify(ByteView message, ByteView signature) const {
+  if (alg_ == KeyAlgorithm::ed25519) {
+    // from_der checked der_ is the 44-byte SPKI of a valid point.
+    return signature.size() == crypto_sign_BYTES &&
+           crypto_sign_verify_detached(signature.data(), data_or_empty(message), message.size(),
+                                       der_.data() + kEd25519RawOffset) == 0;
+  }
   MdCtxPtr ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   bool ok = ctx &&
             EVP_DigestVerifyInit(ctx.get(), nullptr, digest_for(alg_), nullptr, key_.get()) == 1 &&

@@ -111,7 +111,9 @@ void print_scenario(const json& s) {
             << limit["readings"] << " readings around the run) x " << cores
             << " cores = " << fixed(per_core * cores, 0) << "/s; signatures "
             << fixed(s["signatures_per_s"].get<double>(), 0) << "/s; ratio "
-            << fixed(s["ratio"].get<double>(), 3) << "\n";
+            << fixed(s["ratio"].get<double>(), 3) << " (OpenSSL's "
+            << fixed(limit.value("openssl_verify_per_s_1_thread", 0.0), 0) << "/s per core: ratio "
+            << fixed(s.value("ratio_to_openssl", 0.0), 3) << ")\n";
   if (s.contains("rack")) {
     std::cout << "  " << s["racks"] << " requests of up to " << s["rack"]
               << " serials (latency is per request); " << s["signatures_verified"]
@@ -182,7 +184,9 @@ int run(const Args& a) {
     return 1;
   }
   std::cout << "  " << fixed(limit->per_core, 0) << "/s on 1 thread, " << fixed(limit->all_cores, 0)
-            << "/s on " << limit->cores << " threads\n";
+            << "/s on " << limit->cores
+            << " threads (OpenSSL 3, for reference: " << fixed(limit->openssl_per_core, 0)
+            << "/s on 1 thread)\n";
   out["limit"] = limit->to_json();
 
   bool all_ok = true;

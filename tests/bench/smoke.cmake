@@ -50,7 +50,8 @@ need(complete)
 if(NOT value)
   message(FATAL_ERROR "${OUT}: complete is ${value}")
 endif()
-foreach(field algorithm cores verify_per_s_1_thread verify_per_s_all_cores limit_per_core)
+foreach(field algorithm cores verify_per_s_1_thread verify_per_s_all_cores limit_per_core
+              openssl_verify_per_s_1_thread)
   need(limit ${field})
 endforeach()
 need(limit verify_per_s_1_thread)
@@ -70,7 +71,7 @@ foreach(i RANGE ${last})
   list(APPEND names "${value}")
   foreach(path "result;value" "result;unit" "ok" "refused" "failed" "seconds" "latency_ms;p50"
                "latency_ms;p99" "latency_ms;max" "signatures_per_s" "limit_per_core" "cores"
-               "ratio" "targets" "setup;seconds")
+               "ratio" "ratio_to_openssl" "targets" "setup;seconds")
     need(scenarios ${i} ${path})
   endforeach()
   need(scenarios ${i} api)

@@ -27,6 +27,7 @@
 #include "client/node_client.h"
 #include "ledger/custody_engine.h"
 #include "tests/client/evidence.h"
+#include "tests/test_seed.h"
 
 namespace chipledger {
 namespace {
@@ -34,10 +35,7 @@ namespace {
 using namespace chipledger::testing;
 using Records = std::map<std::string, SerialRecord>;
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 constexpr uint64_t kSecond = 1000;
 constexpr uint64_t kHour = 3600 * kSecond;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "crypto/merkle.h"
+#include "tests/test_seed.h"
 
 using namespace chipledger;
 
@@ -51,10 +52,7 @@ std::vector<Hash> vector_leaf_hashes(const nlohmann::json& v) {
   return out;
 }
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 std::vector<Hash> random_leaf_hashes(std::mt19937_64& rng, size_t n) {
   std::vector<Hash> out;

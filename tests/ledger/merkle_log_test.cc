@@ -15,15 +15,13 @@
 
 #include "ledger/memory_store.h"
 #include "ledger/merkle_log.h"
+#include "tests/test_seed.h"
 
 using namespace chipledger;
 
 namespace {
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 std::string tree_key(uint8_t level, uint64_t index) {
   return std::string(1, static_cast<char>(level)) + encode_u64_key(index);

@@ -20,6 +20,7 @@
 #include "ledger/rocks_store.h"
 #include "tests/ledger/forwarding_store.h"
 #include "tests/ledger/ledger_fixture.h"
+#include "tests/test_seed.h"
 
 using namespace chipledger;
 using namespace chipledger::testing;
@@ -27,10 +28,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 struct TempDir {
   fs::path path;

@@ -19,15 +19,13 @@
 #include "ledger/memory_store.h"
 #include "ledger/state_map.h"
 #include "ledger/state_proof.h"
+#include "tests/test_seed.h"
 
 using namespace chipledger;
 
 namespace {
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 // serial -> record bytes
 using Records = std::map<std::string, std::string>;

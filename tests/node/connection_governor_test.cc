@@ -5,6 +5,7 @@
 // checks the invariants against a plain model (the seed is printed;
 // CHIPLEDGER_TEST_SEED replays it).
 #include "node/connection_governor.h"
+#include "tests/test_seed.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -17,10 +18,7 @@ namespace {
 
 using G = ConnectionGovernor;
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 TEST_CASE("connection governor: a full server evicts the longest-waiting connection",
           "[connection_governor]") {

@@ -4,6 +4,7 @@
 // from the scan; a randomised test checks the element count against a
 // document walk (the seed is printed; CHIPLEDGER_TEST_SEED replays it).
 #include "node/json_limits.h"
+#include "tests/test_seed.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -16,10 +17,7 @@ namespace {
 
 using json = nlohmann::json;
 
-uint64_t test_seed() {
-  if (const char* env = std::getenv("CHIPLEDGER_TEST_SEED")) return std::strtoull(env, nullptr, 10);
-  return std::random_device{}();
-}
+using chipledger::testing::test_seed;
 
 std::string nested_arrays(size_t depth) {
   return std::string(depth, '[') + std::string(depth, ']');
