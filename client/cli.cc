@@ -164,6 +164,32 @@ int run_cli(int argc, char** argv) {
   verify->add_option("--trust", a.trust, "the consortium trust file");
   verify->add_flag("--list", a.list, "batch: one line per serial however many");
 
+  auto* propose = command("propose", "propose a change of the consortium (governance admins)",
+                          [&] { return cmd_propose(a); });
+  author(propose);
+  propose->add_option("--add-member", a.add_member, "add this member (id)");
+  propose->add_option("--name", a.member_name, "the new member's name");
+  propose->add_option("--roles", a.roles, "the new member's roles")->delimiter(',');
+  propose->add_option("--member-country", a.member_country, "the new member's country");
+  propose->add_option("--member-key", a.member_key,
+                      "the new member's key (PEM, public or private)");
+  propose->add_option("--suspend", a.suspend, "suspend this member");
+  propose->add_option("--reinstate", a.reinstate, "reinstate this suspended member");
+  propose->add_option("--remove", a.remove, "remove this member for good");
+  propose->add_option("--changes", a.changes_files,
+                      "a JSON file of changes (one, or a list; docs/governance.md)");
+  auto* vote =
+      command("vote", "approve a proposal (governance admins)", [&] { return cmd_vote(a); });
+  author(vote);
+  vote->add_option("proposal", a.proposal, "the proposal's id (64 hex digits)")->required();
+  command("proposals", "the open proposals, their approvals and what each still needs", [&] {
+    return cmd_proposals(a);
+  })->add_flag("--all", a.all, "also the applied and expired ones");
+  auto* rotate = command("rotate-key", "replace your signing key (no vote needed)",
+                         [&] { return cmd_rotate_key(a); });
+  author(rotate);
+  rotate->add_option("--new-key", a.new_key, "the new private key (PEM)")->required();
+
   for (auto& [cmd, run] : commands) cmd->add_flag("--json", a.json_out, "print JSON");
   try {
     app.parse(argc, argv);

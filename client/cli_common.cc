@@ -340,6 +340,8 @@ bool submit(const Args& a, NodeClient& node, const Transaction& tx, const Privat
   std::cout << tx_type_name(tx.type) << " accepted at log index " << r.index;
   if (tx.type == TxType::license) {
     std::cout << " (license " << tx.license.id;
+  } else if (is_governance(tx.type)) {
+    std::cout << " (governance";
   } else {
     std::cout << " (" << n << " serial" << (n == 1 ? "" : "s");
   }

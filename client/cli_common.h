@@ -57,6 +57,13 @@ struct Args {
   int digits = 4;
   // verify --csv
   bool list = false;
+  // governance: propose (the changes, in this order: --add-member with
+  // --name/--roles/--member-country/--member-key, --suspend, --reinstate,
+  // --remove, then each --changes FILE), vote, proposals, rotate-key
+  std::string add_member, member_name, member_country, member_key;
+  std::vector<std::string> roles, suspend, reinstate, remove, changes_files;
+  std::string proposal, new_key;
+  bool all = false;
 };
 
 struct CliError {
@@ -153,5 +160,9 @@ int cmd_tx(const Args& a);
 int cmd_history(const Args& a);
 int cmd_license_show(const Args& a);
 int cmd_verify(const Args& a);
+int cmd_propose(const Args& a);  // client/cli_governance.cc
+int cmd_vote(const Args& a);
+int cmd_proposals(const Args& a);
+int cmd_rotate_key(const Args& a);
 
 }  // namespace chipledger::cli

@@ -353,7 +353,7 @@ int cmd_license_show(const Args& a) {
 int cmd_verify(const Args& a) {
   bool batch = !a.csv.empty() || a.serials.size() > 1;
   if (!batch && a.serials.empty()) throw CliError{"give a SERIAL, several, or --csv FILE"};
-  auto consortium = need(Consortium::load_file(a.trust));
+  Consortium consortium = trust(a);  // --trust, else $CHIPLEDGER_TRUST
   auto node = connect(a);
   auto memory = need(CheckpointMemory::load(a.state_file.empty() ? CheckpointMemory::default_path()
                                                                  : a.state_file));

@@ -171,6 +171,9 @@ std::string describe_event(const Transaction& tx, const std::vector<Concern>& co
       text = "report " + tx.kind + ": " + tx.reason;
       break;
     case TxType::license:
+    case TxType::propose:
+    case TxType::vote:
+    case TxType::rotate_key:
       break;
   }
   return direct ? text : "via " + unit + ": " + text;

@@ -1,5 +1,6 @@
 #include "ledger/consortium.h"
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -48,6 +49,12 @@ Result<Member> member_from_json(const json& j) {
   }
   if (!j.contains("keys") || !j["keys"].is_array()) {
     return Result<Member>::error(where + ": 'keys' must be a list of PEM public keys");
+  }
+  if (j.contains("suspended")) {
+    if (!j["suspended"].is_boolean()) {
+      return Result<Member>::error(where + ": 'suspended' must be true or false");
+    }
+    m.suspended = j["suspended"].get<bool>();
   }
   for (const auto& k : j["keys"]) {
     if (!k.is_string()) return Result<Member>::error(where + ": a key must be a PEM string");
@@ -103,6 +110,8 @@ Status read_set(const json& j, const char* field, bool countries,
   return Status::ok();
 }
 
+}  // namespace
+
 Result<Policy> policy_from_json(const json& j) {
   Policy p;
   if (j.is_null()) return p;
@@ -122,7 +131,30 @@ Result<Policy> policy_from_json(const json& j) {
   CL_TRY(read_set(j, "controlled_models", false, p.controlled_models));
   CL_TRY(read_set(j, "restricted_destinations", true, p.restricted_destinations));
   CL_TRY(read_set(j, "permitted_install_countries", true, p.permitted_install_countries));
+  CL_TRY(check_policy(p));
   return p;
+}
+
+Status check_policy(const Policy& p) {
+  if (p.max_clock_skew_ms == 0 || p.max_clock_skew_ms > kMaxClockSkewMs) {
+    return Status::error("policy: max_clock_skew_seconds must be 1 to " +
+                         std::to_string(kMaxClockSkewMs / 1000));
+  }
+  if (p.attestation_root_window_ms == 0 || p.max_attestation_age_ms == 0 || p.max_transit_ms == 0 ||
+      p.max_checkpoint_age_ms == 0) {
+    return Status::error("policy: every duration must be positive");
+  }
+  for (const auto* set : {&p.restricted_destinations, &p.permitted_install_countries}) {
+    for (const auto& c : *set) CL_TRY(check_country(c).context("policy"));
+  }
+  for (const auto* set : {&p.controlled_eccns, &p.controlled_models}) {
+    for (const auto& v : *set) {
+      if (v.empty() || v.size() > kMaxFieldBytes) {
+        return Status::error("policy: a controlled model or ECCN is 1 to 256 bytes");
+      }
+    }
+  }
+  return Status::ok();
 }
 
 json policy_to_json(const Policy& p) {
@@ -135,6 +167,44 @@ json policy_to_json(const Policy& p) {
               {"controlled_models", p.controlled_models},
               {"restricted_destinations", p.restricted_destinations},
               {"permitted_install_countries", p.permitted_install_countries}};
+}
+
+namespace {
+
+Result<GovernanceRule> governance_from_json(const json& j) {
+  if (!j.is_object()) return Result<GovernanceRule>::error("'governance' must be a JSON object");
+  GovernanceRule rule;
+  if (!j.contains("admins") || !j["admins"].is_array()) {
+    return Result<GovernanceRule>::error("governance: 'admins' must be a list of member ids");
+  }
+  for (const auto& a : j["admins"]) {
+    if (!a.is_string()) return Result<GovernanceRule>::error("governance: an admin is a member id");
+    rule.admins.push_back(a.get<std::string>());
+  }
+  std::sort(rule.admins.begin(), rule.admins.end());
+  if (!j.contains("threshold") || !j["threshold"].is_number_unsigned()) {
+    return Result<GovernanceRule>::error("governance: 'threshold' must be a whole number");
+  }
+  uint64_t threshold = j["threshold"].get<uint64_t>();
+  if (threshold > kMaxAdmins)
+    return Result<GovernanceRule>::error("governance: threshold too large");
+  rule.threshold = static_cast<uint32_t>(threshold);
+  if (j.contains("proposal_lifetime_hours")) {
+    const auto& v = j["proposal_lifetime_hours"];
+    if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 ||
+        v.get<uint64_t>() > kMaxProposalLifetimeMs / 3600000) {
+      return Result<GovernanceRule>::error("governance: proposal_lifetime_hours must be 1 to " +
+                                           std::to_string(kMaxProposalLifetimeMs / 3600000));
+    }
+    rule.proposal_lifetime_ms = v.get<uint64_t>() * 3600000;
+  }
+  return rule;
+}
+
+json governance_to_json(const GovernanceRule& rule) {
+  return {{"admins", rule.admins},
+          {"threshold", rule.threshold},
+          {"proposal_lifetime_hours", rule.proposal_lifetime_ms / 3600000}};
 }
 
 Result<Consortium> parse(const json& j) {
@@ -156,17 +226,23 @@ Result<Consortium> parse(const json& j) {
     if (!node) return node.status();
     CL_TRY(c->add_node(std::move(*node)));
   }
+  if (j.contains("governance")) {
+    auto rule = governance_from_json(j["governance"]);
+    if (!rule) return rule.status();
+    CL_TRY(c->set_governance(std::move(*rule)));
+  }
+  for (const auto& r : j.value("removed_members", json::array())) {
+    if (!r.is_string()) return Result<Consortium>::error("removed_members lists member ids");
+    CL_TRY(check_member_id(r.get<std::string>()).context("removed_members"));
+    c->note_removed(r.get<std::string>());
+  }
   if (j.contains("tls_ca")) {
     if (!j["tls_ca"].is_string()) {
       return Result<Consortium>::error("tls_ca must be the consortium CA's certificate (PEM text)");
     }
     CL_TRY(c->set_tls_ca(j["tls_ca"].get<std::string>()));
   }
-  if (c->members().empty()) return Result<Consortium>::error("the consortium has no members");
-  if (c->quorum() > std::max<size_t>(c->nodes().size(), 1)) {
-    return Result<Consortium>::error("quorum " + std::to_string(c->quorum()) +
-                                     " is larger than the number of nodes");
-  }
+  CL_TRY(c->validate());
   return c;
 }
 
@@ -232,7 +308,92 @@ Status Consortium::add_node(NodeInfo n) {
     return Status::error("node " + n.id + ": checkpoint keys must be Ed25519");
   }
   if (node(n.id)) return Status::error("node " + n.id + " is listed twice");
+  for (const auto& other : nodes_) {
+    if (other.key.key_id() == n.key.key_id()) {
+      return Status::error("nodes " + other.id + " and " + n.id +
+                           " have the same checkpoint key: one key would count twice toward the "
+                           "quorum, so one node could sign a fork alone");
+    }
+  }
   nodes_.push_back(std::move(n));
+  return Status::ok();
+}
+
+bool GovernanceRule::is_admin(std::string_view id) const {
+  return std::binary_search(admins.begin(), admins.end(), id);
+}
+
+Member* Consortium::mutable_member(std::string_view id) {
+  auto it = members_.find(id);
+  return it == members_.end() ? nullptr : &it->second;
+}
+
+Status Consortium::remove_member(std::string_view id) {
+  auto it = members_.find(id);
+  if (it == members_.end()) return Status::error("member " + std::string(id) + " does not exist");
+  members_.erase(it);
+  removed_.insert(std::string(id));
+  return Status::ok();
+}
+
+void Consortium::note_removed(std::string id) { removed_.insert(std::move(id)); }
+
+Status Consortium::set_governance(GovernanceRule rule) {
+  std::sort(rule.admins.begin(), rule.admins.end());
+  if (std::adjacent_find(rule.admins.begin(), rule.admins.end()) != rule.admins.end()) {
+    return Status::error("governance: an admin is listed twice");
+  }
+  if (rule.admins.size() > kMaxAdmins) {
+    return Status::error("governance: at most " + std::to_string(kMaxAdmins) + " admins");
+  }
+  if (rule.proposal_lifetime_ms == 0 || rule.proposal_lifetime_ms > kMaxProposalLifetimeMs) {
+    return Status::error("governance: the proposal lifetime must be 1 to " +
+                         std::to_string(kMaxProposalLifetimeMs / 3600000) + " hours");
+  }
+  governance_ = std::move(rule);
+  return Status::ok();
+}
+
+Status Consortium::validate() const {
+  if (members_.empty()) return Status::error("the consortium has no members");
+  for (const auto& id : removed_) {
+    if (members_.count(id)) {
+      return Status::error("member " + id + " was removed; its id cannot be used again");
+    }
+  }
+  for (const auto& n : nodes_) {
+    if (!member(n.member)) {
+      return Status::error("node " + n.id + " names unknown member '" + n.member + "'");
+    }
+  }
+  if (governance_) {
+    if (governance_->admins.empty()) return Status::error("governance: no admins");
+    for (const auto& a : governance_->admins) {
+      if (!member(a)) return Status::error("governance: admin '" + a + "' is not a member");
+    }
+    if (governance_->threshold == 0 || governance_->threshold > governance_->admins.size()) {
+      return Status::error("governance: the threshold " + std::to_string(governance_->threshold) +
+                           " must be 1 to the " + std::to_string(governance_->admins.size()) +
+                           " admins");
+    }
+  }
+  size_t n = nodes_.size();
+  if (n == 0) {
+    if (quorum_ != 1) {
+      return Status::error("quorum " + std::to_string(quorum_) +
+                           " with no nodes (a consortium without nodes has quorum 1)");
+    }
+    return Status::ok();
+  }
+  if (quorum_ > n) {
+    return Status::error("quorum " + std::to_string(quorum_) + " is larger than the " +
+                         std::to_string(n) + " nodes");
+  }
+  if (2 * static_cast<uint64_t>(quorum_) <= n) {
+    return Status::error("quorum " + std::to_string(quorum_) + " of " + std::to_string(n) +
+                         " nodes is not a strict majority (at least " + std::to_string(n / 2 + 1) +
+                         "): two checkpoints that disagree could each reach it");
+  }
   return Status::ok();
 }
 
@@ -282,6 +443,12 @@ Result<Consortium> Consortium::load_file(const std::string& path) {
   return c;
 }
 
+std::string Consortium::governed_json() const {
+  Consortium copy = *this;
+  copy.tls_ca_.clear();
+  return copy.to_json();
+}
+
 std::string Consortium::to_json() const {
   json j;
   j["ledger_id"] = ledger_id_;
@@ -293,8 +460,10 @@ std::string Consortium::to_json() const {
     for (Role r : m.roles) roles.push_back(role_name(r));
     json keys = json::array();
     for (const auto& k : m.keys) keys.push_back(k.pem());
-    j["members"].push_back(
-        {{"id", id}, {"name", m.name}, {"roles", roles}, {"country", m.country}, {"keys", keys}});
+    json member{
+        {"id", id}, {"name", m.name}, {"roles", roles}, {"country", m.country}, {"keys", keys}};
+    if (m.suspended) member["suspended"] = true;
+    j["members"].push_back(std::move(member));
   }
   j["nodes"] = json::array();
   for (const auto& n : nodes_) {
@@ -302,6 +471,8 @@ std::string Consortium::to_json() const {
     if (!n.api.empty()) node["api"] = n.api;
     j["nodes"].push_back(std::move(node));
   }
+  if (governance_) j["governance"] = governance_to_json(*governance_);
+  if (!removed_.empty()) j["removed_members"] = removed_;
   if (!tls_ca_.empty()) j["tls_ca"] = tls_ca_;
   return j.dump(2) + "\n";
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "crypto/keys.h"
 #include "crypto/result.h"
 
@@ -26,6 +28,9 @@ struct Member {
   std::set<Role> roles;
   std::string country;  // ISO 3166-1 alpha-2
   std::vector<PublicKey> keys;
+  // Suspended by a governance vote: signs nothing and receives nothing
+  // until reinstated (docs/governance.md).
+  bool suspended = false;
 
   bool has_role(Role r) const { return roles.count(r) != 0; }
   // Manufacturers, distributors and operators may hold custody of chips.
@@ -69,11 +74,33 @@ struct Policy {
   }
 };
 
+// Who may change the consortium, and how (docs/governance.md): a proposal
+// applies once `threshold` distinct admins approved it, within
+// `proposal_lifetime_ms` of its signed time.
+struct GovernanceRule {
+  std::vector<std::string> admins;  // member ids, sorted, no repeats
+  uint32_t threshold = 0;
+  uint64_t proposal_lifetime_ms = 72 * 3600 * 1000ull;
+  bool is_admin(std::string_view id) const;
+  bool operator==(const GovernanceRule&) const = default;
+};
+inline constexpr uint64_t kMaxProposalLifetimeMs = 720 * 3600 * 1000ull;  // 30 days
+inline constexpr size_t kMaxAdmins = 64;
+
+// The policy's own checks (positive durations, the clock-skew bound, ISO
+// country codes), and its JSON form in the trust file.
+Status check_policy(const Policy& policy);
+Result<Policy> policy_from_json(const nlohmann::json& j);
+nlohmann::json policy_to_json(const Policy& policy);
+
 class Consortium {
  public:
   static Result<Consortium> from_json(std::string_view text);
   static Result<Consortium> load_file(const std::string& path);
   std::string to_json() const;
+  // to_json without tls_ca: what the ledger stores of the consortium in
+  // force (the CA is each node's trust-file setting, not governed).
+  std::string governed_json() const;
 
   const std::string& ledger_id() const { return ledger_id_; }
   const Member* member(std::string_view id) const;
@@ -82,6 +109,11 @@ class Consortium {
   const NodeInfo* node(std::string_view id) const;
   uint32_t quorum() const { return quorum_; }
   const Policy& policy() const { return policy_; }
+  // The governance rule; nullopt: the trust file names none, and nothing
+  // can be changed.
+  const std::optional<GovernanceRule>& governance() const { return governance_; }
+  // Member ids removed by governance: never used again.
+  const std::set<std::string, std::less<>>& removed_members() const { return removed_; }
   // The consortium CA's certificate(s), PEM: what a node's HTTPS
   // certificate must chain to (docs/tls.md). Empty when the trust file
   // names none (older trust files; `--ca FILE` then).
@@ -91,7 +123,18 @@ class Consortium {
   // Building a consortium (for `chipledger-node init`); each checks its input.
   static Result<Consortium> create(std::string ledger_id, uint32_t quorum, Policy policy);
   Status add_member(Member m);
-  Status add_node(NodeInfo n);
+  Status add_node(NodeInfo n);  // refuses a second node with the same key
+  // The whole consortium: at least one member; the checkpoint quorum a
+  // strict majority of the nodes (more than half, at most all), so that
+  // two checkpoints that disagree can never both reach it.
+  Status validate() const;
+
+  // Governance changes (ledger/governance.h applies them, then validate()).
+  Member* mutable_member(std::string_view id);
+  Status remove_member(std::string_view id);
+  void set_policy(Policy p) { policy_ = std::move(p); }
+  Status set_governance(GovernanceRule rule);  // sorts the admins; validate() checks them
+  void note_removed(std::string id);           // a member id removed earlier
 
  private:
   std::string ledger_id_;
@@ -99,6 +142,8 @@ class Consortium {
   std::vector<NodeInfo> nodes_;
   uint32_t quorum_ = 1;
   Policy policy_;
+  std::optional<GovernanceRule> governance_;
+  std::set<std::string, std::less<>> removed_;
   std::string tls_ca_;
 };
 

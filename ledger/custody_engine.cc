@@ -164,6 +164,7 @@ const Hash& Step::prev_in_refs() const {
 Refused Step::recipient() const {
   const Member* to = c_.member(tx_.to);
   if (!to) return refuse("unknown recipient '" + tx_.to + "'");
+  if (to->suspended) return refuse("recipient " + to->id + " is suspended by a governance vote");
   if (!to->can_hold_custody()) {
     return refuse("recipient " + to->id + " (" + roles_of(*to) + ") cannot hold custody of chips");
   }
@@ -491,9 +492,12 @@ Refused Step::apply(const Concern& concern) {
     case TxType::report:
       return do_report(concern);
     case TxType::license:
+    case TxType::propose:
+    case TxType::vote:
+    case TxType::rotate_key:
       break;
   }
-  return refuse("a license names no serial");
+  return refuse("a " + std::string(tx_type_name(tx_.type)) + " names no serial");
 }
 
 }  // namespace
@@ -504,6 +508,9 @@ bool applies_to_unit(TxType type) {
     case TxType::pack:
     case TxType::decommission:
     case TxType::license:
+    case TxType::propose:
+    case TxType::vote:
+    case TxType::rotate_key:
       return false;
     default:
       return true;
@@ -549,6 +556,9 @@ StepOutcome apply_event(const Consortium& consortium, std::string_view serial,
   };
   const Member* author = consortium.member(stx.tx.author);
   if (!author) return fail(refuse("unknown member '" + stx.tx.author + "'"));
+  if (author->suspended) {
+    return fail(refuse("member " + author->id + " is suspended by a governance vote"));
+  }
   if (concerns.empty()) {
     return fail(refuse("the event does not concern serial " + std::string(serial)));
   }

@@ -220,6 +220,9 @@ Status check_signature(const Consortium& consortium, const SignedTransaction& st
   }
   const Member* author = consortium.member(tx.author);
   if (!author) return Status::error("unknown member '" + tx.author + "'");
+  if (author->suspended) {
+    return Status::error("member " + author->id + " is suspended by a governance vote");
+  }
   const PublicKey* key = author->key(tx.key_id);
   if (!key) {
     return Status::error("key " + short_hash(tx.key_id) + "… is not a key of member " + author->id);
@@ -231,18 +234,34 @@ Status check_signature(const Consortium& consortium, const SignedTransaction& st
   return Status::ok();
 }
 
-Result<Effects> apply_rules(const Consortium& consortium, const StateView& state,
-                            const SignedTransaction& stx, uint64_t block_time_ms,
-                            uint64_t log_index) {
+Status check_common_rules(const Consortium& consortium, const StateView& state,
+                          const SignedTransaction& stx, uint64_t block_time_ms) {
   const Member* author = consortium.member(stx.tx.author);
-  if (!author) return Result<Effects>::error("unknown member '" + stx.tx.author + "'");
+  if (!author) return Status::error("unknown member '" + stx.tx.author + "'");
+  if (author->suspended) {
+    return Status::error("member " + author->id + " is suspended by a governance vote");
+  }
+  if (!author->key(stx.tx.key_id)) {
+    return Status::error("key " + short_hash(stx.tx.key_id) + "… is no longer a key of member " +
+                         author->id);
+  }
   auto seen = state.find_txid(stx.txid);
   if (!seen) return seen.status();
   if (seen->has_value()) {
-    return Result<Effects>::error("replay: this transaction is already in the ledger at index " +
-                                  std::to_string(**seen));
+    return Status::error("replay: this transaction is already in the ledger at index " +
+                         std::to_string(**seen));
   }
-  CL_TRY(check_time(consortium.policy(), stx.tx.time_ms, block_time_ms));
+  return check_time(consortium.policy(), stx.tx.time_ms, block_time_ms);
+}
+
+Result<Effects> apply_rules(const Consortium& consortium, const StateView& state,
+                            const SignedTransaction& stx, uint64_t block_time_ms,
+                            uint64_t log_index) {
+  if (is_governance(stx.tx.type)) {
+    return Result<Effects>::error("a governance transaction is not a custody event");
+  }
+  CL_TRY(check_common_rules(consortium, state, stx, block_time_ms));
+  const Member* author = consortium.member(stx.tx.author);
   return Apply(consortium, state, stx, *author, block_time_ms, log_index).run();
 }
 

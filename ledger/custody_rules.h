@@ -59,6 +59,14 @@ struct Effects {
 // author listed in the consortium, for this ledger.
 Status check_signature(const Consortium& consortium, const SignedTransaction& tx);
 
+// The checks every transaction passes before its own rules, custody or
+// governance: its author is a member, not suspended, and still holds the
+// key that signed (the consortium may have changed since the signature was
+// checked at the door); it is not a replay; its signed time is within the
+// policy's skew of the block's time.
+Status check_common_rules(const Consortium& consortium, const StateView& state,
+                          const SignedTransaction& tx, uint64_t block_time_ms);
+
 // Applies every rule; the transaction is all-or-nothing. `log_index` is the
 // index the transaction will get if accepted.
 Result<Effects> apply_rules(const Consortium& consortium, const StateView& state,

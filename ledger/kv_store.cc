@@ -22,6 +22,8 @@ std::string_view column_name(Column c) {
       return "licenses";
     case Column::state:
       return "state";
+    case Column::governance:
+      return "governance";
   }
   return "unknown";
 }

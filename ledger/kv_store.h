@@ -29,8 +29,9 @@ enum class Column : uint8_t {
   txids = 6,         // transaction id -> log index (replay protection)
   licenses = 7,      // license id -> license record
   state = 8,         // SHA-256(serial) -> SHA-256(record): the state map's leaves
+  governance = 9,    // the consortium in force, and the proposals (docs/storage.md)
 };
-constexpr int kColumnCount = 9;
+constexpr int kColumnCount = 10;
 std::string_view column_name(Column c);
 
 // Keys from `begin` (included) to `end` (excluded); an empty `end` means to

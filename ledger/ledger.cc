@@ -20,6 +20,11 @@ std::string block_time_key(uint64_t size) {
 
 std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 
+// Column::governance keys (docs/storage.md).
+constexpr std::string_view kConsortiumKey = "consortium";
+constexpr std::string_view kProposalPrefix = "proposal/";
+std::string proposal_key(const Hash& id) { return std::string(kProposalPrefix) + key_of(id); }
+
 // A stored value that does not decode: the store is corrupt (a block that
 // reads it must not take it for a refusal).
 Status stored(const Status& decoding, const std::string& what) {
@@ -158,7 +163,8 @@ std::string serial_index_key(std::string_view serial, uint64_t index) {
 Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog log,
                std::unique_ptr<StateMap> state_map)
     : store_(std::move(store)),
-      consortium_(std::move(consortium)),
+      genesis_(std::move(consortium)),
+      consortium_(std::make_shared<const Consortium>(genesis_)),
       log_(std::move(log)),
       state_map_(std::move(state_map)) {
   committed_size_ = log_.size();
@@ -189,11 +195,89 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store, Con
   auto ledger = std::unique_ptr<Ledger>(
       new Ledger(std::move(store), std::move(consortium), std::move(*log), std::move(*state)));
   ledger->applied_entry_ = applied;
+  CL_TRY(ledger->load_consortium());
   return ledger;
 }
 
+Status Ledger::load_consortium() {
+  auto stored_text = store_->get(Column::governance, kConsortiumKey);
+  if (!stored_text) return stored_text.status().context("reading the consortium in force");
+  std::shared_ptr<const Consortium> c;
+  if (!stored_text->has_value()) {
+    c = std::make_shared<const Consortium>(genesis_);
+  } else {
+    auto parsed = Consortium::from_json(**stored_text);
+    if (!parsed) return stored(parsed.status(), "the stored consortium in force");
+    if (parsed->ledger_id() != genesis_.ledger_id()) {
+      return Status::error(StatusCode::corrupt,
+                           "the stored consortium is for ledger '" + parsed->ledger_id() + "'");
+    }
+    if (!genesis_.tls_ca().empty()) CL_TRY(parsed->set_tls_ca(genesis_.tls_ca()));
+    c = std::make_shared<const Consortium>(std::move(*parsed));
+  }
+  std::lock_guard lock(consortium_mu_);
+  consortium_ = std::move(c);
+  return Status::ok();
+}
+
+std::shared_ptr<const Consortium> Ledger::consortium() const {
+  std::lock_guard lock(consortium_mu_);
+  return consortium_;
+}
+
+Result<std::optional<Proposal>> Ledger::proposal(const Hash& id) const {
+  using R = Result<std::optional<Proposal>>;
+  auto v = store_->get(Column::governance, proposal_key(id));
+  if (!v) return R(v.status());
+  if (!v->has_value()) return std::optional<Proposal>();
+  auto p = Proposal::decode(as_bytes(**v));
+  if (!p) return R(stored(p.status(), "a stored proposal"));
+  return std::optional<Proposal>(std::move(*p));
+}
+
+Result<std::vector<Proposal>> Ledger::proposals() const {
+  std::vector<Proposal> out;
+  Status bad = Status::ok();
+  CL_TRY(store_->scan(Column::governance, kProposalPrefix,
+                      [&](std::string_view k, std::string_view v) {
+                        if (!k.starts_with(kProposalPrefix)) return false;
+                        auto p = Proposal::decode(as_bytes(v));
+                        if (!p) {
+                          bad = stored(p.status(), "a stored proposal");
+                          return false;
+                        }
+                        out.push_back(std::move(*p));
+                        return true;
+                      }));
+  CL_TRY(bad);
+  std::sort(out.begin(), out.end(),
+            [](const Proposal& a, const Proposal& b) { return a.index < b.index; });
+  return out;
+}
+
+Result<GovernanceStep> Ledger::apply_governance_tx(const SignedTransaction& tx,
+                                                   const StateView& state,
+                                                   const Consortium& current,
+                                                   std::map<Hash, Proposal>& proposals,
+                                                   uint64_t block_time_ms, uint64_t index) const {
+  CL_TRY(check_common_rules(current, state, tx, block_time_ms));
+  const Proposal* named = nullptr;
+  std::optional<Proposal> stored_one;
+  if (tx.tx.type == TxType::vote) {
+    if (auto it = proposals.find(tx.tx.proposal); it != proposals.end()) {
+      named = &it->second;
+    } else {
+      auto p = proposal(tx.tx.proposal);
+      if (!p) return p.status();
+      stored_one = std::move(*p);
+      if (stored_one) named = &*stored_one;
+    }
+  }
+  return apply_governance(current, tx, index, named);
+}
+
 Status Ledger::check_arrival(const SignedTransaction& tx) const {
-  return check_signature(consortium_, tx);
+  return check_signature(*consortium(), tx);
 }
 
 Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
@@ -224,6 +308,11 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     }
   }
   BlockState state(*store_, size_before, [this](uint64_t size) { return root_at(size); });
+  // The consortium in force as the block goes: a governance transaction
+  // that changes it applies from the next transaction on.
+  std::shared_ptr<const Consortium> current = consortium();
+  bool consortium_changed = false;
+  std::map<Hash, Proposal> proposals;  // the block's new or changed proposals
   WriteBatch batch;
   std::vector<MerkleLog::Node> new_nodes;  // for the tree cache, once committed
   std::vector<TxOutcome> outcomes;
@@ -231,10 +320,19 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   for (auto& p : txs) {
     TxOutcome out;
     out.txid = p.tx.txid;
-    Status sig = p.signature_checked ? Status::ok() : check_signature(consortium_, p.tx);
+    Status sig = p.signature_checked ? Status::ok() : check_signature(*current, p.tx);
     uint64_t index = log_.size();
-    auto effects = sig.is_ok() ? apply_rules(consortium_, state, p.tx, block_time_ms, index)
-                               : Result<Effects>(sig);
+    std::optional<GovernanceStep> governed;
+    auto effects = [&]() -> Result<Effects> {
+      if (!sig.is_ok()) return sig;
+      if (!is_governance(p.tx.tx.type)) {
+        return apply_rules(*current, state, p.tx, block_time_ms, index);
+      }
+      auto step = apply_governance_tx(p.tx, state, *current, proposals, block_time_ms, index);
+      if (!step) return step.status();
+      governed = std::move(*step);
+      return Effects{};
+    }();
     if (!effects && effects.status().is_storage_failure()) {
       // Not a refusal: this node could not read its state, and another
       // replica would decide differently. Nothing of the block is written;
@@ -268,10 +366,25 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     for (const auto& [serial, related] : effects->related) {
       batch.put(Column::serial_index, serial_index_key(serial, related), "");
     }
+    if (governed) {
+      batch.put(Column::serial_index, serial_index_key(kGovernanceHistory, index), "");
+      if (governed->proposal) proposals[governed->proposal->id] = std::move(*governed->proposal);
+      if (governed->consortium) {
+        current = std::make_shared<const Consortium>(std::move(*governed->consortium));
+        consortium_changed = true;
+      }
+    }
     state.record(p.tx.txid, index, std::move(*effects));
     out.accepted = true;
     out.index = index;
     outcomes.push_back(std::move(out));
+  }
+  for (const auto& [id, proposal] : proposals) {
+    Bytes b = proposal.encode();
+    batch.put(Column::governance, proposal_key(id), std::string(b.begin(), b.end()));
+  }
+  if (consortium_changed) {
+    batch.put(Column::governance, std::string(kConsortiumKey), current->governed_json());
   }
   if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
@@ -307,6 +420,10 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       failed_ = true;
       return st.context("updating the state map");
     }
+  }
+  if (consortium_changed) {
+    std::lock_guard lock(consortium_mu_);
+    consortium_ = current;
   }
   committed_size_ = log_.size();
   if (entry) applied_entry_ = *entry;

@@ -19,6 +19,7 @@
 
 #include "ledger/consortium.h"
 #include "ledger/custody_rules.h"
+#include "ledger/governance.h"
 #include "ledger/kv_store.h"
 #include "ledger/merkle_log.h"
 #include "ledger/serial_record.h"
@@ -50,7 +51,17 @@ class Ledger {
   static Result<std::unique_ptr<Ledger>> open(std::unique_ptr<KvStore> store, Consortium consortium,
                                               StateMap::Options state_options);
 
-  const Consortium& consortium() const { return consortium_; }
+  // The consortium in force: the trust file's (genesis), changed by every
+  // governance transaction applied since (docs/governance.md). Safe to
+  // call from any thread; a block's changes are seen once it is committed.
+  std::shared_ptr<const Consortium> consortium() const;
+  const Consortium& genesis() const { return genesis_; }
+  // A proposal as the ledger keeps it (applied ones too), and all of them.
+  Result<std::optional<Proposal>> proposal(const Hash& id) const;
+  Result<std::vector<Proposal>> proposals() const;
+  // The pseudo-serial whose history() lists the governance transactions
+  // (no serial can have this name: '#' is not a serial character).
+  static constexpr std::string_view kGovernanceHistory = "#governance";
 
   // Checks the signature of a transaction arriving at this node; a
   // PendingTx built after an ok check is not checked again.
@@ -161,8 +172,18 @@ class Ledger {
   TreeReader tree() const { return TreeReader(*store_, size(), &tree_cache_); }
   void remember_root(uint64_t size, const Hash& root) const;
 
+  // Applies one governance transaction at `index` (after its signature
+  // check); `current` and `proposals` are the block's running state.
+  Result<GovernanceStep> apply_governance_tx(const SignedTransaction& tx, const StateView& state,
+                                             const Consortium& current,
+                                             std::map<Hash, Proposal>& proposals,
+                                             uint64_t block_time_ms, uint64_t index) const;
+  Status load_consortium();  // the governance column's, or genesis
+
   std::unique_ptr<KvStore> store_;
-  Consortium consortium_;
+  const Consortium genesis_;
+  mutable std::mutex consortium_mu_;
+  std::shared_ptr<const Consortium> consortium_;  // guarded by consortium_mu_
   mutable std::mutex write_mu_;
   MerkleLog log_;                        // guarded by write_mu_
   std::unique_ptr<StateMap> state_map_;  // over *store_

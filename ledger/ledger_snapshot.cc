@@ -21,9 +21,9 @@ constexpr std::string_view kAppliedEntryKey = "applied_entry";  // ledger/ledger
 
 // Every column a snapshot carries, in this order: the node's own
 // checkpoints (Column::checkpoints) stay out.
-constexpr Column kSnapshotColumns[] = {Column::meta,         Column::events, Column::serials,
-                                       Column::serial_index, Column::tree,   Column::txids,
-                                       Column::licenses};
+constexpr Column kSnapshotColumns[] = {Column::meta,         Column::events,    Column::serials,
+                                       Column::serial_index, Column::tree,      Column::txids,
+                                       Column::licenses,     Column::governance};
 
 bool carried(uint8_t id) {
   for (Column c : kSnapshotColumns) {
@@ -92,7 +92,7 @@ Result<Decoded> decode_snapshot(ByteView bytes) {
 // The columns a ledger derives from its log: a snapshot's are checked
 // against a replay, never believed.
 constexpr Column kDerivedColumns[] = {Column::serials, Column::serial_index, Column::txids,
-                                      Column::licenses};
+                                      Column::licenses, Column::governance};
 constexpr std::string_view kBlockTimePrefix = "block_time/";
 
 // The block ends and times a store's meta column holds ("block_time/"
@@ -178,7 +178,7 @@ Status Ledger::check_snapshot_state(const KvStore& snapshot, uint64_t size) cons
   auto ends = block_times(snapshot, UINT64_MAX);
   if (!ends) return ends.status();
   const std::map<uint64_t, uint64_t>& block_ends = *ends;
-  auto replay = Ledger::open(std::make_unique<MemoryStore>(), consortium_);
+  auto replay = Ledger::open(std::make_unique<MemoryStore>(), genesis_);
   if (!replay) return replay.status().context("replaying the snapshot");
   uint64_t at = 0;
   for (const auto& [end, time] : block_ends) {
@@ -278,7 +278,7 @@ Result<bool> Ledger::restore(ByteView bytes) {
   if (auto st = scratch.write(d->batch, false); !st) return R(st);
   auto id = scratch.get(Column::meta, kLedgerIdKey);
   if (!id) return R(id.status());
-  if (!id->has_value() || **id != consortium_.ledger_id()) {
+  if (!id->has_value() || **id != genesis_.ledger_id()) {
     return R::error("the snapshot is of another ledger");
   }
   if (auto st = check_snapshot_meta(scratch, d->size, d->applied_entry); !st) return R(st);
@@ -359,6 +359,10 @@ Result<bool> Ledger::restore(ByteView bytes) {
   if (Status st = state_map_->reset(log_.size()); !st) {
     failed_ = true;
     return R(st.context("rebuilding the state map after the snapshot"));
+  }
+  if (Status st = load_consortium(); !st) {
+    failed_ = true;
+    return R(st.context("loading the consortium after the snapshot"));
   }
   committed_size_ = log_.size();
   applied_entry_ = d->applied_entry;

@@ -10,8 +10,9 @@ namespace chipledger {
 namespace {
 
 constexpr std::array<std::string_view, kMaxTxType + 1> kTypeNames{
-    "",     "register", "transfer",     "accept", "reject", "install", "attest",
-    "pack", "unpack",   "decommission", "flag",   "clear",  "report",  "license"};
+    "",       "register", "transfer", "accept",       "reject",    "install",
+    "attest", "pack",     "unpack",   "decommission", "flag",      "clear",
+    "report", "license",  "propose",  "vote",         "rotate-key"};
 
 constexpr std::string_view kSigningDomain{"chipledger-tx-v1\0", 17};
 constexpr std::string_view kTxidDomain{"chipledger-txid-v1\0", 19};
@@ -105,6 +106,12 @@ Status visit_fields(V& v, Tx& tx) {
       CL_TRY(v.u64("quantity", tx.license.quantity));
       CL_TRY(v.str("destination", tx.license.destination));
       return v.u64("expiry", tx.license.expiry_ms);
+    case TxType::propose:
+      return v.changes(tx.changes);
+    case TxType::vote:
+      return v.hash("proposal", tx.proposal);
+    case TxType::rotate_key:
+      return v.key("new key", tx.new_key);
   }
   return Status::error("unknown transaction type");
 }
@@ -136,6 +143,15 @@ struct EncodeVisitor {
   Status chip_signatures(const std::vector<ChipSignature>& sigs) {
     w.u32(static_cast<uint32_t>(sigs.size()));
     for (const auto& s : sigs) w.str(s.serial).bytes(s.signature);
+    return Status::ok();
+  }
+  Status changes(const std::vector<GovernanceChange>& changes) {
+    w.u32(static_cast<uint32_t>(changes.size()));
+    for (const auto& c : changes) encode_change(w, c);
+    return Status::ok();
+  }
+  Status key(const char*, const Bytes& key) {
+    w.bytes(key);
     return Status::ok();
   }
 };
@@ -192,12 +208,25 @@ struct DecodeVisitor {
       return bytes("chip signature", kMaxSignatureBytes, s.signature);
     });
   }
+  Status changes(std::vector<GovernanceChange>& changes) {
+    auto n = r.count("changes", kMaxChangesPerProposal);
+    if (!n) return n.status();
+    for (uint32_t i = 0; i < *n; ++i) {
+      auto c = decode_change(r);
+      if (!c) return c.status().context("change " + std::to_string(i + 1));
+      changes.push_back(std::move(*c));
+    }
+    return Status::ok();
+  }
+  Status key(const char* what, Bytes& out) { return bytes(what, kMaxDeviceKeyBytes, out); }
 };
 
 Status check_serials(const Transaction& tx) {
   auto serials = tx.serials();
-  if (tx.type == TxType::license) {
-    return serials.empty() ? Status::ok() : Status::error("a license names no serials");
+  if (names_no_serial(tx.type)) {
+    return serials.empty() ? Status::ok()
+                           : Status::error("a " + std::string(tx_type_name(tx.type)) +
+                                           " transaction names no serials");
   }
   if (tx.type != TxType::register_chips && !tx.registrations.empty()) {
     return Status::error(std::string(tx_type_name(tx.type)) + " takes no registrations");
@@ -279,6 +308,30 @@ Status check_type_fields(const Transaction& tx) {
       return check_text(tx.reason, "reason", false);
     case TxType::license:
       return check_license_terms(tx.license);
+    case TxType::propose:
+      if (tx.changes.empty() || tx.changes.size() > kMaxChangesPerProposal) {
+        return Status::error("a proposal makes 1 to " + std::to_string(kMaxChangesPerProposal) +
+                             " changes");
+      }
+      for (size_t i = 0; i < tx.changes.size(); ++i) {
+        CL_TRY(check_change(tx.changes[i]).context("change " + std::to_string(i + 1)));
+      }
+      return Status::ok();
+    case TxType::vote:
+      if (is_zero(tx.proposal)) return Status::error("a vote names its proposal");
+      return Status::ok();
+    case TxType::rotate_key: {
+      auto key = PublicKey::from_der(tx.new_key);
+      if (!key) return key.status().context("new key");
+      if (key->der() != tx.new_key) {
+        return Status::error("new key: not the canonical SubjectPublicKeyInfo DER");
+      }
+      if (key->algorithm() == KeyAlgorithm::ecdsa_p384) {
+        return Status::error("new key: a member key is Ed25519 or ECDSA P-256");
+      }
+      if (key->key_id() == tx.key_id) return Status::error("new key: the same as the signing key");
+      return Status::ok();
+    }
     case TxType::accept:
     case TxType::unpack:
       return Status::ok();
@@ -294,6 +347,15 @@ Status check_transaction(const Transaction& tx) {
 }
 
 }  // namespace
+
+bool names_no_serial(TxType t) {
+  return t == TxType::license || t == TxType::propose || t == TxType::vote ||
+         t == TxType::rotate_key;
+}
+
+bool is_governance(TxType t) {
+  return t == TxType::propose || t == TxType::vote || t == TxType::rotate_key;
+}
 
 std::string_view tx_type_name(TxType t) {
   auto i = static_cast<size_t>(t);

@@ -15,6 +15,7 @@
 #include "crypto/keys.h"
 #include "crypto/result.h"
 #include "crypto/sha256.h"
+#include "ledger/governance_change.h"
 
 namespace chipledger {
 
@@ -32,9 +33,16 @@ enum class TxType : uint8_t {
   clear = 11,
   report = 12,
   license = 13,
+  propose = 14,     // governance (docs/governance.md)
+  vote = 15,        // governance
+  rotate_key = 16,  // a member replaces the key that signs it
 };
-inline constexpr uint8_t kMaxTxType = 13;
+inline constexpr uint8_t kMaxTxType = 16;
 std::string_view tx_type_name(TxType t);  // "register", "transfer", ...
+// license, propose, vote and rotate-key name no serial.
+bool names_no_serial(TxType t);
+// propose, vote and rotate-key change the consortium (ledger/governance.h).
+bool is_governance(TxType t);
 Result<TxType> tx_type_from_name(std::string_view name);
 
 inline constexpr uint8_t kTxVersion = 1;
@@ -100,6 +108,12 @@ struct Transaction {
   std::string reason;
   // license
   LicenseTerms license;
+  // propose: the changes, applied together or not at all
+  std::vector<GovernanceChange> changes;
+  // vote: the proposal approved (the propose transaction's id)
+  Hash proposal{};
+  // rotate_key: the author's new key (SPKI DER); the signing key retires
+  Bytes new_key;
   // every type but register and license
   std::vector<SerialRef> refs;
 

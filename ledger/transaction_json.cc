@@ -61,6 +61,21 @@ void add_type_fields(json& j, const Transaction& tx) {
                       {"destination", tx.license.destination},
                       {"expiry_ms", tx.license.expiry_ms}};
       return;
+    case TxType::propose: {
+      json changes = json::array();
+      for (const auto& c : tx.changes) changes.push_back(change_to_json(c));
+      j["changes"] = changes;
+      return;
+    }
+    case TxType::vote:
+      j["proposal"] = hex_encode(tx.proposal);
+      return;
+    case TxType::rotate_key: {
+      auto key = PublicKey::from_der(tx.new_key);
+      j["new_key"] = key ? key->pem() : std::string();
+      j["new_key_id"] = key ? hex_encode(key->key_id()) : std::string();
+      return;
+    }
     case TxType::accept:
     case TxType::unpack:
       return;

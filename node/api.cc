@@ -11,6 +11,7 @@
 #include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
 #include "node/evidence_answers.h"
+#include "node/governance_answers.h"
 #include "node/request_bodies.h"
 #include "node/submission_answers.h"
 
@@ -202,7 +203,9 @@ void Api::handle(HttpRequest req, Responder respond) {
                                                                        parts[3] == "state")))) ||
       (what == "proofs" && parts.size() == 3 &&
        (parts[2] == "consistency" || parts[2] == "inclusion")) ||
-      (what == "licenses" && parts.size() == 3);
+      (what == "licenses" && parts.size() == 3) ||
+      (what == "governance" &&
+       (parts.size() == 2 || (parts.size() == 3 && parts[2] == "proposals")));
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
@@ -210,6 +213,12 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (what == "members") return respond(members());
   if (what == "proofs") {
     return respond(parts[2] == "inclusion" ? inclusion(query) : consistency(query));
+  }
+  if (what == "governance") {
+    if (parts.size() == 2) return respond(governance_answer(ledger_));
+    auto all = query_u64(parse_query(query), "all", 0);
+    if (!all) return respond(json_error(400, all.reason()));
+    return respond(proposals_answer(ledger_, wall_clock_ms(), *all != 0));
   }
   if (what == "licenses") {
     auto id = percent_decode(parts[2]);
@@ -454,7 +463,7 @@ HttpResponse Api::consistency(const std::string& query) const {
 
 HttpResponse Api::health() const {
   json j{{"status", "ok"},
-         {"ledger_id", ledger_.consortium().ledger_id()},
+         {"ledger_id", ledger_.genesis().ledger_id()},
          {"node_id", node_id_},
          {"size", ledger_.size()}};
   std::optional<ReplicaView> replica;
@@ -555,7 +564,8 @@ Api::NodeCondition Api::condition_of(const std::optional<ReplicaView>& replica) 
 }
 
 HttpResponse Api::members() const {
-  const Consortium& c = ledger_.consortium();
+  std::shared_ptr<const Consortium> in_force = ledger_.consortium();
+  const Consortium& c = *in_force;
   json members = json::array();
   for (const auto& [id, m] : c.members()) {
     json roles = json::array();
@@ -619,7 +629,7 @@ std::optional<HttpResponse> Api::refuse_non_node(const HttpRequest& req) const {
                       "this endpoint is for the consortium's nodes: connect with a node's TLS "
                       "client certificate of the consortium CA (mutual TLS, docs/tls.md)");
   }
-  if (!ledger_.consortium().node(req.client_certificate_cn)) {
+  if (!ledger_.genesis().node(req.client_certificate_cn)) {
     return json_error(403, "the client certificate names '" + req.client_certificate_cn +
                                "', which is not a node of the trust file");
   }
@@ -630,7 +640,7 @@ HttpResponse Api::membership(const HttpRequest& req) {
   // Signed by a node the consortium lists (its node key), for this ledger,
   // recently: docs/api.md, "Membership". Cheap checks first, signatures
   // last (node/membership_note.h).
-  MembershipCheck checked = check_membership_note(req.body, ledger_.consortium(), wall_clock_ms());
+  MembershipCheck checked = check_membership_note(req.body, ledger_.genesis(), wall_clock_ms());
   if (checked.status != 200) return json_error(checked.status, checked.reason);
   if (auto redirect = not_leader()) return *redirect;
   Status done = membership_(checked.change);

@@ -10,9 +10,9 @@ CheckpointPublisher::CheckpointPublisher(Ledger& ledger, std::string node_id, Pr
     : ledger_(ledger),
       on_fatal_(std::move(on_fatal)),
       options_(options),
-      book_(ledger.consortium(), node_id,
-            CosignatureBook::Options{1024, 1024,
-                                     ledger.consortium().policy().max_clock_skew_ms / 1000}),
+      book_(
+          ledger.genesis(), node_id,
+          CosignatureBook::Options{1024, 1024, ledger.genesis().policy().max_clock_skew_ms / 1000}),
       store_(ledger),
       signer_(node_id, std::move(key), options.now_ms) {}
 

@@ -226,10 +226,11 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
   out.ledger_id = !options.ledger_id.empty() ? options.ledger_id
                   : t.contains("ledger_id")  ? t["ledger_id"].get<std::string>()
                                              : "chipledger.dev/dev-" + random_suffix();
-  // Several nodes: at least a majority must cosign a checkpoint, so two
-  // checkpoints that disagree can never both reach the quorum.
-  out.quorum = t.value("quorum", 1u);
-  if (n > 1) out.quorum = std::max(out.quorum, n / 2 + 1);
+  // At least a strict majority must cosign a checkpoint, so two checkpoints
+  // that disagree can never both reach the quorum: that is the default, and
+  // a template's own quorum must be one (Consortium::validate refuses it
+  // otherwise, before anything is written).
+  out.quorum = t.value("quorum", n / 2 + 1);
 
   // Fresh keys, and the trust file: the template with their public halves
   // filled in. Checked whole before anything is written.
@@ -247,6 +248,13 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     c["members"].push_back(std::move(m));
     out.members.push_back(id);
     keys.emplace_back(id, std::move(*key));
+  }
+  // Governance (docs/governance.md): the template's, or every member an
+  // admin and a majority of them needed, so that no single member rules.
+  if (t.contains("governance")) {
+    c["governance"] = t["governance"];
+  } else {
+    c["governance"] = {{"admins", out.members}, {"threshold", out.members.size() / 2 + 1}};
   }
   const std::string scheme = options.plain_http ? "http://" : "https://";
   for (size_t i = 0; i < owners->size(); ++i) {

@@ -256,7 +256,7 @@ struct Replicator::Impl {
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count());
     int64_t skew = static_cast<int64_t>(block_time_ms) - now;
-    uint64_t limit = ledger.consortium().policy().max_clock_skew_ms;
+    uint64_t limit = ledger.consortium()->policy().max_clock_skew_ms;
     if (static_cast<uint64_t>(skew < 0 ? -skew : skew) <= limit) return;
     uint64_t skewed;
     {

@@ -81,7 +81,8 @@ struct World {
       : rng(seed), consortium(must(Consortium::create("engine-ledger", 1, policy()))) {
     for (const auto& m : kMembers) {
       PrivateKey k = fresh_key();
-      must_ok(consortium.add_member(Member{m.id, m.id, {m.role}, m.country, {k.public_key()}}));
+      must_ok(
+          consortium.add_member(Member{m.id, m.id, {m.role}, m.country, {k.public_key()}, false}));
       keys.emplace(m.id, std::move(k));
     }
     must_ok(consortium.add_node(NodeInfo{"node-1", "maker", node_key.public_key(), ""}));

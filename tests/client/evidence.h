@@ -71,7 +71,7 @@ inline VerifyReport verify_in_batch(CustodyVerifier& v, const std::string& seria
 // The checkpoint a node of `ledger` writes at `size` (docs/checkpoint.md):
 // its log root and the ledger's state root at that size.
 inline Checkpoint checkpoint_of(const Ledger& ledger, uint64_t size) {
-  return Checkpoint::make(ledger.consortium().ledger_id(), size, must(ledger.root_at(size)),
+  return Checkpoint::make(ledger.genesis().ledger_id(), size, must(ledger.root_at(size)),
                           must(ledger.state_root_at(size)));
 }
 

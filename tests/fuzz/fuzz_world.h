@@ -83,7 +83,8 @@ inline const World& world() {
     uint8_t seed = 1;
     for (const auto& m : members) {
       PrivateKey key = seeded_key(seed++);
-      if (!c.add_member(Member{m.id, m.id, {m.role}, m.country, {key.public_key()}})) std::abort();
+      if (!c.add_member(Member{m.id, m.id, {m.role}, m.country, {key.public_key()}, false}))
+        std::abort();
       keys.emplace(m.id, std::move(key));
     }
     PrivateKey node_key = seeded_key(100);

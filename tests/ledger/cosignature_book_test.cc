@@ -37,8 +37,8 @@ std::unique_ptr<NodeSet> make_consortium(const std::string& ledger_id, uint32_t 
                                          size_t nodes) {
   auto c = must(Consortium::create(ledger_id, quorum, Policy{}));
   PrivateKey member = fresh_key();
-  REQUIRE(
-      c.add_member(Member{"maker", "Maker", {Role::manufacturer}, "TW", {member.public_key()}}));
+  REQUIRE(c.add_member(
+      Member{"maker", "Maker", {Role::manufacturer}, "TW", {member.public_key()}, false}));
   std::vector<PrivateKey> keys;
   for (size_t i = 0; i < nodes; ++i) {
     keys.push_back(fresh_key());

@@ -47,7 +47,7 @@ struct TestConsortium {
                          {"aud", Role::auditor, "DE", KeyAlgorithm::ed25519}};
     for (const auto& m : members) {
       auto key = PrivateKey::generate(m.alg);
-      (void)c->add_member(Member{m.id, m.id, {m.role}, m.country, {key->public_key()}});
+      (void)c->add_member(Member{m.id, m.id, {m.role}, m.country, {key->public_key()}, false});
       keys.emplace(m.id, std::move(*key));
     }
     auto node_key = PrivateKey::generate(KeyAlgorithm::ed25519);

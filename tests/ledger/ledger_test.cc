@@ -202,7 +202,8 @@ TEST_CASE("a data folder refuses a different consortium", "[ledger]") {
                                    "m",
                                    {Role::manufacturer},
                                    "TW",
-                                   {PrivateKey::generate(KeyAlgorithm::ed25519)->public_key()}}));
+                                   {PrivateKey::generate(KeyAlgorithm::ed25519)->public_key()},
+                                   false}));
   auto refused = Ledger::open(std::move(*RocksStore::open(dir.path.string())), *other);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.reason(), Catch::Contains("holds ledger 'chipledger.test/ledger'"));

@@ -115,6 +115,35 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
   Transaction licensed = transfer;
   licensed.license_id = "L-2026-001";
   licensed.ship_to_country = "AE";
+
+  // Governance (docs/governance.md): the new key is RFC 8032 test 2's.
+  Bytes other_key =
+      PrivateKey::ed25519_from_seed(
+          *hex_decode("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb"))
+          ->public_key()
+          .der();
+  Transaction propose = base;
+  propose.type = TxType::propose;
+  GovernanceChange add;
+  add.kind = ChangeKind::add_member;
+  add.member = "newdist";
+  add.name = "New Distribution Sdn Bhd";
+  add.roles = {Role::distributor};
+  add.country = "MY";
+  add.keys = {other_key};
+  GovernanceChange suspend;
+  suspend.kind = ChangeKind::suspend_member;
+  suspend.member = "broker";
+  propose.changes = {add, suspend};
+
+  Transaction vote = base;
+  vote.type = TxType::vote;
+  vote.author = "regulator";
+  vote.proposal = h(0x77);
+
+  Transaction rotate = base;
+  rotate.type = TxType::rotate_key;
+  rotate.new_key = other_key;
   return {{"register", reg},
           {"transfer", transfer},
           {"accept", accept},
@@ -128,7 +157,10 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
           {"clear", clear},
           {"report", report},
           {"license", license},
-          {"licensed transfer", licensed}};
+          {"licensed transfer", licensed},
+          {"propose", propose},
+          {"vote", vote},
+          {"rotate-key", rotate}};
 }
 
 json vector_json(const std::string& name, const Transaction& tx) {

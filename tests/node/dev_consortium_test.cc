@@ -81,6 +81,10 @@ TEST_CASE("init without a template: one member per role, no export policy", "[in
   for (const auto& [id, m] : c.members()) require_key_matches(t.path / "net", m);
   REQUIRE(c.nodes().size() == 1);
   CHECK(c.nodes()[0].member == "maker");
+  // Governance by default: every member an admin, a majority (3 of 5) needed.
+  REQUIRE(c.governance());
+  CHECK(c.governance()->admins.size() == 5);
+  CHECK(c.governance()->threshold == 3);
   auto config = NodeConfig::load_file(dev->node_config_file);
   REQUIRE(config.is_ok());
   CHECK(config->node_id == "node-maker");
@@ -181,6 +185,9 @@ TEST_CASE("init --template config/demo-consortium.json: members, roles, policy",
   CHECK(p.max_transit_ms == 336 * 3600 * 1000ull);
   CHECK(p.attestation_root_window_ms == 3600 * 1000ull);
   CHECK(c.nodes()[0].id == "node-maker");
+  REQUIRE(c.governance());
+  CHECK(c.governance()->admins == std::vector<std::string>{"datacenter", "maker", "regulator"});
+  CHECK(c.governance()->threshold == 2);
 
   // --ledger-id overrides the template's; two inits never share keys.
   auto other = write_dev_consortium({(t.path / "demo2").string(), "demo/other", 0, kDemoTemplate});
@@ -217,6 +224,56 @@ TEST_CASE("init --template refuses what is wrong, with the reason", "[init]") {
              Catch::Contains("'quorum' must be a whole number"));
   // Nothing, not even a key, was written for a refused template.
   CHECK_FALSE(fs::exists(t.path / "out"));
+}
+
+TEST_CASE("the checkpoint quorum is a strict majority of the nodes, with distinct keys",
+          "[init][consortium]") {
+  TempFolder t;
+  // The demo template names no quorum: init makes it a majority.
+  DevConsortiumOptions three{(t.path / "three").string(), "", 7900, kDemoTemplate};
+  three.nodes = 3;
+  three.plain_http = true;
+  auto dev = write_dev_consortium(three);
+  INFO(dev.reason());
+  REQUIRE(dev.is_ok());
+  Consortium c = load(*dev);
+  CHECK(c.nodes().size() == 3);
+  CHECK(c.quorum() == 2);
+  CHECK(load(*write_dev_consortium({(t.path / "one").string(), "", 0, kDemoTemplate})).quorum() ==
+        1);
+
+  // A template's own quorum that is not a majority is refused, nothing written.
+  std::string text = R"({"members": [{"id": "m1", "roles": ["manufacturer"], "country": "TW"},
+                                     {"id": "m2", "roles": ["distributor"], "country": "SG"},
+                                     {"id": "m3", "roles": ["operator"], "country": "US"}],
+                         "quorum": 1})";
+  DevConsortiumOptions weak{(t.path / "weak").string(), "", 7910, t.file("weak.json", text)};
+  weak.nodes = 3;
+  weak.plain_http = true;
+  CHECK_THAT(write_dev_consortium(weak).reason(),
+             Catch::Contains("quorum 1 of 3 nodes is not a strict majority (at least 2)"));
+  CHECK_FALSE(fs::exists(t.path / "weak"));
+
+  // The trust file itself: each weakness refused with its reason.
+  std::ifstream in(dev->consortium_file);
+  json j = json::parse(in);
+  auto reason = [](const json& v) { return Consortium::from_json(v.dump()).reason(); };
+  json q1 = j;
+  q1["quorum"] = 1;
+  CHECK_THAT(reason(q1), Catch::Contains("quorum 1 of 3 nodes is not a strict majority"));
+  json q4 = j;
+  q4["quorum"] = 4;
+  CHECK_THAT(reason(q4), Catch::Contains("quorum 4 is larger than the 3 nodes"));
+  json shared = j;
+  shared["nodes"][2]["key"] = shared["nodes"][0]["key"];
+  CHECK_THAT(reason(shared), Catch::Contains("have the same checkpoint key"));
+  json ghost = j;
+  ghost["nodes"][1]["member"] = "ghost";
+  CHECK_THAT(reason(ghost), Catch::Contains("names unknown member 'ghost'"));
+  json all = j;
+  all["quorum"] = 3;
+  CHECK(Consortium::from_json(all.dump()).is_ok());
+  CHECK(Consortium::from_json(j.dump()).is_ok());
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ using nlohmann::json;
 
 struct FourNodes {
   TempDir tmp{"chipledger-raft-members-"};
-  std::unique_ptr<TestConsortium> tc = make_consortium("raft-members", 2, 4);
+  std::unique_ptr<TestConsortium> tc = make_consortium("raft-members", 3, 4);
   std::vector<NodeConfig> configs;
   std::vector<std::unique_ptr<NodeService>> nodes;
 

@@ -1,0 +1,209 @@
+// Governance commands (docs/governance.md): propose, vote, proposals,
+// rotate-key. A proposal and a vote are transactions like any other: they
+// are believed accepted only with a receipt. What a node says of the
+// proposals afterwards (approvals, what is missing) is its word, shown as
+// such.
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "client/cli_common.h"
+#include "ledger/governance_change.h"
+
+namespace chipledger::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw CliError{"cannot read " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A public key from a PEM file holding a public key or a private one (the
+// public half is taken: `chipledger keygen` writes private keys).
+PublicKey public_key_file(const std::string& path) {
+  std::string pem = read_file(path);
+  if (auto pub = PublicKey::from_pem(pem)) return std::move(*pub);
+  auto priv = PrivateKey::from_pem(pem);
+  if (!priv) throw CliError{path + ": not a PEM public or private key: " + priv.reason()};
+  return priv->public_key();
+}
+
+GovernanceChange about(ChangeKind kind, const std::string& member) {
+  GovernanceChange c;
+  c.kind = kind;
+  c.member = member;
+  return c;
+}
+
+std::vector<GovernanceChange> changes_of(const Args& a) {
+  std::vector<GovernanceChange> out;
+  if (!a.add_member.empty()) {
+    if (a.roles.empty() || a.member_country.empty() || a.member_key.empty()) {
+      throw CliError{
+          "--add-member needs --roles ROLE..., --member-country CC and --member-key "
+          "FILE (its public or private key, PEM)"};
+    }
+    GovernanceChange c = about(ChangeKind::add_member, a.add_member);
+    c.name = a.member_name.empty() ? a.add_member : a.member_name;
+    for (const auto& r : a.roles) c.roles.insert(need(role_from_name(r), "--roles"));
+    c.country = a.member_country;
+    c.keys = {public_key_file(a.member_key).der()};
+    out.push_back(std::move(c));
+  }
+  for (const auto& m : a.suspend) out.push_back(about(ChangeKind::suspend_member, m));
+  for (const auto& m : a.reinstate) out.push_back(about(ChangeKind::reinstate_member, m));
+  for (const auto& m : a.remove) out.push_back(about(ChangeKind::remove_member, m));
+  for (const auto& file : a.changes_files) {
+    json j = json::parse(read_file(file), nullptr, false);
+    if (j.is_discarded()) throw CliError{file + ": not JSON"};
+    if (!j.is_array()) j = json::array({j});
+    for (const auto& c : j) out.push_back(need(change_from_json(c), file));
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    need_ok(check_change(out[i]), "change " + std::to_string(i + 1));
+  }
+  return out;
+}
+
+std::string describe(const json& change) {
+  std::string kind = change.value("change", "");
+  std::string text = kind;
+  if (change.contains("member")) text += " " + change["member"].get<std::string>();
+  if (kind == "add-member") {
+    std::string roles;
+    for (const auto& r : change["roles"])
+      roles += (roles.empty() ? "" : ",") + r.get<std::string>();
+    text += " (" + roles + ", " + change["country"].get<std::string>() + ")";
+  }
+  return text;
+}
+
+void print_proposal(const json& p) {
+  std::cout << "proposal " << p["id"].get<std::string>().substr(0, 16) << "… by "
+            << p["author"].get<std::string>() << " at log index " << p["index"] << ": ";
+  std::string changes;
+  for (const auto& c : p["changes"]) changes += (changes.empty() ? "" : "; ") + describe(c);
+  std::cout << changes << "\n  " << p["status"].get<std::string>() << ", approved by";
+  for (const auto& a : p["approvals"]) std::cout << " " << a.get<std::string>();
+  std::cout << " (" << p["approvals"].size() << " of the " << p["needed"] << " needed)";
+  if (p["status"] == "applied") {
+    std::cout << "; applied at log index " << p["applied_index"];
+  } else if (p["status"] == "open") {
+    std::cout << "; " << p["missing"] << " more from:";
+    for (const auto& w : p["waiting_for"]) std::cout << " " << w.get<std::string>();
+    uint64_t expires = p["expires_ms"];
+    std::cout << "; expires " << format_time(expires);
+  }
+  std::cout << "\n";
+}
+
+// The node's view of one proposal (every status), or null.
+json proposal_on_node(NodeClient& node, const Hash& id) {
+  auto answer = node.get_json("/v1/governance/proposals?all=1");
+  if (!answer) return nullptr;
+  for (const auto& p : (*answer)["proposals"]) {
+    if (p.value("id", "") == hex_encode(id)) return p;
+  }
+  return nullptr;
+}
+
+void show_after(const Args& a, NodeClient& node, const Hash& id) {
+  json p = proposal_on_node(node, id);
+  if (p.is_null()) return;
+  if (a.json_out) {
+    std::cout << json{{"proposal", p}, {"proven", false}}.dump() << "\n";
+    return;
+  }
+  print_proposal(p);
+  std::cout << "  (approvals as the node reports them; the receipt above is the proof of this "
+               "transaction)\n";
+}
+
+}  // namespace
+
+int cmd_propose(const Args& a) {
+  std::vector<GovernanceChange> changes = changes_of(a);
+  if (changes.empty()) {
+    throw CliError{
+        "give the changes: --add-member ID (with --roles, --member-country, "
+        "--member-key), --suspend ID, --reinstate ID, --remove ID, or --changes FILE "
+        "(JSON, docs/governance.md)"};
+  }
+  if (changes.size() > kMaxChangesPerProposal) {
+    throw CliError{"a proposal makes at most " + std::to_string(kMaxChangesPerProposal) +
+                   " changes"};
+  }
+  auto key = author_key(a);
+  auto node = connect(a);
+  Transaction tx = base_tx(a, need(node->ledger_id()), key, TxType::propose);
+  tx.changes = std::move(changes);
+  const Hash id = transaction_id(need(encode_body(tx), "proposal"));
+  if (!submit(a, *node, tx, key, false)) return kExitRefused;
+  if (!a.json_out) std::cout << "proposal id " << hex_encode(id) << "\n";
+  show_after(a, *node, id);
+  return 0;
+}
+
+int cmd_vote(const Args& a) {
+  const Hash id = need(hash_from_hex(a.proposal), "proposal id");
+  auto key = author_key(a);
+  auto node = connect(a);
+  Transaction tx = base_tx(a, need(node->ledger_id()), key, TxType::vote);
+  tx.proposal = id;
+  if (!submit(a, *node, tx, key, false)) return kExitRefused;
+  show_after(a, *node, id);
+  return 0;
+}
+
+int cmd_proposals(const Args& a) {
+  auto node = connect(a);
+  json answer =
+      need(node->get_json(a.all ? "/v1/governance/proposals?all=1" : "/v1/governance/proposals"),
+           "proposals");
+  if (a.json_out) {
+    answer["proven"] = false;
+    std::cout << answer.dump() << "\n";
+    return 0;
+  }
+  const json& rule = answer["rule"];
+  if (rule.is_null()) {
+    std::cout << "this ledger has no governance rule: nothing can be changed\n";
+    return 0;
+  }
+  std::cout << "governance: " << rule["threshold"] << " of";
+  for (const auto& admin : rule["admins"]) std::cout << " " << admin.get<std::string>();
+  std::cout << " (as the node reports it at log size " << answer["size"] << ")\n";
+  if (answer["proposals"].empty()) {
+    std::cout << (a.all ? "no proposals\n" : "no open proposals\n");
+    return 0;
+  }
+  for (const auto& p : answer["proposals"]) print_proposal(p);
+  return 0;
+}
+
+int cmd_rotate_key(const Args& a) {
+  if (a.new_key.empty()) {
+    throw CliError{"give the new key: --new-key FILE (a private key from `chipledger keygen`)"};
+  }
+  auto key = author_key(a);
+  PrivateKey fresh = need(PrivateKey::load_file(a.new_key), "--new-key");
+  auto node = connect(a);
+  Transaction tx = base_tx(a, need(node->ledger_id()), key, TxType::rotate_key);
+  tx.new_key = fresh.public_key().der();
+  if (!submit(a, *node, tx, key, false)) return kExitRefused;
+  if (!a.json_out) {
+    std::cout << a.as << " now signs with key "
+              << hex_encode(fresh.public_key().key_id()).substr(0, 16) << "… (" << a.new_key
+              << "); key " << hex_encode(key.public_key().key_id()).substr(0, 16)
+              << "… signs for it no more\n";
+  }
+  return 0;
+}
+
+}  // namespace chipledger::cli

@@ -1,0 +1,298 @@
+#include "ledger/governance.h"
+
+#include <algorithm>
+
+#include "ledger/codec.h"
+
+namespace chipledger {
+namespace {
+
+constexpr uint8_t kProposalVersion = 1;
+
+std::string short_hash(const Hash& h) { return hex_encode(h).substr(0, 16); }
+
+// Which member, other than `except`, already holds a key with this id.
+const Member* key_holder(const Consortium& c, const Hash& key_id, std::string_view except = {}) {
+  for (const auto& [id, m] : c.members()) {
+    if (id != except && m.key(key_id)) return &m;
+  }
+  return nullptr;
+}
+
+Status check_new_key(const Consortium& c, const Member& m, const PublicKey& key) {
+  if (m.key(key.key_id())) {
+    return Status::error("key " + short_hash(key.key_id()) + "… is already a key of " + m.id);
+  }
+  if (const Member* other = key_holder(c, key.key_id(), m.id)) {
+    return Status::error("key " + short_hash(key.key_id()) + "… is a key of member " + other->id);
+  }
+  if (m.keys.size() >= kMaxKeysPerMember) {
+    return Status::error("member " + m.id + " has " + std::to_string(kMaxKeysPerMember) +
+                         " keys already; revoke one first");
+  }
+  return Status::ok();
+}
+
+Result<Member*> existing(Consortium& c, const std::string& id) {
+  Member* m = c.mutable_member(id);
+  if (!m) return Result<Member*>::error("member " + id + " does not exist");
+  return m;
+}
+
+Status add_member(Consortium& c, const GovernanceChange& ch) {
+  if (c.member(ch.member)) return Status::error("member " + ch.member + " exists already");
+  if (c.removed_members().count(ch.member)) {
+    return Status::error("member id " + ch.member + " was removed; it is never used again");
+  }
+  Member m{ch.member, ch.name, ch.roles, ch.country, {}, false};
+  for (const auto& der : ch.keys) {
+    auto key = PublicKey::from_der(der);
+    if (!key) return key.status();
+    CL_TRY(check_new_key(c, m, *key));
+    m.keys.push_back(std::move(*key));
+  }
+  return c.add_member(std::move(m));
+}
+
+Status apply_change(Consortium& c, const GovernanceChange& ch) {
+  if (ch.kind == ChangeKind::add_member) return add_member(c, ch);
+  if (ch.kind == ChangeKind::set_policy) {
+    c.set_policy(ch.policy);
+    return Status::ok();
+  }
+  if (ch.kind == ChangeKind::set_governance) return c.set_governance(ch.rule);
+  if (ch.kind == ChangeKind::remove_member) return c.remove_member(ch.member);
+  auto m = existing(c, ch.member);
+  if (!m) return m.status();
+  Member& member = **m;
+  switch (ch.kind) {
+    case ChangeKind::suspend_member:
+      if (member.suspended) return Status::error("member " + member.id + " is suspended already");
+      member.suspended = true;
+      return Status::ok();
+    case ChangeKind::reinstate_member:
+      if (!member.suspended) return Status::error("member " + member.id + " is not suspended");
+      member.suspended = false;
+      return Status::ok();
+    case ChangeKind::set_roles:
+      member.roles = ch.roles;
+      return Status::ok();
+    case ChangeKind::set_country:
+      member.country = ch.country;
+      return Status::ok();
+    case ChangeKind::add_key: {
+      auto key = PublicKey::from_der(ch.keys.at(0));
+      if (!key) return key.status();
+      CL_TRY(check_new_key(c, member, *key));
+      member.keys.push_back(std::move(*key));
+      return Status::ok();
+    }
+    case ChangeKind::revoke_key: {
+      auto it = std::find_if(member.keys.begin(), member.keys.end(),
+                             [&](const PublicKey& k) { return k.key_id() == ch.key_id; });
+      if (it == member.keys.end()) {
+        return Status::error("key " + short_hash(ch.key_id) + "… is not a key of " + member.id);
+      }
+      if (member.keys.size() == 1) {
+        return Status::error("revoking key " + short_hash(ch.key_id) + "… would leave " +
+                             member.id + " without a key; add its new key first");
+      }
+      member.keys.erase(it);
+      return Status::ok();
+    }
+    default:
+      return Status::error("unknown change");
+  }
+}
+
+Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx,
+                               uint64_t log_index) {
+  const Transaction& tx = stx.tx;
+  const auto& rule = c.governance();
+  if (!rule) {
+    return Result<GovernanceStep>::error(
+        "this consortium has no governance rule: its trust file names no admins, so nothing "
+        "can be changed");
+  }
+  if (!rule->is_admin(tx.author)) {
+    return Result<GovernanceStep>::error("member " + tx.author +
+                                         " is not a governance admin; only admins propose");
+  }
+  auto after = apply_changes(c, tx.changes);
+  if (!after) return after.status();
+  Proposal p;
+  p.id = stx.txid;
+  p.index = log_index;
+  p.author = tx.author;
+  p.time_ms = tx.time_ms;
+  p.expires_ms = tx.time_ms + rule->proposal_lifetime_ms;
+  p.changes = tx.changes;
+  p.approvals = {tx.author};
+  GovernanceStep step;
+  if (rule->threshold <= 1) {
+    p.applied = true;
+    p.applied_index = log_index;
+    step.consortium = std::move(*after);
+  }
+  step.proposal = std::move(p);
+  return step;
+}
+
+Result<GovernanceStep> vote(const Consortium& c, const SignedTransaction& stx, uint64_t log_index,
+                            const Proposal* proposal) {
+  using R = Result<GovernanceStep>;
+  const Transaction& tx = stx.tx;
+  const auto& rule = c.governance();
+  if (!rule) return R::error("this consortium has no governance rule: there is nothing to vote on");
+  if (!rule->is_admin(tx.author)) {
+    return R::error("member " + tx.author + " is not a governance admin; only admins vote");
+  }
+  std::string name = "proposal " + short_hash(tx.proposal) + "…";
+  if (!proposal) return R::error("there is no " + name + " in this ledger");
+  if (proposal->applied) {
+    return R::error(name + " was applied already, at log index " +
+                    std::to_string(proposal->applied_index));
+  }
+  if (tx.time_ms > proposal->expires_ms) {
+    return R::error(name + " expired " +
+                    std::to_string((tx.time_ms - proposal->expires_ms) / 1000) +
+                    " s before this vote was signed");
+  }
+  if (std::binary_search(proposal->approvals.begin(), proposal->approvals.end(), tx.author)) {
+    return R::error(tx.author + " approved " + name + " already");
+  }
+  Proposal p = *proposal;
+  p.approvals.insert(std::upper_bound(p.approvals.begin(), p.approvals.end(), tx.author),
+                     tx.author);
+  // Approvals that count: those of admins under the rule in force now.
+  size_t counted = std::count_if(p.approvals.begin(), p.approvals.end(),
+                                 [&](const std::string& a) { return rule->is_admin(a); });
+  GovernanceStep step;
+  if (counted >= rule->threshold) {
+    auto after = apply_changes(c, p.changes);
+    if (!after)
+      return after.status().context(name + " meets its threshold, but its changes no longer apply");
+    p.applied = true;
+    p.applied_index = log_index;
+    step.consortium = std::move(*after);
+  }
+  step.proposal = std::move(p);
+  return step;
+}
+
+Result<GovernanceStep> rotate_key(const Consortium& c, const SignedTransaction& stx) {
+  const Transaction& tx = stx.tx;
+  Consortium after = c;
+  Member* m = after.mutable_member(tx.author);
+  if (!m) return Result<GovernanceStep>::error("unknown member '" + tx.author + "'");
+  auto key = PublicKey::from_der(tx.new_key);
+  if (!key) return key.status().context("new key");
+  auto old = std::find_if(m->keys.begin(), m->keys.end(),
+                          [&](const PublicKey& k) { return k.key_id() == tx.key_id; });
+  if (old == m->keys.end()) {
+    return Result<GovernanceStep>::error("key " + short_hash(tx.key_id) + "… is not a key of " +
+                                         m->id);
+  }
+  m->keys.erase(old);
+  CL_TRY(check_new_key(after, *m, *key));
+  m->keys.push_back(std::move(*key));
+  CL_TRY(after.validate());
+  GovernanceStep step;
+  step.consortium = std::move(after);
+  return step;
+}
+
+}  // namespace
+
+Bytes Proposal::encode() const {
+  Writer w;
+  w.u8(kProposalVersion).hash(id).u64(index).str(author).u64(time_ms).u64(expires_ms);
+  w.u32(static_cast<uint32_t>(changes.size()));
+  for (const auto& c : changes) encode_change(w, c);
+  w.u32(static_cast<uint32_t>(approvals.size()));
+  for (const auto& a : approvals) w.str(a);
+  w.u8(applied ? 1 : 0).u64(applied_index);
+  return w.take();
+}
+
+Result<Proposal> Proposal::decode(ByteView bytes) {
+  using R = Result<Proposal>;
+  Reader r(bytes);
+  Proposal p;
+  auto version = r.u8("proposal version");
+  if (!version) return version.status();
+  if (*version != kProposalVersion) {
+    return R::error("unknown proposal record version " + std::to_string(*version));
+  }
+  auto id = r.hash("proposal id");
+  if (!id) return id.status();
+  p.id = *id;
+  auto index = r.u64("proposal index");
+  if (!index) return index.status();
+  p.index = *index;
+  auto author = r.str("proposal author", kMaxFieldBytes);
+  if (!author) return author.status();
+  p.author = std::move(*author);
+  auto time = r.u64("proposal time");
+  if (!time) return time.status();
+  p.time_ms = *time;
+  auto expires = r.u64("proposal expiry");
+  if (!expires) return expires.status();
+  p.expires_ms = *expires;
+  auto n = r.count("changes", kMaxChangesPerProposal);
+  if (!n) return n.status();
+  for (uint32_t i = 0; i < *n; ++i) {
+    auto c = decode_change(r);
+    if (!c) return c.status();
+    p.changes.push_back(std::move(*c));
+  }
+  auto m = r.count("approvals", kMaxAdmins);
+  if (!m) return m.status();
+  for (uint32_t i = 0; i < *m; ++i) {
+    auto a = r.str("approval", kMaxFieldBytes);
+    if (!a) return a.status();
+    if (!p.approvals.empty() && !(p.approvals.back() < *a)) {
+      return R::error("proposal approvals not sorted, or a repeat");
+    }
+    p.approvals.push_back(std::move(*a));
+  }
+  auto applied = r.u8("applied");
+  if (!applied) return applied.status();
+  if (*applied > 1) return R::error("proposal: applied is 0 or 1");
+  p.applied = *applied == 1;
+  auto applied_index = r.u64("applied index");
+  if (!applied_index) return applied_index.status();
+  p.applied_index = *applied_index;
+  CL_TRY(r.expect_end("proposal record"));
+  return p;
+}
+
+Result<Consortium> apply_changes(const Consortium& consortium,
+                                 const std::vector<GovernanceChange>& changes) {
+  Consortium after = consortium;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const auto& ch = changes[i];
+    std::string where = "change " + std::to_string(i + 1) + " (" +
+                        std::string(change_kind_name(ch.kind)) +
+                        (ch.member.empty() ? "" : " " + ch.member) + ")";
+    CL_TRY(apply_change(after, ch).context(where));
+  }
+  CL_TRY(after.validate().context("after the changes"));
+  return after;
+}
+
+Result<GovernanceStep> apply_governance(const Consortium& consortium, const SignedTransaction& stx,
+                                        uint64_t log_index, const Proposal* proposal) {
+  switch (stx.tx.type) {
+    case TxType::propose:
+      return propose(consortium, stx, log_index);
+    case TxType::vote:
+      return vote(consortium, stx, log_index, proposal);
+    case TxType::rotate_key:
+      return rotate_key(consortium, stx);
+    default:
+      return Result<GovernanceStep>::error("not a governance transaction");
+  }
+}
+
+}  // namespace chipledger

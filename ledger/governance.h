@@ -1,0 +1,59 @@
+// Governance: how the consortium changes (docs/governance.md). A pure,
+// deterministic function of (the consortium in force, the open proposal a
+// vote names, one signed propose / vote / rotate-key transaction, its log
+// index) to the consortium and proposal after it, or a refusal with a
+// reason. The ledger calls it when it applies a block; a verifier following
+// the governance replays the same calls. Nothing changes on a refusal, and
+// a proposal's changes apply all together or not at all.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/bytes.h"
+#include "crypto/result.h"
+#include "ledger/consortium.h"
+#include "ledger/governance_change.h"
+#include "ledger/transaction.h"
+
+namespace chipledger {
+
+// What the ledger keeps of a proposal (docs/storage.md, "Proposal").
+struct Proposal {
+  Hash id{};           // the propose transaction's id
+  uint64_t index = 0;  // its log index
+  std::string author;
+  uint64_t time_ms = 0;     // its signed time
+  uint64_t expires_ms = 0;  // time_ms + the rule's lifetime when proposed
+  std::vector<GovernanceChange> changes;
+  std::vector<std::string> approvals;  // admins who approved, sorted (the author among them)
+  bool applied = false;
+  uint64_t applied_index = 0;  // the transaction that met the threshold
+
+  Bytes encode() const;
+  static Result<Proposal> decode(ByteView bytes);
+  bool operator==(const Proposal&) const = default;
+};
+
+struct GovernanceStep {
+  // The consortium after the transaction, when it changed (a proposal met
+  // its threshold, or a key was rotated); nullopt: unchanged.
+  std::optional<Consortium> consortium;
+  // The proposal after the transaction (propose, vote); nullopt for rotate-key.
+  std::optional<Proposal> proposal;
+};
+
+// The consortium with every change made in order, validated whole
+// (Consortium::validate); a refusal names the first change that fails.
+Result<Consortium> apply_changes(const Consortium& consortium,
+                                 const std::vector<GovernanceChange>& changes);
+
+// Applies a propose, vote or rotate-key transaction (its signature checked,
+// its author an active member) at `log_index`. `proposal`: for a vote, the
+// proposal it names as the ledger keeps it (nullptr: none with that id).
+Result<GovernanceStep> apply_governance(const Consortium& consortium, const SignedTransaction& stx,
+                                        uint64_t log_index, const Proposal* proposal);
+
+}  // namespace chipledger

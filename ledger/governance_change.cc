@@ -1,0 +1,475 @@
+#include "ledger/governance_change.h"
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+
+#include "ledger/codec.h"
+#include "ledger/transaction.h"
+
+namespace chipledger {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, kMaxChangeKind + 1> kKindNames{"",
+                                                                      "add-member",
+                                                                      "remove-member",
+                                                                      "suspend-member",
+                                                                      "reinstate-member",
+                                                                      "set-roles",
+                                                                      "set-country",
+                                                                      "add-key",
+                                                                      "revoke-key",
+                                                                      "set-policy",
+                                                                      "set-governance"};
+
+constexpr size_t kMaxKeyBytes = 512;
+
+bool names_member(ChangeKind k) {
+  return k != ChangeKind::set_policy && k != ChangeKind::set_governance;
+}
+
+// Role names in canonical (lexicographic) order.
+std::vector<std::string> role_names(const std::set<Role>& roles) {
+  std::vector<std::string> out;
+  for (Role r : roles) out.emplace_back(role_name(r));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void write_strings(Writer& w, const std::vector<std::string>& list) {
+  w.u32(static_cast<uint32_t>(list.size()));
+  for (const auto& s : list) w.str(s);
+}
+
+template <typename Set>
+std::vector<std::string> sorted(const Set& set) {
+  return std::vector<std::string>(set.begin(), set.end());
+}
+
+// A sorted list without repeats; refused otherwise (one encoding per value).
+Result<std::vector<std::string>> read_strings(Reader& r, const char* what, size_t max) {
+  auto n = r.count(what, static_cast<uint32_t>(max));
+  if (!n) return n.status();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < *n; ++i) {
+    auto s = r.str(what, kMaxFieldBytes);
+    if (!s) return s.status();
+    if (!out.empty() && !(out.back() < *s)) {
+      return Result<std::vector<std::string>>::error(std::string(what) +
+                                                     ": not sorted, or a repeat");
+    }
+    out.push_back(std::move(*s));
+  }
+  return out;
+}
+
+Result<std::set<Role>> roles_of(const std::vector<std::string>& names) {
+  std::set<Role> roles;
+  for (const auto& n : names) {
+    auto role = role_from_name(n);
+    if (!role) return role.status();
+    roles.insert(*role);
+  }
+  return roles;
+}
+
+void write_policy(Writer& w, const Policy& p) {
+  w.u64(p.max_clock_skew_ms);
+  write_strings(w, sorted(p.controlled_eccns));
+  write_strings(w, sorted(p.controlled_models));
+  write_strings(w, sorted(p.restricted_destinations));
+  write_strings(w, sorted(p.permitted_install_countries));
+  w.u64(p.attestation_root_window_ms).u64(p.max_attestation_age_ms).u64(p.max_transit_ms);
+  w.u64(p.max_checkpoint_age_ms);
+}
+
+Result<Policy> read_policy(Reader& r) {
+  Policy p;
+  auto u = [&](const char* what, uint64_t& out) -> Status {
+    auto v = r.u64(what);
+    if (!v) return v.status();
+    out = *v;
+    return Status::ok();
+  };
+  auto set = [&](const char* what, std::set<std::string, std::less<>>& out) -> Status {
+    auto list = read_strings(r, what, kMaxPolicyEntries);
+    if (!list) return list.status();
+    out.insert(list->begin(), list->end());
+    return Status::ok();
+  };
+  CL_TRY(u("max clock skew", p.max_clock_skew_ms));
+  CL_TRY(set("controlled eccns", p.controlled_eccns));
+  CL_TRY(set("controlled models", p.controlled_models));
+  CL_TRY(set("restricted destinations", p.restricted_destinations));
+  CL_TRY(set("permitted install countries", p.permitted_install_countries));
+  CL_TRY(u("attestation root window", p.attestation_root_window_ms));
+  CL_TRY(u("max attestation age", p.max_attestation_age_ms));
+  CL_TRY(u("max transit", p.max_transit_ms));
+  CL_TRY(u("max checkpoint age", p.max_checkpoint_age_ms));
+  return p;
+}
+
+Status check_key(ByteView der) {
+  auto key = PublicKey::from_der(der);
+  if (!key) return key.status().context("key");
+  if (key->der() != Bytes(der.begin(), der.end())) {
+    return Status::error("key: not the canonical SubjectPublicKeyInfo DER");
+  }
+  if (key->algorithm() == KeyAlgorithm::ecdsa_p384) {
+    return Status::error("key: a member key is Ed25519 or ECDSA P-256");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::string_view change_kind_name(ChangeKind k) {
+  auto i = static_cast<size_t>(k);
+  return i >= 1 && i < kKindNames.size() ? kKindNames[i] : "unknown";
+}
+
+Result<ChangeKind> change_kind_from_name(std::string_view name) {
+  for (size_t i = 1; i < kKindNames.size(); ++i) {
+    if (kKindNames[i] == name) return static_cast<ChangeKind>(i);
+  }
+  std::string all;
+  for (size_t i = 1; i < kKindNames.size(); ++i) {
+    all += (i > 1 ? ", " : "") + std::string(kKindNames[i]);
+  }
+  return Result<ChangeKind>::error("unknown change '" + std::string(name) + "' (changes: " + all +
+                                   ")");
+}
+
+bool GovernanceChange::operator==(const GovernanceChange& o) const {
+  const Policy& a = policy;
+  const Policy& b = o.policy;
+  bool same_policy =
+      a.max_clock_skew_ms == b.max_clock_skew_ms && a.controlled_eccns == b.controlled_eccns &&
+      a.controlled_models == b.controlled_models &&
+      a.restricted_destinations == b.restricted_destinations &&
+      a.permitted_install_countries == b.permitted_install_countries &&
+      a.attestation_root_window_ms == b.attestation_root_window_ms &&
+      a.max_attestation_age_ms == b.max_attestation_age_ms &&
+      a.max_transit_ms == b.max_transit_ms && a.max_checkpoint_age_ms == b.max_checkpoint_age_ms;
+  return kind == o.kind && member == o.member && name == o.name && roles == o.roles &&
+         country == o.country && keys == o.keys && key_id == o.key_id && same_policy &&
+         rule == o.rule;
+}
+
+void encode_change(Writer& w, const GovernanceChange& c) {
+  w.u8(static_cast<uint8_t>(c.kind));
+  switch (c.kind) {
+    case ChangeKind::add_member:
+      w.str(c.member).str(c.name);
+      write_strings(w, role_names(c.roles));
+      w.str(c.country).u32(static_cast<uint32_t>(c.keys.size()));
+      for (const auto& k : c.keys) w.bytes(k);
+      return;
+    case ChangeKind::remove_member:
+    case ChangeKind::suspend_member:
+    case ChangeKind::reinstate_member:
+      w.str(c.member);
+      return;
+    case ChangeKind::set_roles:
+      w.str(c.member);
+      write_strings(w, role_names(c.roles));
+      return;
+    case ChangeKind::set_country:
+      w.str(c.member).str(c.country);
+      return;
+    case ChangeKind::add_key:
+      w.str(c.member).bytes(c.keys.empty() ? Bytes{} : c.keys.front());
+      return;
+    case ChangeKind::revoke_key:
+      w.str(c.member).hash(c.key_id);
+      return;
+    case ChangeKind::set_policy:
+      write_policy(w, c.policy);
+      return;
+    case ChangeKind::set_governance:
+      write_strings(w, c.rule.admins);
+      w.u32(c.rule.threshold).u64(c.rule.proposal_lifetime_ms);
+      return;
+  }
+}
+
+Result<GovernanceChange> decode_change(Reader& r) {
+  using R = Result<GovernanceChange>;
+  auto kind = r.u8("change kind");
+  if (!kind) return kind.status();
+  if (*kind == 0 || *kind > kMaxChangeKind) {
+    return R::error("unknown change kind " + std::to_string(*kind));
+  }
+  GovernanceChange c;
+  c.kind = static_cast<ChangeKind>(*kind);
+  auto str = [&](const char* what, std::string& out) -> Status {
+    auto s = r.str(what, kMaxFieldBytes);
+    if (!s) return s.status();
+    out = std::move(*s);
+    return Status::ok();
+  };
+  auto roles = [&]() -> Status {
+    auto names = read_strings(r, "roles", 8);
+    if (!names) return names.status();
+    auto set = roles_of(*names);
+    if (!set) return set.status();
+    c.roles = std::move(*set);
+    return Status::ok();
+  };
+  auto key = [&]() -> Status {
+    auto k = r.bytes("key", kMaxKeyBytes);
+    if (!k) return k.status();
+    c.keys.push_back(std::move(*k));
+    return Status::ok();
+  };
+  if (names_member(c.kind)) CL_TRY(str("member", c.member));
+  switch (c.kind) {
+    case ChangeKind::add_member: {
+      CL_TRY(str("name", c.name));
+      CL_TRY(roles());
+      CL_TRY(str("country", c.country));
+      auto n = r.count("keys", kMaxKeysPerMember);
+      if (!n) return n.status();
+      for (uint32_t i = 0; i < *n; ++i) CL_TRY(key());
+      break;
+    }
+    case ChangeKind::remove_member:
+    case ChangeKind::suspend_member:
+    case ChangeKind::reinstate_member:
+      break;
+    case ChangeKind::set_roles:
+      CL_TRY(roles());
+      break;
+    case ChangeKind::set_country:
+      CL_TRY(str("country", c.country));
+      break;
+    case ChangeKind::add_key:
+      CL_TRY(key());
+      break;
+    case ChangeKind::revoke_key: {
+      auto h = r.hash("key id");
+      if (!h) return h.status();
+      c.key_id = *h;
+      break;
+    }
+    case ChangeKind::set_policy: {
+      auto p = read_policy(r);
+      if (!p) return p.status();
+      c.policy = std::move(*p);
+      break;
+    }
+    case ChangeKind::set_governance: {
+      auto admins = read_strings(r, "admins", kMaxAdmins);
+      if (!admins) return admins.status();
+      c.rule.admins = std::move(*admins);
+      auto t = r.u32("threshold");
+      if (!t) return t.status();
+      auto life = r.u64("proposal lifetime");
+      if (!life) return life.status();
+      c.rule.threshold = *t;
+      c.rule.proposal_lifetime_ms = *life;
+      break;
+    }
+  }
+  CL_TRY(check_change(c).context(std::string(change_kind_name(c.kind))));
+  return c;
+}
+
+Status check_change(const GovernanceChange& c) {
+  if (static_cast<uint8_t>(c.kind) == 0 || static_cast<uint8_t>(c.kind) > kMaxChangeKind) {
+    return Status::error("unknown change kind");
+  }
+  if (names_member(c.kind)) CL_TRY(check_member_id(c.member).context("member"));
+  switch (c.kind) {
+    case ChangeKind::add_member:
+      if (c.name.empty() || c.name.size() > kMaxFieldBytes) {
+        return Status::error("a new member's name is 1 to 256 bytes");
+      }
+      if (c.roles.empty()) return Status::error("a new member needs at least one role");
+      CL_TRY(check_country(c.country).context("country"));
+      if (c.keys.empty() || c.keys.size() > kMaxKeysPerMember) {
+        return Status::error("a new member has 1 to 8 keys");
+      }
+      for (const auto& k : c.keys) CL_TRY(check_key(k));
+      return Status::ok();
+    case ChangeKind::set_roles:
+      if (c.roles.empty()) return Status::error("a member keeps at least one role");
+      return Status::ok();
+    case ChangeKind::set_country:
+      return check_country(c.country).context("country");
+    case ChangeKind::add_key:
+      if (c.keys.size() != 1) return Status::error("add-key adds exactly one key");
+      return check_key(c.keys.front());
+    case ChangeKind::set_policy:
+      return check_policy(c.policy);
+    case ChangeKind::set_governance:
+      for (const auto& a : c.rule.admins) CL_TRY(check_member_id(a).context("admin"));
+      if (c.rule.admins.empty()) return Status::error("governance needs at least one admin");
+      if (c.rule.threshold == 0 || c.rule.threshold > c.rule.admins.size()) {
+        return Status::error("the threshold must be 1 to the number of admins");
+      }
+      if (c.rule.proposal_lifetime_ms == 0 ||
+          c.rule.proposal_lifetime_ms > kMaxProposalLifetimeMs) {
+        return Status::error("the proposal lifetime must be 1 ms to 30 days");
+      }
+      return Status::ok();
+    case ChangeKind::remove_member:
+    case ChangeKind::suspend_member:
+    case ChangeKind::reinstate_member:
+    case ChangeKind::revoke_key:
+      return Status::ok();
+  }
+  return Status::error("unknown change kind");
+}
+
+json change_to_json(const GovernanceChange& c) {
+  json j{{"change", change_kind_name(c.kind)}};
+  if (names_member(c.kind)) j["member"] = c.member;
+  auto keys_pem = [&]() {
+    json keys = json::array();
+    for (const auto& der : c.keys) {
+      auto key = PublicKey::from_der(der);
+      keys.push_back(key ? key->pem() : std::string("(not a key)"));
+    }
+    return keys;
+  };
+  switch (c.kind) {
+    case ChangeKind::add_member:
+      j["name"] = c.name;
+      j["roles"] = role_names(c.roles);
+      j["country"] = c.country;
+      j["keys"] = keys_pem();
+      break;
+    case ChangeKind::set_roles:
+      j["roles"] = role_names(c.roles);
+      break;
+    case ChangeKind::set_country:
+      j["country"] = c.country;
+      break;
+    case ChangeKind::add_key:
+      j["key"] = keys_pem().at(0);
+      break;
+    case ChangeKind::revoke_key:
+      j["key_id"] = hex_encode(c.key_id);
+      break;
+    case ChangeKind::set_policy:
+      j["policy"] = policy_to_json(c.policy);
+      break;
+    case ChangeKind::set_governance:
+      j["admins"] = c.rule.admins;
+      j["threshold"] = c.rule.threshold;
+      j["proposal_lifetime_hours"] = c.rule.proposal_lifetime_ms / 3600000;
+      break;
+    default:
+      break;
+  }
+  return j;
+}
+
+Result<GovernanceChange> change_from_json(const json& j) {
+  using R = Result<GovernanceChange>;
+  if (!j.is_object() || !j.contains("change") || !j["change"].is_string()) {
+    return R::error("a change is a JSON object with \"change\": its kind (e.g. \"add-member\")");
+  }
+  auto kind = change_kind_from_name(j["change"].get<std::string>());
+  if (!kind) return kind.status();
+  GovernanceChange c;
+  c.kind = *kind;
+  std::string where = std::string(change_kind_name(c.kind));
+  auto text = [&](const char* field, std::string& out) -> Status {
+    if (!j.contains(field) || !j[field].is_string()) {
+      return Status::error(where + ": '" + field + "' (a string) is missing");
+    }
+    out = j[field].get<std::string>();
+    return Status::ok();
+  };
+  auto pem_key = [&](const json& v) -> Status {
+    if (!v.is_string()) return Status::error(where + ": a key is PEM text");
+    auto key = PublicKey::from_pem(v.get<std::string>());
+    if (!key) return key.status().context(where);
+    c.keys.push_back(key->der());
+    return Status::ok();
+  };
+  auto roles = [&]() -> Status {
+    if (!j.contains("roles") || !j["roles"].is_array()) {
+      return Status::error(where + ": 'roles' must be a list");
+    }
+    for (const auto& r : j["roles"]) {
+      if (!r.is_string()) return Status::error(where + ": a role is a string");
+      auto role = role_from_name(r.get<std::string>());
+      if (!role) return role.status().context(where);
+      c.roles.insert(*role);
+    }
+    return Status::ok();
+  };
+  if (names_member(c.kind)) CL_TRY(text("member", c.member));
+  switch (c.kind) {
+    case ChangeKind::add_member:
+      c.name = j.value("name", c.member);
+      CL_TRY(roles());
+      CL_TRY(text("country", c.country));
+      if (!j.contains("keys") || !j["keys"].is_array()) {
+        return R::error(where + ": 'keys' must be a list of PEM public keys");
+      }
+      for (const auto& k : j["keys"]) CL_TRY(pem_key(k));
+      break;
+    case ChangeKind::set_roles:
+      CL_TRY(roles());
+      break;
+    case ChangeKind::set_country:
+      CL_TRY(text("country", c.country));
+      break;
+    case ChangeKind::add_key:
+      if (!j.contains("key")) return R::error(where + ": 'key' (PEM text) is missing");
+      CL_TRY(pem_key(j["key"]));
+      break;
+    case ChangeKind::revoke_key: {
+      std::string hex;
+      CL_TRY(text("key_id", hex));
+      auto id = hex_decode(hex);
+      if (!id || id->size() != c.key_id.size()) {
+        return R::error(where + ": key_id is the key's SHA-256 id, 64 hex digits");
+      }
+      std::copy(id->begin(), id->end(), c.key_id.begin());
+      break;
+    }
+    case ChangeKind::set_policy: {
+      if (!j.contains("policy")) return R::error(where + ": 'policy' is missing");
+      auto p = policy_from_json(j["policy"]);
+      if (!p) return p.status().context(where);
+      c.policy = std::move(*p);
+      break;
+    }
+    case ChangeKind::set_governance: {
+      if (!j.contains("admins") || !j["admins"].is_array()) {
+        return R::error(where + ": 'admins' must be a list of member ids");
+      }
+      for (const auto& a : j["admins"]) {
+        if (!a.is_string()) return R::error(where + ": an admin is a member id");
+        c.rule.admins.push_back(a.get<std::string>());
+      }
+      std::sort(c.rule.admins.begin(), c.rule.admins.end());
+      c.rule.admins.erase(std::unique(c.rule.admins.begin(), c.rule.admins.end()),
+                          c.rule.admins.end());
+      if (!j.contains("threshold") || !j["threshold"].is_number_unsigned()) {
+        return R::error(where + ": 'threshold' must be a whole number");
+      }
+      c.rule.threshold = j["threshold"].get<uint32_t>();
+      const json& hours = j.value("proposal_lifetime_hours", json(72));
+      if (!hours.is_number_unsigned() || hours.get<uint64_t>() == 0 ||
+          hours.get<uint64_t>() > kMaxProposalLifetimeMs / 3600000) {
+        return R::error(where + ": proposal_lifetime_hours must be 1 to 720");
+      }
+      c.rule.proposal_lifetime_ms = hours.get<uint64_t>() * 3600000;
+      break;
+    }
+    default:
+      break;
+  }
+  CL_TRY(check_change(c).context(where));
+  return c;
+}
+
+}  // namespace chipledger

@@ -1,0 +1,71 @@
+// One change a governance proposal makes to the consortium
+// (docs/governance.md, "Changes"): its canonical encoding inside a propose
+// transaction, its syntax checks, and its readable JSON (what the CLI
+// builds and a node shows). Whether a change is allowed is governance's
+// job (ledger/governance.h), not this file's.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/bytes.h"
+#include "crypto/result.h"
+#include "crypto/sha256.h"
+#include "ledger/consortium.h"
+
+namespace chipledger {
+
+class Writer;
+class Reader;
+
+enum class ChangeKind : uint8_t {
+  add_member = 1,
+  remove_member = 2,
+  suspend_member = 3,
+  reinstate_member = 4,
+  set_roles = 5,
+  set_country = 6,
+  add_key = 7,
+  revoke_key = 8,
+  set_policy = 9,
+  set_governance = 10,
+};
+inline constexpr uint8_t kMaxChangeKind = 10;
+std::string_view change_kind_name(ChangeKind k);  // "add-member", "remove-member", ...
+Result<ChangeKind> change_kind_from_name(std::string_view name);
+
+inline constexpr size_t kMaxChangesPerProposal = 32;
+inline constexpr size_t kMaxKeysPerMember = 8;
+inline constexpr size_t kMaxPolicyEntries = 1024;
+
+struct GovernanceChange {
+  ChangeKind kind = ChangeKind::add_member;
+  std::string member;       // every member change: the member's id
+  std::string name;         // add_member: display name
+  std::set<Role> roles;     // add_member, set_roles
+  std::string country;      // add_member, set_country
+  std::vector<Bytes> keys;  // add_member (1 to 8), add_key (exactly 1): SPKI DER
+  Hash key_id{};            // revoke_key
+  Policy policy;            // set_policy: the whole new policy
+  GovernanceRule rule;      // set_governance: the whole new rule
+
+  bool operator==(const GovernanceChange& o) const;
+};
+
+// Canonical bytes (docs/governance.md); decode refuses what encode would
+// not write (unknown kinds, unsorted or repeated lists, keys that are not
+// canonical SubjectPublicKeyInfo DER, over-long fields).
+void encode_change(Writer& w, const GovernanceChange& c);
+Result<GovernanceChange> decode_change(Reader& r);
+// The syntax checks decode makes, for a change built in code.
+Status check_change(const GovernanceChange& c);
+
+// {"change": "add-member", "member": ..., ...}; keys as PEM text.
+nlohmann::json change_to_json(const GovernanceChange& c);
+Result<GovernanceChange> change_from_json(const nlohmann::json& j);
+
+}  // namespace chipledger

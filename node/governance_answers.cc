@@ -1,0 +1,66 @@
+#include "node/governance_answers.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "node/api.h"
+
+namespace chipledger {
+
+using nlohmann::json;
+
+json proposal_view(const Proposal& p, const Consortium& in_force, uint64_t now_ms) {
+  json changes = json::array();
+  for (const auto& c : p.changes) changes.push_back(change_to_json(c));
+  const auto& rule = in_force.governance();
+  size_t counted = 0;
+  json waiting = json::array();
+  if (rule) {
+    for (const auto& a : rule->admins) {
+      if (std::binary_search(p.approvals.begin(), p.approvals.end(), a)) {
+        ++counted;
+      } else {
+        waiting.push_back(a);
+      }
+    }
+  }
+  uint32_t needed = rule ? rule->threshold : 0;
+  std::string status = p.applied ? "applied" : now_ms > p.expires_ms ? "expired" : "open";
+  json j{{"id", hex_encode(p.id)},   {"index", p.index},           {"author", p.author},
+         {"time_ms", p.time_ms},     {"expires_ms", p.expires_ms}, {"changes", changes},
+         {"approvals", p.approvals}, {"needed", needed},           {"status", status}};
+  if (p.applied) {
+    j["applied_index"] = p.applied_index;
+  } else {
+    j["missing"] = counted >= needed ? 0 : needed - counted;
+    j["waiting_for"] = waiting;
+  }
+  return j;
+}
+
+HttpResponse governance_answer(const Ledger& ledger) {
+  auto c = ledger.consortium();
+  json j{{"size", ledger.size()}, {"consortium", json::parse(c->governed_json())}};
+  return HttpResponse{200, "application/json", j.dump()};
+}
+
+HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, bool all) {
+  auto list = ledger.proposals();
+  if (!list) return status_error(list.status());
+  auto c = ledger.consortium();
+  json out = json::array();
+  for (const auto& p : *list) {
+    json v = proposal_view(p, *c, now_ms);
+    if (all || v["status"] == "open") out.push_back(std::move(v));
+  }
+  json rule = nullptr;
+  if (c->governance()) {
+    rule = {{"admins", c->governance()->admins},
+            {"threshold", c->governance()->threshold},
+            {"proposal_lifetime_ms", c->governance()->proposal_lifetime_ms}};
+  }
+  json j{{"size", ledger.size()}, {"rule", rule}, {"proposals", out}};
+  return HttpResponse{200, "application/json", j.dump()};
+}
+
+}  // namespace chipledger

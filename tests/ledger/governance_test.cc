@@ -1,0 +1,371 @@
+// Governance (docs/governance.md) through Ledger::apply_block: proposals
+// and votes change the consortium at the index of the transaction that
+// meets the threshold, all changes or none; refusals name their reason and
+// change nothing; key rotation and revocation; the consortium in force
+// survives a reopen and travels in snapshots; the encoding of every change.
+#include "ledger/governance.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "ledger/codec.h"
+#include "ledger/rocks_store.h"
+#include "tests/ledger/rules_world.h"
+
+using namespace chipledger;
+using namespace chipledger::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr uint64_t kHour = 3600 * 1000;
+
+GovernanceRule test_rule() {
+  GovernanceRule rule;
+  rule.admins = {"dc", "maker", "reg"};
+  rule.threshold = 2;
+  rule.proposal_lifetime_ms = kHour;
+  return rule;
+}
+
+// The rules world, its consortium governed by maker, dc and reg, 2 of 3.
+struct GovWorld : RulesWorld {
+  GovWorld() {
+    REQUIRE(tc.consortium.set_governance(test_rule()));
+    REQUIRE(tc.consortium.validate());
+    ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
+  }
+
+  // A member's key pair, kept for signing once the member is added.
+  PublicKey new_key(const std::string& id) {
+    auto key = PrivateKey::generate(KeyAlgorithm::ed25519);
+    PublicKey pub = key->public_key();
+    tc.keys.insert_or_assign(id, std::move(*key));
+    return pub;
+  }
+
+  GovernanceChange add_member(const std::string& id, Role role, const std::string& country) {
+    GovernanceChange c;
+    c.kind = ChangeKind::add_member;
+    c.member = id;
+    c.name = id + " Ltd";
+    c.roles = {role};
+    c.country = country;
+    c.keys = {new_key(id).der()};
+    return c;
+  }
+  static GovernanceChange about(ChangeKind kind, const std::string& member) {
+    GovernanceChange c;
+    c.kind = kind;
+    c.member = member;
+    return c;
+  }
+
+  // Proposes; returns the proposal id (the transaction's id).
+  Hash propose(const std::string& author, std::vector<GovernanceChange> changes,
+               uint64_t now = kNow) {
+    Transaction t = tc.tx(author, TxType::propose);
+    t.time_ms = now;
+    t.changes = std::move(changes);
+    SignedTransaction stx = tc.sign(t);
+    auto out = apply(stx, now);
+    INFO("refused: " << out.reason);
+    REQUIRE(out.accepted);
+    return stx.txid;
+  }
+  TxOutcome vote(const std::string& author, const Hash& proposal, uint64_t now = kNow) {
+    Transaction t = tc.tx(author, TxType::vote);
+    t.time_ms = now;
+    t.proposal = proposal;
+    return apply(t, now);
+  }
+  const Member* member(const std::string& id) { return ledger->consortium()->member(id); }
+};
+
+}  // namespace
+
+TEST_CASE("governance: k-1 approvals change nothing, the k-th applies at its index",
+          "[governance]") {
+  GovWorld w;
+  w.ok(w.tc.register_tx("maker", {"SN1"}));
+  Hash id = w.propose("maker", {w.add_member("newdist", Role::distributor, "MY")});
+  // One approval (the proposal's own) of the two needed: nothing changed.
+  CHECK(w.member("newdist") == nullptr);
+  require_refused(w.apply(w.transfer("maker", "SN1", "newdist", "MY")),
+                  "unknown recipient 'newdist'");
+  auto p = w.ledger->proposal(id);
+  REQUIRE(p);
+  REQUIRE(p->has_value());
+  CHECK((*p)->approvals == std::vector<std::string>{"maker"});
+  CHECK_FALSE((*p)->applied);
+
+  auto second = w.vote("reg", id);
+  REQUIRE(second.accepted);
+  REQUIRE(w.member("newdist") != nullptr);
+  CHECK(w.member("newdist")->country == "MY");
+  p = w.ledger->proposal(id);
+  CHECK((*p)->applied);
+  CHECK((*p)->applied_index == second.index);
+  CHECK((*p)->approvals == std::vector<std::string>{"maker", "reg"});
+  // The genesis trust file is unchanged; the ledger's consortium is not.
+  CHECK(w.ledger->genesis().member("newdist") == nullptr);
+
+  // The new distributor can take custody and pass it on right away.
+  w.ok(w.transfer("maker", "SN1", "newdist", "MY"));
+  w.ok(w.move("newdist", TxType::accept, "SN1"));
+  w.ok(w.transfer("newdist", "SN1", "dc", "US"));
+  CHECK(w.record("SN1").pending_to == "dc");
+  // Every governance transaction is in the governance history.
+  auto gov = w.ledger->history(Ledger::kGovernanceHistory, w.ledger->size());
+  REQUIRE(gov);
+  CHECK(gov->size() == 2);
+}
+
+TEST_CASE("governance: votes that are refused, and why", "[governance]") {
+  GovWorld w;
+  Hash id = w.propose("maker", {w.add_member("newdist", Role::distributor, "MY")});
+  require_refused(w.vote("dist", id), "member dist is not a governance admin; only admins vote");
+  require_refused(w.vote("maker", id), "maker approved proposal");
+  Hash unknown{};
+  unknown[0] = 7;
+  require_refused(w.vote("reg", unknown), "there is no proposal 0700000000000000… in this ledger");
+  // Expired: signed after the proposal's lifetime (an hour).
+  uint64_t late = kNow + kHour + 1000;
+  require_refused(w.vote("reg", id, late), "expired 1 s before this vote was signed");
+  CHECK(w.member("newdist") == nullptr);
+  // Applied: a later vote is refused.
+  REQUIRE(w.vote("dc", id).accepted);
+  require_refused(w.vote("reg", id), "was applied already, at log index");
+  // Proposals by a non-admin are refused too.
+  Transaction t = w.tc.tx("dist", TxType::propose);
+  t.changes = {GovWorld::about(ChangeKind::suspend_member, "maker2")};
+  require_refused(w.apply(t), "member dist is not a governance admin; only admins propose");
+}
+
+TEST_CASE("governance: a proposal applies all its changes or none", "[governance]") {
+  GovWorld w;
+  // Invalid when proposed: the second change names a member that does not exist.
+  Transaction t = w.tc.tx("maker", TxType::propose);
+  t.changes = {w.add_member("a1", Role::operator_, "US"),
+               GovWorld::about(ChangeKind::suspend_member, "ghost")};
+  require_refused(w.apply(t), "change 2 (suspend-member ghost): member ghost does not exist");
+  // Valid when proposed, invalid when the threshold is met: two proposals
+  // add the same member; the second cannot apply after the first.
+  Hash first = w.propose("maker", {w.add_member("a2", Role::operator_, "US")});
+  Hash second = w.propose("dc", {w.add_member("a2", Role::operator_, "DE")});
+  REQUIRE(w.vote("reg", first).accepted);
+  require_refused(w.vote("reg", second), "meets its threshold, but its changes no longer apply");
+  CHECK(w.member("a2")->country == "US");
+  CHECK_FALSE((*w.ledger->proposal(second))->applied);
+  // A change that would break the quorum rules or the governance rule.
+  GovernanceChange weak;
+  weak.kind = ChangeKind::set_governance;
+  weak.rule = test_rule();
+  weak.rule.admins = {"maker", "nobody"};
+  weak.rule.threshold = 1;
+  Transaction g = w.tc.tx("maker", TxType::propose);
+  g.changes = {weak};
+  require_refused(w.apply(g), "governance: admin 'nobody' is not a member");
+  Transaction rm = w.tc.tx("maker", TxType::propose);
+  rm.changes = {GovWorld::about(ChangeKind::remove_member, "maker")};
+  require_refused(w.apply(rm), "node node1 names unknown member 'maker'");
+}
+
+TEST_CASE("governance: a suspended member can do nothing until reinstated, a removed one never",
+          "[governance]") {
+  GovWorld w;
+  w.ok(w.tc.register_tx("maker", {"SN1", "SN2"}));
+  w.hand_over("maker", "SN1", "dist", "SG");
+  Hash s = w.propose("reg", {GovWorld::about(ChangeKind::suspend_member, "dist")});
+  REQUIRE(w.vote("dc", s).accepted);
+  CHECK(w.member("dist")->suspended);
+  require_refused(w.apply(w.transfer("dist", "SN1", "dc", "US")),
+                  "member dist is suspended by a governance vote");
+  require_refused(w.apply(w.transfer("maker", "SN2", "dist", "SG")),
+                  "recipient dist is suspended by a governance vote");
+  Hash r = w.propose("reg", {GovWorld::about(ChangeKind::reinstate_member, "dist")});
+  REQUIRE(w.vote("maker", r).accepted);
+  w.ok(w.transfer("dist", "SN1", "dc", "US"));
+
+  Hash x = w.propose("reg", {GovWorld::about(ChangeKind::remove_member, "aud")});
+  REQUIRE(w.vote("maker", x).accepted);
+  CHECK(w.member("aud") == nullptr);
+  require_refused(w.apply(w.tc.register_tx("aud", {"SN9"})), "unknown member 'aud'");
+  Transaction again = w.tc.tx("maker", TxType::propose);
+  again.changes = {w.add_member("aud", Role::auditor, "DE")};
+  require_refused(w.apply(again), "member id aud was removed; it is never used again");
+}
+
+TEST_CASE("governance: a member rotates its key, a lost key is replaced and revoked by vote",
+          "[governance]") {
+  GovWorld w;
+  w.ok(w.tc.register_tx("maker", {"SN1"}));
+  PrivateKey old_key = *PrivateKey::from_pem(w.tc.keys.at("maker").pem());
+  auto fresh = PrivateKey::generate(KeyAlgorithm::ed25519);
+  Transaction rot = w.tc.tx("maker", TxType::rotate_key);
+  rot.new_key = fresh->public_key().der();
+  w.ok(rot);
+  // The old key no longer signs for maker; the new one does.
+  Transaction old_signed = w.tc.register_tx("maker", {"SN2"});
+  require_refused(w.apply(*sign_transaction(old_signed, old_key)), "is not a key of member maker");
+  w.tc.keys.insert_or_assign("maker", std::move(*fresh));
+  w.ok(w.tc.register_tx("maker", {"SN2"}));
+  // The events signed before the rotation stay in the ledger.
+  CHECK(w.ledger->history("SN1", w.ledger->size())->size() == 1);
+
+  // dist lost its key: the admins add a new one and revoke the old one.
+  PrivateKey lost = *PrivateKey::from_pem(w.tc.keys.at("dist").pem());
+  PublicKey replacement = w.new_key("dist-new");
+  GovernanceChange add;
+  add.kind = ChangeKind::add_key;
+  add.member = "dist";
+  add.keys = {replacement.der()};
+  GovernanceChange revoke;
+  revoke.kind = ChangeKind::revoke_key;
+  revoke.member = "dist";
+  revoke.key_id = lost.public_key().key_id();
+  Hash id = w.propose("reg", {add, revoke});
+  uint64_t before_revocation = w.ledger->size();
+  REQUIRE(w.vote("dc", id).accepted);
+  CHECK(w.ledger->size() == before_revocation + 1);
+  w.ok(w.transfer("maker", "SN1", "dist", "SG"));
+  // Whoever holds the lost key can no longer sign for dist...
+  require_refused(w.apply(w.move("dist", TxType::accept, "SN1")), "is not a key of member dist");
+  // ...and dist, with its new key, can.
+  w.tc.keys.insert_or_assign("dist", *PrivateKey::from_pem(w.tc.keys.at("dist-new").pem()));
+  w.ok(w.move("dist", TxType::accept, "SN1"));
+  CHECK(w.record("SN1").holder == "dist");
+  // A member keeps at least one key.
+  GovernanceChange last;
+  last.kind = ChangeKind::revoke_key;
+  last.member = "aud";
+  last.key_id = w.tc.keys.at("aud").public_key().key_id();
+  Transaction t = w.tc.tx("reg", TxType::propose);
+  t.changes = {last};
+  require_refused(w.apply(t), "would leave aud without a key");
+}
+
+TEST_CASE("governance: without a rule in the trust file nothing can be changed", "[governance]") {
+  RulesWorld w;  // the test consortium names no governance
+  Transaction t = w.tc.tx("reg", TxType::propose);
+  t.changes = {GovWorld::about(ChangeKind::suspend_member, "dist")};
+  require_refused(w.apply(t), "this consortium has no governance rule");
+}
+
+TEST_CASE("governance: the consortium in force survives a restart and travels in snapshots",
+          "[governance]") {
+  std::string tmpl = (fs::temp_directory_path() / "chipledger-gov-XXXXXX").string();
+  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+  fs::path dir = tmpl;
+  GovWorld w;
+  w.ledger = std::move(*Ledger::open(std::move(*RocksStore::open(dir.string())), w.tc.consortium));
+  Hash id = w.propose("maker", {w.add_member("newdist", Role::distributor, "MY")});
+  REQUIRE(w.vote("reg", id).accepted);
+  REQUIRE(w.ledger->apply_block({}, kNow, 1));  // a snapshot is taken at a Raft entry
+  Bytes snap = *w.ledger->snapshot();
+  w.ledger.reset();
+  auto reopened = Ledger::open(std::move(*RocksStore::open(dir.string())), w.tc.consortium);
+  REQUIRE(reopened);
+  CHECK((*reopened)->consortium()->member("newdist") != nullptr);
+  CHECK((*reopened)->consortium()->governance() == w.tc.consortium.governance());
+  // Another node restoring the snapshot replays the governance from genesis.
+  auto other = std::move(*Ledger::open(std::make_unique<MemoryStore>(), w.tc.consortium));
+  auto restored = other->restore(snap);
+  INFO(restored.reason());
+  REQUIRE(restored);
+  CHECK(other->consortium()->member("newdist") != nullptr);
+  CHECK((*other->proposal(id))->applied);
+  (*reopened).reset();
+  fs::remove_all(dir);
+}
+
+TEST_CASE("governance: every change kind round-trips its encoding, non-canonical bytes are refused",
+          "[governance][encoding]") {
+  GovWorld w;
+  std::vector<GovernanceChange> all;
+  all.push_back(w.add_member("newdist", Role::distributor, "MY"));
+  all.back().roles = {Role::distributor, Role::operator_};
+  for (ChangeKind k :
+       {ChangeKind::remove_member, ChangeKind::suspend_member, ChangeKind::reinstate_member}) {
+    all.push_back(GovWorld::about(k, "dist"));
+  }
+  GovernanceChange roles = GovWorld::about(ChangeKind::set_roles, "dist");
+  roles.roles = {Role::operator_, Role::auditor};
+  all.push_back(roles);
+  GovernanceChange country = GovWorld::about(ChangeKind::set_country, "dist");
+  country.country = "JP";
+  all.push_back(country);
+  GovernanceChange add = GovWorld::about(ChangeKind::add_key, "dist");
+  add.keys = {w.new_key("k").der()};
+  all.push_back(add);
+  GovernanceChange revoke = GovWorld::about(ChangeKind::revoke_key, "dist");
+  revoke.key_id[5] = 9;
+  all.push_back(revoke);
+  GovernanceChange policy;
+  policy.kind = ChangeKind::set_policy;
+  policy.policy = TestConsortium::test_policy();
+  policy.policy.permitted_install_countries = {"US", "DE"};
+  all.push_back(policy);
+  GovernanceChange gov;
+  gov.kind = ChangeKind::set_governance;
+  gov.rule = test_rule();
+  all.push_back(gov);
+  REQUIRE(all.size() == kMaxChangeKind);
+
+  Transaction t = w.tc.tx("maker", TxType::propose);
+  t.changes = all;
+  auto body = encode_body(t);
+  REQUIRE(body);
+  auto back = decode_body(*body);
+  INFO(back.reason());
+  REQUIRE(back);
+  REQUIRE(back->changes.size() == all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    INFO(change_kind_name(all[i].kind));
+    CHECK(back->changes[i] == all[i]);
+    CHECK(change_from_json(change_to_json(all[i])).value() == all[i]);
+  }
+  CHECK(*encode_body(*back) == *body);
+
+  // Roles must be sorted: swap the two role names of the first change.
+  Writer w1;
+  w1.u8(static_cast<uint8_t>(ChangeKind::set_roles))
+      .str("dist")
+      .u32(2)
+      .str("operator")
+      .str("auditor");
+  Reader r1(w1.data());
+  CHECK_THAT(decode_change(r1).reason(), Catch::Contains("roles: not sorted, or a repeat"));
+  Writer w2;
+  w2.u8(11);
+  Reader r2(w2.data());
+  CHECK_THAT(decode_change(r2).reason(), Catch::Contains("unknown change kind 11"));
+  Writer w3;
+  w3.u8(static_cast<uint8_t>(ChangeKind::add_key)).str("dist").bytes(Bytes{1, 2, 3});
+  Reader r3(w3.data());
+  CHECK_THAT(decode_change(r3).reason(), Catch::Contains("key"));
+  // A proposal with no change, and one with too many.
+  Transaction none = w.tc.tx("maker", TxType::propose);
+  CHECK_THAT(encode_body(none).reason(), Catch::Contains("a proposal makes 1 to 32 changes"));
+  none.changes.assign(33, GovWorld::about(ChangeKind::suspend_member, "dist"));
+  CHECK_THAT(encode_body(none).reason(), Catch::Contains("a proposal makes 1 to 32 changes"));
+}
+
+TEST_CASE("governance: a proposal record round-trips and refuses another version",
+          "[governance][encoding]") {
+  Proposal p;
+  p.id[0] = 1;
+  p.index = 42;
+  p.author = "maker";
+  p.time_ms = kNow;
+  p.expires_ms = kNow + kHour;
+  p.changes = {GovWorld::about(ChangeKind::suspend_member, "dist")};
+  p.approvals = {"dc", "maker"};
+  p.applied = true;
+  p.applied_index = 50;
+  Bytes b = p.encode();
+  CHECK(Proposal::decode(b).value() == p);
+  b[0] = 2;
+  CHECK_THAT(Proposal::decode(b).reason(), Catch::Contains("unknown proposal record version 2"));
+}
