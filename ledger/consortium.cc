@@ -376,6 +376,14 @@ Status Consortium::validate() const {
                            " must be 1 to the " + std::to_string(governance_->admins.size()) +
                            " admins");
     }
+    size_t active = 0;
+    for (const auto& a : governance_->admins) active += member(a)->suspended ? 0 : 1;
+    if (active < governance_->threshold) {
+      return Status::error("governance: only " + std::to_string(active) +
+                           " admins are not suspended, fewer than the threshold " +
+                           std::to_string(governance_->threshold) +
+                           ": nothing could be changed any more");
+    }
   }
   size_t n = nodes_.size();
   if (n == 0) {

@@ -105,6 +105,13 @@ Status apply_change(Consortium& c, const GovernanceChange& ch) {
   }
 }
 
+// Whether `id`'s approval counts: an admin under the rule in force, and an
+// active (not suspended) member.
+bool counts(const Consortium& c, const std::string& id) {
+  const Member* m = c.member(id);
+  return c.governance() && c.governance()->is_admin(id) && m && !m->suspended;
+}
+
 Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx,
                                uint64_t log_index) {
   const Transaction& tx = stx.tx;
@@ -125,7 +132,9 @@ Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx
   p.index = log_index;
   p.author = tx.author;
   p.time_ms = tx.time_ms;
-  p.expires_ms = tx.time_ms + rule->proposal_lifetime_ms;
+  p.expires_ms = tx.time_ms > UINT64_MAX - rule->proposal_lifetime_ms
+                     ? UINT64_MAX
+                     : tx.time_ms + rule->proposal_lifetime_ms;
   p.changes = tx.changes;
   p.approvals = {tx.author};
   GovernanceStep step;
@@ -164,9 +173,10 @@ Result<GovernanceStep> vote(const Consortium& c, const SignedTransaction& stx, u
   Proposal p = *proposal;
   p.approvals.insert(std::upper_bound(p.approvals.begin(), p.approvals.end(), tx.author),
                      tx.author);
-  // Approvals that count: those of admins under the rule in force now.
-  size_t counted = std::count_if(p.approvals.begin(), p.approvals.end(),
-                                 [&](const std::string& a) { return rule->is_admin(a); });
+  // Approvals that count, and the only ones kept: those of active admins
+  // under the rule in force now (so the list never exceeds the admins).
+  std::erase_if(p.approvals, [&](const std::string& a) { return !counts(c, a); });
+  size_t counted = p.approvals.size();
   GovernanceStep step;
   if (counted >= rule->threshold) {
     auto after = apply_changes(c, p.changes);

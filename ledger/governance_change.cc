@@ -111,6 +111,33 @@ Result<Policy> read_policy(Reader& r) {
   return p;
 }
 
+constexpr uint64_t kSecondMs = 1000;
+constexpr uint64_t kHourMs = 3600 * 1000;
+
+// The consortium in force is stored as trust-file JSON, which states these
+// in whole seconds or hours (docs/consortium.md): a value between would
+// not survive a node's restart or a snapshot restore, and nodes would part.
+Status check_whole_units(const Policy& p) {
+  struct Field {
+    const char* name;
+    uint64_t value;
+    uint64_t unit;
+  };
+  const Field fields[] = {
+      {"max_clock_skew_seconds", p.max_clock_skew_ms, kSecondMs},
+      {"attestation_root_window_seconds", p.attestation_root_window_ms, kSecondMs},
+      {"max_checkpoint_age_seconds", p.max_checkpoint_age_ms, kSecondMs},
+      {"max_attestation_age_hours", p.max_attestation_age_ms, kHourMs},
+      {"max_transit_hours", p.max_transit_ms, kHourMs}};
+  for (const auto& f : fields) {
+    if (f.value % f.unit != 0) {
+      return Status::error(std::string("policy: ") + f.name + " must be whole " +
+                           (f.unit == kSecondMs ? "seconds" : "hours"));
+    }
+  }
+  return Status::ok();
+}
+
 Status check_key(ByteView der) {
   auto key = PublicKey::from_der(der);
   if (!key) return key.status().context("key");
@@ -303,7 +330,8 @@ Status check_change(const GovernanceChange& c) {
       if (c.keys.size() != 1) return Status::error("add-key adds exactly one key");
       return check_key(c.keys.front());
     case ChangeKind::set_policy:
-      return check_policy(c.policy);
+      CL_TRY(check_policy(c.policy));
+      return check_whole_units(c.policy);
     case ChangeKind::set_governance:
       for (const auto& a : c.rule.admins) CL_TRY(check_member_id(a).context("admin"));
       if (c.rule.admins.empty()) return Status::error("governance needs at least one admin");
@@ -311,8 +339,9 @@ Status check_change(const GovernanceChange& c) {
         return Status::error("the threshold must be 1 to the number of admins");
       }
       if (c.rule.proposal_lifetime_ms == 0 ||
-          c.rule.proposal_lifetime_ms > kMaxProposalLifetimeMs) {
-        return Status::error("the proposal lifetime must be 1 ms to 30 days");
+          c.rule.proposal_lifetime_ms > kMaxProposalLifetimeMs ||
+          c.rule.proposal_lifetime_ms % kHourMs != 0) {
+        return Status::error("the proposal lifetime must be whole hours, 1 to 720");
       }
       return Status::ok();
     case ChangeKind::remove_member:

@@ -369,3 +369,54 @@ TEST_CASE("governance: a proposal record round-trips and refuses another version
   b[0] = 2;
   CHECK_THAT(Proposal::decode(b).reason(), Catch::Contains("unknown proposal record version 2"));
 }
+
+TEST_CASE("governance: values the stored consortium could not keep exactly are refused",
+          "[governance]") {
+  GovWorld w;
+  GovernanceChange policy;
+  policy.kind = ChangeKind::set_policy;
+  policy.policy = TestConsortium::test_policy();
+  policy.policy.max_clock_skew_ms = 1500;
+  Transaction t = w.tc.tx("maker", TxType::propose);
+  t.changes = {policy};
+  CHECK_THAT(encode_body(t).reason(),
+             Catch::Contains("max_clock_skew_seconds must be whole seconds"));
+  policy.policy.max_clock_skew_ms = 2000;
+  policy.policy.max_transit_ms = 30 * 60 * 1000;
+  t.changes = {policy};
+  CHECK_THAT(encode_body(t).reason(), Catch::Contains("max_transit_hours must be whole hours"));
+  GovernanceChange gov;
+  gov.kind = ChangeKind::set_governance;
+  gov.rule = test_rule();
+  gov.rule.proposal_lifetime_ms = 90 * 60 * 1000;
+  t.changes = {gov};
+  CHECK_THAT(encode_body(t).reason(), Catch::Contains("whole hours"));
+  // A whole-unit policy goes through and survives the trust-file JSON exactly.
+  policy.policy.max_transit_ms = 5 * kHour;
+  Hash id = w.propose("maker", {policy});
+  REQUIRE(w.vote("reg", id).accepted);
+  auto back = Consortium::from_json(w.ledger->consortium()->governed_json());
+  REQUIRE(back);
+  CHECK(back->policy().max_transit_ms == 5 * kHour);
+  CHECK(back->policy().max_clock_skew_ms == 2000);
+}
+
+TEST_CASE("governance: suspended admins do not count, and enough active ones must remain",
+          "[governance]") {
+  GovWorld w;
+  // maker proposes (its approval), then is suspended by dc and reg.
+  Hash p = w.propose("maker", {GovWorld::about(ChangeKind::suspend_member, "aud")});
+  Hash s = w.propose("dc", {GovWorld::about(ChangeKind::suspend_member, "maker")});
+  REQUIRE(w.vote("reg", s).accepted);
+  REQUIRE(w.member("maker")->suspended);
+  // reg's approval is now the only one that counts: 1 of 2, nothing applied.
+  REQUIRE(w.vote("reg", p).accepted);
+  CHECK_FALSE(w.member("aud")->suspended);
+  CHECK((*w.ledger->proposal(p))->approvals == std::vector<std::string>{"reg"});
+  // Suspending a second admin would leave one active admin for a threshold of 2.
+  Transaction t = w.tc.tx("reg", TxType::propose);
+  t.changes = {GovWorld::about(ChangeKind::suspend_member, "dc")};
+  require_refused(w.apply(t), "only 1 admins are not suspended, fewer than the threshold 2");
+  REQUIRE(w.vote("dc", p).accepted);
+  CHECK(w.member("aud")->suspended);
+}
