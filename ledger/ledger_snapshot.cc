@@ -63,6 +63,12 @@ Result<Decoded> decode_snapshot(ByteView bytes) {
   d.root = *root;
   auto columns = r.u8("snapshot column count");
   if (!columns) return columns.status();
+  // Every carried column, each once (an empty one with count 0): one
+  // encoding per state, so that a snapshot re-encodes to its own bytes.
+  if (*columns != std::size(kSnapshotColumns)) {
+    return R::error("a snapshot carries " + std::to_string(std::size(kSnapshotColumns)) +
+                    " columns, not " + std::to_string(*columns));
+  }
   int last = -1;
   for (uint8_t i = 0; i < *columns; ++i) {
     auto id = r.u8("snapshot column id");
