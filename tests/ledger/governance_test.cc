@@ -12,6 +12,7 @@
 #include "ledger/codec.h"
 #include "ledger/rocks_store.h"
 #include "tests/ledger/rules_world.h"
+#include "tests/ledger/temp_dir.h"
 
 using namespace chipledger;
 using namespace chipledger::testing;
@@ -255,9 +256,8 @@ TEST_CASE("governance: without a rule in the trust file nothing can be changed",
 
 TEST_CASE("governance: the consortium in force survives a restart and travels in snapshots",
           "[governance]") {
-  std::string tmpl = (fs::temp_directory_path() / "chipledger-gov-XXXXXX").string();
-  REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-  fs::path dir = tmpl;
+  ScratchDir scratch("chipledger-gov-");
+  const fs::path& dir = scratch.path();
   GovWorld w;
   w.ledger = std::move(*Ledger::open(std::move(*RocksStore::open(dir.string())), w.tc.consortium));
   Hash id = w.propose("maker", {w.add_member("newdist", Role::distributor, "MY")});
@@ -277,7 +277,6 @@ TEST_CASE("governance: the consortium in force survives a restart and travels in
   CHECK(other->consortium()->member("newdist") != nullptr);
   CHECK((*other->proposal(id))->applied);
   (*reopened).reset();
-  fs::remove_all(dir);
 }
 
 TEST_CASE("governance: every change kind round-trips its encoding, non-canonical bytes are refused",
