@@ -20,6 +20,16 @@ Result<BatchVerifier> BatchVerifier::open(const Consortium& consortium, NodeClie
   if (!note) return note.status();
   BatchVerifier v(node, CustodyVerifier(consortium, *note), std::move(clock));
   if (memory && v.checkpoint()) CL_TRY(v.check_memory(consortium, *memory, *note));
+  if (const auto* cp = v.checkpoint()) {
+    // The members, keys and policy in force at every index (a failure to
+    // check is every report's proof-failure, not an error).
+    auto answer = node.governance_history(cp->checkpoint.size);
+    if (!answer) return answer.status();
+    v.note_ = *note;
+    v.governance_answer_ = *answer ? (*answer)->dump() : "";
+    (void)v.verifier_.follow_governance(
+        decode_history(std::string(kGovernanceHistory), *answer, cp->checkpoint.size));
+  }
   return v;
 }
 

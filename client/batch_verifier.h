@@ -33,7 +33,8 @@ class BatchVerifier {
   // split-view (a fork: the two notes are written as evidence) or a
   // stale-checkpoint (older than one verified before) naming why, and the
   // node is not asked for histories. A checkpoint that passes is
-  // remembered.
+  // remembered. Then the governance history at the checkpoint's size is
+  // fetched and followed (CustodyVerifier::follow_governance).
   static Result<BatchVerifier> open(const Consortium& consortium, NodeClient& node,
                                     Clock clock = system_ms, CheckpointMemory* memory = nullptr);
 
@@ -46,6 +47,12 @@ class BatchVerifier {
   // fork) or stale-checkpoint (older than one verified before).
   const std::optional<std::pair<Finding, std::string>>& refused() const { return refused_; }
   const VerifierStats& stats() const { return verifier_.stats(); }
+  // The consortium in force at every index up to the checkpoint.
+  const GovernanceTimeline& governance() const { return verifier_.governance(); }
+  // The node's answers, as it gave them: the checkpoint note, and the
+  // governance history at its size (JSON text; empty: a 404 without body).
+  const std::string& note_text() const { return note_; }
+  const std::string& governance_answer() const { return governance_answer_; }
 
   // One serial: GET /v1/chips/SERIAL/history at the checkpoint's size.
   Result<VerifyReport> verify(const std::string& serial);
@@ -69,6 +76,7 @@ class BatchVerifier {
   CustodyVerifier verifier_;
   Clock clock_;
   std::optional<std::pair<Finding, std::string>> refused_;
+  std::string note_, governance_answer_;
 };
 
 }  // namespace chipledger

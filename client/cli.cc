@@ -190,6 +190,15 @@ int run_cli(int argc, char** argv) {
   author(rotate);
   rotate->add_option("--new-key", a.new_key, "the new private key (PEM)")->required();
 
+  auto* trust_cmd =
+      command("trust",
+              "write the consortium in force, proven from the genesis trust file (--out), or "
+              "check such a file (--check)",
+              [&] { return cmd_trust(a); });
+  trust_cmd->add_option("--out", a.out, "write the derived trust file here");
+  trust_cmd->add_option("--check", a.check, "check this derived trust file, offline");
+  trust_cmd->add_option("--trust", a.trust, "the genesis trust file");
+
   for (auto& [cmd, run] : commands) cmd->add_flag("--json", a.json_out, "print JSON");
   try {
     app.parse(argc, argv);

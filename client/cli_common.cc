@@ -1,5 +1,7 @@
 #include "client/cli_common.h"
 
+#include "client/derived_trust.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -255,8 +257,15 @@ Hash latest_event(NodeClient& node, const std::string& serial) {
   return need(hash_from_hex(s["last_event"].get<std::string>()), "last_event of " + serial);
 }
 
-const Consortium& trust(const Args& a) {
-  static std::map<std::string, Consortium> loaded;
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw CliError{"cannot read " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trust_path(const Args& a) {
   std::string path = a.trust;
   if (path.empty()) {
     const char* env = std::getenv("CHIPLEDGER_TRUST");
@@ -267,8 +276,22 @@ const Consortium& trust(const Args& a) {
         "give the consortium trust file with --trust FILE (or CHIPLEDGER_TRUST): "
         "a submission counts as accepted only with a receipt checked against it"};
   }
+  return path;
+}
+
+const Consortium& trust(const Args& a) {
+  static std::map<std::string, Consortium> loaded;
+  const std::string path = trust_path(a);
   auto it = loaded.find(path);
   if (it == loaded.end()) {
+    if (is_derived_trust(read_file(path))) {
+      throw CliError{path +
+                     " is a derived trust file (`chipledger trust --out`): it shows the "
+                     "consortium in force and `chipledger trust --check " +
+                     path +
+                     "` proves it, but commands need the genesis trust file (verify follows "
+                     "the governance from it)"};
+    }
     it = loaded.emplace(path, need(Consortium::load_file(path), "trust file")).first;
   }
   return it->second;

@@ -64,6 +64,8 @@ struct Args {
   std::vector<std::string> roles, suspend, reinstate, remove, changes_files;
   std::string proposal, new_key;
   bool all = false;
+  // trust --out FILE / --check FILE
+  std::string check;
 };
 
 struct CliError {
@@ -77,6 +79,8 @@ T need(Result<T> r, const std::string& what = "") {
   return std::move(r).value();
 }
 void need_ok(const Status& st, const std::string& what = "");
+// A file's whole text; CliError when it cannot be read.
+std::string read_file(const std::string& path);
 
 uint64_t now_ms();
 std::string format_time(uint64_t ms);      // "2026-11-23 13:35:20Z"
@@ -119,8 +123,10 @@ std::vector<std::string> collect_serials(const Args& a);
 Hash latest_event(NodeClient& node, const std::string& serial);
 
 // The trust file (--trust, else $CHIPLEDGER_TRUST), loaded once; throws
-// CliError when none is given or it does not load.
+// CliError when none is given, it does not load, or it is a derived one
+// (client/derived_trust.h: not a genesis).
 const Consortium& trust(const Args& a);
+std::string trust_path(const Args& a);  // its path; CliError when none is given
 // The checkpoint memory (--state, else the default path), loaded once.
 CheckpointMemory& memory(const Args& a);
 
@@ -164,5 +170,6 @@ int cmd_propose(const Args& a);  // client/cli_governance.cc
 int cmd_vote(const Args& a);
 int cmd_proposals(const Args& a);
 int cmd_rotate_key(const Args& a);
+int cmd_trust(const Args& a);
 
 }  // namespace chipledger::cli

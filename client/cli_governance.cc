@@ -16,14 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw CliError{"cannot read " + path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // A public key from a PEM file holding a public key or a private one (the
 // public half is taken: `chipledger keygen` writes private keys).
 PublicKey public_key_file(const std::string& path) {

@@ -70,17 +70,24 @@ void print_report(const VerifyReport& r) {
   };
   std::cout << std::left << std::setw(8) << "index" << std::setw(static_cast<int>(width)) << "event"
             << std::setw(13) << "member" << std::setw(14) << "role" << std::setw(9) << "country"
-            << "time (UTC)\n";
+            << std::setw(22) << "time (UTC)"
+            << "key\n";
   for (const auto& c : r.chain) {
     std::cout << std::left << std::setw(8) << c.index << std::setw(static_cast<int>(width))
               << cut(c.event) << std::setw(13) << c.member << std::setw(14) << c.role
-              << std::setw(9) << c.country << format_time(c.time_ms) << "\n";
+              << std::setw(9) << c.country << std::setw(22) << format_time(c.time_ms)
+              << c.key_id.substr(0, 12) << (c.key_status == "valid" ? "" : "  " + c.key_status)
+              << "\n";
   }
   std::cout << std::right;
   if (!r.checkpoint_signers.empty()) {
     std::cout << "checkpoint: log size " << r.checkpoint_size << ", signed by "
               << join(r.checkpoint_signers, 16) << ", " << format_duration(r.checkpoint_age_ms)
               << " ago\n";
+    std::cout << "governance: " << r.governance_events << " transaction(s) followed from the "
+              << "trust file, " << r.governance_changes
+              << " change(s); each event is judged by the members and keys in force at its "
+                 "index\n";
   }
   if (!r.holder.empty()) {
     std::cout << "state: "

@@ -13,6 +13,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/custody_engine.h"
 #include "ledger/custody_rules.h"
+#include "ledger/governance_timeline.h"
 #include "ledger/serial_record.h"
 #include "ledger/transaction.h"
 
@@ -38,6 +39,9 @@ constexpr FindingInfo kFindings[] = {
     {Finding::stale_checkpoint, "stale-checkpoint", 21,
      "the checkpoint's quorum of node signatures is older than the policy allows: the node may "
      "be showing an old state"},
+    {Finding::revoked_key, "revoked-key", 23,
+     "an event was signed by a key that governance later revoked from an index before it: the "
+     "key may have been stolen then"},
     {Finding::not_registered, "not-registered", 11, "no manufacturer registered this serial"},
     {Finding::in_transit, "in-transit", 12,
      "shipped but not accepted for longer than the policy allows"},
@@ -190,21 +194,24 @@ std::string describe_license(const LicenseTerms& l) {
 class Replay {
  public:
   // `signatures` counts the chip signatures the engine verifies.
-  Replay(const Consortium& c, const std::string& serial, uint64_t& signatures)
-      : c_(c), serial_(serial), signatures_(signatures) {}
+  Replay(const GovernanceTimeline& governance, const std::string& serial, uint64_t& signatures)
+      : governance_(governance), serial_(serial), signatures_(signatures) {}
 
   Status apply(const CheckedEvent& event, uint64_t index, ChainRow& row);
   const std::optional<SerialRecord>& record() const { return record_; }
   const LicenseFacts& facts() const { return facts_; }
+  // Events signed by a key whose revocation reached back over them.
+  const std::vector<std::string>& revoked() const { return revoked_; }
 
  private:
   void track_licenses(const Transaction& tx, const Member& author, const StepOutcome& step);
 
-  const Consortium& c_;
+  const GovernanceTimeline& governance_;
   const std::string& serial_;
   uint64_t& signatures_;
   std::optional<SerialRecord> record_;
   LicenseFacts facts_;
+  std::vector<std::string> revoked_;
 };
 
 Status rule_broken(const StepOutcome& step) {
@@ -239,13 +246,27 @@ void Replay::track_licenses(const Transaction& tx, const Member& author, const S
 Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   const SignedTransaction& stx = event.stx;
   const Transaction& tx = stx.tx;
-  const Member& author = *c_.member(tx.author);  // check_signature found it
+  // Judged by the members, keys and policy in force at its index.
+  const Consortium& c = governance_.at(index);
+  const Member& author = *c.member(tx.author);  // check_signature found it
   row.member = author.id;
+  row.key_id = hex_encode(tx.key_id);
+  // Valid at its index; a revocation later in the log may reach back over it.
+  const RetiredKey* retired = governance_.latest().retired_key(tx.key_id);
+  if (retired && retired->member == author.id && retired->from_index <= index &&
+      index < retired->at_index) {
+    row.key_status = "revoked from index " + std::to_string(retired->from_index) + " (at index " +
+                     std::to_string(retired->at_index) + ")";
+    revoked_.push_back("the event at index " + std::to_string(index) + " was signed by " +
+                       author.id + "'s key " + row.key_id.substr(0, 16) + "…, revoked from index " +
+                       std::to_string(retired->from_index) + " by the change at index " +
+                       std::to_string(retired->at_index));
+  }
   row.role = first_role(author);
   row.country = author.country;
   row.time_ms = tx.time_ms;
   if (tx.type == TxType::license) {
-    if (Status st = check_license_issue(c_, tx); !st) {
+    if (Status st = check_license_issue(c, tx); !st) {
       return Status::error("the chain breaks the custody rules: " + st.reason());
     }
     facts_.terms[tx.license.id] = tx.license;
@@ -260,7 +281,7 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
     auto it = facts_.terms.find(tx.license_id);
     if (it != facts_.terms.end()) context.license = &it->second;
   }
-  StepOutcome step = apply_event(c_, serial_, record_, stx, index, concerns, context);
+  StepOutcome step = apply_event(c, serial_, record_, stx, index, concerns, context);
   if (!step.ok()) return rule_broken(step);
   if (tx.type == TxType::attest) {
     for (const auto& c : concerns) {
@@ -380,6 +401,8 @@ json VerifyReport::to_json() const {
                           {"member", r.member},
                           {"role", r.role},
                           {"country", r.country},
+                          {"key", r.key_id},
+                          {"key_status", r.key_status},
                           {"time_ms", r.time_ms}});
   }
   return json{{"serial", serial},
@@ -397,23 +420,30 @@ json VerifyReport::to_json() const {
               {"in_transit_for_ms", in_transit_for_ms},
               {"last_attest_ms", last_attest_ms},
               {"chain", chain_rows},
+              {"governance", {{"events", governance_events}, {"changes", governance_changes}}},
               {"checkpoint", checkpoint}};
 }
 
 // ---- CustodyVerifier ----
 
 struct CustodyVerifier::Impl {
-  const Consortium& consortium;
+  const Consortium& consortium;  // the genesis trust file
   Result<VerifiedCheckpoint> cp;
+  GovernanceTimeline governance;
+  // Why the governance history did not check: every report a proof-failure.
+  std::optional<std::string> governance_failure;
+  bool followed = false;
   VerifierStats stats;
   std::unordered_map<uint64_t, CheckedEvent> checked;  // by log index
   std::optional<SerialRecord> replayed;                // the latest verify()'s
 
-  Impl(const Consortium& c, std::string_view note) : consortium(c), cp(verify_checkpoint(c, note)) {
+  Impl(const Consortium& c, std::string_view note)
+      : consortium(c), cp(verify_checkpoint(c, note)), governance(c) {
     stats.signatures += note_verifications(c, note);
   }
 
-  Result<const CheckedEvent*> event(const EventEvidence& evidence);
+  Result<const CheckedEvent*> event(const EventEvidence& evidence, const Consortium& in_force);
+  Status follow(const HistoryEvidence& evidence);
   Status check_attested(const EventEvidence& evidence, const Transaction& tx) const;
   Status replay(const HistoryEvidence& evidence, const SerialEvidence& serial, Replay& replay,
                 std::vector<ChainRow>& rows);
@@ -424,7 +454,8 @@ struct CustodyVerifier::Impl {
 
 // The event as checked before when its leaf and proof are exactly what was
 // checked then; otherwise decodes and checks it in full.
-Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& evidence) {
+Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& evidence,
+                                                         const Consortium& in_force) {
   const uint64_t index = evidence.index;
   auto it = checked.find(index);
   if (it != checked.end() && it->second.evidence == evidence) {
@@ -435,8 +466,8 @@ Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& ev
   auto where = [&] { return "event at index " + std::to_string(index); };
   auto stx = SignedTransaction::decode(evidence.leaf);
   if (!stx) return stx.status().context(where());
-  stats.signatures += reaches_signature(consortium, stx->tx);
-  if (Status st = check_signature(consortium, *stx); !st) return st.context(where());
+  stats.signatures += reaches_signature(in_force, stx->tx);
+  if (Status st = check_signature(in_force, *stx); !st) return st.context(where());
   Status included =
       merkle::verify_inclusion(index, cp->checkpoint.size, merkle::leaf_hash(evidence.leaf),
                                evidence.proof, cp->checkpoint.root);
@@ -486,7 +517,7 @@ Status CustodyVerifier::Impl::replay(const HistoryEvidence& evidence, const Seri
     const EventEvidence* e = evidence.event(at);
     if (!e)
       return Status::error("a history entry lacks tx or index (event " + std::to_string(at) + ")");
-    auto event = this->event(*e);
+    auto event = this->event(*e, governance.at(at));
     if (!event) return event.status();
     ChainRow row;
     row.index = at;
@@ -544,8 +575,14 @@ bool CustodyVerifier::Impl::start(VerifyReport& report, uint64_t now_ms) const {
   report.checkpoint_signed_at = cp->signed_at;
   report.checkpoint_size = cp->checkpoint.size;
   report.checkpoint_age_ms = cp->age_ms(now_ms);
-  if (Status fresh = checkpoint_age_status(*cp, consortium.policy(), now_ms); !fresh) {
+  report.governance_events = governance.record() ? governance.record()->events : 0;
+  report.governance_changes = governance.changes();
+  if (Status fresh = checkpoint_age_status(*cp, governance.latest().policy(), now_ms); !fresh) {
     add(report, Finding::stale_checkpoint, fresh.reason());
+    return false;
+  }
+  if (governance_failure) {
+    add(report, Finding::proof_failure, *governance_failure);
     return false;
   }
   return true;
@@ -557,9 +594,37 @@ void CustodyVerifier::Impl::finish(const Replay& replay, uint64_t now_ms,
     add(report, Finding::not_registered, "no registration event for " + report.serial);
     return;
   }
-  judge(consortium, *replay.record(), replay.facts(), now_ms, report);
+  for (const auto& why : replay.revoked()) add(report, Finding::revoked_key, why);
+  judge(governance.latest(), *replay.record(), replay.facts(), now_ms, report);
   std::stable_sort(report.findings.begin(), report.findings.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+// Checks the governance history (each event's signature against the
+// consortium in force at its index, its inclusion proof) and replays it
+// into the timeline; its replay must give exactly the record the state map
+// commits under kGovernanceHistory, so no governance transaction was left out.
+Status CustodyVerifier::Impl::follow(const HistoryEvidence& evidence) {
+  if (evidence.size != cp->checkpoint.size) {
+    return Status::error("the answer does not match the checkpoint's size");
+  }
+  const SerialEvidence* history = evidence.find(kGovernanceHistory);
+  if (!history) return Status::error("the node's answer lacks it");
+  std::optional<uint64_t> last;
+  for (uint64_t at : history->indices) {
+    auto where = [&] { return "event at index " + std::to_string(at); };
+    if (last && at <= *last) return Status::error("its events are not in log order");
+    last = at;
+    const EventEvidence* e = evidence.event(at);
+    if (!e) return Status::error(where() + " is listed without its transaction");
+    auto event = this->event(*e, governance.at(at));
+    if (!event) return event.status();
+    if (!is_governance((*event)->stx.tx.type)) {
+      return Status::error(where() + " is not a governance transaction");
+    }
+    CL_TRY(governance.apply((*event)->stx, at).context(where()));
+  }
+  return check_state(*history, governance.record());
 }
 
 CustodyVerifier::CustodyVerifier(const Consortium& consortium, std::string_view checkpoint_note)
@@ -569,6 +634,20 @@ CustodyVerifier::CustodyVerifier(CustodyVerifier&&) noexcept = default;
 CustodyVerifier& CustodyVerifier::operator=(CustodyVerifier&&) noexcept = default;
 
 const Result<VerifiedCheckpoint>& CustodyVerifier::checkpoint() const { return impl_->cp; }
+
+Status CustodyVerifier::follow_governance(const Result<HistoryEvidence>& evidence) {
+  if (!impl_->cp) return impl_->cp.status();
+  if (impl_->followed) return Status::error("the governance history was followed already");
+  impl_->followed = true;
+  Status st = evidence ? impl_->follow(*evidence) : evidence.status();
+  if (!st) {
+    impl_->governance_failure = "the governance history does not check: " + st.reason();
+    return Status::error(*impl_->governance_failure);
+  }
+  return Status::ok();
+}
+
+const GovernanceTimeline& CustodyVerifier::governance() const { return impl_->governance; }
 const VerifierStats& CustodyVerifier::stats() const { return impl_->stats; }
 const std::optional<SerialRecord>& CustodyVerifier::replayed() const { return impl_->replayed; }
 
@@ -591,7 +670,7 @@ VerifyReport CustodyVerifier::verify(const std::string& serial,
     add(report, Finding::proof_failure, "the history answer does not match the checkpoint's size");
     return report;
   }
-  Replay replay(impl_->consortium, serial, impl_->stats.signatures);
+  Replay replay(impl_->governance, serial, impl_->stats.signatures);
   if (Status st = impl_->replay(*evidence, *mine, replay, report.chain); !st) {
     add(report, Finding::proof_failure, st.reason());
     return report;

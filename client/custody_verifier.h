@@ -17,6 +17,7 @@
 #include "client/custody_evidence.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
+#include "ledger/governance_timeline.h"
 #include "ledger/serial_record.h"
 
 namespace chipledger {
@@ -26,6 +27,7 @@ enum class Finding {
   proof_failure,
   split_view,
   stale_checkpoint,
+  revoked_key,
   not_registered,
   flagged,
   reported,
@@ -38,13 +40,11 @@ enum class Finding {
   stale_attestation,
 };
 inline constexpr Finding kAllFindings[] = {
-    Finding::proof_failure,     Finding::split_view,
-    Finding::stale_checkpoint,  Finding::not_registered,
-    Finding::flagged,           Finding::reported,
-    Finding::unlicensed_export, Finding::restricted_destination,
-    Finding::decommissioned,    Finding::in_transit,
-    Finding::not_installed,     Finding::never_attested,
-    Finding::stale_attestation};
+    Finding::proof_failure,  Finding::split_view,        Finding::stale_checkpoint,
+    Finding::revoked_key,    Finding::not_registered,    Finding::flagged,
+    Finding::reported,       Finding::unlicensed_export, Finding::restricted_destination,
+    Finding::decommissioned, Finding::in_transit,        Finding::not_installed,
+    Finding::never_attested, Finding::stale_attestation};
 std::string_view finding_name(Finding f);     // "proof-failure", ...
 int finding_exit_code(Finding f);             // documented in README.md
 std::string_view finding_meaning(Finding f);  // one plain-language line
@@ -55,6 +55,10 @@ struct ChainRow {
   std::string member;
   std::string role;
   std::string country;
+  std::string key_id;  // hex id of the key that signed it, valid at its index
+  // "valid", or "revoked from index F (at index A)": a revocation that
+  // reached back over this event (docs/governance.md, section 4).
+  std::string key_status = "valid";
   uint64_t time_ms = 0;
 };
 
@@ -66,6 +70,10 @@ struct VerifyReport {
   std::vector<SignedAt> checkpoint_signed_at;  // each signer's signature time (POSIX s)
   uint64_t checkpoint_size = 0;
   uint64_t checkpoint_age_ms = 0;  // how old the checkpoint's freshness is at the verifier's clock
+  // The governance followed up to the checkpoint: its transactions, and how
+  // many times they changed the consortium.
+  uint64_t governance_events = 0;
+  uint64_t governance_changes = 0;
   std::string holder;
   std::string status;                 // "held", "in-transit", "decommissioned"
   std::string location;               // last known country
@@ -118,6 +126,21 @@ class CustodyVerifier {
   // is older than the policy's max_checkpoint_age at a report's `now_ms` is
   // refused there: that report is a stale-checkpoint, naming age and limit.
   const Result<VerifiedCheckpoint>& checkpoint() const;
+
+  // The governance history at the checkpoint's size (decode_history of
+  // GET /v1/governance/history with kGovernanceHistory), checked and
+  // followed from the genesis trust file (docs/governance.md, section 5):
+  // each event's signature against the consortium in force at its index,
+  // its inclusion proof, and its replay against the record the state map
+  // commits (so none was left out). From then on every event is judged by
+  // the consortium in force at its index and every verdict by the policy in
+  // force at the checkpoint. Evidence that does not check makes every later
+  // report a proof-failure saying why (and is returned). Call once, before
+  // verify(); without it, events are judged by the genesis trust file (as
+  // if the ledger had no governance transaction).
+  Status follow_governance(const Result<HistoryEvidence>& evidence);
+  // The consortium at every index, as followed (genesis only before).
+  const GovernanceTimeline& governance() const;
 
   // `serial` from `evidence`: a node's answer decoded (decode_history,
   // decode_histories in client/node_client.h), or why it could not be (a

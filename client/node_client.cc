@@ -249,7 +249,15 @@ Result<json> NodeClient::state(const std::string& serial, uint64_t size) {
 
 Result<std::optional<json>> NodeClient::history(const std::string& serial,
                                                 std::optional<uint64_t> size) {
-  std::string target = "/v1/chips/" + percent_encode_serial(serial) + "/history";
+  return history_at("/v1/chips/" + percent_encode_serial(serial) + "/history", size);
+}
+
+Result<std::optional<json>> NodeClient::governance_history(uint64_t size) {
+  return history_at("/v1/governance/history", size);
+}
+
+Result<std::optional<json>> NodeClient::history_at(std::string target,
+                                                   std::optional<uint64_t> size) {
   if (size) target += "?size=" + std::to_string(*size);
   auto reply = read(target);
   if (!reply) return reply.status();

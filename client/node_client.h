@@ -94,6 +94,11 @@ class NodeClient {
   // a state (an absence proof; no "events"), else nullopt.
   Result<std::optional<nlohmann::json>> history(const std::string& serial,
                                                 std::optional<uint64_t> size);
+  // GET /v1/governance/history?size=S: the governance transactions with
+  // proofs, in the form of a serial's history (decode_history with
+  // kGovernanceHistory); with no governance transaction, the 404 answer
+  // with its absence proof.
+  Result<std::optional<nlohmann::json>> governance_history(uint64_t size);
   // POST /v1/histories: many serials' event indices at log size `size`,
   // each event (tx, txid, proof) once (docs/api.md).
   Result<nlohmann::json> histories(const std::vector<std::string>& serials, uint64_t size);
@@ -114,6 +119,8 @@ class NodeClient {
              HttpClientOptions options)
       : owned_(std::move(owned)), http_(http), urls_(std::move(urls)), options_(options) {}
   Result<std::optional<nlohmann::json>> get_optional(const std::string& target);
+  Result<std::optional<nlohmann::json>> history_at(std::string target,
+                                                   std::optional<uint64_t> size);
   // A read on the current node, then on the next ones while none answers.
   Result<HttpReply> read(const std::string& target, const std::string* post_body = nullptr);
   Status connect_current();

@@ -207,6 +207,28 @@ json governance_to_json(const GovernanceRule& rule) {
           {"proposal_lifetime_hours", rule.proposal_lifetime_ms / 3600000}};
 }
 
+Result<RetiredKey> retired_key_from_json(const json& j) {
+  using R = Result<RetiredKey>;
+  const char* what =
+      "retired_keys lists {\"member\", \"key_id\" (64 hex digits), \"at_index\", "
+      "\"from_index\" (at most at_index)}";
+  if (!j.is_object() || !j.contains("member") || !j["member"].is_string() ||
+      !j.contains("key_id") || !j["key_id"].is_string() || !j.contains("at_index") ||
+      !j["at_index"].is_number_unsigned() || !j.contains("from_index") ||
+      !j["from_index"].is_number_unsigned()) {
+    return R::error(what);
+  }
+  RetiredKey k;
+  k.member = j["member"].get<std::string>();
+  auto id = hex_decode(j["key_id"].get<std::string>());
+  if (!id || id->size() != k.key_id.size()) return R::error(what);
+  std::copy(id->begin(), id->end(), k.key_id.begin());
+  k.at_index = j["at_index"].get<uint64_t>();
+  k.from_index = j["from_index"].get<uint64_t>();
+  if (k.from_index > k.at_index) return R::error(what);
+  return k;
+}
+
 Result<Consortium> parse(const json& j) {
   if (!j.is_object()) return Result<Consortium>::error("the consortium file must be a JSON object");
   auto ledger_id = get_string(j, "ledger_id", "consortium");
@@ -235,6 +257,11 @@ Result<Consortium> parse(const json& j) {
     if (!r.is_string()) return Result<Consortium>::error("removed_members lists member ids");
     CL_TRY(check_member_id(r.get<std::string>()).context("removed_members"));
     c->note_removed(r.get<std::string>());
+  }
+  for (const auto& k : j.value("retired_keys", json::array())) {
+    auto retired = retired_key_from_json(k);
+    if (!retired) return retired.status();
+    c->note_retired(std::move(*retired));
   }
   if (j.contains("tls_ca")) {
     if (!j["tls_ca"].is_string()) {
@@ -338,6 +365,16 @@ Status Consortium::remove_member(std::string_view id) {
 
 void Consortium::note_removed(std::string id) { removed_.insert(std::move(id)); }
 
+void Consortium::note_retired(RetiredKey k) {
+  const Hash id = k.key_id;
+  retired_.insert_or_assign(id, std::move(k));
+}
+
+const RetiredKey* Consortium::retired_key(const Hash& key_id) const {
+  auto it = retired_.find(key_id);
+  return it == retired_.end() ? nullptr : &it->second;
+}
+
 Status Consortium::set_governance(GovernanceRule rule) {
   std::sort(rule.admins.begin(), rule.admins.end());
   if (std::adjacent_find(rule.admins.begin(), rule.admins.end()) != rule.admins.end()) {
@@ -356,6 +393,15 @@ Status Consortium::set_governance(GovernanceRule rule) {
 
 Status Consortium::validate() const {
   if (members_.empty()) return Status::error("the consortium has no members");
+  for (const auto& [id, m] : members_) {
+    for (const auto& k : m.keys) {
+      if (const RetiredKey* r = retired_key(k.key_id())) {
+        return Status::error("member " + id + " holds key " + hex_encode(k.key_id()).substr(0, 16) +
+                             "…, retired from " + r->member + " at log index " +
+                             std::to_string(r->at_index) + ": a retired key is never used again");
+      }
+    }
+  }
   for (const auto& id : removed_) {
     if (members_.count(id)) {
       return Status::error("member " + id + " was removed; its id cannot be used again");
@@ -481,6 +527,16 @@ std::string Consortium::to_json() const {
   }
   if (governance_) j["governance"] = governance_to_json(*governance_);
   if (!removed_.empty()) j["removed_members"] = removed_;
+  if (!retired_.empty()) {
+    json keys = json::array();
+    for (const auto& [id, k] : retired_) {
+      keys.push_back({{"member", k.member},
+                      {"key_id", hex_encode(id)},
+                      {"at_index", k.at_index},
+                      {"from_index", k.from_index}});
+    }
+    j["retired_keys"] = std::move(keys);
+  }
   if (!tls_ca_.empty()) j["tls_ca"] = tls_ca_;
   return j.dump(2) + "\n";
 }

@@ -93,6 +93,20 @@ Status check_policy(const Policy& policy);
 Result<Policy> policy_from_json(const nlohmann::json& j);
 nlohmann::json policy_to_json(const Policy& policy);
 
+// A member key that governance retired (a rotation, or a revocation by
+// vote): it signs nothing from `at_index` on, and its id is never used
+// again. `from_index` <= `at_index`: a revocation that reaches back (a
+// stolen key noticed late) makes the events it signed from there up to
+// `at_index`, which the ledger had accepted, suspect (docs/governance.md,
+// section 4); for a rotation it is `at_index`.
+struct RetiredKey {
+  std::string member;
+  Hash key_id{};
+  uint64_t at_index = 0;
+  uint64_t from_index = 0;
+  bool operator==(const RetiredKey&) const = default;
+};
+
 class Consortium {
  public:
   static Result<Consortium> from_json(std::string_view text);
@@ -114,6 +128,9 @@ class Consortium {
   const std::optional<GovernanceRule>& governance() const { return governance_; }
   // Member ids removed by governance: never used again.
   const std::set<std::string, std::less<>>& removed_members() const { return removed_; }
+  // Keys retired by governance, by key id.
+  const std::map<Hash, RetiredKey>& retired_keys() const { return retired_; }
+  const RetiredKey* retired_key(const Hash& key_id) const;
   // The consortium CA's certificate(s), PEM: what a node's HTTPS
   // certificate must chain to (docs/tls.md). Empty when the trust file
   // names none (older trust files; `--ca FILE` then).
@@ -135,6 +152,7 @@ class Consortium {
   void set_policy(Policy p) { policy_ = std::move(p); }
   Status set_governance(GovernanceRule rule);  // sorts the admins; validate() checks them
   void note_removed(std::string id);           // a member id removed earlier
+  void note_retired(RetiredKey k);             // a key retired (its id never used again)
 
  private:
   std::string ledger_id_;
@@ -144,6 +162,7 @@ class Consortium {
   Policy policy_;
   std::optional<GovernanceRule> governance_;
   std::set<std::string, std::less<>> removed_;
+  std::map<Hash, RetiredKey> retired_;
   std::string tls_ca_;
 };
 

@@ -212,21 +212,27 @@ Result<Effects> Apply::run() {
 
 }  // namespace
 
+Status check_author(const Consortium& consortium, const Transaction& tx) {
+  const Member* author = consortium.member(tx.author);
+  if (!author) return Status::error("unknown member '" + tx.author + "'");
+  if (author->suspended) {
+    return Status::error("member " + author->id + " is suspended by a governance vote");
+  }
+  if (!author->key(tx.key_id)) {
+    return Status::error("key " + short_hash(tx.key_id) + "… is not a key of member " + author->id);
+  }
+  return Status::ok();
+}
+
 Status check_signature(const Consortium& consortium, const SignedTransaction& stx) {
   const Transaction& tx = stx.tx;
   if (tx.ledger_id != consortium.ledger_id()) {
     return Status::error("the transaction is for ledger '" + tx.ledger_id + "', this is '" +
                          consortium.ledger_id() + "'");
   }
+  CL_TRY(check_author(consortium, tx));
   const Member* author = consortium.member(tx.author);
-  if (!author) return Status::error("unknown member '" + tx.author + "'");
-  if (author->suspended) {
-    return Status::error("member " + author->id + " is suspended by a governance vote");
-  }
   const PublicKey* key = author->key(tx.key_id);
-  if (!key) {
-    return Status::error("key " + short_hash(tx.key_id) + "… is not a key of member " + author->id);
-  }
   if (!key->verify(signing_input(stx.body), stx.signature)) {
     return Status::error("the signature does not verify with " + author->id + "'s key " +
                          short_hash(tx.key_id) + "…");
@@ -236,15 +242,7 @@ Status check_signature(const Consortium& consortium, const SignedTransaction& st
 
 Status check_common_rules(const Consortium& consortium, const StateView& state,
                           const SignedTransaction& stx, uint64_t block_time_ms) {
-  const Member* author = consortium.member(stx.tx.author);
-  if (!author) return Status::error("unknown member '" + stx.tx.author + "'");
-  if (author->suspended) {
-    return Status::error("member " + author->id + " is suspended by a governance vote");
-  }
-  if (!author->key(stx.tx.key_id)) {
-    return Status::error("key " + short_hash(stx.tx.key_id) + "… is no longer a key of member " +
-                         author->id);
-  }
+  CL_TRY(check_author(consortium, stx.tx));
   auto seen = state.find_txid(stx.txid);
   if (!seen) return seen.status();
   if (seen->has_value()) {

@@ -55,6 +55,10 @@ struct Effects {
   std::vector<std::pair<std::string, uint64_t>> related;
 };
 
+// The author and key, without the signature: ok when the author is a
+// member of the consortium, not suspended, and holds the key that signed.
+Status check_author(const Consortium& consortium, const Transaction& tx);
+
 // The author, key and signature: ok when `tx` is signed by a key of its
 // author listed in the consortium, for this ledger.
 Status check_signature(const Consortium& consortium, const SignedTransaction& tx);

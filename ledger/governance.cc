@@ -20,6 +20,11 @@ const Member* key_holder(const Consortium& c, const Hash& key_id, std::string_vi
 }
 
 Status check_new_key(const Consortium& c, const Member& m, const PublicKey& key) {
+  if (const RetiredKey* r = c.retired_key(key.key_id())) {
+    return Status::error("key " + short_hash(key.key_id()) + "… was retired from " + r->member +
+                         " at log index " + std::to_string(r->at_index) +
+                         "; a retired key is never used again");
+  }
   if (m.key(key.key_id())) {
     return Status::error("key " + short_hash(key.key_id()) + "… is already a key of " + m.id);
   }
@@ -54,7 +59,9 @@ Status add_member(Consortium& c, const GovernanceChange& ch) {
   return c.add_member(std::move(m));
 }
 
-Status apply_change(Consortium& c, const GovernanceChange& ch) {
+// `at`: the log index the changes take effect at (the proposal's when it
+// is only checked); `proposed`: the proposal's index.
+Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint64_t proposed) {
   if (ch.kind == ChangeKind::add_member) return add_member(c, ch);
   if (ch.kind == ChangeKind::set_policy) {
     c.set_policy(ch.policy);
@@ -97,7 +104,13 @@ Status apply_change(Consortium& c, const GovernanceChange& ch) {
         return Status::error("revoking key " + short_hash(ch.key_id) + "… would leave " +
                              member.id + " without a key; add its new key first");
       }
+      if (ch.from_index && *ch.from_index > proposed) {
+        return Status::error("from_index " + std::to_string(*ch.from_index) +
+                             " is after the proposal's log index " + std::to_string(proposed) +
+                             ": a revocation reaches back, never forward");
+      }
       member.keys.erase(it);
+      c.note_retired(RetiredKey{member.id, ch.key_id, at, ch.from_index.value_or(at)});
       return Status::ok();
     }
     default:
@@ -125,7 +138,7 @@ Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx
     return Result<GovernanceStep>::error("member " + tx.author +
                                          " is not a governance admin; only admins propose");
   }
-  auto after = apply_changes(c, tx.changes);
+  auto after = apply_changes(c, tx.changes, log_index, log_index);
   if (!after) return after.status();
   Proposal p;
   p.id = stx.txid;
@@ -179,7 +192,7 @@ Result<GovernanceStep> vote(const Consortium& c, const SignedTransaction& stx, u
   size_t counted = p.approvals.size();
   GovernanceStep step;
   if (counted >= rule->threshold) {
-    auto after = apply_changes(c, p.changes);
+    auto after = apply_changes(c, p.changes, log_index, p.index);
     if (!after)
       return after.status().context(name + " meets its threshold, but its changes no longer apply");
     p.applied = true;
@@ -190,7 +203,8 @@ Result<GovernanceStep> vote(const Consortium& c, const SignedTransaction& stx, u
   return step;
 }
 
-Result<GovernanceStep> rotate_key(const Consortium& c, const SignedTransaction& stx) {
+Result<GovernanceStep> rotate_key(const Consortium& c, const SignedTransaction& stx,
+                                  uint64_t log_index) {
   const Transaction& tx = stx.tx;
   Consortium after = c;
   Member* m = after.mutable_member(tx.author);
@@ -206,6 +220,7 @@ Result<GovernanceStep> rotate_key(const Consortium& c, const SignedTransaction& 
   m->keys.erase(old);
   CL_TRY(check_new_key(after, *m, *key));
   m->keys.push_back(std::move(*key));
+  after.note_retired(RetiredKey{m->id, tx.key_id, log_index, log_index});
   CL_TRY(after.validate());
   GovernanceStep step;
   step.consortium = std::move(after);
@@ -278,14 +293,15 @@ Result<Proposal> Proposal::decode(ByteView bytes) {
 }
 
 Result<Consortium> apply_changes(const Consortium& consortium,
-                                 const std::vector<GovernanceChange>& changes) {
+                                 const std::vector<GovernanceChange>& changes, uint64_t at_index,
+                                 uint64_t proposal_index) {
   Consortium after = consortium;
   for (size_t i = 0; i < changes.size(); ++i) {
     const auto& ch = changes[i];
     std::string where = "change " + std::to_string(i + 1) + " (" +
                         std::string(change_kind_name(ch.kind)) +
                         (ch.member.empty() ? "" : " " + ch.member) + ")";
-    CL_TRY(apply_change(after, ch).context(where));
+    CL_TRY(apply_change(after, ch, at_index, proposal_index).context(where));
   }
   CL_TRY(after.validate().context("after the changes"));
   return after;
@@ -299,10 +315,20 @@ Result<GovernanceStep> apply_governance(const Consortium& consortium, const Sign
     case TxType::vote:
       return vote(consortium, stx, log_index, proposal);
     case TxType::rotate_key:
-      return rotate_key(consortium, stx);
+      return rotate_key(consortium, stx, log_index);
     default:
       return Result<GovernanceStep>::error("not a governance transaction");
   }
+}
+
+SerialRecord governance_record_after(const std::optional<SerialRecord>& before,
+                                     const SignedTransaction& stx, uint64_t log_index) {
+  SerialRecord r;
+  r.last_event = stx.txid;
+  r.last_index = log_index;
+  r.last_time_ms = stx.tx.time_ms;
+  r.events = (before ? before->events : 0) + 1;
+  return r;
 }
 
 }  // namespace chipledger

@@ -16,6 +16,7 @@
 #include "crypto/result.h"
 #include "ledger/consortium.h"
 #include "ledger/governance_change.h"
+#include "ledger/serial_record.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -46,14 +47,31 @@ struct GovernanceStep {
 };
 
 // The consortium with every change made in order, validated whole
-// (Consortium::validate); a refusal names the first change that fails.
+// (Consortium::validate), taking effect at log index `at_index` (a key
+// revoked is retired there) for the proposal at `proposal_index` (a
+// revocation's from_index may not be later); a refusal names the first
+// change that fails.
 Result<Consortium> apply_changes(const Consortium& consortium,
-                                 const std::vector<GovernanceChange>& changes);
+                                 const std::vector<GovernanceChange>& changes, uint64_t at_index,
+                                 uint64_t proposal_index);
 
 // Applies a propose, vote or rotate-key transaction (its signature checked,
 // its author an active member) at `log_index`. `proposal`: for a vote, the
 // proposal it names as the ledger keeps it (nullptr: none with that id).
 Result<GovernanceStep> apply_governance(const Consortium& consortium, const SignedTransaction& stx,
                                         uint64_t log_index, const Proposal* proposal);
+
+// The pseudo-serial of the governance history (no serial can have '#'):
+// its history lists every governance transaction, and its state-map leaf
+// (docs/governance.md, section 5) commits to their count and the latest,
+// so a verifier can prove it was given all of them.
+inline constexpr std::string_view kGovernanceHistory = "#governance";
+
+// The governance history's record after the governance transaction `stx`
+// at `log_index` (`before`: the record before it, nullopt for the first):
+// only the latest event's id, index and signed time and the event count
+// are set.
+SerialRecord governance_record_after(const std::optional<SerialRecord>& before,
+                                     const SignedTransaction& stx, uint64_t log_index);
 
 }  // namespace chipledger

@@ -181,8 +181,8 @@ bool GovernanceChange::operator==(const GovernanceChange& o) const {
       a.max_attestation_age_ms == b.max_attestation_age_ms &&
       a.max_transit_ms == b.max_transit_ms && a.max_checkpoint_age_ms == b.max_checkpoint_age_ms;
   return kind == o.kind && member == o.member && name == o.name && roles == o.roles &&
-         country == o.country && keys == o.keys && key_id == o.key_id && same_policy &&
-         rule == o.rule;
+         country == o.country && keys == o.keys && key_id == o.key_id &&
+         from_index == o.from_index && same_policy && rule == o.rule;
 }
 
 void encode_change(Writer& w, const GovernanceChange& c) {
@@ -211,6 +211,8 @@ void encode_change(Writer& w, const GovernanceChange& c) {
       return;
     case ChangeKind::revoke_key:
       w.str(c.member).hash(c.key_id);
+      w.u8(c.from_index ? 1 : 0);
+      if (c.from_index) w.u64(*c.from_index);
       return;
     case ChangeKind::set_policy:
       write_policy(w, c.policy);
@@ -279,6 +281,14 @@ Result<GovernanceChange> decode_change(Reader& r) {
       auto h = r.hash("key id");
       if (!h) return h.status();
       c.key_id = *h;
+      auto has_from = r.u8("revoke-key's from_index flag");
+      if (!has_from) return has_from.status();
+      if (*has_from > 1) return Status::error("revoke-key's from_index flag is not 0 or 1");
+      if (*has_from) {
+        auto from = r.u64("revoke-key's from_index");
+        if (!from) return from.status();
+        c.from_index = *from;
+      }
       break;
     }
     case ChangeKind::set_policy: {
@@ -382,6 +392,7 @@ json change_to_json(const GovernanceChange& c) {
       break;
     case ChangeKind::revoke_key:
       j["key_id"] = hex_encode(c.key_id);
+      if (c.from_index) j["from_index"] = *c.from_index;
       break;
     case ChangeKind::set_policy:
       j["policy"] = policy_to_json(c.policy);
@@ -462,6 +473,12 @@ Result<GovernanceChange> change_from_json(const json& j) {
         return R::error(where + ": key_id is the key's SHA-256 id, 64 hex digits");
       }
       std::copy(id->begin(), id->end(), c.key_id.begin());
+      if (j.contains("from_index")) {
+        if (!j["from_index"].is_number_unsigned()) {
+          return R::error(where + ": from_index is a log index");
+        }
+        c.from_index = j["from_index"].get<uint64_t>();
+      }
       break;
     }
     case ChangeKind::set_policy: {

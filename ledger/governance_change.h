@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,8 +51,12 @@ struct GovernanceChange {
   std::string country;      // add_member, set_country
   std::vector<Bytes> keys;  // add_member (1 to 8), add_key (exactly 1): SPKI DER
   Hash key_id{};            // revoke_key
-  Policy policy;            // set_policy: the whole new policy
-  GovernanceRule rule;      // set_governance: the whole new rule
+  // revoke_key: the log index from which the key's events are suspect (a
+  // stolen key noticed late), at most the proposal's index; nullopt: from
+  // the revocation on.
+  std::optional<uint64_t> from_index;
+  Policy policy;        // set_policy: the whole new policy
+  GovernanceRule rule;  // set_governance: the whole new rule
 
   bool operator==(const GovernanceChange& o) const;
 };

@@ -331,7 +331,13 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       auto step = apply_governance_tx(p.tx, state, *current, proposals, block_time_ms, index);
       if (!step) return step.status();
       governed = std::move(*step);
-      return Effects{};
+      // The governance history's state-map leaf (docs/governance.md, 5).
+      auto before = state.serial(kGovernanceHistory);
+      if (!before) return before.status();
+      Effects e;
+      e.serials.emplace_back(std::string(kGovernanceHistory),
+                             governance_record_after(*before, p.tx, index));
+      return e;
     }();
     if (!effects && effects.status().is_storage_failure()) {
       // Not a refusal: this node could not read its state, and another
@@ -367,7 +373,6 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       batch.put(Column::serial_index, serial_index_key(serial, related), "");
     }
     if (governed) {
-      batch.put(Column::serial_index, serial_index_key(kGovernanceHistory, index), "");
       if (governed->proposal) proposals[governed->proposal->id] = std::move(*governed->proposal);
       if (governed->consortium) {
         current = std::make_shared<const Consortium>(std::move(*governed->consortium));

@@ -61,7 +61,7 @@ class Ledger {
   Result<std::vector<Proposal>> proposals() const;
   // The pseudo-serial whose history() lists the governance transactions
   // (no serial can have this name: '#' is not a serial character).
-  static constexpr std::string_view kGovernanceHistory = "#governance";
+  static constexpr std::string_view kGovernanceHistory = chipledger::kGovernanceHistory;
 
   // Checks the signature of a transaction arriving at this node; a
   // PendingTx built after an ok check is not checked again.

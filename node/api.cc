@@ -205,7 +205,8 @@ void Api::handle(HttpRequest req, Responder respond) {
        (parts[2] == "consistency" || parts[2] == "inclusion")) ||
       (what == "licenses" && parts.size() == 3) ||
       (what == "governance" &&
-       (parts.size() == 2 || (parts.size() == 3 && parts[2] == "proposals")));
+       (parts.size() == 2 ||
+        (parts.size() == 3 && (parts[2] == "proposals" || parts[2] == "history"))));
   if (!known) return respond(json_error(404, "no such endpoint: " + std::string(path)));
   if (!get) return method_not_allowed();
   if (what == "health") return respond(health());
@@ -216,6 +217,9 @@ void Api::handle(HttpRequest req, Responder respond) {
   }
   if (what == "governance") {
     if (parts.size() == 2) return respond(governance_answer(ledger_));
+    // The governance transactions with proofs, as a serial's history
+    // (docs/governance.md, section 5).
+    if (parts[2] == "history") return respond(history(std::string(kGovernanceHistory), query));
     auto all = query_u64(parse_query(query), "all", 0);
     if (!all) return respond(json_error(400, all.reason()));
     return respond(proposals_answer(ledger_, wall_clock_ms(), *all != 0));

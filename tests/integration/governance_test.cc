@@ -2,13 +2,19 @@
 // (docs/governance.md): a member added by vote exists on no node until the
 // threshold's vote, then on every node from the same log index, and can
 // take custody right away; a second approval by the same admin is refused
-// with its reason.
+// with its reason; `verify` follows the governance (the new member's
+// events check), and after the member rotates its key names the key of
+// each event, the old one refused from the rotation on; `trust --out`
+// writes the consortium in force with its proof, which `trust --check`
+// checks and a forged copy fails.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <iostream>
 #include <thread>
 
+#include "crypto/keys.h"
 #include "tests/integration/cluster_process.h"
+#include "tests/integration/node_process.h"
 
 namespace chipledger::integ {
 namespace {
@@ -130,6 +136,172 @@ TEST_CASE("governance: a member added by vote exists on every node from the same
   ProcessResult open = cli(Argv{"proposals"});
   CHECK(open.exit_code == 0);
   CHECK_THAT(open.out, Catch::Contains("no open proposals"));
+
+  // verify follows the governance from the genesis trust file: newdist's
+  // acceptance checks by the consortium in force at its index.
+  auto verify = [&] {
+    ProcessResult v = cli(Argv{"verify", "--json", "GOV-1"});
+    INFO(v.describe());
+    auto j = nlohmann::json::parse(v.out, nullptr, false);
+    REQUIRE(j.is_object());
+    return j;
+  };
+  auto report = verify();
+  INFO(report.dump(2));
+  CHECK(report["verdict"] == "not-installed");
+  CHECK(report["holder"] == "newdist");
+  CHECK(report["governance"]["events"] == 3);
+  CHECK(report["governance"]["changes"] == 1);
+  REQUIRE(report["chain"].size() == 3);
+  CHECK(report["chain"][2]["member"] == "newdist");
+  const std::string first_key = report["chain"][2]["key"];
+
+  // newdist rotates its key (no vote): the old key signs nothing from then
+  // on, the new one does, and verify names the key of each event.
+  ProcessResult keygen2 = cli(Argv{"keygen", "--out", c.dir() + "/newdist-2.pem"});
+  REQUIRE(keygen2.exit_code == 0);
+  ProcessResult rotate =
+      cli(Argv{"rotate-key"} + as("newdist") + Argv{"--new-key", c.dir() + "/newdist-2.pem"});
+  INFO(rotate.describe());
+  REQUIRE(rotate.exit_code == 0);
+  ProcessResult stale = cli(Argv{"transfer"} + as("newdist") +
+                            Argv{"--serial", "GOV-1", "--to", "datacenter", "--ship-to", "US"});
+  CHECK(stale.exit_code == 2);
+  CHECK_THAT(stale.err, Catch::Contains("is not a key of member newdist"));
+  ProcessResult fresh = cli(Argv{"transfer", "--as", "newdist", "--key", c.dir() + "/newdist-2.pem",
+                                 "--serial", "GOV-1", "--to", "datacenter", "--ship-to", "US"});
+  INFO(fresh.describe());
+  REQUIRE(fresh.exit_code == 0);
+  report = verify();
+  CHECK(report["governance"]["events"] == 4);
+  CHECK(report["governance"]["changes"] == 2);
+  REQUIRE(report["chain"].size() == 4);
+  CHECK(report["chain"][2]["key"] == first_key);  // the acceptance, before the rotation
+  CHECK(report["chain"][3]["member"] == "newdist");
+  CHECK(report["chain"][3]["key"] != first_key);
+  CHECK(report["verdict"] != "proof-failure");
+  ProcessResult text = cli(Argv{"verify", "GOV-1"});
+  CHECK_THAT(text.out, Catch::Contains("governance: 4 transaction(s) followed"));
+  CHECK_THAT(text.out, Catch::Contains(first_key.substr(0, 12)));
+
+  // The consortium in force, written with its proof from the genesis file.
+  const std::string derived = c.dir() + "/consortium-now.json";
+  ProcessResult out = cli(Argv{"trust", "--out", derived});
+  INFO(out.describe());
+  REQUIRE(out.exit_code == 0);
+  CHECK_THAT(out.out, Catch::Contains("through 4 governance transaction(s), 2 change(s)"));
+  auto now = nlohmann::json::parse(read_text_file(derived));
+  bool listed = false;
+  for (const auto& m : now["members"]) listed = listed || m["id"] == "newdist";
+  CHECK(listed);
+  ProcessResult check = cli(Argv{"trust", "--check", derived});
+  INFO(check.describe());
+  CHECK(check.exit_code == 0);
+  // A file that says anything else does not check.
+  for (auto& m : now["members"]) {
+    if (m["id"] == "newdist") m["country"] = "SG";
+  }
+  write_text_file(c.dir() + "/forged.json", now.dump());
+  ProcessResult forged = cli(Argv{"trust", "--check", c.dir() + "/forged.json"});
+  CHECK(forged.exit_code == 10);
+  CHECK_THAT(forged.err, Catch::Contains("is not the one the governance history gives"));
+  // It is not a genesis: commands refuse it as their trust file.
+  ProcessResult as_trust =
+      run_process(Argv{kCliBin, "--node", nodes, "--state", c.dir() + "/client-state.json",
+                       "verify", "GOV-1", "--trust", derived},
+                  60s);
+  CHECK(as_trust.exit_code == 1);
+  CHECK_THAT(as_trust.err, Catch::Contains("is a derived trust file"));
+}
+
+TEST_CASE(
+    "governance: a stolen key revoked from a log index: later use refused, verify names the "
+    "events it signed",
+    "[integration][governance]") {
+  NodeProcess node(kDemoTemplate);  // admins maker, regulator, datacenter: 2 of 3
+  node.start();
+  auto as = [&](const std::string& member, const std::string& key = "") {
+    return Argv{"--as", member, "--key", key.empty() ? node.key_file(member) : key};
+  };
+  auto ok = [&](const Argv& args) {
+    ProcessResult r = node.cli(args);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+  auto index_of = [](const ProcessResult& r) {
+    auto at = r.out.find("accepted at log index ");
+    REQUIRE(at != std::string::npos);
+    return std::stoull(r.out.substr(at + 22));
+  };
+  ok(Argv{"register"} + as("maker") +
+     Argv{"--serial", "GPU-R1", "--model", "L4", "--fab-site", "f1", "--country", "TW"});
+  ok(Argv{"transfer"} + as("maker") +
+     Argv{"--serial", "GPU-R1", "--to", "distributor", "--ship-to", "SG"});
+  // Someone holding the distributor's key accepts the shipment and sends it
+  // on to the broker: the ledger cannot tell them from the distributor.
+  const uint64_t stolen_from =
+      index_of(ok(Argv{"accept"} + as("distributor") + Argv{"--serial", "GPU-R1"}));
+  const uint64_t diverted =
+      index_of(ok(Argv{"transfer"} + as("distributor") +
+                  Argv{"--serial", "GPU-R1", "--to", "broker", "--ship-to", "MY"}));
+
+  // The distributor notices: the admins vote in its new key and revoke the
+  // stolen one from the index of its first use by the thief.
+  const std::string fresh = node.dir() + "/distributor-new.pem";
+  ok(Argv{"keygen", "--out", fresh});
+  PrivateKey stolen = *PrivateKey::load_file(node.key_file("distributor"));
+  PrivateKey replacement = *PrivateKey::load_file(fresh);
+  nlohmann::json changes = nlohmann::json::array(
+      {{{"change", "add-key"}, {"member", "distributor"}, {"key", replacement.public_key().pem()}},
+       {{"change", "revoke-key"},
+        {"member", "distributor"},
+        {"key_id", hex_encode(stolen.public_key().key_id())},
+        {"from_index", stolen_from}}});
+  write_text_file(node.dir() + "/revoke.json", changes.dump());
+  ProcessResult proposed =
+      ok(Argv{"propose"} + as("regulator") + Argv{"--changes", node.dir() + "/revoke.json"});
+  auto at = proposed.out.find("proposal id ");
+  REQUIRE(at != std::string::npos);
+  ok(Argv{"vote"} + as("datacenter") + Argv{proposed.out.substr(at + 12, 64)});
+
+  // The broker refuses the chip and sends it back; the stolen key can no
+  // longer move it, the new one can (at the end).
+  ok(Argv{"reject"} + as("broker") + Argv{"--serial", "GPU-R1", "--reason", "not ordered"});
+  ProcessResult late = node.cli(Argv{"transfer"} + as("distributor") +
+                                Argv{"--serial", "GPU-R1", "--to", "broker", "--ship-to", "MY"});
+  CHECK(late.exit_code == 2);
+  CHECK_THAT(late.err, Catch::Contains("is not a key of member distributor"));
+
+  ProcessResult v = node.cli(Argv{"verify", "--json", "GPU-R1"});
+  INFO(v.describe());
+  CHECK(v.exit_code == 23);
+  auto report = nlohmann::json::parse(v.out);
+  CHECK(report["verdict"] == "revoked-key");
+  size_t revoked_findings = 0;
+  for (const auto& f : report["findings"]) {
+    if (f["finding"] != "revoked-key") continue;
+    ++revoked_findings;
+    CHECK_THAT(f["reason"].get<std::string>(),
+               Catch::Contains("revoked from index " + std::to_string(stolen_from)));
+  }
+  CHECK(revoked_findings == 2);  // the accept and the diversion
+  const std::string stolen_id = hex_encode(stolen.public_key().key_id());
+  for (const auto& row : report["chain"]) {
+    const uint64_t i = row["index"];
+    INFO("chain row " << row.dump());
+    if (i == stolen_from || i == diverted) {
+      CHECK(row["key"] == stolen_id);
+      CHECK_THAT(row["key_status"].get<std::string>(), Catch::StartsWith("revoked from index"));
+    } else {
+      CHECK(row["key_status"] == "valid");  // before the theft, or another member's
+    }
+  }
+  ProcessResult text = node.cli(Argv{"verify", "GPU-R1"});
+  CHECK_THAT(text.out, Catch::Contains("finding revoked-key (exit 23)"));
+  // The new key signs for the distributor.
+  ok(Argv{"transfer"} + as("distributor", fresh) +
+     Argv{"--serial", "GPU-R1", "--to", "datacenter", "--ship-to", "US"});
 }
 
 }  // namespace chipledger::integ

@@ -2,7 +2,8 @@
 // CLI and a real node (lying_node.h): an event withheld from a single or a
 // batch history, "not registered" for a registered serial, and an
 // attestation without the consistency proof of the checkpoint its chip
-// signed, and a made-up state for `status`. The state map's and the log's
+// signed, a made-up state for `status`, and a governance vote withheld
+// (the policy in force would look kinder). The state map's and the log's
 // proofs must turn each into a proof-failure.
 #include <functional>
 
@@ -200,6 +201,68 @@ TEST_CASE("lying node: an attestation without its consistency proof is a proof-f
     CHECK(j["results"][0]["verdict"] == "proof-failure");
     CHECK(reasons(r.out).find("no consistency proof") != std::string::npos);
   }
+}
+
+TEST_CASE("lying node: a governance vote withheld from the governance history is a proof-failure",
+          "[integration][lying][governance]") {
+  LyingNode t;
+  t.register_and_flag();
+  // GPU-0002 (controlled) goes to the broker in MY, not a restricted
+  // destination at genesis.
+  t.ok(Argv{"transfer"} + t.as("maker") +
+       Argv{"--serial", "GPU-0002", "--to", "broker", "--ship-to", "MY"});
+  t.ok(Argv{"accept"} + t.as("broker") + Argv{"--serial", "GPU-0002"});
+  {
+    auto before = t.verify({"GPU-0002"});
+    INFO(before.describe());
+    REQUIRE(json::parse(before.out)["verdict"] == "not-installed");
+  }
+  // Two of the three admins restrict MY (the demo rule: 2 of maker,
+  // regulator, datacenter).
+  auto trust = json::parse(read_text_file(t.node.trust_file()));
+  json policy = trust["policy"];
+  policy["restricted_destinations"].push_back("MY");
+  const std::string changes = t.node.dir() + "/restrict-my.json";
+  write_text_file(changes, json::array({{{"change", "set-policy"}, {"policy", policy}}}).dump());
+  auto proposed = t.cli(Argv{"propose"} + t.as("maker") + Argv{"--changes", changes});
+  INFO(proposed.describe());
+  REQUIRE(proposed.exit_code == 0);
+  auto at = proposed.out.find("proposal id ");
+  REQUIRE(at != std::string::npos);
+  t.ok(Argv{"vote"} + t.as("regulator") + Argv{proposed.out.substr(at + 12, 64)});
+  {
+    // The honest answer: judged by the policy in force at the checkpoint.
+    auto honest = t.verify({"GPU-0002"});
+    INFO(honest.describe());
+    auto j = json::parse(honest.out);
+    CHECK(j["verdict"] == "restricted-destination");
+    CHECK(j["governance"]["events"] == 2);
+    CHECK(j["governance"]["changes"] == 1);
+  }
+  SECTION("the vote left out") {
+    t.proxy->after(
+        [](const HttpRequest& req, const HttpReply& reply) -> std::optional<HttpResponse> {
+          if (!path_is(req, "/v1/governance/history") || reply.status != 200) return std::nullopt;
+          auto j = json::parse(reply.body);
+          j["events"].erase(j["events"].end() - 1);
+          return json_response(200, j.dump());
+        });
+  }
+  SECTION("no governance at all") {
+    t.proxy->before([](const HttpRequest& req) -> std::optional<HttpResponse> {
+      if (!path_is(req, "/v1/governance/history")) return std::nullopt;
+      return json_response(404, "{\"error\":\"no governance transactions\"}");
+    });
+  }
+  auto r = t.verify({"GPU-0002"});
+  INFO(r.describe());
+  CHECK(t.proxy->lies() > 0);
+  CHECK(r.exit_code == kProofFailure);
+  CHECK_THAT(reasons(r.out), Catch::Contains("the governance history does not check"));
+  // The batch form too.
+  auto batch = t.verify({"GPU-0001", "GPU-0002"});
+  INFO(batch.describe());
+  CHECK(batch.exit_code == kProofFailure);
 }
 
 }  // namespace

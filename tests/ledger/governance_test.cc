@@ -11,80 +11,12 @@
 
 #include "ledger/codec.h"
 #include "ledger/rocks_store.h"
-#include "tests/ledger/rules_world.h"
+#include "tests/ledger/gov_world.h"
 #include "tests/ledger/temp_dir.h"
 
 using namespace chipledger;
 using namespace chipledger::testing;
 namespace fs = std::filesystem;
-
-namespace {
-
-constexpr uint64_t kHour = 3600 * 1000;
-
-GovernanceRule test_rule() {
-  GovernanceRule rule;
-  rule.admins = {"dc", "maker", "reg"};
-  rule.threshold = 2;
-  rule.proposal_lifetime_ms = kHour;
-  return rule;
-}
-
-// The rules world, its consortium governed by maker, dc and reg, 2 of 3.
-struct GovWorld : RulesWorld {
-  GovWorld() {
-    REQUIRE(tc.consortium.set_governance(test_rule()));
-    REQUIRE(tc.consortium.validate());
-    ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
-  }
-
-  // A member's key pair, kept for signing once the member is added.
-  PublicKey new_key(const std::string& id) {
-    auto key = PrivateKey::generate(KeyAlgorithm::ed25519);
-    PublicKey pub = key->public_key();
-    tc.keys.insert_or_assign(id, std::move(*key));
-    return pub;
-  }
-
-  GovernanceChange add_member(const std::string& id, Role role, const std::string& country) {
-    GovernanceChange c;
-    c.kind = ChangeKind::add_member;
-    c.member = id;
-    c.name = id + " Ltd";
-    c.roles = {role};
-    c.country = country;
-    c.keys = {new_key(id).der()};
-    return c;
-  }
-  static GovernanceChange about(ChangeKind kind, const std::string& member) {
-    GovernanceChange c;
-    c.kind = kind;
-    c.member = member;
-    return c;
-  }
-
-  // Proposes; returns the proposal id (the transaction's id).
-  Hash propose(const std::string& author, std::vector<GovernanceChange> changes,
-               uint64_t now = kNow) {
-    Transaction t = tc.tx(author, TxType::propose);
-    t.time_ms = now;
-    t.changes = std::move(changes);
-    SignedTransaction stx = tc.sign(t);
-    auto out = apply(stx, now);
-    INFO("refused: " << out.reason);
-    REQUIRE(out.accepted);
-    return stx.txid;
-  }
-  TxOutcome vote(const std::string& author, const Hash& proposal, uint64_t now = kNow) {
-    Transaction t = tc.tx(author, TxType::vote);
-    t.time_ms = now;
-    t.proposal = proposal;
-    return apply(t, now);
-  }
-  const Member* member(const std::string& id) { return ledger->consortium()->member(id); }
-};
-
-}  // namespace
 
 TEST_CASE("governance: k-1 approvals change nothing, the k-th applies at its index",
           "[governance]") {
@@ -300,6 +232,7 @@ TEST_CASE("governance: every change kind round-trips its encoding, non-canonical
   all.push_back(add);
   GovernanceChange revoke = GovWorld::about(ChangeKind::revoke_key, "dist");
   revoke.key_id[5] = 9;
+  revoke.from_index = 12345;  // a revocation that reaches back
   all.push_back(revoke);
   GovernanceChange policy;
   policy.kind = ChangeKind::set_policy;
@@ -326,6 +259,19 @@ TEST_CASE("governance: every change kind round-trips its encoding, non-canonical
     CHECK(change_from_json(change_to_json(all[i])).value() == all[i]);
   }
   CHECK(*encode_body(*back) == *body);
+  // Without from_index, too.
+  {
+    Transaction plain = w.tc.tx("maker", TxType::propose);
+    GovernanceChange r = revoke;
+    r.from_index.reset();
+    plain.changes = {r};
+    auto b = encode_body(plain);
+    REQUIRE(b);
+    auto d = decode_body(*b);
+    REQUIRE(d);
+    CHECK(d->changes.at(0) == r);
+    CHECK_FALSE(d->changes.at(0).from_index);
+  }
 
   // Roles must be sorted: swap the two role names of the first change.
   Writer w1;
@@ -418,4 +364,65 @@ TEST_CASE("governance: suspended admins do not count, and enough active ones mus
   require_refused(w.apply(t), "only 1 admins are not suspended, fewer than the threshold 2");
   REQUIRE(w.vote("dc", p).accepted);
   CHECK(w.member("aud")->suspended);
+}
+
+TEST_CASE(
+    "governance: a revocation reaches back to an index, and a retired key is never used again",
+    "[governance]") {
+  GovWorld w;
+  w.ok(w.tc.register_tx("maker", {"SN1"}));
+  w.ok(w.transfer("maker", "SN1", "dist", "SG"));
+  // A thief with dist's key accepts the shipment (index 2): the ledger
+  // cannot tell.
+  auto stolen_use = w.apply(w.move("dist", TxType::accept, "SN1"));
+  REQUIRE(stolen_use.accepted);
+  PrivateKey stolen = *PrivateKey::from_pem(w.tc.keys.at("dist").pem());
+  GovernanceChange add = GovWorld::about(ChangeKind::add_key, "dist");
+  add.keys = {w.new_key("dist-new").der()};
+  GovernanceChange revoke = GovWorld::about(ChangeKind::revoke_key, "dist");
+  revoke.key_id = stolen.public_key().key_id();
+
+  // A revocation cannot reach forward, past its proposal.
+  revoke.from_index = w.ledger->size() + 1;
+  Transaction forward = w.tc.tx("reg", TxType::propose);
+  forward.changes = {add, revoke};
+  require_refused(w.apply(forward), "a revocation reaches back, never forward");
+
+  revoke.from_index = stolen_use.index;
+  Hash id = w.propose("reg", {add, revoke});
+  auto applied = w.vote("dc", id);
+  REQUIRE(applied.accepted);
+  const RetiredKey* r = w.ledger->consortium()->retired_key(revoke.key_id);
+  REQUIRE(r);
+  CHECK(r->member == "dist");
+  CHECK(r->from_index == stolen_use.index);
+  CHECK(r->at_index == applied.index);
+  // From the revocation on, the stolen key signs nothing.
+  Transaction onward = w.transfer("dist", "SN1", "dc", "US");
+  require_refused(w.apply(*sign_transaction(onward, stolen)), "is not a key of member dist");
+  // Its id is never used again, by anyone.
+  GovernanceChange again = GovWorld::about(ChangeKind::add_key, "aud");
+  again.keys = {stolen.public_key().der()};
+  Transaction readd = w.tc.tx("reg", TxType::propose);
+  readd.changes = {again};
+  require_refused(w.apply(readd), "was retired from dist");
+  // A rotation retires the old key too: rotating back to it is refused.
+  PrivateKey first = *PrivateKey::from_pem(w.tc.keys.at("maker").pem());
+  auto second = PrivateKey::generate(KeyAlgorithm::ed25519);
+  Transaction rot = w.tc.tx("maker", TxType::rotate_key);
+  rot.new_key = second->public_key().der();
+  auto rotated = w.apply(rot);
+  REQUIRE(rotated.accepted);
+  w.tc.keys.insert_or_assign("maker", std::move(*second));
+  Transaction back = w.tc.tx("maker", TxType::rotate_key);
+  back.new_key = first.public_key().der();
+  require_refused(w.apply(back), "a retired key is never used again");
+  const RetiredKey* rot_record = w.ledger->consortium()->retired_key(first.public_key().key_id());
+  REQUIRE(rot_record);
+  CHECK(rot_record->from_index == rotated.index);
+  CHECK(rot_record->at_index == rotated.index);
+  // The record survives the stored form (a restart).
+  auto stored = Consortium::from_json(w.ledger->consortium()->governed_json());
+  REQUIRE(stored);
+  CHECK(stored->retired_keys() == w.ledger->consortium()->retired_keys());
 }

@@ -1,0 +1,102 @@
+#include "client/derived_trust.h"
+
+#include <nlohmann/json.hpp>
+
+#include "client/custody_verifier.h"
+#include "client/evidence_decoding.h"
+#include "crypto/sha256.h"
+#include "ledger/governance.h"
+
+namespace chipledger {
+namespace {
+
+using nlohmann::json;
+
+std::string digest_of(std::string_view text) { return hex_encode(sha256(text)); }
+
+// The checkpoint's quorum and the governance history followed from genesis.
+Result<DerivedTrust> follow(const Consortium& genesis, const std::string& note,
+                            const std::string& history_answer) {
+  CustodyVerifier v(genesis, note);
+  if (!v.checkpoint()) return v.checkpoint().status().context("the checkpoint");
+  std::optional<json> answer;
+  if (!history_answer.empty()) {
+    answer = json::parse(history_answer, nullptr, false);
+    if (answer->is_discarded()) return Status::error("the governance history is not JSON");
+  }
+  const uint64_t size = v.checkpoint()->checkpoint.size;
+  CL_TRY(v.follow_governance(decode_history(std::string(kGovernanceHistory), answer, size)));
+  const auto& g = v.governance();
+  return DerivedTrust{g.latest(), *v.checkpoint(), g.record() ? g.record()->events : 0,
+                      g.changes()};
+}
+
+}  // namespace
+
+bool is_derived_trust(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_object() && j.contains(kDerivedField);
+}
+
+Result<std::string> make_derived_trust(const Consortium& genesis, std::string_view genesis_text,
+                                       const std::string& note, const std::string& history_answer) {
+  auto followed = follow(genesis, note, history_answer);
+  if (!followed) return followed.status();
+  json j = json::parse(followed->consortium.to_json());
+  j[kDerivedField] = json{{"genesis_sha256", digest_of(genesis_text)},
+                          {"size", followed->checkpoint.checkpoint.size},
+                          {"governance_events", followed->governance_events},
+                          {"checkpoint", note},
+                          {"governance_history", history_answer}};
+  std::string text = j.dump(2) + "\n";
+  if (auto checked = check_derived_trust(genesis, genesis_text, text); !checked) {
+    return checked.status().context("the derived trust file does not check");
+  }
+  return text;
+}
+
+Result<DerivedTrust> check_derived_trust(const Consortium& genesis, std::string_view genesis_text,
+                                         std::string_view derived_text) {
+  using R = Result<DerivedTrust>;
+  json j = json::parse(derived_text, nullptr, false);
+  if (!j.is_object() || !j.contains(kDerivedField) || !j[kDerivedField].is_object()) {
+    return R::error("not a derived trust file (no \"derived\" object: `chipledger trust --out`)");
+  }
+  const json& d = j[kDerivedField];
+  auto text = [&](const char* field) -> Result<std::string> {
+    if (!d.contains(field) || !d[field].is_string()) {
+      return Result<std::string>::error(std::string("derived.") + field + " is missing");
+    }
+    return d[field].get<std::string>();
+  };
+  auto from = text("genesis_sha256");
+  if (!from) return from.status();
+  if (*from != digest_of(genesis_text)) {
+    return R::error("it was derived from another genesis trust file (SHA-256 " +
+                    from->substr(0, 16) + "…, this one's is " +
+                    digest_of(genesis_text).substr(0, 16) + "…)");
+  }
+  auto note = text("checkpoint");
+  if (!note) return note.status();
+  auto history = text("governance_history");
+  if (!history) return history.status();
+  auto followed = follow(genesis, *note, *history);
+  if (!followed) return followed.status();
+  json stated = j;
+  stated.erase(kDerivedField);
+  auto consortium = Consortium::from_json(stated.dump());
+  if (!consortium) return consortium.status().context("the stated consortium");
+  if (consortium->to_json() != followed->consortium.to_json()) {
+    return R::error(
+        "the stated consortium is not the one the governance history gives at log "
+        "size " +
+        std::to_string(followed->checkpoint.checkpoint.size));
+  }
+  if (d.value("size", uint64_t{0}) != followed->checkpoint.checkpoint.size ||
+      d.value("governance_events", uint64_t{0}) != followed->governance_events) {
+    return R::error("derived.size or derived.governance_events is not what its proof shows");
+  }
+  return followed;
+}
+
+}  // namespace chipledger
