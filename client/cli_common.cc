@@ -1,7 +1,5 @@
 #include "client/cli_common.h"
 
-#include "client/derived_trust.h"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -284,14 +282,6 @@ const Consortium& trust(const Args& a) {
   const std::string path = trust_path(a);
   auto it = loaded.find(path);
   if (it == loaded.end()) {
-    if (is_derived_trust(read_file(path))) {
-      throw CliError{path +
-                     " is a derived trust file (`chipledger trust --out`): it shows the "
-                     "consortium in force and `chipledger trust --check " +
-                     path +
-                     "` proves it, but commands need the genesis trust file (verify follows "
-                     "the governance from it)"};
-    }
     it = loaded.emplace(path, need(Consortium::load_file(path), "trust file")).first;
   }
   return it->second;

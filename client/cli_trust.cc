@@ -51,7 +51,7 @@ int cmd_trust(const Args& a) {
   const std::string genesis_path = trust_path(a);
   const std::string genesis_text = read_file(genesis_path);
   if (!a.check.empty()) {
-    auto checked = check_derived_trust(genesis, genesis_text, read_file(a.check));
+    auto checked = check_derived_trust(genesis_text, read_file(a.check));
     if (!checked) {
       std::cerr << "chipledger: " << a.check << " does not follow from " << genesis_path << ": "
                 << checked.reason() << "\n";
@@ -73,7 +73,7 @@ int cmd_trust(const Args& a) {
       !fresh) {
     return fail(Finding::stale_checkpoint, fresh.reason());
   }
-  auto text = make_derived_trust(genesis, genesis_text, v.note_text(), v.governance_answer());
+  auto text = make_derived_trust(genesis_text, v.note_text(), v.governance_answer());
   if (!text) return fail(Finding::proof_failure, text.reason());
   {  // whole or not at all: a temporary file renamed over FILE
     const std::string tmp = a.out + ".tmp";
@@ -85,8 +85,7 @@ int cmd_trust(const Args& a) {
     std::filesystem::rename(tmp, a.out, ec);
     if (ec) throw CliError{"cannot write " + a.out + ": " + ec.message()};
   }
-  print_summary(*check_derived_trust(genesis, genesis_text, *text), a.out, genesis_path,
-                a.json_out);
+  print_summary(*check_derived_trust(genesis_text, *text), a.out, genesis_path, a.json_out);
   return 0;
 }
 

@@ -189,6 +189,19 @@ std::string describe_license(const LicenseTerms& l) {
          l.destination;
 }
 
+// Why the event at `index`, valid when signed, is suspect: its key's
+// revocation (in the consortium at the checkpoint) reached back over it.
+std::optional<std::string> revoked_over(const GovernanceTimeline& g, const Transaction& tx,
+                                        uint64_t index) {
+  const RetiredKey* r = g.latest().retired_key(tx.key_id);
+  if (!r || r->member != tx.author || r->from_index > index || index >= r->at_index) {
+    return std::nullopt;
+  }
+  return "the event at index " + std::to_string(index) + " was signed by " + tx.author + "'s key " +
+         hex_encode(tx.key_id).substr(0, 16) + "…, revoked from index " +
+         std::to_string(r->from_index) + " by the change at index " + std::to_string(r->at_index);
+}
+
 // Replays one serial's checked events, in log order, through the ledger's
 // custody engine (apply_event): the record it obtains is the ledger's.
 class Replay {
@@ -252,15 +265,11 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   row.member = author.id;
   row.key_id = hex_encode(tx.key_id);
   // Valid at its index; a revocation later in the log may reach back over it.
-  const RetiredKey* retired = governance_.latest().retired_key(tx.key_id);
-  if (retired && retired->member == author.id && retired->from_index <= index &&
-      index < retired->at_index) {
-    row.key_status = "revoked from index " + std::to_string(retired->from_index) + " (at index " +
-                     std::to_string(retired->at_index) + ")";
-    revoked_.push_back("the event at index " + std::to_string(index) + " was signed by " +
-                       author.id + "'s key " + row.key_id.substr(0, 16) + "…, revoked from index " +
-                       std::to_string(retired->from_index) + " by the change at index " +
-                       std::to_string(retired->at_index));
+  if (auto why = revoked_over(governance_, tx, index)) {
+    const RetiredKey& r = *governance_.latest().retired_key(tx.key_id);
+    row.key_status = "revoked from index " + std::to_string(r.from_index) + " (at index " +
+                     std::to_string(r.at_index) + ")";
+    revoked_.push_back(std::move(*why));
   }
   row.role = first_role(author);
   row.country = author.country;
@@ -433,6 +442,9 @@ struct CustodyVerifier::Impl {
   // Why the governance history did not check: every report a proof-failure.
   std::optional<std::string> governance_failure;
   bool followed = false;
+  // Governance events signed by a key whose revocation reached back over
+  // them: a revoked-key finding in every report.
+  std::vector<std::string> governance_revoked;
   VerifierStats stats;
   std::unordered_map<uint64_t, CheckedEvent> checked;  // by log index
   std::optional<SerialRecord> replayed;                // the latest verify()'s
@@ -577,14 +589,19 @@ bool CustodyVerifier::Impl::start(VerifyReport& report, uint64_t now_ms) const {
   report.checkpoint_age_ms = cp->age_ms(now_ms);
   report.governance_events = governance.record() ? governance.record()->events : 0;
   report.governance_changes = governance.changes();
+  // Fail closed: judged by an unproven consortium, nothing is believed.
+  if (governance_failure || !followed) {
+    add(report, Finding::proof_failure,
+        governance_failure ? *governance_failure
+                           : "the governance history was not followed (follow_governance): the "
+                             "members, keys and policy in force are unproven");
+    return false;
+  }
   if (Status fresh = checkpoint_age_status(*cp, governance.latest().policy(), now_ms); !fresh) {
     add(report, Finding::stale_checkpoint, fresh.reason());
     return false;
   }
-  if (governance_failure) {
-    add(report, Finding::proof_failure, *governance_failure);
-    return false;
-  }
+  for (const auto& why : governance_revoked) add(report, Finding::revoked_key, why);
   return true;
 }
 
@@ -624,7 +641,14 @@ Status CustodyVerifier::Impl::follow(const HistoryEvidence& evidence) {
     }
     CL_TRY(governance.apply((*event)->stx, at).context(where()));
   }
-  return check_state(*history, governance.record());
+  CL_TRY(check_state(*history, governance.record()));
+  for (uint64_t at : history->indices) {
+    const Transaction& tx = checked.at(at).stx.tx;
+    if (auto why = revoked_over(governance, tx, at)) {
+      governance_revoked.push_back("governance: " + *why);
+    }
+  }
+  return Status::ok();
 }
 
 CustodyVerifier::CustodyVerifier(const Consortium& consortium, std::string_view checkpoint_note)
@@ -648,6 +672,8 @@ Status CustodyVerifier::follow_governance(const Result<HistoryEvidence>& evidenc
 }
 
 const GovernanceTimeline& CustodyVerifier::governance() const { return impl_->governance; }
+
+void CustodyVerifier::assume_no_governance() { impl_->followed = true; }
 const VerifierStats& CustodyVerifier::stats() const { return impl_->stats; }
 const std::optional<SerialRecord>& CustodyVerifier::replayed() const { return impl_->replayed; }
 
@@ -694,7 +720,9 @@ VerifyReport CustodyVerifier::verify(const std::string& serial,
 VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
                             const std::string& checkpoint_note,
                             const Result<HistoryEvidence>& evidence, uint64_t now_ms) {
-  return CustodyVerifier(consortium, checkpoint_note).verify(serial, evidence, now_ms);
+  CustodyVerifier v(consortium, checkpoint_note);
+  v.assume_no_governance();
+  return v.verify(serial, evidence, now_ms);
 }
 
 }  // namespace chipledger

@@ -136,9 +136,15 @@ class CustodyVerifier {
   // the consortium in force at its index and every verdict by the policy in
   // force at the checkpoint. Evidence that does not check makes every later
   // report a proof-failure saying why (and is returned). Call once, before
-  // verify(); without it, events are judged by the genesis trust file (as
-  // if the ledger had no governance transaction).
+  // verify(): without it (or assume_no_governance) every report is a
+  // proof-failure, since the consortium in force is unproven. A governance
+  // event signed by a key whose revocation reached back over it is a
+  // revoked-key finding in every report.
   Status follow_governance(const Result<HistoryEvidence>& evidence);
+  // Judges by the genesis trust file alone, unproven: only for a caller
+  // that knows the ledger has no governance transaction (tests over a
+  // ledger they built, verify_custody).
+  void assume_no_governance();
   // The consortium at every index, as followed (genesis only before).
   const GovernanceTimeline& governance() const;
 
@@ -161,7 +167,9 @@ class CustodyVerifier {
   std::unique_ptr<Impl> impl_;
 };
 
-// One serial with a fresh CustodyVerifier: everything checked from scratch.
+// One serial with a fresh CustodyVerifier: everything checked from scratch,
+// judged by the genesis consortium (assume_no_governance: for a ledger with
+// no governance transaction).
 VerifyReport verify_custody(const Consortium& consortium, const std::string& serial,
                             const std::string& checkpoint_note,
                             const Result<HistoryEvidence>& evidence, uint64_t now_ms);

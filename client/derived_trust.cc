@@ -33,14 +33,11 @@ Result<DerivedTrust> follow(const Consortium& genesis, const std::string& note,
 
 }  // namespace
 
-bool is_derived_trust(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
-  return j.is_object() && j.contains(kDerivedField);
-}
-
-Result<std::string> make_derived_trust(const Consortium& genesis, std::string_view genesis_text,
-                                       const std::string& note, const std::string& history_answer) {
-  auto followed = follow(genesis, note, history_answer);
+Result<std::string> make_derived_trust(std::string_view genesis_text, const std::string& note,
+                                       const std::string& history_answer) {
+  auto genesis = Consortium::from_json(genesis_text);
+  if (!genesis) return genesis.status().context("the genesis trust file");
+  auto followed = follow(*genesis, note, history_answer);
   if (!followed) return followed.status();
   json j = json::parse(followed->consortium.to_json());
   j[kDerivedField] = json{{"genesis_sha256", digest_of(genesis_text)},
@@ -49,15 +46,17 @@ Result<std::string> make_derived_trust(const Consortium& genesis, std::string_vi
                           {"checkpoint", note},
                           {"governance_history", history_answer}};
   std::string text = j.dump(2) + "\n";
-  if (auto checked = check_derived_trust(genesis, genesis_text, text); !checked) {
+  if (auto checked = check_derived_trust(genesis_text, text); !checked) {
     return checked.status().context("the derived trust file does not check");
   }
   return text;
 }
 
-Result<DerivedTrust> check_derived_trust(const Consortium& genesis, std::string_view genesis_text,
+Result<DerivedTrust> check_derived_trust(std::string_view genesis_text,
                                          std::string_view derived_text) {
   using R = Result<DerivedTrust>;
+  auto genesis = Consortium::from_json(genesis_text);
+  if (!genesis) return genesis.status().context("the genesis trust file");
   json j = json::parse(derived_text, nullptr, false);
   if (!j.is_object() || !j.contains(kDerivedField) || !j[kDerivedField].is_object()) {
     return R::error("not a derived trust file (no \"derived\" object: `chipledger trust --out`)");
@@ -80,20 +79,23 @@ Result<DerivedTrust> check_derived_trust(const Consortium& genesis, std::string_
   if (!note) return note.status();
   auto history = text("governance_history");
   if (!history) return history.status();
-  auto followed = follow(genesis, *note, *history);
+  auto followed = follow(*genesis, *note, *history);
   if (!followed) return followed.status();
+  // Exactly the replay's, field for field: nothing unproven rides along.
   json stated = j;
   stated.erase(kDerivedField);
-  auto consortium = Consortium::from_json(stated.dump());
-  if (!consortium) return consortium.status().context("the stated consortium");
-  if (consortium->to_json() != followed->consortium.to_json()) {
+  if (stated != json::parse(followed->consortium.to_json())) {
     return R::error(
         "the stated consortium is not the one the governance history gives at log "
         "size " +
         std::to_string(followed->checkpoint.checkpoint.size));
   }
-  if (d.value("size", uint64_t{0}) != followed->checkpoint.checkpoint.size ||
-      d.value("governance_events", uint64_t{0}) != followed->governance_events) {
+  auto number = [&](const char* field) {
+    return d.contains(field) && d[field].is_number_unsigned() ? d[field].get<uint64_t>()
+                                                              : UINT64_MAX;
+  };
+  if (number("size") != followed->checkpoint.checkpoint.size ||
+      number("governance_events") != followed->governance_events) {
     return R::error("derived.size or derived.governance_events is not what its proof shows");
   }
   return followed;

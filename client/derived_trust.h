@@ -5,8 +5,9 @@
 // answered them. Anyone holding the genesis file checks it offline. Pure.
 //
 // It shows who the members, keys, nodes and policy are now; it is not a
-// genesis: commands that take a trust file refuse it (`verify` follows the
-// governance from the genesis file itself).
+// genesis: Consortium::from_json refuses it, so every command and node
+// that takes a trust file does (`verify` follows the governance from the
+// genesis file itself).
 #pragma once
 
 #include <cstdint>
@@ -30,22 +31,19 @@ struct DerivedTrust {
   uint64_t governance_changes = 0;  // how many times they changed the consortium
 };
 
-// The derived file's text from the genesis file (`genesis_text` as read,
-// parsed as `genesis`), a checkpoint note and the node's governance history
+// The derived file's text from the genesis file (`genesis_text` as read),
+// a checkpoint note and the node's governance history
 // answer at its size (`history_answer`: the JSON text; empty for a 404
 // without a body). Checked with check_derived_trust before it is returned.
-Result<std::string> make_derived_trust(const Consortium& genesis, std::string_view genesis_text,
-                                       const std::string& note, const std::string& history_answer);
+Result<std::string> make_derived_trust(std::string_view genesis_text, const std::string& note,
+                                       const std::string& history_answer);
 
-// Checks a derived file against the genesis file: made from this genesis
-// file (its SHA-256), the note's quorum by the genesis nodes, every
+// Checks a derived file against the genesis file's text: made from this
+// genesis file (its SHA-256), the note's quorum by the genesis nodes, every
 // governance transaction's signature, inclusion and replay, none left out,
-// and the stated consortium exactly the replay's. The reason says which
-// fails.
-Result<DerivedTrust> check_derived_trust(const Consortium& genesis, std::string_view genesis_text,
+// and the stated consortium exactly the replay's, field for field. The
+// reason says which fails. (Consortium::from_json refuses a derived file.)
+Result<DerivedTrust> check_derived_trust(std::string_view genesis_text,
                                          std::string_view derived_text);
-
-// Whether a trust file's text is a derived one (it has kDerivedField).
-bool is_derived_trust(std::string_view text);
 
 }  // namespace chipledger

@@ -7,7 +7,7 @@
 namespace chipledger {
 namespace {
 
-constexpr uint8_t kProposalVersion = 1;
+constexpr uint8_t kProposalVersion = 2;  // 2: revoke-key changes carry from_index
 
 std::string short_hash(const Hash& h) { return hex_encode(h).substr(0, 16); }
 

@@ -69,6 +69,7 @@ TEST_CASE("attestation: the history carries its consistency proof, and it verifi
   REQUIRE_FALSE(batch["events"]["0"].contains("consistency"));
 
   CustodyVerifier v(s.tc->consortium, s.note(s.now()));
+  v.assume_no_governance();  // a ledger without governance
   VerifyReport one = verify(v, "GPU-1", single, s.now());
   INFO(describe(one));
   REQUIRE(one.ok());
@@ -84,11 +85,13 @@ TEST_CASE("attestation: a history without its consistency proof is a proof-failu
   json single = *history_json(*s.ledger, "GPU-1", size);
   for (auto& e : single["events"]) e.erase("consistency");
   CustodyVerifier v(s.tc->consortium, s.note(s.now()));
+  v.assume_no_governance();  // a ledger without governance
   require_proof_failure(verify(v, "GPU-1", single, s.now()), "no consistency proof");
 
   json batch = histories_json(*s.ledger, {"GPU-1"}, size);
   batch["events"][std::to_string(s.attest_index)].erase("consistency");
   CustodyVerifier fresh(s.tc->consortium, s.note(s.now()));
+  fresh.assume_no_governance();  // a ledger without governance
   require_proof_failure(verify_in_batch(fresh, "GPU-1", batch, s.now()), "no consistency proof");
 }
 
@@ -98,6 +101,7 @@ TEST_CASE("attestation: an altered consistency proof is a proof-failure, also af
   const uint64_t size = s.ledger->size();
   json honest = *history_json(*s.ledger, "GPU-1", size);
   CustodyVerifier v(s.tc->consortium, s.note(s.now()));
+  v.assume_no_governance();  // a ledger without governance
   REQUIRE(verify(v, "GPU-1", honest, s.now()).ok());
   for (size_t flip = 0; flip < 3; ++flip) {
     json altered = honest;

@@ -92,6 +92,7 @@ TEST_CASE("a CustodyVerifier gives the reports of fresh verify_custody, each eve
 
   SECTION("histories as GET /v1/chips/S/history answers them") {
     CustodyVerifier v(w.tc->consortium, w.note);
+    v.assume_no_governance();  // a ledger without governance
     REQUIRE(v.checkpoint());
     REQUIRE(v.stats().signatures == 3);  // the note's three signatures, once
     for (const auto& s : serials) {
@@ -106,6 +107,7 @@ TEST_CASE("a CustodyVerifier gives the reports of fresh verify_custody, each eve
   }
   SECTION("one POST /v1/histories answer, and again in a second answer") {
     CustodyVerifier v(w.tc->consortium, w.note);
+    v.assume_no_governance();  // a ledger without governance
     json batch = w.batch(serials);
     for (const auto& s : serials) {
       VerifyReport cached = verify_in_batch(v, s, batch, kVerifyNow);
@@ -121,6 +123,7 @@ TEST_CASE("a CustodyVerifier gives the reports of fresh verify_custody, each eve
   }
   SECTION("the verdicts are each serial's own") {
     CustodyVerifier v(w.tc->consortium, w.note);
+    v.assume_no_governance();  // a ledger without governance
     json batch = w.batch(serials);
     REQUIRE(verify_in_batch(v, "P0-0", batch, kVerifyNow).holder == "dist");
     REQUIRE(verify_in_batch(v, "P0-9", batch, kVerifyNow).holder == "maker");
@@ -136,6 +139,7 @@ TEST_CASE("a tampered copy of an event already verified is still a proof failure
   Pallets w;
   // P0-1 shares the register event at index 0 with P0-0, verified first.
   CustodyVerifier v(w.tc->consortium, w.note);
+  v.assume_no_governance();  // a ledger without governance
   require_evidence_checks(verify(v, "P0-0", w.history("P0-0"), kVerifyNow));
   json h = *w.history("P0-1");
   REQUIRE(h["events"][0]["index"] == 0);
@@ -184,6 +188,7 @@ TEST_CASE("a tampered copy of an event already verified is still a proof failure
 TEST_CASE("a CustodyVerifier over a bad checkpoint fails every serial", "[batch-verifier]") {
   Pallets w;
   CustodyVerifier v(w.tc->consortium, note_for(w.cp, {{w.tc->node_id(0), &w.tc->node_key(0)}}));
+  v.assume_no_governance();  // a ledger without governance
   REQUIRE_FALSE(v.checkpoint());
   REQUIRE(v.stats().signatures == 1);
   REQUIRE_THAT(proof_failure(verify(v, "P0-0", w.history("P0-0"), kVerifyNow)),
@@ -197,6 +202,7 @@ TEST_CASE("a CustodyVerifier over a bad checkpoint fails every serial", "[batch-
 TEST_CASE("a POST /v1/histories answer that does not fit is a proof failure", "[batch-verifier]") {
   Pallets w;
   CustodyVerifier v(w.tc->consortium, w.note);
+  v.assume_no_governance();  // a ledger without governance
   json batch = w.batch({"P0-0", "P0-1", "NOPE"});
 
   SECTION("a serial it lacks") {

@@ -211,7 +211,7 @@ TEST_CASE("governance: a member added by vote exists on every node from the same
                        "verify", "GOV-1", "--trust", derived},
                   60s);
   CHECK(as_trust.exit_code == 1);
-  CHECK_THAT(as_trust.err, Catch::Contains("is a derived trust file"));
+  CHECK_THAT(as_trust.err, Catch::Contains("this is a derived trust file"));
 }
 
 TEST_CASE(

@@ -311,8 +311,8 @@ TEST_CASE("governance: a proposal record round-trips and refuses another version
   p.applied_index = 50;
   Bytes b = p.encode();
   CHECK(Proposal::decode(b).value() == p);
-  b[0] = 2;
-  CHECK_THAT(Proposal::decode(b).reason(), Catch::Contains("unknown proposal record version 2"));
+  b[0] = 1;  // version 1: revoke-key changes without from_index
+  CHECK_THAT(Proposal::decode(b).reason(), Catch::Contains("unknown proposal record version 1"));
 }
 
 TEST_CASE("governance: values the stored consortium could not keep exactly are refused",
