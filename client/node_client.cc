@@ -249,16 +249,42 @@ Result<json> NodeClient::state(const std::string& serial, uint64_t size) {
 
 Result<std::optional<json>> NodeClient::history(const std::string& serial,
                                                 std::optional<uint64_t> size) {
-  return history_at("/v1/chips/" + percent_encode_serial(serial) + "/history", size);
+  std::string target = "/v1/chips/" + percent_encode_serial(serial) + "/history";
+  if (size) target += "?size=" + std::to_string(*size);
+  return history_at(target);
 }
 
 Result<std::optional<json>> NodeClient::governance_history(uint64_t size) {
-  return history_at("/v1/governance/history", size);
+  const std::string base = "/v1/governance/history?size=" + std::to_string(size);
+  auto first = history_at(base);
+  if (!first || !*first) return first;
+  json& merged = **first;
+  // Pages: each names the last index it gave as "next" while more follow.
+  std::optional<uint64_t> after;
+  // A page ends at "next", its last event's index, below `size` and past the
+  // page before: at most one page per governance event.
+  while (merged.contains("next")) {
+    const json& next = merged["next"];
+    const json& events = merged.value("events", json::array());
+    bool ends_page = next.is_number_unsigned() && events.is_array() && !events.empty() &&
+                     events.back().value("index", json()) == next;
+    if (!ends_page || next.get<uint64_t>() >= size || (after && next.get<uint64_t>() <= *after)) {
+      return Status::error("the governance history's pages do not move forward");
+    }
+    after = next.get<uint64_t>();
+    merged.erase("next");
+    auto more = history_at(base + "&after=" + std::to_string(*after));
+    if (!more) return more.status();
+    if (!*more || !(*more)->contains("events") || !(**more)["events"].is_array()) {
+      return Status::error("a page of the governance history has no events");
+    }
+    for (auto& e : (**more)["events"]) merged["events"].push_back(std::move(e));
+    if ((*more)->contains("next")) merged["next"] = (**more)["next"];
+  }
+  return first;
 }
 
-Result<std::optional<json>> NodeClient::history_at(std::string target,
-                                                   std::optional<uint64_t> size) {
-  if (size) target += "?size=" + std::to_string(*size);
+Result<std::optional<json>> NodeClient::history_at(const std::string& target) {
   auto reply = read(target);
   if (!reply) return reply.status();
   if (reply->status == 404) {

@@ -96,8 +96,8 @@ class NodeClient {
                                                 std::optional<uint64_t> size);
   // GET /v1/governance/history?size=S: the governance transactions with
   // proofs, in the form of a serial's history (decode_history with
-  // kGovernanceHistory); with no governance transaction, the 404 answer
-  // with its absence proof.
+  // kGovernanceHistory), every page fetched and merged into one answer;
+  // with no governance transaction, the 404 answer with its absence proof.
   Result<std::optional<nlohmann::json>> governance_history(uint64_t size);
   // POST /v1/histories: many serials' event indices at log size `size`,
   // each event (tx, txid, proof) once (docs/api.md).
@@ -119,8 +119,7 @@ class NodeClient {
              HttpClientOptions options)
       : owned_(std::move(owned)), http_(http), urls_(std::move(urls)), options_(options) {}
   Result<std::optional<nlohmann::json>> get_optional(const std::string& target);
-  Result<std::optional<nlohmann::json>> history_at(std::string target,
-                                                   std::optional<uint64_t> size);
+  Result<std::optional<nlohmann::json>> history_at(const std::string& target);
   // A read on the current node, then on the next ones while none answers.
   Result<HttpReply> read(const std::string& target, const std::string* post_body = nullptr);
   Status connect_current();

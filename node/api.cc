@@ -219,7 +219,7 @@ void Api::handle(HttpRequest req, Responder respond) {
     if (parts.size() == 2) return respond(governance_answer(ledger_));
     // The governance transactions with proofs, as a serial's history
     // (docs/governance.md, section 5).
-    if (parts[2] == "history") return respond(history(std::string(kGovernanceHistory), query));
+    if (parts[2] == "history") return respond(governance_history(query));
     auto all = query_u64(parse_query(query), "all", 0);
     if (!all) return respond(json_error(400, all.reason()));
     return respond(proposals_answer(ledger_, wall_clock_ms(), *all != 0));
@@ -417,6 +417,21 @@ HttpResponse Api::history(const std::string& serial, const std::string& query) c
   if (!size) return json_error(400, size.reason());
   if (auto refused = refuse_size(*size)) return *refused;
   return history_answer(ledger_, serial, *size, max_answer_bytes_);
+}
+
+// Pages of kGovernancePageEvents events (?after=I: those after index I), so
+// the governance history never outgrows [api] max_answer_bytes.
+HttpResponse Api::governance_history(const std::string& query) const {
+  auto q = parse_query(query);
+  auto size = query_u64(q, "size", checkpoints_.latest_size());
+  if (!size) return json_error(400, size.reason());
+  if (auto refused = refuse_size(*size)) return *refused;
+  auto after = query_u64(q, "after", UINT64_MAX);
+  if (!after) return json_error(400, after.reason());
+  HistoryPage page;
+  page.max_events = kGovernancePageEvents;
+  if (*after != UINT64_MAX) page.after = *after;
+  return history_answer(ledger_, std::string(kGovernanceHistory), *size, max_answer_bytes_, page);
 }
 
 HttpResponse Api::state(const std::string& serial, const std::string& query) const {

@@ -92,6 +92,8 @@ class Api {
 
   // A node this many committed Raft entries behind is "behind" (health 503).
   static constexpr uint64_t kBehindEntries = 1000;
+  // Governance history events per page (about 2.5 KB each with its proof).
+  static constexpr size_t kGovernancePageEvents = 1000;
 
  private:
   void submit(const HttpRequest& request, Responder respond);
@@ -119,6 +121,7 @@ class Api {
   void checkpoint(const std::string& query, Responder respond) const;
   HttpResponse add_signatures(const HttpRequest& request);
   HttpResponse membership(const HttpRequest& request);
+  HttpResponse governance_history(const std::string& query) const;
   std::optional<HttpResponse> refuse_non_node(const HttpRequest& request) const;
 
   const Ledger& ledger_;

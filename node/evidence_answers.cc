@@ -76,12 +76,19 @@ HttpResponse answer_too_large(size_t max_bytes, const char* advice) {
 }  // namespace
 
 HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size,
-                            size_t max_bytes) {
+                            size_t max_bytes, const HistoryPage& page) {
   auto indices = ledger.history(serial, size);
   if (!indices) return error_500(indices.reason());
+  const bool had_events = !indices->empty();
+  if (page.after) std::erase_if(*indices, [&](uint64_t i) { return i <= *page.after; });
+  std::optional<uint64_t> next;  // the page's last index, when more follow
+  if (indices->size() > page.max_events) {
+    indices->resize(page.max_events);
+    next = indices->back();
+  }
   auto state = ledger.state_proof(serial, size);
   if (!state) return error_500(state.reason());
-  if (indices->empty()) {
+  if (!had_events) {
     // Not registered at that size, and the state map's absence proof says so.
     json body{{"error", "serial " + serial + " has no events in the first " + std::to_string(size) +
                             " log entries"},
@@ -95,7 +102,8 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
   // register is in every one of its serials' histories). The answer is
   // assembled as text in exactly the bytes json::dump() gives for
   // {"events":[{"consistency":[C...],"event":V,"index":I,"proof":[P...],
-  //  "tx":T,"txid":H}...],"root":R,"serial":S,"size":N,"state":X} (keys in
+  //  "tx":T,"txid":H}...],"next":I,"root":R,"serial":S,"size":N,"state":X}
+  // ("next" only on a page that more follow; keys in
   // std::map order, no spaces; "consistency" only for an attestation); hex,
   // base64 and decimal need no escaping, the serial goes through dump().
   auto views = ledger.event_views(*indices);
@@ -129,7 +137,9 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
       return answer_too_large(max_bytes, "this serial's history is larger than the node serves");
     }
   }
-  body += "],\"root\":\"";
+  body += "],";
+  if (next) body += "\"next\":" + std::to_string(*next) + ",";
+  body += "\"root\":\"";
   body += hex_encode(*root);
   body += "\",";
   append_serial_tail(body, serial, size, *state);

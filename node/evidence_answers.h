@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,18 @@ namespace chipledger {
 // node stops building it there ([api] max_answer_bytes).
 constexpr size_t kNoAnswerLimit = SIZE_MAX;
 
-// 200 with the history, or 404 (with `size` and the absence proof) when the
-// serial has no events; 500 when the store fails.
+// A page of a history: the events after index `after` (all: nullopt), at
+// most `max_events` of them; a page that more follow names its last index
+// as "next" (docs/api.md, "Governance").
+struct HistoryPage {
+  std::optional<uint64_t> after;
+  size_t max_events = SIZE_MAX;
+};
+
+// 200 with the history (or the page of it), or 404 (with `size` and the
+// absence proof) when the serial has no events; 500 when the store fails.
 HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uint64_t size,
-                            size_t max_bytes = kNoAnswerLimit);
+                            size_t max_bytes = kNoAnswerLimit, const HistoryPage& page = {});
 
 // 200 with every serial's history, each event once; 500 when the store
 // fails. The serials are checked by the caller.

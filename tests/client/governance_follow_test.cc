@@ -164,4 +164,35 @@ TEST_CASE("follow governance: withheld, missing or unfollowed governance is a pr
   }
 }
 
+TEST_CASE("follow governance: the node's pages of the governance history add up to the whole",
+          "[verifier][governance]") {
+  GovernedWorld w;
+  const std::string g(kGovernanceHistory);
+  json whole = *w.governance_answer();
+  REQUIRE(whole["events"].size() == 3);
+  CHECK_FALSE(whole.contains("next"));
+  json merged;
+  std::optional<uint64_t> after;
+  for (int pages = 0; pages < 10; ++pages) {
+    HistoryPage page;
+    page.after = after;
+    page.max_events = 1;
+    json part = answer_json(history_answer(*w.ledger, g, w.cp.size, kNoAnswerLimit, page));
+    REQUIRE(part["state"] == whole["state"]);  // every page carries the state proof
+    if (merged.is_null()) {
+      merged = part;
+    } else {
+      for (const auto& e : part["events"]) merged["events"].push_back(e);
+    }
+    if (!part.contains("next")) break;
+    REQUIRE(part["events"].size() == 1);
+    REQUIRE(part["next"] == part["events"].back()["index"]);
+    after = part["next"].get<uint64_t>();
+  }
+  merged.erase("next");
+  CHECK(merged == whole);
+  CustodyVerifier v(w.tc->consortium, w.note());
+  CHECK(w.follow(v, merged));
+}
+
 }  // namespace chipledger
