@@ -254,32 +254,64 @@ Result<std::optional<json>> NodeClient::history(const std::string& serial,
   return history_at(target);
 }
 
+namespace {
+
+// docs/api.md, "Governance": at most this many events per page; and the
+// most governance transactions this client follows (about 2.5 KB each).
+constexpr size_t kGovernancePageEvents = 1000;
+constexpr size_t kMaxGovernanceEvents = 100000;
+
+// One page of the governance history, after index `after`: at most a
+// page's events, their indices increasing, past `after` and below `size`;
+// "next", when there, its last event's index. Returns the page's last index.
+Result<std::optional<uint64_t>> check_page(const json& page, std::optional<uint64_t> after,
+                                           uint64_t size) {
+  using R = Result<std::optional<uint64_t>>;
+  const json* events = page.contains("events") ? &page["events"] : nullptr;
+  if (!events || !events->is_array() || events->size() > kGovernancePageEvents) {
+    return R::error("a page of the governance history has no list of at most " +
+                    std::to_string(kGovernancePageEvents) + " events");
+  }
+  std::optional<uint64_t> last = after;
+  for (const auto& e : *events) {
+    const json* index = e.is_object() && e.contains("index") ? &e["index"] : nullptr;
+    if (!index || !index->is_number_unsigned() || index->get<uint64_t>() >= size ||
+        (last && index->get<uint64_t>() <= *last)) {
+      return R::error("the governance history's pages do not move forward in log order");
+    }
+    last = index->get<uint64_t>();
+  }
+  if (page.contains("next") && (events->empty() || page["next"] != events->back()["index"])) {
+    return R::error("a page of the governance history names a next index that is not its last");
+  }
+  return last;
+}
+
+}  // namespace
+
 Result<std::optional<json>> NodeClient::governance_history(uint64_t size) {
   const std::string base = "/v1/governance/history?size=" + std::to_string(size);
   auto first = history_at(base);
-  if (!first || !*first) return first;
+  if (!first || !*first || !(*first)->contains("events")) return first;  // a 404: its state
   json& merged = **first;
-  // Pages: each names the last index it gave as "next" while more follow.
-  std::optional<uint64_t> after;
-  // A page ends at "next", its last event's index, below `size` and past the
-  // page before: at most one page per governance event.
+  auto last = check_page(merged, std::nullopt, size);
+  if (!last) return last.status();
   while (merged.contains("next")) {
-    const json& next = merged["next"];
-    const json& events = merged.value("events", json::array());
-    bool ends_page = next.is_number_unsigned() && events.is_array() && !events.empty() &&
-                     events.back().value("index", json()) == next;
-    if (!ends_page || next.get<uint64_t>() >= size || (after && next.get<uint64_t>() <= *after)) {
-      return Status::error("the governance history's pages do not move forward");
-    }
-    after = next.get<uint64_t>();
     merged.erase("next");
-    auto more = history_at(base + "&after=" + std::to_string(*after));
+    auto more = history_at(base + "&after=" + std::to_string(**last));
     if (!more) return more.status();
-    if (!*more || !(*more)->contains("events") || !(**more)["events"].is_array()) {
-      return Status::error("a page of the governance history has no events");
+    if (!*more) return Status::error("a page of the governance history is missing");
+    json& page = **more;
+    last = check_page(page, *last, size);
+    if (!last) return last.status();
+    json& all = merged["events"];
+    if (all.size() + page["events"].size() > kMaxGovernanceEvents) {
+      return Status::error("the governance history has more than " +
+                           std::to_string(kMaxGovernanceEvents) +
+                           " transactions: more than this client follows");
     }
-    for (auto& e : (**more)["events"]) merged["events"].push_back(std::move(e));
-    if ((*more)->contains("next")) merged["next"] = (**more)["next"];
+    for (auto& e : page["events"]) all.push_back(std::move(e));
+    if (page.contains("next")) merged["next"] = page["next"];
   }
   return first;
 }

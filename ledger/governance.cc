@@ -44,6 +44,30 @@ Result<Member*> existing(Consortium& c, const std::string& id) {
   return m;
 }
 
+// A revocation of a key already retired (rotated away, or its member
+// removed): it can only reach further back, to an earlier from_index.
+Status revoke_retired(Consortium& c, const GovernanceChange& ch, const RetiredKey& r,
+                      uint64_t proposed) {
+  const std::string name = "key " + short_hash(ch.key_id) + "… of " + ch.member;
+  if (!ch.from_index) {
+    return Status::error(name + " was retired at log index " + std::to_string(r.at_index) +
+                         "; revoking it again needs a from_index before that");
+  }
+  if (*ch.from_index > proposed) {
+    return Status::error("from_index " + std::to_string(*ch.from_index) +
+                         " is after the proposal's log index " + std::to_string(proposed) +
+                         ": a revocation reaches back, never forward");
+  }
+  if (*ch.from_index >= r.from_index) {
+    return Status::error(name + " is revoked from log index " + std::to_string(r.from_index) +
+                         " already; a new revocation must reach further back");
+  }
+  RetiredKey lower = r;
+  lower.from_index = *ch.from_index;
+  c.note_retired(std::move(lower));
+  return Status::ok();
+}
+
 Status add_member(Consortium& c, const GovernanceChange& ch) {
   if (c.member(ch.member)) return Status::error("member " + ch.member + " exists already");
   if (c.removed_members().count(ch.member)) {
@@ -68,7 +92,18 @@ Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint
     return Status::ok();
   }
   if (ch.kind == ChangeKind::set_governance) return c.set_governance(ch.rule);
-  if (ch.kind == ChangeKind::remove_member) return c.remove_member(ch.member);
+  if (ch.kind == ChangeKind::remove_member) {
+    // Its keys leave with it, never to be used again.
+    if (const Member* m = c.member(ch.member)) {
+      for (const auto& k : m->keys) c.note_retired(RetiredKey{m->id, k.key_id(), at, at});
+    }
+    return c.remove_member(ch.member);
+  }
+  if (ch.kind == ChangeKind::revoke_key && !c.member(ch.member)) {
+    if (const RetiredKey* r = c.retired_key(ch.key_id); r && r->member == ch.member) {
+      return revoke_retired(c, ch, *r, proposed);
+    }
+  }
   auto m = existing(c, ch.member);
   if (!m) return m.status();
   Member& member = **m;
@@ -98,6 +133,8 @@ Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint
       auto it = std::find_if(member.keys.begin(), member.keys.end(),
                              [&](const PublicKey& k) { return k.key_id() == ch.key_id; });
       if (it == member.keys.end()) {
+        const RetiredKey* r = c.retired_key(ch.key_id);
+        if (r && r->member == member.id) return revoke_retired(c, ch, *r, proposed);
         return Status::error("key " + short_hash(ch.key_id) + "… is not a key of " + member.id);
       }
       if (member.keys.size() == 1) {

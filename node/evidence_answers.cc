@@ -136,6 +136,12 @@ HttpResponse history_answer(const Ledger& ledger, const std::string& serial, uin
     if (body.size() > max_bytes) {
       return answer_too_large(max_bytes, "this serial's history is larger than the node serves");
     }
+    // A page also ends at half the byte limit (the rest of the answer is
+    // small): big events make shorter pages, never a 413.
+    if (page.max_events != SIZE_MAX && i + 1 < indices->size() && body.size() > max_bytes / 2) {
+      next = index;
+      break;
+    }
   }
   body += "],";
   if (next) body += "\"next\":" + std::to_string(*next) + ",";

@@ -24,8 +24,9 @@ namespace chipledger {
 constexpr size_t kNoAnswerLimit = SIZE_MAX;
 
 // A page of a history: the events after index `after` (all: nullopt), at
-// most `max_events` of them; a page that more follow names its last index
-// as "next" (docs/api.md, "Governance").
+// most `max_events` of them, and (when paged) ending once the answer passes
+// half of max_bytes; a page that more follow names its last index as
+// "next" (docs/api.md, "Governance").
 struct HistoryPage {
   std::optional<uint64_t> after;
   size_t max_events = SIZE_MAX;

@@ -193,6 +193,15 @@ TEST_CASE("follow governance: the node's pages of the governance history add up 
   CHECK(merged == whole);
   CustodyVerifier v(w.tc->consortium, w.note());
   CHECK(w.follow(v, merged));
+
+  // A page also ends at half the byte limit: never a 413.
+  const size_t bytes = history_answer(*w.ledger, g, w.cp.size).body.size();
+  HistoryPage by_bytes;
+  by_bytes.max_events = 1000;
+  json part = answer_json(history_answer(*w.ledger, g, w.cp.size, bytes, by_bytes));
+  REQUIRE(part.contains("next"));
+  CHECK(part["events"].size() < 3);
+  CHECK(part["next"] == part["events"].back()["index"]);
 }
 
 }  // namespace chipledger

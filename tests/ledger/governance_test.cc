@@ -421,6 +421,25 @@ TEST_CASE(
   REQUIRE(rot_record);
   CHECK(rot_record->from_index == rotated.index);
   CHECK(rot_record->at_index == rotated.index);
+  // A key rotated away can still be revoked back, only further back.
+  GovernanceChange back_revoke = GovWorld::about(ChangeKind::revoke_key, "maker");
+  back_revoke.key_id = first.public_key().key_id();
+  back_revoke.from_index = 1;
+  Hash reach = w.propose("reg", {back_revoke});
+  REQUIRE(w.vote("dc", reach).accepted);
+  rot_record = w.ledger->consortium()->retired_key(first.public_key().key_id());
+  CHECK(rot_record->from_index == 1);
+  CHECK(rot_record->at_index == rotated.index);
+  Transaction not_further = w.tc.tx("reg", TxType::propose);
+  not_further.changes = {back_revoke};
+  not_further.time_ms = kNow + 1;  // not a replay of the first
+  require_refused(w.apply(not_further), "must reach further back");
+  // A removed member's keys are retired with it.
+  const Hash aud_key = w.tc.keys.at("aud").public_key().key_id();
+  Hash gone = w.propose("reg", {GovWorld::about(ChangeKind::remove_member, "aud")});
+  REQUIRE(w.vote("dc", gone).accepted);
+  REQUIRE(w.ledger->consortium()->retired_key(aud_key));
+  CHECK(w.ledger->consortium()->retired_key(aud_key)->member == "aud");
   // The record survives the stored form (a restart).
   auto stored = Consortium::from_json(w.ledger->consortium()->governed_json());
   REQUIRE(stored);
