@@ -19,16 +19,22 @@ Result<BatchVerifier> BatchVerifier::open(const Consortium& consortium, NodeClie
   auto note = node.checkpoint();
   if (!note) return note.status();
   BatchVerifier v(node, CustodyVerifier(consortium, *note), std::move(clock));
-  if (memory && v.checkpoint()) CL_TRY(v.check_memory(consortium, *memory, *note));
-  if (const auto* cp = v.checkpoint()) {
-    // The members, keys and policy in force at every index (a failure to
-    // check is every report's proof-failure, not an error).
-    auto answer = node.governance_history(cp->checkpoint.size);
+  // The members, keys, nodes and policy in force at every index (a failure
+  // to check is every report's proof-failure, not an error); the
+  // checkpoint is then judged by the nodes in force at its size.
+  bool followed = false;
+  if (const auto& tree = v.verifier_.unverified_checkpoint()) {
+    auto answer = node.governance_history(tree->size);
     if (!answer) return answer.status();
     v.note_ = *note;
     v.governance_answer_ = *answer ? (*answer)->dump() : "";
-    (void)v.verifier_.follow_governance(
-        decode_history(std::string(kGovernanceHistory), *answer, cp->checkpoint.size));
+    followed =
+        v.verifier_
+            .follow_governance(decode_history(std::string(kGovernanceHistory), *answer, tree->size))
+            .is_ok();
+  }
+  if (memory && followed && v.checkpoint()) {
+    CL_TRY(v.check_memory(consortium, *memory, *note));
   }
   return v;
 }

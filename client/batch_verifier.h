@@ -25,16 +25,17 @@ class BatchVerifier {
   static constexpr size_t kHistoriesPerRequest = 200;
   using Clock = std::function<uint64_t()>;  // the verifier's clock, ms since the epoch
 
-  // GET /v1/checkpoint, then its quorum checked (a failing note is no error:
-  // every report is then a proof-failure saying why). With `memory`, the
+  // GET /v1/checkpoint, the governance history at its size fetched and
+  // followed (CustodyVerifier::follow_governance), then its quorum checked by
+  // the nodes in force at its size (a failing note is no error: every
+  // report is then a proof-failure saying why). With `memory`, the
   // checkpoint must also extend the largest one verified before for this
   // ledger (CheckpointMemory; the node's consistency proof is fetched and
   // checked); one that does not is no error either: every report is then a
   // split-view (a fork: the two notes are written as evidence) or a
   // stale-checkpoint (older than one verified before) naming why, and the
   // node is not asked for histories. A checkpoint that passes is
-  // remembered. Then the governance history at the checkpoint's size is
-  // fetched and followed (CustodyVerifier::follow_governance).
+  // remembered.
   static Result<BatchVerifier> open(const Consortium& consortium, NodeClient& node,
                                     Clock clock = system_ms, CheckpointMemory* memory = nullptr);
 

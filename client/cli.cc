@@ -176,6 +176,11 @@ int run_cli(int argc, char** argv) {
   propose->add_option("--suspend", a.suspend, "suspend this member");
   propose->add_option("--reinstate", a.reinstate, "reinstate this suspended member");
   propose->add_option("--remove", a.remove, "remove this member for good");
+  propose->add_option("--remove-node", a.remove_node,
+                      "remove this node: out of the Raft configuration, its signatures no "
+                      "longer count");
+  propose->add_option("--quorum", a.set_quorum,
+                      "set the checkpoint quorum (a strict majority of the nodes)");
   propose->add_option("--changes", a.changes_files,
                       "a JSON file of changes (one, or a list; docs/governance.md)");
   auto* vote =

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "client/checkpoint_in_force.h"
 #include "client/cli_common.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
@@ -109,11 +110,14 @@ int cmd_attest(const Args& a) {
   auto node = connect(a);
   // The chips sign only a checkpoint the trust file vouches for.
   std::string note = need(node->checkpoint());
-  auto cp = need(verify_checkpoint(consortium, note), "the node's checkpoint does not verify");
+  // Judged as verify judges it: by the nodes in force at its size.
+  auto in_force = need(verify_checkpoint_in_force(*node, consortium, note),
+                       "the node's checkpoint does not verify");
+  const VerifiedCheckpoint& cp = in_force.checkpoint;
   // A stale checkpoint may be a lying node's old state: the chips do not
   // sign it (docs/checkpoint.md, "Freshness").
   uint64_t now = now_ms();
-  need_ok(checkpoint_age_status(cp, consortium.policy(), now),
+  need_ok(checkpoint_age_status(cp, in_force.consortium.policy(), now),
           "the node's checkpoint is not fresh; the chips sign only a fresh one");
   const Checkpoint& checkpoint = cp.checkpoint;
   std::cout << "checkpoint verified: log size " << checkpoint.size << ", root "

@@ -59,9 +59,11 @@ struct Args {
   bool list = false;
   // governance: propose (the changes, in this order: --add-member with
   // --name/--roles/--member-country/--member-key, --suspend, --reinstate,
-  // --remove, then each --changes FILE), vote, proposals, rotate-key
+  // --remove, --remove-node, --quorum, then each --changes FILE), vote, proposals, rotate-key
   std::string add_member, member_name, member_country, member_key;
   std::vector<std::string> roles, suspend, reinstate, remove, changes_files;
+  std::vector<std::string> remove_node;  // --remove-node ID...
+  uint32_t set_quorum = 0;               // --quorum N (0: not given)
   std::string proposal, new_key;
   bool all = false;
   // trust --out FILE / --check FILE

@@ -51,6 +51,18 @@ std::vector<GovernanceChange> changes_of(const Args& a) {
   for (const auto& m : a.suspend) out.push_back(about(ChangeKind::suspend_member, m));
   for (const auto& m : a.reinstate) out.push_back(about(ChangeKind::reinstate_member, m));
   for (const auto& m : a.remove) out.push_back(about(ChangeKind::remove_member, m));
+  for (const auto& n : a.remove_node) {
+    GovernanceChange c;
+    c.kind = ChangeKind::remove_node;
+    c.node = n;
+    out.push_back(std::move(c));
+  }
+  if (a.set_quorum != 0) {
+    GovernanceChange c;
+    c.kind = ChangeKind::set_quorum;
+    c.quorum = a.set_quorum;
+    out.push_back(std::move(c));
+  }
   for (const auto& file : a.changes_files) {
     json j = json::parse(read_file(file), nullptr, false);
     if (j.is_discarded()) throw CliError{file + ": not JSON"};
@@ -66,7 +78,9 @@ std::vector<GovernanceChange> changes_of(const Args& a) {
 std::string describe(const json& change) {
   std::string kind = change.value("change", "");
   std::string text = kind;
+  if (change.contains("node")) text += " " + change["node"].get<std::string>();
   if (change.contains("member")) text += " " + change["member"].get<std::string>();
+  if (change.contains("quorum")) text += " " + std::to_string(change["quorum"].get<uint32_t>());
   if (kind == "add-member") {
     std::string roles;
     for (const auto& r : change["roles"])
@@ -124,8 +138,8 @@ int cmd_propose(const Args& a) {
   if (changes.empty()) {
     throw CliError{
         "give the changes: --add-member ID (with --roles, --member-country, "
-        "--member-key), --suspend ID, --reinstate ID, --remove ID, or --changes FILE "
-        "(JSON, docs/governance.md)"};
+        "--member-key), --suspend ID, --reinstate ID, --remove ID, --remove-node ID, "
+        "--quorum N, or --changes FILE (JSON, docs/governance.md; add-node, set-node-key)"};
   }
   if (changes.size() > kMaxChangesPerProposal) {
     throw CliError{"a proposal makes at most " + std::to_string(kMaxChangesPerProposal) +

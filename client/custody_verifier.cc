@@ -449,10 +449,26 @@ struct CustodyVerifier::Impl {
   std::unordered_map<uint64_t, CheckedEvent> checked;  // by log index
   std::optional<SerialRecord> replayed;                // the latest verify()'s
 
-  Impl(const Consortium& c, std::string_view note)
-      : consortium(c), cp(verify_checkpoint(c, note)), governance(c) {
-    stats.signatures += note_verifications(c, note);
+  // The note as signed, and its checkpoint read before any signature is
+  // checked: the governance history is checked against its root, and then
+  // its signatures by the nodes in force at its size.
+  std::string note;
+  Result<Checkpoint> tree;
+
+  Impl(const Consortium& c, std::string_view note_text)
+      : consortium(c),
+        cp(verify_checkpoint(c, note_text)),
+        governance(c),
+        note(note_text),
+        tree(checkpoint_of(note_text)) {
+    stats.signatures += note_verifications(c, note_text);
   }
+  static Result<Checkpoint> checkpoint_of(std::string_view note_text) {
+    auto parsed = parse_note(note_text);
+    if (!parsed) return parsed.status().context("the checkpoint note");
+    return Checkpoint::parse(parsed->text);
+  }
+  void judge_by_nodes_in_force();
 
   Result<const CheckedEvent*> event(const EventEvidence& evidence, const Consortium& in_force);
   Status follow(const HistoryEvidence& evidence);
@@ -480,9 +496,8 @@ Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& ev
   if (!stx) return stx.status().context(where());
   stats.signatures += reaches_signature(in_force, stx->tx);
   if (Status st = check_signature(in_force, *stx); !st) return st.context(where());
-  Status included =
-      merkle::verify_inclusion(index, cp->checkpoint.size, merkle::leaf_hash(evidence.leaf),
-                               evidence.proof, cp->checkpoint.root);
+  Status included = merkle::verify_inclusion(index, tree->size, merkle::leaf_hash(evidence.leaf),
+                                             evidence.proof, tree->root);
   if (!included) return included.context(where() + ": inclusion proof");
   if (stx->tx.type == TxType::attest) CL_TRY(check_attested(evidence, stx->tx).context(where()));
   // Both copies proved the same leaf at `index`: keeping the newest is as sound.
@@ -498,7 +513,7 @@ Result<const CheckedEvent*> CustodyVerifier::Impl::event(const EventEvidence& ev
 // attestation, so the size is at most the event's index.
 Status CustodyVerifier::Impl::check_attested(const EventEvidence& evidence,
                                              const Transaction& tx) const {
-  const Checkpoint& trusted = cp->checkpoint;
+  const Checkpoint& trusted = *tree;
   const std::string named = "the attested checkpoint (size " + std::to_string(tx.checkpoint_size) +
                             ", root " + hex_encode(tx.checkpoint_root).substr(0, 16) + "…)";
   if (tx.checkpoint_size == 0 || tx.checkpoint_size > evidence.index) {
@@ -548,7 +563,7 @@ Status CustodyVerifier::Impl::replay(const HistoryEvidence& evidence, const Seri
 Status CustodyVerifier::Impl::check_state(const SerialEvidence& serial,
                                           const std::optional<SerialRecord>& replayed) {
   ++stats.state_proofs;
-  auto proven = proven_state(cp->checkpoint, serial);
+  auto proven = proven_state(*tree, serial);
   if (!proven) return proven.status();
   if (!*proven) {
     if (replayed) {
@@ -622,7 +637,7 @@ void CustodyVerifier::Impl::finish(const Replay& replay, uint64_t now_ms,
 // into the timeline; its replay must give exactly the record the state map
 // commits under kGovernanceHistory, so no governance transaction was left out.
 Status CustodyVerifier::Impl::follow(const HistoryEvidence& evidence) {
-  if (evidence.size != cp->checkpoint.size) {
+  if (evidence.size != tree->size) {
     return Status::error("the answer does not match the checkpoint's size");
   }
   const SerialEvidence* history = evidence.find(kGovernanceHistory);
@@ -651,6 +666,30 @@ Status CustodyVerifier::Impl::follow(const HistoryEvidence& evidence) {
   return Status::ok();
 }
 
+// Whether two consortia judge a checkpoint alike: the same nodes with the
+// same keys, and the same quorum.
+bool same_nodes(const Consortium& a, const Consortium& b) {
+  if (a.quorum() != b.quorum() || a.nodes().size() != b.nodes().size()) return false;
+  for (const auto& n : a.nodes()) {
+    const NodeInfo* m = b.node(n.id);
+    if (!m || m->key.key_id() != n.key.key_id()) return false;
+  }
+  return true;
+}
+
+// The governance changed the nodes or the quorum: the checkpoint is judged
+// by those in force at its size (docs/governance.md, section 6), not by
+// the genesis ones: a removed node's signature no longer counts, an added
+// node's does.
+void CustodyVerifier::Impl::judge_by_nodes_in_force() {
+  const Consortium& in_force = governance.latest();
+  if (same_nodes(in_force, consortium)) return;
+  cp = verify_checkpoint(in_force, note);
+  if (!cp)
+    cp = Result<VerifiedCheckpoint>(cp.status().context("by the nodes in force at its size"));
+  stats.signatures += note_verifications(in_force, note);
+}
+
 CustodyVerifier::CustodyVerifier(const Consortium& consortium, std::string_view checkpoint_note)
     : impl_(std::make_unique<Impl>(consortium, checkpoint_note)) {}
 CustodyVerifier::~CustodyVerifier() = default;
@@ -658,9 +697,10 @@ CustodyVerifier::CustodyVerifier(CustodyVerifier&&) noexcept = default;
 CustodyVerifier& CustodyVerifier::operator=(CustodyVerifier&&) noexcept = default;
 
 const Result<VerifiedCheckpoint>& CustodyVerifier::checkpoint() const { return impl_->cp; }
+const Result<Checkpoint>& CustodyVerifier::unverified_checkpoint() const { return impl_->tree; }
 
 Status CustodyVerifier::follow_governance(const Result<HistoryEvidence>& evidence) {
-  if (!impl_->cp) return impl_->cp.status();
+  if (!impl_->tree) return impl_->tree.status();
   if (impl_->followed) return Status::error("the governance history was followed already");
   impl_->followed = true;
   Status st = evidence ? impl_->follow(*evidence) : evidence.status();
@@ -668,6 +708,7 @@ Status CustodyVerifier::follow_governance(const Result<HistoryEvidence>& evidenc
     impl_->governance_failure = "the governance history does not check: " + st.reason();
     return Status::error(*impl_->governance_failure);
   }
+  impl_->judge_by_nodes_in_force();
   return Status::ok();
 }
 

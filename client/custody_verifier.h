@@ -126,6 +126,9 @@ class CustodyVerifier {
   // is older than the policy's max_checkpoint_age at a report's `now_ms` is
   // refused there: that report is a stale-checkpoint, naming age and limit.
   const Result<VerifiedCheckpoint>& checkpoint() const;
+  // The note's checkpoint before any signature is checked (its size is what
+  // the governance history is fetched at), or why the note does not parse.
+  const Result<Checkpoint>& unverified_checkpoint() const;
 
   // The governance history at the checkpoint's size (decode_history of
   // GET /v1/governance/history with kGovernanceHistory), checked and
@@ -139,7 +142,9 @@ class CustodyVerifier {
   // verify(): without it (or assume_no_governance) every report is a
   // proof-failure, since the consortium in force is unproven. A governance
   // event signed by a key whose revocation reached back over it is a
-  // revoked-key finding in every report.
+  // revoked-key finding in every report. Once followed, the checkpoint is
+  // judged again by the nodes and quorum in force at its size when the
+  // governance changed them (checkpoint() then says so).
   Status follow_governance(const Result<HistoryEvidence>& evidence);
   // Judges by the genesis trust file alone, unproven: only for a caller
   // that knows the ledger has no governance transaction (tests over a

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "client/checkpoint_in_force.h"
 #include "crypto/merkle.h"
 #include "ledger/checkpoint.h"
 
@@ -30,8 +31,12 @@ Result<std::pair<std::string, VerifiedCheckpoint>> covering_checkpoint(NodeClien
   while (true) {
     auto note = node.checkpoint();
     if (note) {
-      auto cp = verify_checkpoint(consortium, *note);
-      Status fresh = cp ? checkpoint_age_status(*cp, consortium.policy(), wall_ms()) : cp.status();
+      // Judged by the nodes and policy in force at its size.
+      auto in_force = verify_checkpoint_in_force(node, consortium, *note);
+      Result<VerifiedCheckpoint> cp = in_force ? Result<VerifiedCheckpoint>(in_force->checkpoint)
+                                               : Result<VerifiedCheckpoint>(in_force.status());
+      Status fresh = in_force ? checkpoint_age_status(*cp, in_force->consortium.policy(), wall_ms())
+                              : cp.status();
       if (cp && fresh && cp->checkpoint.size > index) {
         return std::make_pair(*note, std::move(*cp));
       }

@@ -83,7 +83,36 @@ Result<NodeInfo> node_from_json(const json& j) {
     }
     api = j["api"].get<std::string>();
   }
-  return NodeInfo{*id, *member, std::move(*key), std::move(api)};
+  NodeInfo n{*id, *member, std::move(*key), std::move(api), 0, ""};
+  if (j.contains("raft_id")) {
+    if (!j["raft_id"].is_number_unsigned() || j["raft_id"].get<uint64_t>() == 0) {
+      return Result<NodeInfo>::error(where + ": raft_id must be a positive whole number");
+    }
+    n.raft_id = j["raft_id"].get<uint64_t>();
+  }
+  if (j.contains("raft_address")) {
+    if (!j["raft_address"].is_string()) {
+      return Result<NodeInfo>::error(where + ": raft_address must be \"a.b.c.d:port\"");
+    }
+    n.raft_address = j["raft_address"].get<std::string>();
+  }
+  return n;
+}
+
+Result<RetiredNodeKey> retired_node_key_from_json(const json& j) {
+  using R = Result<RetiredNodeKey>;
+  const char* what = "retired_node_keys lists {\"node\", \"key_id\" (64 hex digits), \"at_index\"}";
+  if (!j.is_object() || !j.contains("node") || !j["node"].is_string() || !j.contains("key_id") ||
+      !j["key_id"].is_string() || !j.contains("at_index") || !j["at_index"].is_number_unsigned()) {
+    return R::error(what);
+  }
+  RetiredNodeKey k;
+  k.node = j["node"].get<std::string>();
+  auto id = hex_decode(j["key_id"].get<std::string>());
+  if (!id || id->size() != k.key_id.size()) return R::error(what);
+  std::copy(id->begin(), id->end(), k.key_id.begin());
+  k.at_index = j["at_index"].get<uint64_t>();
+  return k;
 }
 
 Status read_u64_scaled(const json& j, const char* field, uint64_t scale, uint64_t& out) {
@@ -269,6 +298,19 @@ Result<Consortium> parse(const json& j) {
     if (!retired) return retired.status();
     c->note_retired(std::move(*retired));
   }
+  for (const auto& r : j.value("removed_nodes", json::array())) {
+    if (!r.is_object() || !r.contains("id") || !r["id"].is_string() || !r.contains("raft_id") ||
+        !r["raft_id"].is_number_unsigned()) {
+      return Result<Consortium>::error("removed_nodes lists {\"id\", \"raft_id\"}");
+    }
+    CL_TRY(check_member_id(r["id"].get<std::string>()).context("removed_nodes"));
+    c->note_removed_node(r["id"].get<std::string>(), r["raft_id"].get<uint64_t>());
+  }
+  for (const auto& k : j.value("retired_node_keys", json::array())) {
+    auto retired = retired_node_key_from_json(k);
+    if (!retired) return retired.status();
+    c->note_retired_node_key(std::move(*retired));
+  }
   if (j.contains("tls_ca")) {
     if (!j["tls_ca"].is_string()) {
       return Result<Consortium>::error("tls_ca must be the consortium CA's certificate (PEM text)");
@@ -341,7 +383,15 @@ Status Consortium::add_node(NodeInfo n) {
     return Status::error("node " + n.id + ": checkpoint keys must be Ed25519");
   }
   if (node(n.id)) return Status::error("node " + n.id + " is listed twice");
+  if (!n.raft_address.empty()) {
+    CL_TRY(check_raft_address(n.raft_address).context("node " + n.id + ": raft_address"));
+    if (n.raft_id == 0) return Status::error("node " + n.id + ": raft_address without a raft_id");
+  }
   for (const auto& other : nodes_) {
+    if (n.raft_id != 0 && other.raft_id == n.raft_id) {
+      return Status::error("nodes " + other.id + " and " + n.id + " have the same raft_id " +
+                           std::to_string(n.raft_id));
+    }
     if (other.key.key_id() == n.key.key_id()) {
       return Status::error("nodes " + other.id + " and " + n.id +
                            " have the same checkpoint key: one key would count twice toward the "
@@ -370,6 +420,61 @@ Status Consortium::remove_member(std::string_view id) {
 }
 
 void Consortium::note_removed(std::string id) { removed_.insert(std::move(id)); }
+
+NodeInfo* Consortium::mutable_node(std::string_view id) {
+  for (auto& n : nodes_) {
+    if (n.id == id) return &n;
+  }
+  return nullptr;
+}
+
+Status Consortium::remove_node(std::string_view id, uint64_t at_index) {
+  auto it =
+      std::find_if(nodes_.begin(), nodes_.end(), [&](const NodeInfo& n) { return n.id == id; });
+  if (it == nodes_.end()) return Status::error("node " + std::string(id) + " does not exist");
+  note_retired_node_key(RetiredNodeKey{it->id, it->key.key_id(), at_index});
+  note_removed_node(it->id, it->raft_id);
+  nodes_.erase(it);
+  return Status::ok();
+}
+
+void Consortium::note_removed_node(std::string id, uint64_t raft_id) {
+  removed_nodes_.insert_or_assign(std::move(id), raft_id);
+}
+
+void Consortium::note_retired_node_key(RetiredNodeKey k) {
+  const Hash id = k.key_id;
+  retired_node_keys_.insert_or_assign(id, std::move(k));
+}
+
+Status check_raft_address(std::string_view address) {
+  auto bad = [&] {
+    return Status::error("'" + std::string(address.substr(0, 64)) +
+                         "' is not an IPv4 address with a port (a.b.c.d:port)");
+  };
+  auto colon = address.rfind(':');
+  if (colon == std::string_view::npos || address.size() > 21) return bad();
+  auto number = [](std::string_view s, uint64_t max) -> std::optional<uint64_t> {
+    if (s.empty() || s.size() > 5) return std::nullopt;
+    uint64_t v = 0;
+    for (char ch : s) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      v = v * 10 + static_cast<uint64_t>(ch - '0');
+    }
+    if (v > max) return std::nullopt;
+    return v;
+  };
+  auto port = number(address.substr(colon + 1), 65535);
+  if (!port || *port == 0) return bad();
+  std::string_view host = address.substr(0, colon);
+  for (int part = 0; part < 4; ++part) {
+    auto dot = host.find('.');
+    if ((part < 3) != (dot != std::string_view::npos)) return bad();
+    if (!number(host.substr(0, dot), 255)) return bad();
+    host = dot == std::string_view::npos ? std::string_view{} : host.substr(dot + 1);
+  }
+  return Status::ok();
+}
 
 void Consortium::note_retired(RetiredKey k) {
   const Hash id = k.key_id;
@@ -416,6 +521,21 @@ Status Consortium::validate() const {
   for (const auto& n : nodes_) {
     if (!member(n.member)) {
       return Status::error("node " + n.id + " names unknown member '" + n.member + "'");
+    }
+    if (removed_nodes_.count(n.id)) {
+      return Status::error("node " + n.id + " was removed; its id cannot be used again");
+    }
+    for (const auto& [gone, raft_id] : removed_nodes_) {
+      if (n.raft_id != 0 && raft_id == n.raft_id) {
+        return Status::error("node " + n.id + " has raft_id " + std::to_string(n.raft_id) +
+                             " of removed node " + gone + "; a Raft id is never used again");
+      }
+    }
+    if (auto it = retired_node_keys_.find(n.key.key_id()); it != retired_node_keys_.end()) {
+      return Status::error(
+          "node " + n.id + " has checkpoint key " + hex_encode(n.key.key_id()).substr(0, 16) +
+          "…, retired from node " + it->second.node + " at log index " +
+          std::to_string(it->second.at_index) + ": a retired key is never used again");
     }
   }
   if (governance_) {
@@ -529,6 +649,8 @@ std::string Consortium::to_json() const {
   for (const auto& n : nodes_) {
     json node{{"id", n.id}, {"member", n.member}, {"key", n.key.pem()}};
     if (!n.api.empty()) node["api"] = n.api;
+    if (n.raft_id != 0) node["raft_id"] = n.raft_id;
+    if (!n.raft_address.empty()) node["raft_address"] = n.raft_address;
     j["nodes"].push_back(std::move(node));
   }
   if (governance_) j["governance"] = governance_to_json(*governance_);
@@ -542,6 +664,20 @@ std::string Consortium::to_json() const {
                       {"from_index", k.from_index}});
     }
     j["retired_keys"] = std::move(keys);
+  }
+  if (!removed_nodes_.empty()) {
+    json nodes = json::array();
+    for (const auto& [id, raft_id] : removed_nodes_) {
+      nodes.push_back({{"id", id}, {"raft_id", raft_id}});
+    }
+    j["removed_nodes"] = std::move(nodes);
+  }
+  if (!retired_node_keys_.empty()) {
+    json keys = json::array();
+    for (const auto& [id, k] : retired_node_keys_) {
+      keys.push_back({{"node", k.node}, {"key_id", hex_encode(id)}, {"at_index", k.at_index}});
+    }
+    j["retired_node_keys"] = std::move(keys);
   }
   if (!tls_ca_.empty()) j["tls_ca"] = tls_ca_;
   return j.dump(2) + "\n";

@@ -45,6 +45,25 @@ struct NodeInfo {
   // Where clients reach its API ("https://host:port"; empty: not said).
   // Only a hint for failover: nothing a client believes rests on it.
   std::string api;
+  // Its Raft server id and address ("a.b.c.d:port"); 0 and empty: not said
+  // (trust files written before governance managed Raft membership). A node
+  // added or removed by governance has them: the leader changes the Raft
+  // configuration to follow (docs/governance.md, section 6).
+  uint64_t raft_id = 0;
+  std::string raft_address;
+};
+
+// "a.b.c.d:port", the IPv4 form libraft parses; else why not.
+Status check_raft_address(std::string_view address);
+
+// A node's checkpoint key that governance retired (set-node-key or
+// remove-node): it counts for no checkpoint of a size above `at_index`, and
+// is never used again.
+struct RetiredNodeKey {
+  std::string node;
+  Hash key_id{};
+  uint64_t at_index = 0;
+  bool operator==(const RetiredNodeKey&) const = default;
 };
 
 // The largest policy.max_clock_skew_seconds a trust file may set (1 hour).
@@ -131,6 +150,11 @@ class Consortium {
   // Keys retired by governance, by key id.
   const std::map<Hash, RetiredKey>& retired_keys() const { return retired_; }
   const RetiredKey* retired_key(const Hash& key_id) const;
+  // Node ids removed by governance (never used again), with their Raft ids.
+  const std::map<std::string, uint64_t, std::less<>>& removed_nodes() const {
+    return removed_nodes_;
+  }
+  const std::map<Hash, RetiredNodeKey>& retired_node_keys() const { return retired_node_keys_; }
   // The consortium CA's certificate(s), PEM: what a node's HTTPS
   // certificate must chain to (docs/tls.md). Empty when the trust file
   // names none (older trust files; `--ca FILE` then).
@@ -143,7 +167,8 @@ class Consortium {
   Status add_node(NodeInfo n);  // refuses a second node with the same key
   // The whole consortium: at least one member; the checkpoint quorum a
   // strict majority of the nodes (more than half, at most all), so that
-  // two checkpoints that disagree can never both reach it.
+  // two checkpoints that disagree can never both reach it; no two nodes with
+  // one key or one Raft id; no removed id or retired key used again.
   Status validate() const;
 
   // Governance changes (ledger/governance.h applies them, then validate()).
@@ -153,6 +178,12 @@ class Consortium {
   Status set_governance(GovernanceRule rule);  // sorts the admins; validate() checks them
   void note_removed(std::string id);           // a member id removed earlier
   void note_retired(RetiredKey k);             // a key retired (its id never used again)
+  NodeInfo* mutable_node(std::string_view id);
+  // Removes the node, its key retired at `at_index`, its id never used again.
+  Status remove_node(std::string_view id, uint64_t at_index);
+  void note_removed_node(std::string id, uint64_t raft_id);
+  void note_retired_node_key(RetiredNodeKey k);
+  void set_quorum(uint32_t quorum) { quorum_ = quorum; }
 
  private:
   std::string ledger_id_;
@@ -163,6 +194,8 @@ class Consortium {
   std::optional<GovernanceRule> governance_;
   std::set<std::string, std::less<>> removed_;
   std::map<Hash, RetiredKey> retired_;
+  std::map<std::string, uint64_t, std::less<>> removed_nodes_;
+  std::map<Hash, RetiredNodeKey> retired_node_keys_;
   std::string tls_ca_;
 };
 

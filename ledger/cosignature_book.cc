@@ -46,24 +46,37 @@ bool merge_newest(std::map<std::string, TimedSignature>& into,
   return changed;
 }
 
+CosignatureBook::CosignatureBook(ConsortiumAt consortium_at, std::string self, Options options)
+    : consortium_at_(std::move(consortium_at)),
+      ledger_id_(consortium_at_(0)->ledger_id()),
+      self_(std::move(self)),
+      options_(options) {}
+
 CosignatureBook::CosignatureBook(const Consortium& consortium, std::string self, Options options)
-    : consortium_(consortium), self_(std::move(self)), options_(options) {}
+    : CosignatureBook(
+          [&consortium](uint64_t) {
+            return std::shared_ptr<const Consortium>(std::shared_ptr<const Consortium>(),
+                                                     &consortium);
+          },
+          std::move(self), options) {}
 
 std::string CosignatureBook::text(uint64_t size, const Hash& root, const Hash& state_root) const {
-  return Checkpoint::make(consortium_.ledger_id(), size, root, state_root).text();
+  return Checkpoint::make(ledger_id_, size, root, state_root).text();
 }
 
 Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_seconds) const {
   using R = Result<CheckedNote>;
-  // At most one signature per listed node is kept, so a note with more
-  // lines than the consortium has nodes is refused before any is verified.
-  auto note = parse_note(wire, consortium_.nodes().size());
+  // At most one signature per node is kept, so a note with more lines than
+  // the consortium ever had nodes (those now and those removed) is refused
+  // before any is verified.
+  const auto now = consortium_at_(UINT64_MAX);
+  auto note = parse_note(wire, now->nodes().size() + now->removed_nodes().size());
   if (!note) return R::error("not a signed note: " + note.reason());
   auto cp = Checkpoint::parse(note->text);
   if (!cp) return R::error("not a checkpoint: " + cp.reason());
-  if (cp->origin != consortium_.ledger_id()) {
-    return R::error("the checkpoint is for '" + cp->origin + "', not for ledger '" +
-                    consortium_.ledger_id() + "'");
+  if (cp->origin != ledger_id_) {
+    return R::error("the checkpoint is for '" + cp->origin + "', not for ledger '" + ledger_id_ +
+                    "'");
   }
   auto state_root = cp->state_root();
   if (!state_root) return R::error("the checkpoint commits to no state root");
@@ -72,8 +85,9 @@ Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_s
   }
   if (note->signatures.empty()) return R::error("the note has no signature");
   CheckedNote out{cp->size, note->text, CosignedSize{cp->root, *state_root, {}}};
+  const auto in_force = consortium_at_(cp->size);
   for (const auto& sig : note->signatures) {
-    auto time = verify_node_cosignature(consortium_, note->text, sig);
+    auto time = verify_node_cosignature(*in_force, note->text, sig);
     if (!time) return R::error(time.reason());
     if (*time > now_seconds + options_.max_future_seconds) {
       return R::error("the signature by " + sig.name + " is dated " +
@@ -94,8 +108,9 @@ std::optional<CosignedSize> CosignatureBook::parse_stored(std::string_view wire,
   auto state_root = cp->state_root();  // none: stored before checkpoints had one
   if (!state_root || note->text != text(size, cp->root, *state_root)) return std::nullopt;
   CosignedSize s{cp->root, *state_root, {}};
+  const auto in_force = consortium_at_(size);
   for (const auto& sig : note->signatures) {
-    auto time = verify_node_cosignature(consortium_, note->text, sig);
+    auto time = verify_node_cosignature(*in_force, note->text, sig);
     if (time) merge_newest(s.by_node, {{sig.name, TimedSignature{sig, *time}}});
   }
   if (s.by_node.empty()) return std::nullopt;
@@ -118,12 +133,20 @@ ServedCheckpoint CosignatureBook::view(uint64_t size, const CosignedSize& s) con
   v.size = size;
   v.root = s.root;
   v.state_root = s.state_root;
+  // Only the nodes in force at this size count (a signature kept before a
+  // node change reached this node, or its own after its removal, does not).
+  const auto in_force = consortium_at_(size);
   for (const auto& [name, sig] : s.by_node) {
+    const NodeInfo* node = in_force->node(name);
+    if (!node) continue;
+    auto hash = NoteVerifier{node->id, node->key}.cosignature_key_hash();
+    if (!hash || *hash != sig.sig.key_hash) continue;
     v.signers.push_back(name);
     v.times.push_back(sig.time);
   }
-  v.quorum = v.signers.size() >= consortium_.quorum();
-  v.fresh_as_of = quorum_time(v.times, consortium_.quorum());
+  const uint32_t quorum = in_force->quorum();
+  v.quorum = v.signers.size() >= quorum;
+  v.fresh_as_of = quorum_time(v.times, quorum);
   return v;
 }
 

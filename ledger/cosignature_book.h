@@ -25,7 +25,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,6 +97,11 @@ class CosignatureBook {
     uint64_t max_future_seconds = 600;  // a peer's signature time may be this far ahead
   };
 
+  // The consortium whose nodes and quorum judge the checkpoint of a size
+  // (Ledger::consortium_at: the nodes in force at that size).
+  using ConsortiumAt = std::function<std::shared_ptr<const Consortium>(uint64_t size)>;
+  CosignatureBook(ConsortiumAt consortium_at, std::string self, Options options);
+  // One consortium for every size (a ledger whose nodes never change).
   CosignatureBook(const Consortium& consortium, std::string self, Options options);
 
   // The checkpoint body this ledger writes for (size, root, state root).
@@ -160,7 +167,8 @@ class CosignatureBook {
   void keep(uint64_t size, const CosignedSize& s);   // memory and views
   Status fail(std::string reason);
 
-  const Consortium& consortium_;
+  ConsortiumAt consortium_at_;
+  std::string ledger_id_;
   std::string self_;
   Options options_;
   std::map<uint64_t, CosignedSize> recent_;  // the newest sizes this node signed

@@ -83,6 +83,47 @@ Status add_member(Consortium& c, const GovernanceChange& ch) {
   return c.add_member(std::move(m));
 }
 
+// A checkpoint key new to the consortium: no node or member holds it and
+// it was never retired.
+Status check_new_node_key(const Consortium& c, const PublicKey& key) {
+  const std::string name = "checkpoint key " + short_hash(key.key_id()) + "…";
+  if (auto it = c.retired_node_keys().find(key.key_id()); it != c.retired_node_keys().end()) {
+    return Status::error(name + " was retired from node " + it->second.node + " at log index " +
+                         std::to_string(it->second.at_index) +
+                         "; a retired key is never used again");
+  }
+  for (const auto& n : c.nodes()) {
+    if (n.key.key_id() == key.key_id()) return Status::error(name + " is node " + n.id + "'s");
+  }
+  if (c.retired_key(key.key_id()) || key_holder(c, key.key_id())) {
+    return Status::error(name + " is a member's key; a node has a key of its own");
+  }
+  return Status::ok();
+}
+
+Status add_node(Consortium& c, const GovernanceChange& ch) {
+  if (c.node(ch.node)) return Status::error("node " + ch.node + " exists already");
+  if (c.removed_nodes().count(ch.node)) {
+    return Status::error("node id " + ch.node + " was removed; it is never used again");
+  }
+  auto key = PublicKey::from_der(ch.keys.at(0));
+  if (!key) return key.status();
+  CL_TRY(check_new_node_key(c, *key));
+  return c.add_node(
+      NodeInfo{ch.node, ch.member, std::move(*key), ch.api, ch.raft_id, ch.raft_address});
+}
+
+Status set_node_key(Consortium& c, const GovernanceChange& ch, uint64_t at) {
+  NodeInfo* n = c.mutable_node(ch.node);
+  if (!n) return Status::error("node " + ch.node + " does not exist");
+  auto key = PublicKey::from_der(ch.keys.at(0));
+  if (!key) return key.status();
+  CL_TRY(check_new_node_key(c, *key));
+  c.note_retired_node_key(RetiredNodeKey{n->id, n->key.key_id(), at});
+  n->key = std::move(*key);
+  return Status::ok();
+}
+
 // `at`: the log index the changes take effect at (the proposal's when it
 // is only checked); `proposed`: the proposal's index.
 Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint64_t proposed) {
@@ -92,6 +133,13 @@ Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint
     return Status::ok();
   }
   if (ch.kind == ChangeKind::set_governance) return c.set_governance(ch.rule);
+  if (ch.kind == ChangeKind::add_node) return add_node(c, ch);
+  if (ch.kind == ChangeKind::remove_node) return c.remove_node(ch.node, at);
+  if (ch.kind == ChangeKind::set_node_key) return set_node_key(c, ch, at);
+  if (ch.kind == ChangeKind::set_quorum) {
+    c.set_quorum(ch.quorum);
+    return Status::ok();
+  }
   if (ch.kind == ChangeKind::remove_member) {
     // Its keys leave with it, never to be used again.
     if (const Member* m = c.member(ch.member)) {
@@ -337,7 +385,10 @@ Result<Consortium> apply_changes(const Consortium& consortium,
     const auto& ch = changes[i];
     std::string where = "change " + std::to_string(i + 1) + " (" +
                         std::string(change_kind_name(ch.kind)) +
-                        (ch.member.empty() ? "" : " " + ch.member) + ")";
+                        (!ch.node.empty()    ? " " + ch.node
+                         : ch.member.empty() ? ""
+                                             : " " + ch.member) +
+                        ")";
     CL_TRY(apply_change(after, ch, at_index, proposal_index).context(where));
   }
   CL_TRY(after.validate().context("after the changes"));

@@ -22,12 +22,18 @@ constexpr std::array<std::string_view, kMaxChangeKind + 1> kKindNames{"",
                                                                       "add-key",
                                                                       "revoke-key",
                                                                       "set-policy",
-                                                                      "set-governance"};
+                                                                      "set-governance",
+                                                                      "add-node",
+                                                                      "remove-node",
+                                                                      "set-node-key",
+                                                                      "set-quorum"};
 
 constexpr size_t kMaxKeyBytes = 512;
 
-bool names_member(ChangeKind k) {
-  return k != ChangeKind::set_policy && k != ChangeKind::set_governance;
+// Changes that name a member first (add_node names its node first).
+bool names_member(ChangeKind k) { return k <= ChangeKind::revoke_key; }
+bool names_node(ChangeKind k) {
+  return k == ChangeKind::add_node || k == ChangeKind::remove_node || k == ChangeKind::set_node_key;
 }
 
 // Role names in canonical (lexicographic) order.
@@ -150,6 +156,14 @@ Status check_key(ByteView der) {
   return Status::ok();
 }
 
+Status check_node_key(ByteView der) {
+  CL_TRY(check_key(der));
+  if (PublicKey::from_der(der)->algorithm() != KeyAlgorithm::ed25519) {
+    return Status::error("key: a node's checkpoint key is Ed25519");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 std::string_view change_kind_name(ChangeKind k) {
@@ -182,7 +196,9 @@ bool GovernanceChange::operator==(const GovernanceChange& o) const {
       a.max_transit_ms == b.max_transit_ms && a.max_checkpoint_age_ms == b.max_checkpoint_age_ms;
   return kind == o.kind && member == o.member && name == o.name && roles == o.roles &&
          country == o.country && keys == o.keys && key_id == o.key_id &&
-         from_index == o.from_index && same_policy && rule == o.rule;
+         from_index == o.from_index && same_policy && rule == o.rule && node == o.node &&
+         api == o.api && raft_id == o.raft_id && raft_address == o.raft_address &&
+         quorum == o.quorum;
 }
 
 void encode_change(Writer& w, const GovernanceChange& c) {
@@ -221,6 +237,19 @@ void encode_change(Writer& w, const GovernanceChange& c) {
       write_strings(w, c.rule.admins);
       w.u32(c.rule.threshold).u64(c.rule.proposal_lifetime_ms);
       return;
+    case ChangeKind::add_node:
+      w.str(c.node).str(c.member).bytes(c.keys.empty() ? Bytes{} : c.keys.front());
+      w.str(c.api).u64(c.raft_id).str(c.raft_address);
+      return;
+    case ChangeKind::remove_node:
+      w.str(c.node);
+      return;
+    case ChangeKind::set_node_key:
+      w.str(c.node).bytes(c.keys.empty() ? Bytes{} : c.keys.front());
+      return;
+    case ChangeKind::set_quorum:
+      w.u32(c.quorum);
+      return;
   }
 }
 
@@ -254,7 +283,29 @@ Result<GovernanceChange> decode_change(Reader& r) {
     return Status::ok();
   };
   if (names_member(c.kind)) CL_TRY(str("member", c.member));
+  if (names_node(c.kind)) CL_TRY(str("node", c.node));
   switch (c.kind) {
+    case ChangeKind::add_node: {
+      CL_TRY(str("member", c.member));
+      CL_TRY(key());
+      CL_TRY(str("api", c.api));
+      auto id = r.u64("raft id");
+      if (!id) return id.status();
+      c.raft_id = *id;
+      CL_TRY(str("raft address", c.raft_address));
+      break;
+    }
+    case ChangeKind::remove_node:
+      break;
+    case ChangeKind::set_node_key:
+      CL_TRY(key());
+      break;
+    case ChangeKind::set_quorum: {
+      auto q = r.u32("quorum");
+      if (!q) return q.status();
+      c.quorum = *q;
+      break;
+    }
     case ChangeKind::add_member: {
       CL_TRY(str("name", c.name));
       CL_TRY(roles());
@@ -319,7 +370,23 @@ Status check_change(const GovernanceChange& c) {
     return Status::error("unknown change kind");
   }
   if (names_member(c.kind)) CL_TRY(check_member_id(c.member).context("member"));
+  if (names_node(c.kind)) CL_TRY(check_member_id(c.node).context("node"));
   switch (c.kind) {
+    case ChangeKind::add_node:
+      CL_TRY(check_member_id(c.member).context("member"));
+      if (c.keys.size() != 1) return Status::error("add-node names exactly one checkpoint key");
+      CL_TRY(check_node_key(c.keys.front()));
+      if (c.api.size() > kMaxFieldBytes) return Status::error("api: at most 256 bytes");
+      if (c.raft_id == 0) return Status::error("raft_id: a node's Raft id is at least 1");
+      return check_raft_address(c.raft_address).context("raft_address");
+    case ChangeKind::set_node_key:
+      if (c.keys.size() != 1) return Status::error("set-node-key names exactly one key");
+      return check_node_key(c.keys.front());
+    case ChangeKind::set_quorum:
+      if (c.quorum == 0) return Status::error("quorum: at least 1");
+      return Status::ok();
+    case ChangeKind::remove_node:
+      return Status::ok();
     case ChangeKind::add_member:
       if (c.name.empty() || c.name.size() > kMaxFieldBytes) {
         return Status::error("a new member's name is 1 to 256 bytes");
@@ -365,7 +432,8 @@ Status check_change(const GovernanceChange& c) {
 
 json change_to_json(const GovernanceChange& c) {
   json j{{"change", change_kind_name(c.kind)}};
-  if (names_member(c.kind)) j["member"] = c.member;
+  if (names_member(c.kind) || c.kind == ChangeKind::add_node) j["member"] = c.member;
+  if (names_node(c.kind)) j["node"] = c.node;
   auto keys_pem = [&]() {
     json keys = json::array();
     for (const auto& der : c.keys) {
@@ -401,6 +469,18 @@ json change_to_json(const GovernanceChange& c) {
       j["admins"] = c.rule.admins;
       j["threshold"] = c.rule.threshold;
       j["proposal_lifetime_hours"] = c.rule.proposal_lifetime_ms / 3600000;
+      break;
+    case ChangeKind::add_node:
+      j["key"] = keys_pem().at(0);
+      if (!c.api.empty()) j["api"] = c.api;
+      j["raft_id"] = c.raft_id;
+      j["raft_address"] = c.raft_address;
+      break;
+    case ChangeKind::set_node_key:
+      j["key"] = keys_pem().at(0);
+      break;
+    case ChangeKind::set_quorum:
+      j["quorum"] = c.quorum;
       break;
     default:
       break;
@@ -444,8 +524,30 @@ Result<GovernanceChange> change_from_json(const json& j) {
     }
     return Status::ok();
   };
-  if (names_member(c.kind)) CL_TRY(text("member", c.member));
+  if (names_member(c.kind) || c.kind == ChangeKind::add_node) CL_TRY(text("member", c.member));
+  if (names_node(c.kind)) CL_TRY(text("node", c.node));
   switch (c.kind) {
+    case ChangeKind::add_node:
+      if (!j.contains("key")) return R::error(where + ": 'key' (PEM text) is missing");
+      CL_TRY(pem_key(j["key"]));
+      if (j.contains("api")) CL_TRY(text("api", c.api));
+      if (!j.contains("raft_id") || !j["raft_id"].is_number_unsigned()) {
+        return R::error(where + ": 'raft_id' (the node's Raft server id) is missing");
+      }
+      c.raft_id = j["raft_id"].get<uint64_t>();
+      CL_TRY(text("raft_address", c.raft_address));
+      break;
+    case ChangeKind::set_node_key:
+      if (!j.contains("key")) return R::error(where + ": 'key' (PEM text) is missing");
+      CL_TRY(pem_key(j["key"]));
+      break;
+    case ChangeKind::set_quorum:
+      if (!j.contains("quorum") || !j["quorum"].is_number_unsigned() ||
+          j["quorum"].get<uint64_t>() > 1024) {
+        return R::error(where + ": 'quorum' must be a whole number");
+      }
+      c.quorum = j["quorum"].get<uint32_t>();
+      break;
     case ChangeKind::add_member:
       c.name = j.value("name", c.member);
       CL_TRY(roles());

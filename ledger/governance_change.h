@@ -34,8 +34,12 @@ enum class ChangeKind : uint8_t {
   revoke_key = 8,
   set_policy = 9,
   set_governance = 10,
+  add_node = 11,
+  remove_node = 12,
+  set_node_key = 13,
+  set_quorum = 14,
 };
-inline constexpr uint8_t kMaxChangeKind = 10;
+inline constexpr uint8_t kMaxChangeKind = 14;
 std::string_view change_kind_name(ChangeKind k);  // "add-member", "remove-member", ...
 Result<ChangeKind> change_kind_from_name(std::string_view name);
 
@@ -45,18 +49,24 @@ inline constexpr size_t kMaxPolicyEntries = 1024;
 
 struct GovernanceChange {
   ChangeKind kind = ChangeKind::add_member;
-  std::string member;       // every member change: the member's id
-  std::string name;         // add_member: display name
-  std::set<Role> roles;     // add_member, set_roles
-  std::string country;      // add_member, set_country
-  std::vector<Bytes> keys;  // add_member (1 to 8), add_key (exactly 1): SPKI DER
-  Hash key_id{};            // revoke_key
+  std::string member;    // every member change: the member's id; add_node: who runs it
+  std::string name;      // add_member: display name
+  std::set<Role> roles;  // add_member, set_roles
+  std::string country;   // add_member, set_country
+  // add_member (1 to 8), add_key, add_node and set_node_key (exactly 1): SPKI DER
+  std::vector<Bytes> keys;
+  Hash key_id{};  // revoke_key
   // revoke_key: the log index from which the key's events are suspect (a
   // stolen key noticed late), at most the proposal's index; nullopt: from
   // the revocation on.
   std::optional<uint64_t> from_index;
-  Policy policy;        // set_policy: the whole new policy
-  GovernanceRule rule;  // set_governance: the whole new rule
+  Policy policy;             // set_policy: the whole new policy
+  GovernanceRule rule;       // set_governance: the whole new rule
+  std::string node;          // add_node, remove_node, set_node_key: the node's id
+  std::string api;           // add_node: its API URL (may be empty)
+  uint64_t raft_id = 0;      // add_node: its Raft server id (> 0)
+  std::string raft_address;  // add_node: its Raft address, a.b.c.d:port
+  uint32_t quorum = 0;       // set_quorum: the new checkpoint quorum
 
   bool operator==(const GovernanceChange& o) const;
 };

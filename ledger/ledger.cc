@@ -23,6 +23,12 @@ std::string key_of(const Hash& h) { return std::string(h.begin(), h.end()); }
 // Column::governance keys (docs/storage.md).
 constexpr std::string_view kConsortiumKey = "consortium";
 constexpr std::string_view kProposalPrefix = "proposal/";
+// The consortium in force for checkpoints of a size: written by every block
+// that changes the consortium, keyed by the log size after it.
+constexpr std::string_view kConsortiumAtPrefix = "consortium_at/";
+std::string consortium_at_key(uint64_t size) {
+  return std::string(kConsortiumAtPrefix) + encode_u64_key(size);
+}
 std::string proposal_key(const Hash& id) { return std::string(kProposalPrefix) + key_of(id); }
 
 // A stored value that does not decode: the store is corrupt (a block that
@@ -199,6 +205,19 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store, Con
   return ledger;
 }
 
+Result<std::shared_ptr<const Consortium>> Ledger::parse_stored_consortium(
+    std::string_view text) const {
+  using R = Result<std::shared_ptr<const Consortium>>;
+  auto parsed = Consortium::from_json(text);
+  if (!parsed) return R(stored(parsed.status(), "the stored consortium in force"));
+  if (parsed->ledger_id() != genesis_.ledger_id()) {
+    return R(Status::error(StatusCode::corrupt,
+                           "the stored consortium is for ledger '" + parsed->ledger_id() + "'"));
+  }
+  if (!genesis_.tls_ca().empty()) CL_TRY(parsed->set_tls_ca(genesis_.tls_ca()));
+  return std::make_shared<const Consortium>(std::move(*parsed));
+}
+
 Status Ledger::load_consortium() {
   auto stored_text = store_->get(Column::governance, kConsortiumKey);
   if (!stored_text) return stored_text.status().context("reading the consortium in force");
@@ -206,18 +225,37 @@ Status Ledger::load_consortium() {
   if (!stored_text->has_value()) {
     c = std::make_shared<const Consortium>(genesis_);
   } else {
-    auto parsed = Consortium::from_json(**stored_text);
-    if (!parsed) return stored(parsed.status(), "the stored consortium in force");
-    if (parsed->ledger_id() != genesis_.ledger_id()) {
-      return Status::error(StatusCode::corrupt,
-                           "the stored consortium is for ledger '" + parsed->ledger_id() + "'");
-    }
-    if (!genesis_.tls_ca().empty()) CL_TRY(parsed->set_tls_ca(genesis_.tls_ca()));
-    c = std::make_shared<const Consortium>(std::move(*parsed));
+    auto parsed = parse_stored_consortium(**stored_text);
+    if (!parsed) return parsed.status();
+    c = std::move(*parsed);
   }
+  std::map<uint64_t, std::shared_ptr<const Consortium>> history;
+  Status bad = Status::ok();
+  CL_TRY(store_->scan(
+      Column::governance, kConsortiumAtPrefix, [&](std::string_view k, std::string_view v) {
+        if (!k.starts_with(kConsortiumAtPrefix)) return false;
+        auto size = decode_u64_key(k.substr(kConsortiumAtPrefix.size()));
+        auto parsed = parse_stored_consortium(v);
+        if (!size || !parsed) {
+          bad = size ? parsed.status() : stored(size.status(), "a stored consortium's size");
+          return false;
+        }
+        history.emplace(*size, std::move(*parsed));
+        return true;
+      }));
+  CL_TRY(bad);
   std::lock_guard lock(consortium_mu_);
   consortium_ = std::move(c);
+  consortium_history_ = std::move(history);
   return Status::ok();
+}
+
+std::shared_ptr<const Consortium> Ledger::consortium_at(uint64_t size) const {
+  std::lock_guard lock(consortium_mu_);
+  if (size > committed_size_) return consortium_;
+  auto it = consortium_history_.upper_bound(size);
+  if (it == consortium_history_.begin()) return std::make_shared<const Consortium>(genesis_);
+  return std::prev(it)->second;
 }
 
 std::shared_ptr<const Consortium> Ledger::consortium() const {
@@ -389,7 +427,9 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     batch.put(Column::governance, proposal_key(id), std::string(b.begin(), b.end()));
   }
   if (consortium_changed) {
-    batch.put(Column::governance, std::string(kConsortiumKey), current->governed_json());
+    std::string text = current->governed_json();
+    batch.put(Column::governance, consortium_at_key(log_.size()), text);
+    batch.put(Column::governance, std::string(kConsortiumKey), std::move(text));
   }
   if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
   if (batch.empty()) return outcomes;
@@ -426,11 +466,14 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       return st.context("updating the state map");
     }
   }
-  if (consortium_changed) {
+  {
     std::lock_guard lock(consortium_mu_);
-    consortium_ = current;
+    if (consortium_changed) {
+      consortium_ = current;
+      consortium_history_[log_.size()] = current;
+    }
+    committed_size_ = log_.size();
   }
-  committed_size_ = log_.size();
   if (entry) applied_entry_ = *entry;
   if (log_.size() > size_before) {
     // The new root from the in-memory frontier (what the checkpoint signs),

@@ -56,6 +56,11 @@ class Ledger {
   // call from any thread; a block's changes are seen once it is committed.
   std::shared_ptr<const Consortium> consortium() const;
   const Consortium& genesis() const { return genesis_; }
+  // The consortium in force for a checkpoint of `size` entries: after every
+  // governance change at an index below `size` (its nodes and quorum judge
+  // that checkpoint's signatures; docs/governance.md, section 6). For a
+  // size beyond the log: the consortium in force now.
+  std::shared_ptr<const Consortium> consortium_at(uint64_t size) const;
   // A proposal as the ledger keeps it (applied ones too), and all of them.
   Result<std::optional<Proposal>> proposal(const Hash& id) const;
   Result<std::vector<Proposal>> proposals() const;
@@ -179,11 +184,15 @@ class Ledger {
                                              std::map<Hash, Proposal>& proposals,
                                              uint64_t block_time_ms, uint64_t index) const;
   Status load_consortium();  // the governance column's, or genesis
+  Result<std::shared_ptr<const Consortium>> parse_stored_consortium(std::string_view text) const;
 
   std::unique_ptr<KvStore> store_;
   const Consortium genesis_;
   mutable std::mutex consortium_mu_;
   std::shared_ptr<const Consortium> consortium_;  // guarded by consortium_mu_
+  // By the log size from which each stored consortium is in force; guarded
+  // by consortium_mu_.
+  std::map<uint64_t, std::shared_ptr<const Consortium>> consortium_history_;
   mutable std::mutex write_mu_;
   MerkleLog log_;                        // guarded by write_mu_
   std::unique_ptr<StateMap> state_map_;  // over *store_

@@ -5,7 +5,6 @@
 #include <optional>
 
 #include "crypto/keys.h"
-#include "crypto/signed_note.h"
 #include "net/http_client.h"
 
 namespace chipledger {
@@ -24,14 +23,6 @@ Result<json> get_health(HttpClient& client) {
                                std::to_string(r->status));
   }
   return j;
-}
-
-std::string reason_of(const HttpReply& r) {
-  json j = json::parse(r.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()) {
-    return j["error"].get<std::string>();
-  }
-  return r.body.substr(0, 300);
 }
 
 // The client options for the target: its CA and certificate when given.
@@ -69,42 +60,6 @@ Result<HttpClientOptions> options_for(const AdminTarget& target,
 }
 
 }  // namespace
-
-Result<std::string> request_membership_change(const AdminTarget& target,
-                                              const MembershipRequest& change) {
-  using R = Result<std::string>;
-  auto key = PrivateKey::load_file(target.key_file);
-  if (!key) return key.status().context("node key");
-  auto options = options_for(target, 60s);
-  if (!options) return options.status();
-  auto client = HttpClient::connect_to(target.node_url, *options);
-  if (!client) return client.status();
-  auto health = get_health(**client);
-  if (!health) return health.status();
-  std::string ledger_id = (*health).value("ledger_id", "");
-  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-  std::string text = membership_note_text(ledger_id, change, now);
-  auto sig = sign_note(text, target.signer, *key);
-  if (!sig) return sig.status();
-  std::string note = format_note(SignedNote{text, {*sig}});
-  auto reply = (*client)->post("/v1/admin/membership", note, "text/plain; charset=utf-8");
-  if (!reply) return reply.status();
-  if (reply->status == 421) {
-    json j = json::parse(reply->body, nullptr, false);
-    if (!j.is_discarded() && j.contains("leader") && j["leader"].is_string()) {
-      auto leader = HttpClient::connect_to(j["leader"].get<std::string>(), *options);
-      if (!leader) return leader.status();
-      reply = (*leader)->post("/v1/admin/membership", note, "text/plain; charset=utf-8");
-      if (!reply) return reply.status();
-    }
-  }
-  if (reply->status != 200) {
-    return R::error("HTTP " + std::to_string(reply->status) + ": " + reason_of(*reply));
-  }
-  return reply->body;
-}
 
 Result<std::string> list_members(const AdminTarget& target) {
   auto options = options_for(target, 10s);

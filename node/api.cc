@@ -187,11 +187,6 @@ void Api::handle(HttpRequest req, Responder respond) {
     if (req.method != "POST") return method_not_allowed();
     return respond(histories(req.body));
   }
-  if (what == "admin" && parts.size() == 3 && parts[2] == "membership" && membership_) {
-    if (req.method != "POST") return method_not_allowed();
-    if (auto refused = refuse_non_node(req)) return respond(std::move(*refused));
-    return respond(membership(req));
-  }
   if (what == "checkpoint" && parts.size() == 3 && parts[2] == "signatures") {
     if (req.method != "POST") return method_not_allowed();
     if (auto refused = refuse_non_node(req)) return respond(std::move(*refused));
@@ -648,25 +643,11 @@ std::optional<HttpResponse> Api::refuse_non_node(const HttpRequest& req) const {
                       "this endpoint is for the consortium's nodes: connect with a node's TLS "
                       "client certificate of the consortium CA (mutual TLS, docs/tls.md)");
   }
-  if (!ledger_.genesis().node(req.client_certificate_cn)) {
+  if (!ledger_.consortium()->node(req.client_certificate_cn)) {
     return json_error(403, "the client certificate names '" + req.client_certificate_cn +
-                               "', which is not a node of the trust file");
+                               "', which is not a node of the consortium in force");
   }
   return std::nullopt;
-}
-
-HttpResponse Api::membership(const HttpRequest& req) {
-  // Signed by a node the consortium lists (its node key), for this ledger,
-  // recently: docs/api.md, "Membership". Cheap checks first, signatures
-  // last (node/membership_note.h).
-  MembershipCheck checked = check_membership_note(req.body, ledger_.genesis(), wall_clock_ms());
-  if (checked.status != 200) return json_error(checked.status, checked.reason);
-  if (auto redirect = not_leader()) return *redirect;
-  Status done = membership_(checked.change);
-  if (!done) return json_error(409, done.reason());
-  json out{{"done", checked.change_line}, {"signed_by", checked.signer}};
-  if (replica_) out["members"] = members_view(replica_().members);
-  return json_ok(out);
 }
 
 HttpResponse Api::add_signatures(const HttpRequest& req) {

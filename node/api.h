@@ -16,7 +16,6 @@
 #include "node/certificate_health.h"
 #include "node/checkpoint_publisher.h"
 #include "node/http_types.h"
-#include "node/membership_note.h"
 
 namespace chipledger {
 
@@ -49,8 +48,6 @@ struct ReplicaView {
   } transport;
 };
 
-using MembershipHandler = std::function<Status(const MembershipRequest&)>;
-
 class Api {
  public:
   Api(const Ledger& ledger, BlockSequencer& sequencer, CheckpointPublisher& checkpoints,
@@ -63,9 +60,6 @@ class Api {
         admission_(std::make_unique<Admission>(ledger)) {}
 
   void handle(HttpRequest request, Responder respond);
-  // Runs a verified membership change (on the leader); without one the
-  // endpoint answers 404.
-  void set_membership_handler(MembershipHandler h) { membership_ = std::move(h); }
   // How many admitted transactions may wait for their outcome at once
   // (before any submission; default Admission::kDefaultCapacity).
   // At most `per_client` of them from one client address (0: a quarter).
@@ -82,10 +76,10 @@ class Api {
   void set_certificate_health(std::function<std::optional<CertificateHealth>()> fn) {
     certificate_health_ = std::move(fn);
   }
-  // The node-to-node endpoints (POST /v1/checkpoint/signatures, POST
-  // /v1/admin/membership) answer only a caller whose TLS client certificate
-  // names a node of the trust file: 401 without one, 403 for another name
-  // (docs/tls.md). Set when the API serves HTTPS.
+  // The node-to-node endpoint (POST /v1/checkpoint/signatures) answers only
+  // a caller whose TLS client certificate names a node of the consortium in
+  // force: 401 without one, 403 for another name (docs/tls.md). Set when the
+  // API serves HTTPS.
   void require_node_certificates(bool on) { require_node_certificates_ = on; }
   // What /v1/health says about the data folder's free space (none: not said).
   void set_disk_health(std::function<DiskHealth()> fn) { disk_health_ = std::move(fn); }
@@ -120,7 +114,6 @@ class Api {
   HttpResponse members() const;
   void checkpoint(const std::string& query, Responder respond) const;
   HttpResponse add_signatures(const HttpRequest& request);
-  HttpResponse membership(const HttpRequest& request);
   HttpResponse governance_history(const std::string& query) const;
   std::optional<HttpResponse> refuse_non_node(const HttpRequest& request) const;
 
@@ -137,7 +130,6 @@ class Api {
   std::function<ConnectionStats()> connection_stats_;
   std::function<DiskHealth()> disk_health_;
   size_t max_answer_bytes_ = 64u << 20;
-  MembershipHandler membership_;
   std::unique_ptr<Admission> admission_;
   bool require_node_certificates_ = false;
 };

@@ -11,7 +11,7 @@ CheckpointPublisher::CheckpointPublisher(Ledger& ledger, std::string node_id, Pr
       on_fatal_(std::move(on_fatal)),
       options_(options),
       book_(
-          ledger.genesis(), node_id,
+          [&ledger](uint64_t size) { return ledger.consortium_at(size); }, node_id,
           CosignatureBook::Options{1024, 1024, ledger.genesis().policy().max_clock_skew_ms / 1000}),
       store_(ledger),
       signer_(node_id, std::move(key), options.now_ms) {}

@@ -266,6 +266,11 @@ Result<DevConsortium> write_dev_consortium(const DevConsortiumOptions& options) 
     // A fixed port: clients find every node's API in the trust file.
     if (options.port != 0 && i < n) {
       node["api"] = scheme + "127.0.0.1:" + std::to_string(options.port + i);
+      // Its Raft server: governance changes the Raft configuration by it.
+      if (options.port <= 65435 - i) {
+        node["raft_id"] = i + 1;
+        node["raft_address"] = "127.0.0.1:" + std::to_string(options.port + 100 + i);
+      }
     }
     c["nodes"].push_back(std::move(node));
     keys.emplace_back(node_id, std::move(*node_key));

@@ -18,6 +18,7 @@
 #include "node/checkpoint_publisher.h"
 #include "node/cosign_sender.h"
 #include "node/http_server.h"
+#include "node/raft_membership_plan.h"
 #include "node/raft_replicator.h"
 #include "node/resign_timer.h"
 
@@ -103,6 +104,9 @@ struct NodeService::Parts {
   std::string own_api_url;
   std::unique_ptr<CosignSender> cosign;
   std::unique_ptr<ResignTimer> resign;
+  // Ticks the Raft membership after the consortium (follow_membership).
+  std::unique_ptr<ResignTimer> membership;
+  std::string last_membership_problem;  // logged once, not every tick
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::function<void(const std::string&)> on_fatal;
@@ -113,6 +117,32 @@ struct NodeService::Parts {
   CertificateHealth tls_health() const {
     std::lock_guard lock(tls_mu);
     return certificate_health(*tls_info, unix_seconds(), config.tls_renew_warning_days * 86400);
+  }
+  // On the leader: the next change that makes the Raft configuration follow
+  // the consortium in force (node/raft_membership_plan.h), made and waited for.
+  void follow_membership() {
+    RaftStatus st = replicator->status();
+    if (st.role != RaftRole::leader) return;
+    auto change = next_membership_change(*ledger->consortium(), st.members, config.raft_id);
+    if (!change) {
+      last_membership_problem.clear();
+      return;
+    }
+    static constexpr const char* kOps[] = {"adding", "making a voter of", "removing",
+                                           "handing the leadership on before removing"};
+    std::string what =
+        std::string(kOps[static_cast<int>(change->op)]) + " Raft server " +
+        std::to_string(change->op == MembershipChange::Op::transfer ? config.raft_id : change->id);
+    Status done = replicator->change_membership(*change, std::chrono::seconds(10));
+    if (done) {
+      std::cerr << "chipledger-node " << config.node_id << ": governance: " << what << ": done"
+                << std::endl;
+      last_membership_problem.clear();
+    } else if (done.reason() != last_membership_problem) {
+      last_membership_problem = done.reason();
+      std::cerr << "chipledger-node " << config.node_id << ": governance: " << what << ": "
+                << done.reason() << " (tried again)" << std::endl;
+    }
   }
   // At start and then at most once a day: the warning, in the log.
   void warn_if_expiring() {
@@ -160,22 +190,46 @@ struct NodeService::Parts {
   }
 };
 
+// The node is one of the consortium in force (the trust file's, changed by
+// governance since) and holds its key. A node joining a running cluster
+// may not be one yet: a governance vote adds it, and its signatures count
+// from then on (docs/governance.md, section 6).
+static Status check_node_identity(const NodeConfig& config, const Ledger& ledger,
+                                  const PublicKey& key) {
+  auto in_force = ledger.consortium();
+  const NodeInfo* me = in_force->node(config.node_id);
+  if (!me) {
+    if (in_force->removed_nodes().count(config.node_id)) {
+      return Status::error("node id '" + config.node_id +
+                           "' was removed by a governance vote; it is never used again");
+    }
+    if (config.raft_join) {
+      std::cerr << "chipledger-node " << config.node_id
+                << ": not a node of the consortium in force yet: the leader adds it to Raft "
+                   "and its checkpoint signatures count once a governance vote adds it "
+                   "(chipledger propose, change add-node)"
+                << std::endl;
+      return Status::ok();
+    }
+    return Status::error("node id '" + config.node_id + "' is not listed in " +
+                         config.consortium_file + " (nor added by a governance vote)");
+  }
+  if (key.der() != me->key.der()) {
+    bool retired = in_force->retired_node_keys().count(key.key_id()) != 0;
+    return Status::error(
+        "the node key " + config.key_file + " is not the key the consortium in force lists for " +
+        config.node_id +
+        (retired ? " (a governance vote replaced it: start with the new key)" : ""));
+  }
+  return Status::ok();
+}
+
 Result<std::unique_ptr<NodeService>> NodeService::open(
     const NodeConfig& config, std::function<void(const std::string& reason)> on_fatal) {
   auto consortium = Consortium::load_file(config.consortium_file);
   if (!consortium) return consortium.status();
-  const NodeInfo* me = consortium->node(config.node_id);
-  if (!me) {
-    return Result<std::unique_ptr<NodeService>>::error(
-        "node id '" + config.node_id + "' is not listed in " + config.consortium_file);
-  }
   auto key = PrivateKey::load_file(config.key_file);
   if (!key) return key.status().context("node key");
-  if (key->public_key().der() != me->key.der()) {
-    return Result<std::unique_ptr<NodeService>>::error("the node key " + config.key_file +
-                                                       " is not the key the consortium lists for " +
-                                                       config.node_id);
-  }
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   // A full disk: refuse to start, having written nothing (RocksDB's open
@@ -189,6 +243,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   if (!store) return store.status();
   auto ledger = Ledger::open(std::move(*store), std::move(*consortium));
   if (!ledger) return ledger.status();
+  CL_TRY(check_node_identity(config, **ledger, key->public_key()));
 
   auto parts = std::make_unique<Parts>();
   parts->ledger = std::move(*ledger);
@@ -333,24 +388,10 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         [p]() -> std::optional<CertificateHealth> { return p->tls_health(); });
     parts->warn_if_expiring();
   }
-  parts->api->set_membership_handler([p](const MembershipRequest& r) -> Status {
-    MembershipChange change;
-    change.id = r.id;
-    change.address = r.address;
-    if (r.op == "add") {
-      change.op = MembershipChange::Op::add;
-    } else if (r.op == "assign") {
-      change.op = MembershipChange::Op::assign;
-      auto role = raft_member_role_from_name(r.role);
-      if (!role) return Status::error("unknown role '" + r.role + "' (voter, standby or spare)");
-      change.role = *role;
-    } else if (r.op == "remove") {
-      change.op = MembershipChange::Op::remove;
-    } else {
-      return Status::error("unknown membership operation '" + r.op + "'");
-    }
-    return p->replicator->change_membership(change, std::chrono::seconds(30));
-  });
+  // The Raft membership follows governance votes (docs/governance.md, 6);
+  // a timer thread of its own, since a change waits to be committed.
+  parts->membership = std::make_unique<ResignTimer>([p] { p->follow_membership(); },
+                                                    std::chrono::milliseconds(250));
   return std::unique_ptr<NodeService>(new NodeService(std::move(parts)));
 }
 
@@ -363,11 +404,13 @@ Status NodeService::start() {
   parts_->server->start();
   parts_->cosign->start();
   parts_->resign->start();
+  parts_->membership->start();
   return Status::ok();
 }
 
 void NodeService::stop() {
   if (!parts_) return;
+  parts_->membership->stop();
   parts_->resign->stop();
   parts_->cosign->stop();
   parts_->sequencer->stop();  // answers every queued submission first

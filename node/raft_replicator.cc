@@ -108,8 +108,15 @@ struct ChangeWaiter {
 
 struct Change {
   struct raft_change req {};
+  struct raft_transfer transfer {};
   std::shared_ptr<ChangeWaiter> waiter;
 };
+
+void on_transfer(struct raft_transfer* req) {
+  auto* c = static_cast<Change*>(req->data);
+  c->waiter->complete(Status::ok());  // the caller looks at who leads now
+  delete c;
+}
 
 void on_change(struct raft_change* req, int status) {
   auto* c = static_cast<Change*>(req->data);
@@ -829,8 +836,12 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
 Status Replicator::change_membership(const MembershipChange& change,
                                      std::chrono::milliseconds timeout) {
   if (change.id == 0) return Status::error("a Raft id must be greater than 0");
+  if (change.id == 0 && change.op != MembershipChange::Op::transfer) {
+    return Status::error("a Raft id must be greater than 0");
+  }
   auto* c = new Change{};
   c->req.data = c;
+  c->transfer.data = c;
   c->waiter = std::make_shared<ChangeWaiter>();
   std::shared_ptr<ChangeWaiter> waiter = c->waiter;
   Impl* m = impl_.get();
@@ -850,6 +861,9 @@ Status Replicator::change_membership(const MembershipChange& change,
         break;
       case MembershipChange::Op::remove:
         rv = raft_remove(&m->raft, &c->req, change.id, on_change);
+        break;
+      case MembershipChange::Op::transfer:
+        rv = raft_transfer(&m->raft, &c->transfer, change.id, on_transfer);
         break;
     }
     if (rv != 0) {

@@ -62,9 +62,10 @@ struct RaftMember {
   RaftMemberRole role = RaftMemberRole::voter;
 };
 
-// A membership change (libraft's raft_add, raft_assign, raft_remove).
+// A membership change (libraft's raft_add, raft_assign, raft_remove), or
+// the leadership handed to another voter (raft_transfer; id 0: any).
 struct MembershipChange {
-  enum class Op { add, assign, remove } op = Op::add;
+  enum class Op { add, assign, remove, transfer } op = Op::add;
   uint64_t id = 0;
   std::string address;                          // add
   RaftMemberRole role = RaftMemberRole::voter;  // assign

@@ -1,6 +1,7 @@
 // Calls a function every `period` on a thread of its own until stop(): what
 // makes a node re-sign its current checkpoint while the ledger is idle
-// (CheckpointPublisher::resign_if_due, docs/checkpoint.md "Freshness").
+// (CheckpointPublisher::resign_if_due, docs/checkpoint.md "Freshness"), and
+// what makes the leader follow governance's node changes in Raft.
 // The function decides by its own clock whether anything is due, so the
 // period only bounds how late a re-signature can be.
 #pragma once

@@ -96,39 +96,13 @@ int run_node(const std::string& config_file) {
   return (*node)->failed() ? 3 : 0;
 }
 
-int run_admin(const std::string& what, const chipledger::AdminTarget& target,
-              chipledger::MembershipRequest change, bool voter) {
-  if (what == "members") {
-    auto m = chipledger::list_members(target);
-    if (!m) {
-      std::cerr << "chipledger-node admin members: " << m.reason() << "\n";
-      return 1;
-    }
-    std::cout << *m << "\n";
-    return 0;
-  }
-  if (target.signer.empty() || target.key_file.empty()) {
-    std::cerr << "chipledger-node admin " << what
-              << ": give --as NODE-ID and --key FILE (a node key the consortium lists)\n";
-    return 2;
-  }
-  change.op = what;
-  auto done = chipledger::request_membership_change(target, change);
-  if (!done) {
-    std::cerr << "chipledger-node admin " << what << ": " << done.reason() << "\n";
+int run_admin(const chipledger::AdminTarget& target) {
+  auto m = chipledger::list_members(target);
+  if (!m) {
+    std::cerr << "chipledger-node admin members: " << m.reason() << "\n";
     return 1;
   }
-  if (what == "add" && voter) {
-    // libraft adds a server as a spare; a voter is caught up, then promoted.
-    chipledger::MembershipRequest promote{"assign", change.id, "", "voter"};
-    done = chipledger::request_membership_change(target, promote);
-    if (!done) {
-      std::cerr << "chipledger-node admin add: added as a spare, but not made a voter: "
-                << done.reason() << "\n";
-      return 1;
-    }
-  }
-  std::cout << *done << "\n";
+  std::cout << *m << "\n";
   return 0;
 }
 
@@ -155,51 +129,26 @@ int main(int argc, char** argv) {
   init->add_option("--template", options.template_file,
                    "consortium template (JSON: members without keys, policy; see "
                    "config/demo-consortium.json)");
-  auto* admin = app.add_subcommand(
-      "admin", "change the Raft cluster's membership (libraft add / assign / remove)");
+  // The Raft membership follows the consortium's nodes, changed by
+  // governance votes (`chipledger propose add-node ...`, docs/governance.md).
+  auto* admin = app.add_subcommand("admin", "look at the Raft cluster's membership");
   admin->require_subcommand(1);
   chipledger::AdminTarget target;
   target.node_url = "https://127.0.0.1:7800";
-  chipledger::MembershipRequest change;
-  bool voter = false;
-  std::string admin_what;
-  auto common = [&](CLI::App* sub, bool signs) {
-    sub->add_option("--node", target.node_url,
-                    "any node's API URL (default https://127.0.0.1:7800)");
-    sub->add_option("--ca", target.ca_file,
-                    "the consortium CA (PEM) the node's certificate must chain to (https)");
-    sub->add_option("--tls-cert", target.tls_cert_file,
-                    "a node's TLS certificate to present (mutual TLS; needed for changes)");
-    sub->add_option("--tls-key", target.tls_key_file, "its key");
-    if (signs) {
-      sub->add_option("--as", target.signer, "the node id whose key signs the change")->required();
-      sub->add_option("--key", target.key_file, "that node's key file (PEM)")->required();
-    }
-    sub->callback([&admin_what, sub] { admin_what = sub->get_name(); });
-  };
-  auto* add = admin->add_subcommand("add", "add a server (as a spare; --voter makes it a voter)");
-  common(add, true);
-  add->add_option("--id", change.id, "its Raft id")->required();
-  add->add_option("--address", change.address, "its Raft address, IPv4:PORT")->required();
-  add->add_flag("--voter", voter, "then make it a voter (it is caught up first)");
-  auto* assign = admin->add_subcommand("assign", "give a server a role: voter, standby or spare");
-  common(assign, true);
-  assign->add_option("--id", change.id, "its Raft id")->required();
-  assign->add_option("--role", change.role, "voter, standby or spare")
-      ->required()
-      ->check(CLI::IsMember({"voter", "standby", "spare"}));
-  auto* remove = admin->add_subcommand("remove", "remove a server from the cluster");
-  common(remove, true);
-  remove->add_option("--id", change.id, "its Raft id")->required();
   auto* members = admin->add_subcommand("members", "the cluster's members as a node knows them");
-  common(members, false);
+  members->add_option("--node", target.node_url,
+                      "any node's API URL (default https://127.0.0.1:7800)");
+  members->add_option("--ca", target.ca_file,
+                      "the consortium CA (PEM) the node's certificate must chain to (https)");
+  members->add_option("--tls-cert", target.tls_cert_file, "a TLS certificate to present");
+  members->add_option("--tls-key", target.tls_key_file, "its key");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (*init) return run_init(options);
-  if (*admin) return run_admin(admin_what, target, change, voter);
+  if (*admin) return run_admin(target);
   if (config_file.empty()) {
     std::cerr << "chipledger-node: give --config FILE to run a node, or `init --dir DIR`\n";
     return 2;

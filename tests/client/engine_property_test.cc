@@ -85,7 +85,7 @@ struct World {
           consortium.add_member(Member{m.id, m.id, {m.role}, m.country, {k.public_key()}, false}));
       keys.emplace(m.id, std::move(k));
     }
-    must_ok(consortium.add_node(NodeInfo{"node-1", "maker", node_key.public_key(), ""}));
+    must_ok(consortium.add_node(NodeInfo{"node-1", "maker", node_key.public_key(), "", 0, ""}));
     ledger = open_memory_ledger(consortium);
     for (int i = 0; i < 14; ++i) chips.push_back("C" + std::to_string(i));
     for (int i = 0; i < 3; ++i) units.push_back("U" + std::to_string(i));

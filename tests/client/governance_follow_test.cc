@@ -204,4 +204,59 @@ TEST_CASE("follow governance: the node's pages of the governance history add up 
   CHECK(part["next"] == part["events"].back()["index"]);
 }
 
+TEST_CASE("follow governance: the checkpoint is judged by the nodes in force at its size",
+          "[verifier][governance][nodes]") {
+  // One node (quorum 1); a vote adds node-2 and raises the quorum to 2.
+  auto tc = make_consortium("nodes-follow", 1, 2);
+  Consortium genesis = must(Consortium::create(tc->ledger_id, 1, tc->consortium.policy()));
+  for (const auto& [id, m] : tc->consortium.members()) must_ok(genesis.add_member(m));
+  must_ok(genesis.add_node(tc->consortium.nodes()[0]));
+  must_ok(genesis.set_governance(GovernanceRule{{"maker", "reg"}, 1, 3600 * 1000}));
+  must_ok(genesis.validate());
+  auto ledger = open_memory_ledger(genesis);
+  apply_all(*ledger, {register_tx(*tc, {"SN1"})});
+  GovernanceChange add;
+  add.kind = ChangeKind::add_node;
+  add.node = tc->node_id(1);
+  add.member = "maker";
+  add.keys = {tc->node_key(1).public_key().der()};
+  add.raft_id = 2;
+  add.raft_address = "127.0.0.1:7902";
+  GovernanceChange quorum;
+  quorum.kind = ChangeKind::set_quorum;
+  quorum.quorum = 2;
+  Transaction p = base_tx(*tc, TxType::propose, "maker", kT0 + 1);
+  p.changes = {add, quorum};
+  apply_all(*ledger, {sign(*tc, p)});
+  REQUIRE(ledger->consortium()->quorum() == 2);
+  const Checkpoint cp = checkpoint_of(*ledger, ledger->size());
+  auto follow = [&](const std::string& note) {
+    auto v = std::make_unique<CustodyVerifier>(genesis, note);
+    (void)v->follow_governance(
+        decode_history(std::string(kGovernanceHistory),
+                       history_json(*ledger, std::string(kGovernanceHistory), cp.size), cp.size));
+    return v;
+  };
+  // node-1 alone was the genesis quorum; at this size it is not.
+  auto alone = follow(note_for(cp, {{tc->node_id(0), &tc->node_key(0)}}));
+  REQUIRE_FALSE(alone->checkpoint());
+  CHECK_THAT(alone->checkpoint().reason(), Catch::Contains("the consortium's quorum is 2") &&
+                                               Catch::Contains("by the nodes in force"));
+  VerifyReport refused =
+      alone->verify("SN1", history_evidence(*ledger, "SN1", cp.size), kVerifyNow);
+  CHECK(refused.verdict() == "proof-failure");
+  // With the added node's signature it verifies: node-2 counts.
+  auto both = follow(
+      note_for(cp, {{tc->node_id(0), &tc->node_key(0)}, {tc->node_id(1), &tc->node_key(1)}}));
+  INFO(both->checkpoint().reason());
+  REQUIRE(both->checkpoint());
+  CHECK(both->checkpoint()->signers == std::vector<std::string>{tc->node_id(0), tc->node_id(1)});
+  VerifyReport ok = both->verify("SN1", history_evidence(*ledger, "SN1", cp.size), kVerifyNow);
+  INFO(ok.to_json().dump(2));
+  CHECK(ok.verdict() != "proof-failure");
+  // Before the governance is followed, node-2 is nobody: the genesis judges.
+  CustodyVerifier unfollowed(genesis, note_for(cp, {{tc->node_id(1), &tc->node_key(1)}}));
+  CHECK_FALSE(unfollowed.checkpoint());
+}
+
 }  // namespace chipledger

@@ -88,7 +88,7 @@ inline const World& world() {
       keys.emplace(m.id, std::move(key));
     }
     PrivateKey node_key = seeded_key(100);
-    if (!c.add_node(NodeInfo{kNodeId, "maker", node_key.public_key(), ""})) std::abort();
+    if (!c.add_node(NodeInfo{kNodeId, "maker", node_key.public_key(), "", 0, ""})) std::abort();
     return World{std::move(c), std::move(keys), std::move(node_key)};
   }();
   return w;

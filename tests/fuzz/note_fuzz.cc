@@ -2,9 +2,8 @@
 // small text decoders next to them: C2SP signed notes, checkpoints as a
 // client verifies them (verify_checkpoint against the fuzz world's trust
 // file, tests/fuzz/fuzz_world.h), a peer's cosignatures as a node checks
-// them (CosignatureBook::check, POST /v1/checkpoint/signatures), a
-// membership change note (check_membership_note, POST
-// /v1/admin/membership), base64, hex and serial records. Nothing crashes,
+// them (CosignatureBook::check, POST /v1/checkpoint/signatures), base64,
+// hex and serial records. Nothing crashes,
 // leaks or hits UB; a parsed note renders back to its own bytes; what a
 // checker accepts is what the world's node key signed.
 #include <cstdlib>
@@ -13,7 +12,6 @@
 #include "ledger/checkpoint.h"
 #include "ledger/cosignature_book.h"
 #include "ledger/serial_record.h"
-#include "node/membership_note.h"
 #include "tests/fuzz/fuzz_world.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -34,8 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
   }
-  MembershipCheck m = check_membership_note(text, c, fuzz::kT0);
-  if (m.status == 200 && m.signer != fuzz::kNodeId) std::abort();
   (void)base64_decode(text);
   (void)hex_decode(text);
   if (auto rec = SerialRecord::decode(text)) {

@@ -168,16 +168,35 @@ TEST_CASE("hostile raft peers are refused at the door and the cluster keeps its 
 
   // A removed node is refused at its next handshake.
   std::string victim_id = node_id(victim);
-  // Over HTTPS, as the leader's operator: its node key signs the change, its
-  // TLS certificate opens the endpoint.
-  const std::string certs = cluster.dir() + "/tls/";
-  auto removed =
-      run_process({kNodeBin, "admin", "remove", "--node", cluster.url(leader), "--as", leader_id,
-                   "--key", cluster.dir() + "/keys/" + leader_id + ".pem", "--id",
-                   std::to_string(victim_raft), "--ca", certs + "ca.pem", "--tls-cert",
-                   tls + leader_id + ".pem", "--tls-key", tls + leader_id + "-key.pem"});
-  INFO(removed.describe());
-  REQUIRE(removed.exit_code == 0);
+  // By a governance vote (docs/governance.md, section 6): three of the five
+  // admins approve; the leader then removes it from the Raft configuration.
+  std::string nodes = cluster.url(0) + "," + cluster.url(1) + "," + cluster.url(2);
+  auto cli = [&](const std::string& member, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{kCliBin,
+                                  "--node",
+                                  nodes,
+                                  "--trust",
+                                  cluster.trust_file(),
+                                  "--state",
+                                  cluster.dir() + "/client-state.json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (const std::string& a :
+         {std::string("--as"), member, std::string("--key"), cluster.key_file(member)}) {
+      argv.push_back(a);
+    }
+    return run_process(argv, std::chrono::seconds(120));
+  };
+  auto proposed = cli("maker", {"propose", "--remove-node", victim_id});
+  INFO(proposed.describe());
+  REQUIRE(proposed.exit_code == 0);
+  const auto at = proposed.out.find("proposal id ");
+  REQUIRE(at != std::string::npos);
+  const std::string proposal = proposed.out.substr(at + 12, 64);
+  for (const std::string admin : {"regulator", "datacenter"}) {
+    auto voted = cli(admin, {"vote", proposal});
+    INFO(voted.describe());
+    REQUIRE(voted.exit_code == 0);
+  }
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20 * kSanitizerSlowdown);
   bool gone = false;
   while (!gone && std::chrono::steady_clock::now() < end) {

@@ -43,7 +43,7 @@ std::unique_ptr<NodeSet> make_consortium(const std::string& ledger_id, uint32_t 
   for (size_t i = 0; i < nodes; ++i) {
     keys.push_back(fresh_key());
     REQUIRE(c.add_node(
-        NodeInfo{"node-" + std::to_string(i + 1), "maker", keys.back().public_key(), ""}));
+        NodeInfo{"node-" + std::to_string(i + 1), "maker", keys.back().public_key(), "", 0, ""}));
   }
   return std::unique_ptr<NodeSet>(new NodeSet{ledger_id, std::move(c), std::move(keys)});
 }

@@ -51,7 +51,7 @@ struct TestConsortium {
       keys.emplace(m.id, std::move(*key));
     }
     auto node_key = PrivateKey::generate(KeyAlgorithm::ed25519);
-    (void)c->add_node(NodeInfo{"node1", "maker", node_key->public_key(), ""});
+    (void)c->add_node(NodeInfo{"node1", "maker", node_key->public_key(), "", 0, ""});
     return TestConsortium{std::move(*c), std::move(keys), std::move(*node_key)};
   }
 

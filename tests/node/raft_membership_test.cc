@@ -1,9 +1,10 @@
-// Membership changes at run time through `chipledger-node admin`'s client
-// (node/admin_client.h -> POST /v1/admin/membership -> libraft's raft_add,
-// raft_assign, raft_remove): three NodeServices run, a fourth started with
-// [raft] join = true is added and made a voter and catches up; a follower
-// is removed and the cluster goes on. A change not signed by a node key of
-// the consortium is refused.
+// Raft membership follows governance votes (docs/governance.md, section 6):
+// three NodeServices run a cluster whose trust file names their Raft ids; a
+// fourth, started with [raft] join = true, is added by a vote (add-node
+// with the quorum raised) and the leader makes it a voter: it catches up
+// and its checkpoint signature counts. A node removed by a vote leaves the
+// Raft configuration and its signature no longer counts. Nothing else
+// changes the membership: the single-node-key endpoint is gone.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -13,8 +14,8 @@
 
 #include "client/node_client.h"
 #include "client/submission.h"
-#include "crypto/signed_note.h"
-#include "node/admin_client.h"
+#include "ledger/checkpoint.h"
+#include "ledger/governance.h"
 #include "node/node_config.h"
 #include "node/node_service.h"
 #include "tests/node/raft_helpers.h"
@@ -31,15 +32,15 @@ using nlohmann::json;
 
 struct FourNodes {
   TempDir tmp{"chipledger-raft-members-"};
-  std::unique_ptr<TestConsortium> tc = make_consortium("raft-members", 3, 4);
+  // Three nodes of the trust file (quorum 2), a fourth key for the node
+  // added by vote; maker and reg are the admins, 2 of 2.
+  std::unique_ptr<TestConsortium> tc = make_consortium("raft-members", 2, 4);
   std::vector<NodeConfig> configs;
   std::vector<std::unique_ptr<NodeService>> nodes;
 
+  Consortium genesis;
+
   FourNodes() {
-    {
-      std::ofstream out(tmp.path / "consortium.json");
-      out << tc->consortium.to_json();
-    }
     std::vector<RaftPeerConfig> peers;
     for (size_t i = 0; i < 4; ++i) {
       peers.push_back(RaftPeerConfig{i + 1, "127.0.0.1:" + std::to_string(free_port()),
@@ -57,6 +58,23 @@ struct FourNodes {
       c.raft_heartbeat_timeout_ms = 40;
       write_test_tls(tmp.path, c);
       configs.push_back(c);
+    }
+    // The trust file: nodes 1-3 with their Raft ids; node 4 is not in it.
+    auto c = must(Consortium::create(tc->ledger_id, 2, Policy{}));
+    for (const auto& [id, m] : tc->consortium.members()) must_ok(c.add_member(m));
+    for (size_t i = 0; i < 3; ++i) {
+      NodeInfo n = tc->consortium.nodes()[i];
+      n.api = peers[i].api_url;
+      n.raft_id = i + 1;
+      n.raft_address = peers[i].address;
+      must_ok(c.add_node(std::move(n)));
+    }
+    must_ok(c.set_governance(GovernanceRule{{"maker", "reg"}, 2, 3600 * 1000}));
+    must_ok(c.validate());
+    genesis = c;
+    {
+      std::ofstream out(tmp.path / "consortium.json");
+      out << genesis.to_json();
     }
     // The first three bootstrap as the cluster; the fourth joins later.
     for (size_t i = 0; i < 3; ++i) configs[i].raft_peers.assign(peers.begin(), peers.begin() + 3);
@@ -78,14 +96,6 @@ struct FourNodes {
   std::string key_file(size_t i) const { return (tmp.path / (tc->node_id(i) + ".pem")).string(); }
   std::string url(size_t i) const {
     return "https://127.0.0.1:" + std::to_string(configs[i].listen_port);
-  }
-  // `chipledger-node admin --ca --tls-cert --tls-key` as node i's operator.
-  AdminTarget admin(size_t to, size_t as) const {
-    AdminTarget t{url(to), tc->node_id(as), key_file(as)};
-    t.ca_file = configs[as].tls_ca_file;
-    t.tls_cert_file = configs[as].tls_cert_file;
-    t.tls_key_file = configs[as].tls_key_file;
-    return t;
   }
   json health(size_t i) const {
     auto client = must(NodeClient::connect_to(url(i), test_https_options()));
@@ -113,10 +123,39 @@ struct FourNodes {
   }
 };
 
+// A proposal by maker and reg's vote, each submitted until accepted.
+void pass(NodeClient& client, const TestConsortium& tc, std::vector<GovernanceChange> changes) {
+  Transaction p = base_tx(tc, TxType::propose, "maker", now_ms());
+  p.changes = std::move(changes);
+  SignedTransaction proposal = sign(tc, p);
+  auto proposed = submit_and_resolve(client, proposal, std::chrono::steady_clock::now() + 20s, 5s);
+  INFO(proposed.reason);
+  REQUIRE(proposed.kind == SubmitOutcome::Kind::accepted);
+  Transaction v = base_tx(tc, TxType::vote, "reg", now_ms());
+  v.proposal = proposal.txid;
+  auto voted = submit_and_resolve(client, sign(tc, v), std::chrono::steady_clock::now() + 20s, 5s);
+  INFO(voted.reason);
+  REQUIRE(voted.kind == SubmitOutcome::Kind::accepted);
+}
+
+// The signers of node i's checkpoint that count by `in_force`.
+std::vector<std::string> counted_signers(const FourNodes& c, size_t i, const Consortium& in_force) {
+  auto client = must(NodeClient::connect_to(c.url(i), test_https_options()));
+  auto note = client->checkpoint();
+  if (!note) return {};
+  auto cp = verify_checkpoint(in_force, *note);
+  return cp ? cp->signers : std::vector<std::string>{};
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
 }  // namespace
 
-TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes on",
-          "[raft][membership]") {
+TEST_CASE(
+    "membership: a node added by vote becomes a voter and signs, a node removed by vote leaves",
+    "[raft][membership][governance]") {
   FourNodes c;
   std::optional<size_t> leader;
   REQUIRE(eventually([&] { return (leader = c.leader()).has_value(); }));
@@ -128,65 +167,74 @@ TEST_CASE("admin: add a fourth node as a voter, remove another, the cluster goes
   }
   CHECK(c.voters(*leader) == std::vector<uint64_t>{1, 2, 3});
 
-  // Node 4 starts with join = true: no bootstrap, no leader until added.
+  // Node 4 starts with join = true: no bootstrap, nothing until added.
   c.start(3);
   CHECK(c.health(3)["size"] == 0);
+  CHECK(c.voters(*leader) == std::vector<uint64_t>{1, 2, 3});
 
-  // A change signed by a key the consortium does not list: 403.
-  {
-    auto stranger = fresh_key();
-    std::string stranger_file = (c.tmp.path / "stranger.pem").string();
-    must_ok(stranger.save_file(stranger_file));
-    AdminTarget target = c.admin(0, 0);
-    target.key_file = stranger_file;
-    auto refused = request_membership_change(
-        target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
-    REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.reason(), Catch::Contains("403"));
-  }
-  // A rightly signed change from a caller without a node's TLS certificate:
-  // 401 before the note is read.
-  {
-    AdminTarget target = c.admin(0, 0);
-    target.tls_cert_file.clear();
-    target.tls_key_file.clear();
-    auto refused = request_membership_change(
-        target, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""});
-    REQUIRE_FALSE(refused);
-    CHECK_THAT(refused.reason(), Catch::Contains("401"));
-    CHECK_THAT(refused.reason(), Catch::Contains("client certificate"));
-  }
+  // The vote: node-4 added with the quorum raised to 3 of 4 (2 of 4 would
+  // be no majority, and the proposal is refused).
+  GovernanceChange add;
+  add.kind = ChangeKind::add_node;
+  add.node = c.tc->node_id(3);
+  add.member = "maker";
+  add.keys = {c.tc->node_key(3).public_key().der()};
+  add.api = c.url(3);
+  add.raft_id = 4;
+  add.raft_address = c.configs[3].raft_listen;
+  GovernanceChange quorum;
+  quorum.kind = ChangeKind::set_quorum;
+  quorum.quorum = 3;
+  pass(*client, *c.tc, {add, quorum});
+  Consortium four = must(apply_changes(c.genesis, {add, quorum}, 1, 1));
 
-  // Through a follower (421 -> the leader): add as a spare, then a voter.
-  size_t follower = (*leader + 1) % 3;
-  AdminTarget admin = c.admin(follower, follower);
-  must(request_membership_change(admin, MembershipRequest{"add", 4, c.configs[3].raft_listen, ""}));
-  auto promoted =
-      must(request_membership_change(admin, MembershipRequest{"assign", 4, "", "voter"}));
-  CHECK_THAT(promoted, Catch::Contains("\"id\":4"));
-  REQUIRE(eventually([&] { return c.voters(*leader) == std::vector<uint64_t>{1, 2, 3, 4}; }));
-  REQUIRE(eventually([&] { return c.sizes_equal({0, 1, 2, 3}, 3); }));
+  // The leader makes it a voter; it catches up; its signature counts.
+  REQUIRE(eventually([&] { return c.voters(*leader) == std::vector<uint64_t>{1, 2, 3, 4}; }, 60s));
+  const uint64_t size = c.health(*leader)["size"];
+  REQUIRE(eventually([&] { return c.sizes_equal({0, 1, 2, 3}, size); }, 60s));
+  CHECK(submit_and_resolve(*client, register_tx(*c.tc, {"SN-3"}, now_ms()),
+                           std::chrono::steady_clock::now() + 20s, 5s)
+            .kind == SubmitOutcome::Kind::accepted);
+  REQUIRE(eventually([&] { return has(counted_signers(c, *leader, four), "node-4"); }, 60s));
 
-  // Remove a follower other than the leader; four voters -> three.
-  size_t gone = (*leader + 2) % 3;
-  must(request_membership_change(admin, MembershipRequest{"remove", gone + 1, "", ""}));
-  REQUIRE(eventually([&] { return c.voters(*leader).size() == 3; }));
+  // A follower removed by vote (the quorum back to 2 of 3): out of the Raft
+  // configuration, and its signature no longer counts.
+  size_t gone = (*leader + 1) % 3;
+  GovernanceChange remove;
+  remove.kind = ChangeKind::remove_node;
+  remove.node = c.tc->node_id(gone);
+  GovernanceChange two = quorum;
+  two.quorum = 2;
+  pass(*client, *c.tc, {remove, two});
+  Consortium three = must(apply_changes(four, {remove, two}, 2, 2));
+  REQUIRE(eventually(
+      [&] {
+        auto v = c.voters(*leader);
+        return v.size() == 3 && std::find(v.begin(), v.end(), gone + 1) == v.end();
+      },
+      60s));
+  CHECK(c.health(*leader)["raft"]["members"].size() == 3);
   c.nodes[gone]->stop();
   c.nodes[gone].reset();
   std::vector<size_t> left;
   for (size_t i = 0; i < 4; ++i) {
     if (c.nodes[i]) left.push_back(i);
   }
-  for (int i = 3; i < 6; ++i) {
+  for (int i = 4; i < 6; ++i) {
     CHECK(submit_and_resolve(*client, register_tx(*c.tc, {"SN-" + std::to_string(i)}, now_ms()),
                              std::chrono::steady_clock::now() + 20s, 5s)
               .kind == SubmitOutcome::Kind::accepted);
   }
-  REQUIRE(eventually([&] { return c.sizes_equal(left, 6); }));
-  AdminTarget reader{c.url(3), "", ""};
-  reader.ca_file = c.configs[3].tls_ca_file;  // server verification only
-  auto listed = must(list_members(reader));
-  CHECK_THAT(listed, Catch::Contains("\"members\""));
+  const uint64_t final_size = c.health(*leader)["size"];
+  REQUIRE(eventually([&] { return c.sizes_equal(left, final_size); }, 60s));
+  std::vector<std::string> signers;
+  REQUIRE(eventually(
+      [&] {
+        signers = counted_signers(c, *leader, three);
+        return signers.size() >= 2;
+      },
+      60s));
+  CHECK_FALSE(has(signers, c.tc->node_id(gone)));
 }
 
 }  // namespace chipledger

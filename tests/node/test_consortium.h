@@ -91,7 +91,7 @@ inline std::unique_ptr<TestConsortium> make_consortium(std::string ledger_id = "
   for (size_t i = 0; i < node_count; ++i) {
     std::string id = "node-" + std::to_string(i + 1);
     PrivateKey k = fresh_key();
-    must_ok(tc->consortium.add_node(NodeInfo{id, "maker", k.public_key(), ""}));
+    must_ok(tc->consortium.add_node(NodeInfo{id, "maker", k.public_key(), "", 0, ""}));
     tc->nodes.emplace_back(id, std::move(k));
   }
   return tc;

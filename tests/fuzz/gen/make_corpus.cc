@@ -13,7 +13,6 @@
 #include "crypto/signed_note.h"
 #include "ledger/state_proof.h"
 #include "node/evidence_answers.h"
-#include "node/membership_note.h"
 #include "node/raft_entry.h"
 #include "tests/fuzz/fuzz_world.h"
 
@@ -157,11 +156,6 @@ int main(int argc, char** argv) {
       {fuzz::must(sign_note("a plain note\nof two lines\n", fuzz::kNodeId, fuzz::world().node_key),
                   "sign")}};
   put("note_fuzz", "plain", format_note(plain));
-  MembershipRequest change{"add", 2, "127.0.0.1:7902", ""};
-  std::string text = membership_note_text(fuzz::kLedgerId, change, fuzz::kT0);
-  SignedNote membership{
-      text, {fuzz::must(sign_note(text, fuzz::kNodeId, fuzz::world().node_key), "sign")}};
-  put("note_fuzz", "membership-add", format_note(membership));
   auto record = fuzz::must(ledger->serial("GPU-0001"), "record");
   put("note_fuzz", "serial-record", record->encode());
 
