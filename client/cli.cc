@@ -194,6 +194,16 @@ int run_cli(int argc, char** argv) {
                          [&] { return cmd_rotate_key(a); });
   author(rotate);
   rotate->add_option("--new-key", a.new_key, "the new private key (PEM)")->required();
+  auto* rotate_node = command(
+      "rotate-node-key",
+      "replace a node's checkpoint key, endorsed by its current one (its operator; no vote)",
+      [&] { return cmd_rotate_node_key(a); });
+  author(rotate_node);
+  rotate_node->add_option("--node-id", a.node_id, "the node (its id in the trust file)")
+      ->required();
+  rotate_node->add_option("--node-key", a.node_key, "its current checkpoint key (PEM)")->required();
+  rotate_node->add_option("--new-key", a.new_key, "its new checkpoint key (Ed25519, PEM)")
+      ->required();
 
   auto* trust_cmd =
       command("trust",

@@ -65,6 +65,7 @@ struct Args {
   std::vector<std::string> remove_node;  // --remove-node ID...
   uint32_t set_quorum = 0;               // --quorum N (0: not given)
   std::string proposal, new_key;
+  std::string node_id, node_key;  // rotate-node-key
   bool all = false;
   // trust --out FILE / --check FILE
   std::string check;
@@ -172,6 +173,7 @@ int cmd_propose(const Args& a);  // client/cli_governance.cc
 int cmd_vote(const Args& a);
 int cmd_proposals(const Args& a);
 int cmd_rotate_key(const Args& a);
+int cmd_rotate_node_key(const Args& a);
 int cmd_trust(const Args& a);
 
 }  // namespace chipledger::cli

@@ -193,6 +193,27 @@ int cmd_proposals(const Args& a) {
   return 0;
 }
 
+int cmd_rotate_node_key(const Args& a) {
+  auto key = author_key(a);
+  PrivateKey old_node = need(PrivateKey::load_file(a.node_key), "--node-key");
+  PrivateKey fresh = need(PrivateKey::load_file(a.new_key), "--new-key");
+  auto node = connect(a);
+  Transaction tx = base_tx(a, need(node->ledger_id()), key, TxType::rotate_node_key);
+  tx.node = a.node_id;
+  tx.new_key = fresh.public_key().der();
+  tx.node_signature =
+      need(old_node.sign(node_key_rotation_message(tx.ledger_id, tx.node, tx.new_key)),
+           "signing with the node's current key");
+  if (!submit(a, *node, tx, key, false)) return kExitRefused;
+  if (!a.json_out) {
+    std::cout << "node " << a.node_id << " now signs checkpoints with key "
+              << hex_encode(fresh.public_key().key_id()).substr(0, 16) << "… (" << a.new_key
+              << "); restart it with that key file. Checkpoints signed with its old key before "
+                 "this stay verifiable\n";
+  }
+  return 0;
+}
+
 int cmd_rotate_key(const Args& a) {
   if (a.new_key.empty()) {
     throw CliError{"give the new key: --new-key FILE (a private key from `chipledger keygen`)"};

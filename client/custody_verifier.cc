@@ -178,6 +178,7 @@ std::string describe_event(const Transaction& tx, const std::vector<Concern>& co
     case TxType::propose:
     case TxType::vote:
     case TxType::rotate_key:
+    case TxType::rotate_node_key:
       break;
   }
   return direct ? text : "via " + unit + ": " + text;

@@ -495,6 +495,7 @@ Refused Step::apply(const Concern& concern) {
     case TxType::propose:
     case TxType::vote:
     case TxType::rotate_key:
+    case TxType::rotate_node_key:
       break;
   }
   return refuse("a " + std::string(tx_type_name(tx_.type)) + " names no serial");
@@ -511,6 +512,7 @@ bool applies_to_unit(TxType type) {
     case TxType::propose:
     case TxType::vote:
     case TxType::rotate_key:
+    case TxType::rotate_node_key:
       return false;
     default:
       return true;

@@ -312,6 +312,37 @@ Result<GovernanceStep> rotate_key(const Consortium& c, const SignedTransaction& 
   return step;
 }
 
+// The member that runs a node replaces its checkpoint key without a vote,
+// the old key endorsing the new one (a node that lost its key gets a new
+// one by a set-node-key vote).
+Result<GovernanceStep> rotate_node_key(const Consortium& c, const SignedTransaction& stx,
+                                       uint64_t log_index) {
+  using R = Result<GovernanceStep>;
+  const Transaction& tx = stx.tx;
+  Consortium after = c;
+  NodeInfo* n = after.mutable_node(tx.node);
+  if (!n) return R::error("node " + tx.node + " does not exist");
+  if (n->member != tx.author) {
+    return R::error("node " + n->id + " is run by " + n->member + ", not by " + tx.author +
+                    "; only its operator rotates its key (or the admins vote set-node-key)");
+  }
+  auto key = PublicKey::from_der(tx.new_key);
+  if (!key) return key.status().context("new node key");
+  if (!n->key.verify(node_key_rotation_message(tx.ledger_id, n->id, tx.new_key),
+                     tx.node_signature)) {
+    return R::error("the node signature is not by node " + n->id +
+                    "'s current checkpoint key: the old key must endorse the new one (a node that "
+                    "lost its key gets a new one by a set-node-key vote)");
+  }
+  CL_TRY(check_new_node_key(after, *key));
+  after.note_retired_node_key(RetiredNodeKey{n->id, n->key.key_id(), log_index});
+  n->key = std::move(*key);
+  CL_TRY(after.validate());
+  GovernanceStep step;
+  step.consortium = std::move(after);
+  return step;
+}
+
 }  // namespace
 
 Bytes Proposal::encode() const {
@@ -404,6 +435,8 @@ Result<GovernanceStep> apply_governance(const Consortium& consortium, const Sign
       return vote(consortium, stx, log_index, proposal);
     case TxType::rotate_key:
       return rotate_key(consortium, stx, log_index);
+    case TxType::rotate_node_key:
+      return rotate_node_key(consortium, stx, log_index);
     default:
       return Result<GovernanceStep>::error("not a governance transaction");
   }

@@ -10,13 +10,14 @@ namespace chipledger {
 namespace {
 
 constexpr std::array<std::string_view, kMaxTxType + 1> kTypeNames{
-    "",       "register", "transfer", "accept",       "reject",    "install",
-    "attest", "pack",     "unpack",   "decommission", "flag",      "clear",
-    "report", "license",  "propose",  "vote",         "rotate-key"};
+    "",       "register", "transfer", "accept",       "reject",     "install",
+    "attest", "pack",     "unpack",   "decommission", "flag",       "clear",
+    "report", "license",  "propose",  "vote",         "rotate-key", "rotate-node-key"};
 
 constexpr std::string_view kSigningDomain{"chipledger-tx-v1\0", 17};
 constexpr std::string_view kTxidDomain{"chipledger-txid-v1\0", 19};
 constexpr std::string_view kAttestDomain{"chipledger-attest-v1\0", 21};
+constexpr std::string_view kNodeKeyRotationDomain{"chipledger-node-key-rotation-v1\0", 32};
 
 const std::set<std::string_view> kReportKinds{"diverted", "tampered", "lost", "stolen"};
 const std::set<std::string_view> kDecommissionKinds{"destroyed", "recycled"};
@@ -112,6 +113,10 @@ Status visit_fields(V& v, Tx& tx) {
       return v.hash("proposal", tx.proposal);
     case TxType::rotate_key:
       return v.key("new key", tx.new_key);
+    case TxType::rotate_node_key:
+      CL_TRY(v.str("node", tx.node));
+      CL_TRY(v.key("new key", tx.new_key));
+      return v.key("node signature", tx.node_signature);
   }
   return Status::error("unknown transaction type");
 }
@@ -332,6 +337,18 @@ Status check_type_fields(const Transaction& tx) {
       if (key->key_id() == tx.key_id) return Status::error("new key: the same as the signing key");
       return Status::ok();
     }
+    case TxType::rotate_node_key: {
+      CL_TRY(check_member_id(tx.node).context("node"));
+      auto key = PublicKey::from_der(tx.new_key);
+      if (!key) return key.status().context("new node key");
+      if (key->der() != tx.new_key || key->algorithm() != KeyAlgorithm::ed25519) {
+        return Status::error("new node key: an Ed25519 key, canonical SubjectPublicKeyInfo DER");
+      }
+      if (tx.node_signature.size() != 64) {
+        return Status::error("node signature: an Ed25519 signature is 64 bytes");
+      }
+      return Status::ok();
+    }
     case TxType::accept:
     case TxType::unpack:
       return Status::ok();
@@ -350,11 +367,12 @@ Status check_transaction(const Transaction& tx) {
 
 bool names_no_serial(TxType t) {
   return t == TxType::license || t == TxType::propose || t == TxType::vote ||
-         t == TxType::rotate_key;
+         t == TxType::rotate_key || t == TxType::rotate_node_key;
 }
 
 bool is_governance(TxType t) {
-  return t == TxType::propose || t == TxType::vote || t == TxType::rotate_key;
+  return t == TxType::propose || t == TxType::vote || t == TxType::rotate_key ||
+         t == TxType::rotate_node_key;
 }
 
 std::string_view tx_type_name(TxType t) {
@@ -376,6 +394,16 @@ std::vector<std::string> Transaction::serials() const {
   for (const auto& r : registrations) out.push_back(r.serial);
   for (const auto& r : refs) out.push_back(r.serial);
   return out;
+}
+
+Bytes node_key_rotation_message(std::string_view ledger_id, std::string_view node,
+                                ByteView new_key) {
+  Writer w;
+  w.raw(as_bytes(kNodeKeyRotationDomain))
+      .str(ledger_id)
+      .str(node)
+      .bytes(Bytes(new_key.begin(), new_key.end()));
+  return w.take();
 }
 
 Bytes attestation_message(std::string_view ledger_id, std::string_view serial,

@@ -36,12 +36,15 @@ enum class TxType : uint8_t {
   propose = 14,     // governance (docs/governance.md)
   vote = 15,        // governance
   rotate_key = 16,  // a member replaces the key that signs it
+  // a node's operator replaces its checkpoint key, endorsed by the old one
+  rotate_node_key = 17,
 };
-inline constexpr uint8_t kMaxTxType = 16;
+inline constexpr uint8_t kMaxTxType = 17;
 std::string_view tx_type_name(TxType t);  // "register", "transfer", ...
-// license, propose, vote and rotate-key name no serial.
+// license, propose, vote, rotate-key and rotate-node-key name no serial.
 bool names_no_serial(TxType t);
-// propose, vote and rotate-key change the consortium (ledger/governance.h).
+// propose, vote, rotate-key and rotate-node-key change the consortium
+// (ledger/governance.h).
 bool is_governance(TxType t);
 Result<TxType> tx_type_from_name(std::string_view name);
 
@@ -112,8 +115,13 @@ struct Transaction {
   std::vector<GovernanceChange> changes;
   // vote: the proposal approved (the propose transaction's id)
   Hash proposal{};
-  // rotate_key: the author's new key (SPKI DER); the signing key retires
+  // rotate_key: the author's new key (SPKI DER); the signing key retires.
+  // rotate_node_key: the node's new checkpoint key (Ed25519 SPKI DER).
   Bytes new_key;
+  // rotate_node_key: the node, and its current checkpoint key's signature
+  // over node_key_rotation_message(ledger id, node, new key)
+  std::string node;
+  Bytes node_signature;
   // every type but register and license
   std::vector<SerialRef> refs;
 
@@ -125,6 +133,11 @@ struct Transaction {
 // (ledger id, serial, site, checkpoint size, checkpoint root).
 Bytes attestation_message(std::string_view ledger_id, std::string_view serial,
                           std::string_view site, uint64_t checkpoint_size, const Hash& root);
+
+// What a node's current checkpoint key signs to endorse its successor in a
+// rotate-node-key: domain-separated (ledger id, node id, new key DER).
+Bytes node_key_rotation_message(std::string_view ledger_id, std::string_view node,
+                                ByteView new_key);
 
 // Canonical body bytes; refuses what decode would refuse.
 Result<Bytes> encode_body(const Transaction& tx);

@@ -76,6 +76,13 @@ void add_type_fields(json& j, const Transaction& tx) {
       j["new_key_id"] = key ? hex_encode(key->key_id()) : std::string();
       return;
     }
+    case TxType::rotate_node_key: {
+      auto key = PublicKey::from_der(tx.new_key);
+      j["node"] = tx.node;
+      j["new_key"] = key ? key->pem() : std::string();
+      j["new_key_id"] = key ? hex_encode(key->key_id()) : std::string();
+      return;
+    }
     case TxType::accept:
     case TxType::unpack:
       return;

@@ -15,7 +15,16 @@ CosignSender::CosignSender(CheckpointPublisher& publisher, std::vector<std::stri
 CosignSender::~CosignSender() { stop(); }
 
 void CosignSender::start() {
+  std::lock_guard lock(threads_mu_);
+  started_ = true;
   for (const auto& url : peers_) threads_.emplace_back([this, url] { run(url); });
+}
+
+void CosignSender::add_peer(const std::string& url) {
+  std::lock_guard lock(threads_mu_);
+  if (stopping_ || std::find(peers_.begin(), peers_.end(), url) != peers_.end()) return;
+  peers_.push_back(url);
+  if (started_) threads_.emplace_back([this, url] { run(url); });
 }
 
 void CosignSender::set_tls(TlsContextPtr tls) {
@@ -25,12 +34,16 @@ void CosignSender::set_tls(TlsContextPtr tls) {
 }
 
 void CosignSender::stop() {
-  stopping_ = true;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(threads_mu_);
+    stopping_ = true;
+    threads.swap(threads_);
+  }
   publisher_.stop_waiting();
-  for (auto& t : threads_) {
+  for (auto& t : threads) {
     if (t.joinable()) t.join();
   }
-  threads_.clear();
 }
 
 void CosignSender::run(const std::string& url) {

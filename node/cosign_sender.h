@@ -39,6 +39,9 @@ class CosignSender {
 
   void start();
   void stop();
+  // A node the consortium added (a governance vote) gets this node's
+  // signatures from now on; a URL already served, or after stop(), is a no-op.
+  void add_peer(const std::string& url);
   // A renewed client certificate: each peer's connection is made again
   // with it before its next request.
   void set_tls(TlsContextPtr tls);
@@ -55,6 +58,8 @@ class CosignSender {
   uint64_t tls_generation_ = 0;  // guarded by tls_mu_, with options_.tls
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> delivered_{0};
+  std::mutex threads_mu_;  // guards peers_, threads_, started_
+  bool started_ = false;
   std::vector<std::thread> threads_;
 };
 

@@ -121,6 +121,11 @@ struct NodeService::Parts {
   // On the leader: the next change that makes the Raft configuration follow
   // the consortium in force (node/raft_membership_plan.h), made and waited for.
   void follow_membership() {
+    // Every node: cosignatures go to every node in force with an API URL.
+    auto in_force = ledger->consortium();
+    for (const auto& n : in_force->nodes()) {
+      if (n.id != config.node_id && !n.api.empty()) cosign->add_peer(n.api);
+    }
     RaftStatus st = replicator->status();
     if (st.role != RaftRole::leader) return;
     auto change = next_membership_change(*ledger->consortium(), st.members, config.raft_id);
@@ -219,7 +224,7 @@ static Status check_node_identity(const NodeConfig& config, const Ledger& ledger
     return Status::error(
         "the node key " + config.key_file + " is not the key the consortium in force lists for " +
         config.node_id +
-        (retired ? " (a governance vote replaced it: start with the new key)" : ""));
+        (retired ? " (it was replaced by governance: start with the new key)" : ""));
   }
   return Status::ok();
 }

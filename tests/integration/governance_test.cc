@@ -304,4 +304,148 @@ TEST_CASE(
      Argv{"--serial", "GPU-R1", "--to", "datacenter", "--ship-to", "US"});
 }
 
+// A fourth chipledger-node process joins a running 3-node cluster by a
+// governance vote, driven by the chipledger CLI: before the vote it is not
+// in Raft and its signatures count for nothing; after it the leader adds it
+// as a voter, it catches up, its checkpoint signature counts, and verify
+// (which judges the checkpoint by the nodes in force at its size) passes
+// through it. Then a vote removes another node: out of Raft, not counted.
+TEST_CASE(
+    "governance: a node added by vote joins, catches up and signs, and a node removed by vote "
+    "leaves",
+    "[integration][cluster]") {
+  LocalCluster c(4);
+  // The genesis: the first three nodes (quorum 2); node 4 waits to join.
+  nlohmann::json trust = nlohmann::json::parse(read_text_file(c.trust_file()));
+  nlohmann::json fourth = trust["nodes"][3];
+  trust["nodes"].erase(3);
+  trust["quorum"] = 2;
+  write_text_file(c.trust_file(), trust.dump(2));
+  for (int i = 1; i <= 3; ++i) {
+    const std::string file = c.dir() + "/node-" + std::to_string(i) + ".toml";
+    std::string text = read_text_file(file);
+    auto at = text.find("    [[raft.peers]]\n    address = '" +
+                        fourth["raft_address"].get<std::string>() + "'");
+    REQUIRE(at != std::string::npos);
+    auto end = text.find("\n\n", at);
+    text.erase(at, end + 2 - at);
+    write_text_file(file, text);
+  }
+  {
+    const std::string file = c.dir() + "/node-4.toml";
+    std::string text = read_text_file(file);
+    auto at = text.find("[raft]\n");
+    REQUIRE(at != std::string::npos);
+    text.insert(at + 7, "join = true\n");
+    write_text_file(file, text);
+  }
+  const std::string node4 = fourth["id"];
+  for (size_t i = 0; i < 3; ++i) c.start(i);
+  size_t leader = c.wait_leader();
+  std::string nodes = c.url(0) + "," + c.url(1) + "," + c.url(2);
+  auto cli = [&](const Argv& args, const std::string& via) {
+    return run_process(Argv{kCliBin, "--node", via, "--trust", c.trust_file(), "--state",
+                            c.dir() + "/client-state.json"} +
+                           args,
+                       120s);
+  };
+  auto as = [&](const std::string& m) { return Argv{"--as", m, "--key", c.key_file(m)}; };
+  auto ok = [&](const Argv& args, const std::string& via) {
+    ProcessResult r = cli(args, via);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+  ok(Argv{"register"} + as("maker") +
+         Argv{"--serial", "NODE-1", "--model", "L4", "--fab-site", "f1", "--country", "TW"},
+     nodes);
+  c.start(3);
+  auto voters = [&](size_t i) {
+    std::vector<uint64_t> out;
+    auto h = c.get_json(i, "/v1/health");
+    for (const auto& m : h ? (*h)["raft"]["members"] : nlohmann::json::array()) {
+      if (m["role"] == "voter") out.push_back(m["id"]);
+    }
+    return out;
+  };
+  auto wait_for = [&](const std::function<bool()>& what, const char* name) {
+    auto deadline = Clock::now() + 60s * kSanitizerSlowdown;
+    while (Clock::now() < deadline && !what()) std::this_thread::sleep_for(20ms);
+    INFO(name);
+    REQUIRE(what());
+  };
+  CHECK(voters(leader) == std::vector<uint64_t>{1, 2, 3});
+
+  // The vote: add-node (the entry init wrote for it) with the quorum raised.
+  nlohmann::json add{{"change", "add-node"},
+                     {"node", node4},
+                     {"member", fourth["member"]},
+                     {"key", fourth["key"]},
+                     {"api", fourth["api"]},
+                     {"raft_id", fourth["raft_id"]},
+                     {"raft_address", fourth["raft_address"]}};
+  write_text_file(c.dir() + "/add-node.json",
+                  nlohmann::json::array({add, {{"change", "set-quorum"}, {"quorum", 3}}}).dump());
+  ProcessResult proposed =
+      ok(Argv{"propose"} + as("maker") + Argv{"--changes", c.dir() + "/add-node.json"}, nodes);
+  const std::string id = proposal_id(proposed.out);
+  ok(Argv{"vote"} + as("regulator") + Argv{id}, nodes);
+  ProcessResult applied = ok(Argv{"vote"} + as("datacenter") + Argv{id}, nodes);
+  CHECK_THAT(applied.out, Catch::Contains("applied at log index"));
+
+  wait_for([&] { return voters(leader) == std::vector<uint64_t>{1, 2, 3, 4}; }, "node 4 a voter");
+  CHECK_THAT(c.log(leader), Catch::Contains("governance: adding Raft server 4: done"));
+  auto size_of = [&](size_t i) {
+    auto h = c.get_json(i, "/v1/health");
+    return h ? (*h)["size"].get<uint64_t>() : 0;
+  };
+  wait_for([&] { return size_of(3) == size_of(leader); }, "node 4 caught up");
+  // verify through node 4 alone: the checkpoint is judged by the four nodes
+  // in force (quorum 3), node 4's signature among them.
+  ok(Argv{"register"} + as("maker") +
+         Argv{"--serial", "NODE-2", "--model", "L4", "--fab-site", "f1", "--country", "TW"},
+     nodes);
+  nlohmann::json report;
+  wait_for(
+      [&] {
+        ProcessResult v = cli(Argv{"verify", "--json", "NODE-2"}, c.url(3));
+        report = nlohmann::json::parse(v.out, nullptr, false);
+        if (!report.is_object() || !report.contains("checkpoint")) return false;
+        for (const auto& s : report["checkpoint"]["signers"]) {
+          if (s == node4) return report["verdict"] == "not-installed";
+        }
+        return false;
+      },
+      "verify through node 4 counts its signature");
+  INFO(report.dump(2));
+  CHECK(report["governance"]["changes"] == 1);
+
+  // A vote removes the first follower (quorum back to 2 of 3).
+  size_t gone = (leader + 1) % 3;
+  const std::string gone_id = (*c.get_json(gone, "/v1/health"))["node_id"];
+  const uint64_t gone_raft = (*c.get_json(gone, "/v1/health"))["raft"]["id"];
+  ProcessResult removal =
+      ok(Argv{"propose"} + as("maker") + Argv{"--remove-node", gone_id, "--quorum", "2"}, nodes);
+  const std::string rid = proposal_id(removal.out);
+  ok(Argv{"vote"} + as("regulator") + Argv{rid}, nodes);
+  ok(Argv{"vote"} + as("datacenter") + Argv{rid}, nodes);
+  wait_for(
+      [&] {
+        auto v = voters(leader);
+        return v.size() == 3 && std::find(v.begin(), v.end(), gone_raft) == v.end();
+      },
+      "the removed node out of Raft");
+  c.stop(gone);
+  ok(Argv{"register"} + as("maker") +
+         Argv{"--serial", "NODE-3", "--model", "L4", "--fab-site", "f1", "--country", "TW"},
+     c.url(leader) + "," + c.url(3));
+  ProcessResult last = cli(Argv{"verify", "--json", "NODE-3"}, c.url(leader));
+  nlohmann::json after = nlohmann::json::parse(last.out);
+  INFO(after.dump(2));
+  CHECK(after["verdict"] == "not-installed");
+  for (const auto& s : after["checkpoint"]["signers"]) CHECK(s != gone_id);
+  std::cout << "governance: " << node4 << " added by vote (a voter, its signature counted), "
+            << gone_id << " removed by vote" << std::endl;
+}
+
 }  // namespace chipledger::integ

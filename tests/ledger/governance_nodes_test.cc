@@ -203,3 +203,55 @@ TEST_CASE("governance nodes: a removed node, a replaced node key, and what is ne
   CHECK(reopened->consortium_at(removed)->node("node3") == nullptr);
   CHECK(reopened->consortium_at(size)->node("node1")->key.key_id() != old_key.key_id());
 }
+
+TEST_CASE("governance nodes: an operator rotates its node's key, endorsed by the old one",
+          "[governance][nodes]") {
+  NodeWorld w;
+  w.pass({w.add_node("node2", 2), w.add_node("node3", 3), NodeWorld::quorum(2)});
+  const uint64_t before = w.ledger->size();
+  const PublicKey old_key = w.node_keys.at("node2").public_key();
+  PrivateKey next = *PrivateKey::generate(KeyAlgorithm::ed25519);
+  auto rotation = [&](const std::string& author, const std::string& node, const PrivateKey& signer,
+                      const PublicKey& fresh) {
+    Transaction t = w.tc.tx(author, TxType::rotate_node_key);
+    t.node = node;
+    t.new_key = fresh.der();
+    t.node_signature = *signer.sign(node_key_rotation_message(t.ledger_id, node, t.new_key));
+    return t;
+  };
+  // The body round-trips.
+  Transaction t = rotation("dc", "node2", w.node_keys.at("node2"), next.public_key());
+  auto body = encode_body(t);
+  REQUIRE(body);
+  auto back = decode_body(*body);
+  REQUIRE(back);
+  CHECK(back->node == "node2");
+  CHECK(back->new_key == t.new_key);
+  CHECK(back->node_signature == t.node_signature);
+  CHECK(*encode_body(*back) == *body);
+
+  // Refused: another member than its operator, an endorsement by another
+  // key, a node that does not exist; nothing changes.
+  CHECK_THAT(w.apply(rotation("maker", "node2", w.node_keys.at("node2"), next.public_key())).reason,
+             Catch::Contains("node node2 is run by dc, not by maker"));
+  CHECK_THAT(w.apply(rotation("dc", "node2", w.node_keys.at("node3"), next.public_key())).reason,
+             Catch::Contains("is not by node node2's current checkpoint key"));
+  CHECK_THAT(w.apply(rotation("dc", "node9", w.node_keys.at("node2"), next.public_key())).reason,
+             Catch::Contains("node node9 does not exist"));
+  CHECK(w.ledger->consortium()->node("node2")->key.key_id() == old_key.key_id());
+
+  // Its operator, endorsed by the old key, no vote: in force from its index.
+  auto out = w.apply(t);
+  INFO(out.reason);
+  REQUIRE(out.accepted);
+  CHECK(w.ledger->consortium()->node("node2")->key.key_id() == next.public_key().key_id());
+  CHECK(w.ledger->consortium()->retired_node_keys().count(old_key.key_id()) == 1);
+  CHECK(w.ledger->consortium_at(before)->node("node2")->key.key_id() == old_key.key_id());
+  // The old key signs for node2 no more; the new one does.
+  CHECK_THAT(w.verified({"node1", "node2"}).reason(), Catch::Contains("valid node signature(s)"));
+  w.node_keys.insert_or_assign("node2", std::move(next));
+  CHECK(w.verified({"node1", "node2"}));
+  // And it never comes back, to this node or another.
+  CHECK_THAT(w.apply(rotation("dc", "node2", w.node_keys.at("node2"), old_key)).reason,
+             Catch::Contains("was retired from node node2"));
+}
