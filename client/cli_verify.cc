@@ -241,7 +241,8 @@ int cmd_status(const Args& a) {
   if (!v.note()) return fail(Finding::proof_failure, v.note().reason());
   const VerifiedCheckpoint& cp = *v.checkpoint();
   const uint64_t now = now_ms();
-  if (Status fresh = checkpoint_age_status(cp, consortium.policy(), now); !fresh) {
+  // Fresh by the policy in force at the checkpoint (governance may change it).
+  if (Status fresh = checkpoint_age_status(cp, v.governance().latest().policy(), now); !fresh) {
     return fail(Finding::stale_checkpoint, fresh.reason());
   }
   // A malformed answer proves nothing: a proof-failure, as in `verify`.

@@ -707,6 +707,8 @@ Status CustodyVerifier::follow_governance(const Result<HistoryEvidence>& evidenc
   Status st = evidence ? impl_->follow(*evidence) : evidence.status();
   if (!st) {
     impl_->governance_failure = "the governance history does not check: " + st.reason();
+    // Judged by an unproven node set, the checkpoint proves nothing either.
+    impl_->cp = Result<VerifiedCheckpoint>(Status::error(*impl_->governance_failure));
     return Status::error(*impl_->governance_failure);
   }
   impl_->judge_by_nodes_in_force();

@@ -18,14 +18,18 @@ std::string digest_of(std::string_view text) { return hex_encode(sha256(text)); 
 Result<DerivedTrust> follow(const Consortium& genesis, const std::string& note,
                             const std::string& history_answer) {
   CustodyVerifier v(genesis, note);
-  if (!v.checkpoint()) return v.checkpoint().status().context("the checkpoint");
+  // The note's size first; its quorum is judged once the governance (which
+  // may have changed the nodes) is followed.
+  const auto& tree = v.unverified_checkpoint();
+  if (!tree) return tree.status().context("the checkpoint");
   std::optional<json> answer;
   if (!history_answer.empty()) {
     answer = json::parse(history_answer, nullptr, false);
     if (answer->is_discarded()) return Status::error("the governance history is not JSON");
   }
-  const uint64_t size = v.checkpoint()->checkpoint.size;
+  const uint64_t size = tree->size;
   CL_TRY(v.follow_governance(decode_history(std::string(kGovernanceHistory), answer, size)));
+  if (!v.checkpoint()) return v.checkpoint().status().context("the checkpoint");
   const auto& g = v.governance();
   return DerivedTrust{g.latest(), *v.checkpoint(), g.record() ? g.record()->events : 0,
                       g.changes()};

@@ -835,7 +835,6 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
 
 Status Replicator::change_membership(const MembershipChange& change,
                                      std::chrono::milliseconds timeout) {
-  if (change.id == 0) return Status::error("a Raft id must be greater than 0");
   if (change.id == 0 && change.op != MembershipChange::Op::transfer) {
     return Status::error("a Raft id must be greater than 0");
   }

@@ -235,6 +235,28 @@ TEST_CASE(
       },
       60s));
   CHECK_FALSE(has(signers, c.tc->node_id(gone)));
+
+  // The leader itself removed by vote: it hands the leadership on first
+  // (raft_transfer), and the next leader removes it.
+  const size_t old_leader = *leader;
+  size_t other = 3;  // node-4, not the leader
+  auto via = must(NodeClient::connect_to(c.url(other), test_https_options()));
+  GovernanceChange remove_leader = remove;
+  remove_leader.node = c.tc->node_id(old_leader);
+  pass(*via, *c.tc, {remove_leader});
+  std::optional<size_t> next;
+  REQUIRE(eventually(
+      [&] {
+        next.reset();
+        for (size_t i : left) {
+          if (i != old_leader && c.nodes[i] && c.health(i)["raft"]["role"] == "leader") next = i;
+        }
+        if (!next) return false;
+        auto v = c.voters(*next);
+        return v.size() == 2 && std::find(v.begin(), v.end(), old_leader + 1) == v.end();
+      },
+      60s));
+  CHECK(*next != old_leader);
 }
 
 }  // namespace chipledger
