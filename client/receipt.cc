@@ -19,9 +19,12 @@ uint64_t wall_ms() {
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-// The node's newest checkpoint, verified against the trust file, once it
-// covers `index` (the node's GET /v1/checkpoint itself waits a little for
-// its peers' signatures); the last reason when none does by `deadline`.
+// A newest checkpoint, verified against the trust file, once it covers
+// `index` (a node's GET /v1/checkpoint itself waits a little for its peers'
+// signatures); the last reason when none does by `deadline`. A node that
+// shows none moves the question on to the next node: the one that took the
+// submission may have been removed by it, or may be cut off, and its own
+// checkpoint then never gets the signatures of the nodes in force.
 Result<std::pair<std::string, VerifiedCheckpoint>> covering_checkpoint(NodeClient& node,
                                                                        const Consortium& consortium,
                                                                        uint64_t index,
@@ -48,11 +51,13 @@ Result<std::pair<std::string, VerifiedCheckpoint>> covering_checkpoint(NodeClien
     } else {
       why = note.reason();
     }
+    if (node.node_count() > 1) why = node.url() + ": " + why;
     if (Clock::now() + pause > deadline) {
       return Result<std::pair<std::string, VerifiedCheckpoint>>::error(why);
     }
-    std::this_thread::sleep_for(pause);  // polling a remote node, with a deadline
+    std::this_thread::sleep_for(pause);  // polling remote nodes, with a deadline
     pause = std::min(pause * 2, std::chrono::milliseconds(500));
+    node.switch_to_next();
   }
 }
 

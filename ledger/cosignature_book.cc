@@ -24,6 +24,24 @@ bool same_roots(const CosignedSize& a, const CosignedSize& b) {
   return a.root == b.root && a.state_root == b.state_root;
 }
 
+// Whether `sig` is by a node in force in `c`, with the key it has there.
+bool by_node_in_force(const Consortium& c, const NoteSignature& sig) {
+  const NodeInfo* node = c.node(sig.name);
+  if (!node) return false;
+  auto hash = NoteVerifier{node->id, node->key}.cosignature_key_hash();
+  return hash && *hash == sig.key_hash;
+}
+
+// Only the signatures by nodes in force in `c`.
+std::map<std::string, TimedSignature> in_force_only(
+    const Consortium& c, const std::map<std::string, TimedSignature>& m) {
+  std::map<std::string, TimedSignature> out;
+  for (const auto& [name, sig] : m) {
+    if (by_node_in_force(c, sig.sig)) out.emplace(name, sig);
+  }
+  return out;
+}
+
 std::vector<std::string> signers_of(const CosignedSize& s) {
   std::vector<std::string> out;
   for (const auto& [name, sig] : s.by_node) out.push_back(name);
@@ -86,7 +104,18 @@ Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_s
   if (note->signatures.empty()) return R::error("the note has no signature");
   CheckedNote out{cp->size, note->text, CosignedSize{cp->root, *state_root, {}}};
   const auto in_force = consortium_at_(cp->size);
+  std::string skipped;
   for (const auto& sig : note->signatures) {
+    // A signature by a node not in force at that size (removed before it,
+    // added after it, or with a key it no longer has there) never counts:
+    // it is left out, unverified, and the others are judged on their own.
+    if (!by_node_in_force(*in_force, sig)) {
+      skipped += (skipped.empty() ? "" : "; ") +
+                 (in_force->node(sig.name)
+                      ? "the signature by " + sig.name + " is not by its key at that size"
+                      : "'" + sig.name + "' is a node the consortium does not list at that size");
+      continue;
+    }
     auto time = verify_node_cosignature(*in_force, note->text, sig);
     if (!time) return R::error(time.reason());
     if (*time > now_seconds + options_.max_future_seconds) {
@@ -95,6 +124,10 @@ Result<CheckedNote> CosignatureBook::check(std::string_view wire, uint64_t now_s
                       " s in this node's future, more than the policy's clock skew");
     }
     merge_newest(out.entry.by_node, {{sig.name, TimedSignature{sig, *time}}});
+  }
+  if (out.entry.by_node.empty()) {
+    return R::error("the note has no signature by a node in force at checkpoint " +
+                    std::to_string(cp->size) + ": " + skipped);
   }
   return out;
 }
@@ -122,8 +155,13 @@ void CosignatureBook::recall(uint64_t size, CosignedSize entry) {
 }
 
 std::string CosignatureBook::render(uint64_t size, const CosignedSize& s) const {
+  // The signatures that count at this size, and this node's own (which a
+  // node removed before this size still shows; peers leave it out).
   SignedNote note{text(size, s.root, s.state_root), {}};
-  for (const auto& [name, sig] : s.by_node) note.signatures.push_back(sig.sig);
+  const auto in_force = consortium_at_(size);
+  for (const auto& [name, sig] : s.by_node) {
+    if (name == self_ || by_node_in_force(*in_force, sig.sig)) note.signatures.push_back(sig.sig);
+  }
   return format_note(note);
 }
 
@@ -137,10 +175,7 @@ ServedCheckpoint CosignatureBook::view(uint64_t size, const CosignedSize& s) con
   // node change reached this node, or its own after its removal, does not).
   const auto in_force = consortium_at_(size);
   for (const auto& [name, sig] : s.by_node) {
-    const NodeInfo* node = in_force->node(name);
-    if (!node) continue;
-    auto hash = NoteVerifier{node->id, node->key}.cosignature_key_hash();
-    if (!hash || *hash != sig.sig.key_hash) continue;
+    if (!by_node_in_force(*in_force, sig.sig)) continue;
     v.signers.push_back(name);
     v.times.push_back(sig.time);
   }
@@ -181,7 +216,9 @@ Result<CosignatureBook::Signed> CosignatureBook::sign_own(uint64_t size, const H
   for (auto a = ahead_.begin(); a != ahead_.end() && a->first <= size; a = ahead_.erase(a)) {
     if (a->first != size) continue;
     if (same_roots(a->second, mine)) {
-      merge_newest(s.by_node, a->second.by_node);
+      // Checked when they came by the nodes this node knew then; kept only
+      // if by nodes in force at this size, now that it is known.
+      merge_newest(s.by_node, in_force_only(*consortium_at_(size), a->second.by_node));
     } else if (a->second.by_node.count(self_)) {
       return fail("a peer showed this node's own signature on checkpoint " + std::to_string(size) +
                   " with " + roots_of(a->second) + ", but its own ledger has " + roots_of(mine) +

@@ -10,6 +10,11 @@
 // Guarantees:
 // - every signature kept verifies as a cosignature by the node the
 //   consortium lists under its name, on this ledger's checkpoint text;
+// - only signatures by nodes in force at a size (Ledger::consortium_at)
+//   count there and are shown to peers: one that waited ahead of this
+//   node's log is judged again by the nodes in force once the size is
+//   reached, and a peer's note with some signatures by nodes not in force
+//   is taken without them (this node's own is shown even after its removal);
 // - per node and size the newest time wins: an older or equal time never
 //   replaces a newer one, so a node's signature never goes back in time;
 // - a peer's note with a signature time more than `max_future_seconds` after
@@ -108,8 +113,10 @@ class CosignatureBook {
   std::string text(uint64_t size, const Hash& root, const Hash& state_root) const;
 
   // A peer's wire note, checked: a checkpoint of this ledger with exactly
-  // the one "state-root" extension line, at least one signature, every one a valid cosignature
-  // by a listed node, none more than max_future_seconds after `now_seconds`.
+  // the one "state-root" extension line, at least one signature by a node
+  // in force at its size, every such one a valid cosignature, none more than
+  // max_future_seconds after `now_seconds`; signatures by nodes not in force
+  // there are left out unverified.
   // Form, ledger and canonical text are checked before any signature, and a
   // note with more signature lines than the consortium has nodes is refused
   // unparsed: the work a hostile note costs is bounded.

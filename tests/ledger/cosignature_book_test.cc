@@ -252,6 +252,58 @@ TEST_CASE("book: peers' signatures ahead of this node's log wait, newest time ke
   CHECK(v.fresh_as_of == kNow - 2);
 }
 
+TEST_CASE("book: a removed node's signature that waited ahead neither counts nor spoils the note",
+          "[book][checkpoint][governance]") {
+  // node-3 is removed by the entry at index 4 (quorum 2 of the 2 left).
+  // node-2 lags: node-3's signature on size 6 reaches it while it knows only
+  // the three nodes. Once node-2 applied the removal, its note on size 6
+  // must carry its own signature only, and node-1 must take it.
+  auto three = make_consortium("book-test", 2, 3);
+  auto two = std::make_shared<Consortium>(three->consortium);
+  REQUIRE(two->remove_node("node-3", 4));
+  auto all =
+      std::shared_ptr<const Consortium>(std::shared_ptr<const Consortium>(), &three->consortium);
+  bool removal_applied = false;
+  CosignatureBook lagging(
+      [&](uint64_t size) -> std::shared_ptr<const Consortium> {
+        if (removal_applied && size > 4) return two;
+        return all;
+      },
+      "node-2", {});
+  CosignatureBook leader(
+      [&](uint64_t size) -> std::shared_ptr<const Consortium> { return size > 4 ? two : all; },
+      "node-1", {});
+  const Hash r = root_of(6);
+  const std::string text = lagging.text(6, r, state_of(r));
+  auto sign = [&](size_t node) {
+    return must(sign_cosignature(text, three->node_id(node), three->node_key(node), kNow));
+  };
+  auto ahead = must(lagging.check(format_note(SignedNote{text, {sign(2)}}), kNow));
+  REQUIRE(lagging.add(ahead, 3, std::nullopt, std::nullopt).kind == CosignOutcome::Kind::pending);
+
+  removal_applied = true;
+  auto own = must(lagging.sign_own(6, r, state_of(r), TimedSignature{sign(1), kNow}));
+  CHECK(own.note.find("node-3") == std::string::npos);
+  CHECK(lagging.newest().signers == std::vector<std::string>{"node-2"});
+
+  // The leader takes node-2's note, and with its own signature has the quorum.
+  auto taken = leader.check(own.note, kNow);
+  INFO(taken.reason());
+  REQUIRE(taken);
+  must(leader.sign_own(6, r, state_of(r), TimedSignature{sign(0), kNow}));
+  CHECK(leader.add(*taken, 6, r, state_of(r)).kind == CosignOutcome::Kind::kept);
+  CHECK(leader.served().quorum);
+  CHECK(leader.served().signers == std::vector<std::string>{"node-1", "node-2"});
+
+  // A note of node-1 and the removed node-3 together: node-3's is left out.
+  auto mixed = must(lagging.check(format_note(SignedNote{text, {sign(0), sign(2)}}), kNow));
+  CHECK(mixed.entry.by_node.size() == 1);
+  CHECK(mixed.entry.by_node.count("node-1") == 1);
+  // node-3's alone: nothing to take, and the reason says why.
+  CHECK_THAT(lagging.check(format_note(SignedNote{text, {sign(2)}}), kNow).reason(),
+             Catch::Contains("does not list at that size"));
+}
+
 TEST_CASE("book: a peer's note on this log root but another state root is a conflict",
           "[book][checkpoint][state]") {
   Fixture f;
