@@ -455,7 +455,8 @@ Status check_raft_address(std::string_view address) {
   auto colon = address.rfind(':');
   if (colon == std::string_view::npos || address.size() > 21) return bad();
   auto number = [](std::string_view s, uint64_t max) -> std::optional<uint64_t> {
-    if (s.empty() || s.size() > 5) return std::nullopt;
+    // Canonical decimal: no leading zero (one address, one spelling).
+    if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
     uint64_t v = 0;
     for (char ch : s) {
       if (ch < '0' || ch > '9') return std::nullopt;

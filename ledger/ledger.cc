@@ -142,6 +142,20 @@ class BlockState final : public StateView {
   RootAt root_at_;  // of committed sizes
 };
 
+// Whether the nodes (ids and keys) or the quorum differ: what judges a
+// checkpoint's signatures (consortium_at).
+bool changes_node_set(const Consortium& before, const Consortium& after) {
+  if (before.quorum() != after.quorum() || before.nodes().size() != after.nodes().size()) {
+    return true;
+  }
+  for (size_t i = 0; i < before.nodes().size(); ++i) {
+    const NodeInfo& a = before.nodes()[i];
+    const NodeInfo& b = after.nodes()[i];
+    if (a.id != b.id || a.key.der() != b.key.der()) return true;
+  }
+  return false;
+}
+
 Status check_genesis(KvStore& store, const std::string& ledger_id) {
   auto stored = store.get(Column::meta, kLedgerIdKey);
   if (!stored) return stored.status();
@@ -170,7 +184,8 @@ Ledger::Ledger(std::unique_ptr<KvStore> store, Consortium consortium, MerkleLog 
                std::unique_ptr<StateMap> state_map)
     : store_(std::move(store)),
       genesis_(std::move(consortium)),
-      consortium_(std::make_shared<const Consortium>(genesis_)),
+      genesis_shared_(std::make_shared<const Consortium>(genesis_)),
+      consortium_(genesis_shared_),
       log_(std::move(log)),
       state_map_(std::move(state_map)) {
   committed_size_ = log_.size();
@@ -254,7 +269,7 @@ std::shared_ptr<const Consortium> Ledger::consortium_at(uint64_t size) const {
   std::lock_guard lock(consortium_mu_);
   if (size > committed_size_) return consortium_;
   auto it = consortium_history_.upper_bound(size);
-  if (it == consortium_history_.begin()) return std::make_shared<const Consortium>(genesis_);
+  if (it == consortium_history_.begin()) return genesis_shared_;
   return std::prev(it)->second;
 }
 
@@ -349,6 +364,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   // The consortium in force as the block goes: a governance transaction
   // that changes it applies from the next transaction on.
   std::shared_ptr<const Consortium> current = consortium();
+  const std::shared_ptr<const Consortium> at_start = current;
   bool consortium_changed = false;
   std::map<Hash, Proposal> proposals;  // the block's new or changed proposals
   WriteBatch batch;
@@ -428,7 +444,9 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   }
   if (consortium_changed) {
     std::string text = current->governed_json();
-    batch.put(Column::governance, consortium_at_key(log_.size()), text);
+    if (changes_node_set(*at_start, *current)) {
+      batch.put(Column::governance, consortium_at_key(log_.size()), text);
+    }
     batch.put(Column::governance, std::string(kConsortiumKey), std::move(text));
   }
   if (entry) batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(*entry));
@@ -470,7 +488,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     std::lock_guard lock(consortium_mu_);
     if (consortium_changed) {
       consortium_ = current;
-      consortium_history_[log_.size()] = current;
+      if (changes_node_set(*at_start, *current)) consortium_history_[log_.size()] = current;
     }
     committed_size_ = log_.size();
   }

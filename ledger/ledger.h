@@ -56,10 +56,13 @@ class Ledger {
   // call from any thread; a block's changes are seen once it is committed.
   std::shared_ptr<const Consortium> consortium() const;
   const Consortium& genesis() const { return genesis_; }
-  // The consortium in force for a checkpoint of `size` entries: after every
-  // governance change at an index below `size` (its nodes and quorum judge
-  // that checkpoint's signatures; docs/governance.md, section 6). For a
-  // size beyond the log: the consortium in force now.
+  // A consortium whose nodes and quorum are those in force for a checkpoint
+  // of `size` entries: after every governance change at an index below
+  // `size` (they judge that checkpoint's signatures; docs/governance.md,
+  // section 6). Only blocks that change the nodes or the quorum are
+  // recorded, so its members and policy are those of the last such block
+  // (consortium() has the ones in force). For a size beyond the log: the
+  // consortium in force now.
   std::shared_ptr<const Consortium> consortium_at(uint64_t size) const;
   // A proposal as the ledger keeps it (applied ones too), and all of them.
   Result<std::optional<Proposal>> proposal(const Hash& id) const;
@@ -188,10 +191,11 @@ class Ledger {
 
   std::unique_ptr<KvStore> store_;
   const Consortium genesis_;
+  const std::shared_ptr<const Consortium> genesis_shared_;  // one copy, for consortium_at
   mutable std::mutex consortium_mu_;
   std::shared_ptr<const Consortium> consortium_;  // guarded by consortium_mu_
-  // By the log size from which each stored consortium is in force; guarded
-  // by consortium_mu_.
+  // By the log size from which each stored consortium's nodes and quorum
+  // are in force (blocks that changed them); guarded by consortium_mu_.
   std::map<uint64_t, std::shared_ptr<const Consortium>> consortium_history_;
   mutable std::mutex write_mu_;
   MerkleLog log_;                        // guarded by write_mu_

@@ -203,6 +203,25 @@ static Status check_node_identity(const NodeConfig& config, const Ledger& ledger
                                   const PublicKey& key) {
   auto in_force = ledger.consortium();
   const NodeInfo* me = in_force->node(config.node_id);
+  // The Raft id is the consortium's: the leader adds, promotes and removes
+  // servers by it (node/raft_membership_plan.h).
+  for (const auto& [id, raft_id] : in_force->removed_nodes()) {
+    if (raft_id != 0 && raft_id == config.raft_id && id != config.node_id) {
+      return Status::error("[raft] id " + std::to_string(config.raft_id) + " was node " + id +
+                           "'s, removed by a governance vote; it is never used again");
+    }
+  }
+  for (const auto& n : in_force->nodes()) {
+    if (n.raft_id != 0 && n.raft_id == config.raft_id && n.id != config.node_id) {
+      return Status::error("[raft] id " + std::to_string(config.raft_id) + " is node " + n.id +
+                           "'s in the consortium in force, not " + config.node_id + "'s");
+    }
+  }
+  if (me && me->raft_id != 0 && me->raft_id != config.raft_id) {
+    return Status::error("[raft] id is " + std::to_string(config.raft_id) +
+                         ", but the consortium in force gives node " + config.node_id +
+                         " the Raft id " + std::to_string(me->raft_id));
+  }
   if (!me) {
     if (in_force->removed_nodes().count(config.node_id)) {
       return Status::error("node id '" + config.node_id +

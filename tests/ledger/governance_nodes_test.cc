@@ -107,6 +107,12 @@ TEST_CASE("governance nodes: a node added by vote counts from its index, with th
   CHECK(node_ids(*now) == std::vector<std::string>{"node1", "node2", "node3"});
   CHECK(now->quorum() == 2);
   CHECK(now->node("node3")->raft_address == "127.0.0.1:7903");
+  // Only blocks that change the nodes or the quorum are recorded: a member
+  // added by vote leaves consortium_at as it was (no copy per change).
+  w.pass({w.add_member("dist2", Role::distributor, "DE")});
+  CHECK(w.ledger->consortium()->member("dist2") != nullptr);
+  CHECK(w.ledger->consortium_at(w.ledger->size()).get() == now.get());
+  CHECK(w.ledger->consortium_at(1).get() == w.ledger->consortium_at(0).get());  // one genesis
   // The checkpoint before the change: node1 alone is its quorum, still.
   CHECK(verify_checkpoint(*w.ledger->consortium_at(before), old_note));
   // After it: node1 alone is not; node1 with a new node is.

@@ -317,6 +317,14 @@ TEST_CASE("governance: every change kind round-trips its encoding, non-canonical
   CHECK_THAT(check_change(named).reason(), Catch::Contains("not an IPv4 address with a port"));
   named.raft_address = "127.0.0.1:0";
   CHECK_THAT(check_change(named).reason(), Catch::Contains("not an IPv4 address with a port"));
+  // One spelling per address: no leading zero (127.000.0.1 is 127.0.0.1).
+  for (const char* spelled : {"127.000.0.1:7902", "127.0.0.1:07902", "010.0.0.1:7902"}) {
+    named.raft_address = spelled;
+    INFO(spelled);
+    CHECK_THAT(check_change(named).reason(), Catch::Contains("not an IPv4 address with a port"));
+  }
+  named.raft_address = "10.0.0.10:7902";
+  CHECK(check_change(named));
   Writer w3;
   w3.u8(static_cast<uint8_t>(ChangeKind::add_key)).str("dist").bytes(Bytes{1, 2, 3});
   Reader r3(w3.data());

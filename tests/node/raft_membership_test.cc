@@ -216,6 +216,24 @@ TEST_CASE(
   CHECK(c.health(*leader)["raft"]["members"].size() == 3);
   c.nodes[gone]->stop();
   c.nodes[gone].reset();
+  // Its ledger knows the votes: a node config that disagrees with the
+  // consortium in force about node ids or Raft ids is refused at start.
+  {
+    NodeConfig reuse = c.configs[gone];
+    CHECK_THAT(NodeService::open(reuse).reason(),
+               Catch::Contains("was removed by a governance vote"));
+    reuse.node_id = c.tc->node_id(3);
+    reuse.key_file = c.key_file(3);
+    reuse.raft_id = 9;
+    CHECK_THAT(NodeService::open(reuse).reason(),
+               Catch::Contains("gives node " + c.tc->node_id(3) + " the Raft id 4"));
+    reuse.raft_id = gone + 1;
+    CHECK_THAT(NodeService::open(reuse).reason(),
+               Catch::Contains("removed by a governance vote; it is never used again"));
+    reuse.raft_id = *leader + 1;
+    CHECK_THAT(NodeService::open(reuse).reason(),
+               Catch::Contains("is node " + c.tc->node_id(*leader) + "'s in the consortium"));
+  }
   std::vector<size_t> left;
   for (size_t i = 0; i < 4; ++i) {
     if (c.nodes[i]) left.push_back(i);
