@@ -1,7 +1,7 @@
 // Canonical-encoding test vectors (docs/encoding.md): every vector in
 // tests/vectors/transactions.json is rebuilt byte for byte from its fields.
 // Regenerate (only after a deliberate format change) with:
-//   ledger_tests "[.generate-vectors]" > tests/vectors/transactions.json
+//   ledger_tests "[.generate-vectors]" | sed -n "/^{/,/^}/p" > tests/vectors/transactions.json
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iostream>
@@ -144,6 +144,38 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
   Transaction rotate = base;
   rotate.type = TxType::rotate_key;
   rotate.new_key = other_key;
+
+  // Node changes (change kinds 11-14) in one proposal.
+  Transaction nodes = base;
+  nodes.type = TxType::propose;
+  GovernanceChange add_node;
+  add_node.kind = ChangeKind::add_node;
+  add_node.node = "node-4";
+  add_node.member = "datacenter";
+  add_node.keys = {other_key};
+  add_node.api = "https://10.0.0.4:7800";
+  add_node.raft_id = 4;
+  add_node.raft_address = "10.0.0.4:7900";
+  GovernanceChange remove_node;
+  remove_node.kind = ChangeKind::remove_node;
+  remove_node.node = "node-3";
+  GovernanceChange node_key;
+  node_key.kind = ChangeKind::set_node_key;
+  node_key.node = "node-2";
+  node_key.keys = {key.public_key().der()};
+  GovernanceChange quorum;
+  quorum.kind = ChangeKind::set_quorum;
+  quorum.quorum = 3;
+  nodes.changes = {add_node, remove_node, node_key, quorum};
+
+  // A node's operator replaces its checkpoint key, endorsed by the old one
+  // (here the vector key plays both the member's and the node's old key).
+  Transaction rotate_node = base;
+  rotate_node.type = TxType::rotate_node_key;
+  rotate_node.node = "node-1";
+  rotate_node.new_key = other_key;
+  rotate_node.node_signature =
+      *key.sign(node_key_rotation_message(base.ledger_id, rotate_node.node, other_key));
   return {{"register", reg},
           {"transfer", transfer},
           {"accept", accept},
@@ -160,7 +192,9 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
           {"licensed transfer", licensed},
           {"propose", propose},
           {"vote", vote},
-          {"rotate-key", rotate}};
+          {"rotate-key", rotate},
+          {"propose node changes", nodes},
+          {"rotate-node-key", rotate_node}};
 }
 
 json vector_json(const std::string& name, const Transaction& tx) {
