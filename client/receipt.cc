@@ -33,7 +33,18 @@ Result<std::pair<std::string, VerifiedCheckpoint>> covering_checkpoint(NodeClien
   auto pause = std::chrono::milliseconds(20);
   while (true) {
     auto note = node.checkpoint();
+    // The governance is followed (one more request) only for a note that
+    // says it covers `index`; its signatures are checked then.
+    std::optional<uint64_t> claimed;
     if (note) {
+      auto parsed = parse_note(*note);
+      auto cp = parsed ? Checkpoint::parse(parsed->text) : Result<Checkpoint>(parsed.status());
+      if (cp) claimed = cp->size;
+    }
+    if (note && claimed && *claimed <= index) {
+      why = "the newest checkpoint the node shows has " + std::to_string(*claimed) +
+            " entries, none of them at index " + std::to_string(index);
+    } else if (note) {
       // Judged by the nodes and policy in force at its size.
       auto in_force = verify_checkpoint_in_force(node, consortium, *note);
       Result<VerifiedCheckpoint> cp = in_force ? Result<VerifiedCheckpoint>(in_force->checkpoint)

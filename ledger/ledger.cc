@@ -262,6 +262,9 @@ Status Ledger::load_consortium() {
   std::lock_guard lock(consortium_mu_);
   consortium_ = std::move(c);
   consortium_history_ = std::move(history);
+  // With them (after a snapshot, the log is already the new one): no
+  // consortium_at() sees the new size with the old history.
+  committed_size_ = log_.size();
   return Status::ok();
 }
 

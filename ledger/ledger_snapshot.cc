@@ -370,7 +370,7 @@ Result<bool> Ledger::restore(ByteView bytes) {
     failed_ = true;
     return R(st.context("loading the consortium after the snapshot"));
   }
-  committed_size_ = log_.size();
+  // (committed_size_ is published by load_consortium, with the history.)
   applied_entry_ = d->applied_entry;
   // Roots of sizes this ledger had are unchanged (checked above); the tree
   // cache takes the snapshot's further nodes.
