@@ -45,19 +45,18 @@ Status BatchVerifier::check_memory(const Consortium& consortium, CheckpointMemor
                                    const std::string& note) {
   const Checkpoint& now = verifier_.checkpoint()->checkpoint;
   const std::string key = memory_key(consortium);
-  auto before = memory.get(key);
-  std::vector<Hash> proof;
-  if (before && now.size > before->size) {
-    auto p = node_->consistency(before->size, now.size);
-    if (!p) return p.status();
-    proof = std::move(*p);
-  }
-  CheckpointJudgement j = judge_checkpoint(before, now, proof);
-  if (j.acceptable()) return memory.remember(key, {now.size, now.root, note});
+  auto judged = judge_against_memory(memory, key, now, [this](uint64_t from, uint64_t to) {
+    return node_->consistency(from, to);
+  });
+  if (!judged) return judged.status();
+  const CheckpointJudgement& j = judged->judgement;
+  if (j.acceptable()) return memory.remember(key, {now.size, now.root, note, ""});
+  const RememberedCheckpoint& before = *judged->against;
+  const std::vector<Hash>& proof = judged->proof;
   std::string reason = j.reason;
   if (j.relation == CheckpointRelation::forked) {
-    auto old = verify_checkpoint(consortium, before->note);
-    auto path = write_split_view_evidence(memory, key, *before,
+    auto old = verify_checkpoint(consortium, before.note);
+    auto path = write_split_view_evidence(memory, key, before,
                                           old ? old->signers : std::vector<std::string>{}, note,
                                           verifier_.checkpoint()->signers, proof, reason);
     std::string signers;

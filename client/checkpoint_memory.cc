@@ -81,7 +81,20 @@ std::optional<RememberedCheckpoint> CheckpointMemory::get(std::string_view ledge
   }
   auto root = hash_from_hex(e["root"].get<std::string>());
   if (!root) return std::nullopt;
-  return RememberedCheckpoint{e["size"].get<uint64_t>(), *root, e.value("note", "")};
+  return RememberedCheckpoint{e["size"].get<uint64_t>(), *root, e.value("note", ""), ""};
+}
+
+void CheckpointMemory::add_anchor(const std::string& ledger_id, RememberedCheckpoint cp) {
+  anchors_.emplace_back(ledger_id, std::move(cp));
+}
+
+std::vector<RememberedCheckpoint> CheckpointMemory::must_extend(std::string_view ledger_id) const {
+  std::vector<RememberedCheckpoint> out;
+  for (const auto& [id, cp] : anchors_) {
+    if (id == ledger_id) out.push_back(cp);
+  }
+  if (auto known = get(ledger_id)) out.push_back(std::move(*known));
+  return out;
 }
 
 Status CheckpointMemory::remember(const std::string& ledger_id, const RememberedCheckpoint& cp) {
@@ -109,7 +122,8 @@ CheckpointJudgement judge_checkpoint(const std::optional<RememberedCheckpoint>& 
   using R = CheckpointRelation;
   if (!before) return {R::first, ""};
   const std::string was =
-      "the checkpoint of size " + std::to_string(before->size) + " this client verified before";
+      "the checkpoint of size " + std::to_string(before->size) + " " +
+      (before->origin.empty() ? std::string("this client verified before") : before->origin);
   if (now.size < before->size) {
     return {R::older, "the node serves a checkpoint of size " + std::to_string(now.size) +
                           ", older than " + was +
@@ -127,6 +141,26 @@ CheckpointJudgement judge_checkpoint(const std::optional<RememberedCheckpoint>& 
                            "): a split view"};
   }
   return {R::extends, ""};
+}
+
+Result<MemoryJudgement> judge_against_memory(const CheckpointMemory& memory,
+                                             std::string_view ledger_id, const Checkpoint& now,
+                                             const ConsistencyFetch& consistency) {
+  const auto anchors = memory.must_extend(ledger_id);
+  if (anchors.empty()) return MemoryJudgement{judge_checkpoint(std::nullopt, now, {}), {}, {}};
+  MemoryJudgement last;
+  for (const auto& before : anchors) {
+    std::vector<Hash> proof;
+    if (now.size > before.size) {
+      auto p = consistency(before.size, now.size);
+      if (!p) return p.status();
+      proof = std::move(*p);
+    }
+    MemoryJudgement j{judge_checkpoint(before, now, proof), before, std::move(proof)};
+    if (!j.judgement.acceptable()) return j;
+    last = std::move(j);
+  }
+  return last;
 }
 
 Result<std::string> write_split_view_evidence(

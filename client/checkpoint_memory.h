@@ -11,10 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crypto/result.h"
@@ -28,6 +30,9 @@ struct RememberedCheckpoint {
   uint64_t size = 0;
   Hash root{};
   std::string note;  // the signed note as verified
+  // Where it comes from, as reasons name it; empty: this client verified it
+  // before (the state file).
+  std::string origin;
 };
 
 class CheckpointMemory {
@@ -39,6 +44,14 @@ class CheckpointMemory {
 
   const std::string& path() const { return path_; }
   std::optional<RememberedCheckpoint> get(std::string_view ledger_id) const;
+  // An anchor: a checkpoint every later one must extend, besides the state
+  // file's, kept for this run only (a derived trust file's checkpoint,
+  // verified when the file was loaded; client/derived_trust.h). A client
+  // with an empty state file is then no easier to show an older log or a
+  // fork of one than a client that verified that checkpoint itself.
+  void add_anchor(const std::string& ledger_id, RememberedCheckpoint cp);
+  // What a new checkpoint must extend: the anchors, then the state file's.
+  std::vector<RememberedCheckpoint> must_extend(std::string_view ledger_id) const;
   // Keeps `cp` when it is larger than the remembered one (else nothing
   // changes) and writes the file atomically (a temp file renamed over it).
   Status remember(const std::string& ledger_id, const RememberedCheckpoint& cp);
@@ -47,6 +60,7 @@ class CheckpointMemory {
   explicit CheckpointMemory(std::string path) : path_(std::move(path)) {}
   std::string path_;
   std::string text_;  // the file's JSON, "{}" when new
+  std::vector<std::pair<std::string, RememberedCheckpoint>> anchors_;
 };
 
 // The memory's key for a consortium: its ledger id and a digest of its
@@ -75,6 +89,21 @@ struct CheckpointJudgement {
 // one (used only when the new checkpoint is larger).
 CheckpointJudgement judge_checkpoint(const std::optional<RememberedCheckpoint>& before,
                                      const Checkpoint& now, std::span<const Hash> proof);
+
+// A new checkpoint judged against everything the memory says it must
+// extend (CheckpointMemory::must_extend), with the node's consistency
+// proofs (fetched only for a larger checkpoint): the first judgement that
+// is not acceptable, with the checkpoint it was judged against and the
+// proof, or an acceptable one. An error only when a proof cannot be had.
+struct MemoryJudgement {
+  CheckpointJudgement judgement;
+  std::optional<RememberedCheckpoint> against;
+  std::vector<Hash> proof;
+};
+using ConsistencyFetch = std::function<Result<std::vector<Hash>>(uint64_t from, uint64_t to)>;
+Result<MemoryJudgement> judge_against_memory(const CheckpointMemory& memory,
+                                             std::string_view ledger_id, const Checkpoint& now,
+                                             const ConsistencyFetch& consistency);
 
 // Writes both notes, their signers and the reason to a new evidence file
 // next to the state file (checkpoints-split-view-<time>.json); its path.

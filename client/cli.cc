@@ -37,7 +37,8 @@ int run_cli(int argc, char** argv) {
   };
   app.add_option("--trust", a.trust,
                  "the consortium trust file (default $CHIPLEDGER_TRUST): receipts and verify "
-                 "check against it");
+                 "check against it; a genesis file, or a derived one (`trust --out`) whose "
+                 "checkpoint every later one must extend");
   app.add_option("--timeout", a.timeout_s,
                  "seconds a node may take to answer before the next one is tried, and a "
                  "submission to reach a known outcome (default $CHIPLEDGER_TIMEOUT or 10)");
@@ -212,7 +213,8 @@ int run_cli(int argc, char** argv) {
               [&] { return cmd_trust(a); });
   trust_cmd->add_option("--out", a.out, "write the derived trust file here");
   trust_cmd->add_option("--check", a.check, "check this derived trust file, offline");
-  trust_cmd->add_option("--trust", a.trust, "the genesis trust file");
+  trust_cmd->add_option("--trust", a.trust,
+                        "the genesis trust file (a derived one stands for the genesis it carries)");
 
   for (auto& [cmd, run] : commands) cmd->add_flag("--json", a.json_out, "print JSON");
   try {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "client/derived_trust.h"
 #include "client/receipt.h"
 #include "client/submission.h"
 #include "net/tls_context.h"
@@ -277,15 +278,45 @@ std::string trust_path(const Args& a) {
   return path;
 }
 
-const Consortium& trust(const Args& a) {
-  static std::map<std::string, Consortium> loaded;
+namespace {
+
+struct LoadedTrust {
+  std::string genesis_text;
+  Consortium genesis;
+};
+
+// A genesis file as it is; a derived one checked, its genesis taken, and its
+// checkpoint made an anchor of the checkpoint memory.
+LoadedTrust load_trust(const Args& a, const std::string& path) {
+  std::string text = read_file(path);
+  if (!is_derived_trust(text)) {
+    auto genesis = Consortium::from_json(text);
+    if (!genesis) throw CliError{"trust file " + path + ": " + genesis.reason()};
+    return {std::move(text), std::move(*genesis)};
+  }
+  auto derived = check_derived_trust(text);
+  if (!derived) {
+    throw CliError{"trust file " + path +
+                   " is a derived trust file that does not check: " + derived.reason()};
+  }
+  const Checkpoint& cp = derived->checkpoint.checkpoint;
+  memory(a).add_anchor(memory_key(derived->genesis),
+                       {cp.size, cp.root, derived->note, "of the derived trust file " + path});
+  return {std::move(derived->genesis_text), std::move(derived->genesis)};
+}
+
+const LoadedTrust& loaded_trust(const Args& a) {
+  static std::map<std::string, LoadedTrust> loaded;
   const std::string path = trust_path(a);
   auto it = loaded.find(path);
-  if (it == loaded.end()) {
-    it = loaded.emplace(path, need(Consortium::load_file(path), "trust file")).first;
-  }
+  if (it == loaded.end()) it = loaded.emplace(path, load_trust(a, path)).first;
   return it->second;
 }
+
+}  // namespace
+
+const Consortium& trust(const Args& a) { return loaded_trust(a).genesis; }
+const std::string& trust_genesis_text(const Args& a) { return loaded_trust(a).genesis_text; }
 
 CheckpointMemory& memory(const Args& a) {
   static std::map<std::string, CheckpointMemory> loaded;

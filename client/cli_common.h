@@ -125,10 +125,14 @@ std::vector<std::string> collect_serials(const Args& a);
 // node does not know the serial.
 Hash latest_event(NodeClient& node, const std::string& serial);
 
-// The trust file (--trust, else $CHIPLEDGER_TRUST), loaded once; throws
-// CliError when none is given, it does not load, or it is a derived one
-// (client/derived_trust.h: not a genesis).
+// The genesis consortium of the trust file (--trust, else
+// $CHIPLEDGER_TRUST), loaded once; throws CliError when none is given or it
+// does not load. A derived trust file (client/derived_trust.h) is checked
+// and gives the genesis it carries; its checkpoint becomes an anchor of the
+// checkpoint memory (memory(a)): every checkpoint accepted must extend it.
 const Consortium& trust(const Args& a);
+// The genesis file's text, byte for byte (a derived file's: the one it carries).
+const std::string& trust_genesis_text(const Args& a);
 std::string trust_path(const Args& a);  // its path; CliError when none is given
 // The checkpoint memory (--state, else the default path), loaded once.
 CheckpointMemory& memory(const Args& a);

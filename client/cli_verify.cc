@@ -230,9 +230,7 @@ int verify_batch(const Args& a, BatchVerifier& v) {
 int cmd_status(const Args& a) {
   const Consortium& consortium = trust(a);
   auto node = connect(a);
-  auto memory = need(CheckpointMemory::load(a.state_file.empty() ? CheckpointMemory::default_path()
-                                                                 : a.state_file));
-  auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory));
+  auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory(a)));
   auto fail = [&](Finding f, const std::string& reason) {
     std::cerr << "serial " << a.serial << ": " << finding_name(f) << ": " << reason << "\n";
     return finding_exit_code(f);
@@ -363,9 +361,7 @@ int cmd_verify(const Args& a) {
   if (!batch && a.serials.empty()) throw CliError{"give a SERIAL, several, or --csv FILE"};
   Consortium consortium = trust(a);  // --trust, else $CHIPLEDGER_TRUST
   auto node = connect(a);
-  auto memory = need(CheckpointMemory::load(a.state_file.empty() ? CheckpointMemory::default_path()
-                                                                 : a.state_file));
-  auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory));
+  auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory(a)));
   if (batch) return verify_batch(a, v);
   VerifyReport report = need(v.verify(a.serials.front()));
   if (a.json_out) {

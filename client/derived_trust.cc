@@ -31,8 +31,9 @@ Result<DerivedTrust> follow(const Consortium& genesis, const std::string& note,
   CL_TRY(v.follow_governance(decode_history(std::string(kGovernanceHistory), answer, size)));
   if (!v.checkpoint()) return v.checkpoint().status().context("the checkpoint");
   const auto& g = v.governance();
-  return DerivedTrust{g.latest(), *v.checkpoint(), g.record() ? g.record()->events : 0,
-                      g.changes()};
+  return DerivedTrust{
+      "",         genesis, g.latest(), *v.checkpoint(), note, g.record() ? g.record()->events : 0,
+      g.changes()};
 }
 
 }  // namespace
@@ -48,7 +49,8 @@ Result<std::string> make_derived_trust(std::string_view genesis_text, const std:
                           {"size", followed->checkpoint.checkpoint.size},
                           {"governance_events", followed->governance_events},
                           {"checkpoint", note},
-                          {"governance_history", history_answer}};
+                          {"governance_history", history_answer},
+                          {"genesis", std::string(genesis_text)}};
   std::string text = j.dump(2) + "\n";
   if (auto checked = check_derived_trust(genesis_text, text); !checked) {
     return checked.status().context("the derived trust file does not check");
@@ -56,11 +58,26 @@ Result<std::string> make_derived_trust(std::string_view genesis_text, const std:
   return text;
 }
 
+bool is_derived_trust(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_object() && j.contains(kDerivedField);
+}
+
 Result<DerivedTrust> check_derived_trust(std::string_view genesis_text,
                                          std::string_view derived_text) {
+  auto checked = check_derived_trust(derived_text);
+  if (!checked) return checked;
+  if (checked->genesis_text != genesis_text) {
+    return Result<DerivedTrust>::error("it was derived from another genesis trust file (SHA-256 " +
+                                       digest_of(checked->genesis_text).substr(0, 16) +
+                                       "…, this one's is " + digest_of(genesis_text).substr(0, 16) +
+                                       "…)");
+  }
+  return checked;
+}
+
+Result<DerivedTrust> check_derived_trust(std::string_view derived_text) {
   using R = Result<DerivedTrust>;
-  auto genesis = Consortium::from_json(genesis_text);
-  if (!genesis) return genesis.status().context("the genesis trust file");
   json j = json::parse(derived_text, nullptr, false);
   if (!j.is_object() || !j.contains(kDerivedField) || !j[kDerivedField].is_object()) {
     return R::error("not a derived trust file (no \"derived\" object: `chipledger trust --out`)");
@@ -72,19 +89,26 @@ Result<DerivedTrust> check_derived_trust(std::string_view genesis_text,
     }
     return d[field].get<std::string>();
   };
+  auto genesis_text = text("genesis");
+  if (!genesis_text) {
+    return genesis_text.status().context(
+        "it does not carry its genesis trust file (written before derived files did: write it "
+        "again with `chipledger trust --out`)");
+  }
   auto from = text("genesis_sha256");
   if (!from) return from.status();
-  if (*from != digest_of(genesis_text)) {
-    return R::error("it was derived from another genesis trust file (SHA-256 " +
-                    from->substr(0, 16) + "…, this one's is " +
-                    digest_of(genesis_text).substr(0, 16) + "…)");
+  if (*from != digest_of(*genesis_text)) {
+    return R::error("derived.genesis_sha256 is not the SHA-256 of the genesis it carries");
   }
+  auto genesis = Consortium::from_json(*genesis_text);
+  if (!genesis) return genesis.status().context("the genesis trust file it carries");
   auto note = text("checkpoint");
   if (!note) return note.status();
   auto history = text("governance_history");
   if (!history) return history.status();
   auto followed = follow(*genesis, *note, *history);
   if (!followed) return followed.status();
+  followed->genesis_text = std::move(*genesis_text);
   // Exactly the replay's, field for field: nothing unproven rides along.
   json stated = j;
   stated.erase(kDerivedField);

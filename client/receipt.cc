@@ -91,16 +91,12 @@ Result<Receipt> check_receipt(NodeClient& node, const Consortium& consortium, By
   auto& [note, cp] = *found;
   if (memory) {
     const std::string key = memory_key(consortium);
-    auto before = memory->get(key);
-    std::vector<Hash> consistency;
-    if (before && cp.checkpoint.size > before->size) {
-      auto p = node.consistency(before->size, cp.checkpoint.size);
-      if (!p) return p.status();
-      consistency = std::move(*p);
-    }
-    CheckpointJudgement j = judge_checkpoint(before, cp.checkpoint, consistency);
-    if (!j.acceptable()) return Result<Receipt>::error(j.reason);
-    CL_TRY(memory->remember(key, {cp.checkpoint.size, cp.checkpoint.root, note}));
+    auto judged = judge_against_memory(
+        *memory, key, cp.checkpoint,
+        [&node](uint64_t from, uint64_t to) { return node.consistency(from, to); });
+    if (!judged) return judged.status();
+    if (!judged->judgement.acceptable()) return Result<Receipt>::error(judged->judgement.reason);
+    CL_TRY(memory->remember(key, {cp.checkpoint.size, cp.checkpoint.root, note, ""}));
   }
   auto proof = node.inclusion(index, cp.checkpoint.size);
   if (!proof) return proof.status();

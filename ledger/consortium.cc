@@ -262,9 +262,9 @@ Result<Consortium> parse(const json& j) {
   if (!j.is_object()) return Result<Consortium>::error("the consortium file must be a JSON object");
   if (j.contains("derived")) {
     return Result<Consortium>::error(
-        "this is a derived trust file (`chipledger trust --out`): it shows the consortium in "
-        "force and `chipledger trust --check FILE` proves it, but it is not a genesis; give the "
-        "genesis trust file (verify follows the governance from it, a node starts from it)");
+        "this is a derived trust file (`chipledger trust --out`): the chipledger CLI takes it, "
+        "but it is not a genesis; a node starts from the genesis trust file it was derived from "
+        "(and follows the governance in its log)");
   }
   auto ledger_id = get_string(j, "ledger_id", "consortium");
   if (!ledger_id) return ledger_id.status();

@@ -32,7 +32,7 @@ Checkpoint at(const std::vector<Hash>& log, size_t size) {
                     merkle::root_from_leaf_hashes(std::span<const Hash>(log).first(size)),
                     {}};
 }
-RememberedCheckpoint remembered(const Checkpoint& cp) { return {cp.size, cp.root, cp.text()}; }
+RememberedCheckpoint remembered(const Checkpoint& cp) { return {cp.size, cp.root, cp.text(), ""}; }
 
 struct TempFolder {
   std::string path;
@@ -107,6 +107,64 @@ TEST_CASE("checkpoint memory: the state file keeps the largest checkpoint per le
   auto broken = CheckpointMemory::load(file);
   CHECK_FALSE(broken);
   CHECK(broken.reason().find("not JSON") != std::string::npos);
+}
+
+TEST_CASE("checkpoint memory: an anchor must be extended too, and is never written to the file",
+          "[client][memory]") {
+  TempFolder dir;
+  std::string file = dir.path + "/checkpoints.json";
+  auto m = CheckpointMemory::load(file);
+  REQUIRE(m);
+  auto log = leaves(30);
+  auto fetch = [&log](uint64_t from, uint64_t to) -> Result<std::vector<Hash>> {
+    REQUIRE(to <= log.size());
+    return merkle::consistency_proof(std::span<const Hash>(log).first(to), from);
+  };
+  RememberedCheckpoint anchor = remembered(at(log, 12));
+  anchor.origin = "of the derived trust file now.json";
+  m->add_anchor("L#1", anchor);
+  CHECK(m->must_extend("L#2").empty());  // another ledger's anchor is not this one's
+  REQUIRE(m->must_extend("L#1").size() == 1);
+
+  // Older than the anchor, with an empty state file: refused, naming it.
+  auto older = judge_against_memory(*m, "L#1", at(log, 5), fetch);
+  REQUIRE(older);
+  CHECK(older->judgement.relation == CheckpointRelation::older);
+  CHECK(older->judgement.reason.find("size 12 of the derived trust file now.json") !=
+        std::string::npos);
+  CHECK(older->against->size == 12);
+  // A fork larger than the anchor: its own log's proof does not show it
+  // extends the anchor.
+  auto other = leaves(30, "other-");
+  auto fork = judge_against_memory(
+      *m, "L#1", at(other, 20), [&other](uint64_t from, uint64_t to) -> Result<std::vector<Hash>> {
+        return merkle::consistency_proof(std::span<const Hash>(other).first(to), from);
+      });
+  REQUIRE(fork);
+  CHECK(fork->judgement.relation == CheckpointRelation::forked);
+  // The honest log extends it; remembering writes the file's entry only.
+  auto ok = judge_against_memory(*m, "L#1", at(log, 20), fetch);
+  REQUIRE(ok);
+  CHECK(ok->judgement.relation == CheckpointRelation::extends);
+  REQUIRE(m->remember("L#1", remembered(at(log, 20))));
+  REQUIRE(m->must_extend("L#1").size() == 2);
+  // With both, each must be extended: a checkpoint between the anchor and
+  // the state file's is older than the state file's.
+  auto between = judge_against_memory(*m, "L#1", at(log, 15), fetch);
+  REQUIRE(between);
+  CHECK(between->judgement.relation == CheckpointRelation::older);
+  CHECK(between->judgement.reason.find("size 20 this client verified before") != std::string::npos);
+  CHECK(judge_against_memory(*m, "L#1", at(log, 25), fetch)->judgement.acceptable());
+  // A proof that cannot be had is an error, not a judgement.
+  auto unreachable = judge_against_memory(*m, "L#1", at(log, 25), [](uint64_t, uint64_t) {
+    return Result<std::vector<Hash>>::error("node down");
+  });
+  CHECK_FALSE(unreachable);
+  // The file never holds the anchor.
+  auto reloaded = CheckpointMemory::load(file);
+  REQUIRE(reloaded);
+  REQUIRE(reloaded->must_extend("L#1").size() == 1);
+  CHECK(reloaded->must_extend("L#1")[0].size == 20);
 }
 
 TEST_CASE("checkpoint memory: split-view evidence names both notes and their signers",

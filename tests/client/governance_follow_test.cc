@@ -52,12 +52,7 @@ struct GovernedWorld {
   }
 
   GovernedWorld() {
-    GovernanceRule rule;
-    rule.admins = {"maker", "reg"};
-    rule.threshold = 1;
-    rule.proposal_lifetime_ms = 3600 * 1000;
-    must_ok(tc->consortium.set_governance(rule));
-    must_ok(tc->consortium.validate());
+    make_maker_and_reg_admins(*tc);
     ledger = open_memory_ledger(tc->consortium);
     auto reg = register_tx(*tc, {"SN1", "SN2"});
     apply_all(*ledger, {reg});

@@ -98,6 +98,84 @@ TEST_CASE("lying node: two quorum-signed checkpoints of a fork are a split view,
   CHECK(text.find("\"served\"") != std::string::npos);
 }
 
+TEST_CASE("lying node: a derived trust file anchors a client with no memory, no old view or fork",
+          "[integration][lying]") {
+  LyingNode t;
+  // The same node key signs a second log (a fork in which GPU-0001 was
+  // never flagged), as a past quorum could.
+  auto twin = NodeProcess::twin_of(t.node);
+  twin->start();
+  const Argv gpu1{"--serial", "GPU-0001",   "--model", "H100-SXM5", "--eccn",
+                  "3A090",    "--fab-site", "Fab 18",  "--country", "TW"};
+  t.ok(Argv{"register"} + t.as("maker") + gpu1);
+  std::string old_note = t.node.http().get("/v1/checkpoint")->body;
+  t.ok(Argv{"flag"} + t.as("regulator") + Argv{"--serial", "GPU-0001", "--reason", "diversion"});
+  for (const std::string serial : {"GPU-0001", "GPU-0003"}) {
+    auto r = twin->cli(Argv{"register"} + t.as("maker") +
+                       Argv{"--serial", serial, "--model", "H100-SXM5", "--eccn", "3A090",
+                            "--fab-site", "Fab 18", "--country", "TW"});
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+  }
+  const std::string derived = t.node.dir() + "/consortium-now.json";
+  t.ok(Argv{"trust", "--out", derived});
+
+  int fresh_states = 0;
+  auto verify_as_new = [&](const std::string& trust_file) {  // a client with no memory
+    return run_process(
+        Argv{kCliBin, "--node", t.proxy->url(), "--state",
+             t.node.dir() + "/new-client-" + std::to_string(++fresh_states) + ".json", "--trust",
+             trust_file, "verify", "--json", "GPU-0001"});
+  };
+  auto not_flagged = [](const ProcessResult& r) {
+    auto j = json::parse(r.out, nullptr, false);
+    return r.exit_code != kFlagged && j.is_object() && j.value("verdict", "") != "flagged" &&
+           j.value("verdict", "") != "stale-checkpoint" && j.value("verdict", "") != "split-view";
+  };
+
+  SECTION("an older checkpoint, from before the flag") {
+    t.proxy->before([old_note](const HttpRequest& req) -> std::optional<HttpResponse> {
+      if (!path_is(req, "/v1/checkpoint")) return std::nullopt;
+      return HttpResponse{200, "text/plain; charset=utf-8", old_note};
+    });
+    auto with_genesis = verify_as_new(t.node.trust_file());
+    INFO(with_genesis.describe());
+    CHECK(not_flagged(with_genesis));  // what the anchor is for
+    auto r = verify_as_new(derived);
+    INFO(r.describe());
+    CHECK(t.proxy->lies() > 0);
+    CHECK(r.exit_code == 21);
+    CHECK(json::parse(r.out)["verdict"] == "stale-checkpoint");
+    CHECK(reasons(r.out).find("older than the checkpoint of size 2 of the derived trust file") !=
+          std::string::npos);
+  }
+  SECTION("a fork signed by the same node key") {
+    t.proxy->set_upstream(twin->url());
+    auto with_genesis = verify_as_new(t.node.trust_file());
+    INFO(with_genesis.describe());
+    CHECK(not_flagged(with_genesis));
+    auto r = verify_as_new(derived);
+    INFO(r.describe());
+    CHECK(r.exit_code == 22);
+    CHECK(json::parse(r.out)["verdict"] == "split-view");
+    CHECK(reasons(r.out).find("of the derived trust file") != std::string::npos);
+  }
+  SECTION("the honest node: the derived file verifies and submits like the genesis") {
+    auto r = verify_as_new(derived);
+    INFO(r.describe());
+    CHECK(r.exit_code == kFlagged);
+    auto reg =
+        run_process(Argv{kCliBin, "--node", t.proxy->url(), "--state",
+                         t.node.dir() + "/new-client-submit.json", "--trust", derived, "register"} +
+                    t.as("maker") +
+                    Argv{"--serial", "GPU-0009", "--model", "H100-SXM5", "--eccn", "3A090",
+                         "--fab-site", "Fab 18", "--country", "TW"});
+    INFO(reg.describe());
+    CHECK(reg.exit_code == 0);
+    CHECK(reg.out.find("accepted") != std::string::npos);
+  }
+}
+
 TEST_CASE("lying node: a follower naming itself the leader gets not submitted, no tight loop",
           "[integration][lying]") {
   LyingNode t;

@@ -97,6 +97,17 @@ inline std::unique_ptr<TestConsortium> make_consortium(std::string ledger_id = "
   return tc;
 }
 
+// maker and reg as the admins, one approval applying a proposal, which
+// expires after an hour.
+inline void make_maker_and_reg_admins(TestConsortium& tc) {
+  GovernanceRule rule;
+  rule.admins = {"maker", "reg"};
+  rule.threshold = 1;
+  rule.proposal_lifetime_ms = 3600 * 1000;
+  must_ok(tc.consortium.set_governance(rule));
+  must_ok(tc.consortium.validate());
+}
+
 inline std::unique_ptr<Ledger> open_memory_ledger(const Consortium& c) {
   return must(Ledger::open(std::make_unique<MemoryStore>(), c));
 }
