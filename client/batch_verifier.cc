@@ -50,17 +50,19 @@ Status BatchVerifier::check_memory(const Consortium& consortium, CheckpointMemor
   });
   if (!judged) return judged.status();
   const CheckpointJudgement& j = judged->judgement;
-  if (j.acceptable()) return memory.remember(key, {now.size, now.root, note, ""});
+  if (j.acceptable()) return memory.remember(key, {now.size, now.root, note, "", {}});
   const RememberedCheckpoint& before = *judged->against;
   const std::vector<Hash>& proof = judged->proof;
   std::string reason = j.reason;
   if (j.relation == CheckpointRelation::forked) {
-    auto old = verify_checkpoint(consortium, before.note);
-    auto path = write_split_view_evidence(memory, key, before,
-                                          old ? old->signers : std::vector<std::string>{}, note,
+    std::vector<std::string> before_signers = before.signers;
+    if (before_signers.empty()) {
+      if (auto old = verify_checkpoint(consortium, before.note)) before_signers = old->signers;
+    }
+    auto path = write_split_view_evidence(memory, key, before, before_signers, note,
                                           verifier_.checkpoint()->signers, proof, reason);
     std::string signers;
-    for (const auto& s : old ? old->signers : std::vector<std::string>{}) signers += " " + s;
+    for (const auto& s : before_signers) signers += " " + s;
     signers += " /";
     for (const auto& s : verifier_.checkpoint()->signers) signers += " " + s;
     reason += "; signed by" + signers;

@@ -81,7 +81,7 @@ std::optional<RememberedCheckpoint> CheckpointMemory::get(std::string_view ledge
   }
   auto root = hash_from_hex(e["root"].get<std::string>());
   if (!root) return std::nullopt;
-  return RememberedCheckpoint{e["size"].get<uint64_t>(), *root, e.value("note", ""), ""};
+  return RememberedCheckpoint{e["size"].get<uint64_t>(), *root, e.value("note", ""), "", {}};
 }
 
 void CheckpointMemory::add_anchor(const std::string& ledger_id, RememberedCheckpoint cp) {

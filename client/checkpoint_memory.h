@@ -33,6 +33,9 @@ struct RememberedCheckpoint {
   // Where it comes from, as reasons name it; empty: this client verified it
   // before (the state file).
   std::string origin;
+  // The nodes whose signatures verified, when known (an anchor's); else
+  // evidence verifies the note again.
+  std::vector<std::string> signers;
 };
 
 class CheckpointMemory {

@@ -120,6 +120,9 @@ int cmd_attest(const Args& a) {
   need_ok(checkpoint_age_status(cp, in_force.consortium.policy(), now),
           "the node's checkpoint is not fresh; the chips sign only a fresh one");
   const Checkpoint& checkpoint = cp.checkpoint;
+  // Nor one older than, or not extending, what this client verified before
+  // or its derived trust file's checkpoint: a fork's or an old view's.
+  need_extends_memory(a, *node, consortium, note, checkpoint);
   std::cout << "checkpoint verified: log size " << checkpoint.size << ", root "
             << hex_encode(checkpoint.root).substr(0, 16) << "…, signed by";
   for (const auto& s : cp.signers) std::cout << " " << s;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "client/custody_verifier.h"
 #include "client/derived_trust.h"
 #include "client/receipt.h"
 #include "client/submission.h"
@@ -105,7 +106,8 @@ std::vector<std::string> node_urls(const Args& a) {
   const char* env = std::getenv("CHIPLEDGER_NODE");
   for (const auto& u : split_urls(!a.node.empty() ? a.node : env ? env : "")) add_unique(urls, u);
   if (trust_file_given(a)) {
-    for (const auto& n : trust(a).nodes()) {
+    // The nodes in force as the trust file proves them (a derived file's).
+    for (const auto& n : trust_in_force(a).nodes()) {
       if (!n.api.empty()) add_unique(urls, n.api);
     }
   }
@@ -283,16 +285,32 @@ namespace {
 struct LoadedTrust {
   std::string genesis_text;
   Consortium genesis;
+  Consortium in_force;  // a derived file's consortium; the genesis for a genesis file
 };
+
+using Anchor = std::pair<std::string, RememberedCheckpoint>;  // memory key, checkpoint
+
+// The checkpoint memories loaded (by state file path), and the anchors of
+// the derived trust files loaded: each memory gets every anchor, whichever
+// is loaded first (an offline command never reads the state file).
+std::map<std::string, CheckpointMemory>& memories() {
+  static std::map<std::string, CheckpointMemory> loaded;
+  return loaded;
+}
+std::vector<Anchor>& anchors() {
+  static std::vector<Anchor> loaded;
+  return loaded;
+}
 
 // A genesis file as it is; a derived one checked, its genesis taken, and its
 // checkpoint made an anchor of the checkpoint memory.
-LoadedTrust load_trust(const Args& a, const std::string& path) {
+LoadedTrust load_trust(const std::string& path) {
   std::string text = read_file(path);
   if (!is_derived_trust(text)) {
     auto genesis = Consortium::from_json(text);
     if (!genesis) throw CliError{"trust file " + path + ": " + genesis.reason()};
-    return {std::move(text), std::move(*genesis)};
+    Consortium in_force = *genesis;
+    return {std::move(text), std::move(*genesis), std::move(in_force)};
   }
   auto derived = check_derived_trust(text);
   if (!derived) {
@@ -300,16 +318,20 @@ LoadedTrust load_trust(const Args& a, const std::string& path) {
                    " is a derived trust file that does not check: " + derived.reason()};
   }
   const Checkpoint& cp = derived->checkpoint.checkpoint;
-  memory(a).add_anchor(memory_key(derived->genesis),
-                       {cp.size, cp.root, derived->note, "of the derived trust file " + path});
-  return {std::move(derived->genesis_text), std::move(derived->genesis)};
+  Anchor anchor{memory_key(derived->genesis),
+                {cp.size, cp.root, derived->note, "of the derived trust file " + path,
+                 derived->checkpoint.signers}};
+  for (auto& [_, m] : memories()) m.add_anchor(anchor.first, anchor.second);
+  anchors().push_back(std::move(anchor));
+  return {std::move(derived->genesis_text), std::move(derived->genesis),
+          std::move(derived->consortium)};
 }
 
 const LoadedTrust& loaded_trust(const Args& a) {
   static std::map<std::string, LoadedTrust> loaded;
   const std::string path = trust_path(a);
   auto it = loaded.find(path);
-  if (it == loaded.end()) it = loaded.emplace(path, load_trust(a, path)).first;
+  if (it == loaded.end()) it = loaded.emplace(path, load_trust(path)).first;
   return it->second;
 }
 
@@ -317,13 +339,34 @@ const LoadedTrust& loaded_trust(const Args& a) {
 
 const Consortium& trust(const Args& a) { return loaded_trust(a).genesis; }
 const std::string& trust_genesis_text(const Args& a) { return loaded_trust(a).genesis_text; }
+const Consortium& trust_in_force(const Args& a) { return loaded_trust(a).in_force; }
 
 CheckpointMemory& memory(const Args& a) {
-  static std::map<std::string, CheckpointMemory> loaded;
   std::string path = a.state_file.empty() ? CheckpointMemory::default_path() : a.state_file;
-  auto it = loaded.find(path);
-  if (it == loaded.end()) it = loaded.emplace(path, need(CheckpointMemory::load(path))).first;
+  auto it = memories().find(path);
+  if (it == memories().end()) {
+    it = memories().emplace(path, need(CheckpointMemory::load(path))).first;
+    for (const auto& [key, cp] : anchors()) it->second.add_anchor(key, cp);
+  }
   return it->second;
+}
+
+void need_extends_memory(const Args& a, NodeClient& node, const Consortium& consortium,
+                         const std::string& note, const Checkpoint& checkpoint) {
+  CheckpointMemory& m = memory(a);
+  const std::string key = memory_key(consortium);
+  auto judged = need(judge_against_memory(m, key, checkpoint,
+                                          [&node](uint64_t from, uint64_t to) {
+                                            return node.consistency(from, to);
+                                          }),
+                     "the consistency proof");
+  const CheckpointJudgement& j = judged.judgement;
+  if (!j.acceptable()) {
+    throw CliError{j.reason, finding_exit_code(j.relation == CheckpointRelation::forked
+                                                   ? Finding::split_view
+                                                   : Finding::stale_checkpoint)};
+  }
+  need_ok(m.remember(key, {checkpoint.size, checkpoint.root, note, "", {}}), "the state file");
 }
 
 bool submit(const Args& a, NodeClient& node, const Transaction& tx, const PrivateKey& key,

@@ -133,9 +133,19 @@ Hash latest_event(NodeClient& node, const std::string& serial);
 const Consortium& trust(const Args& a);
 // The genesis file's text, byte for byte (a derived file's: the one it carries).
 const std::string& trust_genesis_text(const Args& a);
+// The consortium in force as the trust file proves it, for where to
+// connect (a derived file's nodes); the genesis for a genesis file.
+const Consortium& trust_in_force(const Args& a);
 std::string trust_path(const Args& a);  // its path; CliError when none is given
-// The checkpoint memory (--state, else the default path), loaded once.
+// The checkpoint memory (--state, else the default path), loaded once,
+// with the anchors of every derived trust file loaded.
 CheckpointMemory& memory(const Args& a);
+// A verified checkpoint judged against memory(a) (its anchors and the state
+// file's, docs/proofs.md "Checkpoint memory") and remembered; throws
+// CliError with the reason, exit stale-checkpoint or split-view, when it
+// is older than or does not extend one of them.
+void need_extends_memory(const Args& a, NodeClient& node, const Consortium& consortium,
+                         const std::string& note, const Checkpoint& checkpoint);
 
 // Signs and submits one transaction. Refused: prints the ledger's reason
 // and returns false. Accepted: believed only with a receipt (receipt.h)

@@ -96,7 +96,7 @@ Result<Receipt> check_receipt(NodeClient& node, const Consortium& consortium, By
         [&node](uint64_t from, uint64_t to) { return node.consistency(from, to); });
     if (!judged) return judged.status();
     if (!judged->judgement.acceptable()) return Result<Receipt>::error(judged->judgement.reason);
-    CL_TRY(memory->remember(key, {cp.checkpoint.size, cp.checkpoint.root, note, ""}));
+    CL_TRY(memory->remember(key, {cp.checkpoint.size, cp.checkpoint.root, note, "", {}}));
   }
   auto proof = node.inclusion(index, cp.checkpoint.size);
   if (!proof) return proof.status();

@@ -32,7 +32,9 @@ Checkpoint at(const std::vector<Hash>& log, size_t size) {
                     merkle::root_from_leaf_hashes(std::span<const Hash>(log).first(size)),
                     {}};
 }
-RememberedCheckpoint remembered(const Checkpoint& cp) { return {cp.size, cp.root, cp.text(), ""}; }
+RememberedCheckpoint remembered(const Checkpoint& cp) {
+  return {cp.size, cp.root, cp.text(), "", {}};
+}
 
 struct TempFolder {
   std::string path;

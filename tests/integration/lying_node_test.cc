@@ -148,6 +148,18 @@ TEST_CASE("lying node: a derived trust file anchors a client with no memory, no 
     CHECK(json::parse(r.out)["verdict"] == "stale-checkpoint");
     CHECK(reasons(r.out).find("older than the checkpoint of size 2 of the derived trust file") !=
           std::string::npos);
+    // attest: the chips are never asked to sign it (refused before any chip key is read).
+    const uint64_t size = t.node.log_size();
+    auto attest =
+        run_process(Argv{kCliBin, "--node", t.proxy->url(), "--state",
+                         t.node.dir() + "/new-client-attest.json", "--trust", derived, "attest"} +
+                    t.as("datacenter") +
+                    Argv{"--serial", "GPU-0001", "--site", "iad-7", "--chip-keys",
+                         t.node.dir() + "/no-such-chips"});
+    INFO(attest.describe());
+    CHECK(attest.exit_code == 21);
+    CHECK(attest.err.find("of the derived trust file") != std::string::npos);
+    CHECK(t.node.log_size() == size);
   }
   SECTION("a fork signed by the same node key") {
     t.proxy->set_upstream(twin->url());
@@ -159,6 +171,17 @@ TEST_CASE("lying node: a derived trust file anchors a client with no memory, no 
     CHECK(r.exit_code == 22);
     CHECK(json::parse(r.out)["verdict"] == "split-view");
     CHECK(reasons(r.out).find("of the derived trust file") != std::string::npos);
+    CHECK(reasons(r.out).find("signed by node-maker / node-maker") != std::string::npos);
+    // A submission the fork takes gets no receipt from it: outcome unknown.
+    auto reg = run_process(Argv{kCliBin, "--node", t.proxy->url(), "--state",
+                                t.node.dir() + "/new-client-fork-submit.json", "--trust", derived,
+                                "--receipt-timeout", "3", "register"} +
+                           t.as("maker") +
+                           Argv{"--serial", "GPU-0010", "--model", "H100-SXM5", "--eccn", "3A090",
+                                "--fab-site", "Fab 18", "--country", "TW"});
+    INFO(reg.describe());
+    CHECK(reg.exit_code == 3);
+    CHECK(reg.err.find("of the derived trust file") != std::string::npos);
   }
   SECTION("the honest node: the derived file verifies and submits like the genesis") {
     auto r = verify_as_new(derived);
@@ -173,6 +196,15 @@ TEST_CASE("lying node: a derived trust file anchors a client with no memory, no 
     INFO(reg.describe());
     CHECK(reg.exit_code == 0);
     CHECK(reg.out.find("accepted") != std::string::npos);
+    // A derived file that does not check is an error naming why.
+    auto forged = json::parse(read_text_file(derived));
+    forged["members"][0]["country"] = "SG";
+    write_text_file(t.node.dir() + "/forged.json", forged.dump());
+    auto bad = verify_as_new(t.node.dir() + "/forged.json");
+    INFO(bad.describe());
+    CHECK(bad.exit_code == 1);
+    CHECK(bad.err.find("is a derived trust file that does not check") != std::string::npos);
+    CHECK(bad.err.find("is not the one the governance history gives") != std::string::npos);
   }
 }
 
