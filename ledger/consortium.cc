@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "crypto/certificates.h"
+#include "ledger/location_json.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -311,6 +312,21 @@ Result<Consortium> parse(const json& j) {
     if (!retired) return retired.status();
     c->note_retired_node_key(std::move(*retired));
   }
+  for (const auto& l : j.value("landmarks", json::array())) {
+    auto landmark = landmark_from_json(l);
+    if (!landmark) return landmark.status();
+    CL_TRY(c->add_landmark(std::move(*landmark)));
+  }
+  for (const auto& site : j.value("sites", json::array())) {
+    auto parsed = site_from_json(site);
+    if (!parsed) return parsed.status();
+    CL_TRY(c->add_site(std::move(*parsed)));
+  }
+  if (j.contains("location")) {
+    auto policy = location_policy_from_json(j["location"]);
+    if (!policy) return policy.status();
+    CL_TRY(c->set_location_policy(*policy));
+  }
   if (j.contains("tls_ca")) {
     if (!j["tls_ca"].is_string()) {
       return Result<Consortium>::error("tls_ca must be the consortium CA's certificate (PEM text)");
@@ -539,6 +555,16 @@ Status Consortium::validate() const {
           std::to_string(it->second.at_index) + ": a retired key is never used again");
     }
   }
+  for (const auto& l : landmarks_) {
+    if (!member(l.member)) {
+      return Status::error("landmark " + l.id + " names unknown member '" + l.member + "'");
+    }
+  }
+  for (const auto& [id, site] : sites_) {
+    if (!member(site.member)) {
+      return Status::error("site " + id + " names unknown member '" + site.member + "'");
+    }
+  }
   if (governance_) {
     if (governance_->admins.empty()) return Status::error("governance: no admins");
     for (const auto& a : governance_->admins) {
@@ -624,6 +650,44 @@ Result<Consortium> Consortium::load_file(const std::string& path) {
   return c;
 }
 
+const Landmark* Consortium::landmark(std::string_view id) const {
+  auto it = std::lower_bound(landmarks_.begin(), landmarks_.end(), id,
+                             [](const Landmark& l, std::string_view v) { return l.id < v; });
+  return it != landmarks_.end() && it->id == id ? &*it : nullptr;
+}
+
+const Site* Consortium::site(std::string_view id) const {
+  auto it = sites_.find(id);
+  return it == sites_.end() ? nullptr : &it->second;
+}
+
+Status Consortium::add_landmark(Landmark l) {
+  if (landmark(l.id)) return Status::error("landmark " + l.id + " is listed twice");
+  if (landmarks_.size() >= kMaxLandmarks) {
+    return Status::error("more than " + std::to_string(kMaxLandmarks) + " landmarks");
+  }
+  auto at = std::lower_bound(landmarks_.begin(), landmarks_.end(), l.id,
+                             [](const Landmark& x, const std::string& v) { return x.id < v; });
+  landmarks_.insert(at, std::move(l));
+  return Status::ok();
+}
+
+Status Consortium::add_site(Site s) {
+  if (sites_.count(s.id)) return Status::error("site " + s.id + " is listed twice");
+  if (sites_.size() >= kMaxSites) {
+    return Status::error("more than " + std::to_string(kMaxSites) + " sites");
+  }
+  std::string id = s.id;
+  sites_.emplace(std::move(id), std::move(s));
+  return Status::ok();
+}
+
+Status Consortium::set_location_policy(LocationPolicy p) {
+  CL_TRY(check_location_policy(p));
+  location_policy_ = p;
+  return Status::ok();
+}
+
 std::string Consortium::governed_json() const {
   Consortium copy = *this;
   copy.tls_ca_.clear();
@@ -655,6 +719,17 @@ std::string Consortium::to_json() const {
     j["nodes"].push_back(std::move(node));
   }
   if (governance_) j["governance"] = governance_to_json(*governance_);
+  if (!landmarks_.empty()) {
+    j["landmarks"] = json::array();
+    for (const auto& l : landmarks_) j["landmarks"].push_back(landmark_to_json(l));
+  }
+  if (!sites_.empty()) {
+    j["sites"] = json::array();
+    for (const auto& [_, site] : sites_) j["sites"].push_back(site_to_json(site));
+  }
+  if (!landmarks_.empty() || !sites_.empty() || location_policy_ != LocationPolicy{}) {
+    j["location"] = location_policy_to_json(location_policy_);
+  }
   if (!removed_.empty()) j["removed_members"] = removed_;
   if (!retired_.empty()) {
     json keys = json::array();

@@ -15,6 +15,7 @@
 
 #include "crypto/keys.h"
 #include "crypto/result.h"
+#include "ledger/location.h"
 
 namespace chipledger {
 
@@ -161,6 +162,18 @@ class Consortium {
   const std::string& tls_ca() const { return tls_ca_; }
   Status set_tls_ca(std::string pem);
 
+  // Location proofs (docs/location.md): the landmarks (sorted by id), the
+  // install sites with coordinates, and the location policy (defaults when
+  // the trust file names none). No landmarks: no location verdicts.
+  const std::vector<Landmark>& landmarks() const { return landmarks_; }
+  const Landmark* landmark(std::string_view id) const;
+  const std::map<std::string, Site, std::less<>>& sites() const { return sites_; }
+  const Site* site(std::string_view id) const;
+  const LocationPolicy& location_policy() const { return location_policy_; }
+  Status add_landmark(Landmark l);  // refuses a second landmark with the id
+  Status add_site(Site s);          // refuses a second site with the id
+  Status set_location_policy(LocationPolicy p);
+
   // Building a consortium (for `chipledger-node init`); each checks its input.
   static Result<Consortium> create(std::string ledger_id, uint32_t quorum, Policy policy);
   Status add_member(Member m);
@@ -197,6 +210,9 @@ class Consortium {
   std::map<std::string, uint64_t, std::less<>> removed_nodes_;
   std::map<Hash, RetiredNodeKey> retired_node_keys_;
   std::string tls_ca_;
+  std::vector<Landmark> landmarks_;
+  std::map<std::string, Site, std::less<>> sites_;
+  LocationPolicy location_policy_;
 };
 
 }  // namespace chipledger
