@@ -56,90 +56,6 @@ CATCH_REGISTER_LISTENER(FailureListener)
 namespace chipledger::integ {
 namespace {
 
-// ---- small POSIX helpers --------------------------------------------------
-
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-struct Pipe {
-  int read = -1;
-  int write = -1;
-  Pipe() {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(errno_text("pipe2"));
-    read = fds[0];
-    write = fds[1];
-  }
-  ~Pipe() {
-    close_read();
-    close_write();
-  }
-  void close_read() {
-    if (read >= 0) ::close(read);
-    read = -1;
-  }
-  void close_write() {
-    if (write >= 0) ::close(write);
-    write = -1;
-  }
-};
-
-// Spawns argv with stdout and stderr into the given pipes and stdin from
-// /dev/null. The parent's ends stay close-on-exec, so no other child keeps
-// them open.
-pid_t spawn(const std::vector<std::string>& argv, Pipe& out, Pipe& err) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out.write, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, err.write, STDERR_FILENO);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    throw std::runtime_error("cannot run " + argv[0] + ": " + std::strerror(rc));
-  }
-  out.close_write();
-  err.close_write();
-  return pid;
-}
-
-int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-int open_pidfd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-#else
-  (void)pid;
-  return -1;
-#endif
-}
-
-// Reads whatever is ready on fd into `to`; false at end of file.
-bool drain_fd(int fd, std::string& to) {
-  char buf[8192];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) {
-      to.append(buf, static_cast<size_t>(n));
-      return true;
-    }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    return false;
-  }
-}
-
-std::string tail(const std::string& s, size_t n = 6000) {
-  return s.size() <= n ? s : "…" + s.substr(s.size() - n);
-}
-
 bool keep_all() {
   const char* k = std::getenv("CHIPLEDGER_INTEG_KEEP");
   return k != nullptr && *k != '\0' && std::string(k) != "0";
@@ -147,80 +63,7 @@ bool keep_all() {
 
 }  // namespace
 
-// Reaps `pid`, waiting until `deadline`; nullopt when it is still running.
-// Waits on a pidfd where the kernel has them, else polls waitpid briefly.
-std::optional<int> wait_pid(pid_t pid, Clock::time_point deadline) {
-  int pidfd = open_pidfd(pid);
-  std::optional<int> result;
-  while (true) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      result = decode_status(status);
-      break;
-    }
-    if (r < 0 && errno != EINTR) {
-      result = -1;
-      break;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) break;
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
-      poll(&p, 1, static_cast<int>(left.count()));
-    } else {
-      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(2)));
-    }
-  }
-  if (pidfd >= 0) ::close(pidfd);
-  return result;
-}
-
 bool current_test_failed() { return g_test_failed.load() || std::uncaught_exceptions() > 0; }
-
-// ---- run_process ----------------------------------------------------------
-
-std::string ProcessResult::describe() const {
-  std::string s = "$ " + command + "\nexit code " + std::to_string(exit_code) +
-                  (timed_out ? " (timed out)" : "") + "\n";
-  s += "--- stdout ---\n" + tail(out, 3000) + "\n--- stderr ---\n" + tail(err, 3000);
-  return s;
-}
-
-ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  ProcessResult res;
-  for (const auto& a : argv) res.command += (res.command.empty() ? "" : " ") + a;
-  Pipe out, err;
-  pid_t pid = spawn(argv, out, err);
-  auto deadline = Clock::now() + timeout;
-  bool out_open = true, err_open = true;
-  while (out_open || err_open) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      res.timed_out = true;
-      kill(pid, SIGKILL);
-      break;
-    }
-    pollfd fds[2] = {{out_open ? out.read : -1, POLLIN, 0}, {err_open ? err.read : -1, POLLIN, 0}};
-    int n = poll(fds, 2, static_cast<int>(left.count()));
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    if (out_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      out_open = drain_fd(out.read, res.out);
-    }
-    if (err_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      err_open = drain_fd(err.read, res.err);
-    }
-  }
-  auto code = wait_pid(pid, Clock::now() + (res.timed_out ? 10s : timeout));
-  if (!code) {
-    kill(pid, SIGKILL);
-    code = wait_pid(pid, Clock::now() + 10s);
-    res.timed_out = true;
-  }
-  res.exit_code = code.value_or(-1);
-  return res;
-}
 
 // ---- TempDir --------------------------------------------------------------
 
@@ -309,7 +152,7 @@ NodeProcess::~NodeProcess() {
   }
   if (failed) {
     std::cerr << "integration: test failed; node folder " << dir() << "\nnode output:\n"
-              << tail(output()) << "\n";
+              << tail_of(output()) << "\n";
   }
 }
 
@@ -330,79 +173,27 @@ std::string NodeProcess::key_file(const std::string& member) const {
 
 std::string NodeProcess::trust_file() const { return dir() + "/consortium.json"; }
 
-std::string NodeProcess::output() const {
-  std::lock_guard lock(mu_);
-  return all_output_;
-}
+std::string NodeProcess::output() const { return child_.output(); }
 
 void NodeProcess::fail(const std::string& what) {
   if (running()) {
-    kill(pid_, SIGKILL);
+    child_.signal(SIGKILL);
     wait_exit(10s);
   }
-  throw std::runtime_error("node in " + dir() + ": " + what + "\nnode output:\n" + tail(output()));
-}
-
-void NodeProcess::reader_loop(int out_fd, int err_fd) {
-  bool out_open = true, err_open = true;
-  std::string chunk;
-  while (out_open || err_open) {
-    pollfd fds[2] = {{out_open ? out_fd : -1, POLLIN, 0}, {err_open ? err_fd : -1, POLLIN, 0}};
-    int n = poll(fds, 2, -1);
-    if (n < 0 && errno != EINTR) break;
-    if (n <= 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      bool& open = i == 0 ? out_open : err_open;
-      if (!open || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      chunk.clear();
-      open = drain_fd(fds[i].fd, chunk);
-      std::lock_guard lock(mu_);
-      if (i == 0) run_stdout_ += chunk;
-      all_output_ += chunk;
-    }
-    cv_.notify_all();
-  }
-  ::close(out_fd);
-  ::close(err_fd);
-  {
-    std::lock_guard lock(mu_);
-    output_closed_ = true;
-  }
-  cv_.notify_all();
+  throw std::runtime_error("node in " + dir() + ": " + what + "\nnode output:\n" +
+                           tail_of(output()));
 }
 
 void NodeProcess::start(std::chrono::milliseconds deadline_in) {
   if (running()) fail("start() while the node is running");
   auto deadline = Clock::now() + deadline_in;
-  {
-    std::lock_guard lock(mu_);
-    run_stdout_.clear();
-    output_closed_ = false;
-    all_output_ += "=== start ===\n";
-  }
   http_.reset();
   port_ = 0;
-  Pipe out, err;
-  pid_ = spawn({kNodeBin, "--config", dir() + "/node.toml"}, out, err);
-  reader_ = std::thread([this, o = out.read, e = err.read] { reader_loop(o, e); });
-  out.read = err.read = -1;  // the reader owns them now
+  child_.spawn({kNodeBin, "--config", dir() + "/node.toml"}, "=== start ===\n");
 
   // 1. The "listening on https://HOST:PORT" (or http://) line.
   static const std::string kMarker = "listening on ";
-  std::string line;
-  {
-    std::unique_lock lock(mu_);
-    bool seen = cv_.wait_until(lock, deadline, [&] {
-      size_t at = run_stdout_.find(kMarker);
-      return output_closed_ ||
-             (at != std::string::npos && run_stdout_.find('\n', at) != std::string::npos);
-    });
-    size_t at = run_stdout_.find(kMarker);
-    if (seen && at != std::string::npos) {
-      size_t end = run_stdout_.find('\n', at);
-      if (end != std::string::npos) line = run_stdout_.substr(at, end - at);
-    }
-  }
+  std::string line = child_.wait_for_line(kMarker, deadline).value_or("");
   if (line.empty()) fail("no \"listening on\" line before the deadline (or the node exited)");
   const std::string where = line.substr(kMarker.size());
   if (where.rfind("https://", 0) == 0) {
@@ -434,34 +225,25 @@ void NodeProcess::start(std::chrono::milliseconds deadline_in) {
       break;
     }
     last = r ? "HTTP " + std::to_string(r->status) + " " + r->body : r.reason();
-    {
-      std::unique_lock lock(mu_);
-      // Wakes early when the node prints or exits; otherwise retries soon.
-      cv_.wait_for(lock, 10ms, [&] { return output_closed_; });
-      if (output_closed_) {
-        lock.unlock();
-        fail("the node exited before answering GET /v1/health");
-      }
-    }
+    // Wakes early when the node exits; otherwise retries soon.
+    if (child_.output_closed_within(10ms)) fail("the node exited before answering GET /v1/health");
     if (Clock::now() > deadline) fail("GET /v1/health did not answer in time: " + last);
   }
 }
 
 int NodeProcess::wait_exit(std::chrono::milliseconds deadline) {
-  auto code = wait_pid(pid_, Clock::now() + deadline);
+  auto code = child_.wait_exit(deadline);
   if (!code) return -2;  // still running
-  pid_ = -1;
-  if (reader_.joinable()) reader_.join();
   http_.reset();
   return *code;
 }
 
 int NodeProcess::stop(std::chrono::milliseconds deadline) {
   if (!running()) return 0;
-  kill(pid_, SIGTERM);
+  child_.signal(SIGTERM);
   int code = wait_exit(deadline);
   if (code == -2) {
-    kill(pid_, SIGKILL);
+    child_.signal(SIGKILL);
     wait_exit(10s);
     fail("the node did not exit within " + std::to_string(deadline.count()) +
          " ms of SIGTERM (SIGKILLed)");
@@ -471,7 +253,7 @@ int NodeProcess::stop(std::chrono::milliseconds deadline) {
 
 void NodeProcess::kill9() {
   if (!running()) fail("kill9() while the node is not running");
-  kill(pid_, SIGKILL);
+  child_.signal(SIGKILL);
   if (wait_exit(30s) == -2) fail("the node did not die within 30 s of SIGKILL");
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "tests/integration/child_process.h"
 
 namespace chipledger::integ {
 
@@ -37,13 +38,6 @@ inline constexpr int kSanitizerSlowdown = 8;
 inline constexpr int kSanitizerSlowdown = 1;
 #endif
 
-// A command line, and two joined.
-using Argv = std::vector<std::string>;
-inline Argv operator+(Argv a, const Argv& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 inline constexpr const char* kNodeBin = CHIPLEDGER_NODE_BIN;
 inline constexpr const char* kCliBin = CHIPLEDGER_CLI_BIN;
 // The demo consortium: members maker, distributor, integrator, datacenter,
@@ -54,25 +48,6 @@ inline constexpr const char* kDemoTemplate = CHIPLEDGER_SOURCE_DIR "/config/demo
 // True when an assertion of the running test case failed (or an exception is
 // unwinding): the fixture then keeps its folder and prints where it is.
 bool current_test_failed();
-
-// Reaps child `pid`, waiting until `deadline` (on a pidfd where the kernel
-// has them); its exit status (128 + signal when killed), or nullopt while it
-// still runs.
-std::optional<int> wait_pid(pid_t pid, std::chrono::steady_clock::time_point deadline);
-
-struct ProcessResult {
-  int exit_code = -1;  // the exit status, or 128 + signal number
-  std::string out;
-  std::string err;
-  bool timed_out = false;
-  std::string describe() const;  // command line, exit code and output, for INFO
-  std::string command;
-};
-
-// Runs argv[0] (an absolute path) with argv, stdin from /dev/null, and waits
-// at most `timeout` (then SIGKILLs it and sets timed_out).
-ProcessResult run_process(const std::vector<std::string>& argv,
-                          std::chrono::milliseconds timeout = 120s);
 
 // Client options for a node of a consortium `chipledger-node init` wrote
 // into `dir`: an https URL's certificate is checked against DIR/tls/ca.pem;
@@ -133,8 +108,8 @@ class NodeProcess {
   void kill9();
   // stop() if running, then start() on the same data. The port changes.
   void restart();
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }  // the running node's process id, -1 when stopped
+  bool running() const { return child_.running(); }
+  pid_t pid() const { return child_.pid(); }  // the running node's process id, -1 when stopped
 
   uint16_t port() const { return port_; }
   std::string url() const;      // https://127.0.0.1:PORT (http:// when the node said so)
@@ -166,22 +141,14 @@ class NodeProcess {
  private:
   struct NoInit {};
   explicit NodeProcess(NoInit) {}
-  void reader_loop(int out_fd, int err_fd);
   int wait_exit(std::chrono::milliseconds deadline);  // reaps pid_, joins the reader
   [[noreturn]] void fail(const std::string& what);
 
   TempDir dir_;
-  pid_t pid_ = -1;
   uint16_t port_ = 0;
   std::string scheme_ = "https";  // from the "listening on" line
   std::unique_ptr<HttpClient> http_;
-  std::thread reader_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::string run_stdout_;  // this run's stdout
-  std::string all_output_;  // every run's stdout and stderr
-  bool output_closed_ = false;
+  ChildProcess child_;
 };
 
 }  // namespace chipledger::integ
