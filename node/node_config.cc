@@ -26,21 +26,6 @@ Result<std::string> required_string(const toml::table& t, const char* section, c
   return *v;
 }
 
-Status parse_listen(const std::string& listen, NodeConfig& c) {
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return Status::error("[api] listen must be HOST:PORT");
-  c.listen_address = listen.substr(0, colon);
-  int port = 0;
-  try {
-    port = std::stoi(listen.substr(colon + 1));
-  } catch (...) {
-    port = -1;
-  }
-  if (port < 0 || port > 65535) return Status::error("[api] listen has no valid port");
-  c.listen_port = static_cast<uint16_t>(port);
-  return Status::ok();
-}
-
 // "a.b.c.d:port" with a dotted-quad IPv4 address: what libraft 0.15 parses.
 Result<uint16_t> check_raft_address(const std::string& address, const std::string& what) {
   auto colon = address.rfind(':');
@@ -263,7 +248,9 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
                                      " (at most min_free_mb: the warning comes first)");
   }
   c.reserve_bytes = static_cast<uint64_t>(reserve_mb) << 20;
-  CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c).context(path));
+  CL_TRY(parse_listen(t["api"]["listen"].value_or(std::string("127.0.0.1:7800")), c.listen_address,
+                      c.listen_port)
+             .context(path + ": [api]"));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
   if (t["api"]["plain_http"]) {
@@ -352,6 +339,21 @@ std::string NodeConfig::to_toml() const {
   std::ostringstream os;
   os << t << "\n";
   return os.str();
+}
+
+Status parse_listen(const std::string& listen, std::string& address, uint16_t& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return Status::error("listen must be HOST:PORT");
+  address = listen.substr(0, colon);
+  int number = 0;
+  try {
+    number = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    number = -1;
+  }
+  if (number < 0 || number > 65535) return Status::error("listen has no valid port");
+  port = static_cast<uint16_t>(number);
+  return Status::ok();
 }
 
 }  // namespace chipledger

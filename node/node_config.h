@@ -88,4 +88,7 @@ struct NodeConfig {
   std::string to_toml() const;
 };
 
+// "HOST:PORT" (port 0-65535, 0: any free one) as a listen setting gives it.
+Status parse_listen(const std::string& listen, std::string& address, uint16_t& port);
+
 }  // namespace chipledger

@@ -1,0 +1,54 @@
+#include "node/landmark_config.h"
+
+#include <toml++/toml.h>
+#include <filesystem>
+#include <sstream>
+
+#include "ledger/transaction.h"
+#include "node/node_config.h"
+
+namespace chipledger {
+
+Result<LandmarkConfig> LandmarkConfig::load_file(const std::string& path) {
+  using R = Result<LandmarkConfig>;
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << path << ": " << e.description() << " (line " << e.source().begin.line << ")";
+    return R::error(os.str());
+  }
+  for (const auto& [key, _] : t) {
+    const std::string_view k = key.str();
+    if (k != "id" && k != "key" && k != "listen" && k != "max_pending" &&
+        k != "challenge_timeout_ms") {
+      return R::error(path + ": unknown setting '" + std::string(k) + "'");
+    }
+  }
+  LandmarkConfig c;
+  auto id = t["id"].value<std::string>();
+  auto key = t["key"].value<std::string>();
+  if (!id || !key) return R::error(path + ": 'id' and 'key' (strings) are required");
+  CL_TRY(check_member_id(*id).context(path + ": id"));
+  c.options.id = *id;
+  std::filesystem::path key_path(*key);
+  if (key_path.is_relative()) key_path = std::filesystem::path(path).parent_path() / key_path;
+  c.key_file = key_path.string();
+  CL_TRY(parse_listen(t["listen"].value_or(std::string("127.0.0.1:7700")), c.listen_address,
+                      c.listen_port)
+             .context(path));
+  const int64_t pending = t["max_pending"].value_or(int64_t{4096});
+  if (pending < 1 || pending > 1'000'000) {
+    return R::error(path + ": max_pending must be 1 to 1000000");
+  }
+  c.options.max_pending = static_cast<size_t>(pending);
+  const int64_t timeout = t["challenge_timeout_ms"].value_or(int64_t{5000});
+  if (timeout < 1 || timeout > 60'000) {
+    return R::error(path + ": challenge_timeout_ms must be 1 to 60000");
+  }
+  c.options.challenge_timeout = std::chrono::milliseconds(timeout);
+  return c;
+}
+
+}  // namespace chipledger
