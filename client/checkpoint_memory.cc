@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "client/file_write.h"
 #include "crypto/merkle.h"
 
 namespace chipledger {
@@ -16,25 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-Status write_atomically(const std::string& path, const std::string& text) {
-  std::error_code ec;
-  fs::path p(path);
-  if (p.has_parent_path()) {
-    fs::create_directories(p.parent_path(), ec);
-    if (ec) return Status::error("cannot create " + p.parent_path().string() + ": " + ec.message());
-  }
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::error("cannot write " + tmp);
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) return Status::error("cannot replace " + path + ": " + ec.message());
-  return Status::ok();
-}
 
 json hex_list(std::span<const Hash> hashes) {
   json out = json::array();
@@ -104,7 +86,7 @@ Status CheckpointMemory::remember(const std::string& ledger_id, const Remembered
   if (!j.is_object()) j = json::object();
   j["ledgers"][ledger_id] = {{"size", cp.size}, {"root", hex_encode(cp.root)}, {"note", cp.note}};
   std::string text = j.dump(2) + "\n";
-  CL_TRY(write_atomically(path_, text));
+  CL_TRY(write_file_atomically(path_, text));
   text_ = std::move(text);
   return Status::ok();
 }
@@ -177,7 +159,7 @@ Result<std::string> write_split_view_evidence(
          {"remembered", {{"note", before.note}, {"signers", before_signers}}},
          {"served", {{"note", now_note}, {"signers", now_signers}}},
          {"consistency_proof", hex_list(proof)}};
-  CL_TRY(write_atomically(path, j.dump(2) + "\n"));
+  CL_TRY(write_file_atomically(path, j.dump(2) + "\n"));
   return path;
 }
 

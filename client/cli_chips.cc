@@ -20,10 +20,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // DIR/SERIAL.pem, with '/', ':' and '%' escaped as in URLs.
-fs::path chip_key_path(const std::string& dir, const std::string& serial) {
-  return fs::path(dir) / (percent_encode_serial(serial) + ".pem");
-}
-
 std::string numbered_serial(const std::string& prefix, uint64_t n, int digits) {
   std::string num = std::to_string(n);
   if (static_cast<int>(num.size()) < digits) num.insert(0, digits - num.size(), '0');
@@ -108,25 +104,8 @@ int cmd_attest(const Args& a) {
   const Consortium& consortium = trust(a);
   auto key = author_key(a);
   auto node = connect(a);
-  // The chips sign only a checkpoint the trust file vouches for.
-  std::string note = need(node->checkpoint());
-  // Judged as verify judges it: by the nodes in force at its size.
-  auto in_force = need(verify_checkpoint_in_force(*node, consortium, note),
-                       "the node's checkpoint does not verify");
-  const VerifiedCheckpoint& cp = in_force.checkpoint;
-  // A stale checkpoint may be a lying node's old state: the chips do not
-  // sign it (docs/checkpoint.md, "Freshness").
-  uint64_t now = now_ms();
-  need_ok(checkpoint_age_status(cp, in_force.consortium.policy(), now),
-          "the node's checkpoint is not fresh; the chips sign only a fresh one");
-  const Checkpoint& checkpoint = cp.checkpoint;
-  // Nor one older than, or not extending, what this client verified before
-  // or its derived trust file's checkpoint: a fork's or an old view's.
-  need_extends_memory(a, *node, consortium, note, checkpoint);
-  std::cout << "checkpoint verified: log size " << checkpoint.size << ", root "
-            << hex_encode(checkpoint.root).substr(0, 16) << "…, signed by";
-  for (const auto& s : cp.signers) std::cout << " " << s;
-  std::cout << ", " << format_duration(cp.age_ms(now)) << " ago\n";
+  const CheckpointInForce in_force = need_checkpoint_to_sign(a, *node, consortium);
+  const Checkpoint& checkpoint = in_force.checkpoint.checkpoint;
 
   Progress progress("attesting", serials.size());
   size_t chip_count = 0;

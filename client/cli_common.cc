@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <sstream>
 
+#include "client/checkpoint_in_force.h"
 #include "client/custody_verifier.h"
 #include "client/derived_trust.h"
 #include "client/receipt.h"
@@ -367,6 +369,34 @@ void need_extends_memory(const Args& a, NodeClient& node, const Consortium& cons
                                                    : Finding::stale_checkpoint)};
   }
   need_ok(m.remember(key, {checkpoint.size, checkpoint.root, note, "", {}}), "the state file");
+}
+
+CheckpointInForce need_checkpoint_to_sign(const Args& a, NodeClient& node,
+                                          const Consortium& consortium) {
+  // The chips sign only a checkpoint the trust file vouches for.
+  std::string note = need(node.checkpoint());
+  // Judged as verify judges it: by the nodes in force at its size.
+  auto in_force = need(verify_checkpoint_in_force(node, consortium, note),
+                       "the node's checkpoint does not verify");
+  const VerifiedCheckpoint& cp = in_force.checkpoint;
+  // A stale checkpoint may be a lying node's old state: the chips do not
+  // sign it (docs/checkpoint.md, "Freshness").
+  uint64_t now = now_ms();
+  need_ok(checkpoint_age_status(cp, in_force.consortium.policy(), now),
+          "the node's checkpoint is not fresh; the chips sign only a fresh one");
+  // Nor one older than, or not extending, what this client verified before
+  // or its derived trust file's checkpoint: a fork's or an old view's.
+  need_extends_memory(a, node, consortium, note, cp.checkpoint);
+  if (a.json_out) return in_force;  // stdout holds only JSON then
+  std::cout << "checkpoint verified: log size " << cp.checkpoint.size << ", root "
+            << hex_encode(cp.checkpoint.root).substr(0, 16) << "…, signed by";
+  for (const auto& s : cp.signers) std::cout << " " << s;
+  std::cout << ", " << format_duration(cp.age_ms(now)) << " ago\n";
+  return in_force;
+}
+
+std::filesystem::path chip_key_path(const std::string& dir, const std::string& serial) {
+  return std::filesystem::path(dir) / (percent_encode_serial(serial) + ".pem");
 }
 
 bool submit(const Args& a, NodeClient& node, const Transaction& tx, const PrivateKey& key,

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "client/checkpoint_in_force.h"
 #include "client/checkpoint_memory.h"
 #include "client/node_client.h"
 #include "crypto/keys.h"
@@ -69,6 +71,9 @@ struct Args {
   bool all = false;
   // trust --out FILE / --check FILE
   std::string check;
+  // locate: the landmarks' URLs, and the simulated chip's delay
+  std::vector<std::string> landmarks;
+  double chip_delay_ms = 0;
 };
 
 struct CliError {
@@ -146,6 +151,13 @@ CheckpointMemory& memory(const Args& a);
 // is older than or does not extend one of them.
 void need_extends_memory(const Args& a, NodeClient& node, const Consortium& consortium,
                          const std::string& note, const Checkpoint& checkpoint);
+// The node's latest checkpoint for chips to sign (attest, locate): verified
+// by the nodes in force at its size, fresh, extending memory(a); prints
+// it (not with --json). Throws CliError otherwise.
+CheckpointInForce need_checkpoint_to_sign(const Args& a, NodeClient& node,
+                                          const Consortium& consortium);
+// DIR/SERIAL.pem (the serial percent-encoded): a simulated chip's device key.
+std::filesystem::path chip_key_path(const std::string& dir, const std::string& serial);
 
 // Signs and submits one transaction. Refused: prints the ledger's reason
 // and returns false. Accepted: believed only with a receipt (receipt.h)
@@ -177,6 +189,7 @@ int cmd_serial_event(const Args& a, TxType type);  // transfer, accept, reject, 
 int cmd_pack(const Args& a);
 int cmd_license(const Args& a);
 int cmd_attest(const Args& a);
+int cmd_locate(const Args& a);  // client/cli_locate.cc
 int cmd_status(const Args& a);
 // `tx TXID`: whether a transaction is in the ledger, with its receipt.
 int cmd_tx(const Args& a);

@@ -11,6 +11,7 @@
 #include "client/batch_verifier.h"
 #include "client/cli_common.h"
 #include "client/derived_trust.h"
+#include "client/file_write.h"
 #include "ledger/checkpoint.h"
 
 namespace chipledger::cli {
@@ -76,16 +77,7 @@ int cmd_trust(const Args& a) {
   }
   auto text = make_derived_trust(genesis_text, v.note_text(), v.governance_answer());
   if (!text) return fail(Finding::proof_failure, text.reason());
-  {  // whole or not at all: a temporary file renamed over FILE
-    const std::string tmp = a.out + ".tmp";
-    std::ofstream out(tmp, std::ios::trunc);
-    out << *text;
-    out.close();
-    std::error_code ec;
-    if (!out) throw CliError{"cannot write " + tmp};
-    std::filesystem::rename(tmp, a.out, ec);
-    if (ec) throw CliError{"cannot write " + a.out + ": " + ec.message()};
-  }
+  need_ok(write_file_atomically(a.out, *text));  // whole or not at all
   print_summary(*check_derived_trust(genesis_text, *text), a.out, genesis_path, a.json_out);
   return 0;
 }

@@ -1,0 +1,97 @@
+// `chipledger locate`: timed rounds between landmarks and chips
+// (docs/location.md, section 6). The node's checkpoint is verified as
+// attest verifies it; each landmark must be one the trust file lists (in
+// force at the checkpoint), and each statement it signs is checked.
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "client/cli_common.h"
+#include "client/file_write.h"
+#include "client/landmark_round.h"
+#include "ledger/location.h"
+
+namespace chipledger::cli {
+namespace {
+
+using nlohmann::json;
+
+struct Connected {
+  const Landmark* landmark;
+  std::unique_ptr<HttpClient> http;
+};
+
+// The landmark at `url`, as the consortium in force names it.
+Connected connect_landmark(const Args& a, const Consortium& in_force, const std::string& url) {
+  auto http = need(HttpClient::connect_to(url, call_timeout(a)), "--landmark " + url);
+  auto reply = need(http->get("/v1/landmark"), "landmark " + url);
+  json j = json::parse(reply.body, nullptr, false);
+  if (reply.status != 200 || !j.is_object() || !j.contains("id") || !j["id"].is_string()) {
+    throw CliError{url + " does not answer as a landmark (GET /v1/landmark: HTTP " +
+                   std::to_string(reply.status) + ")"};
+  }
+  const std::string id = j["id"];
+  const Landmark* landmark = in_force.landmark(id);
+  if (!landmark) {
+    throw CliError{url + " is landmark '" + id + "', which the trust file does not list"};
+  }
+  return {landmark, std::move(http)};
+}
+
+}  // namespace
+
+int cmd_locate(const Args& a) {
+  auto serials = collect_serials(a);
+  if (a.chip_keys.empty()) throw CliError{"give the chips' key folder with --chip-keys DIR"};
+  if (a.landmarks.empty()) throw CliError{"give at least one --landmark URL"};
+  if (a.chip_delay_ms < 0 || a.chip_delay_ms > 10000) {
+    throw CliError{"--chip-delay-ms must be 0 to 10000"};
+  }
+  const Consortium& consortium = trust(a);
+  auto node = connect(a);
+  const CheckpointInForce in_force = need_checkpoint_to_sign(a, *node, consortium);
+  const Checkpoint& checkpoint = in_force.checkpoint.checkpoint;
+  std::vector<Connected> landmarks;
+  for (const auto& url : a.landmarks)
+    landmarks.push_back(connect_landmark(a, in_force.consortium, url));
+  const uint32_t speed = in_force.consortium.location_policy().km_per_ms;
+  const auto delay = std::chrono::microseconds(static_cast<int64_t>(a.chip_delay_ms * 1000));
+
+  std::string lines;  // --out: one JSON line per statement
+  if (!a.json_out) {
+    std::cout << std::left << std::setw(20) << "serial" << std::setw(20) << "landmark"
+              << std::setw(14) << "round trip"
+              << "bound\n";
+  }
+  for (const auto& serial : serials) {
+    auto chip_key = need(PrivateKey::load_file(chip_key_path(a.chip_keys, serial).string()),
+                         "device key of chip " + serial);
+    for (auto& [landmark, http] : landmarks) {
+      LocateRequest request{consortium.ledger_id(), serial, checkpoint.size, checkpoint.root};
+      auto s = need(run_locate_round(*http, *landmark, request, chip_key, delay),
+                    "locating " + serial + " from landmark " + landmark->id);
+      const uint64_t km = bound_km(s.round_trip_us, speed);
+      json line{
+          {"serial", serial}, {"landmark", landmark->id}, {"round_trip_us", s.round_trip_us},
+          {"bound_km", km},   {"time_ms", s.time_ms},     {"statement", hex_encode(*s.encode())}};
+      lines += line.dump() + "\n";
+      if (a.json_out) {
+        std::cout << line.dump() << "\n";
+      } else {
+        std::ostringstream rtt;
+        rtt << std::fixed << std::setprecision(3) << static_cast<double>(s.round_trip_us) / 1000
+            << " ms";
+        std::cout << std::left << std::setw(20) << serial << std::setw(20) << landmark->id
+                  << std::setw(14) << rtt.str() << "within " << km << " km of " << landmark->id
+                  << " (" << landmark->country << ")\n";
+      }
+    }
+  }
+  if (!a.out.empty()) {
+    need_ok(write_file_atomically(a.out, lines));
+    if (!a.json_out) std::cout << "statements written to " << a.out << "\n";
+  }
+  return 0;
+}
+
+}  // namespace chipledger::cli

@@ -1,0 +1,144 @@
+// Location rounds end to end (docs/location.md, sections 5 and 6): a real
+// chipledger-landmark process, a real node whose trust file lists the
+// landmark, and the real CLI's `locate` playing the chips with their device
+// keys. A chip that answers at once on loopback is bounded near the
+// landmark; one that answers 30 ms later cannot be placed within 1,000 km;
+// a landmark the trust file does not list is refused.
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ledger/location.h"
+#include "tests/integration/child_process.h"
+#include "tests/integration/node_process.h"
+
+namespace chipledger::integ {
+namespace {
+
+using json = nlohmann::json;
+constexpr const char* kLandmarkBin = CHIPLEDGER_LANDMARK_BIN;
+
+// A chipledger-landmark process with its own key, listening on a free port.
+struct LandmarkProcess {
+  std::string id;
+  std::string dir;
+  std::string public_pem;
+  std::string url;
+  ChildProcess child;
+
+  LandmarkProcess(std::string landmark_id, const std::string& folder)
+      : id(std::move(landmark_id)), dir(folder) {
+    auto keygen = run_process({kLandmarkBin, "keygen", "--out", dir + "/" + id + ".pem"});
+    if (keygen.exit_code != 0) throw std::runtime_error(keygen.describe());
+    auto at = keygen.out.find("-----BEGIN PUBLIC KEY-----");
+    if (at == std::string::npos) throw std::runtime_error("no public key in: " + keygen.out);
+    public_pem = keygen.out.substr(at);
+    write_text_file(dir + "/" + id + ".toml",
+                    "id = \"" + id + "\"\nkey = \"" + id + ".pem\"\nlisten = \"127.0.0.1:0\"\n");
+  }
+  void start() {
+    child.spawn({kLandmarkBin, "--config", dir + "/" + id + ".toml"});
+    auto line = child.wait_for_line("listening on ", std::chrono::steady_clock::now() + 30s);
+    if (!line) throw std::runtime_error("the landmark did not start:\n" + child.output());
+    url = line->substr(std::string("listening on ").size());
+  }
+  ~LandmarkProcess() {
+    child.signal(SIGTERM);
+    child.wait_exit(10s);
+  }
+};
+
+// The demo consortium with landmark `lm` in Ashburn and the install site
+// iad-7 beside it, written into the node's trust file before it starts.
+void add_location(NodeProcess& node, const LandmarkProcess& lm) {
+  json trust = json::parse(read_text_file(node.trust_file()));
+  trust["landmarks"] = {{{"id", lm.id},
+                         {"member", "regulator"},
+                         {"key", lm.public_pem},
+                         {"latitude", 39.0438},
+                         {"longitude", -77.4874},
+                         {"country", "US"}}};
+  trust["sites"] = {{{"id", "iad-7"},
+                     {"member", "datacenter"},
+                     {"latitude", 39.0469},
+                     {"longitude", -77.4903},
+                     {"country", "US"}}};
+  write_text_file(node.trust_file(), trust.dump(2));
+}
+
+std::vector<json> json_lines(const std::string& text) {
+  std::vector<json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(json::parse(line));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("landmark: a chip on loopback is bounded near the landmark, a delayed one is not",
+          "[integration][location]") {
+  NodeProcess node(kDemoTemplate);
+  LandmarkProcess lm("lm-ashburn", node.dir());
+  LandmarkProcess stranger("lm-elsewhere", node.dir());
+  add_location(node, lm);
+  node.start();
+  lm.start();
+  const std::string chips = node.dir() + "/chips";
+  auto ok = [&](const Argv& args) {
+    auto r = node.cli(args);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+  ok(Argv{"devkeys", "--count", "2", "--prefix", "LX-", "--digits", "4", "--out", chips});
+  ok(Argv{"register", "--as", "maker", "--key", node.key_file("maker"), "--csv",
+          chips + "/devices.csv", "--model", "L4", "--fab-site", "Fab 18", "--country", "TW"});
+  auto device_key = [&](const std::string& serial) {
+    return PrivateKey::load_file(chips + "/" + serial + ".pem")->public_key();
+  };
+  const PublicKey landmark_key = *PublicKey::from_pem(lm.public_pem);
+
+  SECTION("on loopback") {
+    auto r = ok(Argv{"locate", "--serial", "LX-0001", "--serial", "LX-0002", "--landmark", lm.url,
+                     "--chip-keys", chips, "--out", node.dir() + "/near.jsonl"});
+    CHECK_THAT(r.out, Catch::Contains("within"));
+    auto lines = json_lines(read_text_file(node.dir() + "/near.jsonl"));
+    REQUIRE(lines.size() == 2);
+    for (const auto& line : lines) {
+      INFO(line.dump());
+      // A loopback round is well under a millisecond: within 100 km
+      // (ASan slows the signing, not the light).
+      CHECK(line["bound_km"].get<uint64_t>() < 100u * kSanitizerSlowdown);
+      auto s = LocationStatement::decode(*hex_decode(line["statement"].get<std::string>()));
+      REQUIRE(s);
+      CHECK(s->round_trip_us == line["round_trip_us"].get<uint64_t>());
+      CHECK(s->ledger_id == node.ledger_id());
+      CHECK(verify_statement_signatures(*s, landmark_key, device_key(s->serial)));
+      CHECK_FALSE(verify_statement_signatures(
+          *s, landmark_key, device_key(s->serial == "LX-0001" ? "LX-0002" : "LX-0001")));
+    }
+    CHECK(lines[0]["statement"] != lines[1]["statement"]);  // a fresh nonce each
+  }
+  SECTION("30 ms away") {
+    auto r = ok(Argv{"locate", "--serial", "LX-0001", "--landmark", lm.url, "--chip-keys", chips,
+                     "--chip-delay-ms", "30", "--json"});
+    auto lines = json_lines(r.out);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0]["round_trip_us"].get<uint64_t>() >= 30000u);
+    CHECK(lines[0]["bound_km"].get<uint64_t>() >= 3000u);  // never within 1,000 km
+  }
+  SECTION("a landmark the trust file does not list") {
+    stranger.start();
+    auto r = node.cli(
+        Argv{"locate", "--serial", "LX-0001", "--landmark", stranger.url, "--chip-keys", chips});
+    INFO(r.describe());
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err,
+               Catch::Contains("is landmark 'lm-elsewhere', which the trust file does not list"));
+  }
+}
+
+}  // namespace chipledger::integ
