@@ -141,16 +141,17 @@ int run_cli(int argc, char** argv) {
   attest->add_option("--chip-keys", a.chip_keys, "folder of the chips' SERIAL.pem")->required();
   auto* locate = command("locate",
                          "landmarks time the chips' answers to fresh nonces: signed statements "
-                         "of how far each chip can be (docs/location.md)",
+                         "of how far each chip can be, recorded by the holder with --as/--key "
+                         "(docs/location.md)",
                          [&] { return cmd_locate(a); });
   serials(locate);
+  author(locate);
   locate->add_option("--landmark", a.landmarks, "a landmark's URL (repeatable)")->required();
   locate->add_option("--chip-keys", a.chip_keys, "folder of the chips' SERIAL.pem")->required();
   locate->add_option("--chip-delay-ms", a.chip_delay_ms,
                      "the simulated chip waits this long before it answers (a chip that far "
                      "away on the network; default 0)");
   locate->add_option("--out", a.out, "write the statements here (JSON lines)");
-  locate->add_option("--trust", a.trust, "the consortium trust file");
 
   auto* status = command("status", "a serial's current state, proven by the checkpoint's state map",
                          [&] { return cmd_status(a); });

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "client/cli_common.h"
 #include "client/file_write.h"
@@ -44,16 +45,23 @@ int cmd_locate(const Args& a) {
   auto serials = collect_serials(a);
   if (a.chip_keys.empty()) throw CliError{"give the chips' key folder with --chip-keys DIR"};
   if (a.landmarks.empty()) throw CliError{"give at least one --landmark URL"};
+  if (a.landmarks.size() > kMaxStatementsPerSerial) {
+    throw CliError{"at most " + std::to_string(kMaxStatementsPerSerial) + " landmarks"};
+  }
   if (a.chip_delay_ms < 0 || a.chip_delay_ms > 10000) {
     throw CliError{"--chip-delay-ms must be 0 to 10000"};
   }
+  const bool record = !a.as.empty();  // else only shown (and written with --out)
   const Consortium& consortium = trust(a);
+  std::optional<PrivateKey> author;
+  if (record) author = author_key(a);
   auto node = connect(a);
   const CheckpointInForce in_force = need_checkpoint_to_sign(a, *node, consortium);
   const Checkpoint& checkpoint = in_force.checkpoint.checkpoint;
   std::vector<Connected> landmarks;
-  for (const auto& url : a.landmarks)
+  for (const auto& url : a.landmarks) {
     landmarks.push_back(connect_landmark(a, in_force.consortium, url));
+  }
   const uint32_t speed = in_force.consortium.location_policy().km_per_ms;
   const auto delay = std::chrono::microseconds(static_cast<int64_t>(a.chip_delay_ms * 1000));
 
@@ -63,33 +71,52 @@ int cmd_locate(const Args& a) {
               << std::setw(14) << "round trip"
               << "bound\n";
   }
-  for (const auto& serial : serials) {
-    auto chip_key = need(PrivateKey::load_file(chip_key_path(a.chip_keys, serial).string()),
-                         "device key of chip " + serial);
-    for (auto& [landmark, http] : landmarks) {
-      LocateRequest request{consortium.ledger_id(), serial, checkpoint.size, checkpoint.root};
-      auto s = need(run_locate_round(*http, *landmark, request, chip_key, delay),
-                    "locating " + serial + " from landmark " + landmark->id);
-      const uint64_t km = bound_km(s.round_trip_us, speed);
-      json line{
-          {"serial", serial}, {"landmark", landmark->id}, {"round_trip_us", s.round_trip_us},
-          {"bound_km", km},   {"time_ms", s.time_ms},     {"statement", hex_encode(*s.encode())}};
-      lines += line.dump() + "\n";
-      if (a.json_out) {
-        std::cout << line.dump() << "\n";
-      } else {
-        std::ostringstream rtt;
-        rtt << std::fixed << std::setprecision(3) << static_cast<double>(s.round_trip_us) / 1000
-            << " ms";
-        std::cout << std::left << std::setw(20) << serial << std::setw(20) << landmark->id
-                  << std::setw(14) << rtt.str() << "within " << km << " km of " << landmark->id
-                  << " (" << landmark->country << ")\n";
+  // Rounds and their locate transaction chunk by chunk, so each statement is
+  // recorded well within the policy's window of its time.
+  const size_t chunk = std::min<size_t>(kSerialsPerTx, kMaxStatementsPerTx / landmarks.size());
+  for (size_t first = 0; first < serials.size(); first += chunk) {
+    const size_t end = std::min(serials.size(), first + chunk);
+    Transaction tx;
+    if (record) tx = base_tx(a, consortium.ledger_id(), *author, TxType::locate);
+    for (size_t i = first; i < end; ++i) {
+      const std::string& serial = serials[i];
+      auto chip_key = need(PrivateKey::load_file(chip_key_path(a.chip_keys, serial).string()),
+                           "device key of chip " + serial);
+      if (record) tx.refs.push_back({serial, latest_event(*node, serial)});
+      for (auto& [landmark, http] : landmarks) {
+        LocateRequest request{consortium.ledger_id(), serial, checkpoint.size, checkpoint.root};
+        auto st = need(run_locate_round(*http, *landmark, request, chip_key, delay),
+                       "locating " + serial + " from landmark " + landmark->id);
+        const uint64_t km = bound_km(st.round_trip_us, speed);
+        json line{{"serial", serial},
+                  {"landmark", landmark->id},
+                  {"round_trip_us", st.round_trip_us},
+                  {"bound_km", km},
+                  {"time_ms", st.time_ms},
+                  {"statement", hex_encode(*st.encode())}};
+        lines += line.dump() + "\n";
+        if (a.json_out) {
+          std::cout << line.dump() << "\n";
+        } else {
+          std::ostringstream rtt;
+          rtt << std::fixed << std::setprecision(3) << static_cast<double>(st.round_trip_us) / 1000
+              << " ms";
+          std::cout << std::left << std::setw(20) << serial << std::setw(20) << landmark->id
+                    << std::setw(14) << rtt.str() << "within " << km << " km of " << landmark->id
+                    << " (" << landmark->country << ")\n";
+        }
+        if (record) tx.statements.push_back(std::move(st));
       }
     }
+    // With --json, the receipt lines stay off stdout (it holds the statements).
+    if (record && !submit(a, *node, tx, *author, a.json_out)) return kExitRefused;
   }
   if (!a.out.empty()) {
     need_ok(write_file_atomically(a.out, lines));
     if (!a.json_out) std::cout << "statements written to " << a.out << "\n";
+  }
+  if (!record && !a.json_out) {
+    std::cout << "not recorded in the ledger: give --as MEMBER --key FILE (the chips' holder)\n";
   }
   return 0;
 }

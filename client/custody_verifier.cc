@@ -1,6 +1,7 @@
 #include "client/custody_verifier.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -122,7 +123,22 @@ struct LicenseFacts {
 };
 
 // "register H100 (3A090)", "via SRV-1: transfer -> op (export to US)", ...
-std::string describe_event(const Transaction& tx, const std::vector<Concern>& concerns,
+// "located by L1 (round trip 0.305 ms), L2 (...)": the statements of `serial`.
+std::string describe_locate(const Transaction& tx, std::string_view serial) {
+  std::string text = "located by";
+  bool first = true;
+  for (const auto& st : tx.statements) {
+    if (st.serial != serial) continue;
+    char rtt[32];
+    std::snprintf(rtt, sizeof rtt, "%.3f", static_cast<double>(st.round_trip_us) / 1000);
+    text += std::string(first ? " " : ", ") + st.landmark + " (round trip " + rtt + " ms)";
+    first = false;
+  }
+  return text;
+}
+
+std::string describe_event(const Transaction& tx, std::string_view serial,
+                           const std::vector<Concern>& concerns,
                            const std::optional<SerialRecord>& before, const SerialRecord& after) {
   bool direct = false;
   std::string unit;
@@ -173,6 +189,9 @@ std::string describe_event(const Transaction& tx, const std::vector<Concern>& co
       break;
     case TxType::report:
       text = "report " + tx.kind + ": " + tx.reason;
+      break;
+    case TxType::locate:
+      text = describe_locate(tx, serial);
       break;
     case TxType::license:
     case TxType::propose:
@@ -300,7 +319,7 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
     }
   }
   track_licenses(tx, author, step);
-  row.event = describe_event(tx, concerns, record_, *step.record);
+  row.event = describe_event(tx, serial_, concerns, record_, *step.record);
   record_ = std::move(step.record);
   return Status::ok();
 }

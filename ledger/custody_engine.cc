@@ -70,6 +70,7 @@ class Step {
   Refused do_decommission();
   Refused do_flag(const Concern& concern, bool flag);
   Refused do_report(const Concern& concern);
+  Refused do_locate();
 
   const Consortium& c_;
   const std::string serial_;
@@ -445,6 +446,45 @@ Refused Step::do_report(const Concern& concern) {
   return {};
 }
 
+// The holder records the landmarks' statements of an installed chip (a
+// chip packed in a unit is named itself: each chip answers for itself).
+// Each statement must be by a landmark in force, its landmark's signature
+// and the chip's (by the device key in the record) must verify, and its
+// time must lie within the policy's window of the transaction's signed
+// time. The record changes only as every event changes it.
+Refused Step::do_locate() {
+  CL_CHECK(named(prev_in_refs()));
+  CL_CHECK(held_by_author());
+  if (!rec_.installed) {
+    return refuse("serial " + serial_ + " is not installed; only an installed chip is located");
+  }
+  if (rec_.device_key.empty()) {
+    return refuse("serial " + serial_ + " has no device key; it cannot answer a landmark");
+  }
+  auto device = PublicKey::from_der(rec_.device_key);
+  if (!device) return refuse("device key of " + serial_ + ": " + device.reason());
+  const uint64_t window = c_.location_policy().statement_window_ms;
+  for (const auto& st : tx_.statements) {
+    if (st.serial != serial_) continue;
+    const Landmark* landmark = c_.landmark(st.landmark);
+    if (!landmark) {
+      return refuse("landmark " + st.landmark + " is not one of the consortium's");
+    }
+    if (Status ok = verify_statement_signatures(st, landmark->key, *device); !ok) {
+      return refuse(ok.reason());
+    }
+    const uint64_t apart =
+        st.time_ms > tx_.time_ms ? st.time_ms - tx_.time_ms : tx_.time_ms - st.time_ms;
+    if (apart > window) {
+      return refuse("the statement of landmark " + st.landmark + " for serial " + serial_ +
+                    " was made " + std::to_string(apart / 1000) +
+                    " s from the transaction's time; at most " + std::to_string(window / 1000) +
+                    " s is allowed");
+    }
+  }
+  return {};
+}
+
 // Which concerns each type allows.
 bool allowed(TxType type, ConcernKind kind) {
   switch (type) {
@@ -453,6 +493,7 @@ bool allowed(TxType type, ConcernKind kind) {
     case TxType::pack:
       return kind == ConcernKind::unit_of_pack || kind == ConcernKind::packed_into;
     case TxType::decommission:
+    case TxType::locate:
       return kind == ConcernKind::named;
     case TxType::license:
       return false;
@@ -491,6 +532,8 @@ Refused Step::apply(const Concern& concern) {
       return do_flag(concern, false);
     case TxType::report:
       return do_report(concern);
+    case TxType::locate:
+      return do_locate();
     case TxType::license:
     case TxType::propose:
     case TxType::vote:
@@ -508,6 +551,7 @@ bool applies_to_unit(TxType type) {
     case TxType::register_chips:
     case TxType::pack:
     case TxType::decommission:
+    case TxType::locate:
     case TxType::license:
     case TxType::propose:
     case TxType::vote:

@@ -41,7 +41,8 @@ class Apply {
   // registrations; a pack's unit then its chips; else each named serial
   // followed by the chips packed in it when the event applies to a unit.
   Result<std::vector<std::string>> affected();
-  Status check_attest_checkpoint() const;
+  Status check_recent_checkpoint(uint64_t size, const Hash& root, const char* what) const;
+  Status check_locate() const;
   Status check_covered() const;
   Status check_packed_not_flagged();
   Status use_license(const std::optional<LicenseRecord>& lic);
@@ -91,18 +92,34 @@ Result<std::vector<std::string>> Apply::affected() {
   return out;
 }
 
-Status Apply::check_attest_checkpoint() const {
-  auto cp = state_.checkpoint(tx_.checkpoint_size);
+Status Apply::check_recent_checkpoint(uint64_t size, const Hash& root, const char* what) const {
+  auto cp = state_.checkpoint(size);
   if (!cp) return cp.status();
-  if (!cp->has_value() || (*cp)->root != tx_.checkpoint_root) {
-    return Status::error("the attested root is not the ledger's checkpoint at size " +
-                         std::to_string(tx_.checkpoint_size));
+  if (!cp->has_value() || (*cp)->root != root) {
+    return Status::error(std::string("the ") + what +
+                         " root is not the ledger's checkpoint at size " + std::to_string(size));
   }
   uint64_t window = c_.policy().attestation_root_window_ms;
   if ((*cp)->time_ms + window < block_time_) {
-    return Status::error("the attested checkpoint (size " + std::to_string(tx_.checkpoint_size) +
+    return Status::error(std::string("the ") + what + " checkpoint (size " + std::to_string(size) +
                          ") is older than the policy's window of " + std::to_string(window / 1000) +
                          " s; sign a recent checkpoint");
+  }
+  return Status::ok();
+}
+
+// Each statement's checkpoint the ledger's own and recent, and its
+// landmark's nonce never recorded before (a replayed statement).
+Status Apply::check_locate() const {
+  for (const auto& st : tx_.statements) {
+    CL_TRY(check_recent_checkpoint(st.checkpoint_size, st.checkpoint_root, "located")
+               .context("the statement of landmark " + st.landmark + " for serial " + st.serial));
+    auto used = state_.location_nonce_used(st.landmark, st.nonce);
+    if (!used) return used.status();
+    if (*used) {
+      return Status::error("the statement of landmark " + st.landmark + " for serial " + st.serial +
+                           " was recorded before (its nonce is used): a replay");
+    }
   }
   return Status::ok();
 }
@@ -176,7 +193,10 @@ Result<Effects> Apply::run() {
     CL_TRY(do_license());
     return std::move(effects_);
   }
-  if (tx_.type == TxType::attest) CL_TRY(check_attest_checkpoint());
+  if (tx_.type == TxType::attest) {
+    CL_TRY(check_recent_checkpoint(tx_.checkpoint_size, tx_.checkpoint_root, "attested"));
+  }
+  if (tx_.type == TxType::locate) CL_TRY(check_locate());
   std::optional<LicenseRecord> license;
   if (tx_.type == TxType::transfer && !tx_.license_id.empty()) {
     auto found = state_.license(tx_.license_id);
@@ -207,6 +227,8 @@ Result<Effects> Apply::run() {
   if (tx_.type == TxType::transfer) CL_TRY(use_license(license));
   for (auto& [serial, step] : steps_)
     effects_.serials.emplace_back(serial, std::move(*step.record));
+  for (const auto& st : tx_.statements)
+    effects_.location_nonces.emplace_back(st.landmark, st.nonce);
   return std::move(effects_);
 }
 
@@ -238,6 +260,15 @@ Status check_signature(const Consortium& consortium, const SignedTransaction& st
                          short_hash(tx.key_id) + "…");
   }
   return Status::ok();
+}
+
+std::string location_nonce_key(std::string_view landmark, const Hash& nonce) {
+  std::string key("location-nonce");
+  key.push_back('\0');
+  key.append(landmark);
+  key.push_back('\0');
+  key.append(reinterpret_cast<const char*>(nonce.data()), nonce.size());
+  return key;
 }
 
 Status check_common_rules(const Consortium& consortium, const StateView& state,

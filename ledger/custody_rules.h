@@ -8,7 +8,8 @@
 // ledger/custody_engine.h), the same function a verifier replays; here are
 // only the checks that need the whole ledger state: replay, the signed time
 // against the block's time, a license's id being new and its quantity left,
-// the attested checkpoint being the ledger's own and recent, an
+// the attested (or located) checkpoint being the ledger's own and recent, a
+// landmark's nonce never recorded before, an
 // attestation's chip signatures all covered, and the chips already in a
 // unit not flagged when more are packed into it.
 #pragma once
@@ -43,6 +44,8 @@ class StateView {
   virtual Result<std::optional<LicenseRecord>> license(std::string_view id) const = 0;
   // The checkpoint at a log size that ended a committed block, if any.
   virtual Result<std::optional<CheckpointRef>> checkpoint(uint64_t size) const = 0;
+  // Whether a locate recorded a statement of `landmark` with this nonce.
+  virtual Result<bool> location_nonce_used(std::string_view landmark, const Hash& nonce) const = 0;
 };
 
 // What an accepted transaction changes.
@@ -53,7 +56,13 @@ struct Effects {
   // Earlier events to list in a serial's history as well: (serial, log index)
   // of the license a transfer used.
   std::vector<std::pair<std::string, uint64_t>> related;
+  // The (landmark, nonce) of each statement a locate recorded: never again.
+  std::vector<std::pair<std::string, Hash>> location_nonces;
 };
+
+// Where a recorded (landmark, nonce) is kept (Column::txids, beside the
+// transaction ids: longer than their 32-byte keys, so never one of them).
+std::string location_nonce_key(std::string_view landmark, const Hash& nonce);
 
 // The author and key, without the signature: ok when the author is a
 // member of the consortium, not suspended, and holds the key that signed.

@@ -93,8 +93,19 @@ class BlockState final : public StateView {
     return std::optional<CheckpointRef>(CheckpointRef{*root, *ms});
   }
 
+  Result<bool> location_nonce_used(std::string_view landmark, const Hash& nonce) const override {
+    std::string key = location_nonce_key(landmark, nonce);
+    if (nonces_.count(key)) return true;
+    auto raw = store_.get(Column::txids, key);
+    if (!raw) return raw.status();
+    return raw->has_value();
+  }
+
   void record(const Hash& txid, uint64_t index, Effects effects) {
     txids_[txid] = index;
+    for (const auto& [landmark, nonce] : effects.location_nonces) {
+      nonces_[location_nonce_key(landmark, nonce)] = index;
+    }
     for (auto& [serial, rec] : effects.serials) records_[serial] = std::move(rec);
     for (auto& lic : effects.licenses) {
       std::string id = lic.terms.id;
@@ -123,6 +134,7 @@ class BlockState final : public StateView {
       changes.push_back(std::move(c));
     }
     for (const auto& [id, lic] : licenses_) batch.put(Column::licenses, id, lic.encode());
+    for (const auto& [key, index] : nonces_) batch.put(Column::txids, key, encode_u64_key(index));
     if (!unread.empty()) {
       auto old = store_.multi_get(Column::serials, unread);
       if (!old) return R(old.status());
@@ -137,6 +149,7 @@ class BlockState final : public StateView {
   // The committed encodings of the serials read (absent: not registered).
   mutable std::map<std::string, std::optional<std::string>, std::less<>> committed_;
   std::map<Hash, uint64_t> txids_;
+  std::map<std::string, uint64_t> nonces_;  // location_nonce_key -> the locate's index
   std::map<std::string, LicenseRecord, std::less<>> licenses_;
   uint64_t committed_size_;
   RootAt root_at_;  // of committed sizes

@@ -1,6 +1,7 @@
 #include "ledger/transaction.h"
 
 #include <array>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -10,9 +11,9 @@ namespace chipledger {
 namespace {
 
 constexpr std::array<std::string_view, kMaxTxType + 1> kTypeNames{
-    "",       "register", "transfer", "accept",       "reject",     "install",
-    "attest", "pack",     "unpack",   "decommission", "flag",       "clear",
-    "report", "license",  "propose",  "vote",         "rotate-key", "rotate-node-key"};
+    "",           "register",        "transfer", "accept", "reject", "install", "attest",  "pack",
+    "unpack",     "decommission",    "flag",     "clear",  "report", "license", "propose", "vote",
+    "rotate-key", "rotate-node-key", "locate"};
 
 constexpr std::string_view kSigningDomain{"chipledger-tx-v1\0", 17};
 constexpr std::string_view kTxidDomain{"chipledger-txid-v1\0", 19};
@@ -117,6 +118,9 @@ Status visit_fields(V& v, Tx& tx) {
       CL_TRY(v.str("node", tx.node));
       CL_TRY(v.key("new key", tx.new_key));
       return v.key("node signature", tx.node_signature);
+    case TxType::locate:
+      CL_TRY(v.refs(tx.refs));
+      return v.statements(tx.statements);
   }
   return Status::error("unknown transaction type");
 }
@@ -157,6 +161,15 @@ struct EncodeVisitor {
   }
   Status key(const char*, const Bytes& key) {
     w.bytes(key);
+    return Status::ok();
+  }
+  Status statements(const std::vector<LocationStatement>& statements) {
+    w.u32(static_cast<uint32_t>(statements.size()));
+    for (const auto& st : statements) {
+      auto bytes = st.encode();
+      if (!bytes) return bytes.status();
+      w.bytes(*bytes);
+    }
     return Status::ok();
   }
 };
@@ -224,6 +237,19 @@ struct DecodeVisitor {
     return Status::ok();
   }
   Status key(const char* what, Bytes& out) { return bytes(what, kMaxDeviceKeyBytes, out); }
+  Status statements(std::vector<LocationStatement>& out) {
+    auto n = r.count("statements", kMaxStatementsPerTx);
+    if (!n) return n.status();
+    out.reserve(*n);
+    for (uint32_t i = 0; i < *n; ++i) {
+      Bytes b;
+      CL_TRY(bytes("statement", kMaxStatementBytes, b));
+      auto st = LocationStatement::decode(b);
+      if (!st) return st.status().context("statement " + std::to_string(i + 1));
+      out.push_back(std::move(*st));
+    }
+    return Status::ok();
+  }
 };
 
 Status check_serials(const Transaction& tx) {
@@ -280,7 +306,44 @@ Status check_attest(const Transaction& tx) {
   return Status::ok();
 }
 
+// Each statement for this ledger and a serial of the refs, 1 to
+// kMaxStatementsPerSerial of them per serial, no (landmark, nonce) twice.
+Status check_locate(const Transaction& tx) {
+  if (tx.statements.size() > kMaxStatementsPerTx) {
+    return Status::error("a locate carries at most " + std::to_string(kMaxStatementsPerTx) +
+                         " statements");
+  }
+  std::map<std::string_view, size_t> per_serial;
+  for (const auto& ref : tx.refs) per_serial[ref.serial] = 0;
+  std::set<std::pair<std::string_view, Hash>> nonces;
+  for (const auto& st : tx.statements) {
+    if (st.ledger_id != tx.ledger_id) {
+      return Status::error("a statement of landmark " + st.landmark + " is for ledger '" +
+                           st.ledger_id + "', not this one");
+    }
+    auto it = per_serial.find(st.serial);
+    if (it == per_serial.end()) {
+      return Status::error("a statement is for serial " + st.serial +
+                           ", which this locate does not name");
+    }
+    if (++it->second > kMaxStatementsPerSerial) {
+      return Status::error("more than " + std::to_string(kMaxStatementsPerSerial) +
+                           " statements for serial " + st.serial);
+    }
+    if (!nonces.insert({st.landmark, st.nonce}).second) {
+      return Status::error("two statements of landmark " + st.landmark + " with one nonce");
+    }
+  }
+  for (const auto& [serial, n] : per_serial) {
+    if (n == 0) return Status::error("no statement for serial " + std::string(serial));
+  }
+  return Status::ok();
+}
+
 Status check_type_fields(const Transaction& tx) {
+  if (tx.type != TxType::locate && !tx.statements.empty()) {
+    return Status::error("only a locate carries location statements");
+  }
   switch (tx.type) {
     case TxType::register_chips:
       CL_TRY(check_text(tx.model, "model", true));
@@ -349,6 +412,8 @@ Status check_type_fields(const Transaction& tx) {
       }
       return Status::ok();
     }
+    case TxType::locate:
+      return check_locate(tx);
     case TxType::accept:
     case TxType::unpack:
       return Status::ok();

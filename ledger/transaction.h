@@ -16,6 +16,7 @@
 #include "crypto/result.h"
 #include "crypto/sha256.h"
 #include "ledger/governance_change.h"
+#include "ledger/location.h"
 
 namespace chipledger {
 
@@ -38,8 +39,10 @@ enum class TxType : uint8_t {
   rotate_key = 16,  // a member replaces the key that signs it
   // a node's operator replaces its checkpoint key, endorsed by the old one
   rotate_node_key = 17,
+  // landmarks' signed statements of how far each chip can be (docs/location.md)
+  locate = 18,
 };
-inline constexpr uint8_t kMaxTxType = 17;
+inline constexpr uint8_t kMaxTxType = 18;
 std::string_view tx_type_name(TxType t);  // "register", "transfer", ...
 // license, propose, vote, rotate-key and rotate-node-key name no serial.
 bool names_no_serial(TxType t);
@@ -53,6 +56,9 @@ inline constexpr uint32_t kMaxSerialsPerTx = 100000;
 inline constexpr size_t kMaxFieldBytes = 256;
 inline constexpr size_t kMaxDeviceKeyBytes = 512;
 inline constexpr size_t kMaxSignatureBytes = 256;
+inline constexpr size_t kMaxStatementsPerSerial = 16;
+inline constexpr uint32_t kMaxStatementsPerTx = 16000;
+inline constexpr size_t kMaxStatementBytes = 1024;
 
 struct RegisterItem {
   std::string serial;
@@ -122,6 +128,9 @@ struct Transaction {
   // over node_key_rotation_message(ledger id, node, new key)
   std::string node;
   Bytes node_signature;
+  // locate: the landmarks' statements, 1 to kMaxStatementsPerSerial for
+  // each serial of refs
+  std::vector<LocationStatement> statements;
   // every type but register and license
   std::vector<SerialRef> refs;
 

@@ -83,6 +83,20 @@ void add_type_fields(json& j, const Transaction& tx) {
       j["new_key_id"] = key ? hex_encode(key->key_id()) : std::string();
       return;
     }
+    case TxType::locate: {
+      json statements = json::array();
+      for (const auto& st : tx.statements) {
+        auto bytes = st.encode();
+        statements.push_back({{"serial", st.serial},
+                              {"landmark", st.landmark},
+                              {"round_trip_us", st.round_trip_us},
+                              {"time_ms", st.time_ms},
+                              {"checkpoint_size", st.checkpoint_size},
+                              {"statement", bytes ? hex_encode(*bytes) : std::string()}});
+      }
+      j["statements"] = statements;
+      return;
+    }
     case TxType::accept:
     case TxType::unpack:
       return;

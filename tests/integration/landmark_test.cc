@@ -130,6 +130,30 @@ TEST_CASE("landmark: a chip on loopback is bounded near the landmark, a delayed 
     CHECK(lines[0]["round_trip_us"].get<uint64_t>() >= 30000u);
     CHECK(lines[0]["bound_km"].get<uint64_t>() >= 3000u);  // never within 1,000 km
   }
+  SECTION("recorded by the holder, shown by verify") {
+    const Argv dc{"--as", "datacenter", "--key", node.key_file("datacenter")};
+    const Argv serial{"--serial", "LX-0001"};
+    // Only an installed chip is located: refused before, nothing recorded.
+    auto early = node.cli(Argv{"locate", "--landmark", lm.url, "--chip-keys", chips} + serial +
+                          Argv{"--as", "maker", "--key", node.key_file("maker")});
+    INFO(early.describe());
+    CHECK(early.exit_code == 2);
+    CHECK_THAT(early.err, Catch::Contains("is not installed"));
+    ok(Argv{"transfer", "--as", "maker", "--key", node.key_file("maker"), "--to", "datacenter",
+            "--ship-to", "US"} +
+       serial);
+    ok(Argv{"accept"} + dc + serial);
+    ok(Argv{"install", "--site", "iad-7", "--country", "US"} + dc + serial);
+    auto located = ok(Argv{"locate", "--landmark", lm.url, "--chip-keys", chips} + serial + dc);
+    CHECK_THAT(located.out, Catch::Contains("locate accepted at log index"));
+    auto v = node.cli(Argv{"verify", "--json", "LX-0001"});
+    INFO(v.describe());
+    auto report = json::parse(v.out);
+    REQUIRE(report["chain"].size() == 5);
+    CHECK_THAT(report["chain"][4]["event"].get<std::string>(),
+               Catch::StartsWith("located by lm-ashburn (round trip "));
+    CHECK(report["chain"][4]["member"] == "datacenter");
+  }
   SECTION("a landmark the trust file does not list") {
     stranger.start();
     auto r = node.cli(
