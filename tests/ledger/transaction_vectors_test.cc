@@ -176,6 +176,22 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
   rotate_node.new_key = other_key;
   rotate_node.node_signature =
       *key.sign(node_key_rotation_message(base.ledger_id, rotate_node.node, other_key));
+  // A locate with one landmark statement (the vector key plays the landmark
+  // and the chip; tests/vectors/location.json has the statement alone).
+  Transaction locate = base;
+  locate.type = TxType::locate;
+  locate.refs = {{"SN-0001", h('e')}};
+  LocationStatement st;
+  st.ledger_id = base.ledger_id;
+  st.landmark = "lm-ashburn";
+  st.serial = "SN-0001";
+  st.nonce = h('n');
+  st.checkpoint_size = 9;
+  st.checkpoint_root = h('r');
+  st.round_trip_us = 1234;
+  st.time_ms = base.time_ms;
+  st.chip_signature = *key.sign(st.chip_message());
+  locate.statements = {*sign_statement(st, key)};
   return {{"register", reg},
           {"transfer", transfer},
           {"accept", accept},
@@ -194,7 +210,8 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
           {"vote", vote},
           {"rotate-key", rotate},
           {"propose node changes", nodes},
-          {"rotate-node-key", rotate_node}};
+          {"rotate-node-key", rotate_node},
+          {"locate", locate}};
 }
 
 json vector_json(const std::string& name, const Transaction& tx) {
