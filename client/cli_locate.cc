@@ -56,8 +56,7 @@ int cmd_locate(const Args& a) {
   std::optional<PrivateKey> author;
   if (record) author = author_key(a);
   auto node = connect(a);
-  const CheckpointInForce in_force = need_checkpoint_to_sign(a, *node, consortium);
-  const Checkpoint& checkpoint = in_force.checkpoint.checkpoint;
+  CheckpointInForce in_force = need_checkpoint_to_sign(a, *node, consortium);
   std::vector<Connected> landmarks;
   for (const auto& url : a.landmarks) {
     landmarks.push_back(connect_landmark(a, in_force.consortium, url));
@@ -71,14 +70,24 @@ int cmd_locate(const Args& a) {
               << std::setw(14) << "round trip"
               << "bound\n";
   }
-  // Rounds and their locate transaction chunk by chunk, so each statement is
-  // recorded well within the policy's window of its time.
-  const size_t chunk = std::min<size_t>(kSerialsPerTx, kMaxStatementsPerTx / landmarks.size());
-  for (size_t first = 0; first < serials.size(); first += chunk) {
-    const size_t end = std::min(serials.size(), first + chunk);
+  // Rounds and their locate transaction chunk by chunk: a chunk ends after
+  // kMaxChunk chips or kMaxChunkTime, whichever comes first, so each
+  // statement is recorded well within the policy's windows (statement
+  // time, clock skew, checkpoint age: minutes), whatever the network's
+  // speed; each chunk signs a checkpoint fetched for it.
+  const size_t max_chunk = std::min<size_t>(kSerialsPerTx, kMaxStatementsPerTx / landmarks.size());
+  constexpr auto kMaxChunkTime = std::chrono::seconds(60);
+  size_t next = 0;
+  for (bool first_chunk = true; next < serials.size(); first_chunk = false) {
+    if (!first_chunk) in_force = need_checkpoint_to_sign(a, *node, consortium);
+    const Checkpoint& checkpoint = in_force.checkpoint.checkpoint;
+    const auto started = std::chrono::steady_clock::now();
     Transaction tx;
     if (record) tx = base_tx(a, consortium.ledger_id(), *author, TxType::locate);
-    for (size_t i = first; i < end; ++i) {
+    const size_t first = next;
+    for (size_t i = first; i < serials.size() && i - first < max_chunk &&
+                           std::chrono::steady_clock::now() - started < kMaxChunkTime;
+         ++i, ++next) {
       const std::string& serial = serials[i];
       auto chip_key = need(PrivateKey::load_file(chip_key_path(a.chip_keys, serial).string()),
                            "device key of chip " + serial);
@@ -108,7 +117,9 @@ int cmd_locate(const Args& a) {
         if (record) tx.statements.push_back(std::move(st));
       }
     }
-    // With --json, the receipt lines stay off stdout (it holds the statements).
+    // Signed as it goes out (its time near its statements'); with --json,
+    // the receipt lines stay off stdout (it holds the statements).
+    tx.time_ms = now_ms();
     if (record && !submit(a, *node, tx, *author, a.json_out)) return kExitRefused;
   }
   if (!a.out.empty()) {

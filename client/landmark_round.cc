@@ -8,14 +8,19 @@ namespace {
 
 using nlohmann::json;
 
+// A string field of a landmark's answer; empty when absent or not a string.
+std::string text_of(const json& j, const char* field) {
+  auto it = j.find(field);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 Result<json> post_json(HttpClient& http, const std::string& target, const json& body) {
   auto reply = http.post(target, body.dump());
   if (!reply) return reply.status().context(http.url() + target);
   json j = json::parse(reply->body, nullptr, false);
   if (reply->status != 200) {
-    std::string why = j.is_object() && j.contains("error") && j["error"].is_string()
-                          ? j["error"].get<std::string>()
-                          : reply->body.substr(0, 200);
+    std::string why = j.is_object() && !text_of(j, "error").empty() ? text_of(j, "error")
+                                                                    : reply->body.substr(0, 200);
     return Result<json>::error(http.url() + target + ": HTTP " + std::to_string(reply->status) +
                                ": " + why);
   }
@@ -35,11 +40,11 @@ Result<LocationStatement> run_locate_round(HttpClient& landmark_http, const Land
                                   {"checkpoint_size", request.checkpoint_size},
                                   {"checkpoint_root", hex_encode(request.checkpoint_root)}});
   if (!challenge) return challenge.status();
-  if (challenge->value("landmark", "") != landmark.id) {
+  if (text_of(*challenge, "landmark") != landmark.id) {
     return R::error(landmark_http.url() + " is not landmark " + landmark.id + " (it says '" +
-                    challenge->value("landmark", "") + "')");
+                    text_of(*challenge, "landmark") + "')");
   }
-  auto nonce = hash_from_hex(challenge->value("nonce", ""));
+  auto nonce = hash_from_hex(text_of(*challenge, "nonce"));
   if (!nonce) return R::error(landmark_http.url() + ": the challenge has no nonce");
   // The chip's side: sign at once (or after the simulated distance).
   Bytes message = locate_chip_message(request.ledger_id, landmark.id, request.serial, *nonce,
@@ -51,7 +56,7 @@ Result<LocationStatement> run_locate_round(HttpClient& landmark_http, const Land
       post_json(landmark_http, "/v1/location/answer",
                 json{{"nonce", hex_encode(*nonce)}, {"signature", hex_encode(*signature)}});
   if (!answer) return answer.status();
-  auto bytes = hex_decode(answer->value("statement", ""));
+  auto bytes = hex_decode(text_of(*answer, "statement"));
   if (!bytes) return R::error(landmark_http.url() + ": the answer has no statement");
   auto s = LocationStatement::decode(*bytes);
   if (!s) return s.status().context(landmark_http.url() + ": the statement");

@@ -432,6 +432,9 @@ Status Consortium::remove_member(std::string_view id) {
   if (it == members_.end()) return Status::error("member " + std::string(id) + " does not exist");
   members_.erase(it);
   removed_.insert(std::string(id));
+  // Its landmarks and sites go with it (no statement of them counts after).
+  std::erase_if(landmarks_, [&](const Landmark& l) { return l.member == id; });
+  std::erase_if(sites_, [&](const auto& entry) { return entry.second.member == id; });
   return Status::ok();
 }
 

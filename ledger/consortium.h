@@ -186,7 +186,7 @@ class Consortium {
 
   // Governance changes (ledger/governance.h applies them, then validate()).
   Member* mutable_member(std::string_view id);
-  Status remove_member(std::string_view id);
+  Status remove_member(std::string_view id);  // with its landmarks and sites
   void set_policy(Policy p) { policy_ = std::move(p); }
   Status set_governance(GovernanceRule rule);  // sorts the admins; validate() checks them
   void note_removed(std::string id);           // a member id removed earlier

@@ -470,6 +470,10 @@ Refused Step::do_locate() {
     if (!landmark) {
       return refuse("landmark " + st.landmark + " is not one of the consortium's");
     }
+    if (const Member* runs = c_.member(landmark->member); !runs || runs->suspended) {
+      return refuse("landmark " + st.landmark + " is run by " + landmark->member +
+                    ", who is suspended: its statements do not count");
+    }
     if (Status ok = verify_statement_signatures(st, landmark->key, *device); !ok) {
       return refuse(ok.reason());
     }

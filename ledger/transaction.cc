@@ -240,8 +240,7 @@ struct DecodeVisitor {
   Status statements(std::vector<LocationStatement>& out) {
     auto n = r.count("statements", kMaxStatementsPerTx);
     if (!n) return n.status();
-    out.reserve(*n);
-    for (uint32_t i = 0; i < *n; ++i) {
+    for (uint32_t i = 0; i < *n; ++i) {  // no reserve: the count is the sender's word
       Bytes b;
       CL_TRY(bytes("statement", kMaxStatementBytes, b));
       auto st = LocationStatement::decode(b);

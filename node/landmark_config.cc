@@ -22,7 +22,7 @@ Result<LandmarkConfig> LandmarkConfig::load_file(const std::string& path) {
   for (const auto& [key, _] : t) {
     const std::string_view k = key.str();
     if (k != "id" && k != "key" && k != "listen" && k != "max_pending" &&
-        k != "challenge_timeout_ms") {
+        k != "max_pending_per_address" && k != "challenge_timeout_ms") {
       return R::error(path + ": unknown setting '" + std::string(k) + "'");
     }
   }
@@ -39,10 +39,15 @@ Result<LandmarkConfig> LandmarkConfig::load_file(const std::string& path) {
                       c.listen_port)
              .context(path));
   const int64_t pending = t["max_pending"].value_or(int64_t{4096});
-  if (pending < 1 || pending > 1'000'000) {
-    return R::error(path + ": max_pending must be 1 to 1000000");
+  if (pending < 1 || pending > 100'000) {
+    return R::error(path + ": max_pending must be 1 to 100000");
   }
   c.options.max_pending = static_cast<size_t>(pending);
+  const int64_t per_address = t["max_pending_per_address"].value_or(int64_t{64});
+  if (per_address < 1 || per_address > pending) {
+    return R::error(path + ": max_pending_per_address must be 1 to max_pending");
+  }
+  c.options.max_pending_per_address = static_cast<size_t>(per_address);
   const int64_t timeout = t["challenge_timeout_ms"].value_or(int64_t{5000});
   if (timeout < 1 || timeout > 60'000) {
     return R::error(path + ": challenge_timeout_ms must be 1 to 60000");

@@ -99,13 +99,22 @@ HttpResponse LandmarkService::challenge(const HttpRequest& req) {
   if (!nonce) return json_error(500, nonce.reason());
   json body{{"landmark", options_.id}, {"nonce", hex_encode(*nonce)}};
   std::string text = body.dump();
+  p.address = req.client_address;
   std::lock_guard lock(mu_);
   drop_expired(monotonic_());
   if (pending_.size() >= options_.max_pending) {
     return json_error(503, "too many challenges wait for an answer (" +
                                std::to_string(options_.max_pending) + "): try again shortly");
   }
+  size_t& mine = per_address_[p.address];
+  if (mine >= options_.max_pending_per_address) {
+    return json_error(503, "too many challenges from " + p.address + " wait for an answer (" +
+                               std::to_string(options_.max_pending_per_address) +
+                               "): answer those first");
+  }
+  ++mine;
   p.sent_us = monotonic_();  // last: the clock starts as the nonce goes out
+  order_.emplace_back(p.sent_us, *nonce);
   pending_.emplace(*nonce, std::move(p));
   return HttpResponse{200, "application/json", std::move(text)};
 }
@@ -130,8 +139,8 @@ HttpResponse LandmarkService::answer(const HttpRequest& req, uint64_t received_u
     if (it == pending_.end()) {
       return json_error(404, "no challenge waits with this nonce (each is answered once)");
     }
-    p = std::move(it->second);
-    pending_.erase(it);
+    p = it->second;
+    forget(it);
   }
   const uint64_t round_trip = received_us - p.sent_us;
   const auto timeout_us = static_cast<uint64_t>(options_.challenge_timeout.count()) * 1000;
@@ -162,10 +171,29 @@ HttpResponse LandmarkService::answer(const HttpRequest& req, uint64_t received_u
                           {"bound_km_at_200", bound_km(round_trip, 200)}});
 }
 
+void LandmarkService::forget(std::map<Hash, Pending>::iterator it) {
+  auto count = per_address_.find(it->second.address);
+  if (count != per_address_.end() && --count->second == 0) per_address_.erase(count);
+  pending_.erase(it);
+}
+
 void LandmarkService::drop_expired(uint64_t now_us) {
   const auto timeout_us = static_cast<uint64_t>(options_.challenge_timeout.count()) * 1000;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    it = now_us - it->second.sent_us > timeout_us ? pending_.erase(it) : std::next(it);
+  while (!order_.empty() && now_us - order_.front().first > timeout_us) {
+    auto it = pending_.find(order_.front().second);
+    // Not answered yet (an answered one is gone, or a nonce handed out again later).
+    if (it != pending_.end() && it->second.sent_us == order_.front().first) forget(it);
+    order_.pop_front();
+  }
+  // Answered challenges leave their place in order_ until it expires; keep
+  // the queue within a bound however fast challenges are answered.
+  if (order_.size() > 4 * options_.max_pending + 64) {
+    std::deque<std::pair<uint64_t, Hash>> kept;
+    for (const auto& entry : order_) {
+      auto it = pending_.find(entry.second);
+      if (it != pending_.end() && it->second.sent_us == entry.first) kept.push_back(entry);
+    }
+    order_.swap(kept);
   }
 }
 

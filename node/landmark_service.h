@@ -4,12 +4,14 @@
 // guarantees that each nonce is random, answered at most once and only
 // within the challenge timeout, that the round trip it signs is what its
 // monotonic clock measured from handing out the nonce to receiving the
-// answer, and that at most `max_pending` challenges wait at once. The
+// answer, and that at most `max_pending` challenges wait at once, at most
+// `max_pending_per_address` of them from one client address. The
 // clocks and the nonce source are seams, so tests drive them.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +28,7 @@ namespace chipledger {
 struct LandmarkOptions {
   std::string id;  // as the trust file names the landmark
   size_t max_pending = 4096;
+  size_t max_pending_per_address = 64;  // one client cannot take every slot
   std::chrono::milliseconds challenge_timeout{5000};
 };
 
@@ -52,10 +55,12 @@ class LandmarkService {
     uint64_t checkpoint_size = 0;
     Hash checkpoint_root{};
     uint64_t sent_us = 0;
+    std::string address;  // the client's
   };
   HttpResponse challenge(const HttpRequest& req);
   HttpResponse answer(const HttpRequest& req, uint64_t received_us);
-  void drop_expired(uint64_t now_us);  // with mu_ held
+  void drop_expired(uint64_t now_us);                 // with mu_ held
+  void forget(std::map<Hash, Pending>::iterator it);  // with mu_ held
 
   LandmarkOptions options_;
   PrivateKey key_;
@@ -64,6 +69,10 @@ class LandmarkService {
   NonceSource nonces_;
   mutable std::mutex mu_;
   std::map<Hash, Pending> pending_;
+  // (sent_us, nonce) in the order handed out, which is expiry order: the
+  // expired are dropped from the front without a scan.
+  std::deque<std::pair<uint64_t, Hash>> order_;
+  std::map<std::string, size_t> per_address_;
 };
 
 }  // namespace chipledger

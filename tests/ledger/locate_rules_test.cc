@@ -20,7 +20,8 @@ struct LocateWorld : RulesWorld {
   PrivateKey landmark_key = *PrivateKey::generate(KeyAlgorithm::ed25519);
   std::vector<PrivateKey> chip_keys;
 
-  LocateWorld() {
+  explicit LocateWorld(bool landmark_member_suspended = false) {
+    if (landmark_member_suspended) tc.consortium.mutable_member("reg")->suspended = true;
     REQUIRE(tc.consortium.add_landmark(
         Landmark{"lm-1", "reg", landmark_key.public_key(), *geo_point(39.04, -77.49), "US", ""}));
     ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
@@ -143,6 +144,12 @@ TEST_CASE("locate: every wrong statement is refused with its reason, nothing app
     refused(w.locate({"CHIP0", "CHIP1"}, {w.statement("CHIP0", 0, 1), w.statement("CHIP1", 0, 2)}),
             "is not signed by the device key of CHIP1");
   }
+}
+
+TEST_CASE("locate: a suspended member's landmark counts for nothing", "[rules][locate]") {
+  LocateWorld w(true);
+  require_refused(w.apply(w.locate({"CHIP0"}, {w.statement("CHIP0", 0)})),
+                  "landmark lm-1 is run by reg, who is suspended");
 }
 
 TEST_CASE("locate: a statement is recorded once, its replay is refused", "[rules][locate]") {

@@ -223,6 +223,14 @@ TEST_CASE("location: landmarks, sites and the policy in the trust file", "[locat
   json unknown = with;
   unknown["location"]["max_km"] = 3;
   CHECK_THAT(refused(unknown), Catch::Contains("unknown field 'max_km'"));
+  // A member removed takes its landmarks and sites with it.
+  Consortium without = *c;
+  REQUIRE(without.add_member(
+      Member{"dc", "DC", {Role::operator_}, "US", {member.public_key()}, false}));
+  REQUIRE(without.remove_member("reg"));
+  CHECK(without.landmarks().empty());
+  CHECK(without.site("iad-7") == nullptr);
+  CHECK(without.validate());
   json bad_site = with;
   bad_site["sites"][0]["member"] = "nobody";
   CHECK_THAT(refused(bad_site), Catch::Contains("site iad-7 names unknown member"));

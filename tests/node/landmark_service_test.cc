@@ -21,10 +21,10 @@ struct World {
   PrivateKey chip_key = *PrivateKey::generate(KeyAlgorithm::ecdsa_p256);
   LandmarkService service;
 
-  explicit World(size_t max_pending = 4)
+  explicit World(size_t max_pending = 4, size_t per_address = 4)
       : service(
-            LandmarkOptions{"lm-test", max_pending, std::chrono::milliseconds(5000)}, landmark_key,
-            [this] { return now_us; }, [this] { return wall_ms; },
+            LandmarkOptions{"lm-test", max_pending, per_address, std::chrono::milliseconds(5000)},
+            landmark_key, [this] { return now_us; }, [this] { return wall_ms; },
             [this] {
               Hash h{};
               h.fill(next_nonce++);
@@ -113,6 +113,23 @@ TEST_CASE("landmark: pending challenges are bounded and expire", "[landmark]") {
   CHECK_THAT(full.body, Catch::Contains("too many challenges"));
   w.now_us += 6'000'000;  // both expired: room again
   CHECK(w.post("/v1/location/challenge", w.challenge_body()).status == 200);
+  CHECK(w.service.pending() == 1);
+}
+
+TEST_CASE("landmark: one client address cannot take every pending slot", "[landmark]") {
+  World w(8, 2);
+  auto from = [&](const std::string& address) {
+    return w.service.handle(HttpRequest{"POST", "/v1/location/challenge", w.challenge_body().dump(),
+                                        false, "", address});
+  };
+  CHECK(from("10.0.0.1").status == 200);
+  CHECK(from("10.0.0.1").status == 200);
+  auto third = from("10.0.0.1");
+  CHECK(third.status == 503);
+  CHECK_THAT(third.body, Catch::Contains("too many challenges from 10.0.0.1"));
+  CHECK(from("10.0.0.2").status == 200);  // another client still gets one
+  w.now_us += 6'000'000;                  // expired: the first client's slots are free again
+  CHECK(from("10.0.0.1").status == 200);
   CHECK(w.service.pending() == 1);
 }
 
