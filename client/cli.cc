@@ -151,6 +151,9 @@ int run_cli(int argc, char** argv) {
   locate->add_option("--chip-delay-ms", a.chip_delay_ms,
                      "the simulated chip waits this long before it answers (a chip that far "
                      "away on the network; default 0)");
+  locate->add_option("--rounds", a.rounds,
+                     "rounds per chip and landmark; the one with the smallest round trip is kept "
+                     "(default 3)");
   locate->add_option("--out", a.out, "write the statements here (JSON lines)");
 
   auto* status = command("status", "a serial's current state, proven by the checkpoint's state map",

@@ -74,6 +74,7 @@ struct Args {
   // locate: the landmarks' URLs, and the simulated chip's delay
   std::vector<std::string> landmarks;
   double chip_delay_ms = 0;
+  int rounds = 3;  // per chip and landmark; the smallest round trip is kept
 };
 
 struct CliError {

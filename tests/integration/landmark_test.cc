@@ -103,15 +103,17 @@ TEST_CASE("landmark: a chip on loopback is bounded near the landmark, a delayed 
 
   SECTION("on loopback") {
     auto r = ok(Argv{"locate", "--serial", "LX-0001", "--serial", "LX-0002", "--landmark", lm.url,
-                     "--chip-keys", chips, "--out", node.dir() + "/near.jsonl"});
+                     "--chip-keys", chips, "--rounds", "5", "--out", node.dir() + "/near.jsonl"});
     CHECK_THAT(r.out, Catch::Contains("within"));
     auto lines = json_lines(read_text_file(node.dir() + "/near.jsonl"));
     REQUIRE(lines.size() == 2);
     for (const auto& line : lines) {
       INFO(line.dump());
-      // A loopback round is well under a millisecond: within 100 km
-      // (ASan slows the signing, not the light).
-      CHECK(line["bound_km"].get<uint64_t>() < 100u * kSanitizerSlowdown);
+      // A loopback round takes a fraction of a millisecond on a quiet host
+      // (0.3 ms: 30 km); the best of 5 stays within 2 ms (200 km) on a
+      // loaded one. ASan slows the signing, not the light.
+      CHECK(line["rounds"] == 5);
+      CHECK(line["bound_km"].get<uint64_t>() < 200u * kSanitizerSlowdown);
       auto s = LocationStatement::decode(*hex_decode(line["statement"].get<std::string>()));
       REQUIRE(s);
       CHECK(s->round_trip_us == line["round_trip_us"].get<uint64_t>());
