@@ -1,24 +1,19 @@
 #include "node/landmark_config.h"
 
-#include <toml++/toml.h>
 #include <filesystem>
 #include <sstream>
 
 #include "ledger/transaction.h"
 #include "node/node_config.h"
+#include "node/toml_file.h"
 
 namespace chipledger {
 
 Result<LandmarkConfig> LandmarkConfig::load_file(const std::string& path) {
   using R = Result<LandmarkConfig>;
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << path << ": " << e.description() << " (line " << e.source().begin.line << ")";
-    return R::error(os.str());
-  }
+  auto parsed = read_toml_file(path);
+  if (!parsed) return parsed.status();
+  const toml::table& t = *parsed;
   for (const auto& [key, _] : t) {
     const std::string_view k = key.str();
     if (k != "id" && k != "key" && k != "listen" && k != "max_pending" &&

@@ -1,11 +1,11 @@
 #include "node/node_config.h"
 
-#include <toml++/toml.h>
 #include <filesystem>
 #include <sstream>
 #include <type_traits>
 
 #include "net/url.h"
+#include "node/toml_file.h"
 
 namespace chipledger {
 namespace {
@@ -213,14 +213,9 @@ Status parse_api_limits(const toml::table& t, NodeConfig& c) {
 }  // namespace
 
 Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream os;
-    os << path << ": " << e.description() << " (line " << e.source().begin.line << ")";
-    return Result<NodeConfig>::error(os.str());
-  }
+  auto parsed = read_toml_file(path);
+  if (!parsed) return parsed.status();
+  const toml::table& t = *parsed;
   fs::path base = fs::path(path).parent_path();
   NodeConfig c;
   auto id = required_string(t, "node", "id");
