@@ -144,10 +144,17 @@ TEST_CASE(
   size_t changes = 0;
   for (int run = 0; run < 8; ++run) {
     RandomGovernance g(seed + static_cast<uint64_t>(run));
-    for (int i = 0; i < 120; ++i) g.step();
-    INFO("run " << run << ": " << g.accepted << " accepted, " << g.refused << " refused");
-    REQUIRE(g.accepted > 20);
-    REQUIRE(g.refused > 5);
+    // 120 steps, and on until the history is long enough to say something
+    // (a few seeds accept only about 20 in 120), with a bound on the steps.
+    int steps = 0;
+    while (steps < 120 || ((g.accepted < 25 || g.refused < 6) && steps < 2000)) {
+      g.step();
+      ++steps;
+    }
+    INFO("run " << run << ": " << g.accepted << " accepted, " << g.refused << " refused in "
+                << steps << " steps");
+    REQUIRE(g.accepted >= 25);
+    REQUIRE(g.refused >= 6);
     const Ledger& ledger = *g.w.ledger;
 
     auto timeline = follow(ledger);
