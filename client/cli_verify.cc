@@ -3,6 +3,7 @@
 // map) and verify (one serial, or a batch from a CSV); status and verify
 // trust only the consortium trust file.
 #include <algorithm>
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -48,6 +49,29 @@ json checkpoint_json(const VerifiedCheckpoint& cp, uint64_t now) {
               {"signers", cp.signers},
               {"signed_at", signed_at},
               {"age_ms", cp.age_ms(now)}};
+}
+
+std::string fixed3(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", v);
+  return text;
+}
+
+// "located within 43 km of its site by lm-ashburn": the proof that leaves
+// the least room (for a report whose location is proven).
+std::string located(const VerifyReport& r) {
+  const LocationProof* best = nullptr;
+  for (const auto& p : r.location_proofs) {
+    if (p.kind != ProofKind::near) continue;
+    if (!best || p.distance_km + static_cast<double>(p.bound_km) <
+                     best->distance_km + static_cast<double>(best->bound_km)) {
+      best = &p;
+    }
+  }
+  if (!best) return "location proven";
+  return "located within " +
+         std::to_string(static_cast<uint64_t>(best->distance_km + 0.5) + best->bound_km) +
+         " km of its site by " + best->landmark;
 }
 
 void row(const std::string& label, const std::string& value) {
@@ -108,6 +132,16 @@ void print_report(const VerifyReport& r) {
                       ? format_time(r.last_attest_ms) + " (" + ago(r.last_attest_ms) + ")"
                       : std::string("never"))
               << "\n";
+    if (r.location_verdict != LocationVerdict::not_judged) {
+      std::cout << "location: " << location_verdict_name(r.location_verdict) << "\n";
+      for (const auto& p : r.location_proofs) {
+        std::cout << "    " << p.landmark << " at " << format_time(p.time_ms) << ": round trip "
+                  << fixed3(static_cast<double>(p.round_trip_us) / 1000) << " ms, within "
+                  << p.bound_km << " km of it; it is " << static_cast<uint64_t>(p.distance_km + 0.5)
+                  << " km from the site: " << proof_kind_name(p.kind)
+                  << (p.why.empty() ? "" : " (" + p.why + ")") << "\n";
+      }
+    }
   }
   for (const auto& [finding, reason] : r.findings) {
     std::cout << "finding " << finding_name(finding) << " (exit " << finding_exit_code(finding)
@@ -118,6 +152,7 @@ void print_report(const VerifyReport& r) {
     std::cout << "verdict: ok — " << r.chain.size() << " events, every signature, prev link and "
               << "inclusion proof checks; held by " << r.holder << ", installed at " << r.site
               << " in " << r.location << ", attested " << ago(r.last_attest_ms)
+              << (r.location_verdict == LocationVerdict::proven ? ", " + located(r) : "")
               << (r.licenses.empty() ? "" : ", exported under license " + join(r.licenses, 4))
               << "\n";
   } else {
@@ -129,6 +164,7 @@ void print_report(const VerifyReport& r) {
 std::string detail(const VerifyReport& r) {
   if (!r.ok()) return r.findings.front().second;
   std::string out = "installed at " + r.site + ", attested " + ago(r.last_attest_ms);
+  if (r.location_verdict == LocationVerdict::proven) out += ", " + located(r);
   if (!r.licenses.empty()) out += ", exported under license " + join(r.licenses, 4);
   return out;
 }

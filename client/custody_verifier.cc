@@ -60,6 +60,11 @@ constexpr FindingInfo kFindings[] = {
     {Finding::never_attested, "never-attested", 19,
      "the chip never attested where it is installed"},
     {Finding::decommissioned, "decommissioned", 20, "destroyed or recycled; no longer in service"},
+    {Finding::location_unproven, "location-unproven", 24,
+     "no recent landmark statement proves the chip near its declared install site"},
+    {Finding::location_mismatch, "location-mismatch", 25,
+     "a landmark's timing proves the chip farther from its declared install site than the policy "
+     "allows"},
 };
 
 const FindingInfo& info(Finding f) {
@@ -123,22 +128,7 @@ struct LicenseFacts {
 };
 
 // "register H100 (3A090)", "via SRV-1: transfer -> op (export to US)", ...
-// "located by L1 (round trip 0.305 ms), L2 (...)": the statements of `serial`.
-std::string describe_locate(const Transaction& tx, std::string_view serial) {
-  std::string text = "located by";
-  bool first = true;
-  for (const auto& st : tx.statements) {
-    if (st.serial != serial) continue;
-    char rtt[32];
-    std::snprintf(rtt, sizeof rtt, "%.3f", static_cast<double>(st.round_trip_us) / 1000);
-    text += std::string(first ? " " : ", ") + st.landmark + " (round trip " + rtt + " ms)";
-    first = false;
-  }
-  return text;
-}
-
-std::string describe_event(const Transaction& tx, std::string_view serial,
-                           const std::vector<Concern>& concerns,
+std::string describe_event(const Transaction& tx, const std::vector<Concern>& concerns,
                            const std::optional<SerialRecord>& before, const SerialRecord& after) {
   bool direct = false;
   std::string unit;
@@ -190,9 +180,7 @@ std::string describe_event(const Transaction& tx, std::string_view serial,
     case TxType::report:
       text = "report " + tx.kind + ": " + tx.reason;
       break;
-    case TxType::locate:
-      text = describe_locate(tx, serial);
-      break;
+    case TxType::locate:  // described by Replay::apply, which knows the site
     case TxType::license:
     case TxType::propose:
     case TxType::vote:
@@ -235,6 +223,8 @@ class Replay {
   const LicenseFacts& facts() const { return facts_; }
   // Events signed by a key whose revocation reached back over them.
   const std::vector<std::string>& revoked() const { return revoked_; }
+  // The location statements of the serial since its latest install.
+  const std::vector<RecordedStatement>& located() const { return located_; }
 
  private:
   void track_licenses(const Transaction& tx, const Member& author, const StepOutcome& step);
@@ -245,6 +235,7 @@ class Replay {
   std::optional<SerialRecord> record_;
   LicenseFacts facts_;
   std::vector<std::string> revoked_;
+  std::vector<RecordedStatement> located_;
 };
 
 Status rule_broken(const StepOutcome& step) {
@@ -319,7 +310,18 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
     }
   }
   track_licenses(tx, author, step);
-  row.event = describe_event(tx, serial_, concerns, record_, *step.record);
+  if (tx.type == TxType::locate) {
+    std::vector<LocationStatement> mine;
+    for (const auto& st : tx.statements) {
+      if (st.serial == serial_) mine.push_back(st);
+    }
+    row.event = describe_statements(c, step.record->site, mine);
+    for (auto& st : mine) located_.push_back({index, std::move(st)});
+  } else {
+    row.event = describe_event(tx, concerns, record_, *step.record);
+  }
+  // Statements count for the install they were made at.
+  if (tx.type == TxType::install || !step.record->installed) located_.clear();
   record_ = std::move(step.record);
   return Status::ok();
 }
@@ -330,8 +332,18 @@ void add(VerifyReport& r, Finding f, std::string reason) {
 
 // The findings the replayed record and the license facts imply
 // (docs/verdicts.md).
-void judge(const Consortium& c, const SerialRecord& s, const LicenseFacts& facts, uint64_t now_ms,
-           VerifyReport& r) {
+void judge_location_of(const Consortium& c, const SerialRecord& s,
+                       const std::vector<RecordedStatement>& located, uint64_t now_ms,
+                       VerifyReport& r) {
+  LocationJudgement j = judge_location(c, s, located, now_ms);
+  r.location_verdict = j.verdict;
+  r.location_proofs = std::move(j.proofs);
+  if (j.verdict == LocationVerdict::mismatch) add(r, Finding::location_mismatch, j.reason);
+  if (j.verdict == LocationVerdict::unproven) add(r, Finding::location_unproven, j.reason);
+}
+
+void judge(const Consortium& c, const SerialRecord& s, const LicenseFacts& facts,
+           const std::vector<RecordedStatement>& located, uint64_t now_ms, VerifyReport& r) {
   const Policy& p = c.policy();
   const bool in_transit = s.status == CustodyStatus::in_transit;
   const bool decommissioned = s.status == CustodyStatus::decommissioned;
@@ -395,6 +407,8 @@ void judge(const Consortium& c, const SerialRecord& s, const LicenseFacts& facts
         "latest chip attestation is " + hours(now_ms - s.last_attest_ms) +
             " old, over the policy's " + hours(p.max_attestation_age_ms));
   }
+  // A unit (a server) is located by its chips; only a chip is judged.
+  if (s.children.empty()) judge_location_of(c, s, located, now_ms, r);
 }
 
 }  // namespace
@@ -434,6 +448,18 @@ json VerifyReport::to_json() const {
                           {"key_status", r.key_status},
                           {"time_ms", r.time_ms}});
   }
+  json proofs = json::array();
+  for (const auto& p : location_proofs) {
+    json one{{"index", p.index},
+             {"landmark", p.landmark},
+             {"round_trip_us", p.round_trip_us},
+             {"bound_km", p.bound_km},
+             {"distance_km", p.distance_km},
+             {"time_ms", p.time_ms},
+             {"kind", proof_kind_name(p.kind)}};
+    if (!p.why.empty()) one["why"] = p.why;
+    proofs.push_back(std::move(one));
+  }
   return json{{"serial", serial},
               {"verdict", verdict()},
               {"exit_code", exit_code()},
@@ -448,6 +474,8 @@ json VerifyReport::to_json() const {
               {"licenses", licenses},
               {"in_transit_for_ms", in_transit_for_ms},
               {"last_attest_ms", last_attest_ms},
+              {"location_proof",
+               {{"verdict", location_verdict_name(location_verdict)}, {"statements", proofs}}},
               {"chain", chain_rows},
               {"governance", {{"events", governance_events}, {"changes", governance_changes}}},
               {"checkpoint", checkpoint}};
@@ -647,7 +675,7 @@ void CustodyVerifier::Impl::finish(const Replay& replay, uint64_t now_ms,
     return;
   }
   for (const auto& why : replay.revoked()) add(report, Finding::revoked_key, why);
-  judge(governance.latest(), *replay.record(), replay.facts(), now_ms, report);
+  judge(governance.latest(), *replay.record(), replay.facts(), replay.located(), now_ms, report);
   std::stable_sort(report.findings.begin(), report.findings.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "client/custody_evidence.h"
+#include "client/location_verdict.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
 #include "ledger/governance_timeline.h"
@@ -33,18 +34,21 @@ enum class Finding {
   reported,
   unlicensed_export,
   restricted_destination,
+  location_mismatch,
   decommissioned,
   in_transit,
   not_installed,
   never_attested,
   stale_attestation,
+  location_unproven,
 };
 inline constexpr Finding kAllFindings[] = {
-    Finding::proof_failure,  Finding::split_view,        Finding::stale_checkpoint,
-    Finding::revoked_key,    Finding::not_registered,    Finding::flagged,
-    Finding::reported,       Finding::unlicensed_export, Finding::restricted_destination,
-    Finding::decommissioned, Finding::in_transit,        Finding::not_installed,
-    Finding::never_attested, Finding::stale_attestation};
+    Finding::proof_failure,     Finding::split_view,        Finding::stale_checkpoint,
+    Finding::revoked_key,       Finding::not_registered,    Finding::flagged,
+    Finding::reported,          Finding::unlicensed_export, Finding::restricted_destination,
+    Finding::location_mismatch, Finding::decommissioned,    Finding::in_transit,
+    Finding::not_installed,     Finding::never_attested,    Finding::stale_attestation,
+    Finding::location_unproven};
 std::string_view finding_name(Finding f);     // "proof-failure", ...
 int finding_exit_code(Finding f);             // documented in README.md
 std::string_view finding_meaning(Finding f);  // one plain-language line
@@ -84,6 +88,11 @@ struct VerifyReport {
   std::vector<std::string> licenses;  // export licenses its accepted shipments went under
   uint64_t in_transit_for_ms = 0;
   uint64_t last_attest_ms = 0;
+  // Where an installed chip is proven to be, when the consortium lists
+  // landmarks (docs/location.md, section 8): each statement since its
+  // latest install, as judged.
+  LocationVerdict location_verdict = LocationVerdict::not_judged;
+  std::vector<LocationProof> location_proofs;
 
   bool ok() const { return findings.empty(); }
   std::string verdict() const;  // "ok" or the most severe finding's name

@@ -49,11 +49,12 @@ void require_findings(const VerifyReport& r, const std::vector<std::string>& exp
 
 TEST_CASE("findings: names, exit codes and plain words as documented", "[verifier][verdict]") {
   const std::vector<std::pair<std::string, int>> documented = {
-      {"proof-failure", 10},  {"split-view", 22},        {"stale-checkpoint", 21},
-      {"revoked-key", 23},    {"not-registered", 11},    {"flagged", 13},
-      {"reported", 14},       {"unlicensed-export", 16}, {"restricted-destination", 15},
-      {"decommissioned", 20}, {"in-transit", 12},        {"not-installed", 17},
-      {"never-attested", 19}, {"stale-attestation", 18}};
+      {"proof-failure", 10},     {"split-view", 22},        {"stale-checkpoint", 21},
+      {"revoked-key", 23},       {"not-registered", 11},    {"flagged", 13},
+      {"reported", 14},          {"unlicensed-export", 16}, {"restricted-destination", 15},
+      {"location-mismatch", 25}, {"decommissioned", 20},    {"in-transit", 12},
+      {"not-installed", 17},     {"never-attested", 19},    {"stale-attestation", 18},
+      {"location-unproven", 24}};
   REQUIRE(std::size(kAllFindings) == documented.size());
   for (size_t i = 0; i < documented.size(); ++i) {
     Finding f = kAllFindings[i];

@@ -322,8 +322,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "cluster: a follower stopped for 10,000 events catches up on restart, from a snapshot of "
-    "the state",
+    "cluster: a follower stopped for 10,000 events (2,500 under sanitizers) catches up on "
+    "restart, from a snapshot of the state",
     "[integration][cluster]") {
   LocalCluster c(3);
   // A short Raft log: the leader keeps 128 entries behind its newest
@@ -340,9 +340,10 @@ TEST_CASE(
   const std::string ledger = c.ledger_id();
 
   // CHIPLEDGER_CLUSTER_EVENTS=N tries another count (docs/design-notes.md
-  // quotes a larger run).
+  // quotes a larger run). The sanitizer build submits a quarter as many,
+  // still ten snapshots' worth (it took 95 s there for 10,000).
   const char* events_env = std::getenv("CHIPLEDGER_CLUSTER_EVENTS");
-  const int kEvents = events_env ? std::atoi(events_env) : 10000;
+  const int kEvents = events_env ? std::atoi(events_env) : kSanitizerSlowdown > 1 ? 2500 : 10000;
   REQUIRE(kEvents > 0);
   constexpr int kWriters = 16;
   std::atomic<int> next{0};

@@ -2,8 +2,9 @@
 // chipledger-landmark process, a real node whose trust file lists the
 // landmark, and the real CLI's `locate` playing the chips with their device
 // keys. A chip that answers at once on loopback is bounded near the
-// landmark; one that answers 30 ms later cannot be placed within 1,000 km;
-// a landmark the trust file does not list is refused.
+// landmark, and verify proves it near its site; one that answers 30 ms
+// later cannot be placed within 1,000 km, and verify says
+// location-unproven; a landmark the trust file does not list is refused.
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <nlohmann/json.hpp>
@@ -64,6 +65,9 @@ void add_location(NodeProcess& node, const LandmarkProcess& lm) {
                      {"latitude", 39.0469},
                      {"longitude", -77.4903},
                      {"country", "US"}}};
+  // A sanitizer build answers slower (the signing, not the light): the
+  // allowed distance scales with it, and so does the test's delay.
+  trust["location"] = {{"max_location_km", 500 * kSanitizerSlowdown}};
   write_text_file(node.trust_file(), trust.dump(2));
 }
 
@@ -146,15 +150,50 @@ TEST_CASE("landmark: a chip on loopback is bounded near the landmark, a delayed 
        serial);
     ok(Argv{"accept"} + dc + serial);
     ok(Argv{"install", "--site", "iad-7", "--country", "US"} + dc + serial);
-    auto located = ok(Argv{"locate", "--landmark", lm.url, "--chip-keys", chips} + serial + dc);
-    CHECK_THAT(located.out, Catch::Contains("locate accepted at log index"));
-    auto v = node.cli(Argv{"verify", "--json", "LX-0001"});
-    INFO(v.describe());
-    auto report = json::parse(v.out);
-    REQUIRE(report["chain"].size() == 5);
-    CHECK_THAT(report["chain"][4]["event"].get<std::string>(),
-               Catch::StartsWith("located by lm-ashburn (round trip "));
-    CHECK(report["chain"][4]["member"] == "datacenter");
+    ok(Argv{"attest", "--site", "iad-7", "--chip-keys", chips} + dc + serial);
+    auto verify = [&] {
+      auto v = node.cli(Argv{"verify", "LX-0001"});
+      auto j = node.cli(Argv{"verify", "--json", "LX-0001"});
+      INFO(v.describe() << j.describe());
+      REQUIRE(j.exit_code == v.exit_code);
+      return std::make_pair(v, json::parse(j.out));
+    };
+    // Installed and attested, never located: its site is the operator's word.
+    auto [unlocated, unlocated_json] = verify();
+    CHECK(unlocated.exit_code == 24);
+    CHECK_THAT(unlocated.out, Catch::Contains("finding location-unproven (exit 24): no "
+                                              "landmark's statement since its install"));
+
+    // Answering 30 ms late (scaled with the sanitizer's slowdown, as the
+    // trust file's max_location_km is): no bound near the site.
+    const std::string delay = std::to_string(30 * kSanitizerSlowdown);
+    auto far =
+        ok(Argv{"locate", "--landmark", lm.url, "--chip-keys", chips, "--chip-delay-ms", delay} +
+           serial + dc);
+    CHECK_THAT(far.out, Catch::Contains("locate accepted at log index"));
+    auto [delayed, delayed_json] = verify();
+    CHECK(delayed.exit_code == 24);
+    CHECK(delayed_json["verdict"] == "location-unproven");
+    REQUIRE(delayed_json["location_proof"]["statements"].size() == 1);
+    const json& slow = delayed_json["location_proof"]["statements"][0];
+    CHECK(slow["bound_km"].get<uint64_t>() >= 3000u * kSanitizerSlowdown);
+    CHECK(slow["kind"] == "inconclusive");
+    CHECK(slow["distance_km"].get<double>() < 1.0);  // iad-7 is 0.4 km from the landmark
+
+    // On loopback: proven near iad-7, the verdict is ok and says by what.
+    ok(Argv{"locate", "--landmark", lm.url, "--chip-keys", chips, "--rounds", "5"} + serial + dc);
+    auto [near, near_json] = verify();
+    CHECK(near.exit_code == 0);
+    CHECK(near_json["location_proof"]["verdict"] == "proven");
+    CHECK_THAT(near.out, Catch::Contains("km of its site by lm-ashburn"));
+    CHECK_THAT(near.out, Catch::Contains("location: proven"));
+    REQUIRE(near_json["chain"].size() == 7);
+    for (size_t row : {5, 6}) {
+      CHECK_THAT(near_json["chain"][row]["event"].get<std::string>(),
+                 Catch::StartsWith("located by lm-ashburn (round trip ") &&
+                     Catch::Contains("km from the site)"));
+      CHECK(near_json["chain"][row]["member"] == "datacenter");
+    }
   }
   SECTION("a landmark the trust file does not list") {
     stranger.start();
