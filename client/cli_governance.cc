@@ -81,6 +81,15 @@ std::string describe(const json& change) {
   if (change.contains("node")) text += " " + change["node"].get<std::string>();
   if (change.contains("member")) text += " " + change["member"].get<std::string>();
   if (change.contains("quorum")) text += " " + std::to_string(change["quorum"].get<uint32_t>());
+  for (const char* place : {"landmark", "site"}) {
+    if (!change.contains(place)) continue;
+    const json& p = change[place];
+    if (p.is_string()) text += " " + p.get<std::string>();
+    if (p.is_object()) {
+      text += " " + p.value("id", "") + " (" + p.value("member", "") + ", " +
+              p.value("country", "") + ")";
+    }
+  }
   if (kind == "add-member") {
     std::string roles;
     for (const auto& r : change["roles"])

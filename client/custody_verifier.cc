@@ -316,7 +316,10 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
       if (st.serial == serial_) mine.push_back(st);
     }
     row.event = describe_statements(c, step.record->site, mine);
-    for (auto& st : mine) located_.push_back({index, std::move(st)});
+    for (auto& st : mine) {
+      const Landmark* then = c.landmark(st.landmark);  // the engine found it in force
+      located_.push_back({index, std::move(st), then ? std::optional(*then) : std::nullopt});
+    }
   } else {
     row.event = describe_event(tx, concerns, record_, *step.record);
   }

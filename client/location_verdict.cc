@@ -56,6 +56,11 @@ LocationProof proof_of(const Consortium& c, const Site& site, const RecordedStat
     proof.why = "landmark " + st.landmark + " is no longer in force";
     return proof;
   }
+  if (r.landmark_then &&
+      (r.landmark_then->where != lm->where || r.landmark_then->key.key_id() != lm->key.key_id())) {
+    proof.why = "landmark " + st.landmark + " was moved or given another key since";
+    return proof;
+  }
   proof.distance_km = great_circle_km(lm->where, site.where);
   const double bound = static_cast<double>(proof.bound_km);
   const double max = p.max_location_km;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,12 @@
 
 namespace chipledger {
 
-// One statement of the chip's history, as recorded at a log index.
+// One statement of the chip's history, as recorded at a log index, with
+// its landmark as the consortium in force there listed it.
 struct RecordedStatement {
   uint64_t index = 0;  // the locate event's
   LocationStatement statement;
+  std::optional<Landmark> landmark_then;
 };
 
 // What one statement shows about the declared site (d: the landmark's
@@ -29,7 +32,8 @@ struct RecordedStatement {
 //   far:           d - R > max_location_km: the chip is nearer the landmark
 //                  than its site could be;
 //   inconclusive:  neither;
-//   not_counted:   too old, or its landmark is no longer in force.
+//   not_counted:   too old, or its landmark is no longer in force (or was
+//                  moved or given another key since).
 enum class ProofKind { near, far, inconclusive, not_counted };
 std::string_view proof_kind_name(ProofKind k);  // "near", "far", ...
 

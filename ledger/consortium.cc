@@ -685,6 +685,19 @@ Status Consortium::add_site(Site s) {
   return Status::ok();
 }
 
+Status Consortium::remove_landmark(std::string_view id) {
+  auto n = std::erase_if(landmarks_, [&](const Landmark& l) { return l.id == id; });
+  if (n == 0) return Status::error("landmark " + std::string(id) + " is not listed");
+  return Status::ok();
+}
+
+Status Consortium::remove_site(std::string_view id) {
+  auto it = sites_.find(id);
+  if (it == sites_.end()) return Status::error("site " + std::string(id) + " is not listed");
+  sites_.erase(it);
+  return Status::ok();
+}
+
 Status Consortium::set_location_policy(LocationPolicy p) {
   CL_TRY(check_location_policy(p));
   location_policy_ = p;

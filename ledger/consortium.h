@@ -170,8 +170,10 @@ class Consortium {
   const std::map<std::string, Site, std::less<>>& sites() const { return sites_; }
   const Site* site(std::string_view id) const;
   const LocationPolicy& location_policy() const { return location_policy_; }
-  Status add_landmark(Landmark l);  // refuses a second landmark with the id
-  Status add_site(Site s);          // refuses a second site with the id
+  Status add_landmark(Landmark l);              // refuses a second landmark with the id
+  Status add_site(Site s);                      // refuses a second site with the id
+  Status remove_landmark(std::string_view id);  // refuses an unknown id
+  Status remove_site(std::string_view id);      // refuses an unknown id
   Status set_location_policy(LocationPolicy p);
 
   // Building a consortium (for `chipledger-node init`); each checks its input.

@@ -140,6 +140,18 @@ Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint
     c.set_quorum(ch.quorum);
     return Status::ok();
   }
+  if (ch.kind == ChangeKind::add_landmark) {
+    auto key = PublicKey::from_der(ch.keys.at(0));
+    if (!key) return key.status();
+    return c.add_landmark(
+        Landmark{ch.place, ch.member, std::move(*key), ch.where, ch.country, ch.url});
+  }
+  if (ch.kind == ChangeKind::remove_landmark) return c.remove_landmark(ch.place);
+  if (ch.kind == ChangeKind::add_site) {
+    return c.add_site(Site{ch.place, ch.member, ch.where, ch.country});
+  }
+  if (ch.kind == ChangeKind::remove_site) return c.remove_site(ch.place);
+  if (ch.kind == ChangeKind::set_location_policy) return c.set_location_policy(ch.location);
   if (ch.kind == ChangeKind::remove_member) {
     // Its keys leave with it, never to be used again.
     if (const Member* m = c.member(ch.member)) {
@@ -416,7 +428,8 @@ Result<Consortium> apply_changes(const Consortium& consortium,
     const auto& ch = changes[i];
     std::string where = "change " + std::to_string(i + 1) + " (" +
                         std::string(change_kind_name(ch.kind)) +
-                        (!ch.node.empty()    ? " " + ch.node
+                        (!ch.place.empty()   ? " " + ch.place
+                         : !ch.node.empty()  ? " " + ch.node
                          : ch.member.empty() ? ""
                                              : " " + ch.member) +
                         ")";

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/codec.h"
+#include "ledger/location_json.h"
 #include "ledger/transaction.h"
 
 namespace chipledger {
@@ -26,9 +27,36 @@ constexpr std::array<std::string_view, kMaxChangeKind + 1> kKindNames{"",
                                                                       "add-node",
                                                                       "remove-node",
                                                                       "set-node-key",
-                                                                      "set-quorum"};
+                                                                      "set-quorum",
+                                                                      "add-landmark",
+                                                                      "remove-landmark",
+                                                                      "add-site",
+                                                                      "remove-site",
+                                                                      "set-location-policy"};
 
 constexpr size_t kMaxKeyBytes = 512;
+
+// Coordinates on the wire: unsigned offsets of the microdegrees.
+constexpr int64_t kLatOffset = 90'000'000;
+constexpr int64_t kLonOffset = 180'000'000;
+
+void write_point(Writer& w, const GeoPoint& p) {
+  w.u32(static_cast<uint32_t>(p.lat_e6 + kLatOffset));
+  w.u32(static_cast<uint32_t>(p.lon_e6 + kLonOffset));
+}
+
+Result<GeoPoint> read_point(Reader& r) {
+  auto lat = r.u32("latitude");
+  if (!lat) return lat.status();
+  auto lon = r.u32("longitude");
+  if (!lon) return lon.status();
+  if (*lat > 2 * kLatOffset || *lon > 2 * kLonOffset) {
+    return Result<GeoPoint>::error("coordinates out of range");
+  }
+  return GeoPoint{static_cast<int32_t>(*lat - kLatOffset), static_cast<int32_t>(*lon - kLonOffset)};
+}
+
+bool is_location(ChangeKind k) { return k >= ChangeKind::add_landmark; }
 
 // Changes that name a member first (add_node names its node first).
 bool names_member(ChangeKind k) { return k <= ChangeKind::revoke_key; }
@@ -198,7 +226,8 @@ bool GovernanceChange::operator==(const GovernanceChange& o) const {
          country == o.country && keys == o.keys && key_id == o.key_id &&
          from_index == o.from_index && same_policy && rule == o.rule && node == o.node &&
          api == o.api && raft_id == o.raft_id && raft_address == o.raft_address &&
-         quorum == o.quorum;
+         quorum == o.quorum && place == o.place && where == o.where && url == o.url &&
+         location == o.location;
 }
 
 void encode_change(Writer& w, const GovernanceChange& c) {
@@ -250,6 +279,24 @@ void encode_change(Writer& w, const GovernanceChange& c) {
     case ChangeKind::set_quorum:
       w.u32(c.quorum);
       return;
+    case ChangeKind::add_landmark:
+      w.str(c.place).str(c.member).bytes(c.keys.empty() ? Bytes{} : c.keys.front());
+      write_point(w, c.where);
+      w.str(c.country).str(c.url);
+      return;
+    case ChangeKind::add_site:
+      w.str(c.place).str(c.member);
+      write_point(w, c.where);
+      w.str(c.country);
+      return;
+    case ChangeKind::remove_landmark:
+    case ChangeKind::remove_site:
+      w.str(c.place);
+      return;
+    case ChangeKind::set_location_policy:
+      w.u32(c.location.max_location_km).u64(c.location.max_location_age_ms);
+      w.u32(c.location.km_per_ms).u64(c.location.statement_window_ms);
+      return;
   }
 }
 
@@ -284,7 +331,46 @@ Result<GovernanceChange> decode_change(Reader& r) {
   };
   if (names_member(c.kind)) CL_TRY(str("member", c.member));
   if (names_node(c.kind)) CL_TRY(str("node", c.node));
+  if (is_location(c.kind) && c.kind != ChangeKind::set_location_policy) {
+    CL_TRY(str(c.kind == ChangeKind::add_landmark || c.kind == ChangeKind::remove_landmark
+                   ? "landmark"
+                   : "site",
+               c.place));
+  }
+  auto point = [&]() -> Status {
+    auto p = read_point(r);
+    if (!p) return p.status();
+    c.where = *p;
+    return Status::ok();
+  };
   switch (c.kind) {
+    case ChangeKind::add_landmark:
+      CL_TRY(str("member", c.member));
+      CL_TRY(key());
+      CL_TRY(point());
+      CL_TRY(str("country", c.country));
+      CL_TRY(str("url", c.url));
+      break;
+    case ChangeKind::add_site:
+      CL_TRY(str("member", c.member));
+      CL_TRY(point());
+      CL_TRY(str("country", c.country));
+      break;
+    case ChangeKind::remove_landmark:
+    case ChangeKind::remove_site:
+      break;
+    case ChangeKind::set_location_policy: {
+      auto km = r.u32("max_location_km");
+      if (!km) return km.status();
+      auto age = r.u64("max_location_age");
+      if (!age) return age.status();
+      auto speed = r.u32("km_per_ms");
+      if (!speed) return speed.status();
+      auto window = r.u64("statement_window");
+      if (!window) return window.status();
+      c.location = LocationPolicy{*km, *age, *speed, *window};
+      break;
+    }
     case ChangeKind::add_node: {
       CL_TRY(str("member", c.member));
       CL_TRY(key());
@@ -387,6 +473,39 @@ Status check_change(const GovernanceChange& c) {
       return Status::ok();
     case ChangeKind::remove_node:
       return Status::ok();
+    case ChangeKind::add_landmark:
+      CL_TRY(check_member_id(c.place).context("landmark id"));
+      CL_TRY(check_member_id(c.member).context("member"));
+      if (c.keys.size() != 1) return Status::error("add-landmark names exactly one key");
+      CL_TRY(check_key(c.keys.front()));
+      if (PublicKey::from_der(c.keys.front())->algorithm() != KeyAlgorithm::ed25519) {
+        return Status::error("key: a landmark's key is Ed25519");
+      }
+      CL_TRY(geo_point(degrees(c.where.lat_e6), degrees(c.where.lon_e6)).status());
+      CL_TRY(check_country(c.country).context("country"));
+      if (c.url.size() > kMaxFieldBytes) return Status::error("url: at most 256 bytes");
+      return Status::ok();
+    case ChangeKind::add_site:
+      if (c.place.empty() || c.place.size() > 64)
+        return Status::error("a site id is 1 to 64 bytes");
+      CL_TRY(check_member_id(c.member).context("member"));
+      CL_TRY(geo_point(degrees(c.where.lat_e6), degrees(c.where.lon_e6)).status());
+      return check_country(c.country).context("country");
+    case ChangeKind::remove_landmark:
+      return check_member_id(c.place).context("landmark id");
+    case ChangeKind::remove_site:
+      if (c.place.empty() || c.place.size() > 64)
+        return Status::error("a site id is 1 to 64 bytes");
+      return Status::ok();
+    case ChangeKind::set_location_policy:
+      CL_TRY(check_location_policy(c.location));
+      // The trust file states them in whole seconds (as set-policy's).
+      if (c.location.max_location_age_ms % kSecondMs != 0 ||
+          c.location.statement_window_ms % kSecondMs != 0) {
+        return Status::error(
+            "location: max_location_age_seconds and statement_window_seconds are whole seconds");
+      }
+      return Status::ok();
     case ChangeKind::add_member:
       if (c.name.empty() || c.name.size() > kMaxFieldBytes) {
         return Status::error("a new member's name is 1 to 256 bytes");
@@ -482,6 +601,29 @@ json change_to_json(const GovernanceChange& c) {
     case ChangeKind::set_quorum:
       j["quorum"] = c.quorum;
       break;
+    case ChangeKind::add_landmark: {
+      auto key =
+          c.keys.empty() ? Result<PublicKey>::error("no key") : PublicKey::from_der(c.keys.front());
+      if (key) {
+        j["landmark"] =
+            landmark_to_json(Landmark{c.place, c.member, *key, c.where, c.country, c.url});
+      } else {
+        j["landmark"] = c.place;
+      }
+      break;
+    }
+    case ChangeKind::add_site:
+      j["site"] = site_to_json(Site{c.place, c.member, c.where, c.country});
+      break;
+    case ChangeKind::remove_landmark:
+      j["landmark"] = c.place;
+      break;
+    case ChangeKind::remove_site:
+      j["site"] = c.place;
+      break;
+    case ChangeKind::set_location_policy:
+      j["location"] = location_policy_to_json(c.location);
+      break;
     default:
       break;
   }
@@ -527,6 +669,44 @@ Result<GovernanceChange> change_from_json(const json& j) {
   if (names_member(c.kind) || c.kind == ChangeKind::add_node) CL_TRY(text("member", c.member));
   if (names_node(c.kind)) CL_TRY(text("node", c.node));
   switch (c.kind) {
+    case ChangeKind::add_landmark: {
+      if (!j.contains("landmark")) {
+        return R::error(where + ": 'landmark' (a trust-file landmark entry) is missing");
+      }
+      auto l = landmark_from_json(j["landmark"]);
+      if (!l) return l.status().context(where);
+      c.place = l->id;
+      c.member = l->member;
+      c.keys = {l->key.der()};
+      c.where = l->where;
+      c.country = l->country;
+      c.url = l->url;
+      break;
+    }
+    case ChangeKind::add_site: {
+      if (!j.contains("site"))
+        return R::error(where + ": 'site' (a trust-file site entry) is missing");
+      auto site = site_from_json(j["site"]);
+      if (!site) return site.status().context(where);
+      c.place = site->id;
+      c.member = site->member;
+      c.where = site->where;
+      c.country = site->country;
+      break;
+    }
+    case ChangeKind::remove_landmark:
+      CL_TRY(text("landmark", c.place));
+      break;
+    case ChangeKind::remove_site:
+      CL_TRY(text("site", c.place));
+      break;
+    case ChangeKind::set_location_policy: {
+      if (!j.contains("location")) return R::error(where + ": 'location' is missing");
+      auto p = location_policy_from_json(j["location"]);
+      if (!p) return p.status().context(where);
+      c.location = *p;
+      break;
+    }
     case ChangeKind::add_node:
       if (!j.contains("key")) return R::error(where + ": 'key' (PEM text) is missing");
       CL_TRY(pem_key(j["key"]));

@@ -17,6 +17,7 @@
 #include "crypto/result.h"
 #include "crypto/sha256.h"
 #include "ledger/consortium.h"
+#include "ledger/location.h"
 
 namespace chipledger {
 
@@ -38,8 +39,13 @@ enum class ChangeKind : uint8_t {
   remove_node = 12,
   set_node_key = 13,
   set_quorum = 14,
+  add_landmark = 15,
+  remove_landmark = 16,
+  add_site = 17,
+  remove_site = 18,
+  set_location_policy = 19,
 };
-inline constexpr uint8_t kMaxChangeKind = 14;
+inline constexpr uint8_t kMaxChangeKind = 19;
 std::string_view change_kind_name(ChangeKind k);  // "add-member", "remove-member", ...
 Result<ChangeKind> change_kind_from_name(std::string_view name);
 
@@ -67,6 +73,14 @@ struct GovernanceChange {
   uint64_t raft_id = 0;      // add_node: its Raft server id (> 0)
   std::string raft_address;  // add_node: its Raft address, a.b.c.d:port
   uint32_t quorum = 0;       // set_quorum: the new checkpoint quorum
+  // Location (docs/location.md, section 2). add_landmark: place, member
+  // (who runs it), keys (its Ed25519 key), where, country, url; add_site:
+  // place, member (the operator declaring it), where, country;
+  // remove_landmark, remove_site: place.
+  std::string place;
+  GeoPoint where;
+  std::string url;
+  LocationPolicy location;  // set_location_policy: the whole new policy
 
   bool operator==(const GovernanceChange& o) const;
 };

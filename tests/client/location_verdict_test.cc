@@ -259,7 +259,8 @@ TEST_CASE(
   }
   trust["landmarks"] = kept;
   Consortium later = must(Consortium::from_json(trust.dump()));
-  std::vector<RecordedStatement> located = {{7, s.statement("GPU-1", "lm-nyc", 600)}};
+  std::vector<RecordedStatement> located = {
+      {7, s.statement("GPU-1", "lm-nyc", 600), *s.tc->consortium.landmark("lm-nyc")}};
   LocationJudgement j = judge_location(later, s.record("GPU-1"), located, s.t + kHour);
   CHECK(j.verdict == LocationVerdict::unproven);
   REQUIRE(j.proofs.size() == 1);
@@ -274,6 +275,15 @@ TEST_CASE(
   // With it in force, the same statement proves the chip near site-1.
   CHECK(judge_location(s.tc->consortium, s.record("GPU-1"), located, s.t + kHour).verdict ==
         LocationVerdict::proven);
+  // Not once it was moved (removed and added again elsewhere under its id).
+  json moved = json::parse(s.tc->consortium.to_json());
+  for (auto& lm : moved["landmarks"]) {
+    if (lm["id"] == "lm-nyc") lm["latitude"] = 39.05;  // beside the site now
+  }
+  j = judge_location(must(Consortium::from_json(moved.dump())), s.record("GPU-1"), located,
+                     s.t + kHour);
+  CHECK(j.verdict == LocationVerdict::unproven);
+  CHECK_THAT(j.proofs.at(0).why, Catch::Contains("was moved or given another key since"));
 }
 
 TEST_CASE("location: not judged without landmarks, for a chip not installed, or for a unit",

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/codec.h"
+#include "ledger/location.h"
 #include "ledger/rocks_store.h"
 #include "tests/ledger/gov_world.h"
 #include "tests/ledger/temp_dir.h"
@@ -265,6 +266,34 @@ TEST_CASE("governance: every change kind round-trips its encoding, non-canonical
   quorum.kind = ChangeKind::set_quorum;
   quorum.quorum = 2;
   all.push_back(quorum);
+  GovernanceChange lm;
+  lm.kind = ChangeKind::add_landmark;
+  lm.place = "lm-iad";
+  lm.member = "reg";
+  lm.keys = {w.new_key("lm-key").der()};
+  lm.where = *geo_point(-33.8688, 151.2093);  // both signs
+  lm.country = "AU";
+  lm.url = "http://127.0.0.1:7700";
+  all.push_back(lm);
+  GovernanceChange no_lm;
+  no_lm.kind = ChangeKind::remove_landmark;
+  no_lm.place = "lm-iad";
+  all.push_back(no_lm);
+  GovernanceChange site;
+  site.kind = ChangeKind::add_site;
+  site.place = "Ashburn DC 7";
+  site.member = "dc";
+  site.where = *geo_point(90, -180);  // the extremes
+  site.country = "US";
+  all.push_back(site);
+  GovernanceChange no_site;
+  no_site.kind = ChangeKind::remove_site;
+  no_site.place = "Ashburn DC 7";
+  all.push_back(no_site);
+  GovernanceChange location;
+  location.kind = ChangeKind::set_location_policy;
+  location.location = LocationPolicy{300, 3600 * 1000, 150, 60 * 1000};
+  all.push_back(location);
   REQUIRE(all.size() == kMaxChangeKind);
 
   Transaction t = w.tc.tx("maker", TxType::propose);
@@ -307,7 +336,8 @@ TEST_CASE("governance: every change kind round-trips its encoding, non-canonical
   Writer w2;
   w2.u8(kMaxChangeKind + 1);
   Reader r2(w2.data());
-  CHECK_THAT(decode_change(r2).reason(), Catch::Contains("unknown change kind 15"));
+  CHECK_THAT(decode_change(r2).reason(),
+             Catch::Contains("unknown change kind " + std::to_string(kMaxChangeKind + 1)));
   // A node's key is Ed25519; a Raft address is IPv4:port.
   GovernanceChange p256 = node;
   p256.keys = {PrivateKey::generate(KeyAlgorithm::ecdsa_p256)->public_key().der()};
