@@ -8,7 +8,11 @@
 #   lot 2  toward a cloud in a restricted destination (AE): refused without
 #          a license; the regulator licenses it; installed, attested -> ok
 #   lot 3  accepted by a broker who never passes it on; flagged    -> flagged
-# and ends with a verdict table of a few serials of each lot.
+#   lot 4  declared installed in the US datacenter, but the chips answer the
+#          regulator's Ashburn landmark 70 ms late (a far continent) -> location-unproven
+# (landmarks and sites are added by a governance vote first, and lots 1 and 2
+# are located by a landmark near their site), and ends with a verdict table
+# of a few serials of each lot.
 # CHIPLEDGER_BIN=DIR uses programs already built in DIR instead of building.
 # `scripts/demo.sh --cluster` plays the same story against a local 3-node
 # cluster (scripts/cluster.sh, data in demo-cluster/, quorum-cosigned
@@ -21,12 +25,15 @@ root=$PWD
 if [ -n "${CHIPLEDGER_BIN:-}" ]; then
   bin=$(cd "$CHIPLEDGER_BIN" && pwd)
 else
-  scripts/build.sh release chipledger chipledger-node >/dev/null
+  scripts/build.sh release chipledger chipledger-node chipledger-landmark >/dev/null
   bin=$root/build
 fi
 
 data=$root/demo-data
 rm -rf "$data"
+# What to stop on exit (the node or cluster, the landmarks), added as started.
+cleanup=""
+trap 'eval "$cleanup"' EXIT
 started=$(date +%s)
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '   %s\n' "$*"; }
@@ -60,7 +67,7 @@ if $cluster; then
   rm -rf "$data"
   CHIPLEDGER_CLUSTER_TEMPLATE=config/demo-consortium.json scripts/cluster.sh start "$data" \
     >"$root/demo-cluster.out"
-  trap '"$root/scripts/cluster.sh" stop "$data" >/dev/null 2>&1 || true' EXIT
+  cleanup+='"$root/scripts/cluster.sh" stop "$data" >/dev/null 2>&1 || true; '
   cat "$root/demo-cluster.out"
   eval "$(grep '^export CHIPLEDGER_NODE=' "$root/demo-cluster.out")"
 else
@@ -83,7 +90,7 @@ if ! $cluster; then
 step "2. start one chipledger-node (RocksDB in demo-data/data)"
 "$bin/chipledger-node" --config node.toml >node.log 2>&1 &
 node_pid=$!
-trap 'kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true' EXIT
+cleanup+='kill $node_pid 2>/dev/null; wait $node_pid 2>/dev/null || true; '
 url=
 for _ in $(seq 1 100); do
   url=$(grep -o 'https\{0,1\}://[0-9.]*:[0-9]*' node.log 2>/dev/null | head -1 || true)
@@ -164,7 +171,67 @@ refused cl transfer --as broker --key keys/broker.pem --to distributor --ship-to
   --serial GPU-0201
 run cl status GPU-0201
 
-step "9. the verdicts: a few serials of each lot, verified against the trust file alone"
+step "9. where are the chips? landmarks time the chips' answers (docs/location.md)"
+say "the regulator runs two landmarks, beside Ashburn and beside Abu Dhabi (here both on loopback):"
+mkdir -p landmarks
+# start_landmark ID LAT LON CC -> its URL in lm_url; its public key (JSON-escaped PEM) in lm_pem
+start_landmark() {
+  "$bin/chipledger-landmark" keygen --out "landmarks/$1.pem" >"landmarks/$1.keygen"
+  lm_pem=$(awk '/BEGIN PUBLIC KEY/,/END PUBLIC KEY/' "landmarks/$1.keygen" | awk '{printf "%s\\n", $0}')
+  printf 'id = "%s"\nkey = "%s.pem"\nlisten = "127.0.0.1:0"\n' "$1" "$1" >"landmarks/$1.toml"
+  (cd landmarks && exec "$bin/chipledger-landmark" --config "$1.toml") >"landmarks/$1.log" 2>&1 &
+  local pid=$!
+  cleanup+="kill $pid 2>/dev/null || true; "
+  lm_url=
+  for _ in $(seq 1 100); do
+    lm_url=$(sed -n 's/.*listening on //p' "landmarks/$1.log" | head -1)
+    [ -n "$lm_url" ] && break
+    kill -0 $pid 2>/dev/null || { cat "landmarks/$1.log"; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$lm_url" ] || { echo "landmark $1 did not start"; exit 1; }
+  say "$1 at $2, $3 ($4): $lm_url"
+  printf '  {"change": "add-landmark", "landmark": {"id": "%s", "member": "regulator", "key": "%s", "latitude": %s, "longitude": %s, "country": "%s", "url": "%s"}},\n' \
+    "$1" "$lm_pem" "$2" "$3" "$4" "$lm_url" >>location-changes.json
+}
+echo "[" >location-changes.json
+start_landmark lm-ashburn 39.0438 -77.4874 US
+ashburn=$lm_url
+start_landmark lm-abu-dhabi 24.4539 54.3773 AE
+abu_dhabi=$lm_url
+cat >>location-changes.json <<'JSON'
+  {"change": "add-site", "site": {"id": "ashburn-dc2", "member": "datacenter", "latitude": 39.0469, "longitude": -77.4903, "country": "US"}},
+  {"change": "add-site", "site": {"id": "abu-dhabi-1", "member": "cloud-east", "latitude": 24.4667, "longitude": 54.3667, "country": "AE"}}
+]
+JSON
+say "listing them (and the two install sites' coordinates) is a governance change: 2 of the 3 admins"
+run cl propose --as regulator --key keys/regulator.pem --changes location-changes.json | tee propose.out
+proposal=$(sed -n 's/^proposal id //p' propose.out)
+run cl vote --as datacenter --key keys/datacenter.pem "$proposal"
+say "each holder has its installed chips answer the landmark near its site (3 rounds, the fastest kept):"
+run cl locate --as datacenter --key keys/datacenter.pem --landmark "$ashburn" --chip-keys chips \
+  --csv lot1.csv >locate-lot1.out
+sed -n '1,5p' locate-lot1.out; echo "   ..."; tail -n 1 locate-lot1.out
+run cl locate --as cloud-east --key keys/cloud-east.pem --landmark "$abu_dhabi" --chip-keys chips \
+  --csv lot2.csv >locate-lot2.out
+sed -n '1,4p' locate-lot2.out; echo "   ..."; tail -n 1 locate-lot2.out
+run cl verify GPU-0001 --trust consortium.json
+
+step "10. LOT 4 (GPU-0301..0332): on paper installed in Ashburn; in fact on another continent"
+lot_csv lot4.csv 301 332
+run cl transfer --as distributor --key keys/distributor.pem --to datacenter --ship-to US --csv lot4.csv
+run cl accept --as datacenter --key keys/datacenter.pem --csv lot4.csv
+run cl install --as datacenter --key keys/datacenter.pem --site ashburn-dc2 --country US --csv lot4.csv
+say "the chips attest (a chip can sign over the network from anywhere) ..."
+run cl attest --as datacenter --key keys/datacenter.pem --site ashburn-dc2 --chip-keys chips \
+  --trust consortium.json --csv lot4.csv
+say "... but ~7,000 km away, no answer reaches lm-ashburn in under 70 ms (simulated: --chip-delay-ms 70):"
+run cl locate --as datacenter --key keys/datacenter.pem --landmark "$ashburn" --chip-keys chips \
+  --chip-delay-ms 70 --rounds 1 --csv lot4.csv >locate-lot4.out
+sed -n '1,5p' locate-lot4.out; echo "   ..."; tail -n 1 locate-lot4.out
+run cl verify GPU-0301 --trust consortium.json || echo "(exit $? — location-unproven)"
+
+step "11. the verdicts: a few serials of each lot, verified against the trust file alone"
 cat >sample.csv <<'EOF'
 serial
 GPU-0001
@@ -175,6 +242,8 @@ GPU-0101
 GPU-0132
 GPU-0201
 GPU-0300
+GPU-0301
+GPU-0332
 GPU-0999
 EOF
 say "(GPU-0999 never left the distributor's warehouse)"
