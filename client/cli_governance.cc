@@ -84,11 +84,12 @@ std::string describe(const json& change) {
   for (const char* place : {"landmark", "site"}) {
     if (!change.contains(place)) continue;
     const json& p = change[place];
+    auto field = [&](const char* name) {
+      return p.contains(name) && p[name].is_string() ? p[name].get<std::string>() : "?";
+    };
     if (p.is_string()) text += " " + p.get<std::string>();
-    if (p.is_object()) {
-      text += " " + p.value("id", "") + " (" + p.value("member", "") + ", " +
-              p.value("country", "") + ")";
-    }
+    if (p.is_object())
+      text += " " + field("id") + " (" + field("member") + ", " + field("country") + ")";
   }
   if (kind == "add-member") {
     std::string roles;

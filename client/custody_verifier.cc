@@ -223,8 +223,8 @@ class Replay {
   const LicenseFacts& facts() const { return facts_; }
   // Events signed by a key whose revocation reached back over them.
   const std::vector<std::string>& revoked() const { return revoked_; }
-  // The location statements of the serial since its latest install.
-  const std::vector<RecordedStatement>& located() const { return located_; }
+  // The serial's latest install and the location statements since.
+  const LocationHistory& located() const { return located_; }
 
  private:
   void track_licenses(const Transaction& tx, const Member& author, const StepOutcome& step);
@@ -235,7 +235,7 @@ class Replay {
   std::optional<SerialRecord> record_;
   LicenseFacts facts_;
   std::vector<std::string> revoked_;
-  std::vector<RecordedStatement> located_;
+  LocationHistory located_;
 };
 
 Status rule_broken(const StepOutcome& step) {
@@ -318,13 +318,20 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
     row.event = describe_statements(c, step.record->site, mine);
     for (auto& st : mine) {
       const Landmark* then = c.landmark(st.landmark);  // the engine found it in force
-      located_.push_back({index, std::move(st), then ? std::optional(*then) : std::nullopt});
+      located_.statements.push_back({index, std::move(st),
+                                     then ? std::optional(*then) : std::nullopt,
+                                     c.location_policy().km_per_ms});
     }
   } else {
     row.event = describe_event(tx, concerns, record_, *step.record);
   }
   // Statements count for the install they were made at.
-  if (tx.type == TxType::install || !step.record->installed) located_.clear();
+  if (tx.type == TxType::install) {
+    const Site* site = c.site(tx.site);
+    located_ = {index, site ? std::optional(*site) : std::nullopt, {}};
+  } else if (!step.record->installed) {
+    located_ = {};
+  }
   record_ = std::move(step.record);
   return Status::ok();
 }
@@ -335,9 +342,8 @@ void add(VerifyReport& r, Finding f, std::string reason) {
 
 // The findings the replayed record and the license facts imply
 // (docs/verdicts.md).
-void judge_location_of(const Consortium& c, const SerialRecord& s,
-                       const std::vector<RecordedStatement>& located, uint64_t now_ms,
-                       VerifyReport& r) {
+void judge_location_of(const Consortium& c, const SerialRecord& s, const LocationHistory& located,
+                       uint64_t now_ms, VerifyReport& r) {
   LocationJudgement j = judge_location(c, s, located, now_ms);
   r.location_verdict = j.verdict;
   r.location_proofs = std::move(j.proofs);
@@ -346,7 +352,7 @@ void judge_location_of(const Consortium& c, const SerialRecord& s,
 }
 
 void judge(const Consortium& c, const SerialRecord& s, const LicenseFacts& facts,
-           const std::vector<RecordedStatement>& located, uint64_t now_ms, VerifyReport& r) {
+           const LocationHistory& located, uint64_t now_ms, VerifyReport& r) {
   const Policy& p = c.policy();
   const bool in_transit = s.status == CustodyStatus::in_transit;
   const bool decommissioned = s.status == CustodyStatus::decommissioned;

@@ -1,5 +1,6 @@
 #include "client/location_verdict.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace chipledger {
@@ -41,15 +42,20 @@ std::string site_problem(const Site* site, const SerialRecord& record) {
 }
 
 LocationProof proof_of(const Consortium& c, const Site& site, const RecordedStatement& r,
-                       uint64_t now_ms) {
+                       uint64_t install_index, uint64_t now_ms) {
   const LocationPolicy& p = c.location_policy();
   const LocationStatement& st = r.statement;
   LocationProof proof;
   proof.index = r.index;
   proof.landmark = st.landmark;
   proof.round_trip_us = st.round_trip_us;
-  proof.bound_km = bound_km(st.round_trip_us, p.km_per_ms);
+  proof.bound_km = bound_km(st.round_trip_us, std::max(p.km_per_ms, r.km_per_ms_then));
   proof.time_ms = st.time_ms;
+  if (st.checkpoint_size <= install_index) {
+    proof.why = "made before the install at log index " + std::to_string(install_index) +
+                " (over checkpoint " + std::to_string(st.checkpoint_size) + ")";
+    return proof;
+  }
   const Landmark* lm = c.landmark(st.landmark);
   const Member* runs = lm ? c.member(lm->member) : nullptr;
   if (!lm || !runs || runs->suspended) {
@@ -113,18 +119,24 @@ std::string_view location_verdict_name(LocationVerdict v) {
 }
 
 LocationJudgement judge_location(const Consortium& c, const SerialRecord& record,
-                                 const std::vector<RecordedStatement>& statements,
-                                 uint64_t now_ms) {
+                                 const LocationHistory& history, uint64_t now_ms) {
   LocationJudgement j;
   if (c.landmarks().empty() || !record.installed) return j;
   const LocationPolicy& p = c.location_policy();
   const Site* site = c.site(record.site);
-  if (std::string why = site_problem(site, record); !why.empty()) {
+  std::string why = site_problem(site, record);
+  if (why.empty() && history.site_then && !(*history.site_then == *site)) {
+    why = "site " + site->id + " was declared again since the install at log index " +
+          std::to_string(history.install_index) + ": the chip's position cannot be judged";
+  }
+  if (!why.empty()) {
     j.verdict = LocationVerdict::unproven;
     j.reason = std::move(why);
     return j;
   }
-  for (const auto& r : statements) j.proofs.push_back(proof_of(c, *site, r, now_ms));
+  for (const auto& r : history.statements) {
+    j.proofs.push_back(proof_of(c, *site, r, history.install_index, now_ms));
+  }
   for (const auto& f : j.proofs) {
     if (f.kind != ProofKind::far) continue;
     j.verdict = LocationVerdict::mismatch;

@@ -23,6 +23,14 @@ struct RecordedStatement {
   uint64_t index = 0;  // the locate event's
   LocationStatement statement;
   std::optional<Landmark> landmark_then;
+  uint32_t km_per_ms_then = 0;  // the location policy's speed at that index
+};
+
+// What a chip's history says of its location since its latest install.
+struct LocationHistory {
+  uint64_t install_index = 0;                 // the latest install's log index
+  std::optional<Site> site_then;              // the install's site as listed at that index
+  std::vector<RecordedStatement> statements;  // recorded after it, in log order
 };
 
 // What one statement shows about the declared site (d: the landmark's
@@ -32,8 +40,8 @@ struct RecordedStatement {
 //   far:           d - R > max_location_km: the chip is nearer the landmark
 //                  than its site could be;
 //   inconclusive:  neither;
-//   not_counted:   too old, or its landmark is no longer in force (or was
-//                  moved or given another key since).
+//   not_counted:   too old, made before the install, or its landmark is no
+//                  longer in force (or was moved or given another key since).
 enum class ProofKind { near, far, inconclusive, not_counted };
 std::string_view proof_kind_name(ProofKind k);  // "near", "far", ...
 
@@ -63,12 +71,16 @@ struct LocationJudgement {
   std::vector<LocationProof> proofs;
 };
 
-// `statements`: the chip's recorded statements since its latest install, in
-// log order. A "far" statement is a mismatch at any age (the chip was not
-// where it was declared while installed there); only a statement no older
-// than max_location_age at `now_ms` proves it near.
+// A "far" statement is a mismatch at any age (the chip was not where it was
+// declared while installed there); only a statement no older than
+// max_location_age at `now_ms` proves it near. A statement counts only when
+// the chip signed it over a checkpoint that already held the install (so
+// it was made after the install, whatever the clocks), its landmark is
+// listed as it was then, and the site is listed as it was at the install.
+// Its bound is taken at the faster of the speeds in force then and now
+// (the larger bound: the cautious one for near and far alike).
 LocationJudgement judge_location(const Consortium& in_force, const SerialRecord& record,
-                                 const std::vector<RecordedStatement>& statements, uint64_t now_ms);
+                                 const LocationHistory& history, uint64_t now_ms);
 
 // "located by lm-1 (round trip 0.305 ms, within 31 km; 12 km from site
 // iad-7)": the chain row of a locate event, by the consortium in force at

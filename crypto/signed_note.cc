@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "crypto/sha256.h"
+#include "crypto/utf8.h"
 
 namespace chipledger {
 namespace {
@@ -12,24 +13,6 @@ constexpr uint8_t kAlgEd25519 = 0x01;
 constexpr uint8_t kAlgCosignatureV1 = 0x04;  // tlog-cosignature/v1, Ed25519
 constexpr size_t kEd25519SigBytes = 64;
 constexpr size_t kTimeBytes = 8;
-
-// Decodes one UTF-8 code point at text[i] and advances i; -1 when malformed
-// (truncated, overlong, surrogate or beyond U+10FFFF).
-int32_t next_code_point(std::string_view text, size_t& i) {
-  auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
-  uint8_t b0 = byte(i);
-  int len = b0 < 0x80 ? 1 : (b0 >> 5) == 6 ? 2 : (b0 >> 4) == 14 ? 3 : (b0 >> 3) == 30 ? 4 : 0;
-  if (len == 0 || i + len > text.size()) return -1;
-  int32_t cp = len == 1 ? b0 : b0 & (0x7F >> len);
-  for (int k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return -1;
-    cp = cp << 6 | (byte(i + k) & 0x3F);
-  }
-  static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-  i += len;
-  return cp;
-}
 
 // Unicode White_Space (what Go's unicode.IsSpace reports).
 bool is_unicode_space(int32_t cp) {

@@ -462,7 +462,7 @@ Status check_change(const GovernanceChange& c) {
       CL_TRY(check_member_id(c.member).context("member"));
       if (c.keys.size() != 1) return Status::error("add-node names exactly one checkpoint key");
       CL_TRY(check_node_key(c.keys.front()));
-      if (c.api.size() > kMaxFieldBytes) return Status::error("api: at most 256 bytes");
+      CL_TRY(check_field_text(c.api, "api", false));
       if (c.raft_id == 0) return Status::error("raft_id: a node's Raft id is at least 1");
       return check_raft_address(c.raft_address).context("raft_address");
     case ChangeKind::set_node_key:
@@ -483,11 +483,11 @@ Status check_change(const GovernanceChange& c) {
       }
       CL_TRY(geo_point(degrees(c.where.lat_e6), degrees(c.where.lon_e6)).status());
       CL_TRY(check_country(c.country).context("country"));
-      if (c.url.size() > kMaxFieldBytes) return Status::error("url: at most 256 bytes");
-      return Status::ok();
+      return check_field_text(c.url, "url", false);
     case ChangeKind::add_site:
       if (c.place.empty() || c.place.size() > 64)
         return Status::error("a site id is 1 to 64 bytes");
+      CL_TRY(check_field_text(c.place, "site id", true));
       CL_TRY(check_member_id(c.member).context("member"));
       CL_TRY(geo_point(degrees(c.where.lat_e6), degrees(c.where.lon_e6)).status());
       return check_country(c.country).context("country");
@@ -496,7 +496,7 @@ Status check_change(const GovernanceChange& c) {
     case ChangeKind::remove_site:
       if (c.place.empty() || c.place.size() > 64)
         return Status::error("a site id is 1 to 64 bytes");
-      return Status::ok();
+      return check_field_text(c.place, "site id", true);
     case ChangeKind::set_location_policy:
       CL_TRY(check_location_policy(c.location));
       // The trust file states them in whole seconds (as set-policy's).
@@ -510,6 +510,7 @@ Status check_change(const GovernanceChange& c) {
       if (c.name.empty() || c.name.size() > kMaxFieldBytes) {
         return Status::error("a new member's name is 1 to 256 bytes");
       }
+      CL_TRY(check_field_text(c.name, "name", true));
       if (c.roles.empty()) return Status::error("a new member needs at least one role");
       CL_TRY(check_country(c.country).context("country"));
       if (c.keys.empty() || c.keys.size() > kMaxKeysPerMember) {

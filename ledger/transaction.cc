@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 
+#include "crypto/utf8.h"
 #include "ledger/codec.h"
 
 namespace chipledger {
@@ -43,6 +44,7 @@ Status check_text(std::string_view value, const char* what, bool required) {
       return Status::error(std::string(what) + " contains a control character");
     }
   }
+  if (!is_valid_utf8(value)) return Status::error(std::string(what) + " is not valid UTF-8");
   return Status::ok();
 }
 
@@ -428,6 +430,10 @@ Status check_transaction(const Transaction& tx) {
 }
 
 }  // namespace
+
+Status check_field_text(std::string_view value, const char* what, bool required) {
+  return check_text(value, what, required);
+}
 
 bool names_no_serial(TxType t) {
   return t == TxType::license || t == TxType::propose || t == TxType::vote ||

@@ -182,6 +182,8 @@ Result<SignedTransaction> sign_transaction(const Transaction& tx, const PrivateK
 Status check_serial(std::string_view serial);    // 1-64 of [A-Za-z0-9._:/-]
 Status check_member_id(std::string_view id);     // 1-64 of [a-z0-9._-]
 Status check_country(std::string_view country);  // ISO 3166-1 alpha-2, upper case
+// A text field: at most 256 bytes of UTF-8 without control characters.
+Status check_field_text(std::string_view value, const char* what, bool required);
 inline bool is_zero(const Hash& h) { return h == Hash{}; }
 
 }  // namespace chipledger

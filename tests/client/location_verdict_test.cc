@@ -239,7 +239,10 @@ TEST_CASE(
   REQUIRE(names_of(s.verify("GPU-1", s.t + kHour)) ==
           std::vector<std::string>{"location-mismatch"});
   // Installed again (moved within the datacenter): what was proven about
-  // the earlier install does not count for this one.
+  // the earlier install does not count for this one, nor does a statement
+  // obtained before it and recorded after (the ledger takes it: its time
+  // and checkpoint are recent; verify sees its checkpoint predates the install).
+  LocationStatement before = s.statement("GPU-1", "lm-iad", 300);
   Transaction x = s.on("op", TxType::install, "GPU-1");
   x.site = "site-1";
   x.country = "US";
@@ -247,6 +250,14 @@ TEST_CASE(
   VerifyReport fresh = s.verify("GPU-1", s.t + kHour);
   REQUIRE(names_of(fresh) == std::vector<std::string>{"location-unproven"});
   CHECK(fresh.location_proofs.empty());
+  Transaction late = s.on("op", TxType::locate, "GPU-1");
+  late.statements = {before};
+  s.ok(late);
+  VerifyReport stale = s.verify("GPU-1", s.t + kHour);
+  REQUIRE(names_of(stale) == std::vector<std::string>{"location-unproven"});
+  REQUIRE(stale.location_proofs.size() == 1);
+  CHECK(stale.location_proofs[0].kind == ProofKind::not_counted);
+  CHECK_THAT(stale.location_proofs[0].why, Catch::Contains("made before the install"));
   s.locate("GPU-1", {{"lm-nyc", 600}});  // 60 km bound, about 330 km away: 390 <= 500
   REQUIRE(s.verify("GPU-1", s.t + kHour).ok());
 
@@ -259,8 +270,10 @@ TEST_CASE(
   }
   trust["landmarks"] = kept;
   Consortium later = must(Consortium::from_json(trust.dump()));
-  std::vector<RecordedStatement> located = {
-      {7, s.statement("GPU-1", "lm-nyc", 600), *s.tc->consortium.landmark("lm-nyc")}};
+  LocationHistory located{
+      1,
+      *s.tc->consortium.site("site-1"),
+      {{7, s.statement("GPU-1", "lm-nyc", 600), *s.tc->consortium.landmark("lm-nyc"), 200}}};
   LocationJudgement j = judge_location(later, s.record("GPU-1"), located, s.t + kHour);
   CHECK(j.verdict == LocationVerdict::unproven);
   REQUIRE(j.proofs.size() == 1);
@@ -284,6 +297,29 @@ TEST_CASE(
                      s.t + kHour);
   CHECK(j.verdict == LocationVerdict::unproven);
   CHECK_THAT(j.proofs.at(0).why, Catch::Contains("was moved or given another key since"));
+
+  // The site declared again elsewhere since the install: nothing is judged
+  // against the new coordinates.
+  LocationHistory redeclared = located;
+  redeclared.site_then->where = *geo_point(50.1109, 8.6821);
+  j = judge_location(s.tc->consortium, s.record("GPU-1"), redeclared, s.t + kHour);
+  CHECK(j.verdict == LocationVerdict::unproven);
+  CHECK_THAT(j.reason, Catch::Contains("site site-1 was declared again since the install"));
+
+  // A statement over a checkpoint that did not hold the install yet was
+  // made before it: it counts for nothing, whatever its time says.
+  LocationHistory early = located;
+  early.install_index = early.statements[0].statement.checkpoint_size;
+  j = judge_location(s.tc->consortium, s.record("GPU-1"), early, s.t + kHour);
+  CHECK(j.verdict == LocationVerdict::unproven);
+  CHECK_THAT(j.proofs.at(0).why, Catch::Contains("made before the install at log index"));
+
+  // Bounded at the faster of the speeds then and now: recorded under 300
+  // km/ms, judged under 200, the bound is 90 km, not 60.
+  LocationHistory faster = located;
+  faster.statements[0].km_per_ms_then = 300;
+  j = judge_location(s.tc->consortium, s.record("GPU-1"), faster, s.t + kHour);
+  CHECK(j.proofs.at(0).bound_km == 90);
 }
 
 TEST_CASE("location: not judged without landmarks, for a chip not installed, or for a unit",

@@ -121,6 +121,19 @@ TEST_CASE("governance: location changes that cannot apply are refused with their
   GovernanceChange bad_site = site("", "dc");
   CHECK_THAT(check_change(bad_site).reason(), Catch::Contains("a site id is 1 to 64 bytes"));
 
+  // Text JSON could not show (the stored consortium is JSON) is refused.
+  GovernanceChange binary = site("DC-\xff", "dc");
+  CHECK_THAT(check_change(binary).reason(), Catch::Contains("site id is not valid UTF-8"));
+  GovernanceChange url = landmark("lm-z", "reg", key, 1, 1);
+  url.url = "http://\xc0\xaf";  // an overlong '/'
+  CHECK_THAT(check_change(url).reason(), Catch::Contains("url is not valid UTF-8"));
+  {
+    Writer bytes;
+    bytes.u8(static_cast<uint8_t>(ChangeKind::remove_site)).str("\xed\xa0\x80");  // a surrogate
+    Reader r(bytes.data());
+    CHECK_THAT(decode_change(r).reason(), Catch::Contains("not valid UTF-8"));
+  }
+
   // Coordinates on the wire out of range are refused by the decoder.
   Writer bytes;
   bytes.u8(static_cast<uint8_t>(ChangeKind::add_site)).str("DC-2").str("dc");
