@@ -151,6 +151,9 @@ int run_cli(int argc, char** argv) {
   locate->add_option("--chip-delay-ms", a.chip_delay_ms,
                      "the simulated chip waits this long before it answers (a chip that far "
                      "away on the network; default 0)");
+  locate->add_option("--chips-per-tx", a.chips_per_tx,
+                     "chips per locate transaction, each chunk over a checkpoint fetched for it "
+                     "(1 to 1000, default 1000)");
   locate->add_option("--rounds", a.rounds,
                      "rounds per chip and landmark; the one with the smallest round trip is kept "
                      "(default 3)");

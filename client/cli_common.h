@@ -74,7 +74,8 @@ struct Args {
   // locate: the landmarks' URLs, and the simulated chip's delay
   std::vector<std::string> landmarks;
   double chip_delay_ms = 0;
-  int rounds = 3;  // per chip and landmark; the smallest round trip is kept
+  int rounds = 3;              // per chip and landmark; the smallest round trip is kept
+  size_t chips_per_tx = 1000;  // locate: chips per locate transaction (and checkpoint)
 };
 
 struct CliError {

@@ -17,10 +17,25 @@ namespace {
 
 using nlohmann::json;
 
+// A landmark's connection and its entry (a copy: the consortium in force
+// is fetched again for every chunk).
 struct Connected {
-  const Landmark* landmark;
+  Landmark landmark;
   std::unique_ptr<HttpClient> http;
 };
+
+// Each connected landmark as the consortium in force at the chunk's
+// checkpoint lists it; one removed meanwhile stops the round.
+void refresh(std::vector<Connected>& landmarks, const Consortium& in_force) {
+  for (auto& c : landmarks) {
+    const Landmark* now = in_force.landmark(c.landmark.id);
+    if (!now) {
+      throw CliError{"landmark '" + c.landmark.id +
+                     "' is no longer listed by the consortium in force at the latest checkpoint"};
+    }
+    c.landmark = *now;
+  }
+}
 
 // The landmark at `url`, as the consortium in force names it.
 Connected connect_landmark(const Args& a, const Consortium& in_force, const std::string& url) {
@@ -36,7 +51,7 @@ Connected connect_landmark(const Args& a, const Consortium& in_force, const std:
   if (!landmark) {
     throw CliError{url + " is landmark '" + id + "', which the trust file does not list"};
   }
-  return {landmark, std::move(http)};
+  return {*landmark, std::move(http)};
 }
 
 }  // namespace
@@ -52,6 +67,9 @@ int cmd_locate(const Args& a) {
     throw CliError{"--chip-delay-ms must be 0 to 10000"};
   }
   if (a.rounds < 1 || a.rounds > 20) throw CliError{"--rounds must be 1 to 20"};
+  if (a.chips_per_tx < 1 || a.chips_per_tx > kSerialsPerTx) {
+    throw CliError{"--chips-per-tx must be 1 to " + std::to_string(kSerialsPerTx)};
+  }
   const bool record = !a.as.empty();  // else only shown (and written with --out)
   const Consortium& consortium = trust(a);
   std::optional<PrivateKey> author;
@@ -62,7 +80,7 @@ int cmd_locate(const Args& a) {
   for (const auto& url : a.landmarks) {
     landmarks.push_back(connect_landmark(a, in_force.consortium, url));
   }
-  const uint32_t speed = in_force.consortium.location_policy().km_per_ms;
+  uint32_t speed = in_force.consortium.location_policy().km_per_ms;
   const auto delay = std::chrono::microseconds(static_cast<int64_t>(a.chip_delay_ms * 1000));
 
   std::string lines;  // --out: one JSON line per statement
@@ -76,11 +94,15 @@ int cmd_locate(const Args& a) {
   // statement is recorded well within the policy's windows (statement
   // time, clock skew, checkpoint age: minutes), whatever the network's
   // speed; each chunk signs a checkpoint fetched for it.
-  const size_t max_chunk = std::min<size_t>(kSerialsPerTx, kMaxStatementsPerTx / landmarks.size());
+  const size_t max_chunk = std::min<size_t>(a.chips_per_tx, kMaxStatementsPerTx / landmarks.size());
   constexpr auto kMaxChunkTime = std::chrono::seconds(60);
   size_t next = 0;
   for (bool first_chunk = true; next < serials.size(); first_chunk = false) {
-    if (!first_chunk) in_force = need_checkpoint_to_sign(a, *node, consortium);
+    if (!first_chunk) {
+      in_force = need_checkpoint_to_sign(a, *node, consortium);
+      refresh(landmarks, in_force.consortium);
+      speed = in_force.consortium.location_policy().km_per_ms;
+    }
     const Checkpoint& checkpoint = in_force.checkpoint.checkpoint;
     const auto started = std::chrono::steady_clock::now();
     Transaction tx;
@@ -99,14 +121,14 @@ int cmd_locate(const Args& a) {
         // bound, and only that statement is kept.
         std::optional<LocationStatement> best;
         for (int round = 0; round < a.rounds; ++round) {
-          auto st = need(run_locate_round(*http, *landmark, request, chip_key, delay),
-                         "locating " + serial + " from landmark " + landmark->id);
+          auto st = need(run_locate_round(*http, landmark, request, chip_key, delay),
+                         "locating " + serial + " from landmark " + landmark.id);
           if (!best || st.round_trip_us < best->round_trip_us) best = std::move(st);
         }
         LocationStatement& st = *best;
         const uint64_t km = bound_km(st.round_trip_us, speed);
         json line{{"serial", serial},
-                  {"landmark", landmark->id},
+                  {"landmark", landmark.id},
                   {"round_trip_us", st.round_trip_us},
                   {"rounds", a.rounds},
                   {"bound_km", km},
@@ -119,9 +141,9 @@ int cmd_locate(const Args& a) {
           std::ostringstream rtt;
           rtt << std::fixed << std::setprecision(3) << static_cast<double>(st.round_trip_us) / 1000
               << " ms";
-          std::cout << std::left << std::setw(20) << serial << std::setw(20) << landmark->id
-                    << std::setw(14) << rtt.str() << "within " << km << " km of " << landmark->id
-                    << " (" << landmark->country << ")\n";
+          std::cout << std::left << std::setw(20) << serial << std::setw(20) << landmark.id
+                    << std::setw(14) << rtt.str() << "within " << km << " km of " << landmark.id
+                    << " (" << landmark.country << ")\n";
         }
         if (record) tx.statements.push_back(std::move(st));
       }

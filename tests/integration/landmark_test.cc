@@ -195,6 +195,38 @@ TEST_CASE("landmark: a chip on loopback is bounded near the landmark, a delayed 
       CHECK(near_json["chain"][row]["member"] == "datacenter");
     }
   }
+  SECTION("in chunks: each its own checkpoint and locate transaction") {
+    // Rounds only, then recorded: 2 chips, 1 per chunk (the second chunk
+    // fetches a new checkpoint and judges the landmark by it again).
+    auto shown = ok(Argv{"locate", "--csv", chips + "/devices.csv", "--landmark", lm.url,
+                         "--chip-keys", chips, "--rounds", "1", "--chips-per-tx", "1", "--json"});
+    auto lines = json_lines(shown.out);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["landmark"] == "lm-ashburn");
+    CHECK(lines[1]["landmark"] == "lm-ashburn");
+    CHECK(lines[0]["serial"] == "LX-0001");
+    CHECK(lines[1]["serial"] == "LX-0002");
+    const Argv dc{"--as", "datacenter", "--key", node.key_file("datacenter")};
+    const Argv both{"--csv", chips + "/devices.csv"};
+    ok(Argv{"transfer", "--as", "maker", "--key", node.key_file("maker"), "--to", "datacenter",
+            "--ship-to", "US"} +
+       both);
+    ok(Argv{"accept"} + dc + both);
+    ok(Argv{"install", "--site", "iad-7", "--country", "US"} + dc + both);
+    auto recorded = ok(Argv{"locate", "--landmark", lm.url, "--chip-keys", chips, "--rounds", "1",
+                            "--chips-per-tx", "1"} +
+                       both + dc);
+    size_t txs = 0;
+    for (size_t at = 0;
+         (at = recorded.out.find("locate accepted at log index", at)) != std::string::npos; ++at) {
+      ++txs;
+    }
+    CHECK(txs == 2);
+    auto bad = node.cli(Argv{"locate", "--serial", "LX-0001", "--landmark", lm.url, "--chip-keys",
+                             chips, "--chips-per-tx", "0"});
+    CHECK(bad.exit_code == 1);
+    CHECK_THAT(bad.err, Catch::Contains("--chips-per-tx must be 1 to 1000"));
+  }
   SECTION("a landmark the trust file does not list") {
     stranger.start();
     auto r = node.cli(
