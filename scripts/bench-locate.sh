@@ -94,7 +94,7 @@ cl locate --csv chips/devices.csv "${urls[@]}" --chip-keys chips --rounds 1 "${d
 recorded_s=$(since "$t0")
 txs=$(grep -c '^locate accepted' recorded.out)
 cl verify LOC-0001 >verify.out || true
-verdict=$(sed -n 's/^verdict: //p' verify.out)
+verdict=$(sed -n 's/^location: //p' verify.out)
 bounds=$(awk '/within [0-9]+ km of/ {for (i = 1; i < NF; i++) if ($i == "within") print $(i + 1)}' rounds.out |
   sort -n | awk '{a[NR] = $1} END {print a[1] " / " a[int((NR + 1) / 2)] " / " a[NR]}')
 printf '\nlocate of %d chips against 3 landmarks (%d statements), one round each, on loopback\n' \
@@ -103,7 +103,7 @@ printf '  rounds alone:     %7.2f s  %8.0f chips/s  %8.0f statements/s\n' "$roun
   "$(calc "$chips / $rounds_s")" "$(calc "$statements / $rounds_s")"
 printf '  rounds recorded:  %7.2f s  %8.0f chips/s  (%d locate transactions, receipts checked)\n' \
   "$recorded_s" "$(calc "$chips / $recorded_s")" "$txs"
-printf '  recording cost:   %7.2f s  %8.1f us per chip (3 statements: 3 Ed25519 + 3 ECDSA P-256 verifications by the ledger)\n' \
+printf '  recording cost:   %7.2f s  %8.1f us per chip (its latest event fetched, 3 statements signed into the tx, verified and applied by the ledger: 3 Ed25519 + 3 ECDSA P-256)\n' \
   "$(calc "$recorded_s - $rounds_s")" "$(calc "($recorded_s - $rounds_s) * 1000000 / $chips")"
-printf '  bounds (min / median / max km): %s; verify LOC-0001: %s\n' "$bounds" "$verdict"
+printf '  bounds (min / median / max km): %s; verify LOC-0001, location: %s\n' "$bounds" "$verdict"
 echo "(data: ${data#"$root"/})"
