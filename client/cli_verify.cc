@@ -60,14 +60,7 @@ std::string fixed3(double v) {
 // "located within 43 km of its site by lm-ashburn": the proof that leaves
 // the least room (for a report whose location is proven).
 std::string located(const VerifyReport& r) {
-  const LocationProof* best = nullptr;
-  for (const auto& p : r.location_proofs) {
-    if (p.kind != ProofKind::near) continue;
-    if (!best || p.distance_km + static_cast<double>(p.bound_km) <
-                     best->distance_km + static_cast<double>(best->bound_km)) {
-      best = &p;
-    }
-  }
+  const LocationProof* best = tightest_proof(r.location_proofs, true);
   if (!best) return "location proven";
   return "located within " +
          std::to_string(static_cast<uint64_t>(best->distance_km + 0.5) + best->bound_km) +

@@ -118,6 +118,18 @@ std::string_view location_verdict_name(LocationVerdict v) {
   return "not-judged";
 }
 
+const LocationProof* tightest_proof(const std::vector<LocationProof>& proofs, bool near_only) {
+  const LocationProof* best = nullptr;
+  auto room = [](const LocationProof& p) {
+    return p.distance_km + static_cast<double>(p.bound_km);
+  };
+  for (const auto& p : proofs) {
+    if (p.kind == ProofKind::not_counted || (near_only && p.kind != ProofKind::near)) continue;
+    if (!best || room(p) < room(*best)) best = &p;
+  }
+  return best;
+}
+
 LocationJudgement judge_location(const Consortium& c, const SerialRecord& record,
                                  const LocationHistory& history, uint64_t now_ms) {
   LocationJudgement j;
@@ -143,14 +155,7 @@ LocationJudgement judge_location(const Consortium& c, const SerialRecord& record
     j.reason = describe_far(f, site->id, p.max_location_km);
     return j;
   }
-  const LocationProof* best = nullptr;  // the counted one leaving the least room
-  for (const auto& f : j.proofs) {
-    if (f.kind == ProofKind::not_counted) continue;
-    if (!best || f.distance_km + static_cast<double>(f.bound_km) <
-                     best->distance_km + static_cast<double>(best->bound_km)) {
-      best = &f;
-    }
-  }
+  const LocationProof* best = tightest_proof(j.proofs, false);
   if (best && best->kind == ProofKind::near) {
     j.verdict = LocationVerdict::proven;
     return j;

@@ -63,7 +63,12 @@ enum class LocationVerdict {
   mismatch,    // a statement since its install puts it far from its site
 };
 
-std::string_view location_verdict_name(LocationVerdict v);  // "not-judged", "proven", ...
+std::string_view location_verdict_name(LocationVerdict v);
+
+// The counted proof that leaves the chip the least room around its site
+// (smallest distance + bound), or null; with `near_only`, among "near" ones.
+const LocationProof* tightest_proof(const std::vector<LocationProof>& proofs,
+                                    bool near_only);  // "not-judged", "proven", ...
 
 struct LocationJudgement {
   LocationVerdict verdict = LocationVerdict::not_judged;
