@@ -390,6 +390,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         v.snapshots_restored = s.snapshots_restored;
         v.skewed_blocks = s.skewed_blocks;
         v.last_block_skew_ms = s.last_block_skew_ms;
+        v.apply = {s.blocks_applied, s.transactions_applied, s.apply_us};
         v.transport = {s.transport.tls, s.transport.accepted, s.transport.refused,
                        s.transport.connected, s.transport.guard_closed};
         for (const auto& mem : s.members) {

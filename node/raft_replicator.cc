@@ -295,6 +295,7 @@ struct Replicator::Impl {
       mine = it->second;
     }
     uint64_t block_time = 0;
+    const auto started = std::chrono::steady_clock::now();
     auto outcomes = chipledger::apply_entry(
         ledger, index, ByteView(static_cast<const uint8_t*>(buf->base), buf->len),
         mine ? &mine->proposal : nullptr, &block_time);
@@ -304,6 +305,14 @@ struct Replicator::Impl {
       return RAFT_IOERR;
     }
     if (!outcomes->has_value()) return 0;  // replayed after a restart: applied already
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    {
+      std::lock_guard lock(status_mu);
+      ++status.blocks_applied;
+      status.transactions_applied += (*outcomes)->size();
+      status.apply_us += static_cast<uint64_t>(took.count());
+    }
     if (!mine) check_block_time(index, block_time);
     if (after_apply) after_apply();
     if (mine) {
@@ -551,6 +560,9 @@ struct Replicator::Impl {
     s.snapshots_restored = status.snapshots_restored;
     s.skewed_blocks = status.skewed_blocks;
     s.last_block_skew_ms = status.last_block_skew_ms;
+    s.blocks_applied = status.blocks_applied;
+    s.transactions_applied = status.transactions_applied;
+    s.apply_us = status.apply_us;
     s.failure = status.failure;
     status = s;
   }

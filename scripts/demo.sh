@@ -13,7 +13,10 @@
 # (landmarks and sites are added by a governance vote first, and lots 1 and 2
 # are located by a landmark near their site), and ends with a verdict table
 # of a few serials of each lot.
-# CHIPLEDGER_BIN=DIR uses programs already built in DIR instead of building.
+# CHIPLEDGER_BIN=DIR uses programs already built in DIR instead of building,
+# CHIPLEDGER_DEMO_DATA=DIR keeps the data there instead of demo-data/ (CTest's
+# "demo:" test runs it so, on each build's programs). Every verdict the story
+# tells is checked: a different one stops the demo with exit 1.
 # `scripts/demo.sh --cluster` plays the same story against a local 3-node
 # cluster (scripts/cluster.sh, data in demo-cluster/, quorum-cosigned
 # checkpoints) instead of one node.
@@ -29,7 +32,7 @@ else
   bin=$root/build
 fi
 
-data=$root/demo-data
+data=${CHIPLEDGER_DEMO_DATA:-$root/demo-data}
 rm -rf "$data"
 # What to stop on exit (the node or cluster, the landmarks), added as started.
 cleanup=""
@@ -52,6 +55,16 @@ refused() {
   "$@" || status=$?
   [ "$status" -ne 0 ] || { echo "(unexpectedly accepted)"; exit 1; }
   echo "(exit $status — refused, nothing changed)"
+}
+# A verification whose verdict is part of the story: `expect CODE WHAT cmd...`
+# shows the exit status and stops the demo when it is not CODE.
+expect() {
+  local want=$1 what=$2 status=0
+  shift 2
+  show "$@"
+  "$@" || status=$?
+  [ "$status" -eq "$want" ] || { echo "(exit $status, not $want: the story went wrong)"; exit 1; }
+  echo "(exit $status — $what)"
 }
 cl() { "$bin/chipledger" "$@"; }
 serials() { # serials PREFIX FIRST LAST -> --serial PREFIX0001 ...
@@ -229,7 +242,7 @@ say "... but ~7,000 km away, no answer reaches lm-ashburn in under 70 ms (simula
 run cl locate --as datacenter --key keys/datacenter.pem --landmark "$ashburn" --chip-keys chips \
   --chip-delay-ms 70 --rounds 1 --csv lot4.csv >locate-lot4.out
 sed -n '1,5p' locate-lot4.out; echo "   ..."; tail -n 1 locate-lot4.out
-run cl verify GPU-0301 --trust consortium.json || echo "(exit $? — location-unproven)"
+expect 24 location-unproven cl verify GPU-0301 --trust consortium.json
 
 step "11. the verdicts: a few serials of each lot, verified against the trust file alone"
 cat >sample.csv <<'EOF'
@@ -247,7 +260,13 @@ GPU-0332
 GPU-0999
 EOF
 say "(GPU-0999 never left the distributor's warehouse)"
-run cl verify --csv sample.csv --trust consortium.json ||
-  echo "(exit $? — the batch's most severe finding)"
+expect 13 "flagged: the batch's most severe finding" \
+  cl verify --csv sample.csv --trust consortium.json | tee verdicts.out
+# Each lot's verdict, as the story tells it.
+for row in GPU-0001:ok GPU-0064:ok SRV-0001:ok GPU-0101:ok GPU-0201:flagged \
+  GPU-0301:location-unproven GPU-0332:location-unproven GPU-0999:not-installed; do
+  grep -q "^${row%%:*} *${row#*:} " verdicts.out ||
+    { echo "${row%%:*} is not ${row#*:} in the table: the story went wrong"; exit 1; }
+done
 echo
 echo "demo done in $(( $(date +%s) - started )) s; its data (keys, trust file, chips, node logs) is in ${data#"$root"/}/"

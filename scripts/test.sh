@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: the integration and benchmark tests on a Release
-# build, then every test on a Debug build with AddressSanitizer +
+# The whole test suite: the integration and benchmark tests and the demo on
+# a Release build, then every test on a Debug build with AddressSanitizer +
 # UndefinedBehaviorSanitizer; then every fuzz target for
 # 10 s from the checked-in corpus (clang, build-fuzz/, docs/fuzzing.md).
 # Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Release: the programs as they ship, driven by the integration tests and
-# the benchmark's smoke runs. The unit tests run in the sanitizer build
+# Release: the programs as they ship, driven by the integration tests, the
+# benchmarks' smoke runs and the demo. The unit tests run in the sanitizer build
 # only: their code is the same there, and building them twice was a fifth
 # of CI's time (docs/performance.md, "Build time").
 for kind in release asan; do
@@ -17,7 +17,7 @@ for kind in release asan; do
   if [ "$kind" = release ]; then
     scripts/build.sh release chipledger chipledger-node chipledger-landmark chipledger-bench \
       integration_tests
-    dir=build only=(-R '^(integration|bench):')
+    dir=build only=(-R '^(integration|bench|demo):')
   else
     scripts/build.sh asan
     dir=build-asan only=()

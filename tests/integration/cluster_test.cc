@@ -12,6 +12,7 @@
 // Writers submit through client/submission.h until a transaction has a
 // definite answer (accepted, possibly as already in the ledger: an earlier
 // attempt landed).
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
@@ -392,12 +393,26 @@ TEST_CASE(
   REQUIRE(health);
   uint64_t restored = (*health)["raft"]["snapshots"]["restored"];
   CHECK(restored >= 1);
+  // The node that never stopped applied every transaction, in fewer blocks,
+  // and says how long the ledger took for them.
+  auto stayed = c.get_json(leader, "/v1/health");
+  REQUIRE(stayed);
+  const auto& applied = (*stayed)["raft"]["apply"];
+  uint64_t applied_txs = applied["transactions"], applied_blocks = applied["blocks"];
+  uint64_t apply_us = applied["us"];
+  CHECK(applied_txs >= static_cast<uint64_t>(kEvents));
+  CHECK(applied_blocks >= 1);
+  CHECK(applied_blocks <= applied_txs);
+  CHECK(apply_us > 0);
 
   std::cout << "cluster_test: " << kEvents << " transactions (3 serials each) with node-"
             << follower + 1 << " stopped in " << submit_ms << " ms ("
             << (submit_ms > 0 ? kEvents * 1000 / submit_ms : 0) << " tx/s, " << kWriters
             << " writers); it caught up to " << three.first << " entries in " << catch_up_ms
-            << " ms after its restart (" << restored << " snapshot(s) installed)" << std::endl;
+            << " ms after its restart (" << restored << " snapshot(s) installed); node-"
+            << leader + 1 << " applied " << applied_txs << " transactions in " << applied_blocks
+            << " blocks, " << apply_us / std::max<uint64_t>(applied_txs, 1) << " us each"
+            << std::endl;
 }
 
 }  // namespace chipledger::integ

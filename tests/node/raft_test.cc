@@ -130,6 +130,12 @@ TEST_CASE(
   uint64_t applied = n.ledger->applied_entry();
   CHECK(applied >= 4);  // bootstrap configuration, then one entry per block
   CHECK(n.after_apply_calls.load() == 4);
+  // Counted for the ledger's cost: 4 blocks of one transaction each,
+  // accepted or refused, and the time they took.
+  RaftStatus counted = n.replicator->status();
+  CHECK(counted.blocks_applied == 4);
+  CHECK(counted.transactions_applied == 4);
+  CHECK(counted.apply_us > 0);
   Hash root = must(n.ledger->root_at(2));
 
   // Restart on the same RocksDB and Raft folder: the log is replayed into
@@ -141,6 +147,7 @@ TEST_CASE(
   CHECK(must(n.ledger->root_at(2)) == root);
   CHECK(n.after_apply_calls.load() == 4);
   CHECK(n.replicator->status().last_applied >= applied);
+  CHECK(n.replicator->status().blocks_applied == 0);  // skipped entries are not counted
   auto d = must(n.submit(reg(*c.tc, "SN-4")));
   CHECK(d.accepted);
   CHECK(d.index == 2);
