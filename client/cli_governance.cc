@@ -91,6 +91,10 @@ std::string describe(const json& change) {
     if (p.is_object())
       text += " " + field("id") + " (" + field("member") + ", " + field("country") + ")";
   }
+  for (const auto& g : change.value("groups", json::array())) {
+    text += " " + g.value("name", "?") + " (" + std::to_string(g.value("min", 0u)) + " of " +
+            std::to_string(g.value("admins", json::array()).size()) + ")";
+  }
   if (kind == "add-member") {
     std::string roles;
     for (const auto& r : change["roles"])
@@ -111,8 +115,13 @@ void print_proposal(const json& p) {
   if (p["status"] == "applied") {
     std::cout << "; applied at log index " << p["applied_index"];
   } else if (p["status"] == "open") {
-    std::cout << "; " << p["missing"] << " more from:";
-    for (const auto& w : p["waiting_for"]) std::cout << " " << w.get<std::string>();
+    if (p["missing"] != 0) {
+      std::cout << "; " << p["missing"] << " more from:";
+      for (const auto& w : p["waiting_for"]) std::cout << " " << w.get<std::string>();
+    }
+    for (const auto& g : p.value("missing_groups", json::array())) {
+      std::cout << "; " << g["missing"] << " more of group " << g["group"].get<std::string>();
+    }
     uint64_t expires = p["expires_ms"];
     std::cout << "; expires " << format_time(expires);
   }
@@ -194,6 +203,15 @@ int cmd_proposals(const Args& a) {
   }
   std::cout << "governance: " << rule["threshold"] << " of";
   for (const auto& admin : rule["admins"]) std::cout << " " << admin.get<std::string>();
+  for (const auto& g : rule.value("groups", json::array())) {
+    std::cout << ", at least " << g["min"] << " of group " << g["name"].get<std::string>() << " (";
+    std::string sep;
+    for (const auto& admin : g["admins"]) {
+      std::cout << sep << admin.get<std::string>();
+      sep = " ";
+    }
+    std::cout << ")";
+  }
   std::cout << " (as the node reports it at log size " << answer["size"] << ")\n";
   if (answer["proposals"].empty()) {
     std::cout << (a.all ? "no proposals\n" : "no open proposals\n");

@@ -199,6 +199,40 @@ json policy_to_json(const Policy& p) {
               {"permitted_install_countries", p.permitted_install_countries}};
 }
 
+Result<std::vector<AdminGroup>> admin_groups_from_json(const json& j) {
+  using R = Result<std::vector<AdminGroup>>;
+  const char* what =
+      "governance: 'groups' lists {\"name\", \"admins\": [member ids], \"min\": a whole "
+      "number}";
+  if (!j.is_array()) return R::error(what);
+  std::vector<AdminGroup> groups;
+  for (const auto& g : j) {
+    if (!g.is_object() || !g.contains("name") || !g["name"].is_string() || !g.contains("admins") ||
+        !g["admins"].is_array() || !g.contains("min") || !g["min"].is_number_unsigned() ||
+        g["min"].get<uint64_t>() > kMaxAdmins) {
+      return R::error(what);
+    }
+    AdminGroup group{g["name"].get<std::string>(), {}, g["min"].get<uint32_t>()};
+    for (const auto& a : g["admins"]) {
+      if (!a.is_string()) return R::error(what);
+      group.admins.push_back(a.get<std::string>());
+    }
+    std::sort(group.admins.begin(), group.admins.end());
+    groups.push_back(std::move(group));
+  }
+  std::sort(groups.begin(), groups.end(),
+            [](const AdminGroup& a, const AdminGroup& b) { return a.name < b.name; });
+  CL_TRY(check_admin_groups(groups));
+  return groups;
+}
+
+json admin_groups_to_json(const std::vector<AdminGroup>& groups) {
+  json out = json::array();
+  for (const auto& g : groups)
+    out.push_back({{"name", g.name}, {"admins", g.admins}, {"min", g.min}});
+  return out;
+}
+
 namespace {
 
 Result<GovernanceRule> governance_from_json(const json& j) {
@@ -228,13 +262,20 @@ Result<GovernanceRule> governance_from_json(const json& j) {
     }
     rule.proposal_lifetime_ms = v.get<uint64_t>() * 3600000;
   }
+  if (j.contains("groups")) {
+    auto groups = admin_groups_from_json(j["groups"]);
+    if (!groups) return groups.status();
+    rule.groups = std::move(*groups);
+  }
   return rule;
 }
 
 json governance_to_json(const GovernanceRule& rule) {
-  return {{"admins", rule.admins},
-          {"threshold", rule.threshold},
-          {"proposal_lifetime_hours", rule.proposal_lifetime_ms / 3600000}};
+  json j{{"admins", rule.admins},
+         {"threshold", rule.threshold},
+         {"proposal_lifetime_hours", rule.proposal_lifetime_ms / 3600000}};
+  if (!rule.groups.empty()) j["groups"] = admin_groups_to_json(rule.groups);
+  return j;
 }
 
 Result<RetiredKey> retired_key_from_json(const json& j) {
@@ -422,6 +463,55 @@ bool GovernanceRule::is_admin(std::string_view id) const {
   return std::binary_search(admins.begin(), admins.end(), id);
 }
 
+RuleShortfall GovernanceRule::shortfall(const std::vector<std::string>& approvals) const {
+  auto approved = [&](const std::string& a) {
+    return std::binary_search(approvals.begin(), approvals.end(), a);
+  };
+  RuleShortfall s;
+  size_t counted = 0;
+  for (const auto& a : admins) counted += approved(a) ? 1 : 0;
+  s.overall = counted >= threshold ? 0 : threshold - static_cast<uint32_t>(counted);
+  for (const auto& g : groups) {
+    size_t in_group = 0;
+    for (const auto& a : g.admins) in_group += approved(a) && is_admin(a) ? 1 : 0;
+    if (in_group < g.min) s.groups.emplace_back(g.name, g.min - static_cast<uint32_t>(in_group));
+  }
+  return s;
+}
+
+Status check_admin_group(const AdminGroup& g) {
+  CL_TRY(check_member_id(g.name).context("governance: a group's name"));
+  const std::string name = "governance: group " + g.name;
+  if (g.admins.empty() || g.admins.size() > kMaxAdmins) {
+    return Status::error(name + " must list 1 to " + std::to_string(kMaxAdmins) + " admins");
+  }
+  for (size_t i = 0; i < g.admins.size(); ++i) {
+    CL_TRY(check_member_id(g.admins[i]).context(name));
+    if (i > 0 && !(g.admins[i - 1] < g.admins[i])) {
+      return Status::error(name + " lists admin " + g.admins[i] + " twice");
+    }
+  }
+  if (g.min == 0 || g.min > g.admins.size()) {
+    return Status::error(name + ": its min " + std::to_string(g.min) + " must be 1 to its " +
+                         std::to_string(g.admins.size()) + " admins");
+  }
+  return Status::ok();
+}
+
+Status check_admin_groups(const std::vector<AdminGroup>& groups) {
+  if (groups.size() > kMaxAdminGroups) {
+    return Status::error("governance: at most " + std::to_string(kMaxAdminGroups) + " groups");
+  }
+  for (size_t i = 0; i < groups.size(); ++i) {
+    CL_TRY(check_admin_group(groups[i]));
+    if (i > 0 && !(groups[i - 1].name < groups[i].name)) {
+      return Status::error("governance: group " + groups[i].name +
+                           " is out of order or listed twice");
+    }
+  }
+  return Status::ok();
+}
+
 Member* Consortium::mutable_member(std::string_view id) {
   auto it = members_.find(id);
   return it == members_.end() ? nullptr : &it->second;
@@ -518,6 +608,7 @@ Status Consortium::set_governance(GovernanceRule rule) {
     return Status::error("governance: the proposal lifetime must be 1 to " +
                          std::to_string(kMaxProposalLifetimeMs / 3600000) + " hours");
   }
+  CL_TRY(check_admin_groups(rule.groups));
   governance_ = std::move(rule);
   return Status::ok();
 }
@@ -585,6 +676,22 @@ Status Consortium::validate() const {
                            " admins are not suspended, fewer than the threshold " +
                            std::to_string(governance_->threshold) +
                            ": nothing could be changed any more");
+    }
+    for (const auto& g : governance_->groups) {
+      size_t active_in_group = 0;
+      for (const auto& a : g.admins) {
+        if (!governance_->is_admin(a)) {
+          return Status::error("governance: group " + g.name + " names " + a +
+                               ", who is not an admin");
+        }
+        active_in_group += member(a)->suspended ? 0 : 1;
+      }
+      if (active_in_group < g.min) {
+        return Status::error("governance: group " + g.name + " has only " +
+                             std::to_string(active_in_group) +
+                             " admins not suspended, fewer than its min " + std::to_string(g.min) +
+                             ": nothing could be changed any more");
+      }
     }
   }
   size_t n = nodes_.size();

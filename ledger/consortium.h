@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -94,18 +95,55 @@ struct Policy {
   }
 };
 
+// A group of admins (one organisation's, or one kind's, such as the
+// regulators): a proposal needs at least `min` approvals from the group on
+// top of the rule's threshold, so no coalition outside it decides alone.
+struct AdminGroup {
+  std::string name;                 // a member-style id
+  std::vector<std::string> admins;  // sorted, no repeats, each an admin of the rule
+  uint32_t min = 1;                 // 1 to the group's admins
+  bool operator==(const AdminGroup&) const = default;
+};
+
+// How far a set of approvals is from meeting a rule: approvals still
+// needed overall, and per group that is short, its name and how many.
+struct RuleShortfall {
+  uint32_t overall = 0;
+  std::vector<std::pair<std::string, uint32_t>> groups;
+  bool met() const { return overall == 0 && groups.empty(); }
+};
+
 // Who may change the consortium, and how (docs/governance.md): a proposal
-// applies once `threshold` distinct admins approved it, within
-// `proposal_lifetime_ms` of its signed time.
+// applies once `threshold` distinct admins approved it, `min` of them from
+// each group, within `proposal_lifetime_ms` of its signed time.
 struct GovernanceRule {
   std::vector<std::string> admins;  // member ids, sorted, no repeats
   uint32_t threshold = 0;
   uint64_t proposal_lifetime_ms = 72 * 3600 * 1000ull;
+  std::vector<AdminGroup> groups{};  // sorted by name, no repeats; may be empty
   bool is_admin(std::string_view id) const;
+  // `approvals`: admin ids, sorted, that count (active admins of this rule).
+  RuleShortfall shortfall(const std::vector<std::string>& approvals) const;
+  bool met_by(const std::vector<std::string>& approvals) const {
+    return shortfall(approvals).met();
+  }
   bool operator==(const GovernanceRule&) const = default;
 };
 inline constexpr uint64_t kMaxProposalLifetimeMs = 720 * 3600 * 1000ull;  // 30 days
 inline constexpr size_t kMaxAdmins = 64;
+inline constexpr size_t kMaxAdminGroups = 16;
+
+// A group's own checks: a member-style name, 1 to kMaxAdmins admins with
+// member-style ids, sorted without repeats, and 1 <= min <= its admins.
+// Whether its admins are the rule's is Consortium::validate's check.
+Status check_admin_group(const AdminGroup& group);
+// A list of groups: at most kMaxAdminGroups, each checked, sorted by name
+// without repeats.
+Status check_admin_groups(const std::vector<AdminGroup>& groups);
+// The trust file's `governance.groups` (docs/governance.md, section 2),
+// sorted by name and checked.
+Result<std::vector<AdminGroup>> admin_groups_from_json(const nlohmann::json& j);
+nlohmann::json admin_groups_to_json(const std::vector<AdminGroup>& groups);
 
 // The policy's own checks (positive durations, the clock-skew bound, ISO
 // country codes), and its JSON form in the trust file.

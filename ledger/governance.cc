@@ -124,6 +124,21 @@ Status set_node_key(Consortium& c, const GovernanceChange& ch, uint64_t at) {
   return Status::ok();
 }
 
+// set_governance: new admins, threshold and lifetime, the groups kept;
+// set_admin_groups: new groups, the rest kept.
+Status set_rule(Consortium& c, const GovernanceChange& ch) {
+  if (!c.governance()) return Status::error("this consortium has no governance rule");
+  GovernanceRule rule = *c.governance();
+  if (ch.kind == ChangeKind::set_admin_groups) {
+    rule.groups = ch.groups;
+  } else {
+    std::vector<AdminGroup> groups = std::move(rule.groups);
+    rule = ch.rule;
+    rule.groups = std::move(groups);
+  }
+  return c.set_governance(std::move(rule));
+}
+
 // `at`: the log index the changes take effect at (the proposal's when it
 // is only checked); `proposed`: the proposal's index.
 Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint64_t proposed) {
@@ -132,7 +147,9 @@ Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint
     c.set_policy(ch.policy);
     return Status::ok();
   }
-  if (ch.kind == ChangeKind::set_governance) return c.set_governance(ch.rule);
+  if (ch.kind == ChangeKind::set_governance || ch.kind == ChangeKind::set_admin_groups) {
+    return set_rule(c, ch);
+  }
   if (ch.kind == ChangeKind::add_node) return add_node(c, ch);
   if (ch.kind == ChangeKind::remove_node) return c.remove_node(ch.node, at);
   if (ch.kind == ChangeKind::set_node_key) return set_node_key(c, ch, at);
@@ -248,7 +265,7 @@ Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx
   p.changes = tx.changes;
   p.approvals = {tx.author};
   GovernanceStep step;
-  if (rule->threshold <= 1) {
+  if (rule->met_by(p.approvals)) {
     p.applied = true;
     p.applied_index = log_index;
     step.consortium = std::move(*after);
@@ -286,9 +303,8 @@ Result<GovernanceStep> vote(const Consortium& c, const SignedTransaction& stx, u
   // Approvals that count, and the only ones kept: those of active admins
   // under the rule in force now (so the list never exceeds the admins).
   std::erase_if(p.approvals, [&](const std::string& a) { return !counts(c, a); });
-  size_t counted = p.approvals.size();
   GovernanceStep step;
-  if (counted >= rule->threshold) {
+  if (rule->met_by(p.approvals)) {
     auto after = apply_changes(c, p.changes, log_index, p.index);
     if (!after)
       return after.status().context(name + " meets its threshold, but its changes no longer apply");

@@ -32,7 +32,8 @@ constexpr std::array<std::string_view, kMaxChangeKind + 1> kKindNames{"",
                                                                       "remove-landmark",
                                                                       "add-site",
                                                                       "remove-site",
-                                                                      "set-location-policy"};
+                                                                      "set-location-policy",
+                                                                      "set-admin-groups"};
 
 constexpr size_t kMaxKeyBytes = 512;
 
@@ -56,7 +57,9 @@ Result<GeoPoint> read_point(Reader& r) {
   return GeoPoint{static_cast<int32_t>(*lat - kLatOffset), static_cast<int32_t>(*lon - kLonOffset)};
 }
 
-bool is_location(ChangeKind k) { return k >= ChangeKind::add_landmark; }
+bool is_location(ChangeKind k) {
+  return k >= ChangeKind::add_landmark && k <= ChangeKind::set_location_policy;
+}
 
 // Changes that name a member first (add_node names its node first).
 bool names_member(ChangeKind k) { return k <= ChangeKind::revoke_key; }
@@ -227,7 +230,7 @@ bool GovernanceChange::operator==(const GovernanceChange& o) const {
          from_index == o.from_index && same_policy && rule == o.rule && node == o.node &&
          api == o.api && raft_id == o.raft_id && raft_address == o.raft_address &&
          quorum == o.quorum && place == o.place && where == o.where && url == o.url &&
-         location == o.location;
+         location == o.location && groups == o.groups;
 }
 
 void encode_change(Writer& w, const GovernanceChange& c) {
@@ -296,6 +299,14 @@ void encode_change(Writer& w, const GovernanceChange& c) {
     case ChangeKind::set_location_policy:
       w.u32(c.location.max_location_km).u64(c.location.max_location_age_ms);
       w.u32(c.location.km_per_ms).u64(c.location.statement_window_ms);
+      return;
+    case ChangeKind::set_admin_groups:
+      w.u32(static_cast<uint32_t>(c.groups.size()));
+      for (const auto& g : c.groups) {
+        w.str(g.name);
+        write_strings(w, g.admins);
+        w.u32(g.min);
+      }
       return;
   }
 }
@@ -386,6 +397,22 @@ Result<GovernanceChange> decode_change(Reader& r) {
     case ChangeKind::set_node_key:
       CL_TRY(key());
       break;
+    case ChangeKind::set_admin_groups: {
+      auto n = r.count("groups", kMaxAdminGroups);
+      if (!n) return n.status();
+      for (uint32_t i = 0; i < *n; ++i) {
+        AdminGroup g;
+        CL_TRY(str("group name", g.name));
+        auto admins = read_strings(r, "group admins", kMaxAdmins);
+        if (!admins) return admins.status();
+        g.admins = std::move(*admins);
+        auto min = r.u32("group min");
+        if (!min) return min.status();
+        g.min = *min;
+        c.groups.push_back(std::move(g));
+      }
+      break;
+    }
     case ChangeKind::set_quorum: {
       auto q = r.u32("quorum");
       if (!q) return q.status();
@@ -471,6 +498,8 @@ Status check_change(const GovernanceChange& c) {
     case ChangeKind::set_quorum:
       if (c.quorum == 0) return Status::error("quorum: at least 1");
       return Status::ok();
+    case ChangeKind::set_admin_groups:
+      return check_admin_groups(c.groups);
     case ChangeKind::remove_node:
       return Status::ok();
     case ChangeKind::add_landmark:
@@ -530,6 +559,10 @@ Status check_change(const GovernanceChange& c) {
       CL_TRY(check_policy(c.policy));
       return check_whole_units(c.policy);
     case ChangeKind::set_governance:
+      if (!c.rule.groups.empty()) {
+        return Status::error(
+            "set-governance keeps the rule's groups; set-admin-groups changes them");
+      }
       for (const auto& a : c.rule.admins) CL_TRY(check_member_id(a).context("admin"));
       if (c.rule.admins.empty()) return Status::error("governance needs at least one admin");
       if (c.rule.threshold == 0 || c.rule.threshold > c.rule.admins.size()) {
@@ -625,6 +658,9 @@ json change_to_json(const GovernanceChange& c) {
     case ChangeKind::set_location_policy:
       j["location"] = location_policy_to_json(c.location);
       break;
+    case ChangeKind::set_admin_groups:
+      j["groups"] = admin_groups_to_json(c.groups);
+      break;
     default:
       break;
   }
@@ -701,6 +737,13 @@ Result<GovernanceChange> change_from_json(const json& j) {
     case ChangeKind::remove_site:
       CL_TRY(text("site", c.place));
       break;
+    case ChangeKind::set_admin_groups: {
+      if (!j.contains("groups")) return R::error(where + ": 'groups' is missing ([] for none)");
+      auto groups = admin_groups_from_json(j["groups"]);
+      if (!groups) return groups.status().context(where);
+      c.groups = std::move(*groups);
+      break;
+    }
     case ChangeKind::set_location_policy: {
       if (!j.contains("location")) return R::error(where + ": 'location' is missing");
       auto p = location_policy_from_json(j["location"]);
@@ -772,6 +815,9 @@ Result<GovernanceChange> change_from_json(const json& j) {
       break;
     }
     case ChangeKind::set_governance: {
+      if (j.contains("groups")) {
+        return R::error(where + ": keeps the rule's groups; set-admin-groups changes them");
+      }
       if (!j.contains("admins") || !j["admins"].is_array()) {
         return R::error(where + ": 'admins' must be a list of member ids");
       }

@@ -44,8 +44,9 @@ enum class ChangeKind : uint8_t {
   add_site = 17,
   remove_site = 18,
   set_location_policy = 19,
+  set_admin_groups = 20,
 };
-inline constexpr uint8_t kMaxChangeKind = 19;
+inline constexpr uint8_t kMaxChangeKind = 20;
 std::string_view change_kind_name(ChangeKind k);  // "add-member", "remove-member", ...
 Result<ChangeKind> change_kind_from_name(std::string_view name);
 
@@ -66,13 +67,16 @@ struct GovernanceChange {
   // stolen key noticed late), at most the proposal's index; nullopt: from
   // the revocation on.
   std::optional<uint64_t> from_index;
-  Policy policy;             // set_policy: the whole new policy
-  GovernanceRule rule;       // set_governance: the whole new rule
-  std::string node;          // add_node, remove_node, set_node_key: the node's id
-  std::string api;           // add_node: its API URL (may be empty)
-  uint64_t raft_id = 0;      // add_node: its Raft server id (> 0)
-  std::string raft_address;  // add_node: its Raft address, a.b.c.d:port
-  uint32_t quorum = 0;       // set_quorum: the new checkpoint quorum
+  Policy policy;  // set_policy: the whole new policy
+  // set_governance: the new admins, threshold and lifetime (its groups
+  // stay empty: the rule's groups are kept, set_admin_groups changes them)
+  GovernanceRule rule;
+  std::vector<AdminGroup> groups;  // set_admin_groups: every group, sorted by name
+  std::string node;                // add_node, remove_node, set_node_key: the node's id
+  std::string api;                 // add_node: its API URL (may be empty)
+  uint64_t raft_id = 0;            // add_node: its Raft server id (> 0)
+  std::string raft_address;        // add_node: its Raft address, a.b.c.d:port
+  uint32_t quorum = 0;             // set_quorum: the new checkpoint quorum
   // Location (docs/location.md, section 2). add_landmark: place, member
   // (who runs it), keys (its Ed25519 key), where, country, url; add_site:
   // place, member (the operator declaring it), where, country;

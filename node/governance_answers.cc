@@ -13,16 +13,13 @@ json proposal_view(const Proposal& p, const Consortium& in_force, uint64_t now_m
   json changes = json::array();
   for (const auto& c : p.changes) changes.push_back(change_to_json(c));
   const auto& rule = in_force.governance();
-  size_t counted = 0;
   json waiting = json::array();
+  RuleShortfall shortfall;
   if (rule) {
     for (const auto& a : rule->admins) {
-      if (std::binary_search(p.approvals.begin(), p.approvals.end(), a)) {
-        ++counted;
-      } else {
-        waiting.push_back(a);
-      }
+      if (!std::binary_search(p.approvals.begin(), p.approvals.end(), a)) waiting.push_back(a);
     }
+    shortfall = rule->shortfall(p.approvals);
   }
   uint32_t needed = rule ? rule->threshold : 0;
   std::string status = p.applied ? "applied" : now_ms > p.expires_ms ? "expired" : "open";
@@ -32,7 +29,11 @@ json proposal_view(const Proposal& p, const Consortium& in_force, uint64_t now_m
   if (p.applied) {
     j["applied_index"] = p.applied_index;
   } else {
-    j["missing"] = counted >= needed ? 0 : needed - counted;
+    j["missing"] = shortfall.overall;
+    json groups = json::array();
+    for (const auto& [name, n] : shortfall.groups)
+      groups.push_back({{"group", name}, {"missing", n}});
+    j["missing_groups"] = groups;
     j["waiting_for"] = waiting;
   }
   return j;
@@ -57,7 +58,8 @@ HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, bool all) {
   if (c->governance()) {
     rule = {{"admins", c->governance()->admins},
             {"threshold", c->governance()->threshold},
-            {"proposal_lifetime_ms", c->governance()->proposal_lifetime_ms}};
+            {"proposal_lifetime_ms", c->governance()->proposal_lifetime_ms},
+            {"groups", admin_groups_to_json(c->governance()->groups)}};
   }
   json j{{"size", ledger.size()}, {"rule", rule}, {"proposals", out}};
   return HttpResponse{200, "application/json", j.dump()};

@@ -462,3 +462,62 @@ TEST_CASE(
 }
 
 }  // namespace chipledger::integ
+
+// Admin groups (docs/governance.md, section 2) on a real node through the
+// CLI: a vote adds a regulators' group; from then on the threshold alone
+// applies nothing, `proposals` names the group still missing, and the
+// regulator's vote applies the proposal; verify follows the governance
+// through it.
+TEST_CASE("governance: a regulators' group must approve, whatever the threshold",
+          "[integration][governance]") {
+  NodeProcess node(kDemoTemplate);  // admins maker, regulator, datacenter: 2 of 3
+  node.start();
+  auto as = [&](const std::string& member) {
+    return Argv{"--as", member, "--key", node.key_file(member)};
+  };
+  auto ok = [&](const Argv& args) {
+    ProcessResult r = node.cli(args);
+    INFO(r.describe());
+    REQUIRE(r.exit_code == 0);
+    return r;
+  };
+  nlohmann::json groups = {
+      {"change", "set-admin-groups"},
+      {"groups", {{{"name", "regulators"}, {"admins", {"regulator"}}, {"min", 1}}}}};
+  write_text_file(node.dir() + "/groups.json", groups.dump());
+  ProcessResult g =
+      ok(Argv{"propose"} + as("maker") + Argv{"--changes", node.dir() + "/groups.json"});
+  ProcessResult g_vote = ok(Argv{"vote"} + as("datacenter") + Argv{proposal_id(g.out)});
+  CHECK_THAT(g_vote.out, Catch::Contains("applied at log index"));
+  ProcessResult rule = ok(Argv{"proposals"});
+  CHECK_THAT(rule.out, Catch::Contains("at least 1 of group regulators (regulator)"));
+
+  // maker and datacenter meet the threshold; the regulators have not approved.
+  ProcessResult p = ok(Argv{"propose"} + as("maker") + Argv{"--suspend", "broker"});
+  const std::string id = proposal_id(p.out);
+  ProcessResult second = ok(Argv{"vote"} + as("datacenter") + Argv{id});
+  CHECK_THAT(second.out, Catch::Contains("(2 of the 2 needed); 1 more of group regulators"));
+  ProcessResult listed = ok(Argv{"proposals", "--json"});
+  auto open = nlohmann::json::parse(listed.out)["proposals"];
+  REQUIRE(open.size() == 1);
+  CHECK(open[0]["status"] == "open");
+  CHECK(open[0]["missing"] == 0);
+  CHECK(open[0]["missing_groups"] ==
+        nlohmann::json::parse(R"([{"group":"regulators","missing":1}])"));
+  // Still open, so the broker is not suspended: it can register nothing
+  // (not a manufacturer) but it can receive a transfer.
+  ok(Argv{"register"} + as("maker") +
+     Argv{"--serial", "GPU-G1", "--model", "L4", "--fab-site", "f1", "--country", "TW"});
+  ok(Argv{"transfer"} + as("maker") +
+     Argv{"--serial", "GPU-G1", "--to", "broker", "--ship-to", "MY"});
+
+  ProcessResult third = ok(Argv{"vote"} + as("regulator") + Argv{id});
+  CHECK_THAT(third.out, Catch::Contains("applied at log index"));
+  ProcessResult refused = node.cli(Argv{"accept"} + as("broker") + Argv{"--serial", "GPU-G1"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("member broker is suspended by a governance vote"));
+  // verify replays the governance, groups and all, and judges by it.
+  ProcessResult v = node.cli(Argv{"verify", "GPU-G1"});
+  INFO(v.describe());
+  CHECK(v.exit_code == 0);
+}

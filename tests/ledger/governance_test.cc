@@ -294,6 +294,10 @@ TEST_CASE("governance: every change kind round-trips its encoding, non-canonical
   location.kind = ChangeKind::set_location_policy;
   location.location = LocationPolicy{300, 3600 * 1000, 150, 60 * 1000};
   all.push_back(location);
+  GovernanceChange groups;
+  groups.kind = ChangeKind::set_admin_groups;
+  groups.groups = {AdminGroup{"regulators", {"dc", "reg"}, 1}};
+  all.push_back(groups);
   REQUIRE(all.size() == kMaxChangeKind);
 
   Transaction t = w.tc.tx("maker", TxType::propose);

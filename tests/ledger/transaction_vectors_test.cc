@@ -192,6 +192,14 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
   st.time_ms = base.time_ms;
   st.chip_signature = *key.sign(st.chip_message());
   locate.statements = {*sign_statement(st, key)};
+  // Admin groups (change kind 20): two groups, one needing 2 of its 3.
+  Transaction groups = base;
+  groups.type = TxType::propose;
+  GovernanceChange set_groups;
+  set_groups.kind = ChangeKind::set_admin_groups;
+  set_groups.groups = {AdminGroup{"founders", {"datacenter", "maker", "regulator"}, 2},
+                       AdminGroup{"regulators", {"regulator"}, 1}};
+  groups.changes = {set_groups};
   return {{"register", reg},
           {"transfer", transfer},
           {"accept", accept},
@@ -211,7 +219,8 @@ std::vector<std::pair<std::string, Transaction>> vector_transactions() {
           {"rotate-key", rotate},
           {"propose node changes", nodes},
           {"rotate-node-key", rotate_node},
-          {"locate", locate}};
+          {"locate", locate},
+          {"propose admin groups", groups}};
 }
 
 json vector_json(const std::string& name, const Transaction& tx) {
