@@ -91,6 +91,9 @@ std::string describe(const json& change) {
     if (p.is_object())
       text += " " + field("id") + " (" + field("member") + ", " + field("country") + ")";
   }
+  if (kind == "set-admin-groups" && change.value("groups", json::array()).empty()) {
+    text += " (no groups)";
+  }
   for (const auto& g : change.value("groups", json::array())) {
     text += " " + g.value("name", "?") + " (" + std::to_string(g.value("min", 0u)) + " of " +
             std::to_string(g.value("admins", json::array()).size()) + ")";
@@ -121,6 +124,10 @@ void print_proposal(const json& p) {
     }
     for (const auto& g : p.value("missing_groups", json::array())) {
       std::cout << "; " << g["missing"] << " more of group " << g["group"].get<std::string>();
+      if (g.contains("waiting_for")) {
+        std::cout << ":";
+        for (const auto& w : g["waiting_for"]) std::cout << " " << w.get<std::string>();
+      }
     }
     uint64_t expires = p["expires_ms"];
     std::cout << "; expires " << format_time(expires);

@@ -238,6 +238,17 @@ namespace {
 Result<GovernanceRule> governance_from_json(const json& j) {
   if (!j.is_object()) return Result<GovernanceRule>::error("'governance' must be a JSON object");
   GovernanceRule rule;
+  // A key this version does not know is refused, never ignored: a rule
+  // read without part of it (a version before `groups` ignoring them) would
+  // apply proposals the others do not.
+  for (const auto& [key, value] : j.items()) {
+    if (key != "admins" && key != "threshold" && key != "proposal_lifetime_hours" &&
+        key != "groups") {
+      return Result<GovernanceRule>::error("governance: unknown field '" + key +
+                                           "' (admins, threshold, proposal_lifetime_hours, "
+                                           "groups)");
+    }
+  }
   if (!j.contains("admins") || !j["admins"].is_array()) {
     return Result<GovernanceRule>::error("governance: 'admins' must be a list of member ids");
   }
@@ -488,7 +499,7 @@ Status check_admin_group(const AdminGroup& g) {
   for (size_t i = 0; i < g.admins.size(); ++i) {
     CL_TRY(check_member_id(g.admins[i]).context(name));
     if (i > 0 && !(g.admins[i - 1] < g.admins[i])) {
-      return Status::error(name + " lists admin " + g.admins[i] + " twice");
+      return Status::error(name + " lists admin " + g.admins[i] + " out of order or twice");
     }
   }
   if (g.min == 0 || g.min > g.admins.size()) {

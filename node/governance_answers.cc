@@ -15,11 +15,20 @@ json proposal_view(const Proposal& p, const Consortium& in_force, uint64_t now_m
   const auto& rule = in_force.governance();
   json waiting = json::array();
   RuleShortfall shortfall;
+  auto approved = [&](const std::string& a) {
+    return std::binary_search(p.approvals.begin(), p.approvals.end(), a);
+  };
   if (rule) {
     for (const auto& a : rule->admins) {
-      if (!std::binary_search(p.approvals.begin(), p.approvals.end(), a)) waiting.push_back(a);
+      if (!approved(a)) waiting.push_back(a);
     }
-    shortfall = rule->shortfall(p.approvals);
+    // The approvals that count now, as a vote counts them: active admins.
+    std::vector<std::string> counted;
+    for (const auto& a : p.approvals) {
+      const Member* m = in_force.member(a);
+      if (rule->is_admin(a) && m && !m->suspended) counted.push_back(a);
+    }
+    shortfall = rule->shortfall(counted);
   }
   uint32_t needed = rule ? rule->threshold : 0;
   std::string status = p.applied ? "applied" : now_ms > p.expires_ms ? "expired" : "open";
@@ -31,8 +40,16 @@ json proposal_view(const Proposal& p, const Consortium& in_force, uint64_t now_m
   } else {
     j["missing"] = shortfall.overall;
     json groups = json::array();
-    for (const auto& [name, n] : shortfall.groups)
-      groups.push_back({{"group", name}, {"missing", n}});
+    for (const auto& [name, n] : shortfall.groups) {
+      json group_waiting = json::array();
+      for (const auto& g : rule->groups) {
+        if (g.name != name) continue;
+        for (const auto& a : g.admins) {
+          if (!approved(a)) group_waiting.push_back(a);
+        }
+      }
+      groups.push_back({{"group", name}, {"missing", n}, {"waiting_for", group_waiting}});
+    }
     j["missing_groups"] = groups;
     j["waiting_for"] = waiting;
   }

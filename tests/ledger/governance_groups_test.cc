@@ -90,7 +90,7 @@ TEST_CASE("governance groups: a rule whose groups could never be met is refused"
     CHECK_THAT(check_admin_group(AdminGroup{"regulators", {"reg"}, 0}).reason(),
                Catch::Contains("its min 0 must be 1 to its 1 admins"));
     CHECK_THAT(check_admin_group(AdminGroup{"g", {"reg", "reg"}, 1}).reason(),
-               Catch::Contains("lists admin reg twice"));
+               Catch::Contains("lists admin reg out of order or twice"));
     CHECK_FALSE(check_admin_group(AdminGroup{"Not An Id", {"reg"}, 1}));
     CHECK_THAT(
         check_admin_groups({AdminGroup{"a", {"reg"}, 1}, AdminGroup{"a", {"dc"}, 1}}).reason(),
@@ -137,7 +137,7 @@ TEST_CASE("governance groups: set-admin-groups and set-governance each change th
   alone.changes = {without_reg};
   require_refused(w.apply(alone), "group regulators names reg, who is not an admin");
   Hash both = w.propose("maker", {without_reg, groups_change({})});
-  REQUIRE(w.vote("dc", both).accepted);  // 2 of the 3 now needed
+  REQUIRE(w.vote("dc", both).accepted);  // 2 of the 3 now needed, and no regulator
   CHECK(w.ledger->consortium()->governance()->groups.size() == 1);
   REQUIRE(w.vote("reg", both).accepted);
   CHECK(w.ledger->consortium()->governance()->groups.empty());
@@ -191,4 +191,106 @@ TEST_CASE("governance groups: in the trust file, the stored consortium and the c
   auto refused = decode_change(r2);
   REQUIRE_FALSE(refused);
   CHECK_THAT(refused.reason(), Catch::Contains("group a is out of order or listed twice"));
+}
+
+TEST_CASE("governance groups: the admins outside a group cannot drop it", "[governance]") {
+  GroupWorld w;  // 2 of maker, dc, reg, and reg must approve
+  Hash drop = w.propose("maker", {groups_change({})});
+  REQUIRE(w.vote("dc", drop).accepted);  // the threshold, not the group
+  CHECK(w.ledger->consortium()->governance()->groups.size() == 1);
+  CHECK_FALSE((*w.ledger->proposal(drop))->applied);
+  // Nor by moving the regulator out of the admins, or the group onto themselves.
+  GovernanceChange without_reg;
+  without_reg.kind = ChangeKind::set_governance;
+  without_reg.rule = test_rule();
+  without_reg.rule.admins = {"dc", "maker"};
+  Hash both =
+      w.propose("maker", {without_reg, groups_change({AdminGroup{"regulators", {"maker"}, 1}})});
+  REQUIRE(w.vote("dc", both).accepted);
+  CHECK(w.ledger->consortium()->governance()->admins.size() == 3);
+  CHECK_FALSE((*w.ledger->proposal(both))->applied);
+  // With the regulator's approval the group goes.
+  REQUIRE(w.vote("reg", drop).accepted);
+  CHECK(w.ledger->consortium()->governance()->groups.empty());
+}
+
+TEST_CASE("governance groups: a group naming a member who is not an admin is refused when proposed",
+          "[governance]") {
+  GovWorld w;
+  Transaction t = w.tc.tx("maker", TxType::propose);
+  t.changes = {groups_change({AdminGroup{"distributors", {"dist"}, 1}})};
+  require_refused(w.apply(t), "group distributors names dist, who is not an admin");
+  CHECK(w.ledger->consortium()->governance()->groups.empty());
+}
+
+TEST_CASE("governance groups: non-canonical set-admin-groups bytes are refused",
+          "[governance][encoding]") {
+  auto decode = [](const Writer& bytes) {
+    Reader r(bytes.data());
+    return decode_change(r);
+  };
+  auto group = [](Writer& w, const std::string& name, std::vector<std::string> admins,
+                  uint32_t min) {
+    w.str(name).u32(static_cast<uint32_t>(admins.size()));
+    for (const auto& a : admins) w.str(a);
+    w.u32(min);
+  };
+  auto head = [](uint32_t groups) {
+    Writer w;
+    w.u8(static_cast<uint8_t>(ChangeKind::set_admin_groups)).u32(groups);
+    return w;
+  };
+  {
+    Writer w = head(1);
+    group(w, "g", {"reg", "dc"}, 1);
+    CHECK_THAT(decode(w).reason(), Catch::Contains("not sorted, or a repeat"));
+  }
+  {
+    Writer w = head(1);
+    group(w, "g", {"dc", "dc"}, 1);
+    CHECK_THAT(decode(w).reason(), Catch::Contains("not sorted, or a repeat"));
+  }
+  {
+    Writer w = head(1);
+    group(w, "g", {"dc"}, 0);
+    CHECK_THAT(decode(w).reason(), Catch::Contains("its min 0 must be 1 to its 1 admins"));
+  }
+  {
+    Writer w = head(1);
+    group(w, "g", {"dc"}, 2);
+    CHECK_THAT(decode(w).reason(), Catch::Contains("its min 2 must be 1 to its 1 admins"));
+  }
+  {
+    Writer w = head(1);
+    group(w, "g", {}, 1);
+    CHECK_THAT(decode(w).reason(), Catch::Contains("must list 1 to 64 admins"));
+  }
+  {
+    Writer w = head(static_cast<uint32_t>(kMaxAdminGroups + 1));
+    for (size_t i = 0; i <= kMaxAdminGroups; ++i)
+      group(w, "g" + std::to_string(100 + i), {"dc"}, 1);
+    CHECK_FALSE(decode(w));
+  }
+  {
+    Writer w = head(static_cast<uint32_t>(kMaxAdminGroups));
+    for (size_t i = 0; i < kMaxAdminGroups; ++i) group(w, "g" + std::to_string(100 + i), {"dc"}, 1);
+    auto most = decode(w);
+    INFO(most.reason());
+    CHECK(most);  // 16 is allowed
+  }
+}
+
+TEST_CASE("governance groups: a rule with an unknown field is refused, not read without it",
+          "[governance]") {
+  GovWorld w;
+  auto j = nlohmann::json::parse(w.tc.consortium.to_json());
+  j["governance"]["quorum_of_groups"] = 2;
+  auto read = Consortium::from_json(j.dump());
+  REQUIRE_FALSE(read);
+  CHECK_THAT(read.reason(), Catch::Contains("governance: unknown field 'quorum_of_groups'"));
+  // A trust file written before groups reads and writes the same bytes.
+  j["governance"].erase("quorum_of_groups");
+  auto plain = Consortium::from_json(j.dump());
+  REQUIRE(plain);
+  CHECK(plain->to_json() == w.tc.consortium.to_json());
 }

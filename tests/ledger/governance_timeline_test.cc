@@ -31,9 +31,19 @@ struct RandomGovernance {
   std::map<uint64_t, std::string> in_force_from;
   int accepted = 0, refused = 0, added = 0;
 
-  explicit RandomGovernance(uint64_t seed) : rng(seed) {
+  // `groups`: the rule starts with a regulators' group (reg must approve),
+  // and the walk changes the groups too.
+  RandomGovernance(uint64_t seed, bool groups) : rng(seed), with_groups(groups) {
+    if (groups) {
+      GovernanceRule rule = test_rule();
+      rule.groups = {AdminGroup{"regulators", {"reg"}, 1}};
+      REQUIRE(w.tc.consortium.set_governance(rule));
+      REQUIRE(w.tc.consortium.validate());
+      w.ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), w.tc.consortium));
+    }
     in_force_from[0] = w.ledger->consortium()->governed_json();
   }
+  bool with_groups = false;
 
   size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); }
   std::string any_member() {
@@ -44,6 +54,21 @@ struct RandomGovernance {
   }
 
   GovernanceChange random_change() {
+    if (with_groups && pick(6) == 0) {
+      GovernanceChange c;
+      c.kind = ChangeKind::set_admin_groups;
+      switch (pick(3)) {
+        case 0:
+          break;  // none
+        case 1:
+          c.groups = {AdminGroup{"regulators", {"reg"}, 1}};
+          break;
+        default:
+          c.groups = {AdminGroup{"industry", {"dc", "maker"}, 1},
+                      AdminGroup{"regulators", {"reg"}, 1}};
+      }
+      return c;
+    }
     switch (pick(6)) {
       case 0:
         return w.add_member("new" + std::to_string(added++), Role::distributor, "MY");
@@ -143,7 +168,8 @@ TEST_CASE(
   INFO("seed " << seed);
   size_t changes = 0;
   for (int run = 0; run < 8; ++run) {
-    RandomGovernance g(seed + static_cast<uint64_t>(run));
+    // Odd runs with admin groups (docs/governance.md, section 2).
+    RandomGovernance g(seed + static_cast<uint64_t>(run), run % 2 == 1);
     // 120 steps, and on until the history is long enough to say something
     // (a few seeds accept only about 20 in 120), with a bound on the steps.
     int steps = 0;
