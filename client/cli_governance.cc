@@ -137,7 +137,7 @@ void print_proposal(const json& p) {
 
 // The node's view of one proposal (every status), or null.
 json proposal_on_node(NodeClient& node, const Hash& id) {
-  auto answer = node.get_json("/v1/governance/proposals?all=1");
+  auto answer = node.get_json("/v1/governance/proposals?id=" + hex_encode(id));
   if (!answer) return nullptr;
   for (const auto& p : (*answer)["proposals"]) {
     if (p.value("id", "") == hex_encode(id)) return p;
@@ -195,9 +195,17 @@ int cmd_vote(const Args& a) {
 
 int cmd_proposals(const Args& a) {
   auto node = connect(a);
-  json answer =
-      need(node->get_json(a.all ? "/v1/governance/proposals?all=1" : "/v1/governance/proposals"),
-           "proposals");
+  // Page by page (the node answers at most 1,000 at a time), up to 100 pages.
+  const std::string path =
+      a.all ? "/v1/governance/proposals?all=1" : "/v1/governance/proposals?all=0";
+  json answer = need(node->get_json(path), "proposals");
+  for (int page = 1; page < 100 && answer.value("next", json(nullptr)).is_number_unsigned();
+       ++page) {
+    const uint64_t next = answer["next"];
+    json more = need(node->get_json(path + "&from=" + std::to_string(next)), "proposals");
+    for (auto& p : more["proposals"]) answer["proposals"].push_back(std::move(p));
+    answer["next"] = more.value("next", json(nullptr));
+  }
   if (a.json_out) {
     answer["proven"] = false;
     std::cout << answer.dump() << "\n";

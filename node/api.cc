@@ -215,9 +215,24 @@ void Api::handle(HttpRequest req, Responder respond) {
     // The governance transactions with proofs, as a serial's history
     // (docs/governance.md, section 5).
     if (parts[2] == "history") return respond(governance_history(query));
-    auto all = query_u64(parse_query(query), "all", 0);
-    if (!all) return respond(json_error(400, all.reason()));
-    return respond(proposals_answer(ledger_, wall_clock_ms(), *all != 0));
+    const auto q = parse_query(query);
+    auto all = query_u64(q, "all", 0);
+    auto from = query_u64(q, "from", 0);
+    auto limit = query_u64(q, "limit", kMaxProposalsPerPage);
+    for (const auto* r : {&all, &from, &limit}) {
+      if (!*r) return respond(json_error(400, r->reason()));
+    }
+    if (*limit == 0 || *limit > kMaxProposalsPerPage) {
+      return respond(json_error(
+          400, "query parameter 'limit' must be 1 to " + std::to_string(kMaxProposalsPerPage)));
+    }
+    ProposalsQuery pq{*all != 0, *from, *limit, std::nullopt};
+    if (auto it = q.find("id"); it != q.end()) {
+      auto id = hash_from_hex(it->second);
+      if (!id) return respond(json_error(400, "query parameter 'id': " + id.reason()));
+      pq.id = *id;
+    }
+    return respond(proposals_answer(ledger_, wall_clock_ms(), pq));
   }
   if (what == "licenses") {
     auto id = percent_decode(parts[2]);

@@ -62,14 +62,21 @@ HttpResponse governance_answer(const Ledger& ledger) {
   return HttpResponse{200, "application/json", j.dump()};
 }
 
-HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, bool all) {
-  auto list = ledger.proposals();
+HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, const ProposalsQuery& q) {
+  auto list = ledger.proposals();  // in log index order
   if (!list) return status_error(list.status());
   auto c = ledger.consortium();
   json out = json::array();
+  json next = nullptr;
   for (const auto& p : *list) {
+    if (p.index < q.from || (q.id && p.id != *q.id)) continue;
     json v = proposal_view(p, *c, now_ms);
-    if (all || v["status"] == "open") out.push_back(std::move(v));
+    if (!q.all && !q.id && v["status"] != "open") continue;
+    if (out.size() >= q.limit) {
+      next = p.index;
+      break;
+    }
+    out.push_back(std::move(v));
   }
   json rule = nullptr;
   if (c->governance()) {
@@ -78,7 +85,7 @@ HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, bool all) {
             {"proposal_lifetime_ms", c->governance()->proposal_lifetime_ms},
             {"groups", admin_groups_to_json(c->governance()->groups)}};
   }
-  json j{{"size", ledger.size()}, {"rule", rule}, {"proposals", out}};
+  json j{{"size", ledger.size()}, {"rule", rule}, {"proposals", out}, {"next", next}};
   return HttpResponse{200, "application/json", j.dump()};
 }
 

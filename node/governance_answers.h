@@ -4,6 +4,8 @@
 // proofs: the CLI shows them as such (docs/governance.md, section 5).
 #pragma once
 
+#include <optional>
+
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 
@@ -19,7 +21,17 @@ nlohmann::json proposal_view(const Proposal& p, const Consortium& in_force, uint
 
 // GET /v1/governance: {"size", "consortium": the trust file's JSON in force}.
 HttpResponse governance_answer(const Ledger& ledger);
-// GET /v1/governance/proposals[?all=1]: the open ones (with all=1, every one).
-HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, bool all);
+// GET /v1/governance/proposals[?all=1][&from=I][&limit=N][&id=HEX]: the
+// open ones (with all=1, every one), at log index I or later, at most N
+// (1 to kMaxProposalsPerPage), `next` the index of the first left out
+// (null: none); with id, only that proposal.
+struct ProposalsQuery {
+  bool all = false;
+  uint64_t from = 0;
+  uint64_t limit = 1000;
+  std::optional<Hash> id;
+};
+inline constexpr uint64_t kMaxProposalsPerPage = 1000;
+HttpResponse proposals_answer(const Ledger& ledger, uint64_t now_ms, const ProposalsQuery& query);
 
 }  // namespace chipledger

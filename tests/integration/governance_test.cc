@@ -504,6 +504,31 @@ TEST_CASE("governance: a regulators' group must approve, whatever the threshold"
   CHECK(
       open[0]["missing_groups"] ==
       nlohmann::json::parse(R"([{"group":"regulators","missing":1,"waiting_for":["regulator"]}])"));
+  // Every proposal, a page of one at a time, and one by its id.
+  auto page = [&](const std::string& query) {
+    auto r = node.http().get("/v1/governance/proposals?" + query);
+    REQUIRE(r);
+    INFO(query << ": " << r->body);
+    REQUIRE(r->status == 200);
+    return nlohmann::json::parse(r->body);
+  };
+  auto status_of = [&](const std::string& query) {
+    auto r = node.http().get("/v1/governance/proposals?" + query);
+    return r ? r->status : 0;
+  };
+  auto first = page("all=1&limit=1");
+  REQUIRE(first["proposals"].size() == 1);
+  CHECK(first["proposals"][0]["id"] == proposal_id(g.out));
+  REQUIRE(first["next"].is_number_unsigned());
+  auto rest = page("all=1&limit=1&from=" + std::to_string(first["next"].get<uint64_t>()));
+  REQUIRE(rest["proposals"].size() == 1);
+  CHECK(rest["proposals"][0]["id"] == id);
+  CHECK(rest["next"].is_null());
+  auto by_id = page("id=" + proposal_id(g.out));
+  REQUIRE(by_id["proposals"].size() == 1);
+  CHECK(by_id["proposals"][0]["status"] == "applied");
+  CHECK(status_of("limit=0") == 400);
+  CHECK(status_of("id=zz") == 400);
   // Still open, so the broker is not suspended: it can register nothing
   // (not a manufacturer) but it can receive a transfer.
   ok(Argv{"register"} + as("maker") +
