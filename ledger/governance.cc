@@ -456,9 +456,17 @@ Result<Consortium> apply_changes(const Consortium& consortium,
 }
 
 Result<GovernanceStep> apply_governance(const Consortium& consortium, const SignedTransaction& stx,
-                                        uint64_t log_index, const Proposal* proposal) {
+                                        uint64_t log_index, const Proposal* proposal,
+                                        size_t open_by_author) {
   switch (stx.tx.type) {
     case TxType::propose:
+      if (open_by_author >= kMaxOpenProposalsPerAdmin) {
+        return Result<GovernanceStep>::error(stx.tx.author + " has " +
+                                             std::to_string(open_by_author) +
+                                             " open proposals, the most an admin may have (" +
+                                             std::to_string(kMaxOpenProposalsPerAdmin) +
+                                             "); one must be applied or expire before another");
+      }
       return propose(consortium, stx, log_index);
     case TxType::vote:
       return vote(consortium, stx, log_index, proposal);

@@ -55,11 +55,23 @@ Result<Consortium> apply_changes(const Consortium& consortium,
                                  const std::vector<GovernanceChange>& changes, uint64_t at_index,
                                  uint64_t proposal_index);
 
+// An admin may have at most this many proposals open at once: each one is
+// state every node keeps and every listing shows (docs/governance.md, 3).
+inline constexpr size_t kMaxOpenProposalsPerAdmin = 16;
+// Whether `p` is still open for a transaction signed at `time_ms`: not
+// applied, and a vote signed then would not be late.
+inline bool is_open_at(const Proposal& p, uint64_t time_ms) {
+  return !p.applied && time_ms <= p.expires_ms;
+}
+
 // Applies a propose, vote or rotate-key transaction (its signature checked,
 // its author an active member) at `log_index`. `proposal`: for a vote, the
 // proposal it names as the ledger keeps it (nullptr: none with that id).
+// `open_by_author`: for a propose, how many proposals by its author are
+// open at its signed time (is_open_at); a propose at the limit is refused.
 Result<GovernanceStep> apply_governance(const Consortium& consortium, const SignedTransaction& stx,
-                                        uint64_t log_index, const Proposal* proposal);
+                                        uint64_t log_index, const Proposal* proposal,
+                                        size_t open_by_author);
 
 // The pseudo-serial of the governance history (no serial can have '#'):
 // its history lists every governance transaction, and its state-map leaf

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "ledger/transaction_json.h"
 
@@ -30,6 +31,18 @@ std::string consortium_at_key(uint64_t size) {
   return std::string(kConsortiumAtPrefix) + encode_u64_key(size);
 }
 std::string proposal_key(const Hash& id) { return std::string(kProposalPrefix) + key_of(id); }
+// Each proposal also under its author and expiry, to count an admin's open
+// proposals (kMaxOpenProposalsPerAdmin) by reading only those that expire
+// at or after a time; `kProposalsByAuthorKey` says every stored proposal
+// is listed (written once by a ledger that had proposals before the list).
+constexpr std::string_view kByAuthorPrefix = "proposal_by_author/";
+constexpr std::string_view kProposalsByAuthorKey = "proposals_by_author";
+std::string by_author_prefix(std::string_view author) {
+  return std::string(kByAuthorPrefix) + std::string(author) + "/";
+}
+std::string by_author_key(const Proposal& p) {
+  return by_author_prefix(p.author) + encode_u64_key(p.expires_ms) + key_of(p.id);
+}
 
 // A stored value that does not decode: the store is corrupt (a block that
 // reads it must not take it for a refusal).
@@ -230,6 +243,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store, Con
       new Ledger(std::move(store), std::move(consortium), std::move(*log), std::move(*state)));
   ledger->applied_entry_ = applied;
   CL_TRY(ledger->load_consortium());
+  CL_TRY(ledger->list_proposals_by_author().context("listing the proposals by author"));
   return ledger;
 }
 
@@ -324,6 +338,57 @@ Result<std::vector<Proposal>> Ledger::proposals() const {
   return out;
 }
 
+Result<size_t> Ledger::open_proposals_of(const std::string& author, uint64_t time_ms,
+                                         const std::map<Hash, Proposal>& block) const {
+  using R = Result<size_t>;
+  const std::string prefix = by_author_prefix(author);
+  std::string end = prefix;
+  end.back() = static_cast<char>('/' + 1);
+  std::set<Hash> ids;
+  Status bad = Status::ok();
+  CL_TRY(store_->scan_ranges(Column::governance, {KeyRange{prefix + encode_u64_key(time_ms), end}},
+                             [&](size_t, std::string_view k, std::string_view) {
+                               if (k.size() != prefix.size() + 8 + 32) {
+                                 bad = Status::error(StatusCode::corrupt,
+                                                     "a stored proposal_by_author key");
+                                 return false;
+                               }
+                               Hash id{};
+                               std::copy(k.end() - 32, k.end(), id.begin());
+                               ids.insert(id);
+                               return true;
+                             }));
+  CL_TRY(bad);
+  for (const auto& [id, p] : block) {
+    if (p.author == author) ids.insert(id);
+  }
+  size_t open = 0;
+  for (const Hash& id : ids) {
+    if (auto it = block.find(id); it != block.end()) {
+      open += is_open_at(it->second, time_ms) ? 1 : 0;
+      continue;
+    }
+    auto p = proposal(id);
+    if (!p) return R(p.status());
+    if (!p->has_value())
+      return R(Status::error(StatusCode::corrupt, "a listed proposal is missing"));
+    open += is_open_at(**p, time_ms) ? 1 : 0;
+  }
+  return open;
+}
+
+Status Ledger::list_proposals_by_author() {
+  auto done = store_->get(Column::governance, kProposalsByAuthorKey);
+  if (!done) return done.status();
+  if (done->has_value()) return Status::ok();
+  auto all = proposals();
+  if (!all) return all.status();
+  WriteBatch batch;
+  for (const auto& p : *all) batch.put(Column::governance, by_author_key(p), "");
+  batch.put(Column::governance, std::string(kProposalsByAuthorKey), "1");
+  return store_->write(batch, true);
+}
+
 Result<GovernanceStep> Ledger::apply_governance_tx(const SignedTransaction& tx,
                                                    const StateView& state,
                                                    const Consortium& current,
@@ -342,7 +407,13 @@ Result<GovernanceStep> Ledger::apply_governance_tx(const SignedTransaction& tx,
       if (stored_one) named = &*stored_one;
     }
   }
-  return apply_governance(current, tx, index, named);
+  size_t open_by_author = 0;
+  if (tx.tx.type == TxType::propose) {
+    auto open = open_proposals_of(tx.tx.author, tx.tx.time_ms, proposals);
+    if (!open) return open.status();
+    open_by_author = *open;
+  }
+  return apply_governance(current, tx, index, named, open_by_author);
 }
 
 Status Ledger::check_arrival(const SignedTransaction& tx) const {
@@ -443,6 +514,9 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       batch.put(Column::serial_index, serial_index_key(serial, related), "");
     }
     if (governed) {
+      if (governed->proposal && p.tx.tx.type == TxType::propose) {
+        batch.put(Column::governance, by_author_key(*governed->proposal), "");
+      }
       if (governed->proposal) proposals[governed->proposal->id] = std::move(*governed->proposal);
       if (governed->consortium) {
         current = std::make_shared<const Consortium>(std::move(*governed->consortium));

@@ -186,6 +186,13 @@ class Ledger {
                                              const Consortium& current,
                                              std::map<Hash, Proposal>& proposals,
                                              uint64_t block_time_ms, uint64_t index) const;
+  // How many proposals by `author` are open at `time_ms` (is_open_at), the
+  // block's own (`block`) counted as the block has them.
+  Result<size_t> open_proposals_of(const std::string& author, uint64_t time_ms,
+                                   const std::map<Hash, Proposal>& block) const;
+  // Lists every stored proposal by author once (a ledger written before the
+  // list existed); a no-op after.
+  Status list_proposals_by_author();
   Status load_consortium();  // the governance column's, or genesis
   Result<std::shared_ptr<const Consortium>> parse_stored_consortium(std::string_view text) const;
 

@@ -370,6 +370,10 @@ Result<bool> Ledger::restore(ByteView bytes) {
     failed_ = true;
     return R(st.context("loading the consortium after the snapshot"));
   }
+  if (Status st = list_proposals_by_author(); !st) {  // a snapshot from a node without the list
+    failed_ = true;
+    return R(st.context("listing the proposals by author after the snapshot"));
+  }
   // (committed_size_ is published by load_consortium, with the history.)
   applied_entry_ = d->applied_entry;
   // Roots of sizes this ledger had are unchanged (checked above); the tree
