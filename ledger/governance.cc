@@ -240,7 +240,7 @@ bool counts(const Consortium& c, const std::string& id) {
 }
 
 Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx,
-                               uint64_t log_index) {
+                               uint64_t log_index, size_t open_by_author) {
   const Transaction& tx = stx.tx;
   const auto& rule = c.governance();
   if (!rule) {
@@ -251,6 +251,12 @@ Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx
   if (!rule->is_admin(tx.author)) {
     return Result<GovernanceStep>::error("member " + tx.author +
                                          " is not a governance admin; only admins propose");
+  }
+  if (open_by_author >= kMaxOpenProposalsPerAdmin) {
+    return Result<GovernanceStep>::error(tx.author + " has " + std::to_string(open_by_author) +
+                                         " open proposals, the most an admin may have (" +
+                                         std::to_string(kMaxOpenProposalsPerAdmin) +
+                                         "); one must be applied or expire before another");
   }
   auto after = apply_changes(c, tx.changes, log_index, log_index);
   if (!after) return after.status();
@@ -460,14 +466,7 @@ Result<GovernanceStep> apply_governance(const Consortium& consortium, const Sign
                                         size_t open_by_author) {
   switch (stx.tx.type) {
     case TxType::propose:
-      if (open_by_author >= kMaxOpenProposalsPerAdmin) {
-        return Result<GovernanceStep>::error(stx.tx.author + " has " +
-                                             std::to_string(open_by_author) +
-                                             " open proposals, the most an admin may have (" +
-                                             std::to_string(kMaxOpenProposalsPerAdmin) +
-                                             "); one must be applied or expire before another");
-      }
-      return propose(consortium, stx, log_index);
+      return propose(consortium, stx, log_index, open_by_author);
     case TxType::vote:
       return vote(consortium, stx, log_index, proposal);
     case TxType::rotate_key:

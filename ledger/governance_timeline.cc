@@ -1,7 +1,6 @@
 #include "ledger/governance_timeline.h"
 
 #include <algorithm>
-#include <iterator>
 
 #include "ledger/custody_rules.h"
 
@@ -25,26 +24,13 @@ Status GovernanceTimeline::apply(const SignedTransaction& stx, uint64_t log_inde
     auto it = proposals_.find(stx.tx.proposal);
     if (it != proposals_.end()) named = &it->second;
   }
-  size_t open_by_author = 0;
-  if (stx.tx.type == TxType::propose) {
-    // Not applied and expiring at or after the signed time: open.
-    auto it = unapplied_.find(stx.tx.author);
-    if (it != unapplied_.end()) {
-      open_by_author = static_cast<size_t>(
-          std::distance(it->second.lower_bound({stx.tx.time_ms, Hash{}}), it->second.end()));
-    }
-  }
+  const size_t open_by_author =
+      stx.tx.type == TxType::propose ? open_.open_at(stx.tx.author, stx.tx.time_ms) : 0;
   auto step = apply_governance(current, stx, log_index, named, open_by_author);
   if (!step) return step.status();
   if (step->proposal) {
-    const Proposal& p = *step->proposal;
-    auto& mine = unapplied_[p.author];
-    if (p.applied) {
-      mine.erase({p.expires_ms, p.id});
-    } else {
-      mine.insert({p.expires_ms, p.id});
-    }
-    proposals_[p.id] = std::move(*step->proposal);
+    open_.note(*step->proposal);
+    proposals_[step->proposal->id] = std::move(*step->proposal);
   }
   if (step->consortium) {
     in_force_.emplace_back(log_index + 1,

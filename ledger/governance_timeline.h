@@ -15,14 +15,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
-#include <string>
-#include <utility>
 #include <vector>
 
 #include "crypto/result.h"
 #include "ledger/consortium.h"
 #include "ledger/governance.h"
+#include "ledger/open_proposals.h"
 #include "ledger/serial_record.h"
 #include "ledger/transaction.h"
 
@@ -54,9 +52,7 @@ class GovernanceTimeline {
   // (first log index it is in force at, the consortium), in index order.
   std::vector<std::pair<uint64_t, std::shared_ptr<const Consortium>>> in_force_;
   std::map<Hash, Proposal> proposals_;
-  // Per author, the proposals not applied: (expires_ms, id), to count the
-  // open ones at a proposal's signed time (kMaxOpenProposalsPerAdmin).
-  std::map<std::string, std::set<std::pair<uint64_t, Hash>>, std::less<>> unapplied_;
+  OpenProposals open_;  // to judge the cap on open proposals per admin
   std::optional<SerialRecord> record_;
 };
 

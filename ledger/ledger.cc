@@ -4,7 +4,6 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "ledger/transaction_json.h"
 
@@ -31,18 +30,6 @@ std::string consortium_at_key(uint64_t size) {
   return std::string(kConsortiumAtPrefix) + encode_u64_key(size);
 }
 std::string proposal_key(const Hash& id) { return std::string(kProposalPrefix) + key_of(id); }
-// Each proposal also under its author and expiry, to count an admin's open
-// proposals (kMaxOpenProposalsPerAdmin) by reading only those that expire
-// at or after a time; `kProposalsByAuthorKey` says every stored proposal
-// is listed (written once by a ledger that had proposals before the list).
-constexpr std::string_view kByAuthorPrefix = "proposal_by_author/";
-constexpr std::string_view kProposalsByAuthorKey = "proposals_by_author";
-std::string by_author_prefix(std::string_view author) {
-  return std::string(kByAuthorPrefix) + std::string(author) + "/";
-}
-std::string by_author_key(const Proposal& p) {
-  return by_author_prefix(p.author) + encode_u64_key(p.expires_ms) + key_of(p.id);
-}
 
 // A stored value that does not decode: the store is corrupt (a block that
 // reads it must not take it for a refusal).
@@ -243,7 +230,7 @@ Result<std::unique_ptr<Ledger>> Ledger::open(std::unique_ptr<KvStore> store, Con
       new Ledger(std::move(store), std::move(consortium), std::move(*log), std::move(*state)));
   ledger->applied_entry_ = applied;
   CL_TRY(ledger->load_consortium());
-  CL_TRY(ledger->list_proposals_by_author().context("listing the proposals by author"));
+  CL_TRY(ledger->load_open_proposals());
   return ledger;
 }
 
@@ -338,61 +325,20 @@ Result<std::vector<Proposal>> Ledger::proposals() const {
   return out;
 }
 
-Result<size_t> Ledger::open_proposals_of(const std::string& author, uint64_t time_ms,
-                                         const std::map<Hash, Proposal>& block) const {
-  using R = Result<size_t>;
-  const std::string prefix = by_author_prefix(author);
-  std::string end = prefix;
-  end.back() = static_cast<char>('/' + 1);
-  std::set<Hash> ids;
-  Status bad = Status::ok();
-  CL_TRY(store_->scan_ranges(Column::governance, {KeyRange{prefix + encode_u64_key(time_ms), end}},
-                             [&](size_t, std::string_view k, std::string_view) {
-                               if (k.size() != prefix.size() + 8 + 32) {
-                                 bad = Status::error(StatusCode::corrupt,
-                                                     "a stored proposal_by_author key");
-                                 return false;
-                               }
-                               Hash id{};
-                               std::copy(k.end() - 32, k.end(), id.begin());
-                               ids.insert(id);
-                               return true;
-                             }));
-  CL_TRY(bad);
-  for (const auto& [id, p] : block) {
-    if (p.author == author) ids.insert(id);
-  }
-  size_t open = 0;
-  for (const Hash& id : ids) {
-    if (auto it = block.find(id); it != block.end()) {
-      open += is_open_at(it->second, time_ms) ? 1 : 0;
-      continue;
-    }
-    auto p = proposal(id);
-    if (!p) return R(p.status());
-    if (!p->has_value())
-      return R(Status::error(StatusCode::corrupt, "a listed proposal is missing"));
-    open += is_open_at(**p, time_ms) ? 1 : 0;
-  }
-  return open;
-}
-
-Status Ledger::list_proposals_by_author() {
-  auto done = store_->get(Column::governance, kProposalsByAuthorKey);
-  if (!done) return done.status();
-  if (done->has_value()) return Status::ok();
+Status Ledger::load_open_proposals() {
   auto all = proposals();
-  if (!all) return all.status();
-  WriteBatch batch;
-  for (const auto& p : *all) batch.put(Column::governance, by_author_key(p), "");
-  batch.put(Column::governance, std::string(kProposalsByAuthorKey), "1");
-  return store_->write(batch, true);
+  if (!all) return all.status().context("reading the proposals");
+  OpenProposals open;
+  for (const auto& p : *all) open.note(p);
+  open_proposals_ = std::move(open);
+  return Status::ok();
 }
 
 Result<GovernanceStep> Ledger::apply_governance_tx(const SignedTransaction& tx,
                                                    const StateView& state,
                                                    const Consortium& current,
                                                    std::map<Hash, Proposal>& proposals,
+                                                   const OpenProposals& open,
                                                    uint64_t block_time_ms, uint64_t index) const {
   CL_TRY(check_common_rules(current, state, tx, block_time_ms));
   const Proposal* named = nullptr;
@@ -407,12 +353,8 @@ Result<GovernanceStep> Ledger::apply_governance_tx(const SignedTransaction& tx,
       if (stored_one) named = &*stored_one;
     }
   }
-  size_t open_by_author = 0;
-  if (tx.tx.type == TxType::propose) {
-    auto open = open_proposals_of(tx.tx.author, tx.tx.time_ms, proposals);
-    if (!open) return open.status();
-    open_by_author = *open;
-  }
+  const size_t open_by_author =
+      tx.tx.type == TxType::propose ? open.open_at(tx.tx.author, tx.tx.time_ms) : 0;
   return apply_governance(current, tx, index, named, open_by_author);
 }
 
@@ -454,6 +396,9 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
   const std::shared_ptr<const Consortium> at_start = current;
   bool consortium_changed = false;
   std::map<Hash, Proposal> proposals;  // the block's new or changed proposals
+  // open_proposals_ with the block's own, copied at its first governance
+  // transaction and kept once the block is written.
+  std::optional<OpenProposals> open;
   WriteBatch batch;
   std::vector<MerkleLog::Node> new_nodes;  // for the tree cache, once committed
   std::vector<TxOutcome> outcomes;
@@ -469,7 +414,9 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       if (!is_governance(p.tx.tx.type)) {
         return apply_rules(*current, state, p.tx, block_time_ms, index);
       }
-      auto step = apply_governance_tx(p.tx, state, *current, proposals, block_time_ms, index);
+      if (!open) open = open_proposals_;
+      auto step =
+          apply_governance_tx(p.tx, state, *current, proposals, *open, block_time_ms, index);
       if (!step) return step.status();
       governed = std::move(*step);
       // The governance history's state-map leaf (docs/governance.md, 5).
@@ -514,10 +461,10 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
       batch.put(Column::serial_index, serial_index_key(serial, related), "");
     }
     if (governed) {
-      if (governed->proposal && p.tx.tx.type == TxType::propose) {
-        batch.put(Column::governance, by_author_key(*governed->proposal), "");
+      if (governed->proposal) {
+        open->note(*governed->proposal);
+        proposals[governed->proposal->id] = std::move(*governed->proposal);
       }
-      if (governed->proposal) proposals[governed->proposal->id] = std::move(*governed->proposal);
       if (governed->consortium) {
         current = std::make_shared<const Consortium>(std::move(*governed->consortium));
         consortium_changed = true;
@@ -582,6 +529,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
     }
     committed_size_ = log_.size();
   }
+  if (open) open_proposals_ = std::move(*open);
   if (entry) applied_entry_ = *entry;
   if (log_.size() > size_before) {
     // The new root from the in-memory frontier (what the checkpoint signs),

@@ -22,6 +22,7 @@
 #include "ledger/governance.h"
 #include "ledger/kv_store.h"
 #include "ledger/merkle_log.h"
+#include "ledger/open_proposals.h"
 #include "ledger/serial_record.h"
 #include "ledger/state_map.h"
 #include "ledger/transaction.h"
@@ -182,18 +183,15 @@ class Ledger {
 
   // Applies one governance transaction at `index` (after its signature
   // check); `current` and `proposals` are the block's running state.
+  // `open`: the open proposals as the block goes (open_proposals_ and the
+  // block's own).
   Result<GovernanceStep> apply_governance_tx(const SignedTransaction& tx, const StateView& state,
                                              const Consortium& current,
                                              std::map<Hash, Proposal>& proposals,
-                                             uint64_t block_time_ms, uint64_t index) const;
-  // How many proposals by `author` are open at `time_ms` (is_open_at), the
-  // block's own (`block`) counted as the block has them.
-  Result<size_t> open_proposals_of(const std::string& author, uint64_t time_ms,
-                                   const std::map<Hash, Proposal>& block) const;
-  // Lists every stored proposal by author once (a ledger written before the
-  // list existed); a no-op after.
-  Status list_proposals_by_author();
-  Status load_consortium();  // the governance column's, or genesis
+                                             const OpenProposals& open, uint64_t block_time_ms,
+                                             uint64_t index) const;
+  Status load_consortium();      // the governance column's, or genesis
+  Status load_open_proposals();  // open_proposals_ from the stored proposals
   Result<std::shared_ptr<const Consortium>> parse_stored_consortium(std::string_view text) const;
 
   std::unique_ptr<KvStore> store_;
@@ -204,6 +202,9 @@ class Ledger {
   // By the log size from which each stored consortium's nodes and quorum
   // are in force (blocks that changed them); guarded by consortium_mu_.
   std::map<uint64_t, std::shared_ptr<const Consortium>> consortium_history_;
+  // The proposals not applied, by author (derived from the stored ones at
+  // open and after a snapshot; written under write_mu_).
+  OpenProposals open_proposals_;
   mutable std::mutex write_mu_;
   MerkleLog log_;                        // guarded by write_mu_
   std::unique_ptr<StateMap> state_map_;  // over *store_

@@ -370,9 +370,9 @@ Result<bool> Ledger::restore(ByteView bytes) {
     failed_ = true;
     return R(st.context("loading the consortium after the snapshot"));
   }
-  if (Status st = list_proposals_by_author(); !st) {  // a snapshot from a node without the list
+  if (Status st = load_open_proposals(); !st) {
     failed_ = true;
-    return R(st.context("listing the proposals by author after the snapshot"));
+    return R(st.context("loading the open proposals after the snapshot"));
   }
   // (committed_size_ is published by load_consortium, with the history.)
   applied_entry_ = d->applied_entry;

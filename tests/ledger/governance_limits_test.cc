@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "ledger/governance_timeline.h"
+#include "ledger/open_proposals.h"
 #include "ledger/rocks_store.h"
 #include "tests/ledger/gov_world.h"
 #include "tests/ledger/temp_dir.h"
@@ -49,7 +50,7 @@ TEST_CASE(
   w.ledger = std::move(
       *Ledger::open(std::move(*RocksStore::open(scratch.path().string())), w.tc.consortium));
   std::vector<Hash> mine;
-  // Sixteen in one block and the rest one per block: the block's own count.
+  // Eight in one block and the rest one per block: the count across blocks.
   std::vector<PendingTx> block;
   for (size_t i = 0; i < 8; ++i) {
     SignedTransaction stx = proposal_by(w, "maker", kNow + i);
@@ -101,4 +102,34 @@ TEST_CASE(
   const uint64_t later = kNow + 2 * kHour;
   REQUIRE(w.apply(proposal_by(w, "maker", later), later).accepted);
   replay(*w.ledger);  // and the verifier agrees with every one accepted
+}
+
+TEST_CASE("governance limits: a proposal is open up to and at its expiry, never once applied",
+          "[governance]") {
+  OpenProposals open;
+  Proposal a;
+  a.author = "maker";
+  a.expires_ms = 1000;
+  a.id[0] = 1;
+  Proposal b = a;
+  b.id[0] = 2;
+  b.expires_ms = 2000;
+  Proposal other = a;
+  other.author = "maker2";  // a longer id with the same start
+  other.id[0] = 3;
+  open.note(a);
+  open.note(b);
+  open.note(other);
+  CHECK(open.open_at("maker", 0) == 2);
+  CHECK(open.open_at("maker", 1000) == 2);  // at its expiry a vote is not late
+  CHECK(open.open_at("maker", 1001) == 1);
+  CHECK(open.open_at("maker", 2001) == 0);
+  CHECK(open.open_at("maker2", 0) == 1);
+  CHECK(open.open_at("nobody", 0) == 0);
+  b.applied = true;
+  open.note(b);
+  CHECK(open.open_at("maker", 0) == 1);
+  a.applied = true;  // applied at once (a threshold of 1): never counted
+  open.note(a);
+  CHECK(open.open_at("maker", 0) == 0);
 }
