@@ -232,13 +232,6 @@ Status apply_change(Consortium& c, const GovernanceChange& ch, uint64_t at, uint
   }
 }
 
-// Whether `id`'s approval counts: an admin under the rule in force, and an
-// active (not suspended) member.
-bool counts(const Consortium& c, const std::string& id) {
-  const Member* m = c.member(id);
-  return c.governance() && c.governance()->is_admin(id) && m && !m->suspended;
-}
-
 Result<GovernanceStep> propose(const Consortium& c, const SignedTransaction& stx,
                                uint64_t log_index, size_t open_by_author) {
   const Transaction& tx = stx.tx;
@@ -308,7 +301,7 @@ Result<GovernanceStep> vote(const Consortium& c, const SignedTransaction& stx, u
                      tx.author);
   // Approvals that count, and the only ones kept: those of active admins
   // under the rule in force now (so the list never exceeds the admins).
-  std::erase_if(p.approvals, [&](const std::string& a) { return !counts(c, a); });
+  std::erase_if(p.approvals, [&](const std::string& a) { return !approval_counts(c, a); });
   GovernanceStep step;
   if (rule->met_by(p.approvals)) {
     auto after = apply_changes(c, p.changes, log_index, p.index);
@@ -378,6 +371,11 @@ Result<GovernanceStep> rotate_node_key(const Consortium& c, const SignedTransact
 }
 
 }  // namespace
+
+bool approval_counts(const Consortium& c, std::string_view id) {
+  const Member* m = c.member(id);
+  return c.governance() && c.governance()->is_admin(id) && m && !m->suspended;
+}
 
 Bytes Proposal::encode() const {
   Writer w;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/bytes.h"
@@ -54,6 +55,11 @@ struct GovernanceStep {
 Result<Consortium> apply_changes(const Consortium& consortium,
                                  const std::vector<GovernanceChange>& changes, uint64_t at_index,
                                  uint64_t proposal_index);
+
+// Whether `id`'s approval counts under `c`: an admin of the rule in force
+// and an active (not suspended) member. A vote keeps only such approvals;
+// a node's view of a proposal counts the same ones.
+bool approval_counts(const Consortium& c, std::string_view id);
 
 // An admin may have at most this many proposals open at once: each one is
 // state every node keeps and every listing shows (docs/governance.md, 3).

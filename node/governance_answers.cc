@@ -25,8 +25,7 @@ json proposal_view(const Proposal& p, const Consortium& in_force, uint64_t now_m
     // The approvals that count now, as a vote counts them: active admins.
     std::vector<std::string> counted;
     for (const auto& a : p.approvals) {
-      const Member* m = in_force.member(a);
-      if (rule->is_admin(a) && m && !m->suspended) counted.push_back(a);
+      if (approval_counts(in_force, a)) counted.push_back(a);
     }
     shortfall = rule->shortfall(counted);
   }

@@ -22,8 +22,11 @@ inline GovernanceRule test_rule() {
 
 // The rules world, its consortium governed by maker, dc and reg, 2 of 3.
 struct GovWorld : RulesWorld {
-  GovWorld() {
-    REQUIRE(tc.consortium.set_governance(test_rule()));
+  GovWorld() { govern_by(test_rule()); }
+
+  // The world's consortium governed by `rule`, its ledger opened afresh.
+  void govern_by(const GovernanceRule& rule) {
+    REQUIRE(tc.consortium.set_governance(rule));
     REQUIRE(tc.consortium.validate());
     ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
   }

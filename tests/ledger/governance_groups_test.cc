@@ -23,11 +23,7 @@ GovernanceRule rule_with_regulators() {
 }
 
 struct GroupWorld : GovWorld {
-  GroupWorld() {
-    REQUIRE(tc.consortium.set_governance(rule_with_regulators()));
-    REQUIRE(tc.consortium.validate());
-    ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), tc.consortium));
-  }
+  GroupWorld() { govern_by(rule_with_regulators()); }
 };
 
 GovernanceChange groups_change(std::vector<AdminGroup> groups) {

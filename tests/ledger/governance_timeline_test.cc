@@ -37,9 +37,7 @@ struct RandomGovernance {
     if (groups) {
       GovernanceRule rule = test_rule();
       rule.groups = {AdminGroup{"regulators", {"reg"}, 1}};
-      REQUIRE(w.tc.consortium.set_governance(rule));
-      REQUIRE(w.tc.consortium.validate());
-      w.ledger = std::move(*Ledger::open(std::make_unique<MemoryStore>(), w.tc.consortium));
+      w.govern_by(rule);
     }
     in_force_from[0] = w.ledger->consortium()->governed_json();
   }
