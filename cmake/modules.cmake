@@ -18,7 +18,7 @@ function(chipledger_program name main)
     return()
   endif()
   add_executable(${name} ${main})
-  target_link_libraries(${name} PRIVATE ${ARGN})
+  target_link_libraries(${name} PRIVATE ${ARGN} ${CHIPLEDGER_ALLOCATOR})
 endfunction()
 
 function(chipledger_test name)
