@@ -16,6 +16,10 @@ int run_cli(int argc, char** argv) {
   using namespace chipledger::cli;
   CLI::App app{"chipledger: register, move, attest and verify chips on a chipledger ledger"};
   app.require_subcommand(1);
+  // The options every command shares work before or after the subcommand
+  // (`chipledger --node URL verify S` and `chipledger verify S --node URL`):
+  // an option a subcommand does not know falls through to these.
+  app.fallthrough();
   Args a;
   app.add_option("--node", a.node,
                  "node URL, or several separated by commas (default $CHIPLEDGER_NODE; then the "
@@ -235,11 +239,23 @@ int run_cli(int argc, char** argv) {
   trust_cmd->add_option("--trust", a.trust,
                         "the genesis trust file (a derived one stands for the genesis it carries)");
 
+  // --as and --key may come before the subcommand too; a command that
+  // signs nothing refuses them rather than ignoring them.
+  auto* global_as = app.add_option("--as", a.as, "member id of the author (commands that sign)");
+  auto* global_key =
+      app.add_option("--key", a.key_file, "the author's private key (commands that sign)");
   for (auto& [cmd, run] : commands) cmd->add_flag("--json", a.json_out, "print JSON");
   try {
     app.parse(argc, argv);
     for (auto& [cmd, run] : commands) {
-      if (*cmd) return run();
+      if (!*cmd) continue;
+      for (auto* global : {global_as, global_key}) {
+        if (global->count() > 0 && cmd->get_option_no_throw(global->get_name()) == nullptr) {
+          throw CliError{global->get_name() + " is for commands that sign; `" + cmd->get_name() +
+                         "` signs nothing"};
+        }
+      }
+      return run();
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

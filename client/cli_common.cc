@@ -20,6 +20,7 @@
 #include "client/derived_trust.h"
 #include "client/receipt.h"
 #include "client/submission.h"
+#include "net/percent_encoding.h"
 #include "net/tls_context.h"
 #include "net/url.h"
 
@@ -207,6 +208,9 @@ std::vector<CsvRow> read_serials_csv(const std::string& path, bool device_keys) 
   bool header = false;
   while (std::getline(in, line)) {
     ++lineno;
+    // A UTF-8 byte-order mark, as spreadsheet programs write one, is not
+    // part of the first serial.
+    if (lineno == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto cells = split_csv_line(line);
     const std::string& first = cells[0];
@@ -244,10 +248,13 @@ std::vector<std::string> collect_serials(const Args& a) {
     return out;
   }
   if (a.serials.empty()) throw CliError{"give --serial SERIAL (one or more) or --csv FILE"};
-  for (const auto& s : a.serials) {
-    if (auto st = check_serial(s); !st) throw CliError{"serial '" + s + "': " + st.reason()};
-  }
+  for (const auto& s : a.serials) require_valid_serial(s);
   return a.serials;
+}
+
+void require_valid_serial(const std::string& serial) {
+  if (auto st = check_serial(serial); !st)
+    throw CliError{"serial '" + serial + "': " + st.reason()};
 }
 
 Hash latest_event(NodeClient& node, const std::string& serial) {
@@ -396,7 +403,7 @@ CheckpointInForce need_checkpoint_to_sign(const Args& a, NodeClient& node,
 }
 
 std::filesystem::path chip_key_path(const std::string& dir, const std::string& serial) {
-  return std::filesystem::path(dir) / (percent_encode_serial(serial) + ".pem");
+  return std::filesystem::path(dir) / (percent_encode_segment(serial) + ".pem");
 }
 
 bool submit(const Args& a, NodeClient& node, const Transaction& tx, const PrivateKey& key,

@@ -126,6 +126,9 @@ struct CsvRow {
 std::vector<CsvRow> read_serials_csv(const std::string& path, bool device_keys);
 // --serial S... or --csv FILE (first column), checked.
 std::vector<std::string> collect_serials(const Args& a);
+// Throws a CliError naming the serial when it is not one the ledger takes
+// (check_serial), before anything is sent.
+void require_valid_serial(const std::string& serial);
 
 // The latest event of a registered serial, as the node reports it (the
 // `prev` the next event must name); throws CliError(kExitRefused) when the

@@ -257,6 +257,7 @@ int verify_batch(const Args& a, BatchVerifier& v) {
 // them, then the state map's proof of the record (or of its absence)
 // against the checkpoint's state root (docs/verdicts.md, "status").
 int cmd_status(const Args& a) {
+  require_valid_serial(a.serial);
   const Consortium& consortium = trust(a);
   auto node = connect(a);
   auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory(a)));
@@ -331,6 +332,7 @@ int cmd_status(const Args& a) {
 }
 
 int cmd_history(const Args& a) {
+  require_valid_serial(a.serial);
   auto node = connect(a);
   auto history = need(node->history(a.serial, std::nullopt));
   if (!history || !history->contains("events")) {
@@ -388,6 +390,7 @@ int cmd_license_show(const Args& a) {
 int cmd_verify(const Args& a) {
   bool batch = !a.csv.empty() || a.serials.size() > 1;
   if (!batch && a.serials.empty()) throw CliError{"give a SERIAL, several, or --csv FILE"};
+  for (const auto& s : a.serials) require_valid_serial(s);
   Consortium consortium = trust(a);  // --trust, else $CHIPLEDGER_TRUST
   auto node = connect(a);
   auto v = need(BatchVerifier::open(consortium, *node, now_ms, &memory(a)));

@@ -275,6 +275,18 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   const Member& author = *c.member(tx.author);  // check_signature found it
   row.member = author.id;
   row.key_id = hex_encode(tx.key_id);
+  row.type = std::string(tx_type_name(tx.type));
+  row.txid = hex_encode(stx.txid);
+  if (record_) row.from = record_->holder;
+  if (tx.type == TxType::transfer) {
+    row.to = tx.to;
+    row.ship_to = tx.ship_to_country;
+    row.license = tx.license_id;
+  } else if (tx.type == TxType::accept) {
+    row.to = author.id;
+  } else if (tx.type == TxType::license) {
+    row.license = tx.license.id;
+  }
   // Valid at its index; a revocation later in the log may reach back over it.
   if (auto why = revoked_over(governance_, tx, index)) {
     const RetiredKey& r = *governance_.latest().retired_key(tx.key_id);
@@ -450,6 +462,12 @@ json VerifyReport::to_json() const {
   for (const auto& r : chain) {
     chain_rows.push_back({{"index", r.index},
                           {"event", r.event},
+                          {"type", r.type},
+                          {"txid", r.txid},
+                          {"from", r.from},
+                          {"to", r.to},
+                          {"ship_to", r.ship_to},
+                          {"license", r.license},
                           {"member", r.member},
                           {"role", r.role},
                           {"country", r.country},

@@ -56,6 +56,13 @@ std::string_view finding_meaning(Finding f);  // one plain-language line
 struct ChainRow {
   uint64_t index = 0;
   std::string event;  // "register H100", "transfer -> distributor (export to SG)", ...
+  // The same event as fields, for programs (docs/verdicts.md, "--json"):
+  std::string type;     // tx_type_name: "register", "transfer", "accept", ...
+  std::string txid;     // hex
+  std::string from;     // the serial's holder before the event ("" at its registration)
+  std::string to;       // transfer: the recipient; accept: the new holder; else ""
+  std::string ship_to;  // transfer: the ship-to country; else ""
+  std::string license;  // transfer: the license shipped under; license: the one issued
   std::string member;
   std::string role;
   std::string country;

@@ -1,4 +1,5 @@
 #include "client/node_client.h"
+#include "net/percent_encoding.h"
 
 #include <algorithm>
 #include <cctype>
@@ -29,21 +30,6 @@ Status http_error(const HttpReply& reply, const std::string& what) {
 }
 
 }  // namespace
-
-std::string percent_encode_serial(std::string_view serial) {
-  std::string out;
-  for (char c : serial) {
-    if (c == '/' || c == ':' || c == '%') {
-      static const char* hex = "0123456789ABCDEF";
-      out += '%';
-      out += hex[(c >> 4) & 15];
-      out += hex[c & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 Result<std::unique_ptr<NodeClient>> NodeClient::connect_to(const std::string& url,
                                                            std::chrono::milliseconds timeout) {
@@ -239,17 +225,17 @@ Result<std::string> NodeClient::ledger_id() {
 }
 
 Result<std::optional<json>> NodeClient::chip(const std::string& serial) {
-  return get_optional("/v1/chips/" + percent_encode_serial(serial));
+  return get_optional("/v1/chips/" + percent_encode_segment(serial));
 }
 
 Result<json> NodeClient::state(const std::string& serial, uint64_t size) {
-  return get_json("/v1/chips/" + percent_encode_serial(serial) +
+  return get_json("/v1/chips/" + percent_encode_segment(serial) +
                   "/state?size=" + std::to_string(size));
 }
 
 Result<std::optional<json>> NodeClient::history(const std::string& serial,
                                                 std::optional<uint64_t> size) {
-  std::string target = "/v1/chips/" + percent_encode_serial(serial) + "/history";
+  std::string target = "/v1/chips/" + percent_encode_segment(serial) + "/history";
   if (size) target += "?size=" + std::to_string(*size);
   return history_at(target);
 }
@@ -342,19 +328,7 @@ Result<json> NodeClient::histories(const std::vector<std::string>& serials, uint
 }
 
 Result<std::optional<json>> NodeClient::license(const std::string& id) {
-  std::string escaped;
-  for (char c : id) {
-    bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-    if (plain) {
-      escaped += c;
-    } else {
-      static const char* hex = "0123456789ABCDEF";
-      escaped += '%';
-      escaped += hex[(static_cast<unsigned char>(c) >> 4) & 15];
-      escaped += hex[c & 15];
-    }
-  }
-  return get_optional("/v1/licenses/" + escaped);
+  return get_optional("/v1/licenses/" + percent_encode_segment(id));
 }
 
 Result<std::string> NodeClient::checkpoint() {

@@ -130,6 +130,4 @@ class NodeClient {
   HttpClientOptions options_;
 };
 
-std::string percent_encode_serial(std::string_view serial);
-
 }  // namespace chipledger

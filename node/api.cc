@@ -10,6 +10,7 @@
 
 #include "crypto/signed_note.h"
 #include "ledger/transaction_json.h"
+#include "net/percent_encoding.h"
 #include "node/evidence_answers.h"
 #include "node/governance_answers.h"
 #include "node/request_bodies.h"
@@ -136,24 +137,6 @@ HttpResponse status_error(const Status& failure) {
       json{{"error", failure.reason()}, {"code", status_code_name(failure.code())}}, status);
   if (status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
-}
-
-Result<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) {
-      return Result<std::string>::error("truncated percent-escape in the path");
-    }
-    auto byte = hex_decode(s.substr(i + 1, 2));
-    if (!byte) return Result<std::string>::error("bad percent-escape in the path");
-    out.push_back(static_cast<char>((*byte)[0]));
-    i += 2;
-  }
-  return out;
 }
 
 void Api::handle(HttpRequest req, Responder respond) {

@@ -145,6 +145,5 @@ HttpResponse json_error(int status, const std::string& message);
 int http_status_of(StatusCode code);
 // {"error": reason, "code": "io"} with that status (503 with Retry-After).
 HttpResponse status_error(const Status& failure);
-Result<std::string> percent_decode(std::string_view s);
 
 }  // namespace chipledger

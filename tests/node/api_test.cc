@@ -660,15 +660,6 @@ TEST_CASE("a percent-encoded serial with '/' and ':' works", "[api]") {
   REQUIRE(node.get("/v1/chips/LOT:7/SN-1.a_b").status == 404);
 }
 
-TEST_CASE("percent_decode", "[api]") {
-  REQUIRE(must(percent_decode("a%2Fb%3a")) == "a/b:");
-  REQUIRE(must(percent_decode("%41")) == "A");
-  REQUIRE(must(percent_decode("")) == "");
-  REQUIRE_FALSE(percent_decode("%4").is_ok());
-  REQUIRE_FALSE(percent_decode("x%").is_ok());
-  REQUIRE_FALSE(percent_decode("%g1").is_ok());
-}
-
 TEST_CASE("concurrent submissions through the API each get one answer", "[api]") {
   TestNode node;
   const auto& tc = node.tc();
