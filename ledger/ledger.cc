@@ -470,6 +470,7 @@ Result<std::vector<TxOutcome>> Ledger::apply_block(std::vector<PendingTx> txs,
         consortium_changed = true;
       }
     }
+    out.serials = static_cast<uint32_t>(effects->serials.size());
     state.record(p.tx.txid, index, std::move(*effects));
     out.accepted = true;
     out.index = index;

@@ -42,6 +42,7 @@ struct TxOutcome {
   // Refused as a replay: the same transaction is already in the ledger, at
   // `index` (a resubmission of one that landed: accepted there, not now).
   bool already_in_ledger = false;
+  uint32_t serials = 0;  // accepted: the serials whose record it changed
 };
 
 class Ledger {

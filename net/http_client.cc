@@ -188,6 +188,7 @@ struct HttpClient::Impl {
     if (write_ec) close();
     auto res = parser.release();
     reply.status = static_cast<int>(res.result_int());
+    reply.content_type = std::string(res[http::field::content_type]);
     reply.body = std::move(res.body());
     if (!res.keep_alive()) close();
     return {};

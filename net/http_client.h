@@ -50,6 +50,7 @@ namespace chipledger {
 struct HttpReply {
   int status = 0;
   std::string body;
+  std::string content_type = {};  // the Content-Type header, as sent
 };
 
 // Whether sending a POST twice has the effect of sending it once (a

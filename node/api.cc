@@ -13,6 +13,7 @@
 #include "net/percent_encoding.h"
 #include "node/evidence_answers.h"
 #include "node/governance_answers.h"
+#include "node/node_metrics.h"
 #include "node/request_bodies.h"
 #include "node/submission_answers.h"
 
@@ -245,6 +246,16 @@ std::optional<HttpResponse> Api::not_leader() const {
                  503);
 }
 
+void Api::count(const SubmissionLabel& label,
+                std::optional<std::chrono::steady_clock::time_point> arrived) const {
+  if (!metrics_) return;
+  metrics_->submission(label.outcome, label.reason);
+  if (arrived) {
+    metrics_->submit_latency(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - *arrived));
+  }
+}
+
 void Api::submit(const HttpRequest& req, Responder respond) {
   if (auto redirect = not_leader()) return respond(std::move(*redirect));
   auto stx = decode_submit_body(req.body);
@@ -253,16 +264,19 @@ void Api::submit(const HttpRequest& req, Responder respond) {
   auto door =
       admission_->admit(*stx, req.client_address, [&] { return ledger_.check_arrival(*stx); });
   if (door.verdict != Admission::Verdict::admitted) {
+    count(submission_label(door));
     return respond(item_response(admission_item(door, txid)));
   }
   const Hash id = stx->txid;
-  sequencer_.submit(PendingTx{std::move(*stx), true},
-                    [this, respond = std::move(respond), txid, id](Result<TxOutcome> outcome) {
-                      admission_->release(id);
-                      // Once admitted, leadership moving is no reason to say "nothing was
-                      // done": the block may have been proposed (submission_answers.h).
-                      respond(item_response(outcome_item(outcome, txid)));
-                    });
+  const auto arrived = std::chrono::steady_clock::now();
+  sequencer_.submit(PendingTx{std::move(*stx), true}, [this, respond = std::move(respond), txid, id,
+                                                       arrived](Result<TxOutcome> outcome) {
+    admission_->release(id);
+    count(submission_label(outcome), arrived);
+    // Once admitted, leadership moving is no reason to say "nothing was
+    // done": the block may have been proposed (submission_answers.h).
+    respond(item_response(outcome_item(outcome, txid)));
+  });
 }
 
 namespace {
@@ -310,6 +324,7 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
     auto door =
         admission_->admit(tx, req.client_address, [&] { return ledger_.check_arrival(tx); });
     if (door.verdict != Admission::Verdict::admitted) {
+      count(submission_label(door));
       reply->results[i] = admission_item(door, hex_encode(tx.txid));
       continue;
     }
@@ -326,10 +341,12 @@ void Api::submit_batch(const HttpRequest& req, Responder respond) {
     ids.push_back(p.tx.txid);
   }
   reply->remaining = pending.size();
+  const auto arrived = std::chrono::steady_clock::now();
   sequencer_.submit_many(std::move(pending),
                          [this, reply, slot = std::move(slot), txids = std::move(txids),
-                          ids = std::move(ids)](size_t k, Result<TxOutcome> outcome) {
+                          ids = std::move(ids), arrived](size_t k, Result<TxOutcome> outcome) {
                            admission_->release(ids[k]);
+                           count(submission_label(outcome), arrived);
                            json item = outcome_item(outcome, txids[k]);
                            bool last = false;
                            {

@@ -3,6 +3,7 @@
 // Knows nothing of sockets; node/http_server.h carries its requests.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -16,8 +17,11 @@
 #include "node/certificate_health.h"
 #include "node/checkpoint_publisher.h"
 #include "node/http_types.h"
+#include "node/submission_answers.h"
 
 namespace chipledger {
+
+class NodeMetrics;
 
 // What the API tells about replication (from node/raft_replicator.h,
 // without its headers).
@@ -86,6 +90,9 @@ class Api {
   void require_node_certificates(bool on) { require_node_certificates_ = on; }
   // What /v1/health says about the data folder's free space (none: not said).
   void set_disk_health(std::function<DiskHealth()> fn) { disk_health_ = std::move(fn); }
+  // Submissions are counted here, by outcome and reason, with their
+  // latency (none: not counted). It outlives the Api.
+  void set_metrics(NodeMetrics* metrics) { metrics_ = metrics; }
 
   // A node this many committed Raft entries behind is "behind" (health 503).
   static constexpr uint64_t kBehindEntries = 1000;
@@ -94,6 +101,8 @@ class Api {
 
  private:
   void submit(const HttpRequest& request, Responder respond);
+  void count(const SubmissionLabel& label,
+             std::optional<std::chrono::steady_clock::time_point> arrived = std::nullopt) const;
   void submit_batch(const HttpRequest& request, Responder respond);
   // GET /v1/transactions/TXID: accepted at an index, on its way here, or
   // unknown to this node (404).
@@ -135,6 +144,7 @@ class Api {
   size_t max_answer_bytes_ = 64u << 20;
   std::unique_ptr<Admission> admission_;
   bool require_node_certificates_ = false;
+  NodeMetrics* metrics_ = nullptr;
 };
 
 // Small helpers shared with tests.

@@ -18,6 +18,7 @@
 #include "node/checkpoint_publisher.h"
 #include "node/cosign_sender.h"
 #include "node/http_server.h"
+#include "node/node_metrics.h"
 #include "node/raft_membership_plan.h"
 #include "node/raft_replicator.h"
 #include "node/resign_timer.h"
@@ -96,6 +97,8 @@ static Status room_to_write(const NodeConfig& config) {
 }
 
 struct NodeService::Parts {
+  // First: every part below may record into it until it is gone.
+  std::unique_ptr<NodeMetrics> metrics = std::make_unique<NodeMetrics>();
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<CheckpointPublisher> checkpoints;
   std::unique_ptr<Replicator> replicator;
@@ -159,6 +162,53 @@ struct NodeService::Parts {
     std::cerr << "chipledger-node " << config.node_id << ": WARNING: " << h.message << std::endl;
   }
   // The data folder's free space against [node] min_free_mb.
+  // GET /metrics (docs/metrics.md): the gauges read now.
+  HttpResponse metrics_answer() const {
+    MetricsSample m;
+    if (replicator) {
+      RaftStatus s = replicator->status();
+      m.raft_role = std::string(raft_role_name(s.role));
+      m.raft_term = s.term;
+      m.raft_commit_index = s.commit_index;
+      m.raft_applied_index = s.last_applied;
+      m.raft_leader_changes = s.leader_changes;
+      m.snapshots_taken = s.snapshots_taken;
+      m.snapshots_restored = s.snapshots_restored;
+      m.snapshot_taken_ms = s.snapshot_taken_ms;
+      m.snapshot_restored_ms = s.snapshot_restored_ms;
+    }
+    m.log_size = ledger->size();
+    ServedCheckpoint cp = checkpoints->served();
+    m.checkpoint_size = cp.size;
+    m.checkpoint_cosigners = cp.signers.size();
+    m.checkpoint_quorum = ledger->consortium()->quorum();
+    for (size_t i = 0; i < cp.signers.size() && i < cp.times.size(); ++i) {
+      if (cp.signers[i] != config.node_id) continue;
+      const auto now = static_cast<double>(unix_seconds());
+      m.checkpoint_age_seconds = std::max(0.0, now - static_cast<double>(cp.times[i]));
+    }
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(config.data_dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code size_ec;
+      if (it->is_regular_file(size_ec)) {
+        auto bytes = it->file_size(size_ec);
+        if (!size_ec) m.db_bytes += bytes;
+      }
+    }
+    const auto space = std::filesystem::space(config.data_dir, ec);
+    if (!ec) m.disk_free_bytes = space.available;
+    if (server) {
+      ConnectionStats c = server->stats();
+      m.open_connections = c.open;
+      m.connections_refused = c.refused;
+      m.connections_timed_out = c.timed_out;
+    }
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics->render(m);
+    return r;
+  }
   DiskHealth disk_health() const {
     DiskHealth d;
     d.min_free_bytes = config.min_free_bytes;
@@ -313,7 +363,17 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
     http.tls = std::move(*server_tls);
   }
   auto server = HttpServer::bind(http, [p](HttpRequest req, Responder respond) {
-    p->api->handle(std::move(req), std::move(respond));
+    std::string method = req.method, target = req.target;
+    Responder counted = [p, method = std::move(method), target = std::move(target),
+                         respond = std::move(respond)](HttpResponse r) {
+      p->metrics->http_request(method, target, r.status);
+      respond(std::move(r));
+    };
+    if (metrics_route(req.target) == "/metrics") {
+      if (req.method != "GET") return counted(json_error(405, "method not allowed for /metrics"));
+      return counted(p->metrics_answer());
+    }
+    p->api->handle(std::move(req), std::move(counted));
   });
   if (!server) return server.status();
   parts->server = std::move(*server);
@@ -361,6 +421,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
         p->warn_if_disk_low();
       },
       ResignTimer::period_for(config.checkpoint_resign_interval_seconds));
+  raft.on_block_applied = [p](const ReplicatorOptions::BlockApplied& b) {
+    p->metrics->block_applied(b.transactions, b.serials, b.took);
+  };
   auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
   if (!replicator) return replicator.status().context("replication");
   parts->replicator = std::move(*replicator);
@@ -406,6 +469,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   parts->api->set_max_answer_bytes(config.max_answer_bytes);
   parts->api->set_connection_stats([p] { return p->server->stats(); });
   parts->api->set_disk_health([p] { return p->disk_health(); });
+  parts->api->set_metrics(parts->metrics.get());
   parts->warn_if_disk_low();
   parts->api->require_node_certificates(config.api_over_tls());
   if (parts->tls_info) {

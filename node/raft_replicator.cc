@@ -203,6 +203,8 @@ struct Replicator::Impl {
   uint64_t proposals_at_notice = 0;  // ... when the commit notice was scheduled
   bool logged_failure = false;
   std::chrono::steady_clock::time_point leader_seen = std::chrono::steady_clock::now();
+  raft_id last_leader = 0;  // the refresher's, for leader_changes
+  uint64_t leader_changes = 0;
 
   std::thread thread;
 
@@ -312,6 +314,11 @@ struct Replicator::Impl {
       ++status.blocks_applied;
       status.transactions_applied += (*outcomes)->size();
       status.apply_us += static_cast<uint64_t>(took.count());
+    }
+    if (options.on_block_applied) {
+      size_t serials = 0;
+      for (const auto& o : **outcomes) serials += o.serials;
+      options.on_block_applied({(*outcomes)->size(), serials, took});
     }
     if (!mine) check_block_time(index, block_time);
     if (after_apply) after_apply();
@@ -426,6 +433,7 @@ struct Replicator::Impl {
               << ms_since(p->started) << " ms after the view" << std::endl;
     std::lock_guard lock(self->status_mu);
     ++self->status.snapshots_taken;
+    self->status.snapshot_taken_ms += static_cast<uint64_t>(ms_since(p->started));
     return 0;
   }
 
@@ -449,6 +457,7 @@ struct Replicator::Impl {
       if (self->after_apply) self->after_apply();
       std::lock_guard lock(self->status_mu);
       ++self->status.snapshots_restored;
+      self->status.snapshot_restored_ms += static_cast<uint64_t>(ms_since(started));
     }
     return 0;
   }
@@ -537,6 +546,11 @@ struct Replicator::Impl {
     s.election_timeout_ms = options.election_timeout_ms;
     const auto now = std::chrono::steady_clock::now();
     if (leader != 0) leader_seen = now;
+    if (leader != 0 && leader != last_leader) {
+      last_leader = leader;
+      ++leader_changes;
+    }
+    s.leader_changes = leader_changes;
     s.ms_without_leader = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(now - leader_seen).count());
     for (unsigned i = 0; i < raft.configuration.n; ++i) {
@@ -558,6 +572,8 @@ struct Replicator::Impl {
     std::lock_guard lock(status_mu);
     s.snapshots_taken = status.snapshots_taken;
     s.snapshots_restored = status.snapshots_restored;
+    s.snapshot_taken_ms = status.snapshot_taken_ms;
+    s.snapshot_restored_ms = status.snapshot_restored_ms;
     s.skewed_blocks = status.skewed_blocks;
     s.last_block_skew_ms = status.last_block_skew_ms;
     s.blocks_applied = status.blocks_applied;

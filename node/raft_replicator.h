@@ -99,6 +99,15 @@ struct ReplicatorOptions {
   // Checked before a block is proposed: a failure (a full disk) refuses it
   // with nothing done (unavailable). Empty: always room.
   std::function<Status()> room_to_write;
+  // Called on the Raft thread after each block this process applied (for
+  // the metrics): its transactions, the serials they changed, the time it
+  // took.
+  struct BlockApplied {
+    size_t transactions = 0;
+    size_t serials = 0;
+    std::chrono::microseconds took{0};
+  };
+  std::function<void(const BlockApplied&)> on_block_applied;
 };
 
 enum class RaftRole { unavailable, follower, candidate, leader };
@@ -116,6 +125,9 @@ struct RaftStatus {
   std::string failure;              // why this node stopped applying (failed())
   uint64_t snapshots_taken = 0;     // by this process
   uint64_t snapshots_restored = 0;  // installed from the leader (or a newer local one)
+  uint64_t snapshot_taken_ms = 0;   // their total time, view to done
+  uint64_t snapshot_restored_ms = 0;
+  uint64_t leader_changes = 0;  // times a new leader became known to this process
   // Blocks from the leader whose time was beyond the policy's clock skew
   // from this node's clock (applied all the same), and the last such skew.
   uint64_t skewed_blocks = 0;

@@ -81,4 +81,42 @@ json admission_item(const Admission::Decision& d, const std::string& txid) {
   return refused_item(422, txid, d.reason);
 }
 
+SubmissionLabel submission_label(const Result<TxOutcome>& outcome) {
+  if (!outcome) {
+    switch (outcome.status().code()) {
+      case StatusCode::invalid:
+        return {"refused", "invalid"};
+      case StatusCode::refused:
+        return {"refused", "rules"};
+      case StatusCode::unavailable:
+        return {"refused", "unavailable"};
+      default:
+        return {"unknown", "unknown"};
+    }
+  }
+  if (outcome->accepted) return {"accepted", "new"};
+  if (outcome->already_in_ledger) return {"accepted", "duplicate"};
+  return {"refused", "rules"};
+}
+
+SubmissionLabel submission_label(const Admission::Decision& d) {
+  using V = Admission::Verdict;
+  switch (d.verdict) {
+    case V::in_ledger:
+      return {"accepted", "duplicate"};
+    case V::waiting:
+      return {"unknown", "waiting"};
+    case V::full:
+      return {"refused", "full"};
+    case V::client_full:
+      return {"refused", "client_full"};
+    case V::unavailable:
+      return {"refused", "unavailable"};
+    case V::admitted:
+    case V::bad_signature:
+      break;
+  }
+  return {"refused", "arrival"};
+}
+
 }  // namespace chipledger

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 
 #include "ledger/ledger.h"
 #include "node/admission.h"
@@ -26,5 +27,17 @@ namespace chipledger {
 nlohmann::json outcome_item(const Result<TxOutcome>& outcome, const std::string& txid);
 // The same for a transaction the door did not admit.
 nlohmann::json admission_item(const Admission::Decision& d, const std::string& txid);
+
+// The same outcomes as metric labels (docs/metrics.md): outcome "accepted",
+// "refused" or "unknown", and a reason from a fixed set: "new", "duplicate"
+// (accepted); "rules", "invalid", "arrival" (the signature or the arrival
+// checks), "full", "client_full", "unavailable" (refused); "waiting",
+// "unknown" (unknown).
+struct SubmissionLabel {
+  std::string_view outcome;
+  std::string_view reason;
+};
+SubmissionLabel submission_label(const Result<TxOutcome>& outcome);
+SubmissionLabel submission_label(const Admission::Decision& d);
 
 }  // namespace chipledger

@@ -7,7 +7,8 @@ packages=(
   cmake ninja-build g++ pkg-config
   libssl-dev librocksdb-dev libboost-dev nlohmann-json3-dev
   libraft-dev libuv1-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev
-  libsodium-dev libjemalloc-dev
+  libsodium-dev libjemalloc-dev prometheus-cpp-dev
+  python3-prometheus-client
 )
 
 # Extra packages may be named on the command line (scripts/fuzz.sh adds clang).
