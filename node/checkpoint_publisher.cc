@@ -1,7 +1,8 @@
 #include "node/checkpoint_publisher.h"
 
+#include "node/node_log.h"
+
 #include <algorithm>
-#include <iostream>
 
 namespace chipledger {
 
@@ -43,7 +44,7 @@ Status CheckpointPublisher::sign_current(std::string& newly_failed) {
   if (!was_failed && book_.failed()) newly_failed = book_.failure();
   if (!signed_note) return signed_note.status();
   if (!signed_note->warning.empty()) {
-    std::cerr << "chipledger-node " << node_id() << ": " << signed_note->warning << std::endl;
+    LogLine(LogLevel::warn) << "chipledger-node " << node_id() << ": " << signed_note->warning;
   }
   CL_TRY(store_.save(size, signed_note->note));
   return Status::ok();
@@ -141,7 +142,7 @@ CosignOutcome CheckpointPublisher::add_signatures(std::string_view wire) {
     quorum_size = book_.quorum_size();
   }
   if (!out.warning.empty()) {
-    std::cerr << "chipledger-node " << node_id() << ": " << out.warning << std::endl;
+    LogLine(LogLevel::warn) << "chipledger-node " << node_id() << ": " << out.warning;
   }
   notifier_.cosigned(quorum_size);  // a quorum may have been reached
   if (!newly_failed.empty()) {

@@ -1,7 +1,8 @@
 #include "node/cosign_sender.h"
 
+#include "node/node_log.h"
+
 #include <algorithm>
-#include <iostream>
 #include <limits>
 
 #include "net/http_client.h"
@@ -59,8 +60,8 @@ void CosignSender::run(const std::string& url) {
   auto client =
       HttpClient::connect_to(url, HttpClientOptions::for_peer(options_.request_timeout, tls));
   if (!client) {
-    std::cerr << "chipledger-node " << me << ": cannot send checkpoint signatures to " << url
-              << ": " << client.reason() << std::endl;
+    LogLine(LogLevel::warn) << "chipledger-node " << me << ": cannot send checkpoint signatures to "
+                            << url << ": " << client.reason();
     return;
   }
   constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
@@ -94,19 +95,20 @@ void CosignSender::run(const std::string& url) {
     bool answered = reply && reply->status != 503 && reply->status < 500;
     if (!answered) {
       if (!failing) {
-        std::cerr << "chipledger-node " << me << ": peer " << url
-                  << " did not take checkpoint signatures ("
-                  << (reply ? "HTTP " + std::to_string(reply->status) + " " + reply->body
-                            : reply.reason())
-                  << "); retrying" << std::endl;
+        LogLine(LogLevel::warn) << "chipledger-node " << me << ": peer " << url
+                                << " did not take checkpoint signatures ("
+                                << (reply ? "HTTP " + std::to_string(reply->status) + " " +
+                                                reply->body
+                                          : reply.reason())
+                                << "); retrying";
       }
       failing = true;
       retry = std::min(retry * 2, options_.max_retry);
       continue;
     }
     if (failing) {
-      std::cerr << "chipledger-node " << me << ": peer " << url
-                << " takes checkpoint signatures again" << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node " << me << ": peer " << url
+                              << " takes checkpoint signatures again";
     }
     failing = false;
     retry = options_.min_retry;
@@ -115,8 +117,9 @@ void CosignSender::run(const std::string& url) {
       ++delivered_;
     } else {
       // 403 / 409: the peer refused this checkpoint; the next one goes anyway.
-      std::cerr << "chipledger-node " << me << ": peer " << url << " refused checkpoint " << cp.size
-                << ": HTTP " << reply->status << " " << reply->body << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node " << me << ": peer " << url
+                              << " refused checkpoint " << cp.size << ": HTTP " << reply->status
+                              << " " << reply->body;
     }
   }
 }

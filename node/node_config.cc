@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "net/url.h"
+#include "node/node_log.h"
 #include "node/toml_file.h"
 
 namespace chipledger {
@@ -210,6 +211,20 @@ Status parse_api_limits(const toml::table& t, NodeConfig& c) {
   return Status::ok();
 }
 
+// [log] level and format (docs/node-config.md).
+Status parse_log(const toml::table& t, NodeConfig& c) {
+  for (auto [key, field] : {std::pair{"level", &c.log_level}, std::pair{"format", &c.log_format}}) {
+    auto node = t["log"][key];
+    if (!node) continue;
+    auto v = node.value<std::string>();
+    if (!v) return Status::error("[log] " + std::string(key) + " must be a string");
+    *field = *v;
+  }
+  if (auto level = parse_log_level(c.log_level); !level) return level.status();
+  if (auto format = parse_log_format(c.log_format); !format) return format.status();
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
@@ -260,6 +275,7 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   }
   c.max_pending_transactions = static_cast<size_t>(pending);
   CL_TRY(parse_api_limits(t, c).context(path));
+  CL_TRY(parse_log(t, c).context(path));
   c.block_max_wait_ms = t["blocks"]["max_wait_ms"].value_or(2);
   c.block_max_transactions = t["blocks"]["max_transactions"].value_or<int64_t>(2000);
   if (c.http_threads < 1 || c.block_max_wait_ms < 0 || c.block_max_transactions < 1 ||

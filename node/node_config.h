@@ -53,6 +53,9 @@ struct NodeConfig {
   // An evidence answer (histories) larger than this is refused with 413.
   size_t max_answer_bytes = 64u << 20;
   int http_threads = 2;
+  // [log]: level (debug, info, warn, error) and format (text, json).
+  std::string log_level = "info";
+  std::string log_format = "text";
   // [api] plain_http: serve the API over plain HTTP (development only;
   // docs/tls.md). Without it the API serves HTTPS with the [tls]
   // certificate; a node without [tls] must set it.

@@ -1,12 +1,13 @@
 #include "node/node_service.h"
 
+#include "node/node_log.h"
+
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -74,9 +75,9 @@ size_t connection_cap(size_t wanted) {
   if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= wanted + kReservedDescriptors) return wanted;
   const size_t cap =
       lim.rlim_cur > kReservedDescriptors + 16 ? lim.rlim_cur - kReservedDescriptors : 16;
-  std::cerr << "chipledger-node: WARNING: [api] max_connections " << wanted
-            << " does not fit the descriptor limit " << lim.rlim_cur
-            << " (ulimit -n); serving at most " << cap << " connections" << std::endl;
+  LogLine(LogLevel::warn) << "chipledger-node: WARNING: [api] max_connections " << wanted
+                          << " does not fit the descriptor limit " << lim.rlim_cur
+                          << " (ulimit -n); serving at most " << cap << " connections";
   return cap;
 }
 
@@ -143,13 +144,13 @@ struct NodeService::Parts {
         std::to_string(change->op == MembershipChange::Op::transfer ? config.raft_id : change->id);
     Status done = replicator->change_membership(*change, std::chrono::seconds(10));
     if (done) {
-      std::cerr << "chipledger-node " << config.node_id << ": governance: " << what << ": done"
-                << std::endl;
+      LogLine(LogLevel::info) << "chipledger-node " << config.node_id << ": governance: " << what
+                              << ": done";
       last_membership_problem.clear();
     } else if (done.reason() != last_membership_problem) {
       last_membership_problem = done.reason();
-      std::cerr << "chipledger-node " << config.node_id << ": governance: " << what << ": "
-                << done.reason() << " (tried again)" << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node " << config.node_id << ": governance: " << what
+                              << ": " << done.reason() << " (tried again)";
     }
   }
   // At start and then at most once a day: the warning, in the log.
@@ -159,7 +160,7 @@ struct NodeService::Parts {
     int64_t now = unix_seconds();
     if (!h.warning || now - last_warned < 86400) return;
     last_warned = now;
-    std::cerr << "chipledger-node " << config.node_id << ": WARNING: " << h.message << std::endl;
+    LogLine(LogLevel::warn) << "chipledger-node " << config.node_id << ": WARNING: " << h.message;
   }
   // The data folder's free space against [node] min_free_mb.
   // GET /metrics (docs/metrics.md): the gauges read now.
@@ -241,7 +242,7 @@ struct NodeService::Parts {
     const int64_t now = unix_seconds();
     if (!d.low || now - disk_warned < 60) return;
     disk_warned = now;
-    std::cerr << "chipledger-node " << config.node_id << ": WARNING: " << d.message << std::endl;
+    LogLine(LogLevel::warn) << "chipledger-node " << config.node_id << ": WARNING: " << d.message;
   }
 };
 
@@ -278,11 +279,11 @@ static Status check_node_identity(const NodeConfig& config, const Ledger& ledger
                            "' was removed by a governance vote; it is never used again");
     }
     if (config.raft_join) {
-      std::cerr << "chipledger-node " << config.node_id
-                << ": not a node of the consortium in force yet: the leader adds it to Raft "
-                   "and its checkpoint signatures count once a governance vote adds it "
-                   "(chipledger propose, change add-node)"
-                << std::endl;
+      LogLine(LogLevel::info)
+          << "chipledger-node " << config.node_id
+          << ": not a node of the consortium in force yet: the leader adds it to Raft "
+             "and its checkpoint signatures count once a governance vote adds it "
+             "(chipledger propose, change add-node)";
       return Status::ok();
     }
     return Status::error("node id '" + config.node_id + "' is not listed in " +
@@ -326,8 +327,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   parts->checkpoints = std::make_unique<CheckpointPublisher>(
       *parts->ledger, config.node_id, std::move(*key),
       [p, id = config.node_id](const std::string& reason) {
-        std::cerr << "chipledger-node " << id << ": FATAL: " << reason
-                  << "; this node stops (fail-stop) and signs nothing more" << std::endl;
+        LogLine(LogLevel::error) << "chipledger-node " << id << ": FATAL: " << reason
+                                 << "; this node stops (fail-stop) and signs nothing more";
         if (p->on_fatal) p->on_fatal(reason);
       },
       CheckpointPublisher::Options{CheckpointSigner::system_ms,
@@ -416,7 +417,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
       [cps, p] {
         auto r = cps->resign_if_due();
         if (!r)
-          std::cerr << "chipledger-node: re-signing the checkpoint: " << r.reason() << std::endl;
+          LogLine(LogLevel::warn) << "chipledger-node: re-signing the checkpoint: " << r.reason();
         p->warn_if_expiring();
         p->warn_if_disk_low();
       },
@@ -532,8 +533,9 @@ Status NodeService::reload_tls() {
     p.tls_info = tls->info;
   }
   CertificateHealth h = p.tls_health();
-  std::cerr << "chipledger-node " << p.config.node_id << ": reloaded the TLS certificate ("
-            << h.subject << ", " << h.seconds_left / 86400 << " days left)" << std::endl;
+  LogLine(LogLevel::info) << "chipledger-node " << p.config.node_id
+                          << ": reloaded the TLS certificate (" << h.subject << ", "
+                          << h.seconds_left / 86400 << " days left)";
   p.last_warned = 0;  // a warning about the new one is due now, if any
   p.warn_if_expiring();
   return Status::ok();

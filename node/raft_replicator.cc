@@ -1,5 +1,7 @@
 #include "node/raft_replicator.h"
 
+#include "node/node_log.h"
+
 #include <signal.h>
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -248,8 +249,8 @@ struct Replicator::Impl {
     }
     if (!logged_failure) {
       logged_failure = true;
-      std::cerr << "chipledger-node: raft " << options.id << ": " << reason
-                << "; this node stops applying the log" << std::endl;
+      LogLine(LogLevel::error) << "chipledger-node: raft " << options.id << ": " << reason
+                               << "; this node stops applying the log";
     }
   }
 
@@ -275,10 +276,11 @@ struct Replicator::Impl {
     }
     if (now - last_skew_log_ms >= 60000) {
       last_skew_log_ms = now;
-      std::cerr << "chipledger-node: raft " << options.id << ": WARNING: block of entry " << index
-                << " has a time " << skew / 1000 << " s from this node's clock (policy allows "
-                << limit / 1000 << " s; " << skewed
-                << " such blocks so far): the leader's clock or this node's is wrong" << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node: raft " << options.id
+                              << ": WARNING: block of entry " << index << " has a time "
+                              << skew / 1000 << " s from this node's clock (policy allows "
+                              << limit / 1000 << " s; " << skewed
+                              << " such blocks so far): the leader's clock or this node's is wrong";
     }
   }
   int64_t last_skew_log_ms = -60000;
@@ -370,8 +372,8 @@ struct Replicator::Impl {
     p->entry = raft_last_applied(&self->raft);
     auto view = self->ledger.snapshot_view();
     if (!view) {
-      std::cerr << "chipledger-node: raft " << self->options.id
-                << ": taking a snapshot: " << view.reason() << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node: raft " << self->options.id
+                              << ": taking a snapshot: " << view.reason();
       return RAFT_IOERR;
     }
     p->view = std::move(*view);
@@ -422,15 +424,16 @@ struct Replicator::Impl {
     *n_bufs = 0;
     if (!p) return 0;
     if (!p->error.empty()) {
-      std::cerr << "chipledger-node: raft " << self->options.id
-                << ": taking a snapshot: " << p->error << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node: raft " << self->options.id
+                              << ": taking a snapshot: " << p->error;
       return 0;
     }
     if (p->framed.empty()) return 0;  // the work did not run (closing)
-    std::cerr << "chipledger-node: raft " << self->options.id << ": snapshot at entry " << p->entry
-              << " (log size " << p->view.size << "): " << p->framed.size() << " bytes; view "
-              << p->view_ms << " ms on the Raft thread, encoded in " << p->encode_ms << " ms, done "
-              << ms_since(p->started) << " ms after the view" << std::endl;
+    LogLine(LogLevel::info) << "chipledger-node: raft " << self->options.id
+                            << ": snapshot at entry " << p->entry << " (log size " << p->view.size
+                            << "): " << p->framed.size() << " bytes; view " << p->view_ms
+                            << " ms on the Raft thread, encoded in " << p->encode_ms << " ms, done "
+                            << ms_since(p->started) << " ms after the view";
     std::lock_guard lock(self->status_mu);
     ++self->status.snapshots_taken;
     self->status.snapshot_taken_ms += static_cast<uint64_t>(ms_since(p->started));
@@ -451,9 +454,9 @@ struct Replicator::Impl {
     size_t bytes = buf->len;
     raft_free(buf->base);
     if (*restored) {
-      std::cerr << "chipledger-node: raft " << self->options.id << ": restored a snapshot of "
-                << bytes << " bytes (log size " << self->ledger.size() << ") in "
-                << ms_since(started) << " ms" << std::endl;
+      LogLine(LogLevel::info) << "chipledger-node: raft " << self->options.id
+                              << ": restored a snapshot of " << bytes << " bytes (log size "
+                              << self->ledger.size() << ") in " << ms_since(started) << " ms";
       if (self->after_apply) self->after_apply();
       std::lock_guard lock(self->status_mu);
       ++self->status.snapshots_restored;
@@ -669,7 +672,7 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   transport_options.identity = o.tls;
   transport_options.limits = o.frame_limits;
   transport_options.log = [id = o.id](const std::string& line) {
-    std::cerr << "chipledger-node: raft " << id << ": " << line << std::endl;
+    LogLine(LogLevel::info) << "chipledger-node: raft " << id << ": " << line;
   };
   // A peer may connect while it is in this node's current configuration
   // (the newest one, committed or not); a node not configured yet (joining)
@@ -804,8 +807,8 @@ void Replicator::stop() {
   if (m->thread.joinable()) m->thread.join();
   int rv = uv_loop_close(&m->loop);
   if (rv != 0) {
-    std::cerr << "chipledger-node: raft " << m->options.id
-              << ": the uv loop did not close: " << uv_strerror(rv) << std::endl;
+    LogLine(LogLevel::warn) << "chipledger-node: raft " << m->options.id
+                            << ": the uv loop did not close: " << uv_strerror(rv);
   }
   m->transport.reset();
 }

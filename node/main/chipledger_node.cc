@@ -11,6 +11,7 @@
 #include "node/admin_client.h"
 #include "node/dev_consortium.h"
 #include "node/node_config.h"
+#include "node/node_log.h"
 #include "node/node_service.h"
 
 namespace {
@@ -54,6 +55,9 @@ int run_node(const std::string& config_file) {
     std::cerr << "chipledger-node: " << config.reason() << "\n";
     return 2;
   }
+  // load_file checked both names.
+  chipledger::configure_node_log(*chipledger::parse_log_level(config->log_level),
+                                 *chipledger::parse_log_format(config->log_format));
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -67,31 +71,38 @@ int run_node(const std::string& config_file) {
   // the exit code says it failed.
   auto node =
       chipledger::NodeService::open(*config, [](const std::string&) { kill(getpid(), SIGTERM); });
+  using chipledger::LogLevel;
+  using chipledger::LogLine;
   if (!node) {
-    std::cerr << "chipledger-node: " << node.reason() << "\n";
+    LogLine(LogLevel::error) << "chipledger-node: " << node.reason();
     return 1;
   }
   if (auto st = (*node)->start(); !st) {
-    std::cerr << "chipledger-node: " << st.reason() << "\n";
+    LogLine(LogLevel::error) << "chipledger-node: " << st.reason();
     return 1;
   }
   if (!config->api_over_tls()) {
-    std::cerr << "chipledger-node " << config->node_id
-              << ": WARNING: the API answers plain HTTP: development only; anyone on the path "
-                 "can rewrite answers; proofs are still checked by clients"
-              << std::endl;
+    LogLine(LogLevel::warn)
+        << "chipledger-node " << config->node_id
+        << ": WARNING: the API answers plain HTTP: development only; anyone on the path "
+           "can rewrite answers; proofs are still checked by clients";
   }
-  std::cout << "chipledger-node " << config->node_id << " listening on "
-            << chipledger::node_url(config->api_over_tls(), config->listen_address, (*node)->port())
-            << std::endl;
+  const std::string url =
+      chipledger::node_url(config->api_over_tls(), config->listen_address, (*node)->port());
+  // The one line on stdout: scripts and tests wait for it.
+  std::cout << "chipledger-node " << config->node_id << " listening on " << url << std::endl;
+  // Not the stdout line's words: a script reading both streams finds one.
+  LogLine(LogLevel::info) << "chipledger-node " << config->node_id << ": serving the API at " << url
+                          << " (log level " << config->log_level << ", " << config->log_format
+                          << ")";
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
     if (auto st = (*node)->reload_tls(); !st) {
-      std::cerr << "chipledger-node: SIGHUP: the TLS certificate was not reloaded: " << st.reason()
-                << " (the node goes on with the one it has)" << std::endl;
+      LogLine(LogLevel::warn) << "chipledger-node: SIGHUP: the TLS certificate was not reloaded: "
+                              << st.reason() << " (the node goes on with the one it has)";
     }
   }
-  std::cout << "chipledger-node: stopping on signal " << sig << std::endl;
+  LogLine(LogLevel::info) << "chipledger-node: stopping on signal " << sig;
   (*node)->stop();
   return (*node)->failed() ? 3 : 0;
 }
