@@ -188,6 +188,20 @@ int run_cli(int argc, char** argv) {
   verify->add_option("--trust", a.trust, "the consortium trust file");
   verify->add_flag("--list", a.list, "batch: one line per serial however many");
 
+  auto* export_cmd =
+      command("export",
+              "export serials' verified custody events: --epcis writes GS1 EPCIS 2.0 JSON-LD "
+              "(docs/epcis.md)",
+              [&] { return cmd_export(a); });
+  export_cmd->add_flag("--epcis", a.epcis, "GS1 EPCIS 2.0 JSON-LD (the one format)");
+  export_cmd->add_option("serial", a.serials, "serial(s)");
+  export_cmd->add_option("--csv", a.csv, "CSV file whose first column lists serials");
+  export_cmd->add_option("--since", a.since,
+                         "only events signed at or after this UTC time (2026-12-01 or "
+                         "2026-12-01T18:00:00Z)");
+  export_cmd->add_option("--out", a.out, "write the document here (default: standard output)");
+  export_cmd->add_option("--trust", a.trust, "the consortium trust file");
+
   auto* propose = command("propose", "propose a change of the consortium (governance admins)",
                           [&] { return cmd_propose(a); });
   author(propose);

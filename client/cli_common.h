@@ -59,6 +59,9 @@ struct Args {
   int digits = 4;
   // verify --csv
   bool list = false;
+  // export
+  bool epcis = false;
+  std::string since;
   // governance: propose (the changes, in this order: --add-member with
   // --name/--roles/--member-country/--member-key, --suspend, --reinstate,
   // --remove, --remove-node, --quorum, then each --changes FILE), vote, proposals, rotate-key
@@ -93,6 +96,8 @@ void need_ok(const Status& st, const std::string& what = "");
 std::string read_file(const std::string& path);
 
 uint64_t now_ms();
+// "2026-12-31", "2026-12-31T18:00Z", "2026-12-31T18:00:00Z" (UTC) -> Unix ms.
+Result<uint64_t> parse_iso8601(const std::string& s);
 std::string format_time(uint64_t ms);      // "2026-11-23 13:35:20Z"
 std::string format_duration(uint64_t ms);  // "3 d 4 h", "2 h 5 min", "40 s"
 bool stderr_is_tty();
@@ -201,6 +206,7 @@ int cmd_tx(const Args& a);
 int cmd_history(const Args& a);
 int cmd_license_show(const Args& a);
 int cmd_verify(const Args& a);
+int cmd_export(const Args& a);   // client/cli_export.cc
 int cmd_propose(const Args& a);  // client/cli_governance.cc
 int cmd_vote(const Args& a);
 int cmd_proposals(const Args& a);

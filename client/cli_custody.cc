@@ -11,39 +11,6 @@ namespace {
 
 constexpr uint64_t kDayMs = 24 * 3600 * 1000ull;
 
-// "2026-12-31", "2026-12-31T18:00Z", "2026-12-31T18:00:00Z" (UTC) -> Unix ms.
-Result<uint64_t> parse_iso8601(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, n = 0;
-  bool date_only = std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 &&
-                   n == static_cast<int>(s.size());
-  bool with_seconds =
-      std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 &&
-      n == static_cast<int>(s.size());
-  bool with_minutes =
-      !with_seconds &&
-      std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &n) == 5 &&
-      n == static_cast<int>(s.size());
-  if (!date_only && !with_seconds && !with_minutes) {
-    return Result<uint64_t>::error("'" + s +
-                                   "' is not a UTC time like 2026-12-31 or 2026-12-31T18:00:00Z");
-  }
-  if (!date_only && !with_seconds) sec = 0;
-  if (date_only) h = mi = sec = 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970) {
-    return Result<uint64_t>::error("'" + s + "' is not a valid date and time");
-  }
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = sec;
-  std::time_t t = timegm(&tm);
-  if (t < 0) return Result<uint64_t>::error("'" + s + "' is before 1970");
-  return static_cast<uint64_t>(t) * 1000;
-}
-
 // The type-specific fields of a serial event, from the arguments.
 void fill_fields(const Args& a, TxType type, Transaction& tx) {
   switch (type) {

@@ -287,6 +287,11 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   } else if (tx.type == TxType::license) {
     row.license = tx.license.id;
   }
+  if (tx.type == TxType::register_chips) row.site = tx.fab_site;
+  if (tx.type == TxType::install || tx.type == TxType::attest) row.site = tx.site;
+  if (tx.type == TxType::pack) row.unit = tx.unit;
+  if (tx.type == TxType::unpack && record_) row.unit = record_->parent;
+  if (tx.type == TxType::report || tx.type == TxType::decommission) row.kind = tx.kind;
   // Valid at its index; a revocation later in the log may reach back over it.
   if (auto why = revoked_over(governance_, tx, index)) {
     const RetiredKey& r = *governance_.latest().retired_key(tx.key_id);
@@ -328,6 +333,7 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
       if (st.serial == serial_) mine.push_back(st);
     }
     row.event = describe_statements(c, step.record->site, mine);
+    row.site = step.record->site;
     for (auto& st : mine) {
       const Landmark* then = c.landmark(st.landmark);  // the engine found it in force
       located_.statements.push_back({index, std::move(st),
@@ -468,6 +474,9 @@ json VerifyReport::to_json() const {
                           {"to", r.to},
                           {"ship_to", r.ship_to},
                           {"license", r.license},
+                          {"site", r.site},
+                          {"unit", r.unit},
+                          {"kind", r.kind},
                           {"member", r.member},
                           {"role", r.role},
                           {"country", r.country},

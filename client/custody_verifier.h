@@ -63,6 +63,9 @@ struct ChainRow {
   std::string to;       // transfer: the recipient; accept: the new holder; else ""
   std::string ship_to;  // transfer: the ship-to country; else ""
   std::string license;  // transfer: the license shipped under; license: the one issued
+  std::string site;     // register: the fab site; install, attest, locate: the install site
+  std::string unit;     // pack: the unit packed into; unpack: the unit left
+  std::string kind;     // report, decommission: the kind
   std::string member;
   std::string role;
   std::string country;

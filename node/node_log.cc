@@ -7,10 +7,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+
+#include "ledger/utc_time.h"
 
 namespace chipledger {
 
@@ -46,14 +47,7 @@ const char* level_name(spdlog::level::level_enum l) {
 // RFC 3339 UTC with milliseconds.
 std::string utc_time(std::chrono::system_clock::time_point t) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
-  std::time_t secs = static_cast<std::time_t>(ms.count() / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms.count() % 1000));
-  return buf;
+  return rfc3339_utc_ms(static_cast<uint64_t>(ms.count()));
 }
 
 // One line per event on stderr: text or a JSON object (the message

@@ -8,7 +8,7 @@ packages=(
   libssl-dev librocksdb-dev libboost-dev nlohmann-json3-dev
   libraft-dev libuv1-dev catch2 libtomlplusplus-dev libcli11-dev libspdlog-dev
   libsodium-dev libjemalloc-dev prometheus-cpp-dev
-  python3-prometheus-client
+  python3-prometheus-client python3-jsonschema python3-rfc3987
 )
 
 # Extra packages may be named on the command line (scripts/fuzz.sh adds clang).
