@@ -17,7 +17,7 @@ for kind in release asan; do
   if [ "$kind" = release ]; then
     scripts/build.sh release chipledger chipledger-node chipledger-landmark chipledger-bench \
       integration_tests
-    dir=build only=(-R '^(integration|bench|demo):')
+    dir=build only=(-R '^(integration|bench|demo|package):')
   else
     scripts/build.sh asan
     dir=build-asan only=()
