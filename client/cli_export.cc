@@ -1,9 +1,9 @@
 // `export --epcis SERIAL... [--csv FILE] [--since TIME] [--out FILE]`: the
 // serials' custody events, each serial verified first exactly as `verify`
 // does, as one GS1 EPCIS 2.0 document (docs/epcis.md). A serial whose
-// history is not proven (proof-failure, split-view, stale-checkpoint) is
-// not exported: the command exits with that finding's code and writes
-// nothing.
+// history is not proven (proof-failure, split-view, stale-checkpoint), or
+// holds an event whose key was revoked over it (revoked-key), is not
+// exported: the command exits with that finding's code and writes nothing.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -16,8 +16,12 @@ namespace chipledger::cli {
 
 namespace {
 
+// Findings about the evidence rather than the chip: the chain is not proven
+// (proof-failure, split-view, stale-checkpoint), or an event's signing key
+// was revoked as compromised over it (revoked-key).
 bool unproven(Finding f) {
-  return f == Finding::proof_failure || f == Finding::split_view || f == Finding::stale_checkpoint;
+  return f == Finding::proof_failure || f == Finding::split_view ||
+         f == Finding::stale_checkpoint || f == Finding::revoked_key;
 }
 
 }  // namespace

@@ -290,7 +290,10 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   if (tx.type == TxType::register_chips) row.site = tx.fab_site;
   if (tx.type == TxType::install || tx.type == TxType::attest) row.site = tx.site;
   if (tx.type == TxType::pack) row.unit = tx.unit;
-  if (tx.type == TxType::unpack && record_) row.unit = record_->parent;
+  // An unpack names the unit left: for the unit itself, the unit.
+  if (tx.type == TxType::unpack && record_) {
+    row.unit = record_->children.empty() ? record_->parent : serial_;
+  }
   if (tx.type == TxType::report || tx.type == TxType::decommission) row.kind = tx.kind;
   // Valid at its index; a revocation later in the log may reach back over it.
   if (auto why = revoked_over(governance_, tx, index)) {

@@ -107,7 +107,7 @@ void CosignSender::run(const std::string& url) {
       continue;
     }
     if (failing) {
-      LogLine(LogLevel::warn) << "chipledger-node " << me << ": peer " << url
+      LogLine(LogLevel::info) << "chipledger-node " << me << ": peer " << url
                               << " takes checkpoint signatures again";
     }
     failing = false;

@@ -70,8 +70,10 @@ class LineSink final : public spdlog::sinks::base_sink<std::mutex> {
           {"time", utc_time(msg.time)}, {"level", level_name(msg.level)}, {"msg", text}};
       line = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     } else {
+      // One line, and no terminal escapes from a peer's text.
       for (char& c : text) {
-        if (c == '\n' || c == '\r') c = ' ';
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) c = ' ';
       }
       line = utc_time(msg.time) + " " + level_name(msg.level) + " " + text;
     }

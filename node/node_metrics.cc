@@ -123,7 +123,7 @@ struct NodeMetrics::Impl {
   Gauge& log_size = gauge("chipledger_log_size", "Transactions in the ledger's log");
   Gauge& cp_size = gauge("chipledger_checkpoint_size", "The log size of this node's checkpoint");
   Gauge& cp_age = gauge("chipledger_checkpoint_age_seconds",
-                        "Seconds since this node last signed its checkpoint");
+                        "Seconds since the checkpoint's quorum-th newest signature");
   Gauge& cp_cosigners = gauge("chipledger_checkpoint_cosigners",
                               "Nodes whose signatures this node's checkpoint carries");
   Gauge& cp_quorum = gauge("chipledger_checkpoint_quorum",

@@ -24,7 +24,9 @@ struct MetricsSample {
   uint64_t snapshot_taken_ms = 0, snapshot_restored_ms = 0;
   uint64_t log_size = 0;  // the ledger's transactions
   uint64_t checkpoint_size = 0;
-  double checkpoint_age_seconds = 0;  // since this node last signed its checkpoint
+  // since the checkpoint's quorum-th newest signature (what clients judge
+  // freshness by); since 1970 when it has no quorum
+  double checkpoint_age_seconds = 0;
   uint64_t checkpoint_cosigners = 0;  // nodes whose signatures the checkpoint carries
   uint64_t checkpoint_quorum = 0;
   uint64_t db_bytes = 0;  // the data folder on disk (RocksDB and the Raft log)
@@ -43,7 +45,7 @@ class NodeMetrics {
   // One answered HTTP request: its route (metrics_route) and status.
   void http_request(std::string_view method, std::string_view target, int status);
   // One submission's outcome ("accepted", "refused", "unknown") and why,
-  // from submission_answers' fixed set ("rules", "signature", "full", ...).
+  // from submission_answers' fixed set ("rules", "arrival", "full", ...).
   void submission(std::string_view outcome, std::string_view reason);
   // From a submission's arrival to its answer.
   void submit_latency(std::chrono::microseconds took);

@@ -163,6 +163,29 @@ struct NodeService::Parts {
     LogLine(LogLevel::warn) << "chipledger-node " << config.node_id << ": WARNING: " << h.message;
   }
   // The data folder's free space against [node] min_free_mb.
+  // The data folder's size on disk, walked at most every 10 s however often
+  // /metrics is asked (anyone may ask).
+  mutable std::mutex data_bytes_mu;
+  mutable uint64_t data_bytes_cached = 0;
+  mutable std::optional<std::chrono::steady_clock::time_point> data_bytes_at;
+  uint64_t data_bytes() const {
+    std::lock_guard lock(data_bytes_mu);
+    const auto now = std::chrono::steady_clock::now();
+    if (data_bytes_at && now - *data_bytes_at < std::chrono::seconds(10)) return data_bytes_cached;
+    uint64_t total = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(config.data_dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code size_ec;
+      if (it->is_regular_file(size_ec)) {
+        auto bytes = it->file_size(size_ec);
+        if (!size_ec) total += bytes;
+      }
+    }
+    data_bytes_cached = total;
+    data_bytes_at = now;
+    return total;
+  }
   // GET /metrics (docs/metrics.md): the gauges read now.
   HttpResponse metrics_answer() const {
     MetricsSample m;
@@ -183,20 +206,10 @@ struct NodeService::Parts {
     m.checkpoint_size = cp.size;
     m.checkpoint_cosigners = cp.signers.size();
     m.checkpoint_quorum = ledger->consortium()->quorum();
-    for (size_t i = 0; i < cp.signers.size() && i < cp.times.size(); ++i) {
-      if (cp.signers[i] != config.node_id) continue;
-      const auto now = static_cast<double>(unix_seconds());
-      m.checkpoint_age_seconds = std::max(0.0, now - static_cast<double>(cp.times[i]));
-    }
+    m.checkpoint_age_seconds =
+        std::max(0.0, static_cast<double>(unix_seconds()) - static_cast<double>(cp.fresh_as_of));
+    m.db_bytes = data_bytes();
     std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(config.data_dir, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      std::error_code size_ec;
-      if (it->is_regular_file(size_ec)) {
-        auto bytes = it->file_size(size_ec);
-        if (!size_ec) m.db_bytes += bytes;
-      }
-    }
     const auto space = std::filesystem::space(config.data_dir, ec);
     if (!ec) m.disk_free_bytes = space.available;
     if (server) {

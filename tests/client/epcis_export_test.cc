@@ -81,6 +81,19 @@ TEST_CASE("epcis export: a pack is an aggregation of the chips under the unit", 
   CHECK(e["childEPCs"] ==
         nlohmann::ordered_json::array({"urn:chipledger:serial:example.org%2Fledger%201:GPU-1"}));
   CHECK_FALSE(e.contains("epcList"));
+
+  // An unpack, exported for the unit alone or with its chip.
+  ChainRow unpack = row(6, "unpack", 1'796'000'001'000);
+  unpack.unit = "SRV-1";
+  chip.chain = {unpack};
+  unit.chain = {unpack};
+  for (const auto& reports : {std::vector<VerifyReport>{unit}, {chip, unit}, {unit, chip}}) {
+    auto out = epcis_document(reports, options());
+    const auto& u = out["epcisBody"]["eventList"][0];
+    CHECK(u["action"] == "DELETE");
+    CHECK(u["parentID"] == "urn:chipledger:serial:example.org%2Fledger%201:SRV-1");
+    for (const auto& c : u["childEPCs"]) CHECK(c != u["parentID"]);
+  }
 }
 
 }  // namespace

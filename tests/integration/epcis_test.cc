@@ -64,6 +64,7 @@ TEST_CASE("epcis: a custody story exports as EPCIS 2.0 that GS1's schema accepts
   ok(Argv{"accept"} + as("datacenter") + Argv{"--serial", "SRV-1"});
   ok(Argv{"install"} + as("datacenter") +
      Argv{"--site", "ashburn-1", "--country", "US", "--serial", "SRV-1"});
+  ok(Argv{"unpack"} + as("datacenter") + Argv{"--serial", "SRV-1"});
   // One chip: exported to a restricted destination under a license, then flagged.
   ok(Argv{"transfer"} + as("maker") + Argv{"--to", "distributor", "--ship-to", "SG"} + single);
   ok(Argv{"accept"} + as("distributor") + single);
@@ -103,6 +104,11 @@ TEST_CASE("epcis: a custody story exports as EPCIS 2.0 that GS1's schema accepts
   REQUIRE(packing.size() == 1);
   CHECK(packing[0]["parentID"] == epc("SRV-1"));
   CHECK(packing[0]["childEPCs"] == json::array({epc("GPU-0001"), epc("GPU-0002")}));
+  auto unpacking = events(doc, "AggregationEvent", "unpacking");
+  REQUIRE(unpacking.size() == 1);
+  CHECK(unpacking[0]["action"] == "DELETE");
+  CHECK(unpacking[0]["parentID"] == epc("SRV-1"));
+  CHECK(unpacking[0]["childEPCs"] == json::array({epc("GPU-0001"), epc("GPU-0002")}));
   auto installing = events(doc, "ObjectEvent", "installing");
   REQUIRE(installing.size() == 1);
   CHECK(installing[0]["bizLocation"]["id"].get<std::string>().find(":ashburn-1") !=
@@ -135,7 +141,7 @@ TEST_CASE("epcis: a custody story exports as EPCIS 2.0 that GS1's schema accepts
     REQUIRE(chain_index.count(txid) == 1);
     CHECK(e["chipledger:logIndex"] == chain_index[txid]);
   }
-  CHECK(doc["epcisBody"]["eventList"].size() == 11);  // all but the license's own event
+  CHECK(doc["epcisBody"]["eventList"].size() == 12);  // all but the license's own event
 
   // --since: only what was signed since; a future time leaves a valid, empty list.
   const std::string later = node.dir() + "/later.json";

@@ -34,7 +34,12 @@ grep -q 'adduser --system --group --home /var/lib/chipledger' "$work/control/pos
   fail "postinst does not create the chipledger user"
 grep -q 'install -d -m 0750 -o chipledger -g chipledger /var/lib/chipledger' "$work/control/postinst" ||
   fail "postinst does not make the data folder"
-if grep -q 'rm -rf' "$work/control/postrm"; then fail "postrm deletes data"; fi
+# No maintainer script removes the data folder, its files or the user that owns them.
+for script in postinst prerm postrm; do
+  if grep -Eq '(^|[^a-z])(rm|rmdir|deluser|userdel)([^a-z]|$)' "$work/control/$script"; then
+    fail "$script removes files or the user"
+  fi
+done
 
 root="$work/root"
 dpkg-deb -x "$deb" "$root"
@@ -45,7 +50,7 @@ for f in usr/bin/chipledger-node usr/bin/chipledger usr/bin/chipledger-landmark 
   [ -e "$root/$f" ] || fail "the package lacks /$f"
 done
 unit="$root/usr/lib/systemd/system/chipledger-node.service"
-for line in 'User=chipledger' 'Group=chipledger' 'Restart=on-failure' \
+for line in 'User=chipledger' 'Group=chipledger' 'Restart=on-failure' 'RestartPreventExitStatus=2 3' \
             'ExecStart=/usr/bin/chipledger-node --config /var/lib/chipledger/node.toml' \
             'ReadWritePaths=/var/lib/chipledger' 'WantedBy=multi-user.target'; do
   grep -qx "$line" "$unit" || fail "the unit lacks $line"
