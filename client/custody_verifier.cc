@@ -267,6 +267,46 @@ void Replay::track_licenses(const Transaction& tx, const Member& author, const S
   }
 }
 
+// The event as fields for programs (ChainRow's type ... kind), from the
+// transaction and the serial's record before it.
+void fill_event_fields(ChainRow& row, const Transaction& tx, const Member& author,
+                       const SerialRecord* before, const std::string& serial) {
+  row.type = std::string(tx_type_name(tx.type));
+  if (before) row.from = before->holder;
+  switch (tx.type) {
+    case TxType::transfer:
+      row.to = tx.to;
+      row.ship_to = tx.ship_to_country;
+      row.license = tx.license_id;
+      break;
+    case TxType::accept:
+      row.to = author.id;
+      break;
+    case TxType::license:
+      row.license = tx.license.id;
+      break;
+    case TxType::register_chips:
+      row.site = tx.fab_site;
+      break;
+    case TxType::install:
+    case TxType::attest:
+      row.site = tx.site;
+      break;
+    case TxType::pack:
+      row.unit = tx.unit;
+      break;
+    case TxType::unpack:  // the unit left: for the unit itself, the unit
+      if (before) row.unit = before->children.empty() ? before->parent : serial;
+      break;
+    case TxType::report:
+    case TxType::decommission:
+      row.kind = tx.kind;
+      break;
+    default:
+      break;
+  }
+}
+
 Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   const SignedTransaction& stx = event.stx;
   const Transaction& tx = stx.tx;
@@ -275,26 +315,8 @@ Status Replay::apply(const CheckedEvent& event, uint64_t index, ChainRow& row) {
   const Member& author = *c.member(tx.author);  // check_signature found it
   row.member = author.id;
   row.key_id = hex_encode(tx.key_id);
-  row.type = std::string(tx_type_name(tx.type));
   row.txid = hex_encode(stx.txid);
-  if (record_) row.from = record_->holder;
-  if (tx.type == TxType::transfer) {
-    row.to = tx.to;
-    row.ship_to = tx.ship_to_country;
-    row.license = tx.license_id;
-  } else if (tx.type == TxType::accept) {
-    row.to = author.id;
-  } else if (tx.type == TxType::license) {
-    row.license = tx.license.id;
-  }
-  if (tx.type == TxType::register_chips) row.site = tx.fab_site;
-  if (tx.type == TxType::install || tx.type == TxType::attest) row.site = tx.site;
-  if (tx.type == TxType::pack) row.unit = tx.unit;
-  // An unpack names the unit left: for the unit itself, the unit.
-  if (tx.type == TxType::unpack && record_) {
-    row.unit = record_->children.empty() ? record_->parent : serial_;
-  }
-  if (tx.type == TxType::report || tx.type == TxType::decommission) row.kind = tx.kind;
+  fill_event_fields(row, tx, author, record_ ? &*record_ : nullptr, serial_);
   // Valid at its index; a revocation later in the log may reach back over it.
   if (auto why = revoked_over(governance_, tx, index)) {
     const RetiredKey& r = *governance_.latest().retired_key(tx.key_id);

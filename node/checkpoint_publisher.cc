@@ -1,8 +1,8 @@
 #include "node/checkpoint_publisher.h"
 
-#include "node/node_log.h"
-
 #include <algorithm>
+
+#include "node/node_log.h"
 
 namespace chipledger {
 

@@ -1,11 +1,10 @@
 #include "node/cosign_sender.h"
 
-#include "node/node_log.h"
-
 #include <algorithm>
 #include <limits>
 
 #include "net/http_client.h"
+#include "node/node_log.h"
 
 namespace chipledger {
 

@@ -1,7 +1,5 @@
 #include "node/node_service.h"
 
-#include "node/node_log.h"
-
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -19,6 +17,7 @@
 #include "node/checkpoint_publisher.h"
 #include "node/cosign_sender.h"
 #include "node/http_server.h"
+#include "node/node_log.h"
 #include "node/node_metrics.h"
 #include "node/raft_membership_plan.h"
 #include "node/raft_replicator.h"
@@ -162,7 +161,6 @@ struct NodeService::Parts {
     last_warned = now;
     LogLine(LogLevel::warn) << "chipledger-node " << config.node_id << ": WARNING: " << h.message;
   }
-  // The data folder's free space against [node] min_free_mb.
   // The data folder's size on disk, walked at most every 10 s however often
   // /metrics is asked (anyone may ask).
   mutable std::mutex data_bytes_mu;
@@ -209,9 +207,7 @@ struct NodeService::Parts {
     m.checkpoint_age_seconds =
         std::max(0.0, static_cast<double>(unix_seconds()) - static_cast<double>(cp.fresh_as_of));
     m.db_bytes = data_bytes();
-    std::error_code ec;
-    const auto space = std::filesystem::space(config.data_dir, ec);
-    if (!ec) m.disk_free_bytes = space.available;
+    m.disk_free_bytes = disk_health().free_bytes;
     if (server) {
       ConnectionStats c = server->stats();
       m.open_connections = c.open;
@@ -223,6 +219,7 @@ struct NodeService::Parts {
     r.body = metrics->render(m);
     return r;
   }
+  // The data folder's free space against [node] min_free_mb.
   DiskHealth disk_health() const {
     DiskHealth d;
     d.min_free_bytes = config.min_free_bytes;

@@ -1,7 +1,5 @@
 #include "node/raft_replicator.h"
 
-#include "node/node_log.h"
-
 #include <signal.h>
 
 #include <atomic>
@@ -14,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "node/node_log.h"
 #include "node/raft_entry.h"
 #include "node/raft_tls_transport.h"
 
