@@ -40,6 +40,11 @@ Result<std::vector<std::optional<std::string>>> KvStore::multi_get(
   return out;
 }
 
+Status KvStore::checkpoint_to(const std::string& dir) const {
+  return Status::error("this store cannot be copied into " + dir +
+                       " (only a RocksDB store makes checkpoints)");
+}
+
 Status KvStore::scan_ranges(
     Column column, const std::vector<KeyRange>& ranges,
     const std::function<bool(size_t, std::string_view, std::string_view)>& fn) const {

@@ -103,6 +103,11 @@ class KvStore {
   // RocksDB snapshot (cheap to take; it pins the versions it sees until it
   // is released); MemoryStore's is a copy of its data.
   virtual Result<std::unique_ptr<KvView>> view() const = 0;
+  // A consistent copy of the whole store in folder `dir` (which must not
+  // exist), readable by open() later: every batch written before the call,
+  // none after (docs/backup.md). RocksStore's is a RocksDB checkpoint (hard
+  // links where the file system allows); the default refuses.
+  virtual Status checkpoint_to(const std::string& dir) const;
 };
 
 // Big-endian fixed-width integer keys so byte order equals numeric order.

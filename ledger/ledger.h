@@ -148,6 +148,24 @@ class Ledger {
   // already has it.
   Result<Bytes> snapshot() const;
   Result<bool> restore(ByteView snapshot);
+  // restore() from a backup into an empty ledger (docs/backup.md).
+  // forget_raft_entry: the ledger is to start a new Raft log, so the
+  // snapshot's applied entry is not kept (it becomes 0). Refused unless this
+  // ledger is empty; the snapshot is checked exactly as restore() checks it.
+  struct RestoreOptions {
+    bool forget_raft_entry = false;
+  };
+  Result<bool> restore(ByteView snapshot, RestoreOptions options);
+
+  // A backup (docs/backup.md): the store's checkpoint_to(dir), taken at a
+  // block boundary (no block is applied meanwhile), and the point it holds.
+  struct BackupPoint {
+    uint64_t applied_entry = 0;
+    uint64_t size = 0;
+    Hash root{};
+    Hash state_root{};
+  };
+  Result<BackupPoint> checkpoint_to(const std::string& dir) const;
   // What restore() checks of a snapshot's derived state (serial records,
   // histories, transaction ids, licenses): exactly what replaying its log
   // through the rules gives. `snapshot` holds its columns.

@@ -274,7 +274,25 @@ Result<Bytes> Ledger::snapshot() const {
   return encode_snapshot(*view);
 }
 
-Result<bool> Ledger::restore(ByteView bytes) {
+Result<Ledger::BackupPoint> Ledger::checkpoint_to(const std::string& dir) const {
+  std::lock_guard lock(write_mu_);
+  if (failed_) return Status::error("the ledger stopped after a storage failure");
+  BackupPoint p;
+  p.size = committed_size_.load();
+  p.applied_entry = applied_entry_.load();
+  auto root = MerkleLog::root_at(*store_, p.size);
+  if (!root) return root.status().context("backup root");
+  p.root = *root;
+  auto state_root = state_map_->root_at(p.size);
+  if (!state_root) return state_root.status().context("backup state root");
+  p.state_root = *state_root;
+  CL_TRY(store_->checkpoint_to(dir));
+  return p;
+}
+
+Result<bool> Ledger::restore(ByteView bytes) { return restore(bytes, RestoreOptions{}); }
+
+Result<bool> Ledger::restore(ByteView bytes, RestoreOptions options) {
   using R = Result<bool>;
   auto d = decode_snapshot(bytes);
   if (!d) return R(d.status().context("ledger snapshot"));
@@ -322,7 +340,17 @@ Result<bool> Ledger::restore(ByteView bytes) {
     return R::error("the snapshot's log disagrees with this ledger's at size " +
                     std::to_string(common));
   }
-  if (d->applied_entry <= applied_entry_.load()) return false;  // have it already
+  if (options.forget_raft_entry) {
+    if (own_size != 0 || applied_entry_.load() != 0) {
+      return R::error("a backup is restored only into an empty ledger");
+    }
+    // Checked as the snapshot says (above and below); written as entry 0
+    // (the later put of the key wins).
+    d->batch.put(Column::meta, std::string(kAppliedEntryKey), encode_u64_key(0));
+    d->applied_entry = 0;
+  } else if (d->applied_entry <= applied_entry_.load()) {
+    return false;  // have it already
+  }
   if (d->size < own_size) {
     return R::error("the snapshot (entry " + std::to_string(d->applied_entry) + ", " +
                     std::to_string(d->size) + " log entries) is behind this ledger's " +

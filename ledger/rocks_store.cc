@@ -9,10 +9,12 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <mutex>
 
 namespace chipledger {
@@ -387,6 +389,18 @@ Result<std::unique_ptr<KvView>> RocksStore::view() const {
     return Status::io("rocksdb at " + impl_->path + ": no snapshot could be taken");
   }
   return std::unique_ptr<KvView>(std::make_unique<View>(*impl_, snapshot));
+}
+
+Status RocksStore::checkpoint_to(const std::string& dir) const {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  if (!s.ok()) return impl_->fail(s, "checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // No flush (log_size_for_flush at its maximum): the WAL goes with the
+  // files, and the node's writes are not held up by a memtable flush.
+  s = checkpoint->CreateCheckpoint(dir, std::numeric_limits<uint64_t>::max());
+  if (!s.ok()) return impl_->fail(s, "checkpoint into " + dir);
+  return Status::ok();
 }
 
 }  // namespace chipledger

@@ -38,6 +38,9 @@ class RocksStore final : public KvStore {
   // A RocksDB snapshot (DB::GetSnapshot), read through ReadOptions::snapshot
   // and released when the view is destroyed, which must be before the store.
   Result<std::unique_ptr<KvView>> view() const override;
+  // rocksdb::Checkpoint without a memtable flush: the live WAL is copied, so
+  // the copy holds every acknowledged batch.
+  Status checkpoint_to(const std::string& dir) const override;
 
  private:
   struct Impl;

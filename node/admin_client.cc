@@ -25,9 +25,10 @@ Result<json> get_health(HttpClient& client) {
   return j;
 }
 
-// The client options for the target: its CA and certificate when given.
-Result<HttpClientOptions> options_for(const AdminTarget& target,
-                                      std::chrono::milliseconds timeout) {
+}  // namespace
+
+Result<HttpClientOptions> admin_client_options(const AdminTarget& target,
+                                               std::chrono::milliseconds timeout) {
   using R = Result<HttpClientOptions>;
   HttpClientOptions options = HttpClientOptions::for_peer(timeout);
   if (target.tls_cert_file.empty() != target.tls_key_file.empty()) {
@@ -59,10 +60,8 @@ Result<HttpClientOptions> options_for(const AdminTarget& target,
   return options;
 }
 
-}  // namespace
-
 Result<std::string> list_members(const AdminTarget& target) {
-  auto options = options_for(target, 10s);
+  auto options = admin_client_options(target, 10s);
   if (!options) return options.status();
   auto client = HttpClient::connect_to(target.node_url, *options);
   if (!client) return client.status();

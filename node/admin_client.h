@@ -5,9 +5,11 @@
 // (docs/tls.md).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "crypto/result.h"
+#include "net/http_client.h"
 
 namespace chipledger {
 
@@ -19,6 +21,10 @@ struct AdminTarget {
   std::string tls_cert_file = {};
   std::string tls_key_file = {};
 };
+
+// The HTTP client options for the target (its CA and certificate when given).
+Result<HttpClientOptions> admin_client_options(const AdminTarget& target,
+                                               std::chrono::milliseconds timeout);
 
 // GET /v1/health's raft.members and leader, as JSON text.
 Result<std::string> list_members(const AdminTarget& target);

@@ -44,6 +44,7 @@ constexpr RoutePattern kRoutes[] = {
     {{"v1", "governance"}, 2, "/v1/governance"},
     {{"v1", "governance", "proposals"}, 3, "/v1/governance/proposals"},
     {{"v1", "governance", "history"}, 3, "/v1/governance/history"},
+    {{"v1", "admin", "backup"}, 3, "/v1/admin/backup"},
     {{"metrics"}, 1, "/metrics"},
 };
 

@@ -13,6 +13,8 @@
 #include "ledger/rocks_store.h"
 #include "net/url.h"
 #include "node/api.h"
+#include "node/backup_commands.h"
+#include "node/backup_service.h"
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
 #include "node/cosign_sender.h"
@@ -111,6 +113,7 @@ struct NodeService::Parts {
   std::unique_ptr<ResignTimer> membership;
   std::string last_membership_problem;  // logged once, not every tick
   std::unique_ptr<Api> api;
+  std::unique_ptr<BackupService> backups;
   std::unique_ptr<HttpServer> server;
   std::function<void(const std::string&)> on_fatal;
   NodeConfig config;
@@ -329,10 +332,16 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   auto ledger = Ledger::open(std::move(*store), std::move(*consortium));
   if (!ledger) return ledger.status();
   CL_TRY(check_node_identity(config, **ledger, key->public_key()));
+  // A staging folder left by a backup that was not copied out only pins
+  // old files (docs/backup.md).
+  CL_TRY(BackupService::remove_staging(config.data_dir));
 
   auto parts = std::make_unique<Parts>();
   parts->ledger = std::move(*ledger);
   parts->on_fatal = std::move(on_fatal);
+  parts->backups = std::make_unique<BackupService>(
+      *parts->ledger, key->public_key(),
+      BackupService::Options{config.data_dir, config.node_id, config.raft_id, system_clock_ms});
   Parts* p = parts.get();
   parts->checkpoints = std::make_unique<CheckpointPublisher>(
       *parts->ledger, config.node_id, std::move(*key),
@@ -384,6 +393,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
       if (req.method != "GET") return counted(json_error(405, "method not allowed for /metrics"));
       return counted(p->metrics_answer());
     }
+    if (metrics_route(req.target) == "/v1/admin/backup") return counted(p->backups->handle(req));
     p->api->handle(std::move(req), std::move(counted));
   });
   if (!server) return server.status();
@@ -404,6 +414,11 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);
   raft.snapshot_trailing = static_cast<unsigned>(config.raft_snapshot_trailing);
   raft.bootstrap = !config.raft_join;
+  if (config.raft_join) {
+    auto restored = read_restore_marker(config.data_dir);
+    if (!restored) return restored.status();
+    raft.restored_entry = *restored;
+  }
   if (!config.has_tls() && (config.raft_peers.size() > 1 || config.raft_join)) {
     return Status::error(
         "[tls] is missing: Raft between nodes runs only over mutual TLS (docs/tls.md)");

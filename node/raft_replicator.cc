@@ -757,11 +757,13 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   if (problem.empty() && m.failed) problem = "replaying the Raft log failed (see above)";
   // The ledger names the last entry it applied; a Raft log that ends before
   // it was replaced or lost, and new entries would be taken for old ones.
-  if (problem.empty() && ledger.applied_entry() > raft_last_index(&m.raft)) {
+  const bool restored = o.restored_entry != 0 && ledger.applied_entry() <= o.restored_entry;
+  if (problem.empty() && ledger.applied_entry() > raft_last_index(&m.raft) && !restored) {
     problem = "the ledger has applied Raft entry " + std::to_string(ledger.applied_entry()) +
               " but the Raft log in " + o.dir + " ends at entry " +
               std::to_string(raft_last_index(&m.raft)) +
-              ": the Raft folder was lost or replaced; refusing to start";
+              ": the Raft folder was lost or replaced; refusing to start (a ledger restored "
+              "from a backup joins its cluster with [raft] join = true, docs/backup.md)";
   }
   if (problem.empty()) {
     m.status_timer.data = &m;

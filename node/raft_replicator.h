@@ -91,6 +91,11 @@ struct ReplicatorOptions {
   // false: a node joining a running cluster; it does not bootstrap and
   // waits until the leader adds it (MembershipChange::Op::add).
   bool bootstrap = true;
+  // A ledger restored from a backup to join a running cluster
+  // (docs/backup.md) holds Raft entries up to this one while its Raft log
+  // starts empty: until it applies a later entry, a Raft log that ends
+  // before the ledger's applied entry is expected, not a lost folder.
+  uint64_t restored_entry = 0;
   // Raft between nodes runs over mutual TLS with this identity
   // (node/raft_tls_transport.h); without one, a one-node cluster that
   // opens no Raft port.

@@ -1,5 +1,7 @@
 // chipledger-node: `init --dir DIR [--nodes N] [--template FILE]` writes a
-// dev consortium (N > 1: a local cluster); `--config FILE` runs a node until SIGINT/SIGTERM.
+// dev consortium (N > 1: a local cluster); `--config FILE` runs a node until SIGINT/SIGTERM;
+// `backup --config FILE --to DIR` and `restore --config FILE --from DIR [--new-cluster]`
+// (docs/backup.md).
 // Exceptions stop at this edge.
 #include <signal.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 
 #include "net/url.h"
 #include "node/admin_client.h"
+#include "node/backup_commands.h"
 #include "node/dev_consortium.h"
 #include "node/node_config.h"
 #include "node/node_log.h"
@@ -117,6 +120,65 @@ int run_admin(const chipledger::AdminTarget& target) {
   return 0;
 }
 
+// 2: nothing was done because of the arguments or the folders; 1: it
+// failed (the node refused, the backup does not check, I/O).
+int exit_code_of(const chipledger::Status& st) { return st.is_invalid() ? 2 : 1; }
+
+int run_backup(const std::string& config_file, const std::string& to, const std::string& node_url) {
+  auto config = chipledger::NodeConfig::load_file(config_file);
+  if (!config) {
+    std::cerr << "chipledger-node backup: " << config.reason() << "\n";
+    return 2;
+  }
+  auto m = chipledger::take_backup(*config, to, node_url);
+  if (!m) {
+    std::cerr << "chipledger-node backup: " << m.reason() << "\n";
+    return exit_code_of(m.status());
+  }
+  uint64_t bytes = 0;
+  for (const auto& f : m->files) bytes += f.bytes;
+  std::cout << "backup of node " << m->node_id << " (ledger " << m->ledger_id << ") in " << to
+            << ": " << m->log_size << " log entries, Raft entry " << m->applied_entry << ", root "
+            << chipledger::hex_encode(m->root).substr(0, 16) << "…; " << m->files.size()
+            << " files, " << bytes << " bytes, each with its SHA-256 in " << to << "/"
+            << chipledger::BackupManifest::kFileName << "\n";
+  return 0;
+}
+
+int run_restore(const std::string& config_file, const std::string& from, bool new_cluster) {
+  auto config = chipledger::NodeConfig::load_file(config_file);
+  if (!config) {
+    std::cerr << "chipledger-node restore: " << config.reason() << "\n";
+    return 2;
+  }
+  if (!new_cluster && !config->raft_join) {
+    std::cerr << "chipledger-node restore: without --new-cluster the restored node joins a "
+                 "running cluster as a new member: set [raft] join = true in "
+              << config_file << " (docs/backup.md)\n";
+    return 2;
+  }
+  auto restored = chipledger::restore_backup(*config, from, {new_cluster});
+  if (!restored) {
+    std::cerr << "chipledger-node restore: " << restored.reason() << "\n";
+    return exit_code_of(restored.status());
+  }
+  const chipledger::BackupManifest* m = &restored->manifest;
+  std::cout << "restored ledger " << m->ledger_id << " from " << from << " (node " << m->node_id
+            << "'s backup) into " << config->data_dir << "/ledger: " << m->log_size
+            << " log entries, root " << chipledger::hex_encode(m->root).substr(0, 16)
+            << "…, checked against a replay of its log and " << restored->evidence << "\n";
+  if (new_cluster) {
+    std::cout << "a new Raft log starts from [raft] peers when the node starts (Raft entry "
+              << m->applied_entry << " forgotten)\n";
+  } else {
+    std::cout << "the node joins its cluster as " << config->node_id << " (Raft id "
+              << config->raft_id << ") and fetches the entries after Raft entry "
+              << m->applied_entry << "\n";
+  }
+  std::cout << "start it with: chipledger-node --config " << config_file << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +215,22 @@ int main(int argc, char** argv) {
                       "the consortium CA (PEM) the node's certificate must chain to (https)");
   members->add_option("--tls-cert", target.tls_cert_file, "a TLS certificate to present");
   members->add_option("--tls-key", target.tls_key_file, "its key");
+  // Backups (docs/backup.md).
+  std::string backup_to, backup_node, restore_from;
+  bool new_cluster = false;
+  auto* backup = app.add_subcommand(
+      "backup", "copy the running node's ledger into a new folder, with a manifest of digests");
+  backup->add_option("--config", config_file, "the node's config file (node.toml)")->required();
+  backup->add_option("--to", backup_to, "the backup folder to write (must not exist)")->required();
+  backup->add_option("--node", backup_node,
+                     "the node's API URL (default: from node.toml's listen setting)");
+  auto* restore = app.add_subcommand(
+      "restore", "check a backup and write it into the node's empty data folder (node stopped)");
+  restore->add_option("--config", config_file, "the node's config file (node.toml)")->required();
+  restore->add_option("--from", restore_from, "the backup folder")->required();
+  restore->add_flag("--new-cluster", new_cluster,
+                    "start a new Raft log from [raft] peers (disaster recovery); without it the "
+                    "node joins a running cluster as a new member ([raft] join = true)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,6 +238,8 @@ int main(int argc, char** argv) {
   }
   if (*init) return run_init(options);
   if (*admin) return run_admin(target);
+  if (*backup) return run_backup(config_file, backup_to, backup_node);
+  if (*restore) return run_restore(config_file, restore_from, new_cluster);
   if (config_file.empty()) {
     std::cerr << "chipledger-node: give --config FILE to run a node, or `init --dir DIR`\n";
     return 2;

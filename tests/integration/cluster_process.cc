@@ -101,6 +101,43 @@ void LocalCluster::set_raft_option(const std::string& key, int64_t value) {
   }
 }
 
+ProcessResult LocalCluster::cli(const Argv& args, const std::string& via,
+                                std::chrono::milliseconds timeout) const {
+  return run_process(Argv{kCliBin, "--node", via, "--trust", trust_file(), "--state",
+                          dir() + "/client-state.json"} +
+                         args,
+                     timeout);
+}
+
+std::string LocalCluster::config_file(size_t i) const {
+  return dir() + "/node-" + std::to_string(i + 1) + ".toml";
+}
+
+nlohmann::json LocalCluster::hold_back_last_node(uint32_t quorum) {
+  const size_t last = size() - 1;
+  nlohmann::json trust = nlohmann::json::parse(read_file(trust_file()));
+  nlohmann::json newcomer = trust["nodes"][last];
+  trust["nodes"].erase(last);
+  trust["quorum"] = quorum;
+  std::ofstream(trust_file(), std::ios::trunc) << trust.dump(2);
+  const std::string peer =
+      "    [[raft.peers]]\n    address = '" + newcomer["raft_address"].get<std::string>() + "'";
+  for (size_t i = 0; i < last; ++i) {
+    std::string text = read_file(config_file(i));
+    auto at = text.find(peer);
+    if (at == std::string::npos) throw std::runtime_error(config_file(i) + " has no such peer");
+    auto end = text.find("\n\n", at);
+    text.erase(at, end + 2 - at);
+    std::ofstream(config_file(i), std::ios::trunc) << text;
+  }
+  std::string text = read_file(config_file(last));
+  auto at = text.find("[raft]\n");
+  if (at == std::string::npos) throw std::runtime_error(config_file(last) + " has no [raft]");
+  text.insert(at + 7, "join = true\n");
+  std::ofstream(config_file(last), std::ios::trunc) << text;
+  return newcomer;
+}
+
 void LocalCluster::fail(size_t i, const std::string& what) {
   throw std::runtime_error("node-" + std::to_string(i + 1) + " in " + dir() + ": " + what +
                            "\nits log:\n" + tail(log(i)));

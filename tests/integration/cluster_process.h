@@ -37,6 +37,20 @@ class LocalCluster {
   // Sets `key = value` in every node's [raft] section (before start);
   // the key must be there already (init writes every [raft] key).
   void set_raft_option(const std::string& key, int64_t value);
+  // Makes the last node a newcomer (before start): out of the genesis
+  // trust file (whose quorum becomes `quorum`) and of the other nodes'
+  // [raft] peers, and `join = true` in its own config; it joins only once
+  // a governance vote adds it. Returns its trust-file entry (for the
+  // add-node change).
+  nlohmann::json hold_back_last_node(uint32_t quorum);
+  // The CLI as `chipledger --node VIA --trust DIR/consortium.json --state
+  // DIR/client-state.json args...` (VIA: one node's URL or several, comma
+  // separated), and a member's `--as M --key DIR/keys/M.pem`.
+  ProcessResult cli(const Argv& args, const std::string& via,
+                    std::chrono::milliseconds timeout = 120s) const;
+  Argv as(const std::string& member) const { return {"--as", member, "--key", key_file(member)}; }
+  // DIR/node-I.toml (node i, from 0).
+  std::string config_file(size_t i) const;
   void start(size_t i, std::chrono::milliseconds deadline = 60s);
   void start_all(std::chrono::milliseconds deadline = 60s);
   int stop(size_t i, std::chrono::milliseconds deadline = 60s);  // exit code

@@ -56,12 +56,7 @@ TEST_CASE("governance: a member added by vote exists on every node from the same
   c.start_all();
   c.wait_leader();
   std::string nodes = c.url(0) + "," + c.url(1) + "," + c.url(2);
-  auto cli = [&](const Argv& args) {
-    return run_process(Argv{kCliBin, "--node", nodes, "--trust", c.trust_file(), "--state",
-                            c.dir() + "/client-state.json"} +
-                           args,
-                       120s);
-  };
+  auto cli = [&](const Argv& args) { return c.cli(args, nodes); };
   auto as = [&](const std::string& member) {
     return Argv{"--as", member, "--key",
                 member == "newdist" ? c.dir() + "/newdist.pem" : c.key_file(member)};
@@ -326,40 +321,13 @@ TEST_CASE(
     "[integration][cluster]") {
   LocalCluster c(4);
   // The genesis: the first three nodes (quorum 2); node 4 waits to join.
-  nlohmann::json trust = nlohmann::json::parse(read_text_file(c.trust_file()));
-  nlohmann::json fourth = trust["nodes"][3];
-  trust["nodes"].erase(3);
-  trust["quorum"] = 2;
-  write_text_file(c.trust_file(), trust.dump(2));
-  for (int i = 1; i <= 3; ++i) {
-    const std::string file = c.dir() + "/node-" + std::to_string(i) + ".toml";
-    std::string text = read_text_file(file);
-    auto at = text.find("    [[raft.peers]]\n    address = '" +
-                        fourth["raft_address"].get<std::string>() + "'");
-    REQUIRE(at != std::string::npos);
-    auto end = text.find("\n\n", at);
-    text.erase(at, end + 2 - at);
-    write_text_file(file, text);
-  }
-  {
-    const std::string file = c.dir() + "/node-4.toml";
-    std::string text = read_text_file(file);
-    auto at = text.find("[raft]\n");
-    REQUIRE(at != std::string::npos);
-    text.insert(at + 7, "join = true\n");
-    write_text_file(file, text);
-  }
+  nlohmann::json fourth = c.hold_back_last_node(2);
   const std::string node4 = fourth["id"];
   for (size_t i = 0; i < 3; ++i) c.start(i);
   size_t leader = c.wait_leader();
   std::string nodes = c.url(0) + "," + c.url(1) + "," + c.url(2);
-  auto cli = [&](const Argv& args, const std::string& via) {
-    return run_process(Argv{kCliBin, "--node", via, "--trust", c.trust_file(), "--state",
-                            c.dir() + "/client-state.json"} +
-                           args,
-                       120s);
-  };
-  auto as = [&](const std::string& m) { return Argv{"--as", m, "--key", c.key_file(m)}; };
+  auto cli = [&](const Argv& args, const std::string& via) { return c.cli(args, via); };
+  auto as = [&](const std::string& m) { return c.as(m); };
   auto ok = [&](const Argv& args, const std::string& via) {
     ProcessResult r = cli(args, via);
     INFO(r.describe());

@@ -13,6 +13,7 @@
 #include "ledger/memory_store.h"
 #include "ledger/rocks_store.h"
 #include "tests/ledger/ledger_fixture.h"
+#include "tests/ledger/temp_dir.h"
 
 using namespace chipledger;
 using namespace chipledger::testing;
@@ -358,4 +359,58 @@ TEST_CASE("a snapshot that cuts the ledger's own blocks otherwise is refused",
   // Into an empty ledger it is a state the rules derive: installed.
   auto fresh = empty_ledger(tc);
   CHECK(fresh->restore(*merged->snapshot()));
+}
+
+// Backups (docs/backup.md): a RocksDB checkpoint taken from a ledger opens
+// as the same ledger, and its snapshot restores into an empty ledger with
+// the Raft entry forgotten (a new cluster), only into an empty one.
+TEST_CASE("a ledger's checkpoint restores into a new cluster with its Raft entry forgotten",
+          "[ledger][snapshot][backup]") {
+  auto tc = TestConsortium::make();
+  chipledger::testing::ScratchDir dir("chipledger-backup-");
+  auto store = RocksStore::open((dir.path() / "live").string());
+  REQUIRE(store);
+  auto live = std::move(*Ledger::open(std::move(*store), tc.consortium));
+  apply(*live, tc, {"SN-1", "SN-2"}, 4);
+  apply(*live, tc, {"SN-3"}, 7);
+
+  auto point = live->checkpoint_to((dir.path() / "copy").string());
+  INFO(point.reason());
+  REQUIRE(point);
+  CHECK(point->size == 3);
+  CHECK(point->applied_entry == 7);
+  CHECK(point->root == *live->root_at(3));
+  CHECK(point->state_root == *live->state_root_at(3));
+  // Later blocks are not in the copy; the folder cannot be reused.
+  apply(*live, tc, {"SN-4"}, 8);
+  CHECK_FALSE(live->checkpoint_to((dir.path() / "copy").string()));
+
+  auto copied_store = RocksStore::open((dir.path() / "copy").string());
+  REQUIRE(copied_store);
+  auto copy = std::move(*Ledger::open(std::move(*copied_store), tc.consortium));
+  CHECK(copy->size() == 3);
+  CHECK(copy->applied_entry() == 7);
+  CHECK(*copy->root_at(3) == point->root);
+  auto snap = copy->snapshot();
+  REQUIRE(snap);
+
+  auto fresh = empty_ledger(tc);
+  auto restored = fresh->restore(*snap, Ledger::RestoreOptions{.forget_raft_entry = true});
+  INFO(restored.reason());
+  REQUIRE(restored);
+  CHECK(*restored);
+  CHECK(fresh->size() == 3);
+  CHECK(fresh->applied_entry() == 0);
+  CHECK(*fresh->state_root_at(3) == point->state_root);
+  CHECK((*fresh->serial("SN-3")).has_value());
+  // A new Raft log's first entries apply after it.
+  apply(*fresh, tc, {"SN-9"}, 2);
+  CHECK(fresh->size() == 4);
+  // Never over a ledger that holds entries.
+  auto again = fresh->restore(*snap, Ledger::RestoreOptions{.forget_raft_entry = true});
+  CHECK_FALSE(again);
+  CHECK(again.reason().find("only into an empty ledger") != std::string::npos);
+  CHECK(fresh->size() == 4);
+  // A MemoryStore makes no checkpoint.
+  CHECK_FALSE(fresh->checkpoint_to((dir.path() / "memory").string()));
 }
