@@ -10,9 +10,9 @@
 #include "bench/driver.h"
 #include "bench/stats.h"
 #include "client/batch_verifier.h"
-#include "client/custody_verifier.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger::bench {
 namespace {

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "client/checkpoint_memory.h"
-#include "client/custody_verifier.h"
 #include "client/node_client.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger {
 

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/custody_verifier.h"
-#include "client/evidence_decoding.h"
 #include "ledger/governance.h"
+#include "verify/custody_verifier.h"
+#include "verify/evidence_decoding.h"
 
 namespace chipledger {
 

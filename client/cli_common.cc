@@ -16,13 +16,13 @@
 #include <sstream>
 
 #include "client/checkpoint_in_force.h"
-#include "client/custody_verifier.h"
 #include "client/derived_trust.h"
 #include "client/receipt.h"
 #include "client/submission.h"
 #include "net/percent_encoding.h"
 #include "net/tls_context.h"
 #include "net/url.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger::cli {
 

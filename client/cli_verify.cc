@@ -11,11 +11,11 @@
 
 #include "client/batch_verifier.h"
 #include "client/cli_common.h"
-#include "client/custody_verifier.h"
-#include "client/proven_state.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
 #include "ledger/transaction_json.h"
+#include "verify/custody_verifier.h"
+#include "verify/proven_state.h"
 
 namespace chipledger::cli {
 namespace {

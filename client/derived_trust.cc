@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/custody_verifier.h"
-#include "client/evidence_decoding.h"
 #include "crypto/sha256.h"
 #include "ledger/governance.h"
+#include "verify/custody_verifier.h"
+#include "verify/evidence_decoding.h"
 
 namespace chipledger {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "client/custody_verifier.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "client/custody_evidence.h"
-#include "client/evidence_decoding.h"
 #include "ledger/transaction.h"
 #include "net/http_client.h"
+#include "verify/custody_evidence.h"
+#include "verify/evidence_decoding.h"
 
 namespace chipledger {
 

@@ -178,8 +178,9 @@ void Api::handle(HttpRequest req, Responder respond) {
   }
   bool known =
       (parts.size() == 2 && (what == "health" || what == "checkpoint" || what == "members")) ||
-      (what == "chips" && (parts.size() == 3 || (parts.size() == 4 && (parts[3] == "history" ||
-                                                                       parts[3] == "state")))) ||
+      (what == "chips" &&
+       (parts.size() == 3 || (parts.size() == 4 && (parts[3] == "history" || parts[3] == "state" ||
+                                                    parts[3] == "verdict")))) ||
       (what == "proofs" && parts.size() == 3 &&
        (parts[2] == "consistency" || parts[2] == "inclusion")) ||
       (what == "licenses" && parts.size() == 3) ||
@@ -227,6 +228,10 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (!serial) return respond(json_error(400, serial.reason()));
   if (auto st = check_serial(*serial); !st) return respond(json_error(400, st.reason()));
   if (parts.size() == 3) return respond(chip(*serial));
+  if (parts[3] == "verdict") {
+    const ServedCheckpoint served = checkpoints_.served();
+    return respond(verdicts_->verdict(*serial, served.note, served.size, wall_clock_ms()));
+  }
   respond(parts[3] == "history" ? history(*serial, query) : state(*serial, query));
 }
 

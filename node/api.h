@@ -16,6 +16,7 @@
 #include "node/block_sequencer.h"
 #include "node/certificate_health.h"
 #include "node/checkpoint_publisher.h"
+#include "node/explorer_verdict.h"
 #include "node/http_types.h"
 #include "node/submission_answers.h"
 
@@ -64,7 +65,8 @@ class Api {
         checkpoints_(checkpoints),
         node_id_(std::move(node_id)),
         replica_(std::move(replica)),
-        admission_(std::make_unique<Admission>(ledger)) {}
+        admission_(std::make_unique<Admission>(ledger)),
+        verdicts_(std::make_unique<ExplorerVerdicts>(ledger)) {}
 
   void handle(HttpRequest request, Responder respond);
   // How many admitted transactions may wait for their outcome at once
@@ -143,6 +145,7 @@ class Api {
   std::function<DiskHealth()> disk_health_;
   size_t max_answer_bytes_ = 64u << 20;
   std::unique_ptr<Admission> admission_;
+  std::unique_ptr<ExplorerVerdicts> verdicts_;
   bool require_node_certificates_ = false;
   NodeMetrics* metrics_ = nullptr;
 };

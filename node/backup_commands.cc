@@ -196,6 +196,19 @@ Result<std::string> check_checkpoint_evidence(const Ledger& ledger, const Backup
   return "checkpoint " + std::to_string(signed_cp.size) + " signed by " + signers;
 }
 
+// The manifest is signed by the node it names, with the key the restored
+// ledger's consortium gives that node.
+Status check_manifest_signature(const Ledger& ledger, const BackupManifest& m) {
+  for (const auto& n : ledger.consortium()->nodes()) {
+    if (n.id != m.node_id) continue;
+    if (n.key.verify(as_bytes(m.signed_text()), m.signature)) return Status::ok();
+    return Status::corrupt("the backup's backup.json is not signed by node " + m.node_id +
+                           "'s key: its Raft entry and point are nobody's word");
+  }
+  return Status::corrupt("the backup names node " + m.node_id +
+                         ", which is not a node of its ledger's consortium");
+}
+
 // Empty or absent.
 bool holds_nothing(const fs::path& dir) {
   std::error_code ec;
@@ -207,19 +220,29 @@ bool holds_nothing(const fs::path& dir) {
 
 std::string restore_marker_path(const std::string& data_dir) { return data_dir + "/restored.json"; }
 
-Result<uint64_t> read_restore_marker(const std::string& data_dir) {
+Result<RestoreMarker> read_restore_marker(const std::string& data_dir) {
   const std::string path = restore_marker_path(data_dir);
   std::error_code ec;
-  if (!fs::exists(path, ec)) return uint64_t{0};
+  if (!fs::exists(path, ec)) return RestoreMarker{};
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   auto j = json::parse(text.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("applied_entry") ||
-      !j["applied_entry"].is_number_unsigned()) {
+      !j["applied_entry"].is_number_unsigned() || !j.value("started", json(false)).is_boolean()) {
     return Status::corrupt(path + " is not what chipledger-node restore writes");
   }
-  return j["applied_entry"].get<uint64_t>();
+  return RestoreMarker{j["applied_entry"].get<uint64_t>(), j.value("started", false)};
+}
+
+Status write_restore_marker(const std::string& data_dir, uint64_t applied_entry, bool started) {
+  const std::string path = restore_marker_path(data_dir);
+  json marker{{"applied_entry", applied_entry}, {"started", started}};
+  CL_TRY(write_file_synced(path + ".tmp", marker.dump(2) + "\n"));
+  std::error_code ec;
+  fs::rename(path + ".tmp", path, ec);
+  if (ec) return Status::io("cannot write " + path + ": " + ec.message());
+  return sync_folder(data_dir);
 }
 
 Result<BackupManifest> take_backup(const NodeConfig& config, const std::string& to,
@@ -257,6 +280,9 @@ Result<BackupManifest> take_backup(const NodeConfig& config, const std::string& 
     if (!files) return files.status();
     manifest->files = std::move(*files);
     CL_TRY(fetch_checkpoint_evidence(**client, *consortium, *manifest));
+    auto sig = key->sign(as_bytes(manifest->signed_text()));
+    if (!sig) return sig.status().context("signing the backup's manifest");
+    manifest->signature = std::move(*sig);
     CL_TRY(write_file_synced(partial + "/" + std::string(BackupManifest::kFileName),
                              manifest->to_json()));
     fs::rename(partial, to, ec);
@@ -279,8 +305,21 @@ Result<RestoredBackup> restore_backup(const NodeConfig& config, const std::strin
                              "(stop the node and move the folder aside first)");
     }
   }
+  if (fs::exists(restore_marker_path(config.data_dir))) {
+    return Status::invalid(restore_marker_path(config.data_dir) +
+                           " exists: this data folder was restored into before (move it aside)");
+  }
   auto manifest = BackupManifest::load(from);
   if (!manifest) return manifest.status();
+  // A member never comes back as itself: its old term and vote are gone
+  // with its Raft folder (docs/backup.md).
+  if (!options.new_cluster &&
+      (manifest->node_id == config.node_id || manifest->raft_id == config.raft_id)) {
+    return Status::invalid("the backup is node " + manifest->node_id + "'s (Raft id " +
+                           std::to_string(manifest->raft_id) +
+                           "): a restored node joins as a new member, with another node id and "
+                           "Raft id voted in (docs/backup.md)");
+  }
   auto consortium = Consortium::load_file(config.consortium_file);
   if (!consortium) return consortium.status();
   if (manifest->ledger_id != consortium->ledger_id()) {
@@ -338,15 +377,17 @@ Result<RestoredBackup> restore_backup(const NodeConfig& config, const std::strin
       }
       auto evidence = check_checkpoint_evidence(**target, *manifest);
       if (!evidence) return evidence.status();
+      CL_TRY(check_manifest_signature(**target, *manifest));
       signed_by = std::move(*evidence);
     }
-    fs::rename(scratch / "ledger", data / "ledger", ec);
-    if (ec) return Status::io("cannot move the restored ledger into place: " + ec.message());
+    // The marker first: a ledger in place without it could not start.
     if (!options.new_cluster && manifest->applied_entry > 0) {
-      json marker{{"applied_entry", manifest->applied_entry},
-                  {"from_node", manifest->node_id},
-                  {"taken_ms", manifest->taken_ms}};
-      CL_TRY(write_file_synced(restore_marker_path(config.data_dir), marker.dump(2) + "\n"));
+      CL_TRY(write_restore_marker(config.data_dir, manifest->applied_entry, false));
+    }
+    fs::rename(scratch / "ledger", data / "ledger", ec);
+    if (ec) {
+      fs::remove(restore_marker_path(config.data_dir), ec);
+      return Status::io("cannot move the restored ledger into place: " + ec.message());
     }
     return sync_folder(config.data_dir);
   }();

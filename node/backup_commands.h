@@ -34,9 +34,18 @@ struct RestoredBackup {
 Result<RestoredBackup> restore_backup(const NodeConfig& config, const std::string& from,
                                       RestoreOptions options);
 
-// data_dir/restored.json: written by a restore that keeps its Raft entry;
-// the Raft entry it restored, or 0 when there is none.
+// data_dir/restored.json: written by a restore that keeps its Raft entry
+// (a node joining a running cluster). It lets the node start with a Raft
+// log that ends before the ledger's applied entry, until the ledger applies
+// a later one; once the node started with it (`started`, which the node
+// sets), only with a Raft folder that holds state (a term, a vote or
+// entries), so a Raft folder lost after that start is still refused.
+struct RestoreMarker {
+  uint64_t applied_entry = 0;  // 0: no marker
+  bool started = false;
+};
 std::string restore_marker_path(const std::string& data_dir);
-Result<uint64_t> read_restore_marker(const std::string& data_dir);
+Result<RestoreMarker> read_restore_marker(const std::string& data_dir);
+Status write_restore_marker(const std::string& data_dir, uint64_t applied_entry, bool started);
 
 }  // namespace chipledger

@@ -87,7 +87,7 @@ Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const
   for (const auto& entry : fs::directory_iterator(from, ec)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_regular_file(ec) || entry.is_symlink(ec) || !is_plain_name(name)) {
-      return Status::invalid(entry.path().string() + " is not a plain file of a backup");
+      return Status::corrupt(entry.path().string() + " is not a plain file of a backup");
     }
     sources.push_back(entry.path());
   }
@@ -116,6 +116,14 @@ Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const
   std::vector<BackupFile> out;
   for (const auto& s : sources) {
     const std::string name = prefix + s.filename().string();
+    // The size first: a file larger than listed is not copied at all (a
+    // stranger's folder must not fill the data disk).
+    if (expected && fs::file_size(s, ec) != wanted.at(name)->bytes) {
+      return Status::corrupt("the backup's " + name + " is not the size its " +
+                             std::string(BackupManifest::kFileName) + " lists (" +
+                             std::to_string(fs::file_size(s, ec)) + " bytes, listed " +
+                             std::to_string(wanted.at(name)->bytes) + ")");
+    }
     auto copied = copy_one(s, fs::path(to) / s.filename(), name);
     if (!copied) return copied.status();
     if (expected) {
@@ -132,6 +140,12 @@ Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const
   }
   CL_TRY(sync_folder(to));
   return out;
+}
+
+std::string BackupManifest::signed_text() const {
+  return "chipledger backup v1\n" + ledger_id + "\n" + node_id + "\n" + std::to_string(raft_id) +
+         "\n" + std::to_string(applied_entry) + "\n" + std::to_string(log_size) + "\n" +
+         hex_encode(root) + "\n" + hex_encode(state_root) + "\n" + std::to_string(taken_ms) + "\n";
 }
 
 std::string BackupManifest::to_json() const {
@@ -152,6 +166,7 @@ std::string BackupManifest::to_json() const {
               {"taken_ms", taken_ms},
               {"checkpoint", checkpoint_note},
               {"consistency", proof_json},
+              {"signature", base64_encode(signature)},
               {"files", files_json}}
              .dump(2) +
          "\n";
@@ -178,6 +193,9 @@ Result<BackupManifest> BackupManifest::parse(std::string_view text) {
     m.root = *root;
     m.state_root = *state_root;
     m.checkpoint_note = j.value("checkpoint", "");
+    auto sig = base64_decode(j.value("signature", ""));
+    if (!sig) return Status::invalid(what + ": the signature is not base64");
+    m.signature = std::move(*sig);
     for (const auto& h : j.value("consistency", json::array())) {
       auto hash = hash_from_hex(h.get<std::string>());
       if (!hash) return Status::invalid(what + ": a consistency proof hash is not 64 hex digits");
@@ -212,12 +230,12 @@ Result<BackupManifest> BackupManifest::parse(std::string_view text) {
 Result<BackupManifest> BackupManifest::load(const std::string& backup_dir) {
   const std::string path = backup_dir + "/" + std::string(kFileName);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::not_found("no " + path + ": not a chipledger backup folder");
+  if (!in) return Status::invalid("no " + path + ": not a chipledger backup folder");
   std::ostringstream text;
   text << in.rdbuf();
-  if (text.str().size() > kMaxManifestBytes) return Status::invalid(path + " is too large");
+  if (text.str().size() > kMaxManifestBytes) return Status::corrupt(path + " is too large");
   auto m = parse(text.str());
-  if (!m) return m.status().context(path);
+  if (!m) return m.status().with_code(StatusCode::corrupt).context(path);
   return m;
 }
 

@@ -36,10 +36,16 @@ struct BackupManifest {
   // consistency proof from log_size to its size (empty when equal).
   std::string checkpoint_note;
   std::vector<Hash> consistency;
+  // The node's signature (its checkpoint key) over signed_text(): the point
+  // (above all its Raft entry, which no checkpoint covers) is the node's
+  // word, not whoever could write the folder.
+  Bytes signature;
+  std::string signed_text() const;
 
   std::string to_json() const;
   // Well formed, of kFormat, every field present; file names are one
-  // folder ("ledger/") and a plain file name, each once.
+  // folder ("ledger/") and a plain file name, each once. A manifest that is
+  // not is `corrupt`; a folder without one is `invalid` (not a backup).
   static Result<BackupManifest> parse(std::string_view text);
   static Result<BackupManifest> load(const std::string& backup_dir);
 };

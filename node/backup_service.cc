@@ -1,5 +1,6 @@
 #include "node/backup_service.h"
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -78,10 +79,25 @@ HttpResponse BackupService::handle(const HttpRequest& request) {
   return answer;
 }
 
+// A staging folder younger than this is one being copied out by its
+// `chipledger-node backup`; older ones are left by a copy that died.
+constexpr auto kStagingInUse = std::chrono::minutes(10);
+
 HttpResponse BackupService::take() {
-  if (Status st = remove_staging(options_.data_dir); !st) return json_error(500, st.reason());
-  const uint64_t taken = options_.now_ms();
   std::error_code ec;
+  const fs::path dir = backups_dir(options_.data_dir);
+  if (fs::exists(dir, ec)) {
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (!entry.path().filename().string().starts_with(kStagingPrefix)) continue;
+      auto age = fs::file_time_type::clock::now() - fs::last_write_time(entry.path(), ec);
+      if (!ec && age < kStagingInUse) {
+        return json_error(409, "another backup is being copied out of " + entry.path().string() +
+                                   "; try again when it is done");
+      }
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  const uint64_t taken = options_.now_ms();
   fs::create_directories(backups_dir(options_.data_dir), ec);
   if (ec) return json_error(500, "cannot create " + backups_dir(options_.data_dir));
   const std::string staging = fs::absolute(backups_dir(options_.data_dir) + "/" +

@@ -3,8 +3,9 @@
 // folder (data_dir/backups/staging-T), for `chipledger-node backup` to copy
 // out. It guarantees: nothing is written for a request that is not signed
 // by the node's key, for this ledger and node, within 60 s of the node's
-// clock, with a nonce not seen in the last 10 minutes; one backup at a time;
-// at most one staging folder exists.
+// clock, with a nonce not seen in the last 10 minutes; one backup at a time,
+// and none while another's staging folder (younger than 10 minutes) is
+// being copied out (409).
 #pragma once
 
 #include <cstdint>

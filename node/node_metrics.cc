@@ -38,6 +38,7 @@ constexpr RoutePattern kRoutes[] = {
     {{"v1", "chips", "*"}, 3, "/v1/chips/{serial}"},
     {{"v1", "chips", "*", "history"}, 4, "/v1/chips/{serial}/history"},
     {{"v1", "chips", "*", "state"}, 4, "/v1/chips/{serial}/state"},
+    {{"v1", "chips", "*", "verdict"}, 4, "/v1/chips/{serial}/verdict"},
     {{"v1", "proofs", "inclusion"}, 3, "/v1/proofs/inclusion"},
     {{"v1", "proofs", "consistency"}, 3, "/v1/proofs/consistency"},
     {{"v1", "licenses", "*"}, 3, "/v1/licenses/{id}"},
@@ -46,6 +47,7 @@ constexpr RoutePattern kRoutes[] = {
     {{"v1", "governance", "history"}, 3, "/v1/governance/history"},
     {{"v1", "admin", "backup"}, 3, "/v1/admin/backup"},
     {{"metrics"}, 1, "/metrics"},
+    {{"explorer", "*"}, 2, "/explorer/{file}"},
 };
 
 std::string_view method_label(std::string_view m) {

@@ -18,6 +18,7 @@
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
 #include "node/cosign_sender.h"
+#include "node/explorer_assets.h"
 #include "node/http_server.h"
 #include "node/node_log.h"
 #include "node/node_metrics.h"
@@ -112,6 +113,20 @@ struct NodeService::Parts {
   // Ticks the Raft membership after the consortium (follow_membership).
   std::unique_ptr<ResignTimer> membership;
   std::string last_membership_problem;  // logged once, not every tick
+  // A restored node joining its cluster (node/backup_commands.h): once its
+  // Raft folder holds state (a term), the marker says so, and a fresh Raft
+  // folder is from then on one that was lost. Only the membership tick
+  // touches it.
+  RestoreMarker unmarked_restore;
+  void mark_restore_started() {
+    if (unmarked_restore.applied_entry == 0 || replicator->status().term == 0) return;
+    Status st = write_restore_marker(config.data_dir, unmarked_restore.applied_entry, true);
+    if (!st) {
+      LogLine(LogLevel::warn) << "chipledger-node: " << st.reason();
+      return;
+    }
+    unmarked_restore = {};
+  }
   std::unique_ptr<Api> api;
   std::unique_ptr<BackupService> backups;
   std::unique_ptr<HttpServer> server;
@@ -394,6 +409,8 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
       return counted(p->metrics_answer());
     }
     if (metrics_route(req.target) == "/v1/admin/backup") return counted(p->backups->handle(req));
+    const std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    if (auto page = explorer_answer(req.method, path)) return counted(std::move(*page));
     p->api->handle(std::move(req), std::move(counted));
   });
   if (!server) return server.status();
@@ -414,10 +431,13 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   raft.snapshot_threshold = static_cast<unsigned>(config.raft_snapshot_threshold);
   raft.snapshot_trailing = static_cast<unsigned>(config.raft_snapshot_trailing);
   raft.bootstrap = !config.raft_join;
+  RestoreMarker restored;
   if (config.raft_join) {
-    auto restored = read_restore_marker(config.data_dir);
-    if (!restored) return restored.status();
-    raft.restored_entry = *restored;
+    auto marker = read_restore_marker(config.data_dir);
+    if (!marker) return marker.status();
+    restored = *marker;
+    raft.restored_entry = restored.applied_entry;
+    raft.restored_first_start = !restored.started;
   }
   if (!config.has_tls() && (config.raft_peers.size() > 1 || config.raft_join)) {
     return Status::error(
@@ -452,6 +472,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   };
   auto replicator = Replicator::start(*parts->ledger, raft, [cps] { (void)cps->refresh(); });
   if (!replicator) return replicator.status().context("replication");
+  if (restored.applied_entry != 0 && !restored.started) parts->unmarked_restore = restored;
   parts->replicator = std::move(*replicator);
   Replicator* rep = parts->replicator.get();
   parts->sequencer = std::make_unique<BlockSequencer>(
@@ -505,8 +526,12 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   }
   // The Raft membership follows governance votes (docs/governance.md, 6);
   // a timer thread of its own, since a change waits to be committed.
-  parts->membership = std::make_unique<ResignTimer>([p] { p->follow_membership(); },
-                                                    std::chrono::milliseconds(250));
+  parts->membership = std::make_unique<ResignTimer>(
+      [p] {
+        p->follow_membership();
+        p->mark_restore_started();
+      },
+      std::chrono::milliseconds(250));
   return std::unique_ptr<NodeService>(new NodeService(std::move(parts)));
 }
 

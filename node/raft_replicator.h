@@ -96,6 +96,9 @@ struct ReplicatorOptions {
   // starts empty: until it applies a later entry, a Raft log that ends
   // before the ledger's applied entry is expected, not a lost folder.
   uint64_t restored_entry = 0;
+  // true before the restored node's first start; after it, a fresh Raft
+  // folder (no term, vote or entry) is one that was lost: refused.
+  bool restored_first_start = false;
   // Raft between nodes runs over mutual TLS with this identity
   // (node/raft_tls_transport.h); without one, a one-node cluster that
   // opens no Raft port.

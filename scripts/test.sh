@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: the integration and benchmark tests and the demo on
-# a Release build, then every test on a Debug build with AddressSanitizer +
+# The whole test suite: the integration and benchmark tests, the demo and
+# the web explorer in headless Chromium on a Release build, then every test on a Debug build with AddressSanitizer +
 # UndefinedBehaviorSanitizer; then every fuzz target for
 # 10 s from the checked-in corpus (clang, build-fuzz/, docs/fuzzing.md).
 # Installs what it needs.
@@ -15,9 +15,11 @@ for kind in release asan; do
   echo "== $kind build =="
   start=$(date +%s)
   if [ "$kind" = release ]; then
+    # Debian's chromium: the web explorer's browser test (docs/explorer.md).
+    scripts/install-deps.sh chromium
     scripts/build.sh release chipledger chipledger-node chipledger-landmark chipledger-bench \
       integration_tests
-    dir=build only=(-R '^(integration|bench|demo|package):')
+    dir=build only=(-R '^(integration|bench|demo|package|browser):')
   else
     scripts/build.sh asan
     dir=build-asan only=()

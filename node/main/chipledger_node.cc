@@ -151,6 +151,11 @@ int run_restore(const std::string& config_file, const std::string& from, bool ne
     std::cerr << "chipledger-node restore: " << config.reason() << "\n";
     return 2;
   }
+  if (new_cluster && config->raft_join) {
+    std::cerr << "chipledger-node restore: --new-cluster bootstraps a new Raft log, but "
+              << config_file << " sets [raft] join = true (the node would wait to be added)\n";
+    return 2;
+  }
   if (!new_cluster && !config->raft_join) {
     std::cerr << "chipledger-node restore: without --new-cluster the restored node joins a "
                  "running cluster as a new member: set [raft] join = true in "

@@ -4,7 +4,7 @@
 // way of tampering with the evidence must give proof-failure (exit 10).
 // Chains that check but end with chips held and not installed name
 // not-installed; tests/client/verdicts_test.cc produces every other verdict.
-#include "client/custody_verifier.h"
+#include "verify/custody_verifier.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

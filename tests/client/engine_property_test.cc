@@ -23,11 +23,11 @@
 #include <string>
 #include <vector>
 
-#include "client/custody_verifier.h"
 #include "client/node_client.h"
 #include "ledger/custody_engine.h"
 #include "tests/client/evidence.h"
 #include "tests/test_seed.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger {
 namespace {

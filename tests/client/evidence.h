@@ -11,13 +11,13 @@
 #include <utility>
 #include <vector>
 
-#include "client/custody_verifier.h"
 #include "client/node_client.h"
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction_json.h"
 #include "node/evidence_answers.h"
 #include "tests/node/test_consortium.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger::testing {
 

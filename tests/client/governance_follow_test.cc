@@ -6,9 +6,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "client/custody_verifier.h"
 #include "ledger/governance.h"
 #include "tests/client/evidence.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger {
 namespace {

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "client/custody_verifier.h"
-#include "client/location_verdict.h"
 #include "tests/client/evidence.h"
 #include "tests/client/story.h"
+#include "verify/custody_verifier.h"
+#include "verify/location_verdict.h"
 
 namespace chipledger {
 namespace {

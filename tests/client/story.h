@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "client/custody_verifier.h"
 #include "tests/client/evidence.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger::testing {
 

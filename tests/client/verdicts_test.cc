@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "client/custody_verifier.h"
 #include "tests/client/evidence.h"
 #include "tests/client/story.h"
+#include "verify/custody_verifier.h"
 
 namespace chipledger {
 namespace {

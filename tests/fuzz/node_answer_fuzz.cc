@@ -1,6 +1,6 @@
 // libFuzzer target: what the client does with a node's evidence answers
 // (client/node_client.h decode_history, decode_histories,
-// decode_state_answer, client/proven_state.h, client/custody_verifier.h),
+// decode_state_answer, verify/proven_state.h, verify/custody_verifier.h),
 // the answers of a node that may lie. Nothing crashes, leaks or hits UB,
 // and the verifier is sound: the fuzz world's story (tests/fuzz/fuzz_world.h)
 // is applied to a ledger and node-1 signs its checkpoint, so whatever
@@ -12,10 +12,10 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
-#include "client/custody_verifier.h"
-#include "client/evidence_decoding.h"
-#include "client/proven_state.h"
 #include "tests/fuzz/fuzz_world.h"
+#include "verify/custody_verifier.h"
+#include "verify/evidence_decoding.h"
+#include "verify/proven_state.h"
 
 namespace {
 

@@ -164,6 +164,25 @@ TEST_CASE("backup: taken while the node writes, restored into a new cluster, ver
     INFO(no_join.describe());
     CHECK(no_join.exit_code == 2);
     CHECK(no_join.err.find("set [raft] join = true") != std::string::npos);
+    {
+      // ... and never as the node the backup is of (its old term and vote).
+      const std::string plain = read_text_file(config);
+      std::string joining = plain;
+      REQUIRE(joining.find("[raft]\n") != std::string::npos);
+      joining.insert(joining.find("[raft]\n") + 7, "join = true\n");
+      write_text_file(config, joining);
+      auto itself = node_cli({"restore", "--config", config, "--from", backup});
+      INFO(itself.describe());
+      CHECK(itself.exit_code == 2);
+      CHECK(itself.err.find("joins as a new member, with another node id and Raft id") !=
+            std::string::npos);
+      auto both = node_cli({"restore", "--config", config, "--from", backup, "--new-cluster"});
+      INFO(both.describe());
+      CHECK(both.exit_code == 2);
+      CHECK(both.err.find("sets [raft] join = true") != std::string::npos);
+      write_text_file(config, plain);
+      CHECK(!fs::exists(data + "/ledger"));
+    }
 
     auto restored = node_cli({"restore", "--config", config, "--from", backup, "--new-cluster"});
     INFO(restored.describe());
@@ -290,8 +309,23 @@ TEST_CASE("backup: taken while the node writes, restored into a new cluster, ver
     m["ledger_id"] = "example.org/another-ledger";
     write_text_file(foreign + "/backup.json", m.dump(2));
     refused(foreign, 2, "the backup is of ledger example.org/another-ledger");
+    // A manifest changed where nothing but its signature covers it.
+    const std::string resigned = node.dir() + "/backup-resigned";
+    copy_backup(backup, resigned);
+    m = json::parse(read_text_file(resigned + "/backup.json"));
+    m["taken_ms"] = m["taken_ms"].get<uint64_t>() + 1;
+    write_text_file(resigned + "/backup.json", m.dump(2));
+    refused(resigned, 1, "is not signed by node");
+    // A file larger than listed is not copied at all.
+    const std::string grown = node.dir() + "/backup-grown";
+    copy_backup(backup, grown);
+    {
+      std::ofstream more(largest_file(grown), std::ios::app | std::ios::binary);
+      more << std::string(4096, 'x');
+    }
+    refused(grown, 1, "is not the size its backup.json lists");
     // Not a backup at all.
-    refused(node.dir() + "/keys", 1, "not a chipledger backup folder");
+    refused(node.dir() + "/keys", 2, "not a chipledger backup folder");
 
     // The untouched backup still restores.
     auto good = node_cli({"restore", "--config", config, "--from", backup, "--new-cluster"});
@@ -357,6 +391,9 @@ TEST_CASE("backup: a lost node's backup seeds a new member that a vote adds",
         std::string::npos);
   c.start(3);  // a Raft log behind its ledger is expected after a restore
   CHECK(size_of(3) == backed_up);
+  // Restarted while it waits to be added: still a fresh Raft folder, started.
+  REQUIRE(c.stop(3) == 0);
+  c.start(3);
 
   nlohmann::json changes = nlohmann::json::array(
       {{{"change", "add-node"},
@@ -404,10 +441,16 @@ TEST_CASE("backup: a lost node's backup seeds a new member that a vote adds",
       "verify through node 4 counts its signature");
   auto health = c.get_json(3, "/v1/health");
   REQUIRE(health);
+  // It started from the backup: the leader sent entries, not a snapshot.
+  CHECK((*health)["raft"]["snapshots"]["restored"] == 0);
+  // A Raft folder lost after that start is refused, marker or not.
+  c.stop(3);
+  fs::remove_all(c.dir() + "/node-4/raft");
+  auto lost = run_process(Argv{kNodeBin, "--config", c.config_file(3)}, 60s);
+  CHECK(lost.exit_code == 1);
+  CHECK(lost.err.find("the Raft folder was lost or replaced") != std::string::npos);
   std::cout << "backup: node 4 restored from node 3's backup at " << backed_up
-            << " entries, caught up to " << size_of(3)
-            << " (Raft snapshots restored: " << (*health)["raft"]["snapshots"]["restored"] << ")"
-            << std::endl;
+            << " entries, caught up by Raft entries alone, its signature counted" << std::endl;
 }
 
 }  // namespace

@@ -127,11 +127,15 @@ TEST_CASE("the node writes a backup checkpoint only for its own signed, fresh, u
     auto replay = service.handle(post(r));
     CHECK(replay.status == 403);
     CHECK(replay.body.find("already used") != std::string::npos);
-    // A second backup replaces the first staging folder.
+    // No second backup while the first is being copied out; once its copy
+    // removed it, the next one is taken.
     now += 1;
+    auto busy = service.handle(post(request(node_key, now)));
+    CHECK(busy.status == 409);
+    CHECK(busy.body.find("being copied out") != std::string::npos);
+    fs::remove_all(staging);
     auto second = service.handle(post(request(node_key, now)));
     REQUIRE(second.status == 200);
-    CHECK_FALSE(fs::exists(staging));
     size_t folders = 0;
     for (const auto& e : fs::directory_iterator(BackupService::backups_dir(data))) {
       (void)e;

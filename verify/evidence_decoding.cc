@@ -1,4 +1,4 @@
-#include "client/evidence_decoding.h"
+#include "verify/evidence_decoding.h"
 
 #include <charconv>
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-#include "client/location_verdict.h"
+#include "verify/location_verdict.h"
 
 #include <algorithm>
 #include <cstdio>

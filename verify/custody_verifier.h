@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "client/custody_evidence.h"
-#include "client/location_verdict.h"
 #include "ledger/checkpoint.h"
 #include "ledger/consortium.h"
 #include "ledger/governance_timeline.h"
 #include "ledger/serial_record.h"
+#include "verify/custody_evidence.h"
+#include "verify/location_verdict.h"
 
 namespace chipledger {
 

@@ -1,4 +1,4 @@
-#include "client/proven_state.h"
+#include "verify/proven_state.h"
 
 #include "ledger/state_proof.h"
 

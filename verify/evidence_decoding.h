@@ -1,5 +1,5 @@
 // A node's evidence answers (docs/api.md: history, histories, state)
-// decoded into typed evidence (client/custody_evidence.h), nothing trusted
+// decoded into typed evidence (verify/custody_evidence.h), nothing trusted
 // or checked yet: custody_verifier's job. Pure JSON decoding, kept apart
 // from NodeClient's HTTP so that tests/fuzz/node_answer_fuzz.cc links it
 // without the network code. A malformed answer is an error saying what is
@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "client/custody_evidence.h"
 #include "crypto/result.h"
+#include "verify/custody_evidence.h"
 
 namespace chipledger {
 

@@ -1,4 +1,4 @@
-#include "client/custody_verifier.h"
+#include "verify/custody_verifier.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,7 +8,6 @@
 #include <set>
 #include <unordered_map>
 
-#include "client/proven_state.h"
 #include "crypto/merkle.h"
 #include "crypto/signed_note.h"
 #include "ledger/checkpoint.h"
@@ -17,6 +16,7 @@
 #include "ledger/governance_timeline.h"
 #include "ledger/serial_record.h"
 #include "ledger/transaction.h"
+#include "verify/proven_state.h"
 
 namespace chipledger {
 namespace {

@@ -7,10 +7,10 @@
 
 #include <optional>
 
-#include "client/custody_evidence.h"
 #include "crypto/result.h"
 #include "ledger/checkpoint.h"
 #include "ledger/serial_record.h"
+#include "verify/custody_evidence.h"
 
 namespace chipledger {
 

@@ -1,0 +1,304 @@
+// The chipledger web explorer (docs/explorer.md): a read-only page over the
+// node's public API. Routes: #/ (search, members), #/chip/SERIAL,
+// #/member/ID, #/license/ID. The verdict is the node's verifier's
+// (GET /v1/chips/SERIAL/verdict); what this browser checks itself is listed
+// on the page with its outcome (verify.js).
+"use strict";
+(function () {
+  const V = window.chipledgerVerify;
+  const main = document.getElementById("main");
+  const TRUST_KEY = "chipledger.trust";
+
+  // Approximate country centroids (lat, lon) for the route map: points, not
+  // borders (the page downloads nothing). Countries not listed are not drawn.
+  const PLACES = {
+    AE: [24, 54], AU: [-25, 134], BE: [50.6, 4.6], BR: [-10, -52], BY: [53.7, 28], CA: [57, -101],
+    CH: [46.8, 8.2], CN: [35, 103], CU: [21.5, -79], DE: [51, 10], DK: [56, 10], ES: [40, -4],
+    FI: [64, 26], FR: [46.5, 2.5], GB: [54, -2], HK: [22.3, 114.2], ID: [-2, 118], IE: [53, -8],
+    IL: [31.4, 35], IN: [22, 79], IR: [32, 53], IT: [42.8, 12.5], JP: [36, 138], KP: [40, 127],
+    KR: [36.5, 128], MX: [23, -102], MY: [4, 102], NL: [52.2, 5.3], NO: [61, 9], PH: [12, 122],
+    PL: [52, 19], RU: [61, 96], SA: [24, 45], SE: [62, 15], SG: [1.35, 103.8], SY: [35, 38],
+    TH: [15, 101], TR: [39, 35], TW: [23.7, 121], UA: [49, 32], US: [39, -98], VE: [7, -66],
+    VN: [16, 107.8], ZA: [-29, 24],
+  };
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v;
+      else e.setAttribute(k, v);
+    }
+    for (const c of children.flat(Infinity)) {
+      if (c === null || c === undefined) continue;
+      e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return e;
+  }
+  function link(kind, id, text) {
+    return el("a", { href: "#/" + kind + "/" + encodeURIComponent(id) }, text || id);
+  }
+  function when(ms) {
+    return ms ? new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z") : "";
+  }
+  async function getJson(path) {
+    const r = await fetch(path, { headers: { Accept: "application/json" } });
+    const text = await r.text();
+    let body = null;
+    try {
+      body = JSON.parse(text);
+    } catch (e) {
+      body = null;
+    }
+    return { status: r.status, body, text };
+  }
+  function show(...nodes) {
+    main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined));
+  }
+
+  // The node keys and quorum the browser checks checkpoints against: the
+  // user's trust file when loaded (kept in this browser), else the ones
+  // this node says are in force (GET /v1/governance): not independent.
+  async function trustRoot() {
+    const saved = localStorage.getItem(TRUST_KEY);
+    if (saved) {
+      const t = JSON.parse(saved);
+      return { source: "your trust file", ledgerId: t.ledger_id, nodes: t.nodes, quorum: t.quorum };
+    }
+    const g = await getJson("/v1/governance");
+    const c = g.body && g.body.consortium;
+    if (!c) throw new Error("the node gives no consortium (HTTP " + g.status + ")");
+    return { source: "this node's own list of node keys (not independent: load your trust file)",
+             ledgerId: c.ledger_id, nodes: c.nodes, quorum: c.quorum };
+  }
+  function showTrustSource() {
+    const saved = localStorage.getItem(TRUST_KEY);
+    document.getElementById("trust-source").textContent = saved
+      ? "Node keys: your trust file (ledger " + JSON.parse(saved).ledger_id + ")"
+      : "Node keys: this node's (load your trust file to check against your own)";
+    document.getElementById("trust-forget").hidden = !saved;
+  }
+
+  function verdictBanner(report) {
+    const v = report.verdict;
+    const tone = v === "ok" ? "ok" : ["not-installed", "in-transit", "never-attested", "stale-attestation",
+                                       "location-unproven", "decommissioned"].includes(v) ? "warn" : "bad";
+    return el("div", { class: "verdict " + tone, id: "verdict", "data-verdict": v },
+              "Verdict: " + v,
+              el("small", {}, "judged by this node's verifier (the same code as `chipledger verify`) " +
+                 "against checkpoint " + report.checkpoint.size + ", signed by " +
+                 (report.checkpoint.signers || []).join(", ")));
+  }
+
+  function findingsList(report) {
+    if (!report.findings.length) return el("p", { class: "muted" }, "No findings.");
+    return el("ul", { class: "findings", id: "findings" },
+              report.findings.map((f) => el("li", { "data-finding": f.finding },
+                                            el("b", {}, f.finding), " (exit " + f.exit_code + "): " + f.reason)));
+  }
+
+  function facts(report) {
+    const rows = [["serial", report.serial], ["model", report.model], ["holder", report.holder ? link("member", report.holder) : ""],
+                  ["status", report.status], ["location", report.location], ["site", report.site],
+                  ["packed in", report.unit ? link("chip", report.unit) : ""],
+                  ["licenses", (report.licenses || []).map((l, i) => [i ? ", " : "", link("license", l)])]];
+    return el("dl", { class: "facts" }, rows.filter((r) => r[1] && r[1].length !== 0)
+      .map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  }
+
+  function timeline(report, proven) {
+    return el("ol", { class: "timeline", id: "timeline" }, report.chain.map((row) => {
+      const p = proven.find((x) => x.index === row.index);
+      const proof = p ? (p.ok ? el("span", { class: "proof ok" }, "included in the checkpoint's log (checked here)")
+                              : el("span", { class: "proof failed" }, "inclusion proof FAILED in this browser"))
+                      : el("span", { class: "proof failed" }, "not in the node's history answer");
+      const detail = [];
+      if (row.to) detail.push(" → ", link("member", row.to));
+      if (row.ship_to) detail.push(" (ship to " + row.ship_to + ")");
+      if (row.license) detail.push(" under license ", link("license", row.license));
+      if (row.unit) detail.push(" unit ", link("chip", row.unit));
+      if (row.site) detail.push(" at " + row.site);
+      return el("li", { class: row.type, "data-index": row.index, "data-type": row.type },
+                el("div", {}, el("b", {}, row.event), detail),
+                el("div", { class: "when" }, when(row.time_ms), " · log index " + row.index + " · by ",
+                   link("member", row.member), " (" + row.role + ", " + row.country + ")",
+                   row.key_status !== "valid" ? " · key " + row.key_status : ""),
+                proof);
+    }));
+  }
+
+  // Where the chip went: the country it was registered in, each shipment's
+  // destination and the country of whoever installed it, in order, at
+  // country centroids on an equirectangular grid.
+  function routeMap(report) {
+    const stops = [];
+    for (const row of report.chain) {
+      const c = row.type === "transfer" ? row.ship_to
+              : ["register", "install"].includes(row.type) ? row.country : "";
+      if (c && PLACES[c] && stops[stops.length - 1] !== c) stops.push(c);
+    }
+    if (!stops.length) return null;
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 360 180");
+    svg.setAttribute("class", "map");
+    svg.setAttribute("id", "map");
+    const add = (tag, attrs, text) => {
+      const e = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+      if (text) e.textContent = text;
+      svg.append(e);
+    };
+    for (let lon = 0; lon <= 360; lon += 30) add("line", { x1: lon, y1: 0, x2: lon, y2: 180, class: "grid" });
+    for (let lat = 0; lat <= 180; lat += 30) add("line", { x1: 0, y1: lat, x2: 360, y2: lat, class: "grid" });
+    const xy = (c) => [PLACES[c][1] + 180, 90 - PLACES[c][0]];
+    if (stops.length > 1) add("polyline", { points: stops.map((c) => xy(c).join(",")).join(" "), class: "route" });
+    stops.forEach((c, i) => {
+      const [x, y] = xy(c);
+      add("circle", { cx: x, cy: y, r: 2.2, class: "place" });
+      add("text", { x: x + 3, y: y - 2 }, (i + 1) + " " + c);
+    });
+    return svg;
+  }
+
+  async function chipPage(serial) {
+    show(el("h1", {}, serial), el("p", { class: "muted" }, "Verifying…"));
+    const v = await getJson("/v1/chips/" + encodeURIComponent(serial) + "/verdict");
+    if (v.status !== 200 || !v.body) {
+      show(el("h1", {}, serial), el("p", { class: "error", id: "error" },
+                                     (v.body && v.body.error) || "HTTP " + v.status));
+      return;
+    }
+    const report = v.body.report;
+    const checks = el("ul", { class: "checks", id: "checks" });
+    const check = (state, id, text) => checks.append(el("li", { class: state, "data-check": id, "data-state": state }, text));
+    let proven = [];
+    try {
+      const trust = await trustRoot();
+      const cp = await V.verifyCheckpoint(v.body.checkpoint, trust.ledgerId, trust.nodes, trust.quorum);
+      if (cp.problem) check("failed", "checkpoint", cp.problem);
+      else check(cp.met ? "ok" : "failed", "checkpoint",
+                 "checkpoint " + cp.checkpoint.size + ": " + cp.signers.length + " valid node signature(s) (" +
+                 cp.signers.map((s) => s.id).join(", ") + "), quorum " + cp.quorum +
+                 (cp.met ? " met" : " NOT met") + "; Ed25519 checked in this browser against " + trust.source);
+      const h = await getJson("/v1/chips/" + encodeURIComponent(serial) + "/history?size=" + cp.checkpoint.size);
+      if (h.status === 200 && h.body) {
+        proven = await V.verifyHistory(h.body, cp.checkpoint);
+        const good = proven.filter((p) => p.ok).length;
+        check(good === proven.length && proven.length ? "ok" : "failed", "inclusion",
+              good + " of " + proven.length + " event(s) proven in the checkpoint's log (RFC 9162 inclusion proofs, SHA-256 in this browser)");
+        const same = report.chain.length === proven.length &&
+                     report.chain.every((row) => proven.some((p) => p.index === row.index && p.txid === row.txid));
+        check(same ? "ok" : "failed", "chain",
+              same ? "the verdict's chain is exactly the events proven here"
+                   : "the verdict's chain is NOT the events proven here");
+      } else if (h.status === 404) {
+        check(report.chain.length ? "failed" : "ok", "inclusion", "the node lists no events for this serial at that size");
+      } else {
+        check("failed", "inclusion", "no history answer (HTTP " + h.status + ")");
+      }
+    } catch (err) {
+      check("failed", "browser", "the browser could not check: " + err.message);
+    }
+    check("unchecked", "rules",
+          "not checked in this browser: the members' signatures on each event, the custody rules and completeness " +
+          "(the state map proof) — the node's verifier checked them; for a verdict that holds against a lying node " +
+          "run `chipledger verify " + serial + "`");
+    const children = (report.children || []).length
+      ? [el("h2", {}, "Packed in this unit"), el("ul", { id: "children" }, report.children.map((c) => el("li", {}, link("chip", c))))]
+      : [];
+    show(el("h1", {}, serial, report.model ? el("span", { class: "muted" }, " · " + report.model) : null),
+         verdictBanner(report), findingsList(report),
+         el("h2", {}, "What this page checked"), checks,
+         el("h2", {}, "Now"), facts(report), children,
+         el("h2", {}, "Custody chain"), timeline(report, proven),
+         el("h2", {}, "Route (registration, each shipment's destination, installation; at country centroids)"),
+         routeMap(report));
+  }
+
+  async function memberPage(id) {
+    const g = await getJson("/v1/governance");
+    const c = g.body && g.body.consortium;
+    const m = c && c.members.find((x) => x.id === id);
+    if (!m) {
+      show(el("h1", {}, id), el("p", { class: "error", id: "error" }, "no member " + id + " in the consortium in force"));
+      return;
+    }
+    const nodes = c.nodes.filter((n) => n.member === id);
+    show(el("h1", { id: "member" }, m.name || m.id),
+         el("dl", { class: "facts" }, el("dt", {}, "id"), el("dd", {}, m.id), el("dt", {}, "roles"),
+            el("dd", { id: "roles" }, (m.roles || []).join(", ")), el("dt", {}, "country"), el("dd", {}, m.country),
+            el("dt", {}, "keys"), el("dd", {}, String((m.keys || []).length)),
+            el("dt", {}, "nodes"), el("dd", {}, nodes.map((n) => n.id).join(", ") || "none")),
+         el("p", { class: "muted" }, "As the node reports the consortium in force at log size " + g.body.size + "."));
+  }
+
+  async function licensePage(id) {
+    const l = await getJson("/v1/licenses/" + encodeURIComponent(id));
+    if (l.status !== 200 || !l.body) {
+      show(el("h1", {}, id), el("p", { class: "error", id: "error" }, (l.body && l.body.error) || "HTTP " + l.status));
+      return;
+    }
+    const rows = Object.entries(l.body).map(([k, v]) => {
+      const shown = typeof v === "object" ? JSON.stringify(v) : String(v);
+      const value = ["exporter", "recipient", "issuer"].includes(k) ? link("member", shown) : shown;
+      return el("tr", { "data-field": k }, el("th", {}, k), el("td", {}, value));
+    });
+    show(el("h1", { id: "license" }, "License " + id), el("table", {}, rows),
+         el("p", { class: "muted" }, "As this node's ledger records it (not verified in the browser)."));
+  }
+
+  async function homePage() {
+    const g = await getJson("/v1/governance");
+    const c = g.body && g.body.consortium;
+    show(el("h1", {}, "Look up a chip"),
+         el("p", {}, "Search a serial above: its custody chain, its verdict with findings, and what this browser checked."),
+         c ? [el("h2", {}, "Members of " + c.ledger_id),
+              el("table", { id: "members" }, el("tr", {}, el("th", {}, "member"), el("th", {}, "roles"), el("th", {}, "country")),
+                 c.members.map((m) => el("tr", {}, el("td", {}, link("member", m.id, m.name || m.id)),
+                                          el("td", {}, (m.roles || []).join(", ")), el("td", {}, m.country))))]
+           : el("p", { class: "error" }, "the node gives no consortium"));
+  }
+
+  async function route() {
+    const parts = location.hash.replace(/^#\/?/, "").split("/");
+    const arg = parts.length > 1 ? decodeURIComponent(parts.slice(1).join("/")) : "";
+    try {
+      if (parts[0] === "chip" && arg) {
+        document.getElementById("serial").value = arg;
+        await chipPage(arg);
+      } else if (parts[0] === "member" && arg) await memberPage(arg);
+      else if (parts[0] === "license" && arg) await licensePage(arg);
+      else await homePage();
+    } catch (err) {
+      show(el("p", { class: "error", id: "error" }, "error: " + err.message));
+    }
+    document.body.setAttribute("data-ready", "1");
+  }
+
+  document.getElementById("search").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const s = document.getElementById("serial").value.trim();
+    if (s) location.hash = "#/chip/" + encodeURIComponent(s);
+  });
+  document.getElementById("trust-file").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (!file) return;
+    try {
+      const t = JSON.parse(await file.text());
+      if (!t.ledger_id || !Array.isArray(t.nodes) || !t.quorum) throw new Error("not a chipledger trust file");
+      localStorage.setItem(TRUST_KEY, JSON.stringify({ ledger_id: t.ledger_id, nodes: t.nodes, quorum: t.quorum }));
+    } catch (err) {
+      alert("trust file: " + err.message);
+    }
+    showTrustSource();
+    route();
+  });
+  document.getElementById("trust-forget").addEventListener("click", () => {
+    localStorage.removeItem(TRUST_KEY);
+    showTrustSource();
+    route();
+  });
+  window.addEventListener("hashchange", route);
+  showTrustSource();
+  route();
+})();

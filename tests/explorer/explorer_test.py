@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""The web explorer in a real browser (docs/explorer.md).
+
+Starts a real chipledger-node (plain HTTP, the demo consortium), writes a
+custody story with the real chipledger CLI (chips packed into a server and
+installed; a chip exported under a license, then flagged by the
+regulator), and loads the explorer's pages in headless Chromium (Debian's
+chromium), reading the DOM the page built: the chain, the verdict and its
+findings, and the page's own checks (checkpoint signatures and inclusion
+proofs verified in the browser). A proxy that plays a lying node (it
+changes one inclusion proof in the history answers) must make the page
+report the failed check. Screenshots go to ARTIFACTS (default
+build/explorer-artifacts/). Exits non-zero on the first failed check,
+saying what was expected and what the page showed.
+
+usage: explorer_test.py --build BUILD_DIR [--artifacts DIR]
+"""
+import argparse
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+failures = []
+
+
+def check(cond, what, shown=""):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+        if shown:
+            print("     the page showed: " + shown[:1500])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, fn, seconds=60):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if fn():
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise SystemExit("timed out waiting for " + what)
+
+
+def browse(url, screenshot=None, budget_ms=15000):
+    """The DOM after the page's scripts ran (virtual time waits for fetches)."""
+    profile = tempfile.mkdtemp(prefix="chipledger-chromium-")
+    base = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--user-data-dir=" + profile, "--virtual-time-budget=%d" % budget_ms,
+            "--window-size=1280,1700"]
+    try:
+        dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True,
+                             timeout=120).stdout
+        if screenshot:
+            subprocess.run(base + ["--screenshot=" + screenshot, url], capture_output=True,
+                           timeout=120)
+        return dom
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def text_of(dom, element_id):
+    m = re.search(r'<[^>]+id="%s"[^>]*>(.*?)</(ol|ul|div|table|dl|h1|p)>' % element_id, dom, re.S)
+    return re.sub(r"<[^>]+>", " ", m.group(1)) if m else ""
+
+
+class LyingProxy(http.server.BaseHTTPRequestHandler):
+    """Forwards to the node; in history answers, flips one hex digit of the
+    first event's first inclusion proof hash."""
+    upstream = ""
+
+    def do_GET(self):
+        with urllib.request.urlopen(self.upstream + self.path) as r:
+            body, ctype, status = r.read(), r.headers.get("Content-Type", ""), r.status
+        if "/history" in self.path:
+            answer = json.loads(body)
+            for event in answer.get("events", []):
+                if event.get("proof"):
+                    p = event["proof"][0]
+                    event["proof"][0] = ("1" if p[0] == "0" else "0") + p[1:]
+                    break
+            body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--artifacts")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    artifacts = os.path.abspath(args.artifacts or os.path.join(build, "explorer-artifacts"))
+    os.makedirs(artifacts, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="chipledger-explorer-")
+    port = free_port()
+    node_bin, cli_bin = os.path.join(build, "chipledger-node"), os.path.join(build, "chipledger")
+    subprocess.run([node_bin, "init", "--dir", work, "--port", str(port), "--plain-http",
+                    "--template", os.path.join(SOURCE, "config/demo-consortium.json")],
+                   check=True, capture_output=True)
+    log = open(os.path.join(work, "node.log"), "w")
+    node = subprocess.Popen([node_bin, "--config", os.path.join(work, "node.toml")],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = "http://127.0.0.1:%d" % port
+    try:
+        wait_for("the node", lambda: urllib.request.urlopen(url + "/v1/health").status == 200)
+
+        def cli(*argv):
+            r = subprocess.run([cli_bin, "--node", url, "--trust", os.path.join(work, "consortium.json"),
+                                "--state", os.path.join(work, "state.json")] + list(argv),
+                               capture_output=True, text=True, timeout=120)
+            if r.returncode != 0:
+                raise SystemExit("chipledger %s: exit %d\n%s%s" % (" ".join(argv), r.returncode, r.stdout, r.stderr))
+
+        def as_(m):
+            return ["--as", m, "--key", os.path.join(work, "keys", m + ".pem")]
+
+        cli("register", *as_("maker"), "--model", "H100-SXM5", "--eccn", "3A090", "--fab-site", "Fab 18",
+            "--country", "TW", "--serial", "GPU-0001", "--serial", "GPU-0002", "--serial", "GPU-0003")
+        cli("transfer", *as_("maker"), "--to", "integrator", "--ship-to", "US", "--serial", "GPU-0001", "--serial", "GPU-0002")
+        cli("accept", *as_("integrator"), "--serial", "GPU-0001", "--serial", "GPU-0002")
+        cli("pack", *as_("integrator"), "--unit", "SRV-1", "--unit-model", "HGX-H100", "--serial", "GPU-0001", "--serial", "GPU-0002")
+        cli("transfer", *as_("integrator"), "--to", "datacenter", "--ship-to", "US", "--serial", "SRV-1")
+        cli("accept", *as_("datacenter"), "--serial", "SRV-1")
+        cli("install", *as_("datacenter"), "--site", "ashburn-1", "--country", "US", "--serial", "SRV-1")
+        cli("transfer", *as_("maker"), "--to", "distributor", "--ship-to", "SG", "--serial", "GPU-0003")
+        cli("accept", *as_("distributor"), "--serial", "GPU-0003")
+        cli("license", *as_("regulator"), "--id", "EXP-7", "--exporter", "distributor", "--recipient",
+            "cloud-east", "--model", "H100-SXM5", "--quantity", "1", "--destination", "AE", "--expires-in-days", "30")
+        cli("transfer", *as_("distributor"), "--to", "cloud-east", "--ship-to", "AE", "--license", "EXP-7", "--serial", "GPU-0003")
+        cli("flag", *as_("regulator"), "--serial", "GPU-0003", "--reason", "audit")
+
+        # The page loads and lists the members.
+        dom = browse(url + "/explorer/", os.path.join(artifacts, "home.png"))
+        check('data-ready="1"' in dom and "regulator" in text_of(dom, "members"),
+              "the explorer loads and lists the consortium's members", dom)
+
+        # A flagged chip: its chain, its verdict and the flag, checked in the browser.
+        dom = browse(url + "/explorer/#/chip/GPU-0003", os.path.join(artifacts, "chip-flagged.png"))
+        check('data-verdict="flagged"' in dom, "GPU-0003's verdict is flagged", text_of(dom, "verdict"))
+        check('data-finding="flagged"' in dom and "audit" in text_of(dom, "findings"),
+              "the flag is a finding, with the regulator's reason", text_of(dom, "findings"))
+        types = re.findall(r'data-type="([a-z-]+)"', dom)
+        check(types == ["register", "transfer", "accept", "license", "transfer", "flag"],
+              "GPU-0003's chain is register, transfer, accept, license, transfer, flag", str(types))
+        for check_id in ("checkpoint", "inclusion", "chain"):
+            check('data-check="%s" data-state="ok"' % check_id in dom,
+                  "the browser's %s check passed" % check_id, text_of(dom, "checks"))
+        check("6 of 6 event(s) proven" in text_of(dom, "checks"),
+              "all six inclusion proofs were checked in the browser", text_of(dom, "checks"))
+        check('id="map"' in dom and re.search(r"<text[^>]*>\d+ AE</text>", dom) is not None,
+              "the route map plots the export's destination, AE", "")
+
+        # A chip in a unit that was installed: its unit linked; the unit lists its chips.
+        dom = browse(url + "/explorer/#/chip/GPU-0001", os.path.join(artifacts, "chip.png"))
+        check('data-verdict="' in dom and 'href="#/chip/SRV-1"' in dom,
+              "GPU-0001 shows a verdict and links its unit SRV-1", text_of(dom, "verdict"))
+        dom = browse(url + "/explorer/#/chip/SRV-1")
+        check("GPU-0001" in text_of(dom, "children") and "GPU-0002" in text_of(dom, "children"),
+              "SRV-1 lists the chips packed in it", dom[-2000:])
+
+        # A member page and a license page.
+        dom = browse(url + "/explorer/#/member/regulator")
+        check("regulator" in text_of(dom, "roles"), "the regulator's member page shows its role",
+              text_of(dom, "member"))
+        dom = browse(url + "/explorer/#/license/EXP-7", os.path.join(artifacts, "license.png"))
+        check('id="license"' in dom and "cloud-east" in dom and "AE" in dom,
+              "the license page shows EXP-7's recipient and destination", dom[-2000:])
+
+        # An unknown serial: said plainly.
+        dom = browse(url + "/explorer/#/chip/GPU-9999")
+        check('data-verdict="not-registered"' in dom or "not registered" in dom,
+              "an unknown serial is reported not registered", dom[-1500:])
+
+        # A lying node: one inclusion proof changed on the way. The page must say so.
+        LyingProxy.upstream = url
+        proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LyingProxy)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        lying = "http://127.0.0.1:%d" % proxy.server_address[1]
+        dom = browse(lying + "/explorer/#/chip/GPU-0003", os.path.join(artifacts, "chip-lying-node.png"))
+        check('data-check="inclusion" data-state="failed"' in dom,
+              "through a lying proxy the page reports the failed inclusion check", text_of(dom, "checks"))
+        check("inclusion proof FAILED in this browser" in dom,
+              "the tampered event is marked in the timeline", text_of(dom, "timeline"))
+        proxy.shutdown()
+    finally:
+        node.terminate()
+        node.wait(timeout=30)
+        log.close()
+    if failures:
+        print("%d check(s) failed; node folder kept: %s" % (len(failures), work))
+        return 1
+    shutil.rmtree(work, ignore_errors=True)
+    print("all explorer checks passed; screenshots in " + artifacts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
