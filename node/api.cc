@@ -229,8 +229,7 @@ void Api::handle(HttpRequest req, Responder respond) {
   if (auto st = check_serial(*serial); !st) return respond(json_error(400, st.reason()));
   if (parts.size() == 3) return respond(chip(*serial));
   if (parts[3] == "verdict") {
-    const ServedCheckpoint served = checkpoints_.served();
-    return respond(verdicts_->verdict(*serial, served.note, served.size, wall_clock_ms()));
+    return verdicts_->verdict(*serial, checkpoints_.served(), wall_clock_ms(), std::move(respond));
   }
   respond(parts[3] == "history" ? history(*serial, query) : state(*serial, query));
 }

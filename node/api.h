@@ -66,7 +66,7 @@ class Api {
         node_id_(std::move(node_id)),
         replica_(std::move(replica)),
         admission_(std::make_unique<Admission>(ledger)),
-        verdicts_(std::make_unique<ExplorerVerdicts>(ledger)) {}
+        verdicts_(std::make_unique<ExplorerVerdicts>(ledger, max_answer_bytes_)) {}
 
   void handle(HttpRequest request, Responder respond);
   // How many admitted transactions may wait for their outcome at once
@@ -76,7 +76,12 @@ class Api {
     admission_ = std::make_unique<Admission>(ledger_, n, per_client);
   }
   // A histories answer larger than this is refused (413), not sent.
-  void set_max_answer_bytes(size_t n) { max_answer_bytes_ = n; }
+  void set_max_answer_bytes(size_t n) {
+    max_answer_bytes_ = n;
+    verdicts_ = std::make_unique<ExplorerVerdicts>(ledger_, n);
+  }
+  // Answers the verdicts still waiting (503): before the HTTP server stops.
+  void close() { verdicts_->stop(); }
   // What /v1/health says about the API server's connections.
   void set_connection_stats(std::function<ConnectionStats()> fn) {
     connection_stats_ = std::move(fn);

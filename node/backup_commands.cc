@@ -276,7 +276,14 @@ Result<BackupManifest> take_backup(const NodeConfig& config, const std::string& 
 
   Status done = [&]() -> Status {
     if (!fs::create_directory(partial, ec)) return Status::io("cannot create " + partial);
-    auto files = copy_folder_files(staging + "/ledger", partial + "/ledger", "ledger/", nullptr);
+    // The staging folder's time says it is in use (the node refuses
+    // another backup meanwhile, docs/backup.md): kept current per file.
+    auto touch = [&] {
+      std::error_code touched;
+      fs::last_write_time(staging, fs::file_time_type::clock::now(), touched);
+    };
+    auto files =
+        copy_folder_files(staging + "/ledger", partial + "/ledger", "ledger/", nullptr, touch);
     if (!files) return files.status();
     manifest->files = std::move(*files);
     CL_TRY(fetch_checkpoint_evidence(**client, *consortium, *manifest));

@@ -81,7 +81,8 @@ Status sync_folder(const std::string& dir) {
 
 Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const std::string& to,
                                                   const std::string& prefix,
-                                                  const std::vector<BackupFile>* expected) {
+                                                  const std::vector<BackupFile>* expected,
+                                                  const std::function<void()>& after_each) {
   std::error_code ec;
   std::vector<fs::path> sources;
   for (const auto& entry : fs::directory_iterator(from, ec)) {
@@ -137,6 +138,7 @@ Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const
       }
     }
     out.push_back(std::move(*copied));
+    if (after_each) after_each();
   }
   CL_TRY(sync_folder(to));
   return out;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,9 +56,11 @@ struct BackupManifest {
 // name names each in the result. Anything in `from` but plain files is
 // refused. With `expected`: the files must be exactly those (by name, size
 // and SHA-256), or the copy stops naming the first that differs.
+// `after_each`, when given, runs after each file is copied.
 Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const std::string& to,
                                                   const std::string& prefix,
-                                                  const std::vector<BackupFile>* expected);
+                                                  const std::vector<BackupFile>* expected,
+                                                  const std::function<void()>& after_each = {});
 
 // fsync of a folder (after a file in it was created, renamed or removed).
 Status sync_folder(const std::string& dir);

@@ -556,6 +556,7 @@ void NodeService::stop() {
   parts_->sequencer->stop();  // answers every queued submission first
   parts_->replicator->stop();
   parts_->checkpoints->close();  // answers waiting GET /v1/checkpoint while the server is there
+  parts_->api->close();          // and waiting verdicts
   parts_->server->stop();
 }
 

@@ -59,16 +59,18 @@
   // user's trust file when loaded (kept in this browser), else the ones
   // this node says are in force (GET /v1/governance): not independent.
   async function trustRoot() {
+    const maxAge = (c) => (c.policy && c.policy.max_checkpoint_age_seconds) || 0;
     const saved = localStorage.getItem(TRUST_KEY);
     if (saved) {
       const t = JSON.parse(saved);
-      return { source: "your trust file", ledgerId: t.ledger_id, nodes: t.nodes, quorum: t.quorum };
+      return { independent: true, source: "your trust file", ledgerId: t.ledger_id, nodes: t.nodes,
+               quorum: t.quorum, maxAgeSeconds: maxAge(t) };
     }
     const g = await getJson("/v1/governance");
     const c = g.body && g.body.consortium;
     if (!c) throw new Error("the node gives no consortium (HTTP " + g.status + ")");
-    return { source: "this node's own list of node keys (not independent: load your trust file)",
-             ledgerId: c.ledger_id, nodes: c.nodes, quorum: c.quorum };
+    return { independent: false, source: "the node keys this node itself lists (not independent: load your trust file)",
+             ledgerId: c.ledger_id, nodes: c.nodes, quorum: c.quorum, maxAgeSeconds: maxAge(c) };
   }
   function showTrustSource() {
     const saved = localStorage.getItem(TRUST_KEY);
@@ -78,15 +80,15 @@
     document.getElementById("trust-forget").hidden = !saved;
   }
 
-  function verdictBanner(report) {
+  function verdictBanner(report, signers) {
     const v = report.verdict;
     const tone = v === "ok" ? "ok" : ["not-installed", "in-transit", "never-attested", "stale-attestation",
                                        "location-unproven", "decommissioned"].includes(v) ? "warn" : "bad";
     return el("div", { class: "verdict " + tone, id: "verdict", "data-verdict": v },
               "Verdict: " + v,
               el("small", {}, "judged by this node's verifier (the same code as `chipledger verify`) " +
-                 "against checkpoint " + report.checkpoint.size + ", signed by " +
-                 (report.checkpoint.signers || []).join(", ")));
+                 "against checkpoint " + report.checkpoint.size + "; signatures valid in this browser: " +
+                 (signers.length ? signers.join(", ") : "none")));
   }
 
   function findingsList(report) {
@@ -172,29 +174,68 @@
     const checks = el("ul", { class: "checks", id: "checks" });
     const check = (state, id, text) => checks.append(el("li", { class: state, "data-check": id, "data-state": state }, text));
     let proven = [];
+    let signers = [];
     try {
       const trust = await trustRoot();
       const cp = await V.verifyCheckpoint(v.body.checkpoint, trust.ledgerId, trust.nodes, trust.quorum);
-      if (cp.problem) check("failed", "checkpoint", cp.problem);
-      else check(cp.met ? "ok" : "failed", "checkpoint",
-                 "checkpoint " + cp.checkpoint.size + ": " + cp.signers.length + " valid node signature(s) (" +
-                 cp.signers.map((s) => s.id).join(", ") + "), quorum " + cp.quorum +
-                 (cp.met ? " met" : " NOT met") + "; Ed25519 checked in this browser against " + trust.source);
-      const h = await getJson("/v1/chips/" + encodeURIComponent(serial) + "/history?size=" + cp.checkpoint.size);
-      if (h.status === 200 && h.body) {
-        proven = await V.verifyHistory(h.body, cp.checkpoint);
-        const good = proven.filter((p) => p.ok).length;
-        check(good === proven.length && proven.length ? "ok" : "failed", "inclusion",
-              good + " of " + proven.length + " event(s) proven in the checkpoint's log (RFC 9162 inclusion proofs, SHA-256 in this browser)");
-        const same = report.chain.length === proven.length &&
-                     report.chain.every((row) => proven.some((p) => p.index === row.index && p.txid === row.txid));
-        check(same ? "ok" : "failed", "chain",
-              same ? "the verdict's chain is exactly the events proven here"
-                   : "the verdict's chain is NOT the events proven here");
-      } else if (h.status === 404) {
-        check(report.chain.length ? "failed" : "ok", "inclusion", "the node lists no events for this serial at that size");
+      signers = cp.signers.map((s) => s.id);
+      const size = cp.checkpoint.size;
+      let accepted = false;
+      const ageSeconds = Math.max(0, Math.floor(Date.now() / 1000) - cp.freshAsOf);
+      if (cp.problem) {
+        check("failed", "checkpoint", cp.problem);
+      } else if (!cp.met) {
+        check("failed", "checkpoint", "checkpoint " + size + ": " + cp.signers.length +
+              " valid node signature(s), quorum " + cp.quorum + " NOT met (against " + trust.source + ")");
+      } else if (trust.maxAgeSeconds && ageSeconds > trust.maxAgeSeconds) {
+        check("failed", "checkpoint", "checkpoint " + size + ": its quorum signed " + ageSeconds +
+              " s ago, older than the policy's " + trust.maxAgeSeconds + " s: it may hide newer events");
       } else {
-        check("failed", "inclusion", "no history answer (HTTP " + h.status + ")");
+        accepted = true;
+        check(trust.independent ? "ok" : "node-keys", "checkpoint",
+              "checkpoint " + size + ": " + cp.signers.length + " valid node signature(s) (" + signers.join(", ") +
+              "), quorum " + cp.quorum + " met, signed " + ageSeconds + " s ago; Ed25519 checked in this browser against " +
+              trust.source);
+      }
+      if (report.checkpoint.size !== size || v.body.size !== size) {
+        accepted = false;
+        check("failed", "same-checkpoint", "the verdict was judged against checkpoint " + report.checkpoint.size +
+              ", not the checkpoint " + size + " it came with");
+      }
+      if (!accepted) {
+        check("unchecked", "inclusion", "no inclusion proof checked: no checkpoint accepted");
+      } else {
+        const h = await getJson("/v1/chips/" + encodeURIComponent(serial) + "/history?size=" + size);
+        if (h.status === 200 && h.body) {
+          proven = await V.verifyHistory(h.body, cp.checkpoint);
+          const good = proven.filter((p) => p.ok).length;
+          const indices = proven.map((p) => p.index);
+          const distinct = new Set(indices).size === indices.length;
+          check(good === proven.length && proven.length && distinct ? "ok" : "failed", "inclusion",
+                good + " of " + proven.length + " event(s) proven in the checkpoint's log (RFC 9162 inclusion proofs, SHA-256 in this browser)");
+          // One row per proven event, and each row is what its proven
+          // bytes say: transaction id, type, author, time, ledger (and a
+          // transfer's recipient and destination).
+          const rows = report.chain.map((r) => r.index).sort((a, b) => a - b);
+          const sameSet = distinct && rows.length === indices.length &&
+                          [...indices].sort((a, b) => a - b).every((x, i) => x === rows[i]);
+          const bad = report.chain.filter((row) => {
+            const p = proven.find((x) => x.index === row.index);
+            const t = p && p.ok && p.tx;
+            return !t || t.txid !== row.txid || t.type !== row.type || t.author !== row.member ||
+                   t.time_ms !== row.time_ms || t.ledgerId !== trust.ledgerId ||
+                   (t.type === "transfer" && (t.to !== row.to || t.ship_to !== row.ship_to));
+          });
+          check(sameSet && !bad.length ? "ok" : "failed", "chain",
+                sameSet && !bad.length
+                  ? "each row of the chain is one proven event, its id, type, author and time decoded here from the proven bytes"
+                  : "the chain does NOT match the proven events" +
+                    (bad.length ? " (rows at index " + bad.map((r) => r.index).join(", ") + ")" : ""));
+        } else if (h.status === 404) {
+          check("unchecked", "inclusion", "the node lists no events for this serial; its absence proof is not checked here");
+        } else {
+          check("failed", "inclusion", "no history answer (HTTP " + h.status + ")");
+        }
       }
     } catch (err) {
       check("failed", "browser", "the browser could not check: " + err.message);
@@ -207,7 +248,7 @@
       ? [el("h2", {}, "Packed in this unit"), el("ul", { id: "children" }, report.children.map((c) => el("li", {}, link("chip", c))))]
       : [];
     show(el("h1", {}, serial, report.model ? el("span", { class: "muted" }, " · " + report.model) : null),
-         verdictBanner(report), findingsList(report),
+         verdictBanner(report, signers), findingsList(report),
          el("h2", {}, "What this page checked"), checks,
          el("h2", {}, "Now"), facts(report), children,
          el("h2", {}, "Custody chain"), timeline(report, proven),
@@ -286,7 +327,8 @@
     try {
       const t = JSON.parse(await file.text());
       if (!t.ledger_id || !Array.isArray(t.nodes) || !t.quorum) throw new Error("not a chipledger trust file");
-      localStorage.setItem(TRUST_KEY, JSON.stringify({ ledger_id: t.ledger_id, nodes: t.nodes, quorum: t.quorum }));
+      localStorage.setItem(TRUST_KEY, JSON.stringify({ ledger_id: t.ledger_id, nodes: t.nodes, quorum: t.quorum,
+                                                        policy: t.policy || {} }));
     } catch (err) {
       alert("trust file: " + err.message);
     }

@@ -54,7 +54,7 @@
   // A C2SP signed note: the body, a blank line, signature lines
   // "— NAME BASE64".
   function parseNote(note) {
-    const cut = note.indexOf("\n\n");
+    const cut = note.lastIndexOf("\n\n");
     if (cut < 0) throw new Error("not a signed note");
     const body = note.slice(0, cut + 1);
     const lines = body.split("\n");
@@ -102,13 +102,17 @@
       const time = await verifyCosignature(parsed.body, sig, raw);
       if (time !== null) result.signers.push({ id: sig.name, time });
     }
-    result.met = result.signers.length >= quorum;
+    result.met = quorum >= 1 && result.signers.length >= quorum;
+    result.freshAsOf = freshAsOf(result.signers, quorum);
     return result;
   }
 
-  // RFC 9162 section 2.1.3.2.
+  // RFC 9162 section 2.1.3.2. Indices are whole numbers, hashes 32 bytes.
   async function verifyInclusion(index, size, leaf, proof, root) {
-    if (index >= size) return false;
+    if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) {
+      return false;
+    }
+    if (proof.some((p) => p.length !== 32)) return false;
     let fn = index;
     let sn = size - 1;
     let r = await sha256(concat(new Uint8Array([0]), leaf));
@@ -131,23 +135,83 @@
     return sn === 0 && equal(r, root);
   }
 
+  // The signed transaction's header, decoded from the proven bytes
+  // (docs/encoding.md): signed := bytes body || bytes signature; body :=
+  // u8 version, u8 type, str ledger_id, str author, hash key_id, u64
+  // time_ms, then the type's fields, of which a transfer's first two (str
+  // to, str ship_to) are read. The transaction id is SHA-256 of
+  // "chipledger-txid-v1" 0x00 body. Only what the page shows of an event;
+  // the rules are the node's verifier's.
+  const TYPES = ["", "register", "transfer", "accept", "reject", "install", "attest", "pack",
+                 "unpack", "decommission", "flag", "clear", "report", "license", "propose", "vote",
+                 "rotate-key", "rotate-node-key", "locate"];
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  async function decodeSigned(wire) {
+    let at = 0;
+    const u32 = (buf) => {
+      if (at + 4 > buf.length) throw new Error("truncated");
+      const v = ((buf[at] << 24) >>> 0) + (buf[at + 1] << 16) + (buf[at + 2] << 8) + buf[at + 3];
+      at += 4;
+      return v;
+    };
+    const bytes = (buf) => {
+      const n = u32(buf);
+      if (at + n > buf.length) throw new Error("truncated");
+      at += n;
+      return buf.slice(at - n, at);
+    };
+    const body = bytes(wire);
+    bytes(wire);
+    if (at !== wire.length) throw new Error("trailing bytes");
+    at = 0;
+    if (body.length < 2 || body[0] !== 1) throw new Error("not a version 1 transaction");
+    const type = TYPES[body[1]] || "unknown";
+    at = 2;
+    const ledgerId = dec.decode(bytes(body));
+    const author = dec.decode(bytes(body));
+    at += 32;
+    if (at + 8 > body.length) throw new Error("truncated");
+    let time = 0;
+    for (let i = 0; i < 8; i++) time = time * 256 + body[at + i];
+    at += 8;
+    const tx = { type, ledgerId, author, time_ms: time, to: "", ship_to: "" };
+    if (type === "transfer") {
+      tx.to = dec.decode(bytes(body));
+      tx.ship_to = dec.decode(bytes(body));
+    }
+    const domain = enc.encode("chipledger-txid-v1\0");
+    tx.txid = hex(await sha256(concat(domain, body)));
+    return tx;
+  }
+
   // Every event of a history answer (GET /v1/chips/S/history) proven in
-  // the checkpoint's tree: [{index, txid, ok}].
+  // the checkpoint's tree, with its header decoded from the proven bytes:
+  // [{index, ok, tx}] (tx null when the bytes do not decode).
   async function verifyHistory(history, checkpoint) {
     const out = [];
     for (const e of history.events || []) {
       let ok = false;
+      let tx = null;
       try {
+        const wire = b64(e.tx);
         const proof = (e.proof || []).map(fromHex);
         ok = history.size === checkpoint.size &&
-             (await verifyInclusion(e.index, checkpoint.size, b64(e.tx), proof, checkpoint.root));
+             (await verifyInclusion(e.index, checkpoint.size, wire, proof, checkpoint.root));
+        tx = await decodeSigned(wire);
       } catch (err) {
         ok = false;
       }
-      out.push({ index: e.index, txid: e.txid, ok });
+      out.push({ index: e.index, ok, tx });
     }
     return out;
   }
 
-  window.chipledgerVerify = { verifyCheckpoint, verifyHistory, verifyInclusion, parseNote, hex, b64 };
+  // The quorum-th newest signature time (POSIX s): the checkpoint's
+  // freshness (docs/checkpoint.md); 0 without a quorum.
+  function freshAsOf(signers, quorum) {
+    const times = signers.map((s) => s.time).sort((a, b) => b - a);
+    return quorum >= 1 && times.length >= quorum ? times[quorum - 1] : 0;
+  }
+
+  window.chipledgerVerify = { verifyCheckpoint, verifyHistory, verifyInclusion, decodeSigned, parseNote, hex, b64 };
 })();

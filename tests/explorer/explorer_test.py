@@ -83,20 +83,35 @@ def text_of(dom, element_id):
 
 
 class LyingProxy(http.server.BaseHTTPRequestHandler):
-    """Forwards to the node; in history answers, flips one hex digit of the
-    first event's first inclusion proof hash."""
+    """Forwards to the node and lies in one way (`lie`): "proof" flips one
+    hex digit of the first event's first inclusion proof in history
+    answers; "verdict" rewrites the verdict answer into a clean one (verdict
+    ok, no findings, the flag row shown as an install); "size" says the
+    verdict was judged at another checkpoint size."""
     upstream = ""
+    lie = "proof"
 
     def do_GET(self):
         with urllib.request.urlopen(self.upstream + self.path) as r:
             body, ctype, status = r.read(), r.headers.get("Content-Type", ""), r.status
-        if "/history" in self.path:
+        if self.lie == "proof" and "/history" in self.path:
             answer = json.loads(body)
             for event in answer.get("events", []):
                 if event.get("proof"):
                     p = event["proof"][0]
                     event["proof"][0] = ("1" if p[0] == "0" else "0") + p[1:]
                     break
+            body = json.dumps(answer).encode()
+        if self.lie in ("verdict", "size") and self.path.endswith("/verdict"):
+            answer = json.loads(body)
+            report = answer["report"]
+            if self.lie == "verdict":
+                report["verdict"], report["exit_code"], report["findings"] = "ok", 0, []
+                for row in report["chain"]:
+                    if row["type"] == "flag":
+                        row["type"], row["event"], row["site"] = "install", "install at dubai-1 (AE)", "dubai-1"
+            else:
+                report["checkpoint"]["size"] = 999999
             body = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -167,7 +182,10 @@ def main():
         types = re.findall(r'data-type="([a-z-]+)"', dom)
         check(types == ["register", "transfer", "accept", "license", "transfer", "flag"],
               "GPU-0003's chain is register, transfer, accept, license, transfer, flag", str(types))
-        for check_id in ("checkpoint", "inclusion", "chain"):
+        check('data-check="checkpoint" data-state="node-keys"' in dom,
+              "the checkpoint's signatures verify under the node's own keys, said to be not independent",
+              text_of(dom, "checks"))
+        for check_id in ("inclusion", "chain"):
             check('data-check="%s" data-state="ok"' % check_id in dom,
                   "the browser's %s check passed" % check_id, text_of(dom, "checks"))
         check("6 of 6 event(s) proven" in text_of(dom, "checks"),
@@ -193,8 +211,8 @@ def main():
 
         # An unknown serial: said plainly.
         dom = browse(url + "/explorer/#/chip/GPU-9999")
-        check('data-verdict="not-registered"' in dom or "not registered" in dom,
-              "an unknown serial is reported not registered", dom[-1500:])
+        check('data-verdict="not-registered"' in dom,
+              "an unknown serial is reported not registered", text_of(dom, "verdict"))
 
         # A lying node: one inclusion proof changed on the way. The page must say so.
         LyingProxy.upstream = url
@@ -206,6 +224,17 @@ def main():
               "through a lying proxy the page reports the failed inclusion check", text_of(dom, "checks"))
         check("inclusion proof FAILED in this browser" in dom,
               "the tampered event is marked in the timeline", text_of(dom, "timeline"))
+        LyingProxy.lie = "verdict"
+        dom = browse(lying + "/explorer/#/chip/GPU-0003", os.path.join(artifacts, "chip-lying-verdict.png"))
+        check('data-check="chain" data-state="failed"' in dom and "rows at index 11" in text_of(dom, "checks"),
+              "a verdict rewritten to ok, its flag shown as an install, fails the chain check at the flag's row",
+              text_of(dom, "checks"))
+        LyingProxy.lie = "size"
+        dom = browse(lying + "/explorer/#/chip/GPU-0003")
+        check('data-check="same-checkpoint" data-state="failed"' in dom and
+              'data-check="inclusion" data-state="unchecked"' in dom,
+              "a verdict judged at another checkpoint is refused and nothing is shown as proven",
+              text_of(dom, "checks"))
         proxy.shutdown()
     finally:
         node.terminate()
