@@ -1,6 +1,6 @@
 // The chipledger web explorer (docs/explorer.md): a read-only page over the
 // node's public API. Routes: #/ (search, members), #/chip/SERIAL,
-// #/member/ID, #/license/ID. The verdict is the node's verifier's
+// #/member/ID, #/license/ID; ?q=SERIAL submits the search box. The verdict is the node's verifier's
 // (GET /v1/chips/SERIAL/verdict); what this browser checks itself is listed
 // on the page with its outcome (verify.js).
 "use strict";
@@ -342,5 +342,13 @@
   });
   window.addEventListener("hashchange", route);
   showTrustSource();
-  route();
+  // /explorer/?q=SERIAL searches as if typed into the box (a link others
+  // can share; the browser test searches this way).
+  const q = new URLSearchParams(location.search).get("q");
+  if (q && !location.hash) {
+    document.getElementById("serial").value = q;
+    document.getElementById("search").requestSubmit();
+  } else {
+    route();
+  }
 })();

@@ -174,8 +174,10 @@ def main():
         check('data-ready="1"' in dom and "regulator" in text_of(dom, "members"),
               "the explorer loads and lists the consortium's members", dom)
 
-        # A flagged chip: its chain, its verdict and the flag, checked in the browser.
-        dom = browse(url + "/explorer/#/chip/GPU-0003", os.path.join(artifacts, "chip-flagged.png"))
+        # A flagged chip, searched with the search box (?q= submits it): its
+        # chain, its verdict and the flag, checked in the browser.
+        dom = browse(url + "/explorer/?q=GPU-0003", os.path.join(artifacts, "chip-flagged.png"))
+        check("<h1>GPU-0003" in dom, "the search box's search shows GPU-0003's page", dom[:1500])
         check('data-verdict="flagged"' in dom, "GPU-0003's verdict is flagged", text_of(dom, "verdict"))
         check('data-finding="flagged"' in dom and "audit" in text_of(dom, "findings"),
               "the flag is a finding, with the regulator's reason", text_of(dom, "findings"))
