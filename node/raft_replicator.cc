@@ -758,7 +758,8 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
   // The ledger names the last entry it applied; a Raft log that ends before
   // it was replaced or lost, and new entries would be taken for old ones.
   const bool fresh_raft = raft_last_index(&m.raft) == 0 && m.raft.current_term == 0;
-  const bool restored = o.restored_entry != 0 && ledger.applied_entry() <= o.restored_entry &&
+  const bool restored = !o.bootstrap && o.restored_entry != 0 &&
+                        ledger.applied_entry() <= o.restored_entry &&
                         (o.restored_first_start || !fresh_raft);
   if (problem.empty() && ledger.applied_entry() > raft_last_index(&m.raft) && !restored) {
     problem = "the ledger has applied Raft entry " + std::to_string(ledger.applied_entry()) +

@@ -94,7 +94,8 @@ struct ReplicatorOptions {
   // A ledger restored from a backup to join a running cluster
   // (docs/backup.md) holds Raft entries up to this one while its Raft log
   // starts empty: until it applies a later entry, a Raft log that ends
-  // before the ledger's applied entry is expected, not a lost folder.
+  // before the ledger's applied entry is expected, not a lost folder. Only
+  // for a joining node (bootstrap false).
   uint64_t restored_entry = 0;
   // true before the restored node's first start; after it, a fresh Raft
   // folder (no term, vote or entry) is one that was lost: refused.

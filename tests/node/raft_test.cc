@@ -160,6 +160,36 @@ TEST_CASE(
   Status lost = n.start(c.tc->consortium, c.peers);
   REQUIRE_FALSE(lost);
   CHECK_THAT(lost.reason(), Catch::Contains("Raft folder was lost or replaced"));
+
+  // A ledger restored from a backup to join a running cluster
+  // (docs/backup.md, data_dir/restored.json): its fresh Raft folder is
+  // expected, while the node waits to be added...
+  const uint64_t restored = n.ledger->applied_entry();
+  auto joining = [&](bool first_start) {
+    n.tune = [restored, first_start](ReplicatorOptions& o) {
+      o.bootstrap = false;
+      o.restored_entry = restored;
+      o.restored_first_start = first_start;
+    };
+  };
+  joining(true);
+  must_ok(n.start(c.tc->consortium, c.peers));
+  n.stop();
+  // ... but once its Raft held a term (the marker says so), a fresh Raft
+  // folder is a lost one again.
+  fs::remove_all(n.dir / "raft");
+  joining(false);
+  Status lost_after_join = n.start(c.tc->consortium, c.peers);
+  REQUIRE_FALSE(lost_after_join);
+  CHECK_THAT(lost_after_join.reason(), Catch::Contains("Raft folder was lost or replaced"));
+  // And the marker never relaxes a node that bootstraps its own log.
+  n.tune = [restored](ReplicatorOptions& o) {
+    o.restored_entry = restored;
+    o.restored_first_start = true;
+  };
+  Status bootstrapping = n.start(c.tc->consortium, c.peers);
+  REQUIRE_FALSE(bootstrapping);
+  CHECK_THAT(bootstrapping.reason(), Catch::Contains("Raft folder was lost or replaced"));
 }
 
 TEST_CASE(
