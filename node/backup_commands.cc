@@ -1,9 +1,6 @@
 #include "node/backup_commands.h"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -87,24 +84,6 @@ Result<BackupManifest> parse_answer(const NodeConfig& config, const std::string&
                          staging);
   }
   return parsed;
-}
-
-Status write_file_synced(const std::string& path, const std::string& text) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) return Status::io("cannot write " + path);
-  }
-  // Reopened to sync: ofstream has no fsync.
-  auto tmp = fs::path(path).parent_path().string();
-  FILE* f = std::fopen(path.c_str(), "rb+");
-  if (f == nullptr || ::fsync(::fileno(f)) != 0) {
-    if (f) std::fclose(f);
-    return Status::io("cannot sync " + path);
-  }
-  std::fclose(f);
-  return sync_folder(tmp.empty() ? "." : tmp);
 }
 
 // The newest quorum-signed checkpoint the node serves, once it covers

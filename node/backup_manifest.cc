@@ -43,6 +43,17 @@ struct Fd {
   }
 };
 
+// Writes all of `data` to `fd` (`path` names it in the error).
+Status write_all(int fd, const uint8_t* data, size_t size, const std::string& path) {
+  for (size_t done = 0; done < size;) {
+    ssize_t w = ::write(fd, data + done, size - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return Status::io("cannot write " + path + ": " + errno_text());
+    done += static_cast<size_t>(w);
+  }
+  return Status::ok();
+}
+
 Result<BackupFile> copy_one(const fs::path& from, const fs::path& to, const std::string& name) {
   Fd in{::open(from.c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) return Status::io("cannot read " + from.string() + ": " + errno_text());
@@ -58,12 +69,7 @@ Result<BackupFile> copy_one(const fs::path& from, const fs::path& to, const std:
     if (n == 0) break;
     hash.update(ByteView(buf.data(), static_cast<size_t>(n)));
     total += static_cast<uint64_t>(n);
-    for (ssize_t done = 0; done < n;) {
-      ssize_t w = ::write(out.fd, buf.data() + done, static_cast<size_t>(n - done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return Status::io("cannot write " + to.string() + ": " + errno_text());
-      done += w;
-    }
+    CL_TRY(write_all(out.fd, buf.data(), static_cast<size_t>(n), to.string()));
   }
   if (::fsync(out.fd) != 0) return Status::io("cannot sync " + to.string() + ": " + errno_text());
   return BackupFile{name, total, hash.finish()};
@@ -77,6 +83,15 @@ Status sync_folder(const std::string& dir) {
     return Status::io("cannot sync the folder " + dir + ": " + errno_text());
   }
   return Status::ok();
+}
+
+Status write_file_synced(const std::string& path, std::string_view text) {
+  Fd out{::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
+  if (out.fd < 0) return Status::io("cannot create " + path + ": " + errno_text());
+  CL_TRY(write_all(out.fd, reinterpret_cast<const uint8_t*>(text.data()), text.size(), path));
+  if (::fsync(out.fd) != 0) return Status::io("cannot sync " + path + ": " + errno_text());
+  const std::string dir = fs::path(path).parent_path().string();
+  return sync_folder(dir.empty() ? "." : dir);
 }
 
 Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const std::string& to,

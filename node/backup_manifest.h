@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "crypto/result.h"
@@ -64,5 +65,8 @@ Result<std::vector<BackupFile>> copy_folder_files(const std::string& from, const
 
 // fsync of a folder (after a file in it was created, renamed or removed).
 Status sync_folder(const std::string& dir);
+
+// Writes `text` to `path` (created, or truncated), fsyncs it, then its folder.
+Status write_file_synced(const std::string& path, std::string_view text);
 
 }  // namespace chipledger

@@ -92,7 +92,11 @@ HttpResponse ExplorerVerdicts::answer(const Job& job) {
     (void)verifier_->follow_governance(
         decode_history(std::string(kGovernanceHistory), *governance, size));
   }
-  auto history = as_answer(history_answer(ledger_, job.serial, size, max_answer_bytes_));
+  HttpResponse raw = history_answer(ledger_, job.serial, size, max_answer_bytes_);
+  // A history over [api] max_answer_bytes cannot be judged here: the 413
+  // says so (and how to page it), not a 500.
+  if (raw.status == 413) return raw;
+  auto history = as_answer(raw);
   if (!history) return status_error(history.status());
   VerifyReport report =
       verifier_->verify(job.serial, decode_history(job.serial, *history, size), job.now_ms);

@@ -16,6 +16,7 @@ saying what was expected and what the page showed.
 usage: explorer_test.py --build BUILD_DIR [--artifacts DIR]
 """
 import argparse
+import html
 import http.server
 import json
 import os
@@ -92,6 +93,8 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
     lie = "proof"
 
     def do_GET(self):
+        if self.path == "/vectors.html":
+            return self.vectors_page()
         with urllib.request.urlopen(self.upstream + self.path) as r:
             body, ctype, status = r.read(), r.headers.get("Content-Type", ""), r.status
         if self.lie == "proof" and "/history" in self.path:
@@ -119,8 +122,58 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def vectors_page(self):
+        """A page that runs the node's own verify.js (fetched through this
+        proxy) over tests/vectors/transactions.json and writes what its
+        decoder read of each signed transaction into <pre id="decoded">."""
+        with open(os.path.join(SOURCE, "tests", "vectors", "transactions.json")) as f:
+            vectors = json.load(f)["vectors"]
+        wires = json.dumps([v["signed"] for v in vectors])
+        page = ("<!doctype html><html><body><pre id=\"decoded\">pending</pre>"
+                "<script src=\"/explorer/verify.js\"></script><script>"
+                "const fromHex = (h) => new Uint8Array(h.match(/../g).map((b) => parseInt(b, 16)));"
+                "(async () => { const out = [];"
+                " for (const w of %s) {"
+                "  try { out.push(await window.chipledgerVerify.decodeSigned(fromHex(w))); }"
+                "  catch (e) { out.push({error: String(e)}); } }"
+                " document.getElementById('decoded').textContent = JSON.stringify(out); })();"
+                "</script></body></html>") % wires
+        body = page.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
+
+
+# What verify.js must read of each vector (tests/ledger/transaction_vectors_test.cc
+# builds them): the type by the vector's name, and a transfer's to and ship_to.
+VECTOR_TYPES = {"licensed transfer": "transfer", "propose node changes": "propose",
+                "propose admin groups": "propose"}
+VECTOR_TRANSFERS = {"transfer": ("distributor", "SG"), "licensed transfer": ("distributor", "AE")}
+
+
+def check_vectors(dom):
+    """verify.js's decoder against every transaction vector."""
+    with open(os.path.join(SOURCE, "tests", "vectors", "transactions.json")) as f:
+        vectors = json.load(f)["vectors"]
+    m = re.search(r'<pre id="decoded">(.*?)</pre>', dom, re.S)
+    decoded = json.loads(html.unescape(m.group(1))) if m and m.group(1) != "pending" else []
+    check(len(decoded) == len(vectors), "verify.js decoded all %d transaction vectors" % len(vectors),
+          m.group(1) if m else dom)
+    wrong = []
+    for v, d in zip(vectors, decoded):
+        to, ship_to = VECTOR_TRANSFERS.get(v["name"], ("", ""))
+        want = {"type": VECTOR_TYPES.get(v["name"], v["name"]), "ledgerId": "chipledger.dev/vectors",
+                "time_ms": 1790000000000, "to": to, "ship_to": ship_to, "txid": v["txid"]}
+        got = {k: d.get(k) for k in want}
+        if got != want or not d.get("author"):
+            wrong.append("%s: %s, expected %s" % (v["name"], d, want))
+    check(not wrong, "verify.js reads each vector's type, ledger, time, transfer fields and txid",
+          "; ".join(wrong))
 
 
 def main():
@@ -237,6 +290,7 @@ def main():
               'data-check="inclusion" data-state="unchecked"' in dom,
               "a verdict judged at another checkpoint is refused and nothing is shown as proven",
               text_of(dom, "checks"))
+        check_vectors(browse(lying + "/vectors.html"))
         proxy.shutdown()
     finally:
         node.terminate()
