@@ -19,6 +19,7 @@
 #include "node/admin_client.h"
 #include "node/backup_request.h"
 #include "node/backup_service.h"
+#include "node/data_folder_lock.h"
 
 namespace chipledger {
 namespace {
@@ -284,6 +285,10 @@ Result<BackupManifest> take_backup(const NodeConfig& config, const std::string& 
 Result<RestoredBackup> restore_backup(const NodeConfig& config, const std::string& from,
                                       RestoreOptions options) {
   const fs::path data(config.data_dir);
+  // Held to the end: no node starts on the folder meanwhile, and no second
+  // restore removes this one's scratch folder.
+  auto data_lock = DataFolderLock::acquire(config.data_dir, "chipledger-node restore");
+  if (!data_lock) return data_lock.status();
   for (const char* part : {"ledger", "raft"}) {
     if (!holds_nothing(data / part)) {
       return Status::invalid((data / part).string() +

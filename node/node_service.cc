@@ -18,6 +18,7 @@
 #include "node/block_sequencer.h"
 #include "node/checkpoint_publisher.h"
 #include "node/cosign_sender.h"
+#include "node/data_folder_lock.h"
 #include "node/explorer_assets.h"
 #include "node/http_server.h"
 #include "node/node_log.h"
@@ -100,7 +101,10 @@ static Status room_to_write(const NodeConfig& config) {
 }
 
 struct NodeService::Parts {
-  // First: every part below may record into it until it is gone.
+  // Before everything else, so it is released last: the data folder is
+  // this process's until every part below is gone.
+  std::optional<DataFolderLock> data_lock;
+  // Then the metrics: every part below may record into it until it is gone.
   std::unique_ptr<NodeMetrics> metrics = std::make_unique<NodeMetrics>();
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<CheckpointPublisher> checkpoints;
@@ -341,6 +345,9 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
     return Result<std::unique_ptr<NodeService>>(
         room.context("cannot start; free space in the data folder, then start again"));
   }
+  // Before anything is written: one node (or restore) per data folder.
+  auto data_lock = DataFolderLock::acquire(config.data_dir, "chipledger-node " + config.node_id);
+  if (!data_lock) return data_lock.status().context("cannot start");
   auto store =
       RocksStore::open(config.data_dir + "/ledger", RocksStore::Options{config.reserve_bytes});
   if (!store) return store.status();
@@ -352,6 +359,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   CL_TRY(BackupService::remove_staging(config.data_dir));
 
   auto parts = std::make_unique<Parts>();
+  parts->data_lock.emplace(std::move(*data_lock));
   parts->ledger = std::move(*ledger);
   parts->on_fatal = std::move(on_fatal);
   parts->backups = std::make_unique<BackupService>(

@@ -33,9 +33,12 @@ ProcessResult node_cli(const std::vector<std::string>& args) {
 }
 
 // Every file under `dir` with its size: what "changes nothing" compares.
+// Not the folder's lock file, which names whoever held the folder last (a
+// refused restore too: it held the lock while it checked).
 std::map<std::string, uintmax_t> listing(const std::string& dir) {
   std::map<std::string, uintmax_t> out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename() == "node.lock") continue;
     if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = e.file_size();
   }
   return out;
@@ -106,6 +109,22 @@ TEST_CASE("backup: taken while the node writes, restored into a new cluster, ver
   auto before = node.cli({"verify", "GPU-B-1", "--json"});
   INFO(before.describe());
   REQUIRE(before.exit_code == 17);
+
+  // The running node holds its data folder: a second node on it, or a
+  // restore into it, is refused before anything is written.
+  {
+    auto second = node_cli({"--config", config});
+    INFO(second.describe());
+    CHECK(second.exit_code == 1);
+    CHECK(second.err.find("is in use by another process (chipledger-node " + node.node_id() +
+                          ", pid") != std::string::npos);
+    auto into_running =
+        node_cli({"restore", "--config", config, "--from", node.dir() + "/none", "--new-cluster"});
+    INFO(into_running.describe());
+    CHECK(into_running.exit_code == 2);
+    CHECK(into_running.err.find("is in use by another process") != std::string::npos);
+    CHECK(node.log_size() == 3);  // still answering: register, transfer, accept
+  }
 
   // Registrations go on while the backup is taken.
   std::atomic<bool> stop{false};

@@ -20,13 +20,16 @@ deb=$(ls "$work"/out/chipledger_*_amd64.deb)
 echo "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 
 control=$(dpkg-deb -f "$deb")
-echo "$control" | grep -q '^Package: chipledger$' || fail "package name"
+grep -q '^Package: chipledger$' <<<"$control" || fail "package name"
 depends=$(dpkg-deb -f "$deb" Depends)
 for lib in adduser librocksdb libraft libsodium libssl3 libjemalloc2 libprometheus-cpp-core libspdlog; do
-  echo "$depends" | grep -q "$lib" || fail "Depends lacks $lib: $depends"
+  grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
+# Listed once, then searched: `tar | grep -q` under pipefail fails when grep
+# quits early and tar gets SIGPIPE (it made this check flaky).
+members=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
 for script in postinst prerm postrm; do
-  dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qx "./$script" || fail "no $script"
+  grep -qx "./$script" <<<"$members" || fail "no $script"
 done
 dpkg-deb -e "$deb" "$work/control"
 for script in postinst prerm postrm; do sh -n "$work/control/$script" || fail "$script: syntax"; done
@@ -77,7 +80,8 @@ bin="$root/usr/bin"
 pid=$!
 url=
 for _ in $(seq 1 300); do
-  url=$(sed -n 's/.*listening on //p' "$work/node.log" | head -1)
+  url=$(sed -n 's/.*listening on //p' "$work/node.log")
+  url=${url%%$'\n'*}  # the first (no `| head`: a SIGPIPE fails the pipe)
   [ -n "$url" ] && break
   kill -0 "$pid" 2>/dev/null || { cat "$work/node.log"; fail "the packaged node exited"; }
   sleep 0.1
