@@ -51,8 +51,16 @@
     }
     return { status: r.status, body, text };
   }
-  function show(...nodes) {
-    main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined));
+  // Each route() renders under a new generation; a page's show() only
+  // writes while its generation is the newest, so a render still waiting
+  // for the node (say, one started before a trust file was chosen) never
+  // replaces the page a later one drew.
+  let generation = 0;
+  function showFor(mine) {
+    return (...nodes) => {
+      if (mine !== generation) return;
+      main.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined));
+    };
   }
 
   // The node keys and quorum the browser checks checkpoints against: the
@@ -162,7 +170,7 @@
     return svg;
   }
 
-  async function chipPage(serial) {
+  async function chipPage(serial, show) {
     show(el("h1", {}, serial), el("p", { class: "muted" }, "Verifying…"));
     const v = await getJson("/v1/chips/" + encodeURIComponent(serial) + "/verdict");
     if (v.status !== 200 || !v.body) {
@@ -256,7 +264,7 @@
          routeMap(report));
   }
 
-  async function memberPage(id) {
+  async function memberPage(id, show) {
     const g = await getJson("/v1/governance");
     const c = g.body && g.body.consortium;
     const m = c && c.members.find((x) => x.id === id);
@@ -273,7 +281,7 @@
          el("p", { class: "muted" }, "As the node reports the consortium in force at log size " + g.body.size + "."));
   }
 
-  async function licensePage(id) {
+  async function licensePage(id, show) {
     const l = await getJson("/v1/licenses/" + encodeURIComponent(id));
     if (l.status !== 200 || !l.body) {
       show(el("h1", {}, id), el("p", { class: "error", id: "error" }, (l.body && l.body.error) || "HTTP " + l.status));
@@ -288,7 +296,7 @@
          el("p", { class: "muted" }, "As this node's ledger records it (not verified in the browser)."));
   }
 
-  async function homePage() {
+  async function homePage(show) {
     const g = await getJson("/v1/governance");
     const c = g.body && g.body.consortium;
     show(el("h1", {}, "Look up a chip"),
@@ -302,18 +310,20 @@
 
   async function route() {
     const parts = location.hash.replace(/^#\/?/, "").split("/");
-    const arg = parts.length > 1 ? decodeURIComponent(parts.slice(1).join("/")) : "";
+    const mine = ++generation;
+    const show = showFor(mine);
     try {
+      const arg = parts.length > 1 ? decodeURIComponent(parts.slice(1).join("/")) : "";
       if (parts[0] === "chip" && arg) {
         document.getElementById("serial").value = arg;
-        await chipPage(arg);
-      } else if (parts[0] === "member" && arg) await memberPage(arg);
-      else if (parts[0] === "license" && arg) await licensePage(arg);
-      else await homePage();
+        await chipPage(arg, show);
+      } else if (parts[0] === "member" && arg) await memberPage(arg, show);
+      else if (parts[0] === "license" && arg) await licensePage(arg, show);
+      else await homePage(show);
     } catch (err) {
       show(el("p", { class: "error", id: "error" }, "error: " + err.message));
     }
-    document.body.setAttribute("data-ready", "1");
+    if (mine === generation) document.body.setAttribute("data-ready", "1");
   }
 
   document.getElementById("search").addEventListener("submit", (e) => {
@@ -324,13 +334,21 @@
   document.getElementById("trust-file").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     if (!file) return;
+    // A file that is not a trust file is refused in the page (no dialog)
+    // and changes nothing: the keys in use stay what they were.
+    const error = document.getElementById("trust-error");
+    error.hidden = true;
     try {
       const t = JSON.parse(await file.text());
-      if (!t.ledger_id || !Array.isArray(t.nodes) || !t.quorum) throw new Error("not a chipledger trust file");
+      if (!t.ledger_id || !Array.isArray(t.nodes) || !t.quorum) {
+        throw new Error("it has no ledger_id, nodes and quorum");
+      }
       localStorage.setItem(TRUST_KEY, JSON.stringify({ ledger_id: t.ledger_id, nodes: t.nodes, quorum: t.quorum,
                                                         policy: t.policy || {} }));
     } catch (err) {
-      alert("trust file: " + err.message);
+      error.textContent = "Trust file " + file.name + " refused: not a chipledger trust file (" + err.message +
+                          "); the keys in use are unchanged";
+      error.hidden = false;
     }
     showTrustSource();
     route();

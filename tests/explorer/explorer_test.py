@@ -79,7 +79,7 @@ def browse(url, screenshot=None, budget_ms=15000):
 
 
 def text_of(dom, element_id):
-    m = re.search(r'<[^>]+id="%s"[^>]*>(.*?)</(ol|ul|div|table|dl|h1|p)>' % element_id, dom, re.S)
+    m = re.search(r'<[^>]+id="%s"[^>]*>(.*?)</(ol|ul|div|table|dl|h1|p|span)>' % element_id, dom, re.S)
     return re.sub(r"<[^>]+>", " ", m.group(1)) if m else ""
 
 
@@ -88,15 +88,38 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
     hex digit of the first event's first inclusion proof in history
     answers; "verdict" rewrites the verdict answer into a clean one (verdict
     ok, no findings, the flag row shown as an install); "size" says the
-    verdict was judged at another checkpoint size."""
+    verdict was judged at another checkpoint size; "upload" tells no lie
+    but makes the explorer's page load `upload` as the user's trust file,
+    through the page's own file input (a script of this proxy sets the
+    input's files and fires its change event, as a user's choice does,
+    while the page's first render waits for the node's keys (GET
+    /v1/governance): with `hold_next`, the proxy holds that answer back
+    until the render the choice started has drawn its checks, so the
+    first render ends last, and the later one must be what is left)."""
     upstream = ""
     lie = "proof"
+    upload = ""
+    hold_next = False
+    released = threading.Event()
 
     def do_GET(self):
         if self.path == "/vectors.html":
             return self.vectors_page()
+        if self.path == "/upload-trust.js":
+            return self.upload_script()
+        if self.path == "/release-keys":
+            LyingProxy.released.set()
+            self.send_response(204)
+            self.end_headers()
+            return
+        if self.lie == "upload" and self.path == "/v1/governance" and LyingProxy.hold_next:
+            LyingProxy.hold_next = False
+            LyingProxy.released.clear()
+            LyingProxy.released.wait(20)
         with urllib.request.urlopen(self.upstream + self.path) as r:
             body, ctype, status = r.read(), r.headers.get("Content-Type", ""), r.status
+        if self.lie == "upload" and self.path.split("#")[0] in ("/explorer/", "/explorer/index.html"):
+            body = body.replace(b"</body>", b'<script src="/upload-trust.js"></script></body>')
         if self.lie == "proof" and "/history" in self.path:
             answer = json.loads(body)
             for event in answer.get("events", []):
@@ -118,6 +141,40 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
             body = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def upload_script(self):
+        """Chooses `upload` in the trust file input as soon as the page's
+        first render has asked for the node's keys (it found no trust
+        file), and releases that answer once the choice has shown: a
+        refusal, or checks drawn against the trust file."""
+        script = ("(function () {"
+                  " function shown() {"
+                  "  const error = document.getElementById('trust-error');"
+                  "  const checks = document.getElementById('checks');"
+                  "  return (error && !error.hidden) || (checks && checks.textContent.includes('your trust file'));"
+                  " }"
+                  " function choose() {"
+                  "  const files = new DataTransfer();"
+                  "  files.items.add(new File([%s], 'consortium.json', {type: 'application/json'}));"
+                  "  const input = document.getElementById('trust-file');"
+                  "  input.files = files.files;"
+                  "  input.dispatchEvent(new Event('change'));"
+                  "  const seen = new MutationObserver(() => {"
+                  "   if (shown()) { seen.disconnect(); fetch('/release-keys'); } });"
+                  "  seen.observe(document.body, {subtree: true, childList: true, attributes: true});"
+                  " }"
+                  " const fetched = window.fetch; let chosen = false;"
+                  " window.fetch = (...args) => {"
+                  "  const answer = fetched(...args);"
+                  "  if (!chosen && String(args[0]) === '/v1/governance') { chosen = true; choose(); }"
+                  "  return answer; };"
+                  "})();") % json.dumps(self.upload)
+        body = script.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/javascript; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -291,6 +348,42 @@ def main():
               "a verdict judged at another checkpoint is refused and nothing is shown as proven",
               text_of(dom, "checks"))
         check_vectors(browse(lying + "/vectors.html"))
+
+        # The user's own trust file, chosen in the page's file input: the
+        # checkpoint is then checked against its keys, independently of the
+        # node. A trust file naming another key for node-maker (a node that
+        # signs with a key the user never trusted) fails the check; a file
+        # that is not a trust file is refused and changes nothing.
+        with open(os.path.join(work, "consortium.json")) as f:
+            trust_text = f.read()
+        LyingProxy.lie, LyingProxy.upload, LyingProxy.hold_next = "upload", trust_text, True
+        dom = browse(lying + "/explorer/#/chip/GPU-0003", os.path.join(artifacts, "chip-trust-file.png"))
+        check("Node keys: your trust file (ledger " in text_of(dom, "trust-source") and
+              'data-check="checkpoint" data-state="ok"' in dom and "against your trust file" in dom,
+              "with the user's trust file loaded, the checkpoint's signatures verify against its keys",
+              text_of(dom, "trust-source") + " / " + text_of(dom, "checks"))
+        other = os.path.join(work, "other")
+        subprocess.run([node_bin, "init", "--dir", other, "--port", str(free_port()), "--plain-http",
+                        "--template", os.path.join(SOURCE, "config/demo-consortium.json")],
+                       check=True, capture_output=True)
+        with open(os.path.join(other, "consortium.json")) as f:
+            other_key = json.load(f)["nodes"][0]["key"]
+        wrong = json.loads(trust_text)
+        for n in wrong["nodes"]:
+            n["key"] = other_key
+        LyingProxy.upload, LyingProxy.hold_next = json.dumps(wrong), True
+        dom = browse(lying + "/explorer/#/chip/GPU-0003")
+        check('data-check="checkpoint" data-state="failed"' in dom and
+              "NOT met (against your trust file)" in dom and 'data-check="inclusion" data-state="ok"' not in dom,
+              "a trust file with another key for the node fails the checkpoint check, nothing shown as proven",
+              text_of(dom, "checks"))
+        LyingProxy.upload, LyingProxy.hold_next = json.dumps({"hello": "world"}), True
+        dom = browse(lying + "/explorer/#/chip/GPU-0003")
+        check("Node keys: this node's" in text_of(dom, "trust-source") and
+              "not a chipledger trust file" in text_of(dom, "trust-error") and
+              'data-check="checkpoint" data-state="node-keys"' in dom,
+              "a file that is not a trust file is refused and the node's keys stay in use",
+              text_of(dom, "trust-source") + " / " + text_of(dom, "checks"))
         proxy.shutdown()
     finally:
         node.terminate()
