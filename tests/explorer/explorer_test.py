@@ -139,6 +139,9 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
             else:
                 report["checkpoint"]["size"] = 999999
             body = json.dumps(answer).encode()
+        self.answer(status, ctype, body)
+
+    def answer(self, status, ctype, body):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -173,11 +176,7 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
                   "  return answer; };"
                   "})();") % json.dumps(self.upload)
         body = script.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/javascript; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(200, "text/javascript; charset=utf-8", body)
 
     def vectors_page(self):
         """A page that runs the node's own verify.js (fetched through this
@@ -196,11 +195,7 @@ class LyingProxy(http.server.BaseHTTPRequestHandler):
                 " document.getElementById('decoded').textContent = JSON.stringify(out); })();"
                 "</script></body></html>") % wires
         body = page.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(200, "text/html; charset=utf-8", body)
 
     def log_message(self, *args):
         pass
