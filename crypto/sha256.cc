@@ -1,57 +1,49 @@
 #include "crypto/sha256.h"
 
-#include <openssl/evp.h>
+// OpenSSL 3 deprecates the algorithm-specific SHA256_* functions in favour
+// of EVP, but keeps and tests them. EVP costs an allocation and a provider
+// dispatch per hash: for the 65-byte Merkle and state-map nodes that is
+// most of the time (docs/performance.md, "SHA-256"). The compression
+// function is the same code either way.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <cstring>
-#include <stdexcept>
+#include <new>
 
 namespace chipledger {
 namespace {
 
-// SHA-256 fetched from the provider once for the process: EVP_sha256() makes
-// every EVP_Digest look the algorithm up again, which cost more than hashing
-// a Merkle node itself (332 ns against 150 ns per 65-byte hash measured).
-// Never freed: OpenSSL may clean up its providers at exit before static
-// destructors would run.
-const EVP_MD* sha256_md() {
-  static const EVP_MD* md = [] {
-    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return fetched ? fetched : EVP_sha256();
-  }();
-  return md;
+static_assert(sizeof(SHA256_CTX) <= 128 && alignof(SHA256_CTX) <= 8,
+              "SHA256_CTX must fit Sha256::ctx_");
+
+SHA256_CTX* ctx_of(unsigned char* storage) {
+  return std::launder(reinterpret_cast<SHA256_CTX*>(storage));
 }
 
 }  // namespace
 
-struct Sha256::Ctx {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-};
-
-Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
-  // Allocation or init failure means the process cannot hash at all.
-  if (!ctx_->md || EVP_DigestInit_ex(ctx_->md.get(), sha256_md(), nullptr) != 1) {
-    throw std::runtime_error("OpenSSL: cannot initialise SHA-256");
-  }
-}
+Sha256::Sha256() { SHA256_Init(new (ctx_) SHA256_CTX); }
 
 Sha256::~Sha256() = default;
 
 Sha256& Sha256::update(ByteView data) {
-  EVP_DigestUpdate(ctx_->md.get(), data.data(), data.size());
+  SHA256_Update(ctx_of(ctx_), data.data(), data.size());
   return *this;
 }
 
 Hash Sha256::finish() {
   Hash out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_->md.get(), out.data(), &len);
+  SHA256_Final(out.data(), ctx_of(ctx_));
   return out;
 }
 
 Hash sha256(ByteView data) {
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, data.data(), data.size());
   Hash out{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_md(), nullptr);
+  SHA256_Final(out.data(), &ctx);
   return out;
 }
 

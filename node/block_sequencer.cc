@@ -16,8 +16,10 @@ Status closed(bool failed) {
 BlockSequencer::BlockSequencer(Ledger& ledger, Clock clock, Options options,
                                std::function<void()> after_block)
     : BlockSequencer(
-          [&ledger](std::vector<PendingTx> txs, uint64_t time_ms) {
-            return ledger.apply_block(std::move(txs), time_ms);
+          [&ledger](std::vector<PendingTx> txs, uint64_t time_ms) -> PendingBlock {
+            auto outcomes =
+                std::make_shared<BlockOutcomes>(ledger.apply_block(std::move(txs), time_ms));
+            return [outcomes] { return std::move(*outcomes); };
           },
           std::move(clock), options, std::move(after_block)) {
   stop_on_sink_error_ = true;
@@ -28,12 +30,20 @@ BlockSequencer::BlockSequencer(BlockSink sink, Clock clock, Options options,
     : sink_(std::move(sink)),
       clock_(std::move(clock)),
       options_(options),
-      after_block_(std::move(after_block)) {}
+      after_block_(std::move(after_block)) {
+  if (options_.max_in_flight == 0) options_.max_in_flight = 1;
+}
 
 BlockSequencer::~BlockSequencer() { stop(); }
 
+BlockSequencer::PendingBlock BlockSequencer::ready(BlockOutcomes outcomes) {
+  auto shared = std::make_shared<BlockOutcomes>(std::move(outcomes));
+  return [shared] { return std::move(*shared); };
+}
+
 void BlockSequencer::start() {
-  thread_ = std::thread([this] { run(); });
+  answerer_ = std::thread([this] { answer(); });
+  gatherer_ = std::thread([this] { gather(); });
 }
 
 void BlockSequencer::stop() {
@@ -42,8 +52,9 @@ void BlockSequencer::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
-  if (thread_.joinable()) {
-    thread_.join();
+  if (gatherer_.joinable()) {
+    gatherer_.join();  // everything queued is proposed
+    answerer_.join();  // and answered
     return;
   }
   // Never started: nothing will apply what is queued, so say so.
@@ -93,41 +104,64 @@ void BlockSequencer::submit_many(std::vector<PendingTx> txs, IndexedCallback don
   for (size_t i = 0; i < txs.size(); ++i) (*shared)(i, closed(failed));
 }
 
-void BlockSequencer::run() {
+void BlockSequencer::gather() {
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping with nothing left
+    cv_.wait(lock, [&] {
+      return (stopping_ && queue_.empty()) ||
+             (!queue_.empty() && in_flight_ < options_.max_in_flight);
+    });
+    if (queue_.empty()) break;  // stopping with nothing left
     // Gather: close the block after max_wait or when it is full.
     auto deadline = std::chrono::steady_clock::now() + options_.max_wait;
     cv_.wait_until(lock, deadline,
                    [&] { return stopping_ || queue_.size() >= options_.max_transactions; });
-    std::deque<Item> block;
+    Proposed block;
     size_t n = std::min(queue_.size(), options_.max_transactions);
-    block.insert(block.end(), std::make_move_iterator(queue_.begin()),
-                 std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
+    block.items.insert(block.items.end(), std::make_move_iterator(queue_.begin()),
+                       std::make_move_iterator(queue_.begin() + static_cast<long>(n)));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<long>(n));
+    ++in_flight_;
     lock.unlock();
-    apply(std::move(block));
+    std::vector<PendingTx> txs;
+    txs.reserve(block.items.size());
+    for (auto& item : block.items) txs.push_back(std::move(item.tx));
+    block.outcomes = sink_(std::move(txs), clock_());
     lock.lock();
+    proposed_.push_back(std::move(block));
+    cv_.notify_all();
+  }
+  gathered_all_ = true;
+  cv_.notify_all();
+}
+
+void BlockSequencer::answer() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return gathered_all_ || !proposed_.empty(); });
+    if (proposed_.empty()) return;  // the gatherer stopped and all is answered
+    Proposed block = std::move(proposed_.front());
+    proposed_.pop_front();
+    lock.unlock();
+    answer_block(std::move(block));
+    lock.lock();
+    --in_flight_;
+    cv_.notify_all();
   }
 }
 
-void BlockSequencer::apply(std::deque<Item> items) {
-  std::vector<PendingTx> txs;
-  txs.reserve(items.size());
-  for (auto& item : items) txs.push_back(std::move(item.tx));
-  auto outcomes = sink_(std::move(txs), clock_());
+void BlockSequencer::answer_block(Proposed block) {
+  auto outcomes = block.outcomes();
   if (!outcomes) {
     if (stop_on_sink_error_) {
       std::lock_guard lock(mu_);
       failed_ = true;
     }
-    for (auto& item : items) item.done(outcomes.status());
+    for (auto& item : block.items) item.done(outcomes.status());
     return;
   }
   if (after_block_) after_block_();
-  for (size_t i = 0; i < items.size(); ++i) items[i].done((*outcomes)[i]);
+  for (size_t i = 0; i < block.items.size(); ++i) block.items[i].done((*outcomes)[i]);
 }
 
 }  // namespace chipledger

@@ -1,12 +1,17 @@
 // Gathers submitted transactions into blocks and applies each block to the
-// ledger on one thread: a block closes after max_wait or max_transactions,
-// is applied in one synced write, then after_block runs (the checkpoint is
-// re-signed) and only then is each submitter answered, so an acknowledged
-// transaction is durable and covered by the latest checkpoint.
+// ledger: a block closes after max_wait or max_transactions, is applied in
+// one synced write, then after_block runs (the checkpoint is re-signed) and
+// only then is each submitter answered, so an acknowledged transaction is
+// durable and covered by the latest checkpoint.
 // The clock is passed in (Unix milliseconds) so tests can drive time.
 // Where a block goes is a BlockSink: the ledger directly, or replication
 // (node/raft_replicator.h), which answers once the block's Raft entry is
 // committed and applied on this node.
+// Two threads: the gatherer closes blocks and proposes them to the sink in
+// queue order; the answerer waits for each proposed block's outcomes, in
+// the same order, runs after_block and answers. Up to max_in_flight blocks
+// are proposed and not yet answered, so the next block's replication can
+// overlap the apply of the one before it.
 #pragma once
 
 #include <chrono>
@@ -25,15 +30,24 @@ class BlockSequencer {
  public:
   using Clock = std::function<uint64_t()>;
   using Callback = std::function<void(Result<TxOutcome>)>;
-  // Applies one block synchronously (called on the sequencer's thread) and
-  // returns one outcome per transaction, in order; a failed Result fails
+  // One outcome per transaction of a block, in order; a failed Result fails
   // every transaction of the block with its reason.
-  using BlockSink = std::function<Result<std::vector<TxOutcome>>(std::vector<PendingTx> txs,
-                                                                 uint64_t block_time_ms)>;
+  using BlockOutcomes = Result<std::vector<TxOutcome>>;
+  // A proposed block: returns its outcomes, waiting for them if need be
+  // (called once, on the answerer's thread).
+  using PendingBlock = std::function<BlockOutcomes()>;
+  // Proposes one block (called on the gatherer's thread, blocks in queue
+  // order) and says how to wait for its outcomes.
+  using BlockSink = std::function<PendingBlock(std::vector<PendingTx> txs, uint64_t block_time_ms)>;
+  // The pending block of a sink that applied it already.
+  static PendingBlock ready(BlockOutcomes outcomes);
 
   struct Options {
     std::chrono::milliseconds max_wait{2};
     size_t max_transactions = 2000;
+    // Blocks proposed and not yet answered; 1: each block is answered
+    // before the next one is gathered.
+    size_t max_in_flight = 1;
   };
 
   // Applies blocks to the ledger directly; a failed write stops the
@@ -48,7 +62,7 @@ class BlockSequencer {
   BlockSequencer& operator=(const BlockSequencer&) = delete;
 
   void start();
-  // Applies what is queued, answers it, then joins the thread.
+  // Applies what is queued, answers it, then joins the threads.
   void stop();
   void submit(PendingTx tx, Callback done);
   // Queues several transactions at once (one lock, one wake-up), in order;
@@ -62,8 +76,14 @@ class BlockSequencer {
     PendingTx tx;
     Callback done;
   };
-  void run();
-  void apply(std::deque<Item> items);
+  // A block between its proposal and its answers.
+  struct Proposed {
+    std::deque<Item> items;
+    PendingBlock outcomes;
+  };
+  void gather();
+  void answer();
+  void answer_block(Proposed block);
 
   BlockSink sink_;
   bool stop_on_sink_error_ = false;
@@ -73,9 +93,13 @@ class BlockSequencer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;
+  std::deque<Proposed> proposed_;  // handed from the gatherer to the answerer
+  size_t in_flight_ = 0;           // blocks taken from the queue and not yet answered
   bool stopping_ = false;
+  bool gathered_all_ = false;  // the gatherer stopped: nothing more will be proposed
   bool failed_ = false;
-  std::thread thread_;
+  std::thread gatherer_;
+  std::thread answerer_;
 };
 
 }  // namespace chipledger

@@ -178,17 +178,23 @@ Status parse_tls(const toml::table& t, const fs::path& base, NodeConfig& c) {
   return Status::ok();
 }
 
-// An integer key of [api] in [min, max], or its default.
-Result<int64_t> api_integer(const toml::table& t, const char* key, int64_t fallback, int64_t min,
-                            int64_t max) {
-  auto node = t["api"][key];
+// An integer key of [table] in [min, max], or its default.
+Result<int64_t> table_integer(const toml::table& t, const char* table, const char* key,
+                              int64_t fallback, int64_t min, int64_t max) {
+  auto node = t[table][key];
   if (!node) return fallback;
   auto v = node.value<int64_t>();
   if (!v || *v < min || *v > max) {
-    return Result<int64_t>::error("[api] " + std::string(key) + " must be an integer in " +
-                                  std::to_string(min) + ".." + std::to_string(max));
+    return Result<int64_t>::error("[" + std::string(table) + "] " + std::string(key) +
+                                  " must be an integer in " + std::to_string(min) + ".." +
+                                  std::to_string(max));
   }
   return *v;
+}
+
+Result<int64_t> api_integer(const toml::table& t, const char* key, int64_t fallback, int64_t min,
+                            int64_t max) {
+  return table_integer(t, "api", key, fallback, min, max);
 }
 
 // [api] connection caps, deadlines and answer sizes (docs/node-config.md).
@@ -278,6 +284,10 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
   CL_TRY(parse_log(t, c).context(path));
   c.block_max_wait_ms = t["blocks"]["max_wait_ms"].value_or(2);
   c.block_max_transactions = t["blocks"]["max_transactions"].value_or<int64_t>(2000);
+  auto in_flight = table_integer(t, "blocks", "max_in_flight",
+                                 static_cast<int64_t>(c.block_max_in_flight), 1, 16);
+  if (!in_flight) return Result<NodeConfig>(in_flight.status().context(path));
+  c.block_max_in_flight = static_cast<size_t>(*in_flight);
   if (c.http_threads < 1 || c.block_max_wait_ms < 0 || c.block_max_transactions < 1 ||
       c.max_body_bytes < 1024) {
     return Result<NodeConfig>::error(
@@ -316,7 +326,8 @@ std::string NodeConfig::to_toml() const {
            {"max_answer_bytes", static_cast<int64_t>(max_answer_bytes)},
            {"threads", http_threads}}},
       {"blocks", toml::table{{"max_wait_ms", block_max_wait_ms},
-                             {"max_transactions", static_cast<int64_t>(block_max_transactions)}}},
+                             {"max_transactions", static_cast<int64_t>(block_max_transactions)},
+                             {"max_in_flight", static_cast<int64_t>(block_max_in_flight)}}},
       {"checkpoint", toml::table{{"resign_interval_seconds",
                                   static_cast<int64_t>(checkpoint_resign_interval_seconds)}}},
   };

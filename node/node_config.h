@@ -63,6 +63,9 @@ struct NodeConfig {
   bool api_over_tls() const { return has_tls() && !plain_http; }
   int block_max_wait_ms = 2;  // how long the block builder gathers
   size_t block_max_transactions = 2000;
+  // Blocks proposed and not yet answered (1..16): the next block's Raft
+  // write overlaps the apply of the one before it.
+  size_t block_max_in_flight = 1;
   // [checkpoint]: how often the node re-signs its current checkpoint while
   // the ledger is idle (docs/checkpoint.md, "Freshness").
   uint64_t checkpoint_resign_interval_seconds = 60;

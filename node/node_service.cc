@@ -485,11 +485,11 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   Replicator* rep = parts->replicator.get();
   parts->sequencer = std::make_unique<BlockSequencer>(
       [rep](std::vector<PendingTx> txs, uint64_t time_ms) {
-        return rep->apply(std::move(txs), time_ms);
+        return rep->propose(std::move(txs), time_ms);
       },
       system_clock_ms,
       BlockSequencer::Options{std::chrono::milliseconds(config.block_max_wait_ms),
-                              config.block_max_transactions},
+                              config.block_max_transactions, config.block_max_in_flight},
       nullptr);
   parts->api = std::make_unique<Api>(
       *parts->ledger, *parts->sequencer, *parts->checkpoints, config.node_id, [p] {

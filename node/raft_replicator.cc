@@ -819,14 +819,22 @@ void Replicator::stop() {
 
 Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
                                                  uint64_t block_time_ms) {
+  return propose(std::move(txs), block_time_ms)();
+}
+
+Replicator::Proposed Replicator::propose(std::vector<PendingTx> txs, uint64_t block_time_ms) {
   using R = Result<std::vector<TxOutcome>>;
+  auto now = [](R r) -> Proposed {
+    auto shared = std::make_shared<R>(std::move(r));
+    return [shared] { return std::move(*shared); };
+  };
   if (impl_->failed) {
-    return R::error(StatusCode::unavailable,
-                    "this node stopped applying the Raft log after a failure");
+    return now(R::error(StatusCode::unavailable,
+                        "this node stopped applying the Raft log after a failure"));
   }
   if (impl_->options.room_to_write) {
     if (Status room = impl_->options.room_to_write(); !room) {
-      return R::error(StatusCode::unavailable, room.reason() + "; nothing was proposed");
+      return now(R::error(StatusCode::unavailable, room.reason() + "; nothing was proposed"));
     }
   }
   auto* e = new Impl::Entry{};
@@ -845,7 +853,7 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
   buf.base = raft_malloc(buf.len);
   if (buf.base == nullptr) {
     delete e;
-    return R::error(StatusCode::unavailable, "out of memory for a Raft entry");
+    return now(R::error(StatusCode::unavailable, "out of memory for a Raft entry"));
   }
   std::memcpy(buf.base, entry.data(), entry.size());
   std::shared_ptr<Waiter> waiter = e->waiter;
@@ -853,19 +861,21 @@ Result<std::vector<TxOutcome>> Replicator::apply(std::vector<PendingTx> txs,
   if (!m->post([m, e, buf] { m->propose(e, buf); })) {
     raft_free(buf.base);
     delete e;
-    return R::error(StatusCode::unavailable, "replication is stopped");
+    return now(R::error(StatusCode::unavailable, "replication is stopped"));
   }
-  std::unique_lock lock(waiter->mu);
-  if (!waiter->cv.wait_for(lock, m->options.apply_timeout,
-                           [&] { return waiter->result.has_value(); })) {
-    return R::error(StatusCode::unknown,
-                    "no outcome from replication within " +
-                        std::to_string(m->options.apply_timeout.count()) +
-                        " ms; the block may still be committed: ask for the transaction by its "
-                        "txid, or resubmit it (a transaction already in the ledger is answered "
-                        "with its index)");
-  }
-  return std::move(*waiter->result);
+  const auto timeout = m->options.apply_timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  return [waiter, deadline, timeout]() -> R {
+    std::unique_lock lock(waiter->mu);
+    if (!waiter->cv.wait_until(lock, deadline, [&] { return waiter->result.has_value(); })) {
+      return R::error(StatusCode::unknown,
+                      "no outcome from replication within " + std::to_string(timeout.count()) +
+                          " ms; the block may still be committed: ask for the transaction by its "
+                          "txid, or resubmit it (a transaction already in the ledger is answered "
+                          "with its index)");
+    }
+    return std::move(*waiter->result);
+  };
 }
 
 Status Replicator::change_membership(const MembershipChange& change,

@@ -178,6 +178,11 @@ class Replicator {
   // not the leader; fails with an unknown outcome when leadership is lost
   // after the entry was appended (it may still commit under the next leader).
   Result<std::vector<TxOutcome>> apply(std::vector<PendingTx> txs, uint64_t block_time_ms);
+  // apply() in two steps, for a sink with several blocks in flight: hands
+  // the block to Raft (blocks keep the order of their propose() calls) and
+  // returns what waits for its outcomes (at most apply_timeout from now).
+  using Proposed = std::function<Result<std::vector<TxOutcome>>()>;
+  Proposed propose(std::vector<PendingTx> txs, uint64_t block_time_ms);
 
   // On the leader: changes the cluster's membership and waits (at most
   // `timeout`) until the new configuration is committed. An added server

@@ -37,7 +37,7 @@ class OutcomeNode {
     must_ok(cps_->refresh());
     seq_ = std::make_unique<BlockSequencer>(
         [this](std::vector<PendingTx> txs, uint64_t time_ms) {
-          return sink(std::move(txs), time_ms);
+          return BlockSequencer::ready(sink(std::move(txs), time_ms));
         },
         [] { return kT0; }, BlockSequencer::Options{1ms, 2000}, [this] { (void)cps_->refresh(); });
     seq_->start();

@@ -469,6 +469,116 @@ TEST_CASE("an unchecked transaction with a bad signature is refused in the block
   }
 }
 
+// A sink whose blocks complete when the test says: records each proposal
+// and hands out its outcomes (all accepted, indices in proposal order) only
+// once released.
+class HeldSink {
+ public:
+  BlockSequencer::PendingBlock propose(std::vector<PendingTx> txs) {
+    std::unique_lock lock(mu_);
+    size_t block = proposed_.size();
+    proposed_.push_back(txs.size());
+    std::vector<TxOutcome> outcomes;
+    for (auto& p : txs) {
+      TxOutcome o;
+      o.txid = p.tx.txid;
+      o.accepted = true;
+      o.index = next_index_++;
+      outcomes.push_back(o);
+    }
+    cv_.notify_all();
+    return [this, block, outcomes]() -> BlockSequencer::BlockOutcomes {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return released_ > block; });
+      return outcomes;
+    };
+  }
+  void release_one() {
+    std::lock_guard lock(mu_);
+    ++released_;
+    cv_.notify_all();
+  }
+  bool wait_proposed(size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 10s, [&] { return proposed_.size() >= n; });
+  }
+  std::vector<size_t> proposed() {
+    std::lock_guard lock(mu_);
+    return proposed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<size_t> proposed_;  // each block's transaction count
+  size_t released_ = 0;
+  uint64_t next_index_ = 0;
+};
+
+TEST_CASE("with two blocks in flight the next is proposed before the first is answered",
+          "[sequencer]") {
+  auto tc = make_consortium();
+  HeldSink sink;
+  std::mutex mu;
+  std::vector<uint64_t> answered;  // indices, in answer order
+  std::atomic<int> after_blocks{0};
+  BlockSequencer seq(
+      [&](std::vector<PendingTx> txs, uint64_t) { return sink.propose(std::move(txs)); },
+      [] { return kT0; }, BlockSequencer::Options{1ms, 2000, 2}, [&] { after_blocks++; });
+  seq.start();
+  auto record = [&](Result<TxOutcome> r) {
+    std::lock_guard lock(mu);
+    answered.push_back(r.is_ok() ? r->index : 999);
+  };
+  auto answered_now = [&] {
+    std::lock_guard lock(mu);
+    return answered;
+  };
+  auto txs = registrations(*tc, "P", 5);
+  seq.submit(PendingTx{txs[0], true}, record);
+  REQUIRE(sink.wait_proposed(1));
+  seq.submit(PendingTx{txs[1], true}, record);
+  seq.submit(PendingTx{txs[2], true}, record);
+  // The second block goes out while the first still waits for its outcomes.
+  REQUIRE(sink.wait_proposed(2));
+  REQUIRE(answered_now().empty());
+  // A third block waits for a free slot: nothing more is proposed.
+  seq.submit(PendingTx{txs[3], true}, record);
+  seq.submit(PendingTx{txs[4], true}, record);
+  std::this_thread::sleep_for(20ms);  // room for a wrong third proposal
+  REQUIRE(sink.proposed().size() == 2);
+  sink.release_one();  // the first block's outcomes
+  REQUIRE(sink.wait_proposed(3));
+  sink.release_one();
+  sink.release_one();
+  seq.stop();
+  REQUIRE(sink.proposed() == std::vector<size_t>{1, 2, 2});
+  // Answered in log order, each block after its after_block.
+  REQUIRE(answered_now() == std::vector<uint64_t>{0, 1, 2, 3, 4});
+  REQUIRE(after_blocks.load() == 3);
+}
+
+TEST_CASE("stop() with blocks in flight answers all of them", "[sequencer]") {
+  auto tc = make_consortium();
+  HeldSink sink;
+  std::atomic<int> answers{0};
+  BlockSequencer seq(
+      [&](std::vector<PendingTx> txs, uint64_t) { return sink.propose(std::move(txs)); },
+      [] { return kT0; }, BlockSequencer::Options{1ms, 1, 3}, nullptr);
+  seq.start();
+  auto txs = registrations(*tc, "Q", 6);
+  for (const auto& t : txs) seq.submit(PendingTx{t, true}, [&](Result<TxOutcome>) { answers++; });
+  REQUIRE(sink.wait_proposed(3));  // three blocks of one: the limit
+  std::thread stopper([&] { seq.stop(); });
+  for (int i = 0; i < 6; ++i) {
+    REQUIRE(sink.wait_proposed(std::min<size_t>(6, 3 + static_cast<size_t>(i))));
+    sink.release_one();
+  }
+  stopper.join();
+  REQUIRE(answers.load() == 6);
+  REQUIRE(sink.proposed().size() == 6);
+}
+
 // A MemoryStore whose writes can be made to fail.
 class FlakyStore final : public KvStore {
  public:

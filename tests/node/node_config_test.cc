@@ -87,6 +87,27 @@ TEST_CASE("node config: an API limit out of its range is refused, named", "[conf
   CHECK_THAT(small.reason(), Catch::Contains("max_answer_bytes"));
 }
 
+TEST_CASE("node config: blocks in flight default to 1, are read, out of 1..16 refused",
+          "[config]") {
+  ConfigFile f;
+  auto defaults = f.load("");
+  REQUIRE(defaults);
+  CHECK(defaults->block_max_in_flight == 1);
+  auto one = f.load("[blocks]\nmax_in_flight = 2\n");
+  REQUIRE(one);
+  CHECK(one->block_max_in_flight == 2);
+  std::ofstream(f.path) << one->to_toml();
+  auto again = NodeConfig::load_file(f.path.string());
+  REQUIRE(again);
+  CHECK(again->block_max_in_flight == 2);
+  for (const char* bad : {"0", "17", "\"two\""}) {
+    auto refused = f.load(std::string("[blocks]\nmax_in_flight = ") + bad + "\n");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.reason(),
+               Catch::Contains("[blocks] max_in_flight must be an integer in 1..16"));
+  }
+}
+
 }  // namespace
 TEST_CASE("node config: the disk's warning level and reserve", "[config]") {
   ConfigFile f;

@@ -53,7 +53,7 @@ struct RaftTestNode {
     replicator = std::move(*r);
     Replicator* rep = replicator.get();
     sequencer = std::make_unique<BlockSequencer>(
-        [rep](std::vector<PendingTx> txs, uint64_t t) { return rep->apply(std::move(txs), t); },
+        [rep](std::vector<PendingTx> txs, uint64_t t) { return rep->propose(std::move(txs), t); },
         [] { return kT0; }, BlockSequencer::Options{gather, 2000}, nullptr);
     sequencer->start();
     return Status::ok();
