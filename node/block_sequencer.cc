@@ -16,10 +16,8 @@ Status closed(bool failed) {
 BlockSequencer::BlockSequencer(Ledger& ledger, Clock clock, Options options,
                                std::function<void()> after_block)
     : BlockSequencer(
-          [&ledger](std::vector<PendingTx> txs, uint64_t time_ms) -> PendingBlock {
-            auto outcomes =
-                std::make_shared<BlockOutcomes>(ledger.apply_block(std::move(txs), time_ms));
-            return [outcomes] { return std::move(*outcomes); };
+          [&ledger](std::vector<PendingTx> txs, uint64_t time_ms) {
+            return ready(ledger.apply_block(std::move(txs), time_ms));
           },
           std::move(clock), options, std::move(after_block)) {
   stop_on_sink_error_ = true;
