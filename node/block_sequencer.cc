@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "node/thread_name.h"
+
 namespace chipledger {
 namespace {
 
@@ -40,8 +42,14 @@ BlockSequencer::PendingBlock BlockSequencer::ready(BlockOutcomes outcomes) {
 }
 
 void BlockSequencer::start() {
-  answerer_ = std::thread([this] { answer(); });
-  gatherer_ = std::thread([this] { gather(); });
+  answerer_ = std::thread([this] {
+    name_this_thread("seq-answerer");
+    answer();
+  });
+  gatherer_ = std::thread([this] {
+    name_this_thread("seq-gatherer");
+    gather();
+  });
 }
 
 void BlockSequencer::stop() {

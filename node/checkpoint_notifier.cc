@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "node/thread_name.h"
+
 namespace chipledger {
 
 CheckpointNotifier::~CheckpointNotifier() { close(); }
@@ -64,7 +66,11 @@ void CheckpointNotifier::when_cosigned(uint64_t size,
     if (!ready(size, deadline, std::chrono::steady_clock::now())) {
       waiters_.push_back(Waiter{size, deadline, std::move(done)});
       ++waiters_added_;
-      if (!waiter_thread_.joinable()) waiter_thread_ = std::thread([this] { run_waiters(); });
+      if (!waiter_thread_.joinable())
+        waiter_thread_ = std::thread([this] {
+          name_this_thread("ckpt-waiters");
+          run_waiters();
+        });
       cv_.notify_all();
       return;
     }

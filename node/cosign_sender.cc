@@ -5,6 +5,7 @@
 
 #include "net/http_client.h"
 #include "node/node_log.h"
+#include "node/thread_name.h"
 
 namespace chipledger {
 
@@ -47,6 +48,7 @@ void CosignSender::stop() {
 }
 
 void CosignSender::run(const std::string& url) {
+  name_this_thread("cosign-sender");
   using Clock = std::chrono::steady_clock;
   const std::string& me = publisher_.node_id();
   auto current_tls = [this](uint64_t* generation) {

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "node/connection_governor.h"
+#include "node/thread_name.h"
 
 namespace chipledger {
 
@@ -618,7 +619,8 @@ void HttpServer::start() {
   impl_->work.emplace(core->ioc.get_executor());
   do_accept(core);
   for (int i = 0; i < impl_->threads; ++i) {
-    impl_->workers.emplace_back([core] {
+    impl_->workers.emplace_back([core, i] {
+      name_this_thread("http-" + std::to_string(i));
       for (;;) {
         try {
           core->ioc.run();

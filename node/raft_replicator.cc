@@ -15,6 +15,7 @@
 #include "node/node_log.h"
 #include "node/raft_entry.h"
 #include "node/raft_tls_transport.h"
+#include "node/thread_name.h"
 
 // libraft 0.15's headers have no extern "C" of their own.
 extern "C" {
@@ -789,7 +790,10 @@ Result<std::unique_ptr<Replicator>> Replicator::start(Ledger& ledger, Replicator
     return R::error(problem);
   }
   m.refresh_status();
-  m.thread = std::thread([&m] { uv_run(&m.loop, UV_RUN_DEFAULT); });
+  m.thread = std::thread([&m] {
+    name_this_thread("raft");
+    uv_run(&m.loop, UV_RUN_DEFAULT);
+  });
   return std::unique_ptr<Replicator>(new Replicator(std::move(impl)));
 }
 

@@ -22,6 +22,8 @@
 #include <set>
 #include <thread>
 
+#include "node/thread_name.h"
+
 // libraft 0.15's headers have no extern "C" of their own.
 extern "C" {
 #include <raft.h>
@@ -563,7 +565,10 @@ Result<std::unique_ptr<RaftTlsTransport>> RaftTlsTransport::create(uv_loop_s* lo
   m.transport.connect = Impl::t_connect;
   m.transport.close = Impl::t_close;
   m.work.emplace(asio::make_work_guard(m.io));
-  m.thread = std::thread([&m] { m.io.run(); });
+  m.thread = std::thread([&m] {
+    name_this_thread("raft-net");
+    m.io.run();
+  });
   return std::unique_ptr<RaftTlsTransport>(new RaftTlsTransport(std::move(impl)));
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "node/thread_name.h"
+
 namespace chipledger {
 
 ResignTimer::ResignTimer(std::function<void()> tick, std::chrono::milliseconds period)
@@ -17,6 +19,7 @@ std::chrono::milliseconds ResignTimer::period_for(uint64_t interval_seconds) {
 void ResignTimer::start() {
   if (thread_.joinable()) return;
   thread_ = std::thread([this] {
+    name_this_thread("resign-timer");
     std::unique_lock lock(mu_);
     while (!stopping_) {
       if (cv_.wait_for(lock, period_, [&] { return stopping_; })) break;
