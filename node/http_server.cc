@@ -31,6 +31,7 @@
 
 #include "node/connection_governor.h"
 #include "node/thread_name.h"
+#include "node/thread_priority.h"
 
 namespace chipledger {
 
@@ -528,6 +529,7 @@ struct HttpServer::Impl {
   std::shared_ptr<Core> core;
   uint16_t port = 0;
   int threads = 1;
+  int thread_nice = 0;
   std::mutex mu;  // serializes start() and stop()
   bool started = false;
   bool stopped = false;
@@ -580,6 +582,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(const HttpServerOptions& op
                                                       ec.message());
   }
   impl->threads = options.threads > 0 ? options.threads : 1;
+  if (options.thread_nice < 0 || options.thread_nice > 19) {
+    return Result<std::unique_ptr<HttpServer>>::error(
+        "http server: thread_nice must be 0..19, not " + std::to_string(options.thread_nice));
+  }
+  impl->thread_nice = options.thread_nice;
   impl->core = std::move(core);
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -619,8 +626,12 @@ void HttpServer::start() {
   impl_->work.emplace(core->ioc.get_executor());
   do_accept(core);
   for (int i = 0; i < impl_->threads; ++i) {
-    impl_->workers.emplace_back([core, i] {
+    impl_->workers.emplace_back([core, i, nice = impl_->thread_nice] {
       name_this_thread("http-" + std::to_string(i));
+      // Lowering one's own priority within 0..19 (checked in bind) does
+      // not fail for an unprivileged process; if it did, the worker would
+      // only run at the priority it has.
+      (void)lower_this_thread_priority(nice);
       for (;;) {
         try {
           core->ioc.run();

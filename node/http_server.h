@@ -30,6 +30,8 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0: pick a free port (see HttpServer::port())
   size_t max_body_bytes = 1 << 20;
   int threads = 2;
+  // Added to each worker thread's nice value (0..19; 0: unchanged).
+  int thread_nice = 0;
   TlsContextPtr tls = nullptr;  // set: HTTPS only
   size_t max_connections = 1024;
   size_t max_connections_per_address = 128;

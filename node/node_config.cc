@@ -269,6 +269,9 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
              .context(path + ": [api]"));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
+  auto nice = table_integer(t, "api", "thread_nice", c.http_thread_nice, 0, 19);
+  if (!nice) return Result<NodeConfig>(nice.status().context(path));
+  c.http_thread_nice = static_cast<int>(*nice);
   if (t["api"]["plain_http"]) {
     auto plain = t["api"]["plain_http"].value<bool>();
     if (!plain) return Result<NodeConfig>::error(path + ": [api] plain_http must be true or false");
@@ -324,7 +327,8 @@ std::string NodeConfig::to_toml() const {
            {"header_timeout_seconds", header_timeout_seconds},
            {"body_timeout_seconds", body_timeout_seconds},
            {"max_answer_bytes", static_cast<int64_t>(max_answer_bytes)},
-           {"threads", http_threads}}},
+           {"threads", http_threads},
+           {"thread_nice", http_thread_nice}}},
       {"blocks", toml::table{{"max_wait_ms", block_max_wait_ms},
                              {"max_transactions", static_cast<int64_t>(block_max_transactions)},
                              {"max_in_flight", static_cast<int64_t>(block_max_in_flight)}}},

@@ -53,6 +53,9 @@ struct NodeConfig {
   // An evidence answer (histories) larger than this is refused with 413.
   size_t max_answer_bytes = 64u << 20;
   int http_threads = 2;
+  // Added to the HTTP threads' nice value: they check signatures on
+  // arrival and must not starve the thread that applies blocks.
+  int http_thread_nice = 5;
   // [log]: level (debug, info, warn, error) and format (text, json).
   std::string log_level = "info";
   std::string log_format = "text";

@@ -392,6 +392,7 @@ Result<std::unique_ptr<NodeService>> NodeService::open(
   // Bind first: a port of 0 becomes known before anyone asks for the URL.
   HttpServerOptions http{config.listen_address, config.listen_port, config.max_body_bytes,
                          config.http_threads};
+  http.thread_nice = config.http_thread_nice;
   http.max_connections = connection_cap(config.max_connections);
   http.max_connections_per_address =
       std::min(config.max_connections_per_address, http.max_connections);

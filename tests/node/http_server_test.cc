@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "node/thread_priority.h"
 
 namespace chipledger {
 namespace {
@@ -179,6 +181,28 @@ TEST_CASE("http: GET and POST round trip through the client", "[http]") {
   auto big_reply = big_client->get("/big");
   REQUIRE(big_reply.is_ok());
   CHECK(big_reply->body == big);
+}
+
+TEST_CASE("http: worker threads run at the nice step asked for, out of 0..19 refused", "[http]") {
+  const int base = this_thread_nice();
+  HttpServerOptions options;
+  options.threads = 2;
+  options.thread_nice = 3;
+  auto server = HttpServer::bind(options, [](HttpRequest, Responder respond) {
+    respond(HttpResponse{200, "text/plain", std::to_string(this_thread_nice())});
+  });
+  REQUIRE(server.is_ok());
+  (*server)->start();
+  auto client = client_for(**server);
+  for (int i = 0; i < 4; ++i) {  // both workers, whichever answers
+    auto got = client->get("/nice");
+    REQUIRE(got.is_ok());
+    CHECK(got->body == std::to_string(std::min(19, base + 3)));
+  }
+  options.thread_nice = 20;
+  auto refused = HttpServer::bind(options, echo);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.reason(), Catch::Contains("thread_nice must be 0..19"));
 }
 
 TEST_CASE("http: the handler's status, content type and headers reach the wire", "[http]") {

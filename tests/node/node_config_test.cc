@@ -108,6 +108,26 @@ TEST_CASE("node config: blocks in flight default to 1, are read, out of 1..16 re
   }
 }
 
+TEST_CASE("node config: the HTTP threads' nice step defaults to 5, is read, out of 0..19 refused",
+          "[config]") {
+  ConfigFile f;
+  auto defaults = f.load("");
+  REQUIRE(defaults);
+  CHECK(defaults->http_thread_nice == 5);
+  auto zero = f.load("thread_nice = 0\n");
+  REQUIRE(zero);
+  CHECK(zero->http_thread_nice == 0);
+  std::ofstream(f.path) << zero->to_toml();
+  auto again = NodeConfig::load_file(f.path.string());
+  REQUIRE(again);
+  CHECK(again->http_thread_nice == 0);
+  for (const char* bad : {"-1", "20", "\"low\""}) {
+    auto refused = f.load(std::string("thread_nice = ") + bad + "\n");
+    REQUIRE_FALSE(refused);
+    CHECK_THAT(refused.reason(), Catch::Contains("[api] thread_nice must be an integer in 0..19"));
+  }
+}
+
 }  // namespace
 TEST_CASE("node config: the disk's warning level and reserve", "[config]") {
   ConfigFile f;
