@@ -11,6 +11,8 @@ namespace chipledger {
 // Adds `step` (0..19) to the thread's nice value, capped at 19; 0 changes
 // nothing. An unprivileged process may always lower its own priority, so a
 // failure is unexpected; it is returned, and the thread runs on unchanged.
+// Threads the caller starts afterwards inherit the new value (Linux), e.g.
+// a waiter thread an HTTP handler starts.
 Status lower_this_thread_priority(int step);
 
 // The calling thread's nice value.
