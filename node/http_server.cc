@@ -582,9 +582,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::bind(const HttpServerOptions& op
                                                       ec.message());
   }
   impl->threads = options.threads > 0 ? options.threads : 1;
-  if (options.thread_nice < 0 || options.thread_nice > 19) {
+  if (options.thread_nice < 0 || options.thread_nice > kMaxThreadNiceStep) {
     return Result<std::unique_ptr<HttpServer>>::error(
-        "http server: thread_nice must be 0..19, not " + std::to_string(options.thread_nice));
+        "http server: thread_nice must be 0.." + std::to_string(kMaxThreadNiceStep) + ", not " +
+        std::to_string(options.thread_nice));
   }
   impl->thread_nice = options.thread_nice;
   impl->core = std::move(core);

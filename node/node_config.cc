@@ -6,6 +6,7 @@
 
 #include "net/url.h"
 #include "node/node_log.h"
+#include "node/thread_priority.h"
 #include "node/toml_file.h"
 
 namespace chipledger {
@@ -269,7 +270,7 @@ Result<NodeConfig> NodeConfig::load_file(const std::string& path) {
              .context(path + ": [api]"));
   c.max_body_bytes = t["api"]["max_body_bytes"].value_or<int64_t>(16 << 20);
   c.http_threads = t["api"]["threads"].value_or(2);
-  auto nice = table_integer(t, "api", "thread_nice", c.http_thread_nice, 0, 19);
+  auto nice = table_integer(t, "api", "thread_nice", c.http_thread_nice, 0, kMaxThreadNiceStep);
   if (!nice) return Result<NodeConfig>(nice.status().context(path));
   c.http_thread_nice = static_cast<int>(*nice);
   if (t["api"]["plain_http"]) {

@@ -24,11 +24,12 @@ int this_thread_nice() {
 }
 
 Status lower_this_thread_priority(int step) {
-  if (step < 0 || step > 19) {
-    return Status::error("a thread's priority is lowered by 0..19, not " + std::to_string(step));
+  if (step < 0 || step > kMaxThreadNiceStep) {
+    return Status::error("a thread's priority is lowered by 0.." +
+                         std::to_string(kMaxThreadNiceStep) + ", not " + std::to_string(step));
   }
   if (step == 0) return Status::ok();
-  const int nice = std::min(19, this_thread_nice() + step);
+  const int nice = std::min(kMaxThreadNiceStep, this_thread_nice() + step);
   if (::setpriority(PRIO_PROCESS, this_thread_id(), nice) != 0) {
     return Status::error(std::string("cannot set the thread's nice value to ") +
                          std::to_string(nice) + ": " + std::strerror(errno));

@@ -8,7 +8,10 @@
 
 namespace chipledger {
 
-// Adds `step` (0..19) to the thread's nice value, capped at 19; 0 changes
+// The largest step: Linux's nice values go up to 19.
+constexpr int kMaxThreadNiceStep = 19;
+
+// Adds `step` (0..kMaxThreadNiceStep) to the thread's nice value, capped at 19; 0 changes
 // nothing. An unprivileged process may always lower its own priority, so a
 // failure is unexpected; it is returned, and the thread runs on unchanged.
 // Threads the caller starts afterwards inherit the new value (Linux), e.g.
