@@ -9,6 +9,7 @@
 
 #include "bench/driver.h"
 #include "bench/stats.h"
+#include "bench/workload.h"
 #include "client/batch_verifier.h"
 #include "ledger/checkpoint.h"
 #include "ledger/transaction.h"
@@ -25,45 +26,6 @@ Result<PrivateKey> member_key(const std::string& dir, const std::string& member)
   return key;
 }
 
-// Runs fn(i) for i in [0, n) on `threads` threads; the first failure wins.
-Status parallel_for(size_t n, unsigned threads, const std::function<Status(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  Status first = Status::ok();
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < std::max(1u, threads); ++t) {
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) {
-        Status st = fn(i);
-        if (!st) {
-          std::lock_guard lock(mu);
-          if (first) first = st;
-          next = n;
-        }
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  return first;
-}
-
-std::string serial_name(const std::string& tag, size_t i) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%010zu", i);
-  return tag + "-" + buf;
-}
-
-Transaction base_tx(TxType type, const Consortium& c, const std::string& author,
-                    const PrivateKey& key, uint64_t time_ms) {
-  Transaction tx;
-  tx.type = type;
-  tx.ledger_id = c.ledger_id();
-  tx.author = author;
-  tx.key_id = key.public_key().key_id();
-  tx.time_ms = time_ms;
-  return tx;
-}
-
 // {"tx":"<base64 of the signed transaction>"}: the body POST /v1/transactions takes.
 std::string submit_body(const SignedTransaction& stx) {
   return "{\"tx\":\"" + base64_encode(stx.wire()) + "\"}";
@@ -74,22 +36,6 @@ struct Registrations {
   std::vector<std::string> bodies;
   std::vector<Hash> txids;  // serial i was registered by txids[i / batch]
 };
-
-// The t-th register transaction of `batch` serials, signed at time_ms.
-Result<SignedTransaction> registration(const Members& m, const std::string& tag, size_t count,
-                                       size_t batch, size_t t, uint64_t time_ms) {
-  Transaction tx = base_tx(TxType::register_chips, m.consortium, "maker", m.maker, time_ms);
-  tx.model = "H100-SXM5";
-  tx.eccn = "3A090";
-  tx.fab_site = "fab-18-tainan";
-  tx.country = "TW";
-  size_t end = std::min(count, (t + 1) * batch);
-  tx.registrations.reserve(end - t * batch);
-  for (size_t i = t * batch; i < end; ++i) tx.registrations.push_back({serial_name(tag, i), {}});
-  auto stx = sign_transaction(tx, m.maker);
-  if (!stx) return stx.status().context("signing a register transaction");
-  return stx;
-}
 
 Result<Registrations> prepare_registrations(const Members& m, const std::string& tag, size_t count,
                                             size_t batch, unsigned threads) {
@@ -197,17 +143,9 @@ Result<Moves> prepare_moves(const Members& m, TxType type, const std::string& ta
   out.wire64.resize(count);
   out.txids.resize(count);
   uint64_t now = unix_ms();
-  bool transfer = type == TxType::transfer;
-  const PrivateKey& key = transfer ? m.maker : m.distributor;
   CL_TRY(parallel_for(count, threads, [&](size_t i) -> Status {
-    Transaction tx = base_tx(type, m.consortium, transfer ? "maker" : "distributor", key, now);
-    if (transfer) {
-      tx.to = "distributor";
-      tx.ship_to_country = "SG";
-    }
-    tx.refs.push_back({serial_name(tag, i), prev(i)});
-    auto stx = sign_transaction(tx, key);
-    if (!stx) return stx.status().context("signing");
+    auto stx = single_move(m, type, tag, i, prev(i), now);
+    if (!stx) return stx.status();
     out.wire64[i] = base64_encode(stx->wire());
     out.bodies[i] = "{\"tx\":\"" + out.wire64[i] + "\"}";
     out.txids[i] = stx->txid;

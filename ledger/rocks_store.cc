@@ -295,17 +295,35 @@ Status RocksStore::write(const WriteBatch& batch, bool sync) {
           " MiB reserve; the write of " + std::to_string(bytes) + " bytes was not attempted");
     }
   }
-  rocksdb::WriteBatch wb;
+  // Sized once (a block's batch is ~700 bytes per transfer: growing it
+  // by doubling copied it several times).
+  size_t reserve = 64;
+  for (const auto& op : batch.ops()) reserve += op.key.size() + op.value.size() + 16;
+  rocksdb::WriteBatch wb(reserve);
   std::string columns;  // for error context: which families the batch touched
   bool touched[kColumnCount] = {};
-  for (const auto& op : batch.ops()) {
+  // The puts in column and key order: each column's memtable skiplist then
+  // takes its inserts in ascending order and starts each search from the
+  // last insert's position instead of its top (docs/performance.md,
+  // "Session 34"). Stable, so that the later of two puts of one key still
+  // wins. The batch stays atomic whatever its order.
+  std::vector<uint32_t> order(batch.ops().size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const auto& x = batch.ops()[a];
+    const auto& y = batch.ops()[b];
+    if (x.column != y.column) return x.column < y.column;
+    return x.key < y.key;
+  });
+  for (uint32_t i : order) {
+    const auto& op = batch.ops()[i];
     auto h = impl_->handle(op.column, "write");
     CL_TRY(h);
     rocksdb::Status s = wb.Put(*h, slice(op.key), slice(op.value));
     if (!s.ok()) return impl_->fail(s, "adding a put to a batch for " + quoted_column(op.column));
-    auto i = static_cast<size_t>(op.column);
-    if (!touched[i]) {
-      touched[i] = true;
+    auto c = static_cast<size_t>(op.column);
+    if (!touched[c]) {
+      touched[c] = true;
       if (!columns.empty()) columns += ",";
       columns += column_name(op.column);
     }

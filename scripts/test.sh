@@ -22,6 +22,7 @@ for kind in release asan; do
     # Debian's chromium: the web explorer's browser test (docs/explorer.md).
     scripts/install-deps.sh chromium
     scripts/build.sh release chipledger chipledger-node chipledger-landmark chipledger-bench \
+      chipledger-bench-apply \
       integration_tests
     dir=build only=(-R '^(integration|bench|demo|package|browser):')
   else

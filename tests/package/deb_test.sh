@@ -22,7 +22,14 @@ echo "built $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 control=$(dpkg-deb -f "$deb")
 grep -q '^Package: chipledger$' <<<"$control" || fail "package name"
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in adduser librocksdb libraft libsodium libssl3 libjemalloc2 libprometheus-cpp-core libspdlog; do
+# RocksDB is linked in from librocksdb.a by default (CHIPLEDGER_STATIC_ROCKSDB):
+# then its compression libraries are what the package needs from it.
+if readelf -d "$build/chipledger-node" | grep -q 'NEEDED.*librocksdb'; then
+  rocksdb=librocksdb
+else
+  rocksdb=libsnappy
+fi
+for lib in adduser "$rocksdb" libraft libsodium libssl3 libjemalloc2 libprometheus-cpp-core libspdlog; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 # Listed once, then searched: `tar | grep -q` under pipefail fails when grep
