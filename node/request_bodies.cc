@@ -48,10 +48,10 @@ Result<std::vector<SignedTransaction>> decode_batch_body(std::string_view text) 
   std::vector<SignedTransaction> decoded;
   decoded.reserve(txs.size());
   for (size_t i = 0; i < txs.size(); ++i) {
-    std::string where = "txs[" + std::to_string(i) + "]: ";
-    if (!txs[i].is_string()) return R::error(where + "not a base64 string");
-    auto stx = decode_tx(txs[i].get<std::string>(), "", where);
-    if (!stx) return stx.status();
+    auto where = [i] { return "txs[" + std::to_string(i) + "]: "; };
+    if (!txs[i].is_string()) return R::error(where() + "not a base64 string");
+    auto stx = decode_tx(txs[i].get_ref<const std::string&>(), "", "");
+    if (!stx) return R::error(where() + stx.reason());
     decoded.push_back(std::move(*stx));
   }
   return decoded;
