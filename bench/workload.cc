@@ -36,6 +36,9 @@ std::string serial_name(const std::string& tag, size_t i) {
   return tag + "-" + buf;
 }
 
+namespace {
+
+// A transaction of `type` by `author`, with the key's id and time_ms set.
 Transaction base_tx(TxType type, const Consortium& c, const std::string& author,
                     const PrivateKey& key, uint64_t time_ms) {
   Transaction tx;
@@ -46,6 +49,8 @@ Transaction base_tx(TxType type, const Consortium& c, const std::string& author,
   tx.time_ms = time_ms;
   return tx;
 }
+
+}  // namespace
 
 Result<SignedTransaction> registration(const Members& m, const std::string& tag, size_t count,
                                        size_t batch, size_t t, uint64_t time_ms) {

@@ -21,10 +21,6 @@ Status parallel_for(size_t n, unsigned threads, const std::function<Status(size_
 // Serial i of a run tagged `tag` ("TAG-0000000042").
 std::string serial_name(const std::string& tag, size_t i);
 
-// A transaction of `type` by `author`, with the key's id and time_ms set.
-Transaction base_tx(TxType type, const Consortium& c, const std::string& author,
-                    const PrivateKey& key, uint64_t time_ms);
-
 // The t-th register transaction of `batch` serials (of serials [0, count)
 // of `tag`), by the maker, signed at time_ms.
 Result<SignedTransaction> registration(const Members& m, const std::string& tag, size_t count,

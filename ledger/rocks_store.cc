@@ -279,9 +279,9 @@ Result<std::vector<std::optional<std::string>>> RocksStore::multi_get(
 
 Status RocksStore::write(const WriteBatch& batch, bool sync) {
   if (auto broken = impl_->broken_status()) return *broken;
+  uint64_t bytes = 0;
+  for (const auto& op : batch.ops()) bytes += op.key.size() + op.value.size();
   if (impl_->options.reserve_bytes > 0) {
-    uint64_t bytes = 0;
-    for (const auto& op : batch.ops()) bytes += op.key.size() + op.value.size();
     std::error_code ec;
     const auto space = std::filesystem::space(impl_->path, ec);
     if (ec) {
@@ -296,16 +296,16 @@ Status RocksStore::write(const WriteBatch& batch, bool sync) {
     }
   }
   // Sized once (a block's batch is ~700 bytes per transfer: growing it
-  // by doubling copied it several times).
-  size_t reserve = 64;
-  for (const auto& op : batch.ops()) reserve += op.key.size() + op.value.size() + 16;
-  rocksdb::WriteBatch wb(reserve);
+  // by doubling copied it several times); 16 bytes a put for its tag,
+  // column id and lengths.
+  rocksdb::WriteBatch wb(64 + bytes + 16 * batch.ops().size());
   std::string columns;  // for error context: which families the batch touched
   bool touched[kColumnCount] = {};
   // The puts in column and key order: each column's memtable skiplist then
   // takes its inserts in ascending order and starts each search from the
   // last insert's position instead of its top (docs/performance.md,
-  // "Session 34"). Stable, so that the later of two puts of one key still
+  // "Session 34"; RocksDB's single-writer insert path, which the one
+  // thread that writes blocks takes). Stable, so that the later of two puts of one key still
   // wins. The batch stays atomic whatever its order.
   std::vector<uint32_t> order(batch.ops().size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;

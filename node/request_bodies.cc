@@ -7,15 +7,12 @@ namespace {
 
 using nlohmann::json;
 
-// One base64 signed transaction; `where` prefixes its errors.
-Result<SignedTransaction> decode_tx(const std::string& base64, const std::string& field_error,
-                                    const std::string& where) {
+// One base64 signed transaction; `field_error` prefixes a base64 error.
+Result<SignedTransaction> decode_tx(const std::string& base64, const std::string& field_error) {
   auto wire = base64_decode(base64);
-  if (!wire) return Result<SignedTransaction>::error(where + field_error + wire.reason());
+  if (!wire) return Result<SignedTransaction>::error(field_error + wire.reason());
   auto stx = SignedTransaction::decode(*wire);
-  if (!stx) {
-    return Result<SignedTransaction>::error(where + "malformed transaction: " + stx.reason());
-  }
+  if (!stx) return Result<SignedTransaction>::error("malformed transaction: " + stx.reason());
   return stx;
 }
 
@@ -29,7 +26,7 @@ Result<SignedTransaction> decode_submit_body(std::string_view text) {
   if (!body.is_object() || !body.contains("tx") || !body["tx"].is_string()) {
     return R::error("expected {\"tx\": \"<base64 signed transaction>\"}");
   }
-  return decode_tx(body["tx"].get<std::string>(), "field tx: ", "");
+  return decode_tx(body["tx"].get_ref<const std::string&>(), "field tx: ");
 }
 
 Result<std::vector<SignedTransaction>> decode_batch_body(std::string_view text) {
@@ -50,7 +47,7 @@ Result<std::vector<SignedTransaction>> decode_batch_body(std::string_view text) 
   for (size_t i = 0; i < txs.size(); ++i) {
     auto where = [i] { return "txs[" + std::to_string(i) + "]: "; };
     if (!txs[i].is_string()) return R::error(where() + "not a base64 string");
-    auto stx = decode_tx(txs[i].get_ref<const std::string&>(), "", "");
+    auto stx = decode_tx(txs[i].get_ref<const std::string&>(), "");
     if (!stx) return R::error(where() + stx.reason());
     decoded.push_back(std::move(*stx));
   }

@@ -24,10 +24,12 @@ grep -q '^Package: chipledger$' <<<"$control" || fail "package name"
 depends=$(dpkg-deb -f "$deb" Depends)
 # RocksDB is linked in from librocksdb.a by default (CHIPLEDGER_STATIC_ROCKSDB):
 # then its compression libraries are what the package needs from it.
-if readelf -d "$build/chipledger-node" | grep -q 'NEEDED.*librocksdb'; then
+needed=$(readelf -d "$build/chipledger-node")
+if grep -q 'NEEDED.*librocksdb' <<<"$needed"; then
   rocksdb=librocksdb
 else
   rocksdb=libsnappy
+  if grep -q librocksdb <<<"$depends"; then fail "RocksDB is linked in, yet Depends has librocksdb: $depends"; fi
 fi
 for lib in adduser "$rocksdb" libraft libsodium libssl3 libjemalloc2 libprometheus-cpp-core libspdlog; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
